@@ -1,0 +1,139 @@
+/*
+ * fsobj.h - venus's cached file system objects, as the front ends see them.
+ *
+ * An fsobj is venus's record of one vice object (named by its fid): its
+ * attributes, whether a callback promise covers them, its directory entries
+ * (for a directory) and its container file (for a file or symlink).  The
+ * records live in SQLite (<cachedir>/venus.db) and survive restarts; the
+ * container files live under <cachedir>/containers/.
+ *
+ * Every operation is asynchronous: it either completes at once from the
+ * cache (the callback runs before the function returns) or sends RPCs to
+ * vice and completes when they are answered.  Errors are positive errno
+ * values: ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EACCES, ENAMETOOLONG,
+ * EINVAL (hostile name), ENOSPC, ETIMEDOUT (vice unreachable), EIO.
+ *
+ * Front ends name objects by a local 64-bit inode number ("ino"), stable
+ * for the life of the cache; FSO_ROOT_INO is the root of the mount.
+ */
+#ifndef VENUS_FSOBJ_H
+#define VENUS_FSOBJ_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include "hesper.h"   /* rpcgen: hs_fid, hs_attr */
+
+#define FSO_ROOT_INO 1
+
+/* A snapshot of an object's attributes for a front end. */
+struct fso_attr {
+	uint64_t     ino;
+	hs_fid       fid;
+	struct stat  st;          /* st_ino = ino, st_mode includes the type */
+	uint64_t     dataversion;
+};
+
+/* One directory entry. */
+struct fso_dirent {
+	uint64_t ino;
+	mode_t   type;            /* S_IFREG, S_IFDIR or S_IFLNK */
+	char     name[256];
+};
+
+typedef void (*fso_attr_cb)(void *arg, int err, const struct fso_attr *a);
+typedef void (*fso_err_cb)(void *arg, int err);
+/* fd: a container file descriptor owned by the callee; dup() it to keep. */
+typedef void (*fso_open_cb)(void *arg, int err, int fd, const struct fso_attr *a);
+/* Entries are valid only during the callback. */
+typedef void (*fso_readdir_cb)(void *arg, int err, const struct fso_dirent *ents, size_t n);
+typedef void (*fso_readlink_cb)(void *arg, int err, const char *target);
+
+/* Name checks shared by every front end: EINVAL for "", ".", "..", a '/',
+ * or a NUL; ENAMETOOLONG past 255 bytes.  Returns 0 or the errno. */
+int fso_check_name(const char *name, size_t len);
+
+/* Attributes: from the cache while a callback promise holds, else vice. */
+void fso_getattr(uint64_t ino, fso_attr_cb cb, void *arg);
+/* Look name up in directory dir. */
+void fso_lookup(uint64_t dir, const char *name, fso_attr_cb cb, void *arg);
+/* All entries of a directory ("." and ".." excluded). */
+void fso_readdir(uint64_t dir, fso_readdir_cb cb, void *arg);
+void fso_readlink(uint64_t ino, fso_readlink_cb cb, void *arg);
+
+/* Open a file: fetch the whole file into its container unless the cached
+ * copy is current, then hand back an fd of the container opened with
+ * flags' access mode (O_TRUNC is applied and counts as written).  Each
+ * successful open must be paired with one fso_close. */
+void fso_open(uint64_t ino, int flags, fso_open_cb cb, void *arg);
+
+/* Close one open.  written: the front end saw a write, truncate,
+ * fallocate or mapped write through this open (the written flag).  When the
+ * last writer closes and any writer set the flag, the container is stored
+ * to vice before cb runs (synchronous in connected mode); otherwise no
+ * store is sent and stats.stores_skipped grows. */
+void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg);
+
+/* Mark an open file written now (e.g. a write arrived for it). */
+void fso_mark_written(uint64_t ino);
+
+/* Setattr: mask is HS_SET_* from hesper.h; a size change also truncates the
+ * container and counts as a write. */
+struct fso_setattr {
+	unsigned  mask;
+	mode_t    mode;
+	uid_t     uid;
+	gid_t     gid;
+	uint64_t  size;
+	struct timespec atime, mtime;
+};
+void fso_setattr(uint64_t ino, const struct fso_setattr *sa, fso_attr_cb cb, void *arg);
+
+void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+		fso_attr_cb cb, void *arg);
+void fso_mkdir(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+	       fso_attr_cb cb, void *arg);
+void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, gid_t gid,
+		 fso_attr_cb cb, void *arg);
+void fso_link(uint64_t ino, uint64_t newdir, const char *newname, fso_attr_cb cb, void *arg);
+void fso_unlink(uint64_t dir, const char *name, fso_err_cb cb, void *arg);
+void fso_rmdir(uint64_t dir, const char *name, fso_err_cb cb, void *arg);
+void fso_rename(uint64_t dir, const char *name, uint64_t newdir, const char *newname,
+		fso_err_cb cb, void *arg);
+
+/* Drop the front end's interest in ino (FUSE forget); the record stays
+ * cached until evicted. */
+void fso_forget(uint64_t ino, uint64_t nlookup);
+
+/* ---- for cfs (ctl.c) ---- */
+
+/* Resolve a path relative to the mount point ("" or "/" is the root),
+ * walking lookups.  */
+void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg);
+/* Discard the cached data and attributes of ino (cfs flushobject).
+ * EBUSY if it is open or dirty. */
+int fso_flush(uint64_t ino);
+/* One line per cached object for cfs listcache: calls fn for each. */
+struct fso_cacheinfo {
+	uint64_t ino;
+	hs_fid   fid;
+	mode_t   type;
+	uint64_t size;
+	int      has_data;     /* container holds the whole file */
+	int      has_callback; /* a callback promise covers it */
+	int      open;         /* open count */
+	char     path[4096];   /* best-known path below the mount, or "" */
+};
+void fso_foreach_cached(void (*fn)(void *arg, const struct fso_cacheinfo *ci), void *arg);
+
+/* ---- from the front ends' side: invalidation hooks ---- */
+
+/* The front end implements these so that a callback break or a flush
+ * reaches the kernel's caches (FUSE notify_inval, Coda ZAPFILE/ZAPDIR). */
+struct vfront_ops {
+	const char *name;
+	void (*inval_inode)(uint64_t ino);
+	void (*inval_entry)(uint64_t dir, const char *name);
+};
+void fso_set_front(const struct vfront_ops *ops);
+
+#endif /* VENUS_FSOBJ_H */

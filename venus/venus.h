@@ -1,0 +1,71 @@
+/*
+ * venus.h - the cache manager's global state, configuration and counters.
+ *
+ * venus is one process with one libevent loop.  Front ends (fuse.c, and
+ * coda.c for the kernel channel) turn upcalls into fsobj operations
+ * (fsobj.h); fsobj turns cache misses and mutations into vice RPCs
+ * (server.h); ctl.c serves cfs on a Unix socket.
+ */
+#ifndef VENUS_VENUS_H
+#define VENUS_VENUS_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include <event2/event.h>
+
+/* Configuration: /etc/hesper/venus.conf (venus.conf(5)), then the command
+ * line.  Keys take Coda's names where the meaning is the same. */
+struct venus_config {
+	char    *server;        /* vice host (name, IPv4 or IPv6); required */
+	int      port;          /* vice port; default 2432 */
+	char    *cachedir;      /* default /var/lib/hesper/venus */
+	char    *mountpoint;    /* default /coda */
+	uint64_t cachesize;     /* bytes of container data; default 1 GiB */
+	uint64_t cachefiles;    /* max cached objects; default 100000 */
+	char    *cafile;        /* verify vice against this CA; NULL = pin */
+	char    *ctlsocket;     /* default <cachedir>/venus.ctl */
+	char    *frontend;      /* "fuse" (default), "hesper", "coda" */
+	char    *realm;         /* realm name shown by cfs; default server */
+	int      foreground;    /* -f: stay in the foreground */
+	int      debug;         /* -d: verbose log on stderr */
+};
+
+/* Counters shown by `cfs stats`; all monotonic since start. */
+struct venus_stats {
+	uint64_t fetches;        /* whole-file fetches completed */
+	uint64_t fetch_bytes;
+	uint64_t stores;         /* stores sent at close */
+	uint64_t store_bytes;
+	uint64_t stores_skipped; /* last-writer closes with the written flag clear */
+	uint64_t cache_hits;     /* opens served from a valid container */
+	uint64_t cache_misses;   /* opens that had to fetch */
+	uint64_t callback_breaks;/* fids invalidated by vice */
+	uint64_t evictions;      /* containers discarded to honour cachesize */
+};
+
+struct srvconn;   /* server.h */
+struct vfront;    /* the active front end (fuse.c or coda.c) */
+
+/* The one venus instance. */
+struct venus {
+	struct event_base  *base;
+	struct venus_config cfg;
+	struct venus_stats  stats;
+	sqlite3            *db;         /* <cachedir>/venus.db, WAL */
+	uint64_t            client_id;  /* random, stored in the db; store ids use it */
+	uint64_t            next_seq;   /* next store id sequence number */
+	struct srvconn     *srv;
+	struct vfront      *front;
+};
+
+extern struct venus *V;
+
+/* Logging to stderr (foreground) or syslog.  level: LOG_ERR..LOG_DEBUG. */
+void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parse the config file (path may be NULL: the default; a missing default
+ * file is fine, a missing explicit one is an error) and then argv into cfg.
+ * Returns 0, or -1 after printing a message naming the file, line and key. */
+int venus_config_load(struct venus_config *cfg, const char *path, int argc, char **argv);
+
+#endif /* VENUS_VENUS_H */
