@@ -10,6 +10,8 @@
  *
  * Everything runs on the caller's struct event_base; no function here
  * blocks on the network.  Not thread-safe: use from the loop thread only.
+ * The first connection sets SIGPIPE to SIG_IGN if it is still SIG_DFL
+ * (OpenSSL writes with write(2); a vanished peer must not kill us).
  *
  * Hostile input: a record longer than HRPC_MAX_RECORD, a fragment chain
  * longer than that in total, a message that does not decode, a reply to an
@@ -28,8 +30,18 @@
 #define HRPC_MAX_RECORD (4u * 1024 * 1024 + 64 * 1024)
 /* Default per-call timeout, milliseconds. */
 #define HRPC_DEFAULT_TIMEOUT_MS 30000
-/* Hex SHA-256 fingerprint: 32 bytes as "aa:bb:...", plus NUL. */
+/* Hex SHA-256 fingerprint: 32 bytes as "AA:BB:..." (uppercase), plus NUL. */
 #define HRPC_FP_LEN 96
+/* Added: connect (TCP + TLS handshake) must finish within this many ms,
+ * else on_closed(ETIMEDOUT).  Applies to accepted connections too. */
+#define HRPC_CONNECT_TIMEOUT_MS 30000
+/* Added: incoming calls on one conn awaiting hrpc_reply; past this the conn
+ * stops reading (TCP back-pressure) until some are answered. */
+#define HRPC_MAX_INCOMING 256
+/* Added: bytes of unsent output on one conn beyond which hrpc_call fails
+ * with -ENOBUFS and hrpc_reply closes the conn (on_closed(ENOBUFS)): a
+ * peer that stops reading cannot make us buffer without bound. */
+#define HRPC_MAX_OUTPUT (64u * HRPC_MAX_RECORD)
 
 struct hrpc_tls;   /* TLS configuration (an SSL_CTX and its policy) */
 struct hrpc_conn;  /* one connection */
@@ -49,6 +61,7 @@ struct hrpc_tls *hrpc_tls_server(const char *certfile, const char *keyfile,
  * passed to on_connected (trust on first use, as ssh does). */
 struct hrpc_tls *hrpc_tls_client(const char *cafile, char *err, size_t errlen);
 
+/* Free a configuration; keep it until connects using it have come up. */
 void hrpc_tls_free(struct hrpc_tls *tls);
 
 /* Make a self-signed certificate (EC P-256, 10 years, CN=cn, subjectAltName
@@ -146,7 +159,8 @@ struct hrpc_conn *hrpc_call_conn(const struct hrpc_call *call);
 int hrpc_call_args(struct hrpc_call *call, xdrproc_t argproc, void *args);
 
 /* Answer with a result and free the call.  If the connection went away
- * meanwhile, the reply is dropped silently.  Returns 0 or -errno. */
+ * meanwhile, the reply is dropped silently.  Returns 0 or -errno (a result
+ * that does not encode, -EINVAL/-EMSGSIZE, is answered with SYSTEM_ERR). */
 int hrpc_reply(struct hrpc_call *call, xdrproc_t resproc, const void *res);
 
 /* Answer with an RFC 5531 accept_stat (PROG_UNAVAIL, PROC_UNAVAIL,
