@@ -15,4 +15,48 @@
 int ctl_start(const char *path);
 void ctl_stop(void);
 
+/* ---- between ctl.c (the socket) and ctl_cmds.c (the commands) ---- */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ctl_conn;   /* ctl.c's connection */
+struct evbuffer;
+
+/* One parsed request.  ctl.c fills it and calls ctl_dispatch; the command
+ * writes with ctl_printf and ends, now or from a later callback, with
+ * exactly one ctl_done, which frees it. */
+struct ctl_req {
+	const char *cmd;        /* the command word as sent (name or alias) */
+	int         argc;       /* arguments after the command */
+	char      **argv;       /* unescaped; argv[argc] == NULL */
+	int         json;       /* the request began with --json */
+	uid_t       uid;        /* peer credentials (SO_PEERCRED) */
+	pid_t       pid;
+	void       *state;      /* the command's own; free()d by ctl_done */
+	struct ctl_conn *conn;  /* ctl.c: NULL once the client is gone */
+	struct evbuffer *out;   /* ctl.c: framed body lines */
+	struct evbuffer *pend[3]; /* ctl.c: partial lines per channel */
+	char       *line;       /* ctl.c: the request line the words point into */
+	char      **words;      /* ctl.c: every word; argv == words + 1 */
+};
+
+/* Run r (ctl_cmds.c). */
+void ctl_dispatch(struct ctl_req *r);
+/* Append text to the reply on chan (CTLP_STDOUT or CTLP_STDERR from
+ * hesper/ctlproto.h); text may hold several lines, a partial last line is
+ * completed by later calls or by ctl_done. */
+void ctl_printf(struct ctl_req *r, int chan, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Append s as a JSON string (quoted, escaped) to stdout. */
+void ctl_json_str(struct ctl_req *r, const char *s);
+/* Finish r: status is 0 or a positive errno.  Sends the reply if the
+ * client is still connected, then frees r. */
+void ctl_done(struct ctl_req *r, int status);
+
+/* CML entries pending reintegration in volume vol, for cfs listvol.  The
+ * default in ctl_cmds.c is weak and returns 0; the CML code replaces it
+ * with a strong definition when disconnected operation lands. */
+unsigned venus_cml_pending(uint32_t vol);
+
 #endif /* VENUS_CTL_H */
