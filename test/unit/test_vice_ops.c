@@ -1,0 +1,332 @@
+/*
+ * test/unit/test_vice_ops.c - vice over the real transport, in one
+ * process: two clients on one event loop talk TLS to a vice listening on
+ * 127.0.0.1; checks HS_CONNECT rules, the file operations end to end, and
+ * that a change by one client breaks the other's callback promise before
+ * the changer's reply.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include "vice/vice.h"
+#include "vice/store.h"
+
+/* A test client: its connection and the breaks it was sent. */
+struct client {
+	struct hrpc_conn *conn;
+	int up, closed;
+	unsigned breaks;        /* fids received in HS_CB_BREAK */
+	hs_fid last_break;
+};
+
+/* The world: a vice and two clients on one loop. */
+struct world {
+	char root[64];
+	struct vice v;
+	struct hrpc_tls *ctls;
+	struct client a, b;
+	uint64_t seq;
+};
+
+/* One outgoing call, completed synchronously by running the loop. */
+struct wait {
+	int done, err;
+	void *out;
+	size_t size;
+	char *data;             /* fetch: the chunk, copied */
+	size_t len;
+};
+
+static void done_cb(void *arg, int err, void *res)
+{
+	struct wait *w = arg;
+
+	w->done = 1;
+	w->err = err;
+	if (res && w->out)
+		memcpy(w->out, res, w->size);
+	if (res && w->size == sizeof(hs_fetch_res) &&
+	    ((hs_fetch_res *)res)->status == 0) {
+		hs_fetch_ok *ok = &((hs_fetch_res *)res)->hs_fetch_res_u.ok;
+
+		w->len = ok->data.data_len;
+		w->data = malloc(w->len + 1);
+		memcpy(w->data, ok->data.data_val, w->len);
+		w->data[w->len] = '\0';
+	}
+}
+
+static void run_until(struct world *w, const int *flag)
+{
+	int i;
+
+	for (i = 0; i < 2000 && !*flag; i++)
+		event_base_loop(w->v.base, EVLOOP_ONCE);
+	assert_true(*flag);
+}
+
+/* Call proc on c and return the status of its (shallowly copied) result. */
+static int call(struct world *w, struct client *c, uint32_t proc,
+		xdrproc_t ap, const void *args, xdrproc_t rp, void *res,
+		size_t ressize, struct wait *wt)
+{
+	struct wait local = { 0 };
+
+	if (!wt)
+		wt = &local;
+	wt->out = res;
+	wt->size = ressize;
+	assert_int_equal(hrpc_call(c->conn, HS_VICE_PROG, HS_VICE_V1, proc, ap,
+				   args, rp, ressize, 5000, done_cb, wt), 0);
+	run_until(w, &wt->done);
+	assert_int_equal(wt->err, 0);
+	return res ? *(int *)res : 0;
+}
+
+static int c_connected(struct hrpc_conn *conn, const char *fp, void *arg)
+{
+	((struct client *)arg)->up = 1;
+	return 0;
+}
+
+static void c_closed(struct hrpc_conn *conn, int err, void *arg)
+{
+	((struct client *)arg)->closed = 1;
+}
+
+static bool_t xdr_nothing(XDR *x, void *p)
+{
+	return TRUE;
+}
+
+/* The client serves HS_CB_PROG: count the fids it is told about. */
+static void c_dispatch(struct hrpc_conn *conn, struct hrpc_call *call,
+		       void *arg)
+{
+	struct client *c = arg;
+	hs_fidlist l;
+
+	memset(&l, 0, sizeof l);
+	if (hrpc_call_proc(call) == HS_CB_BREAK &&
+	    hrpc_call_args(call, (xdrproc_t)xdr_hs_fidlist, &l)) {
+		c->breaks += l.fids.fids_len;
+		if (l.fids.fids_len)
+			c->last_break = l.fids.fids_val[0];
+		xdr_free((xdrproc_t)xdr_hs_fidlist, &l);
+	}
+	hrpc_reply(call, (xdrproc_t)xdr_nothing, NULL);
+}
+
+static const struct hrpc_conn_ops cops = {
+	c_connected, c_closed, c_dispatch,
+};
+
+static int hs_connect(struct world *w, struct client *c, uint64_t id,
+		      unsigned version)
+{
+	hs_connect_args a = { version, id, "test", HS_FEAT_CALLBACKS };
+	hs_connect_res r;
+
+	return call(w, c, HS_CONNECT, (xdrproc_t)xdr_hs_connect_args, &a,
+		    (xdrproc_t)xdr_hs_connect_res, &r, sizeof r, NULL);
+}
+
+static void open_client(struct world *w, struct client *c)
+{
+	int port = hrpc_listener_port(w->v.lis);
+
+	c->conn = hrpc_connect(w->v.base, w->ctls, "127.0.0.1", port, &cops, c);
+	assert_non_null(c->conn);
+	run_until(w, &c->up);
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+	char err[256], fp[HRPC_FP_LEN];
+
+	strcpy(w->root, "/tmp/vice-ops-XXXXXX");
+	assert_non_null(mkdtemp(w->root));
+	assert_int_equal(vs_open(w->root, &w->v.vs, err, sizeof err), 0);
+	w->v.tls = vice_tls_init(w->root, fp, err, sizeof err);
+	assert_non_null(w->v.tls);
+	w->v.base = event_base_new();
+	w->v.lis = hrpc_listen(w->v.base, w->v.tls, "127.0.0.1", 0,
+			       &vice_conn_ops, &w->v, err, sizeof err);
+	assert_non_null(w->v.lis);
+	w->ctls = hrpc_tls_client(NULL, err, sizeof err);
+	assert_non_null(w->ctls);
+	open_client(w, &w->a);
+	open_client(w, &w->b);
+	*state = w;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *f)
+{
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	hrpc_close(w->a.conn);
+	hrpc_close(w->b.conn);
+	hrpc_listener_free(w->v.lis);
+	vice_clients_close(&w->v);
+	event_base_loop(w->v.base, EVLOOP_NONBLOCK);
+	event_base_free(w->v.base);
+	hrpc_tls_free(w->v.tls);
+	hrpc_tls_free(w->ctls);
+	vs_close(w->v.vs);
+	nftw(w->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(w);
+	return 0;
+}
+
+static void test_connect_rules(void **state)
+{
+	struct world *w = *state;
+	hs_fid root = { 1, 1, 1 };
+	hs_attr_res r;
+	hs_stats_res st;
+
+	/* Nothing but HS_NULL and HS_CONNECT before HS_CONNECT. */
+	assert_int_equal(call(w, &w->a, HS_GETATTR, (xdrproc_t)xdr_hs_fid, &root,
+			      (xdrproc_t)xdr_hs_attr_res, &r, sizeof r, NULL),
+			 EPERM);
+	assert_int_equal(hs_connect(w, &w->a, 0, HS_PROTO_VERSION), EINVAL);
+	assert_int_equal(hs_connect(w, &w->a, 7, 99), EPROTONOSUPPORT);
+	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
+	assert_int_equal(call(w, &w->a, HS_GETATTR, (xdrproc_t)xdr_hs_fid, &root,
+			      (xdrproc_t)xdr_hs_attr_res, &r, sizeof r, NULL),
+			 0);
+	assert_int_equal(r.hs_attr_res_u.attr.mode, 0777);
+	assert_int_equal(call(w, &w->a, HS_STATS, (xdrproc_t)xdr_nothing, NULL,
+			      (xdrproc_t)xdr_hs_stats_res, &st, sizeof st,
+			      NULL), 0);
+	assert_int_equal(st.hs_stats_res_u.stats.clients, 1);
+}
+
+/* Create "f" in the root as client c; returns its fid. */
+static hs_fid create_f(struct world *w, struct client *c, const char *name)
+{
+	hs_create_args a = { .dir = { 1, 1, 1 }, .sid = { 7, ++w->seq },
+			     .name = (char *)name, .mode = 0644 };
+	hs_create_res r;
+
+	assert_int_equal(call(w, c, HS_CREATE, (xdrproc_t)xdr_hs_create_args,
+			      &a, (xdrproc_t)xdr_hs_create_res, &r, sizeof r,
+			      NULL), 0);
+	return r.hs_create_res_u.ok.obj.fid;
+}
+
+static int store(struct world *w, struct client *c, const hs_fid *fid,
+		 const char *data, hs_storeid sid)
+{
+	hs_store_chunk_args ca = { .fid = *fid, .sid = sid };
+	hs_store_commit_args ma = { .fid = *fid, .sid = sid,
+				    .size = strlen(data) };
+	hs_status_res sr;
+	hs_attr_res ar;
+	int r;
+
+	ca.data.data_len = (u_int)strlen(data);
+	ca.data.data_val = (char *)data;
+	r = call(w, c, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &ca,
+		 (xdrproc_t)xdr_hs_status_res, &sr, sizeof sr, NULL);
+	if (r)
+		return r;
+	return call(w, c, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args,
+		    &ma, (xdrproc_t)xdr_hs_attr_res, &ar, sizeof ar, NULL);
+}
+
+static void test_store_fetch_break(void **state)
+{
+	struct world *w = *state;
+	hs_fetch_args fa = { .count = 100 };
+	hs_fetch_res fr;
+	hs_stats_res st;
+	struct wait wt = { 0 };
+	hs_storeid sid = { 7, 1000 };
+
+	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
+	assert_int_equal(hs_connect(w, &w->b, 8, HS_PROTO_VERSION), 0);
+	fa.fid = create_f(w, &w->a, "f");
+	assert_int_equal(store(w, &w->a, &fa.fid, "one", sid), 0);
+	/* b reads the file and so holds a promise on it. */
+	assert_int_equal(call(w, &w->b, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args,
+			      &fa, (xdrproc_t)xdr_hs_fetch_res, &fr, sizeof fr,
+			      &wt), 0);
+	assert_string_equal(wt.data, "one");
+	free(wt.data);
+	assert_int_equal(w->b.breaks, 0);
+	sid.seq++;
+	assert_int_equal(store(w, &w->a, &fa.fid, "two!", sid), 0);
+	run_until(w, (const int *)&w->b.breaks);
+	assert_int_equal(w->b.breaks, 1);
+	assert_memory_equal(&w->b.last_break, &fa.fid, sizeof fa.fid);
+	/* The same commit again: a duplicate, no second break. */
+	assert_int_equal(store(w, &w->a, &fa.fid, "two!", sid), 0);
+	memset(&wt, 0, sizeof wt);
+	assert_int_equal(call(w, &w->b, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args,
+			      &fa, (xdrproc_t)xdr_hs_fetch_res, &fr, sizeof fr,
+			      &wt), 0);
+	assert_string_equal(wt.data, "two!");
+	free(wt.data);
+	assert_int_equal(call(w, &w->a, HS_STATS, (xdrproc_t)xdr_nothing, NULL,
+			      (xdrproc_t)xdr_hs_stats_res, &st, sizeof st,
+			      NULL), 0);
+	assert_int_equal(st.hs_stats_res_u.stats.stores, 2);
+	assert_int_equal(st.hs_stats_res_u.stats.dup_stores, 1);
+	assert_int_equal(st.hs_stats_res_u.stats.breaks, 1);
+	assert_int_equal(st.hs_stats_res_u.stats.clients, 2);
+	assert_int_equal(w->a.breaks, 0);
+}
+
+static void test_dir_break(void **state)
+{
+	struct world *w = *state;
+	hs_readdir_args ra = { .dir = { 1, 1, 1 } };
+	hs_readdir_res rr;
+	hs_getroot_res gr;
+	hs_name name = "";
+	struct wait wt = { 0 };
+
+	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
+	assert_int_equal(hs_connect(w, &w->b, 8, HS_PROTO_VERSION), 0);
+	assert_int_equal(call(w, &w->b, HS_GETROOT, (xdrproc_t)xdr_hs_name,
+			      &name, (xdrproc_t)xdr_hs_getroot_res, &gr,
+			      sizeof gr, NULL), 0);
+	/* The name was freed with the result: only compare the fid. */
+	assert_int_equal(gr.hs_getroot_res_u.vol.root.vnode, 1);
+	assert_int_equal(call(w, &w->b, HS_READDIR,
+			      (xdrproc_t)xdr_hs_readdir_args, &ra,
+			      (xdrproc_t)xdr_hs_readdir_res, &rr, sizeof rr,
+			      &wt), 0);
+	create_f(w, &w->a, "new");
+	run_until(w, (const int *)&w->b.breaks);
+	assert_int_equal(w->b.last_break.vnode, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_connect_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_store_fetch_break, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dir_break, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

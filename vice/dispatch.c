@@ -1,0 +1,117 @@
+/*
+ * vice/dispatch.c - decode an HS_VICE_PROG call, run its handler, reply.
+ *
+ * Every result type starts with its int status, so the dispatcher sets it
+ * from the handler's return value.  Calls other than HS_NULL and
+ * HS_CONNECT on a connection that has not sent HS_CONNECT get EPERM.
+ */
+#include <stdlib.h>
+#include "vice.h"
+#include "ops.h"
+
+/* One procedure: how to decode, how to answer, who handles it. */
+struct vproc {
+	xdrproc_t argproc;
+	size_t argsize;
+	xdrproc_t resproc;
+	size_t ressize;
+	vice_op fn;
+	int before_connect;     /* allowed before HS_CONNECT */
+};
+
+/* Arguments or results of nothing (xdr_void's type does not cast). */
+static bool_t xdr_nothing(XDR *x, void *p)
+{
+	return TRUE;
+}
+
+#define P(a, r, f, open) { (xdrproc_t)xdr_##a, sizeof(a), \
+	(xdrproc_t)xdr_##r, sizeof(r), f, open }
+
+static const struct vproc procs[] = {
+	[HS_CONNECT] = P(hs_connect_args, hs_connect_res, op_connect, 1),
+	[HS_GETROOT] = P(hs_name, hs_getroot_res, op_getroot, 0),
+	[HS_LISTVOL] = { (xdrproc_t)xdr_nothing, 0, (xdrproc_t)xdr_hs_listvol_res,
+			 sizeof(hs_listvol_res), op_listvol, 0 },
+	[HS_GETATTR] = P(hs_fid, hs_attr_res, op_getattr, 0),
+	[HS_LOOKUP] = P(hs_lookup_args, hs_lookup_res, op_lookup, 0),
+	[HS_READDIR] = P(hs_readdir_args, hs_readdir_res, op_readdir, 0),
+	[HS_FETCH] = P(hs_fetch_args, hs_fetch_res, op_fetch, 0),
+	[HS_STORE_CHUNK] = P(hs_store_chunk_args, hs_status_res,
+			     op_store_chunk, 0),
+	[HS_STORE_COMMIT] = P(hs_store_commit_args, hs_attr_res,
+			      op_store_commit, 0),
+	[HS_SETATTR] = P(hs_setattr_args, hs_attr_res, op_setattr, 0),
+	[HS_CREATE] = P(hs_create_args, hs_create_res, op_create, 0),
+	[HS_MKDIR] = P(hs_create_args, hs_create_res, op_mkdir, 0),
+	[HS_SYMLINK] = P(hs_symlink_args, hs_create_res, op_symlink, 0),
+	[HS_LINK] = P(hs_link_args, hs_create_res, op_link, 0),
+	[HS_REMOVE] = P(hs_remove_args, hs_remove_res, op_remove, 0),
+	[HS_RMDIR] = P(hs_remove_args, hs_remove_res, op_rmdir, 0),
+	[HS_RENAME] = P(hs_rename_args, hs_rename_res, op_rename, 0),
+	[HS_READLINK] = P(hs_fid, hs_readlink_res, op_readlink, 0),
+	[HS_STATS] = { (xdrproc_t)xdr_nothing, 0, (xdrproc_t)xdr_hs_stats_res,
+		       sizeof(hs_stats_res), op_stats, 0 },
+};
+
+#define NPROCS (sizeof procs / sizeof procs[0])
+
+/* Decode, run, reply, free. */
+static void run(struct vclient *c, struct hrpc_call *call,
+		const struct vproc *p)
+{
+	void *args = calloc(1, p->argsize ? p->argsize : 1);
+	void *res = calloc(1, p->ressize);
+	int status;
+
+	if (!args || !res) {
+		hrpc_reply_error(call, SYSTEM_ERR);
+		goto out;
+	}
+	if (!hrpc_call_args(call, p->argproc, args)) {
+		hrpc_reply_error(call, GARBAGE_ARGS);
+		goto out;
+	}
+	if (!c->client_id && !p->before_connect)
+		status = EPERM;
+	else
+		status = p->fn(c, args, res);
+	*(int *)res = status;
+	hrpc_reply(call, p->resproc, res);
+	/* Handlers may leave allocations behind on failure too; free the
+	 * success arm, which is all zeroes where nothing was allocated. */
+	*(int *)res = 0;
+	xdr_free(p->resproc, res);
+	xdr_free(p->argproc, args);
+out:
+	free(args);
+	free(res);
+}
+
+void vice_dispatch(struct hrpc_conn *conn, struct hrpc_call *call, void *arg)
+{
+	struct vclient *c = hrpc_conn_get_data(conn);
+	uint32_t proc = hrpc_call_proc(call);
+
+	if (!c) {
+		hrpc_reply_error(call, SYSTEM_ERR);
+		return;
+	}
+	if (hrpc_call_prog(call) != HS_VICE_PROG) {
+		hrpc_reply_error(call, PROG_UNAVAIL);
+		return;
+	}
+	if (hrpc_call_vers(call) != HS_VICE_V1) {
+		hrpc_reply_error(call, PROG_MISMATCH);
+		return;
+	}
+	if (proc == HS_NULL) {
+		hrpc_reply(call, (xdrproc_t)xdr_nothing, NULL);
+		return;
+	}
+	if (proc >= NPROCS || !procs[proc].fn) {
+		hrpc_reply_error(call, PROC_UNAVAIL);
+		return;
+	}
+	run(c, call, &procs[proc]);
+}

@@ -1,0 +1,162 @@
+/*
+ * vice/main.c - the Hesper file server: options, start-up, the event
+ * loop and a clean shutdown on SIGTERM/SIGINT.
+ *
+ * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT]   (see vice(8))
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include "vice.h"
+#include "store.h"
+
+#define DEFAULT_ROOT "/var/lib/hesper/vice"
+#define DEFAULT_PORT 2432
+
+struct opts {
+	int foreground, debug, port;
+	char *root;             /* absolute, malloc'd */
+	const char *addr;       /* NULL: every address */
+};
+
+static void __attribute__((noreturn)) usage(void)
+{
+	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT]\n");
+	exit(1);
+}
+
+/* The root as an absolute path: a daemon works from "/". */
+static char *abs_root(const char *root)
+{
+	char cwd[4096], *out;
+
+	if (root[0] == '/')
+		return strdup(root);
+	if (!getcwd(cwd, sizeof cwd) || asprintf(&out, "%s/%s", cwd, root) < 0)
+		return NULL;
+	return out;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	const char *root = DEFAULT_ROOT;
+	char *end;
+	long port;
+	int ch;
+
+	o->port = DEFAULT_PORT;
+	while ((ch = getopt(argc, argv, "fdr:l:p:")) != -1) {
+		switch (ch) {
+		case 'f': o->foreground = 1; break;
+		case 'd': o->debug = 1; break;
+		case 'r': root = optarg; break;
+		case 'l': o->addr = *optarg ? optarg : NULL; break;
+		case 'p':
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || port < 0 ||
+			    port > 65535) {
+				fprintf(stderr, "vice: bad port: %s\n", optarg);
+				exit(1);
+			}
+			o->port = (int)port;
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (!*root || !(o->root = abs_root(root))) {
+		fprintf(stderr, "vice: bad root directory: %s\n", root);
+		exit(1);
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct vice *v = arg;
+
+	vlog(LOG_INFO, "signal %d: shutting down", (int)sig);
+	event_base_loopbreak(v->base);
+}
+
+/* Open the store, TLS and the listening socket; print the two lines. */
+static int start(struct vice *v, const struct opts *o)
+{
+	char err[512] = "", fp[HRPC_FP_LEN];
+	int r;
+
+	if ((r = vs_open(o->root, &v->vs, err, sizeof err)) < 0 ||
+	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
+	    !(v->base = event_base_new()) ||
+	    !(v->lis = hrpc_listen(v->base, v->tls, o->addr, o->port,
+				   &vice_conn_ops, v, err, sizeof err))) {
+		vlog(LOG_ERR, "%s", *err ? err : "cannot start");
+		return -1;
+	}
+	printf("vice: listening on %s port %d\n", o->addr ? o->addr : "*",
+	       hrpc_listener_port(v->lis));
+	printf("vice: certificate SHA-256 fingerprint %s\n", fp);
+	fflush(stdout);
+	return 0;
+}
+
+/* Run the loop until SIGTERM or SIGINT. */
+static int serve(struct vice *v)
+{
+	struct event *term = evsignal_new(v->base, SIGTERM, on_signal, v);
+	struct event *intr = evsignal_new(v->base, SIGINT, on_signal, v);
+	int r = -1;
+
+	if (term && intr && !event_add(term, NULL) && !event_add(intr, NULL))
+		r = event_base_dispatch(v->base) < 0 ? -1 : 0;
+	else
+		vlog(LOG_ERR, "cannot install signal handlers");
+	if (term)
+		event_free(term);
+	if (intr)
+		event_free(intr);
+	return r;
+}
+
+static void stop(struct vice *v)
+{
+	if (v->lis)
+		hrpc_listener_free(v->lis);
+	vice_clients_close(v);
+	/* Let closed connections finish their deferred callbacks. */
+	if (v->base)
+		event_base_loop(v->base, EVLOOP_NONBLOCK);
+	if (v->base)
+		event_base_free(v->base);
+	hrpc_tls_free(v->tls);
+	vs_close(v->vs);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct vice v = { 0 };
+	int ready = -1, r;
+
+	parse(argc, argv, &o);
+	vlog_init(o.debug);
+	signal(SIGPIPE, SIG_IGN);
+	if (!o.foreground && (ready = vice_daemon_start()) < 0) {
+		fprintf(stderr, "vice: cannot daemonise: %s\n", strerror(errno));
+		return 1;
+	}
+	r = start(&v, &o);
+	if (!r && ready >= 0)
+		vice_daemon_ready(ready);
+	if (!r)
+		r = serve(&v);
+	stop(&v);
+	free(o.root);
+	return r ? 1 : 0;
+}

@@ -1,0 +1,43 @@
+/*
+ * vice/ops.h - handlers of HS_VICE_PROG procedures.
+ *
+ * Each takes the calling client, the decoded arguments and a zeroed
+ * result of the procedure's result type, fills the result's success arm
+ * and returns its status (0, a positive errno or HS_ECONFLICT).  Callback
+ * breaks a mutation causes are sent before the handler returns, hence
+ * before the reply.
+ */
+#ifndef VICE_OPS_H
+#define VICE_OPS_H
+
+#include "vice.h"
+
+/* A handler: see above. */
+typedef int (*vice_op)(struct vclient *c, void *args, void *res);
+
+/* ops.c: session and queries */
+int op_connect(struct vclient *c, void *args, void *res);
+int op_getroot(struct vclient *c, void *args, void *res);
+int op_listvol(struct vclient *c, void *args, void *res);
+int op_stats(struct vclient *c, void *args, void *res);
+int op_getattr(struct vclient *c, void *args, void *res);
+int op_lookup(struct vclient *c, void *args, void *res);
+int op_readdir(struct vclient *c, void *args, void *res);
+int op_fetch(struct vclient *c, void *args, void *res);
+int op_readlink(struct vclient *c, void *args, void *res);
+
+/* ops_store.c: file contents */
+int op_store_chunk(struct vclient *c, void *args, void *res);
+int op_store_commit(struct vclient *c, void *args, void *res);
+int op_setattr(struct vclient *c, void *args, void *res);
+
+/* ops_dir.c: namespace */
+int op_create(struct vclient *c, void *args, void *res);
+int op_mkdir(struct vclient *c, void *args, void *res);
+int op_symlink(struct vclient *c, void *args, void *res);
+int op_link(struct vclient *c, void *args, void *res);
+int op_remove(struct vclient *c, void *args, void *res);
+int op_rmdir(struct vclient *c, void *args, void *res);
+int op_rename(struct vclient *c, void *args, void *res);
+
+#endif /* VICE_OPS_H */

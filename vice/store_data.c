@@ -1,0 +1,303 @@
+/*
+ * vice/store_data.c - file contents: staged stores, commit, setattr.
+ *
+ * A store writes its chunks to <data>/tmp/<client>.<seq>.  The commit cuts
+ * that file to its final size, fsyncs it and renames it over the data file
+ * inside the database transaction that records the new attributes, so a
+ * failure at any step (ENOSPC, EDQUOT, EIO) leaves the old contents and
+ * metadata in place: the old file is kept as a hard link until the
+ * database has committed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "store_int.h"
+
+/* Largest file: offsets must fit off_t. */
+#define FILE_MAX ((uint64_t)INT64_MAX)
+
+static int sid_none(const hs_storeid *sid)
+{
+	return sid->client == 0 && sid->seq == 0;
+}
+
+/* The vnode of a store or setattr: must be a regular file. */
+static int reg_get(struct vstore *vs, const hs_fid *fid, struct vn *v)
+{
+	int err = vs_vn_get(vs, fid, v);
+
+	if (err)
+		return err;
+	if (v->type == HS_FDIR)
+		return EISDIR;
+	return v->type == HS_FREG ? 0 : EINVAL;
+}
+
+static int pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, buf, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		buf += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup)
+{
+	struct vs_applied rec;
+	struct vn v;
+	char path[4096];
+	int fd, err, r;
+
+	*dup = 0;
+	if (sid_none(&a->sid))
+		return EINVAL;
+	if ((r = vs_ap_get(vs, &a->sid, &rec)) != 0) {
+		*dup = r > 0;
+		return r > 0 ? 0 : -r;
+	}
+	if ((err = reg_get(vs, &a->fid, &v)))
+		return err;
+	if (a->offset > FILE_MAX - a->data.data_len)
+		return EFBIG;
+	vs_stage_path(vs, &a->sid, path, sizeof path);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	err = pwrite_all(fd, a->data.data_val, a->data.data_len, a->offset);
+	if (close(fd) < 0 && !err)
+		err = errno;
+	return err;
+}
+
+void vs_stage_drop(struct vstore *vs, const hs_storeid *sid)
+{
+	char path[4096];
+
+	vs_stage_path(vs, sid, path, sizeof path);
+	(void)unlink(path);
+}
+
+/* Cut the staged file to size and make it durable.  Nothing staged is
+ * fine only for an empty file. */
+static int stage_finish(const char *path, uint64_t size)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | (size ? 0 : O_CREAT), 0600);
+	int err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+		err = errno;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	return err;
+}
+
+/* Paths involved in replacing a data file. */
+struct swap {
+	char stage[4096], data[4096], old[4200], dir[4096];
+	int had_old;            /* the old data file is linked at .old */
+	int swapped;            /* the staged file is now the data file */
+};
+
+static void swap_paths(struct vstore *vs, const struct vn *v,
+		       const hs_storeid *sid, struct swap *sw)
+{
+	vs_stage_path(vs, sid, sw->stage, sizeof sw->stage);
+	vs_data_path(vs, v, sw->data, sizeof sw->data);
+	snprintf(sw->old, sizeof sw->old, "%s.old", sw->data);
+	snprintf(sw->dir, sizeof sw->dir, "%s/%u", vs->datadir,
+		 (unsigned)v->vol);
+}
+
+/* Rename the staged file over the data file, keeping the old one linked
+ * at .old until the database commit decides. */
+static int swap_in(struct swap *sw)
+{
+	(void)unlink(sw->old);
+	sw->had_old = link(sw->data, sw->old) == 0;
+	if (!sw->had_old && errno != ENOENT)
+		return errno;
+	if (rename(sw->stage, sw->data) < 0)
+		return errno;
+	sw->swapped = 1;
+	return vs_fsync_dir(sw->dir);
+}
+
+/* Put the old contents back after a failure, and the new ones back in
+ * the staging area so that a retried commit finds them. */
+static void swap_undo(struct swap *sw)
+{
+	if (sw->swapped)
+		(void)rename(sw->data, sw->stage);
+	if (sw->had_old)
+		(void)rename(sw->old, sw->data);
+	(void)unlink(sw->old);
+	(void)vs_fsync_dir(sw->dir);
+}
+
+/* The database half of a commit; the transaction is open. */
+static int commit_meta(struct vstore *vs, struct vn *v,
+		       const hs_store_commit_args *a, int64_t now)
+{
+	struct vs_applied rec = {
+		.vol = v->vol, .o_vnode = v->vnode, .o_uniq = v->uniq,
+	};
+	int err;
+
+	v->size = a->size;
+	v->mtime = (a->mtime.sec || a->mtime.nsec) ?
+		vs_time_ns(&a->mtime) : now;
+	vs_vn_touch(v, &a->sid, now);
+	if ((err = vs_vn_update(vs, v)) || (err = vs_ap_put(vs, &a->sid, &rec)))
+		return err;
+	return 0;
+}
+
+static int commit_apply(struct vstore *vs, struct vn *v,
+			const hs_store_commit_args *a)
+{
+	struct swap sw = { .had_old = 0 };
+	int err;
+
+	swap_paths(vs, v, &a->sid, &sw);
+	if ((err = stage_finish(sw.stage, a->size)))
+		return err;
+	if ((err = vs_begin(vs)))
+		return err;
+	err = commit_meta(vs, v, a, vs_now());
+	if (!err && (err = swap_in(&sw)) != 0)
+		swap_undo(&sw);
+	if (err) {
+		vs_rollback(vs);
+		return err;
+	}
+	if ((err = vs_commit(vs)))
+		swap_undo(&sw);
+	else
+		(void)unlink(sw.old);
+	return err;
+}
+
+int vs_store_commit(struct vstore *vs, const hs_store_commit_args *a,
+		    hs_attr *out, int *dup)
+{
+	struct vs_applied rec;
+	struct vn v;
+	int err, r;
+
+	*dup = 0;
+	if (sid_none(&a->sid))
+		return EINVAL;
+	if ((r = vs_ap_get(vs, &a->sid, &rec)) != 0) {
+		*dup = r > 0;
+		return r > 0 ? vs_getattr(vs, &a->fid, out) : -r;
+	}
+	if ((err = reg_get(vs, &a->fid, &v)))
+		return err;
+	if (a->base_version && a->base_version != v.dv)
+		return HS_ECONFLICT;
+	if (a->size > FILE_MAX)
+		return EFBIG;
+	if ((err = commit_apply(vs, &v, a)))
+		return err;
+	vs_vn_attr(&v, out);
+	return 0;
+}
+
+/* Truncate the data file in place (setattr size). */
+static int data_truncate(struct vstore *vs, const struct vn *v, uint64_t size)
+{
+	char path[4096];
+	int fd, err = 0;
+
+	vs_data_path(vs, v, path, sizeof path);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+		err = errno;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	return err;
+}
+
+/* Apply the fields of a setattr to v (the size in the data file too). */
+static int setattr_fields(struct vstore *vs, struct vn *v,
+			  const hs_setattr_args *a, int64_t now)
+{
+	int err;
+
+	if (a->mask & HS_SET_SIZE) {
+		if (v->type == HS_FDIR)
+			return EISDIR;
+		if (v->type != HS_FREG)
+			return EINVAL;
+		if (a->size > FILE_MAX)
+			return EFBIG;
+		if ((err = data_truncate(vs, v, a->size)))
+			return err;
+		v->size = a->size;
+		v->mtime = now;
+	}
+	if (a->mask & HS_SET_MODE)
+		v->mode = a->mode & 07777;
+	if (a->mask & HS_SET_UID)
+		v->uid = a->uid;
+	if (a->mask & HS_SET_GID)
+		v->gid = a->gid;
+	if (a->mask & HS_SET_ATIME)
+		v->atime = vs_time_ns(&a->atime);
+	if (a->mask & HS_SET_MTIME)
+		v->mtime = vs_time_ns(&a->mtime);
+	return 0;
+}
+
+int vs_setattr(struct vstore *vs, const hs_setattr_args *a, hs_attr *out,
+	       int *dup)
+{
+	struct vs_applied rec;
+	struct vn v;
+	int64_t now = vs_now();
+	int err, r;
+
+	*dup = 0;
+	if ((r = vs_ap_get(vs, &a->sid, &rec)) != 0) {
+		*dup = r > 0;
+		return r > 0 ? vs_getattr(vs, &a->fid, out) : -r;
+	}
+	if ((err = vs_vn_get(vs, &a->fid, &v)))
+		return err;
+	if (a->base_version && a->base_version != v.dv)
+		return HS_ECONFLICT;
+	if ((err = vs_begin(vs)))
+		return err;
+	rec = (struct vs_applied){ .vol = v.vol, .o_vnode = v.vnode,
+				   .o_uniq = v.uniq };
+	err = setattr_fields(vs, &v, a, now);
+	if (!err) {
+		vs_vn_touch(&v, &a->sid, now);
+		err = vs_vn_update(vs, &v);
+	}
+	if (!err)
+		err = vs_ap_put(vs, &a->sid, &rec);
+	if (err) {
+		vs_rollback(vs);
+		return err;
+	}
+	if ((err = vs_commit(vs)))
+		return err;
+	vs_vn_attr(&v, out);
+	return 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * vice/store_db.c - prepared statements and transactions.
+ */
+#include <errno.h>
+#include "store_int.h"
+
+sqlite3_stmt *vs_st(struct vstore *vs, enum vs_stmt id)
+{
+	sqlite3_stmt *s = vs->st[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+int vs_sqlerr(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_FULL:
+		return ENOSPC;
+	case SQLITE_CONSTRAINT:
+		return EEXIST;
+	case SQLITE_NOMEM:
+		return ENOMEM;
+	case SQLITE_READONLY:
+		return EROFS;
+	default:
+		return EIO;
+	}
+}
+
+int vs_exec(struct vstore *vs, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : vs_sqlerr(rc);
+}
+
+int vs_begin(struct vstore *vs)
+{
+	return vs_exec(vs, vs_st(vs, S_BEGIN));
+}
+
+int vs_commit(struct vstore *vs)
+{
+	int err = vs_exec(vs, vs_st(vs, S_COMMIT));
+
+	/* A failed COMMIT may leave the transaction open; end it. */
+	if (err && !sqlite3_get_autocommit(vs->db))
+		vs_rollback(vs);
+	return err;
+}
+
+void vs_rollback(struct vstore *vs)
+{
+	if (!sqlite3_get_autocommit(vs->db))
+		(void)vs_exec(vs, vs_st(vs, S_ROLLBACK));
+}
+
+int vs_tx(struct vstore *vs, int (*fn)(struct vstore *vs, void *ctx),
+	  void *ctx)
+{
+	int err = vs_begin(vs);
+
+	if (err)
+		return err;
+	if ((err = fn(vs, ctx))) {
+		vs_rollback(vs);
+		return err;
+	}
+	return vs_commit(vs);
+}

@@ -1,0 +1,88 @@
+/*
+ * vice/vice.h - the server's state and the pieces main() wires together.
+ *
+ * One struct vice per process; one struct vclient per connection (a
+ * client is a connection: its callback promises live and die with it).
+ * Everything runs on one libevent loop thread.
+ */
+#ifndef VICE_VICE_H
+#define VICE_VICE_H
+
+#include <stdint.h>
+#include <syslog.h>
+#include <hesper/rpc.h>
+#include "hesper.h"
+#include "fidset.h"
+
+/* The whole server. */
+struct vice {
+	struct event_base *base;
+	struct vstore *vs;
+	struct hrpc_tls *tls;
+	struct hrpc_listener *lis;
+	struct vclient *clients;        /* every connection past TLS */
+	hs_server_stats stats;          /* HS_STATS; clients is live */
+};
+
+/* Store ids a connection has staged chunks under and not committed. */
+struct sidlist {
+	hs_storeid *v;
+	unsigned n, cap;
+};
+
+/* One connection (= one client). */
+struct vclient {
+	struct vclient *prev, *next;
+	struct vice *v;
+	struct hrpc_conn *conn;
+	uint64_t client_id;             /* 0 until HS_CONNECT */
+	unsigned features;              /* HS_FEAT_* agreed at HS_CONNECT */
+	struct fidset promises;         /* fids this client has callbacks on */
+	struct sidlist staged;
+	int doomed;                     /* a break failed: close it */
+};
+
+/* ---- log.c: stderr in the foreground, syslog once daemonised ---- */
+void vlog_init(int debug);
+void vlog_syslog(void);
+void vlog(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- clients.c: connection life cycle ---- */
+/* The hrpc_conn_ops for the listener (arg: struct vice *). */
+extern const struct hrpc_conn_ops vice_conn_ops;
+/* Close every client connection (shutdown). */
+void vice_clients_close(struct vice *v);
+/* Remember / forget that c staged chunks under sid.  0 or an errno. */
+int vclient_stage_add(struct vclient *c, const hs_storeid *sid);
+void vclient_stage_del(struct vclient *c, const hs_storeid *sid);
+
+/* ---- dispatch.c: HS_VICE_PROG calls ---- */
+void vice_dispatch(struct hrpc_conn *conn, struct hrpc_call *call, void *arg);
+
+/* ---- callback.c: promises and breaks ---- */
+/* c now holds a promise on fid (if it takes callbacks). */
+void cb_grant(struct vclient *c, const hs_fid *fid);
+/* fids changed by from: every other client holding a promise on one of
+ * them is sent HS_CB_BREAK and loses it.  Sent before from's reply. */
+void cb_break(struct vice *v, struct vclient *from, const hs_fid *fids,
+	      unsigned n);
+/* c disconnected: it holds nothing. */
+void cb_forget(struct vclient *c);
+
+/* ---- tlsinit.c ---- */
+/* TLS config from <root>/tls/{cert,key}.pem, made self-signed on first
+ * start; fp receives the certificate's fingerprint.  NULL and err on
+ * failure. */
+struct hrpc_tls *vice_tls_init(const char *root, char fp[HRPC_FP_LEN],
+			       char *err, size_t errlen);
+
+/* ---- daemon.c ---- */
+/* Fork: the parent waits until the child calls vice_daemon_ready() (exit
+ * 0) or exits (exit 1), and never returns.  The child returns a fd to
+ * pass to vice_daemon_ready(), or -1 with errno. */
+int vice_daemon_start(void);
+/* Tell the parent we are up, detach from the terminal. */
+void vice_daemon_ready(int fd);
+
+#endif /* VICE_VICE_H */
