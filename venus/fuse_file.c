@@ -1,0 +1,333 @@
+/*
+ * fuse_file.c - open files: I/O on the container, and the written flag.
+ *
+ * Each FUSE open holds its own dup of the container fd (fi->fh points at a
+ * struct hf_open).  The written flag is set by exactly: write (including
+ * writeback of pages dirtied through a shared mapping), truncate through
+ * the open, fallocate, copy_file_range into the file, and O_TRUNC.  Opening
+ * O_RDWR and reading never set it; release hands it to fso_close, which
+ * skips the store when no writer set it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuse_int.h"
+
+int hf_writeback;
+
+struct hf_open {
+	struct hf_open *prev, *next;  /* every open, for shutdown */
+	uint64_t        ino;
+	int             fd;
+	int             flags;        /* as given to fso_open */
+	int             written;
+};
+
+static struct hf_open hf_opens = { &hf_opens, &hf_opens, 0, -1, 0, 0 };
+
+static struct hf_open *hf_fo(const struct fuse_file_info *fi)
+{
+	return (struct hf_open *)(uintptr_t)fi->fh;
+}
+
+static void hf_mark_written(struct hf_open *fo)
+{
+	if (!fo->written) {
+		fo->written = 1;
+		fso_mark_written(fo->ino);
+	}
+}
+
+void hf_file_truncated(struct fuse_file_info *fi)
+{
+	hf_fo(fi)->written = 1;   /* fso_setattr marks the inode itself */
+}
+
+/* What fsobj needs: the access mode and O_TRUNC.  With the writeback
+ * cache the kernel reads to fill partial pages even of O_WRONLY files;
+ * O_APPEND would make pwrite ignore the offset the kernel chose. */
+static int hf_open_flags(int flags)
+{
+	int acc = flags & O_ACCMODE;
+
+	if (hf_writeback && acc == O_WRONLY)
+		acc = O_RDWR;
+	return acc | (flags & O_TRUNC);
+}
+
+static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd)
+{
+	struct hf_open *fo = malloc(sizeof(*fo));
+
+	if (!fo)
+		return NULL;
+	fo->fd = dup(fd);
+	if (fo->fd < 0) {
+		free(fo);
+		return NULL;
+	}
+	fo->ino = ino;
+	fo->flags = flags;
+	fo->written = !!(flags & O_TRUNC);
+	fo->next = hf_opens.next;
+	fo->prev = &hf_opens;
+	hf_opens.next->prev = fo;
+	hf_opens.next = fo;
+	return fo;
+}
+
+static void hf_open_free(struct hf_open *fo)
+{
+	fo->prev->next = fo->next;
+	fo->next->prev = fo->prev;
+	close(fo->fd);
+	free(fo);
+}
+
+static void hf_close_ignored(void *arg, int err)
+{
+}
+
+/* ---- open and create ---- */
+
+struct hf_open_req {
+	struct hf_pend         p;
+	struct fuse_file_info  fi;
+	int                    flags;
+	int                    created;
+	struct fso_attr        attr;   /* create: the new file's entry */
+};
+
+/* Fill fi for the reply; 0 or an errno. */
+static int hf_open_fill(struct hf_open_req *r, int fd, const struct fso_attr *a)
+{
+	struct hf_open *fo = hf_open_new(a->ino, r->flags, fd);
+
+	if (!fo)
+		return errno ? errno : ENOMEM;
+	r->fi.fh = (uintptr_t)fo;
+	/* Reuse the kernel's pages only if they hold this very version. */
+	r->fi.keep_cache = hf_inode_keep_cache(a->ino, a->dataversion);
+	r->fi.direct_io = 0;
+	r->fi.noflush = 1;   /* our flush does nothing */
+	return 0;
+}
+
+static int hf_open_reply(fuse_req_t req, struct hf_open_req *r)
+{
+	struct fuse_entry_param e;
+
+	if (!r->created)
+		return fuse_reply_open(req, &r->fi);
+	memset(&e, 0, sizeof(e));
+	e.ino = r->attr.ino;
+	hf_fill_stat(&r->attr, &e.attr);
+	e.attr_timeout = HF_ATTR_TIMEOUT;
+	e.entry_timeout = HF_ENTRY_TIMEOUT;
+	return fuse_reply_create(req, &e, &r->fi);
+}
+
+static void hf_open_done(void *arg, int err, int fd, const struct fso_attr *a)
+{
+	struct hf_open_req *r = arg;
+	fuse_req_t req = hf_pend_end(&r->p);
+
+	if (!err && (err = hf_open_fill(r, fd, a)) != 0)
+		fso_close(a->ino, r->flags, 0, hf_close_ignored, NULL);
+	if (err) {
+		if (req)
+			fuse_reply_err(req, hf_errno(err));
+		free(r);
+		return;
+	}
+	/* -ENOENT: the kernel gave up on the open (connection aborted). */
+	if (!req || hf_open_reply(req, r) == -ENOENT) {
+		/* Nobody will release this open. */
+		struct hf_open *fo = hf_fo(&r->fi);
+
+		fso_close(fo->ino, fo->flags, fo->written, hf_close_ignored, NULL);
+		hf_open_free(fo);
+	}
+	free(r);
+}
+
+static struct hf_open_req *hf_open_req_new(fuse_req_t req, const struct fuse_file_info *fi)
+{
+	struct hf_open_req *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		fuse_reply_err(req, ENOMEM);
+		return NULL;
+	}
+	r->fi = *fi;
+	hf_pend_start(&r->p, req);
+	return r;
+}
+
+void hf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct hf_open_req *r = hf_open_req_new(req, fi);
+
+	if (!r)
+		return;
+	r->flags = hf_open_flags(fi->flags);
+	fso_open(ino, r->flags, hf_open_done, r);
+}
+
+static void hf_create_made(void *arg, int err, const struct fso_attr *a)
+{
+	struct hf_open_req *r = arg;
+
+	if (err || !r->p.req) {
+		fuse_req_t req = hf_pend_end(&r->p);
+
+		if (req)
+			fuse_reply_err(req, hf_errno(err));
+		free(r);
+		return;
+	}
+	r->attr = *a;
+	fso_open(a->ino, r->flags, hf_open_done, r);
+}
+
+void hf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+	       struct fuse_file_info *fi)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	int err = fso_check_name(name, strlen(name));
+	struct hf_open_req *r;
+
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	if (!(r = hf_open_req_new(req, fi)))
+		return;
+	/* The file is new and empty: O_TRUNC would only force a store. */
+	r->flags = hf_open_flags(fi->flags) & ~O_TRUNC;
+	r->created = 1;
+	fso_create(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_create_made, r);
+}
+
+/* ---- release ---- */
+
+static void hf_release_done(void *arg, int err)
+{
+	struct hf_pend *p = arg;
+	fuse_req_t req = hf_pend_end(p);
+
+	if (req)
+		fuse_reply_err(req, err ? hf_errno(err) : 0);
+	free(p);
+}
+
+/* The last reference to the open is gone (after the last munmap, and
+ * after the kernel wrote back its dirty pages): the store, if any, runs
+ * now and the reply waits for it. */
+void hf_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct hf_open *fo = hf_fo(fi);
+	int flags = fo->flags, written = fo->written;
+	struct hf_pend *p;
+
+	hf_open_free(fo);
+	if ((p = hf_pend_new(req)) != NULL)
+		fso_close(ino, flags, written, hf_release_done, p);
+	else
+		fso_close(ino, flags, written, hf_close_ignored, NULL);
+}
+
+void hf_file_close_all(void)
+{
+	while (hf_opens.next != &hf_opens) {
+		struct hf_open *fo = hf_opens.next;
+
+		fso_close(fo->ino, fo->flags, fo->written, hf_close_ignored, NULL);
+		hf_open_free(fo);
+	}
+}
+
+/* ---- I/O on the container ---- */
+
+/* Zero-copy when the kernel allows splice: the reply is spliced from the
+ * container straight into /dev/fuse. */
+void hf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = hf_fo(fi)->fd;
+	bv.buf[0].pos = off;
+	fuse_reply_data(req, &bv, 0);
+}
+
+/* Writes with FUSE_WRITE_CACHE (fi->writepage) are the kernel's writeback
+ * of dirty pages, possibly dirtied through a mapping of another open: fh
+ * is any writable open of the inode, so mark the inode as well. */
+void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_t off,
+		  struct fuse_file_info *fi)
+{
+	struct hf_open *fo = hf_fo(fi);
+	struct fuse_bufvec dst = FUSE_BUFVEC_INIT(fuse_buf_size(bufv));
+	ssize_t n;
+
+	dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	dst.buf[0].fd = fo->fd;
+	dst.buf[0].pos = off;
+	n = fuse_buf_copy(&dst, bufv, 0);
+	if (n < 0) {
+		fuse_reply_err(req, (int)-n);
+		return;
+	}
+	if (!fo->written || fi->writepage)
+		fso_mark_written(ino);
+	fo->written = 1;
+	fuse_reply_write(req, (size_t)n);
+}
+
+void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, 0);
+}
+
+/* Durable in the cache; the store to vice happens at release. */
+void hf_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	int fd = hf_fo(fi)->fd;
+	int res = datasync ? fdatasync(fd) : fsync(fd);
+
+	fuse_reply_err(req, res < 0 ? errno : 0);
+}
+
+void hf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+		  struct fuse_file_info *fi)
+{
+	struct hf_open *fo = hf_fo(fi);
+
+	if (fallocate(fo->fd, mode, off, len) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	hf_mark_written(fo);
+	fuse_reply_err(req, 0);
+}
+
+void hf_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+			struct fuse_file_info *fi_out, size_t len, int flags)
+{
+	struct hf_open *in = hf_fo(fi_in), *out = hf_fo(fi_out);
+	loff_t oin = off_in, oout = off_out;
+	ssize_t n = copy_file_range(in->fd, &oin, out->fd, &oout, len, (unsigned)flags);
+
+	if (n < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	if (n > 0)
+		hf_mark_written(out);
+	fuse_reply_write(req, (size_t)n);
+}
