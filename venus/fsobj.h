@@ -136,4 +136,17 @@ struct vfront_ops {
 };
 void fso_set_front(const struct vfront_ops *ops);
 
+/* ---- for main.c and server.c (added) ---- */
+
+/* Load the records of V->db and check the containers under cfg.cachedir;
+ * call after V->db is open.  0 or a positive errno. */
+int fso_init(void);
+/* Free the in-memory records; the db and the containers stay. */
+void fso_fini(void);
+/* vice broke its callback promise on fid: attributes and directory
+ * contents must be revalidated, and the front end's caches are told. */
+void fso_cb_break(const hs_fid *fid);
+/* The connection to vice dropped: every promise is void. */
+void fso_cb_lost(void);
+
 #endif /* VENUS_FSOBJ_H */

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <hesper/rpc.h>
+#include "hesper.h"   /* rpcgen: hs_storeid (added) */
 
 /* Connect (asynchronously).  0 or -errno for a configuration error. */
 int srv_start(void);

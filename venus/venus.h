@@ -28,6 +28,8 @@ struct venus_config {
 	char    *realm;         /* realm name shown by cfs; default server */
 	int      foreground;    /* -f: stay in the foreground */
 	int      debug;         /* -d: verbose log on stderr */
+	unsigned timeout_ms;    /* per-call limit on vice RPCs; key "timeout"
+				 * in seconds; default 30000 (added) */
 };
 
 /* Counters shown by `cfs stats`; all monotonic since start. */
@@ -62,10 +64,15 @@ extern struct venus *V;
 
 /* Logging to stderr (foreground) or syslog.  level: LOG_ERR..LOG_DEBUG. */
 void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* While on, a daemon's messages also go to stderr: used until the mount is
+ * up so that start-up errors reach the terminal (added). */
+void vlog_stderr(int on);
 
 /* Parse the config file (path may be NULL: the default; a missing default
  * file is fine, a missing explicit one is an error) and then argv into cfg.
  * Returns 0, or -1 after printing a message naming the file, line and key. */
 int venus_config_load(struct venus_config *cfg, const char *path, int argc, char **argv);
+/* Free the strings of cfg and zero it (added). */
+void venus_config_free(struct venus_config *cfg);
 
 #endif /* VENUS_VENUS_H */

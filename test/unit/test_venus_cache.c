@@ -1,0 +1,286 @@
+/*
+ * test_venus_cache.c - venus's cache bookkeeping: LRU eviction and the
+ * cachesize/cachefiles bound with open or dirty containers protected
+ * (cache.c), and the SQLite metadata: schema, persistence across a reopen,
+ * store ids that never repeat (db.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "venus/venus.h"
+#include "venus/cache.h"
+#include "venus/db.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/venus-unit-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	cache_fini();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A container of n bytes for ino, recorded with the given age. */
+static void make_container(uint64_t ino, size_t n, uint64_t age)
+{
+	char path[4096], *buf = calloc(1, n ? n : 1);
+	int fd;
+
+	cache_path(ino, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	close(fd);
+	free(buf);
+	cache_note(ino, n, age);
+}
+
+static int exists(uint64_t ino)
+{
+	char path[4096];
+
+	cache_path(ino, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+static uint64_t gone[16];
+static unsigned ngone;
+
+static void on_evict(void *arg, uint64_t ino)
+{
+	gone[ngone++] = ino;
+}
+
+static void test_lru_order(void **state)
+{
+	assert_int_equal(cache_init(dir, 3000, 0), 0);
+	ngone = 0;
+	make_container(1, 1000, 30);
+	make_container(2, 1000, 10);   /* oldest */
+	make_container(3, 1000, 20);
+	assert_int_equal(cache_bytes(), 3000);
+	assert_int_equal(cache_trim(on_evict, NULL), 0);
+	make_container(4, 1000, 40);
+	/* 4000 > 3000: only the least recently used one goes. */
+	assert_int_equal(cache_trim(on_evict, NULL), 1);
+	assert_int_equal(ngone, 1);
+	assert_int_equal(gone[0], 2);
+	assert_false(exists(2));
+	assert_true(exists(1) && exists(3) && exists(4));
+	assert_int_equal(cache_bytes(), 3000);
+	assert_int_equal(cache_files(), 3);
+}
+
+static void test_pinned_protected(void **state)
+{
+	assert_int_equal(cache_init(dir, 3000, 0), 0);
+	ngone = 0;
+	make_container(1, 1000, 1);     /* oldest, but open */
+	make_container(2, 1000, 2);     /* dirty */
+	make_container(3, 1000, 3);
+	make_container(4, 1000, 4);
+	cache_set_pinned(1, 1);
+	cache_set_pinned(2, 1);
+	/* 4000 > 3000: 3 goes (the oldest unpinned one), then 3000 fits. */
+	assert_int_equal(cache_trim(on_evict, NULL), 1);
+	assert_int_equal(gone[0], 3);
+	assert_true(exists(1) && exists(2) && exists(4));
+	assert_true(cache_bytes() <= 3000);
+	/* Pinned ones alone over the bound: they stay, the rest goes. */
+	make_container(5, 2000, 5);
+	cache_trim(on_evict, NULL);
+	assert_true(exists(1) && exists(2));
+	assert_false(exists(4));
+	assert_false(exists(5));
+	/* Unpinned at last close, 1 is the oldest again and goes first. */
+	cache_set_pinned(1, 0);
+	make_container(6, 1500, 6);
+	cache_trim(on_evict, NULL);
+	assert_false(exists(1));
+	assert_true(exists(2) && exists(6));
+	assert_true(cache_bytes() <= 3000);
+}
+
+static void test_files_bound(void **state)
+{
+	uint64_t i;
+
+	assert_int_equal(cache_init(dir, 0, 3), 0);
+	ngone = 0;
+	for (i = 1; i <= 5; i++)
+		make_container(i, 10, i);
+	assert_int_equal(cache_trim(on_evict, NULL), 2);
+	assert_int_equal(cache_files(), 3);
+	assert_false(exists(1) || exists(2));
+	assert_true(exists(3) && exists(4) && exists(5));
+}
+
+static void test_note_updates(void **state)
+{
+	assert_int_equal(cache_init(dir, 0, 0), 0);
+	cache_note(7, 100, 1);
+	cache_note(7, 50, 2);   /* the container shrank */
+	assert_int_equal(cache_bytes(), 50);
+	assert_int_equal(cache_files(), 1);
+	assert_true(cache_has(7));
+	cache_drop(7);
+	assert_false(cache_has(7));
+	assert_int_equal(cache_bytes(), 0);
+}
+
+/* ---- db ---- */
+
+static void db_path(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/venus.db", dir);
+}
+
+static unsigned nrows;
+static struct db_fso seen;
+
+static void count_row(void *arg, const struct db_fso *r)
+{
+	nrows++;
+	seen = *r;
+	seen.name = NULL;
+	seen.target = NULL;
+	if (r->name)
+		assert_string_equal(r->name, "hello.txt");
+}
+
+static int collect(void *arg, const char *name, uint64_t child)
+{
+	char *out = arg;
+
+	strcat(out, name);
+	strcat(out, ",");
+	return 0;
+}
+
+static void test_db_persistence(void **state)
+{
+	char path[4096], names[256] = "";
+	sqlite3 *db;
+	uint64_t id1, seq1, id2, seq2, child = 0;
+	struct db_fso r;
+
+	db_path(path, sizeof(path));
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_meta_load(db, &id1, &seq1), 0);
+	assert_true(id1 != 0);
+	memset(&r, 0, sizeof(r));
+	r.ino = 5;
+	r.fid.volume = 1;
+	r.fid.vnode = 7;
+	r.fid.unique = 9;
+	r.type = HS_FREG;
+	r.size = 1ull << 33;           /* beyond 4 GiB */
+	r.dataversion = 42;
+	r.data_dv = 42;
+	r.has_data = 1;
+	r.dirty = 1;
+	r.parent = 1;
+	r.name = "hello.txt";
+	assert_int_equal(db_fso_put(db, &r), 0);
+	assert_int_equal(db_dirent_put(db, 1, "hello.txt", 5), 0);
+	assert_int_equal(db_dirent_put(db, 1, "b", 6), 0);
+	db_close(db);
+
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_meta_load(db, &id2, &seq2), 0);
+	assert_int_equal(id1, id2);      /* the client id is kept */
+	nrows = 0;
+	assert_int_equal(db_fso_foreach(db, count_row, NULL), 0);
+	assert_int_equal(nrows, 1);
+	assert_int_equal(seen.ino, 5);
+	assert_int_equal(seen.fid.vnode, 7);
+	assert_int_equal(seen.size, 1ull << 33);
+	assert_int_equal(seen.dataversion, 42);
+	assert_int_equal(seen.dirty, 1);
+	assert_int_equal(db_dirent_get(db, 1, "hello.txt", &child), 0);
+	assert_int_equal(child, 5);
+	assert_int_equal(db_dirent_get(db, 1, "nope", &child), ENOENT);
+	assert_int_equal(db_dirent_foreach(db, 1, collect, names), 0);
+	assert_string_equal(names, "b,hello.txt,");
+	assert_int_equal(db_dirent_del_child(db, 5), 0);
+	assert_int_equal(db_dirent_get(db, 1, "hello.txt", &child), ENOENT);
+	assert_int_equal(db_fso_del(db, 5), 0);
+	nrows = 0;
+	assert_int_equal(db_fso_foreach(db, count_row, NULL), 0);
+	assert_int_equal(nrows, 0);
+	db_close(db);
+}
+
+static void test_storeid_monotonic(void **state)
+{
+	char path[4096];
+	sqlite3 *db;
+	uint64_t id, seq, seq2;
+
+	db_path(path, sizeof(path));
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_meta_load(db, &id, &seq), 0);
+	/* Hand out ids below a reservation, as server.c does. */
+	assert_int_equal(db_seq_reserve(db, seq + 1024), 0);
+	db_close(db);
+
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_meta_load(db, &id, &seq2), 0);
+	assert_true(seq2 >= seq + 1024);   /* nothing handed out is reused */
+	assert_int_equal(db_seq_reserve(db, seq2 + 1024), 0);
+	db_close(db);
+
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(db_meta_load(db, &id, &seq), 0);
+	assert_true(seq >= seq2 + 1024);
+	db_close(db);
+}
+
+static void test_db_schema_version(void **state)
+{
+	char path[4096];
+	sqlite3 *db;
+
+	db_path(path, sizeof(path));
+	assert_int_equal(db_open(path, &db), 0);
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version = 99",
+				      NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	/* A newer schema is refused rather than misread. */
+	assert_int_equal(db_open(path, &db), EPROTO);
+	assert_null(db);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lru_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pinned_protected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_note_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_persistence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storeid_monotonic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_schema_version, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,248 @@
+/*
+ * cache.c - container bookkeeping and LRU eviction (see cache.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "venus/venus.h"
+#include "venus/cache.h"
+
+struct cent {
+	uint64_t     ino;
+	uint64_t     bytes;
+	uint64_t     last_used;
+	int          pinned;
+	struct cent *next;     /* hash chain */
+};
+
+static struct {
+	char         *dir;       /* <cachedir>/containers */
+	uint64_t      maxbytes, maxfiles;
+	uint64_t      bytes, files;
+	struct cent **tab;
+	size_t        nbuckets;
+} C;
+
+static size_t bucket(uint64_t ino)
+{
+	return (size_t)((ino * 0x9e3779b97f4a7c15ull) >> 17) & (C.nbuckets - 1);
+}
+
+static struct cent *find(uint64_t ino)
+{
+	struct cent *e;
+
+	if (!C.tab)
+		return NULL;
+	for (e = C.tab[bucket(ino)]; e; e = e->next)
+		if (e->ino == ino)
+			return e;
+	return NULL;
+}
+
+/* Double the table when it is full on average. */
+static void grow(void)
+{
+	size_t n = C.nbuckets ? C.nbuckets * 2 : 1024, i;
+	struct cent **old = C.tab, **tab = calloc(n, sizeof(*tab));
+	size_t oldn = C.nbuckets;
+
+	if (!tab)
+		return;
+	C.tab = tab;
+	C.nbuckets = n;
+	for (i = 0; i < oldn; i++) {
+		struct cent *e = old[i], *next;
+
+		for (; e; e = next) {
+			size_t b = bucket(e->ino);
+
+			next = e->next;
+			e->next = tab[b];
+			tab[b] = e;
+		}
+	}
+	free(old);
+}
+
+int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles)
+{
+	cache_fini();
+	if (asprintf(&C.dir, "%s/containers", cachedir) < 0) {
+		C.dir = NULL;
+		return ENOMEM;
+	}
+	if (mkdir(C.dir, 0700) && errno != EEXIST) {
+		int err = errno;
+
+		vlog(LOG_ERR, "%s: %s", C.dir, strerror(err));
+		return err;
+	}
+	C.maxbytes = maxbytes;
+	C.maxfiles = maxfiles;
+	grow();
+	return C.tab ? 0 : ENOMEM;
+}
+
+void cache_fini(void)
+{
+	size_t i;
+
+	for (i = 0; i < C.nbuckets; i++) {
+		struct cent *e = C.tab[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	free(C.tab);
+	free(C.dir);
+	memset(&C, 0, sizeof(C));
+}
+
+void cache_path(uint64_t ino, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%" PRIu64, C.dir ? C.dir : ".", ino);
+}
+
+void cache_tmp_path(uint64_t ino, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%" PRIu64 ".tmp", C.dir ? C.dir : ".", ino);
+}
+
+void cache_note(uint64_t ino, uint64_t bytes, uint64_t last_used)
+{
+	struct cent *e = find(ino);
+
+	if (!e) {
+		if (C.files >= C.nbuckets)
+			grow();
+		if (!C.tab || !(e = calloc(1, sizeof(*e))))
+			return;
+		e->ino = ino;
+		e->next = C.tab[bucket(ino)];
+		C.tab[bucket(ino)] = e;
+		C.files++;
+	}
+	C.bytes = C.bytes - e->bytes + bytes;
+	e->bytes = bytes;
+	e->last_used = last_used;
+}
+
+void cache_set_pinned(uint64_t ino, int pinned)
+{
+	struct cent *e = find(ino);
+
+	if (e)
+		e->pinned = pinned;
+}
+
+int cache_has(uint64_t ino)
+{
+	return find(ino) != NULL;
+}
+
+static void forget(uint64_t ino)
+{
+	struct cent **pp, *e;
+
+	if (!C.tab)
+		return;
+	for (pp = &C.tab[bucket(ino)]; (e = *pp); pp = &e->next) {
+		if (e->ino == ino) {
+			*pp = e->next;
+			C.bytes -= e->bytes;
+			C.files--;
+			free(e);
+			return;
+		}
+	}
+}
+
+void cache_drop(uint64_t ino)
+{
+	char path[4096];
+
+	cache_path(ino, path, sizeof(path));
+	if (unlink(path) && errno != ENOENT)
+		vlog(LOG_WARNING, "%s: %s", path, strerror(errno));
+	forget(ino);
+}
+
+uint64_t cache_bytes(void)
+{
+	return C.bytes;
+}
+
+uint64_t cache_files(void)
+{
+	return C.files;
+}
+
+static int over(void)
+{
+	return (C.maxbytes && C.bytes > C.maxbytes) ||
+	       (C.maxfiles && C.files > C.maxfiles);
+}
+
+static int by_age(const void *a, const void *b)
+{
+	const struct cent *x = *(struct cent *const *)a, *y = *(struct cent *const *)b;
+
+	if (x->last_used != y->last_used)
+		return x->last_used < y->last_used ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* The unpinned entries, oldest first.  *n receives the count. */
+static struct cent **candidates(size_t *n)
+{
+	struct cent **v = malloc((C.files ? C.files : 1) * sizeof(*v));
+	size_t i, k = 0;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < C.nbuckets; i++) {
+		struct cent *e;
+
+		for (e = C.tab[i]; e; e = e->next)
+			if (!e->pinned)
+				v[k++] = e;
+	}
+	qsort(v, k, sizeof(*v), by_age);
+	*n = k;
+	return v;
+}
+
+unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg)
+{
+	struct cent **v;
+	size_t n = 0, i;
+	unsigned count = 0;
+
+	if (!over())
+		return 0;
+	v = candidates(&n);
+	if (!v)
+		return 0;
+	for (i = 0; i < n && over(); i++) {
+		uint64_t ino = v[i]->ino;
+
+		cache_drop(ino);   /* frees v[i] */
+		count++;
+		if (evicted)
+			evicted(arg, ino);
+	}
+	free(v);
+	if (over())
+		vlog(LOG_WARNING, "cache over its limit: %" PRIu64 " bytes in %" PRIu64
+		     " containers are open or dirty", C.bytes, C.files);
+	return count;
+}

@@ -1,0 +1,46 @@
+/*
+ * cache.h - container files and the cachesize/cachefiles bound.
+ *
+ * A container is <cachedir>/containers/<ino>: the whole contents of one
+ * file.  This module knows each container's size, its last use and whether
+ * it may be discarded (it may not while open or dirty: "pinned"), and
+ * evicts least recently used unpinned containers to stay within the
+ * configured bytes and number of files.  It knows nothing of vice.
+ */
+#ifndef VENUS_CACHE_H
+#define VENUS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Create <cachedir>/containers if needed.  maxbytes/maxfiles: the bound
+ * (0 = none).  0 or a positive errno. */
+int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles);
+/* Forget all bookkeeping (files stay on disk). */
+void cache_fini(void);
+
+/* The container's path, and the temporary path a fetch writes to. */
+void cache_path(uint64_t ino, char *buf, size_t len);
+void cache_tmp_path(uint64_t ino, char *buf, size_t len);
+
+/* Record that ino's container exists with bytes of data, last used at
+ * last_used (any monotonic clock; larger = more recent). */
+void cache_note(uint64_t ino, uint64_t bytes, uint64_t last_used);
+/* Mark ino's container as in use (open or dirty) or discardable. */
+void cache_set_pinned(uint64_t ino, int pinned);
+/* Unlink ino's container and forget it. */
+void cache_drop(uint64_t ino);
+/* 1 if ino has a container on record. */
+int cache_has(uint64_t ino);
+
+/* Totals over all recorded containers. */
+uint64_t cache_bytes(void);
+uint64_t cache_files(void);
+
+/* Evict least recently used unpinned containers until the totals are within
+ * the bound; evicted(arg, ino) runs after each one is unlinked.  Returns the
+ * number evicted.  Pinned containers are never touched, so the bound can
+ * be exceeded while they alone exceed it. */
+unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg);
+
+#endif /* VENUS_CACHE_H */

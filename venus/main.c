@@ -1,0 +1,241 @@
+/*
+ * main.c - venus: start-up, daemonising and clean shutdown.
+ *
+ * Order matters: fork before libevent and SQLite are touched (neither
+ * survives a fork), report success to the waiting parent only once the
+ * mount is up, and on SIGTERM/SIGINT unmount first so that no new upcall
+ * arrives while the rest is taken down.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "config.h"
+#include "venus/venus.h"
+#include "venus/db.h"
+#include "venus/cache.h"
+#include "venus/fsobj.h"
+#include "venus/server.h"
+#include "venus/front.h"
+#include "venus/ctl.h"
+
+static struct venus venus;
+static int front_up;    /* 1: fuse, 2: coda */
+
+/* mkdir -p, mode 0700 for what we create. */
+static int mkdirs(const char *path)
+{
+	char *p = strdup(path), *s;
+	int rc = 0;
+
+	if (!p)
+		return ENOMEM;
+	for (s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0700) && errno != EEXIST)
+				rc = errno;
+			*s = c;
+			if (!c || rc)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+/* Fork; the parent waits for one status byte from the child and exits
+ * with it (EOF: the child died, exit 1).  Returns the write end in the
+ * child. */
+static int daemonise(void)
+{
+	int fds[2];
+	pid_t pid;
+	unsigned char st = 1;
+
+	if (pipe(fds)) {
+		perror("venus: pipe");
+		exit(1);
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("venus: fork");
+		exit(1);
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &st, 1) != 1)
+			st = 1;
+		_exit(st);
+	}
+	close(fds[0]);
+	setsid();
+	return fds[1];
+}
+
+/* Tell the parent how start-up went and let go of the terminal. */
+static void started(int fd, unsigned char status)
+{
+	int null;
+
+	if (fd < 0)
+		return;
+	if (write(fd, &status, 1) != 1)
+		vlog(LOG_WARNING, "cannot report start-up to the parent");
+	close(fd);
+	vlog_stderr(0);
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	vlog(LOG_NOTICE, "signal %d: shutting down", (int)sig);
+	event_base_loopbreak(V->base);
+}
+
+static int open_db(void)
+{
+	char *path;
+	int err;
+
+	if (asprintf(&path, "%s/venus.db", V->cfg.cachedir) < 0)
+		return ENOMEM;
+	err = db_open(path, &V->db);
+	free(path);
+	if (!err)
+		err = db_meta_load(V->db, &V->client_id, &V->next_seq);
+	return err;
+}
+
+static int start_front(void)
+{
+	const char *fe = V->cfg.frontend;
+
+	if (!strcmp(fe, "fuse")) {
+		if (front_fuse_start(V->cfg.mountpoint))
+			return -1;
+		front_up = 1;
+		return 0;
+	}
+#ifdef HAVE_FRONT_CODA
+	if (front_coda_start(V->cfg.mountpoint, !strcmp(fe, "hesper")))
+		return -1;
+	front_up = 2;
+	return 0;
+#else
+	vlog(LOG_ERR, "front end '%s' is not built into this venus", fe);
+	return -1;
+#endif
+}
+
+static void stop_front(void)
+{
+	if (front_up == 1)
+		front_fuse_stop();
+#ifdef HAVE_FRONT_CODA
+	if (front_up == 2)
+		front_coda_stop();
+#endif
+	front_up = 0;
+}
+
+/* Everything from the db to the mount.  0 or -1 (logged). */
+static int start(void)
+{
+	int err;
+
+	if ((err = mkdirs(V->cfg.cachedir))) {
+		vlog(LOG_ERR, "%s: %s", V->cfg.cachedir, strerror(err));
+		return -1;
+	}
+	if (open_db())
+		return -1;
+	if ((err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)) ||
+	    (err = fso_init())) {
+		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
+		return -1;
+	}
+	if (srv_start())
+		return -1;
+	if ((err = ctl_start(V->cfg.ctlsocket))) {
+		vlog(LOG_ERR, "control socket %s: %s", V->cfg.ctlsocket, strerror(-err));
+		return -1;
+	}
+	mkdirs(V->cfg.mountpoint);
+	return start_front();
+}
+
+static void shutdown_all(void)
+{
+	stop_front();
+	ctl_stop();
+	srv_stop();
+	fso_fini();
+	cache_fini();
+	db_close(V->db);
+	V->db = NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct event *sigs[2] = { NULL, NULL };
+	int report = -1, rc = 0;
+
+	V = &venus;
+	if (venus_config_load(&V->cfg, NULL, argc, argv))
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (!V->cfg.foreground) {
+		openlog("venus", LOG_PID, LOG_DAEMON);
+		vlog_stderr(1);
+		report = daemonise();
+	}
+	V->base = event_base_new();
+	if (!V->base) {
+		vlog(LOG_ERR, "cannot make the event loop");
+		return 1;
+	}
+	sigs[0] = evsignal_new(V->base, SIGTERM, on_signal, NULL);
+	sigs[1] = evsignal_new(V->base, SIGINT, on_signal, NULL);
+	if (!sigs[0] || !sigs[1] || evsignal_add(sigs[0], NULL) || evsignal_add(sigs[1], NULL)) {
+		vlog(LOG_ERR, "cannot catch signals");
+		rc = 1;
+	}
+	if (!rc && start())
+		rc = 1;
+	if (!rc) {
+		vlog(LOG_NOTICE, "serving %s from vice %s (cache %s)", V->cfg.mountpoint,
+		     srv_name(), V->cfg.cachedir);
+		started(report, 0);
+		event_base_dispatch(V->base);
+	} else {
+		started(report, 1);
+	}
+	shutdown_all();
+	if (sigs[0])
+		event_free(sigs[0]);
+	if (sigs[1])
+		event_free(sigs[1]);
+	event_base_free(V->base);
+	venus_config_free(&V->cfg);
+	if (!V->cfg.foreground)
+		closelog();
+	V = NULL;
+	return rc;
+}
