@@ -253,6 +253,7 @@ void hrpc_conn_set_data(struct hrpc_conn *c, void *data) { c->data = data; }
 void *hrpc_conn_get_data(const struct hrpc_conn *c) { return c->data; }
 const char *hrpc_conn_peer(const struct hrpc_conn *c) { return c->peer; }
 int hrpc_conn_is_up(const struct hrpc_conn *c) { return c->state == C_UP; }
+struct event_base *hrpc_conn_base(const struct hrpc_conn *c) { return c->base; }
 unsigned hrpc_conn_pending(const struct hrpc_conn *c) { return c->npending; }
 
 /* ---- sending ---- */

@@ -49,6 +49,7 @@ struct fso {
 	int           pending;    /* dirty with no store under way (failed or
 				   * left from a previous run): store at close */
 	int           removed;    /* last link gone while open */
+	int           flush_stored; /* a close(2) stored since the last open */
 	struct fetch *fetch;      /* fetch under way */
 	struct store *store;      /* store under way */
 	struct waiter *store_next;/* callers waiting for another store */
@@ -1582,12 +1583,38 @@ void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg)
 			store_then(o, close_stored, c);
 			return;
 		}
-		V->stats.stores_skipped++;
+		if (!o->flush_stored)
+			V->stats.stores_skipped++;
+		o->flush_stored = 0;
 		if (!o->store)
 			o->r.dirty = 0;
 	}
 	close_settle(ino);
 	cb(arg, 0);
+}
+
+/* close(2) of the last writer (FUSE FLUSH, which close(2) waits for, unlike
+ * RELEASE): store now so that the store is done when close returns.  The
+ * release that follows stores again only if something was written after
+ * this (pages of a mapping that outlives the fd). */
+void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg)
+{
+	struct fso *o = obj(ino);
+	struct cl *c;
+
+	if (!o || o->removed || o->writers != 1 || !(o->written || o->pending)) {
+		cb(arg, 0);
+		return;
+	}
+	if (!(c = malloc(sizeof(*c)))) {
+		cb(arg, ENOMEM);
+		return;
+	}
+	c->ino = ino;
+	c->cb = cb;
+	c->arg = arg;
+	o->flush_stored = 1;
+	store_then(o, close_stored, c);
 }
 
 /* ================================================================ */
@@ -1644,6 +1671,20 @@ static void sa_done(void *arg, int err, void *res)
 	sa_reply(s, err);
 }
 
+/* A store sends the container's mtime: an mtime set while the file is
+ * open (tar's futimens before close) must survive the store at close. */
+static void container_set_mtime(struct fso *o, const hs_time *t)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { (time_t)t->sec, (long)t->nsec } };
+	char path[4096];
+
+	if (!o->r.has_data)
+		return;
+	cache_path(o->r.ino, path, sizeof(path));
+	if (utimensat(AT_FDCWD, path, ts, 0) && errno != ENOENT)
+		vlog(LOG_WARNING, "cannot set the mtime of %s: %s", path, strerror(errno));
+}
+
 /* Everything but the size goes to vice as HS_SETATTR. */
 static void sa_rest(struct sa *s)
 {
@@ -1664,8 +1705,10 @@ static void sa_rest(struct sa *s)
 	a.gid = s->sa.gid;
 	if (mask & HS_SET_ATIME)
 		a.atime = to_hs_time(&s->sa.atime);
-	if (mask & HS_SET_MTIME)
+	if (mask & HS_SET_MTIME) {
 		a.mtime = to_hs_time(&s->sa.mtime);
+		container_set_mtime(o, &a.mtime);
+	}
 	srv_call(HS_SETATTR, (xdrproc_t)xdr_hs_setattr_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), sa_done, s);
 }
@@ -2286,6 +2329,14 @@ void fso_foreach_cached(void (*fn)(void *arg, const struct fso_cacheinfo *ci), v
 /* ================================================================ */
 /* Callbacks and front-end hooks                                     */
 /* ================================================================ */
+
+void fso_front_fence(void (*done)(void *arg), void *arg)
+{
+	if (F.front && F.front->fence)
+		F.front->fence(done, arg);
+	else
+		done(arg);
+}
 
 void fso_set_front(const struct vfront_ops *ops)
 {

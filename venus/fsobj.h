@@ -73,6 +73,12 @@ void fso_open(uint64_t ino, int flags, fso_open_cb cb, void *arg);
  * store is sent and stats.stores_skipped grows. */
 void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg);
 
+/* close(2) by the last writer while the open lives on (FUSE FLUSH): if the
+ * written flag is set, store now and run cb when vice has the data, so a
+ * close that returned means the store is done.  Otherwise cb(0) at once.
+ * The later fso_close stores only what was written after this. */
+void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg);
+
 /* Mark an open file written now (e.g. a write arrived for it). */
 void fso_mark_written(uint64_t ino);
 
@@ -133,7 +139,15 @@ struct vfront_ops {
 	const char *name;
 	void (*inval_inode)(uint64_t ino);
 	void (*inval_entry)(uint64_t dir, const char *name);
+	/* Optional: run done(arg) from the loop once every invalidation
+	 * issued before this call has reached the kernel (NULL: the hooks
+	 * act at once). */
+	void (*fence)(void (*done)(void *arg), void *arg);
 };
+/* Run done(arg) once the front end has applied every invalidation issued
+ * so far (at once when it has no fence).  A callback break is answered
+ * only then, so vice's writer knows the readers' kernels were told. */
+void fso_front_fence(void (*done)(void *arg), void *arg);
 void fso_set_front(const struct vfront_ops *ops);
 
 /* ---- for main.c and server.c (added) ---- */

@@ -233,6 +233,7 @@ static const struct vfront_ops hf_front = {
 	.name        = "fuse",
 	.inval_inode = hf_hook_inode,
 	.inval_entry = hf_hook_entry,
+	.fence = hf_notify_fence,
 };
 
 static struct fuse_session *hf_session_new(void)

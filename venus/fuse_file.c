@@ -112,7 +112,8 @@ static int hf_open_fill(struct hf_open_req *r, int fd, const struct fso_attr *a)
 	/* Reuse the kernel's pages only if they hold this very version. */
 	r->fi.keep_cache = hf_inode_keep_cache(a->ino, a->dataversion);
 	r->fi.direct_io = 0;
-	r->fi.noflush = 1;   /* our flush does nothing */
+	/* close(2) waits for FLUSH, not RELEASE: writers store there. */
+	r->fi.noflush = (r->flags & O_ACCMODE) == O_RDONLY;
 	return 0;
 }
 
@@ -288,9 +289,31 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 	fuse_reply_write(req, (size_t)n);
 }
 
+static void hf_flush_done(void *arg, int err)
+{
+	struct hf_pend *p = arg;
+	fuse_req_t req = hf_pend_end(p);
+
+	if (req)
+		fuse_reply_err(req, err ? hf_errno(err) : 0);
+	free(p);
+}
+
+/* close(2): the kernel has written back dirty pages and waits for this
+ * reply, so a written file is stored here (synchronous in connected
+ * mode).  What is written after it (a mapping that outlives the fd) sets
+ * the flag again and is stored at release. */
 void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	fuse_reply_err(req, 0);
+	struct hf_open *fo = hf_fo(fi);
+	struct hf_pend *p;
+
+	if (!fo->written || !(p = hf_pend_new(req))) {
+		fuse_reply_err(req, fo->written ? ENOMEM : 0);
+		return;
+	}
+	fo->written = 0;
+	fso_flush_store(ino, hf_flush_done, p);
 }
 
 /* Durable in the cache; the store to vice happens at release. */

@@ -101,5 +101,8 @@ int  hf_notify_start(struct fuse_session *se, const char *mountpoint);
 void hf_notify_stop(void);
 void hf_notify_inode(uint64_t ino);
 void hf_notify_entry(uint64_t dir, const char *name);
+/* Run done(arg) on the loop once the notifications queued so far are
+ * written (vfront_ops.fence). */
+void hf_notify_fence(void (*done)(void *arg), void *arg);
 
 #endif /* VENUS_FUSE_INT_H */

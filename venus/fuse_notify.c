@@ -24,6 +24,9 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <event2/event.h>
 
 #include "fuse_int.h"
 #include "venus.h"
@@ -32,6 +35,8 @@ struct hf_note {
 	struct hf_note *next;
 	uint64_t        ino;
 	char           *name;   /* NULL: the inode's attributes */
+	void          (*fence)(void *arg);  /* set: a fence, not a note */
+	void           *fence_arg;
 };
 
 static pthread_mutex_t      hf_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -40,6 +45,10 @@ static struct hf_note      *hf_head, **hf_tail = &hf_head;
 static int                  hf_running, hf_stopping, hf_thread_up;
 static pthread_t            hf_thread;
 static struct fuse_session *hf_nse;
+/* Fences the thread has passed, for the loop to run (under hf_mu). */
+static struct hf_note      *hf_fenced, **hf_fenced_tail = &hf_fenced;
+static int                  hf_efd = -1;   /* eventfd: the thread wakes the loop */
+static struct event        *hf_fence_ev;
 static char                *hf_mnt;
 
 static void hf_note_send(const struct hf_note *n)
@@ -70,6 +79,16 @@ static void *hf_notifier(void *unused)
 		n = hf_head;
 		if (!(hf_head = n->next))
 			hf_tail = &hf_head;
+		if (n->fence) {
+			uint64_t one = 1;
+
+			n->next = NULL;
+			*hf_fenced_tail = n;
+			hf_fenced_tail = &n->next;
+			if (write(hf_efd, &one, sizeof(one)) < 0)
+				syslog(LOG_ERR, "fuse: cannot wake the loop: %m");
+			continue;
+		}
 		pthread_mutex_unlock(&hf_mu);
 		hf_note_send(n);
 		hf_note_free(n);
@@ -111,15 +130,69 @@ static void hf_atfork_child(void)
 	hf_thread_up = 0;
 }
 
+static void hf_enqueue(struct hf_note *n);
+
+/* In the loop: run the fences the thread has passed, in order. */
+static void hf_fence_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct hf_note *n;
+	uint64_t cnt;
+
+	if (read(hf_efd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		vlog(LOG_ERR, "fuse: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&hf_mu);
+	n = hf_fenced;
+	hf_fenced = NULL;
+	hf_fenced_tail = &hf_fenced;
+	pthread_mutex_unlock(&hf_mu);
+	while (n) {
+		struct hf_note *next = n->next;
+
+		n->fence(n->fence_arg);
+		free(n);
+		n = next;
+	}
+}
+
+void hf_notify_fence(void (*done)(void *arg), void *arg)
+{
+	struct hf_note *n;
+
+	/* Nothing was ever queued, or nothing can be: nothing to wait for. */
+	if (!hf_running || !hf_thread_up || !(n = calloc(1, sizeof(*n)))) {
+		done(arg);
+		return;
+	}
+	n->fence = done;
+	n->fence_arg = arg;
+	hf_enqueue(n);
+}
+
+static int hf_fence_init(void)
+{
+	if ((hf_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		return -errno;
+	hf_fence_ev = event_new(V->base, hf_efd, EV_READ | EV_PERSIST, hf_fence_run, NULL);
+	if (!hf_fence_ev || event_add(hf_fence_ev, NULL)) {
+		close(hf_efd);
+		hf_efd = -1;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int hf_notify_start(struct fuse_session *se, const char *mountpoint)
 {
 	static int atfork_done;
+	int err;
 
 	if (!atfork_done && pthread_atfork(NULL, NULL, hf_atfork_child) != 0)
 		return -ENOMEM;
 	atfork_done = 1;
 	if (!(hf_mnt = strdup(mountpoint)))
 		return -ENOMEM;
+	if ((err = hf_fence_init()) < 0)
+		return err;
 	hf_nse = se;
 	hf_stopping = 0;
 	hf_running = 1;
@@ -213,7 +286,12 @@ static void hf_drain(void)
 		struct hf_note *n = hf_head;
 
 		hf_head = n->next;
-		hf_note_free(n);
+		if (n->fence) {
+			n->fence(n->fence_arg);
+			free(n);
+		} else {
+			hf_note_free(n);
+		}
 	}
 	hf_tail = &hf_head;
 }
@@ -239,6 +317,14 @@ void hf_notify_stop(void)
 		hf_thread_up = 0;
 	}
 	hf_drain();
+	/* Fences not yet run: their owners still wait for an answer. */
+	hf_fence_run(-1, 0, NULL);
+	if (hf_fence_ev)
+		event_free(hf_fence_ev);
+	hf_fence_ev = NULL;
+	if (hf_efd >= 0)
+		close(hf_efd);
+	hf_efd = -1;
 	free(hf_mnt);
 	hf_mnt = NULL;
 	hf_nse = NULL;

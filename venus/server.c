@@ -238,6 +238,11 @@ static bool_t xdr_nothing(XDR *x, void *p)
 	return TRUE;
 }
 
+static void cb_break_answer(void *arg)
+{
+	hrpc_reply(arg, (xdrproc_t)xdr_nothing, NULL);
+}
+
 static void cb_break(struct hrpc_call *call)
 {
 	hs_fidlist fl;
@@ -252,7 +257,9 @@ static void cb_break(struct hrpc_call *call)
 		fso_cb_break(&fl.fids.fids_val[i]);
 	V->stats.callback_breaks += fl.fids.fids_len;
 	xdr_free((xdrproc_t)xdr_hs_fidlist, (char *)&fl);
-	hrpc_reply(call, (xdrproc_t)xdr_nothing, NULL);
+	/* vice holds the writer's reply until this answer: give it only once
+	 * the kernel has dropped what it cached. */
+	fso_front_fence(cb_break_answer, call);
 }
 
 static void dispatch(struct hrpc_conn *c, struct hrpc_call *call, void *arg)

@@ -4,21 +4,88 @@
  * A client that caches an object holds a promise: vice will tell it
  * before the object changes under it.  When one client changes objects,
  * every other client holding a promise on one of them gets HS_CB_BREAK on
- * its own connection, queued before the changing call's reply is sent, so
- * by the time the writer's close returns the readers have been told.  The
- * break's reply is not awaited; its promises are dropped at once (a
- * client that missed a break loses its connection and with it all its
- * promises anyway).
+ * its own connection, and the changing call's reply is held back until
+ * every break is answered (Coda's order): by the time the writer's close
+ * returns, the readers have dropped their stale copies.  A client that
+ * does not answer within CB_BREAK_TIMEOUT_MS loses its connection, and
+ * with it all its promises, so the writer never waits longer than that.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vice.h"
 
-/* Break replies carry nothing; a failure only matters for debugging. */
+#define CB_BREAK_TIMEOUT_MS 5000
+
+/* A reply held back until the breaks its call caused are answered. */
+struct cb_wait {
+	unsigned pending;       /* breaks in flight, +1 until armed */
+	void   (*fire)(void *arg);
+	void    *arg;
+};
+
+/* One break in flight. */
+struct brk {
+	struct cb_wait   *w;
+	struct hrpc_conn *conn;
+};
+
+struct cb_wait *cb_wait_begin(void)
+{
+	struct cb_wait *w = calloc(1, sizeof(*w));
+
+	if (w)
+		w->pending = 1;
+	return w;
+}
+
+static void wait_put(struct cb_wait *w)
+{
+	if (--w->pending)
+		return;
+	w->fire(w->arg);
+	free(w);
+}
+
+void cb_wait_end(struct cb_wait *w, void (*fire)(void *arg), void *arg)
+{
+	if (!w) {
+		fire(arg);
+		return;
+	}
+	w->fire = fire;
+	w->arg = arg;
+	wait_put(w);
+}
+
+/* Closing from inside the transport's own timer is not safe: do it from
+ * a fresh event. */
+static void close_later(evutil_socket_t fd, short what, void *arg)
+{
+	struct hrpc_conn *conn = arg;
+
+	hrpc_close(conn);
+	hrpc_conn_unref(conn);
+}
+
 static void break_done(void *arg, int err, void *res)
 {
-	if (err)
+	struct brk *b = arg;
+
+	if (err == ETIMEDOUT) {
+		vlog(LOG_WARNING, "%s did not answer a callback break: closing",
+		     hrpc_conn_peer(b->conn));
+		hrpc_conn_ref(b->conn);
+		if (event_base_once(hrpc_conn_base(b->conn), -1, EV_TIMEOUT,
+				    close_later, b->conn, NULL))
+			hrpc_conn_unref(b->conn);
+	} else if (err) {
 		vlog(LOG_DEBUG, "callback break: %s", strerror(err));
+	}
+	hrpc_conn_unref(b->conn);
+	if (b->w)
+		wait_put(b->w);
+	free(b);
 }
 
 void cb_grant(struct vclient *c, const hs_fid *fid)
@@ -36,11 +103,23 @@ static void send_break(struct vice *v, struct vclient *c, hs_fid *fids,
 		       unsigned n)
 {
 	hs_fidlist list = { { n, fids } };
-	int r;
+	struct brk *b = malloc(sizeof(*b));
+	int r = -ENOMEM;
 
-	r = hrpc_call(c->conn, HS_CB_PROG, HS_CB_V1, HS_CB_BREAK,
-		      (xdrproc_t)xdr_hs_fidlist, &list, NULL, 0,
-		      0, break_done, NULL);
+	if (b) {
+		b->w = v->cur_wait;
+		b->conn = c->conn;
+		hrpc_conn_ref(c->conn);
+		r = hrpc_call(c->conn, HS_CB_PROG, HS_CB_V1, HS_CB_BREAK,
+			      (xdrproc_t)xdr_hs_fidlist, &list, NULL, 0,
+			      CB_BREAK_TIMEOUT_MS, break_done, b);
+		if (r < 0) {
+			hrpc_conn_unref(c->conn);
+			free(b);
+		} else if (b->w) {
+			b->w->pending++;
+		}
+	}
 	if (r < 0) {
 		/* A client we cannot tell must not keep its cache: drop it. */
 		vlog(LOG_INFO, "callback break to %s failed (%s): closing",

@@ -52,40 +52,69 @@ static const struct vproc procs[] = {
 	[HS_READLINK] = P(hs_fid, hs_readlink_res, op_readlink, 0),
 	[HS_STATS] = { (xdrproc_t)xdr_nothing, 0, (xdrproc_t)xdr_hs_stats_res,
 		       sizeof(hs_stats_res), op_stats, 0 },
+	[HS_REINTEGRATE] = P(hs_reint_args, hs_reint_res, op_reintegrate, 0),
+	[HS_STAGED] = P(hs_staged_args, hs_staged_res, op_staged, 0),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])
 
-/* Decode, run, reply, free. */
+/* A call that ran, waiting for its breaks to be answered. */
+struct held {
+	struct hrpc_call *call;
+	const struct vproc *p;
+	void *args, *res;
+};
+
+static void held_free(struct held *h)
+{
+	free(h->args);
+	free(h->res);
+	free(h);
+}
+
+/* The breaks are answered: reply, then free what the handler left. */
+static void reply_now(void *arg)
+{
+	struct held *h = arg;
+
+	hrpc_reply(h->call, h->p->resproc, h->res);
+	/* Handlers may leave allocations behind on failure too; free the
+	 * success arm, which is all zeroes where nothing was allocated. */
+	*(int *)h->res = 0;
+	xdr_free(h->p->resproc, h->res);
+	xdr_free(h->p->argproc, h->args);
+	held_free(h);
+}
+
+/* Decode, run, and reply once the call's callback breaks are answered. */
 static void run(struct vclient *c, struct hrpc_call *call,
 		const struct vproc *p)
 {
-	void *args = calloc(1, p->argsize ? p->argsize : 1);
-	void *res = calloc(1, p->ressize);
-	int status;
+	struct held *h = calloc(1, sizeof(*h));
+	struct vice *v = c->v;
+	struct cb_wait *w;
 
-	if (!args || !res) {
+	if (!h || !(h->args = calloc(1, p->argsize ? p->argsize : 1)) ||
+	    !(h->res = calloc(1, p->ressize))) {
 		hrpc_reply_error(call, SYSTEM_ERR);
-		goto out;
+		if (h)
+			held_free(h);
+		return;
 	}
-	if (!hrpc_call_args(call, p->argproc, args)) {
+	h->call = call;
+	h->p = p;
+	if (!hrpc_call_args(call, p->argproc, h->args)) {
 		hrpc_reply_error(call, GARBAGE_ARGS);
-		goto out;
+		held_free(h);
+		return;
 	}
+	v->cur_wait = w = cb_wait_begin();
 	if (!c->client_id && !p->before_connect)
-		status = EPERM;
+		*(int *)h->res = EPERM;
 	else
-		status = p->fn(c, args, res);
-	*(int *)res = status;
-	hrpc_reply(call, p->resproc, res);
-	/* Handlers may leave allocations behind on failure too; free the
-	 * success arm, which is all zeroes where nothing was allocated. */
-	*(int *)res = 0;
-	xdr_free(p->resproc, res);
-	xdr_free(p->argproc, args);
-out:
-	free(args);
-	free(res);
+		*(int *)h->res = p->fn(c, h->args, h->res);
+	v->cur_wait = NULL;
+	cb_wait_end(w, reply_now, h);
 }
 
 void vice_dispatch(struct hrpc_conn *conn, struct hrpc_call *call, void *arg)

@@ -22,12 +22,7 @@ struct vice {
 	struct hrpc_listener *lis;
 	struct vclient *clients;        /* every connection past TLS */
 	hs_server_stats stats;          /* HS_STATS; clients is live */
-};
-
-/* Store ids a connection has staged chunks under and not committed. */
-struct sidlist {
-	hs_storeid *v;
-	unsigned n, cap;
+	struct cb_wait *cur_wait;       /* breaks of the call being run */
 };
 
 /* One connection (= one client). */
@@ -38,7 +33,6 @@ struct vclient {
 	uint64_t client_id;             /* 0 until HS_CONNECT */
 	unsigned features;              /* HS_FEAT_* agreed at HS_CONNECT */
 	struct fidset promises;         /* fids this client has callbacks on */
-	struct sidlist staged;
 	int doomed;                     /* a break failed: close it */
 };
 
@@ -53,9 +47,6 @@ void vlog(int prio, const char *fmt, ...)
 extern const struct hrpc_conn_ops vice_conn_ops;
 /* Close every client connection (shutdown). */
 void vice_clients_close(struct vice *v);
-/* Remember / forget that c staged chunks under sid.  0 or an errno. */
-int vclient_stage_add(struct vclient *c, const hs_storeid *sid);
-void vclient_stage_del(struct vclient *c, const hs_storeid *sid);
 
 /* ---- dispatch.c: HS_VICE_PROG calls ---- */
 void vice_dispatch(struct hrpc_conn *conn, struct hrpc_call *call, void *arg);
@@ -69,6 +60,16 @@ void cb_break(struct vice *v, struct vclient *from, const hs_fid *fids,
 	      unsigned n);
 /* c disconnected: it holds nothing. */
 void cb_forget(struct vclient *c);
+
+/* Hold a call's reply until the breaks it causes are answered: set
+ * v->cur_wait = cb_wait_begin() before running the call, and after it
+ * cb_wait_end(w, fire, arg), which runs fire(arg) once every break sent
+ * meanwhile was answered, failed or timed out (at once if none was).
+ * cb_wait_begin returns NULL when out of memory; cb_wait_end(NULL, ...)
+ * fires at once. */
+struct cb_wait;
+struct cb_wait *cb_wait_begin(void);
+void cb_wait_end(struct cb_wait *w, void (*fire)(void *arg), void *arg);
 
 /* ---- tlsinit.c ---- */
 /* TLS config from <root>/tls/{cert,key}.pem, made self-signed on first

@@ -120,6 +120,8 @@ void hrpc_conn_set_data(struct hrpc_conn *c, void *data);
 void *hrpc_conn_get_data(const struct hrpc_conn *c);
 /* Peer address as text ("[::1]:1234" or "127.0.0.1:1234"). */
 const char *hrpc_conn_peer(const struct hrpc_conn *c);
+/* The event loop the connection runs on. */
+struct event_base *hrpc_conn_base(const struct hrpc_conn *c);
 /* 1 once the TLS handshake finished and until the conn closes. */
 int hrpc_conn_is_up(const struct hrpc_conn *c);
 
