@@ -1,0 +1,373 @@
+# test/integration/lib.sh - shared code of Hesper's integration tests.
+# Sourced (not run) by test/integration/*.sh; bash only.
+#
+# Each test gets a private temp dir with one real vice (temp root, port
+# chosen by the kernel) and any number of real venus instances, each with
+# its own cachedir, mountpoint and control socket.  Everything is torn down
+# on exit (unmount, stop daemons, remove the temp dir).  A test that cannot
+# run here (no /dev/fuse, not root) exits 77 (automake's SKIP).
+#
+# Functions:
+#   ht_vice_start [ARGS]        start vice; sets VICE_PORT, VICE_ROOT
+#   ht_vice_stop                SIGTERM vice and wait
+#   ht_venus_start NAME [ARGS]  start venus NAME on $HT_TMP/NAME/mnt
+#   ht_venus_stop NAME          SIGTERM venus NAME, wait for exit + unmount
+#   ht_mnt NAME                 mount point of venus NAME
+#   ht_cfs NAME ARGS...         run cfs against venus NAME (HESPER_CTL)
+#   ht_stat NAME KEY            one counter of `cfs stats`
+#   ht_sstat NAME KEY           one counter of `cfs serverstats` (vice's)
+#   ht_wait_for SECS CMD...     poll CMD until it succeeds or SECS pass
+#   ht_check DESC CMD...        run CMD; record a failure if it fails
+#   ht_fail MSG / ht_skip MSG / ht_note MSG / ht_done
+
+set -euo pipefail
+
+: "${top_builddir:=$PWD}"
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+top_builddir=$(cd "$top_builddir" && pwd)
+top_srcdir=$(cd "$top_srcdir" && pwd)
+export top_builddir top_srcdir
+
+VICE=${VICE:-$top_builddir/vice/vice}
+VENUS=${VENUS:-$top_builddir/venus/venus}
+CFS=${CFS:-$top_builddir/tools/cfs}
+RPCFUZZ=${RPCFUZZ:-$top_builddir/test/tools/rpcfuzz}
+MMAPWRITE=${MMAPWRITE:-$top_builddir/test/tools/mmapwrite}
+
+HT_NAME=$(basename "$0" .sh)
+# Whole-test watchdog (seconds): daemons are killed and mounts detached so
+# a hung file system operation fails instead of blocking CI.
+HT_TIMEOUT=${HT_TIMEOUT:-600}
+# Per-operation bound for commands that go through a mount.
+HT_OPTIMEOUT=${HT_OPTIMEOUT:-120}
+
+ht_note() { printf '%s\n' "$HT_NAME: $*"; }
+ht_skip() { printf '%s\n' "$HT_NAME: SKIP: $*"; exit 77; }
+ht_hard() { printf '%s\n' "$HT_NAME: ERROR: $*" >&2; exit 99; }
+# Failures are counted in a file so that checks in subshells count too.
+ht_fail() {
+	printf '%s\n' "$HT_NAME: FAIL: $*" >&2
+	printf '%s\n' "$*" >>"$HT_TMP/failures"
+}
+ht_nfails() { if [ -f "$HT_TMP/failures" ]; then wc -l <"$HT_TMP/failures"; else echo 0; fi; }
+# ht_check DESC CMD...: run CMD (bounded), count a failure if it fails.
+ht_check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		ht_note "ok: $desc"
+	else
+		ht_fail "$desc (command: $*)"
+	fi
+}
+# Finish: exit 1 if any check failed.
+ht_done() {
+	local n
+	n=$(ht_nfails)
+	if [ "$n" -ne 0 ]; then
+		printf '%s\n' "$HT_NAME: $n check(s) failed:" >&2
+		sed 's/^/  - /' "$HT_TMP/failures" >&2
+		exit 1
+	fi
+	ht_note "all checks passed"
+	exit 0
+}
+
+# ---- environment -----------------------------------------------------------
+
+[ "$(id -u)" -eq 0 ] || ht_skip "needs root (FUSE mounts with allow_other, unmounting)"
+[ -c /dev/fuse ] || ht_skip "/dev/fuse is missing"
+command -v fusermount3 >/dev/null 2>&1 || ht_skip "fusermount3 missing (apt-get install fuse3)"
+for _b in "$VICE" "$VENUS" "$CFS"; do
+	[ -x "$_b" ] || ht_hard "$_b not built (run make first)"
+done
+unset _b
+
+HT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/hesper-$HT_NAME.XXXXXX")
+chmod 755 "$HT_TMP"
+: >"$HT_TMP/venus.conf"   # an empty config: never read /etc/hesper/venus.conf
+declare -A HT_VENUS_PID=()
+HT_VICE_PID=
+VICE_PORT=
+VICE_ROOT=$HT_TMP/vice
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+ht_is_mounted() {
+	awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts
+}
+
+ht_unmount() {
+	local m=$1 i
+	ht_is_mounted "$m" || return 0
+	fusermount3 -u "$m" 2>/dev/null || umount "$m" 2>/dev/null || true
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		ht_is_mounted "$m" || return 0
+		sleep 0.2
+	done
+	fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+}
+
+# ht_kill PID: SIGTERM, wait up to 15 s, then SIGKILL.
+ht_kill() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 75; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		ht_fail "pid $pid did not exit within 15 s of SIGTERM; killing it"
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# Sanitizer reports in a daemon log make the test fail.
+ht_scan_log() {
+	local log=$1
+	[ -f "$log" ] || return 0
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+		ht_fail "sanitizer report in $(basename "$(dirname "$log")")/$(basename "$log"):"
+		grep -E -A30 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" | head -n 80 >&2
+	fi
+}
+
+ht_dump_logs() {
+	local log
+	for log in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log "$HT_TMP"/*.log; do
+		[ -f "$log" ] || continue
+		printf '%s\n' "---- last lines of ${log#"$HT_TMP"/} ----"
+		tail -n 40 "$log"
+	done
+}
+
+ht_cleanup() {
+	local rc=$? name
+	trap - EXIT INT TERM
+	set +e
+	[ -n "${HT_WATCHDOG:-}" ] && kill "$HT_WATCHDOG" 2>/dev/null
+	cd / || true
+	for name in "${!HT_VENUS_PID[@]}"; do
+		ht_unmount "$HT_TMP/$name/mnt"
+		ht_kill "${HT_VENUS_PID[$name]}"
+		ht_unmount "$HT_TMP/$name/mnt"
+	done
+	ht_kill "$HT_VICE_PID"
+	[ -n "${HT_EXTRA_PIDS:-}" ] && for name in $HT_EXTRA_PIDS; do ht_kill "$name"; done
+	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log; do
+		ht_scan_log "$name"
+	done
+	if [ "$rc" -eq 0 ] && [ "$(ht_nfails)" -ne 0 ]; then
+		rc=1
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		ht_dump_logs
+	fi
+	# Never descend into a mount that is somehow still there.
+	if awk -v t="$HT_TMP/" 'index($2, t) == 1 { f = 1 } END { exit !f }' /proc/mounts; then
+		printf '%s\n' "$HT_NAME: a mount under $HT_TMP is still present; leaving the dir" >&2
+		[ "$rc" -eq 0 ] && rc=1
+	elif [ -z "${HT_KEEP:-}" ]; then
+		rm -rf --one-file-system "$HT_TMP"
+	else
+		printf '%s\n' "$HT_NAME: kept $HT_TMP"
+	fi
+	exit "$rc"
+}
+trap ht_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The watchdog: after HT_TIMEOUT seconds kill the daemons (a FUSE request
+# pending on a dead daemon fails with ENOTCONN) and detach the mounts, then
+# end the test.
+(
+	trap - EXIT
+	sleep "$HT_TIMEOUT" &
+	wait $!
+	printf '%s\n' "$HT_NAME: TIMEOUT after ${HT_TIMEOUT}s: killing daemons" >&2
+	for f in "$HT_TMP"/*/daemon.pid; do
+		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+	done
+	awk -v t="$HT_TMP/" 'index($2, t) == 1 { print $2 }' /proc/mounts |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
+	sleep 2
+	kill -TERM $$ 2>/dev/null
+) </dev/null >/dev/null 2>&1 &
+HT_WATCHDOG=$!
+
+# ---- polling ---------------------------------------------------------------
+
+# ht_wait_for SECS CMD...: 0 as soon as CMD succeeds, 1 after SECS.
+ht_wait_for() {
+	local secs=$1 end
+	shift
+	end=$((SECONDS + secs))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# Bound any command that may go through a mount.
+ht_t() { timeout -k 5 "$HT_OPTIMEOUT" "$@"; }
+
+# ---- vice ------------------------------------------------------------------
+
+# ht_vice_start [-p PORT] [more vice args]: start vice in the foreground
+# (background job), wait for its "listening" line, set VICE_PORT.
+ht_vice_start() {
+	local port=0 log i
+	if [ "${1:-}" = -p ]; then
+		port=$2
+		shift 2
+	fi
+	mkdir -p "$VICE_ROOT"
+	log=$VICE_ROOT/vice.log
+	printf '%s\n' "---- vice start $(date +%T) ----" >>"$log"
+	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "$@" >>"$log" 2>&1 </dev/null &
+	HT_VICE_PID=$!
+	echo "$HT_VICE_PID" >"$VICE_ROOT/daemon.pid"
+	VICE_PORT=
+	for ((i = 0; i < 300; i++)); do
+		if ! kill -0 "$HT_VICE_PID" 2>/dev/null; then
+			tail -n 20 "$log" >&2
+			ht_hard "vice exited during start-up"
+		fi
+		VICE_PORT=$(sed -n 's/^vice: listening on .* port \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
+		if [ -n "$VICE_PORT" ] && { [ "$port" = 0 ] || [ "$VICE_PORT" = "$port" ]; }; then
+			break
+		fi
+		VICE_PORT=
+		sleep 0.1
+	done
+	[ -n "$VICE_PORT" ] || { tail -n 20 "$log" >&2; ht_hard "vice printed no 'vice: listening on ... port N' line within 30 s"; }
+	ht_note "vice pid $HT_VICE_PID listening on 127.0.0.1 port $VICE_PORT"
+}
+
+ht_vice_stop() {
+	ht_kill "$HT_VICE_PID"
+	HT_VICE_PID=
+}
+
+# ---- venus -----------------------------------------------------------------
+
+ht_mnt() { printf '%s\n' "$HT_TMP/$1/mnt"; }
+ht_cachedir() { printf '%s\n' "$HT_TMP/$1/cache"; }
+ht_ctl() { printf '%s\n' "$HT_TMP/$1/cache/venus.ctl"; }
+
+# ht_venus_start NAME [venus args] [--server HOST:PORT]: start venus -f in
+# the background, wait until its mount shows in /proc/mounts.
+ht_venus_start() {
+	local name=$1 server="127.0.0.1:${VICE_PORT}" d log pid i
+	shift
+	local args=()
+	while [ $# -gt 0 ]; do
+		if [ "$1" = --server ]; then
+			server=$2
+			shift 2
+		else
+			args+=("$1")
+			shift
+		fi
+	done
+	d=$HT_TMP/$name
+	mkdir -p "$d/cache" "$d/mnt"
+	log=$d/venus.log
+	printf '%s\n' "---- venus start $(date +%T) ----" >>"$log"
+	"$VENUS" -f -c "$HT_TMP/venus.conf" --cachedir "$d/cache" \
+		--mountpoint "$d/mnt" "${args[@]}" "$server" >>"$log" 2>&1 </dev/null &
+	pid=$!
+	HT_VENUS_PID[$name]=$pid
+	echo "$pid" >"$d/daemon.pid"
+	for ((i = 0; i < 300; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			tail -n 20 "$log" >&2
+			ht_hard "venus $name exited during start-up"
+		fi
+		ht_is_mounted "$d/mnt" && break
+		sleep 0.1
+	done
+	ht_is_mounted "$d/mnt" || { tail -n 20 "$log" >&2; ht_hard "venus $name: $d/mnt not mounted within 30 s"; }
+	ht_note "venus $name pid $pid mounted $d/mnt"
+}
+
+ht_venus_stop() {
+	local name=$1
+	ht_kill "${HT_VENUS_PID[$name]:-}"
+	if ht_is_mounted "$HT_TMP/$name/mnt"; then
+		ht_fail "venus $name exited on SIGTERM but left $HT_TMP/$name/mnt mounted"
+		ht_unmount "$HT_TMP/$name/mnt"
+	fi
+	unset "HT_VENUS_PID[$name]"
+}
+
+ht_venus_alive() { kill -0 "${HT_VENUS_PID[$1]}" 2>/dev/null; }
+
+# ---- cfs -------------------------------------------------------------------
+
+ht_cfs() {
+	local name=$1
+	shift
+	HESPER_CTL=$(ht_ctl "$name") timeout -k 5 60 "$CFS" "$@"
+}
+
+# ht_stat NAME KEY: value of KEY in `cfs stats` (fails if absent).
+ht_stat() {
+	local out v
+	out=$(ht_cfs "$1" stats) || { ht_fail "cfs stats on $1 failed"; echo -1; return 0; }
+	v=$(awk -v k="$2" '$1 == k { print $2; exit }' <<<"$out")
+	if [ -z "$v" ]; then
+		ht_fail "cfs stats on $1 has no '$2' line; got: $(tr '\n' ';' <<<"$out")"
+		v=-1
+	fi
+	printf '%s\n' "$v"
+}
+
+# ht_sstat NAME KEY: value of KEY in `cfs serverstats` asked through NAME.
+ht_sstat() {
+	local out v
+	out=$(ht_cfs "$1" serverstats) || { ht_fail "cfs serverstats via $1 failed"; echo -1; return 0; }
+	v=$(awk -v k="$2" '$1 == k { print $2; exit }' <<<"$out")
+	if [ -z "$v" ]; then
+		ht_fail "cfs serverstats via $1 has no '$2' line; got: $(tr '\n' ';' <<<"$out")"
+		v=-1
+	fi
+	printf '%s\n' "$v"
+}
+
+# ht_same_content FILE EXPECTED-STRING
+ht_has_content() {
+	local got
+	got=$(ht_t cat -- "$1") || return 1
+	[ "$got" = "$2" ] || { printf '%s\n' "  $1: expected '$2', got '$got'" >&2; return 1; }
+}
+
+# ht_check_fresh DESC FILE EXPECTED: FILE must show EXPECTED at once (the
+# close-to-open guarantee).  If it does not, poll for 10 s more to tell a
+# late update (a race) from one that never comes, and say which.
+ht_check_fresh() {
+	local desc=$1 file=$2 want=$3 t0 i
+	if ht_has_content "$file" "$want" 2>/dev/null; then
+		ht_note "ok: $desc"
+		return 0
+	fi
+	t0=$(date +%s%N)
+	for ((i = 0; i < 100; i++)); do
+		sleep 0.1
+		if ht_has_content "$file" "$want" 2>/dev/null; then
+			ht_fail "$desc: stale at first, correct after $((($(date +%s%N) - t0) / 1000000)) ms"
+			return 0
+		fi
+	done
+	ht_fail "$desc: still '$(timeout 10 head -c 80 "$file" 2>&1 | tr '\n' ' ')' after 10 s (want '$want')"
+}
+
+# A free TCP port on 127.0.0.1 (for a server that needs one given).
+ht_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
