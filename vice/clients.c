@@ -1,21 +1,17 @@
 /*
  * vice/clients.c - connections: a client appears after its TLS handshake
- * and vanishes with its connection, taking its promises and its
- * uncommitted stores with it.
+ * and vanishes with its connection, taking its promises with it.
  *
- * Staged stores are not resumable across connections: when a connection
- * closes, the chunks it staged under store ids that never committed are
- * removed, and a client that reconnects resends the whole store (under
- * the same store id, so a commit that did happen is not applied twice).
+ * Its staged stores stay: they belong to its client id, not to the
+ * connection, so that a client that reconnects (to reintegrate, say)
+ * resumes a store where it stopped (HS_STAGED).  The store layer caps
+ * them per client and sweeps them when the client is gone for good.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vice.h"
 #include "store.h"
-
-/* Stores one connection may have staged at once (each a temp file). */
-#define MAX_STAGED 256
 
 static int on_connected(struct hrpc_conn *conn, const char *fp, void *arg)
 {
@@ -39,7 +35,6 @@ static void on_closed(struct hrpc_conn *conn, int err, void *arg)
 {
 	struct vice *v = arg;
 	struct vclient *c = hrpc_conn_get_data(conn);
-	unsigned i;
 
 	if (!c)
 		return;
@@ -53,9 +48,6 @@ static void on_closed(struct hrpc_conn *conn, int err, void *arg)
 		c->next->prev = c->prev;
 	if (c->client_id)
 		v->stats.clients--;
-	for (i = 0; i < c->staged.n; i++)
-		vs_stage_drop(v->vs, &c->staged.v[i]);
-	free(c->staged.v);
 	cb_forget(c);
 	hrpc_conn_set_data(conn, NULL);
 	free(c);
@@ -77,45 +69,5 @@ void vice_clients_close(struct vice *v)
 		 * closing: unlink it ourselves rather than loop. */
 		if (v->clients == c)
 			on_closed(c->conn, 0, v);
-	}
-}
-
-static int sid_eq(const hs_storeid *a, const hs_storeid *b)
-{
-	return a->client == b->client && a->seq == b->seq;
-}
-
-int vclient_stage_add(struct vclient *c, const hs_storeid *sid)
-{
-	struct sidlist *l = &c->staged;
-	hs_storeid *nv;
-	unsigned i;
-
-	for (i = 0; i < l->n; i++)
-		if (sid_eq(&l->v[i], sid))
-			return 0;
-	if (l->n == MAX_STAGED)
-		return EDQUOT;
-	if (l->n == l->cap) {
-		nv = realloc(l->v, (l->cap ? l->cap * 2 : 8) * sizeof *nv);
-		if (!nv)
-			return ENOMEM;
-		l->v = nv;
-		l->cap = l->cap ? l->cap * 2 : 8;
-	}
-	l->v[l->n++] = *sid;
-	return 0;
-}
-
-void vclient_stage_del(struct vclient *c, const hs_storeid *sid)
-{
-	struct sidlist *l = &c->staged;
-	unsigned i;
-
-	for (i = 0; i < l->n; i++) {
-		if (sid_eq(&l->v[i], sid)) {
-			l->v[i] = l->v[--l->n];
-			return;
-		}
 	}
 }

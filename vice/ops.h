@@ -40,4 +40,8 @@ int op_remove(struct vclient *c, void *args, void *res);
 int op_rmdir(struct vclient *c, void *args, void *res);
 int op_rename(struct vclient *c, void *args, void *res);
 
+/* ops_reint.c: reintegration */
+int op_reintegrate(struct vclient *c, void *args, void *res);
+int op_staged(struct vclient *c, void *args, void *res);
+
 #endif /* VICE_OPS_H */

@@ -21,15 +21,8 @@ static void changed(struct vclient *c, int dup, const hs_fid *fid)
 int op_store_chunk(struct vclient *c, void *args, void *res)
 {
 	hs_store_chunk_args *a = args;
-	int dup, err;
+	int dup, err = vs_store_chunk(c->v->vs, a, &dup);
 
-	if ((err = vclient_stage_add(c, &a->sid)))
-		return err;
-	err = vs_store_chunk(c->v->vs, a, &dup);
-	/* After a failure part of the store may be staged: keep tracking it
-	 * so that it goes when the connection does. */
-	if (dup)
-		vclient_stage_del(c, &a->sid);
 	if (!err && !dup)
 		c->v->stats.store_bytes += a->data.data_len;
 	return err;
@@ -43,8 +36,6 @@ int op_store_commit(struct vclient *c, void *args, void *res)
 
 	if (err)
 		return err;
-	/* Committed: the staged file has become the data file. */
-	vclient_stage_del(c, &a->sid);
 	if (!dup)
 		c->v->stats.stores++;
 	changed(c, dup, &attr->fid);

@@ -1,7 +1,6 @@
 /*
  * vice/store.c - opening the store: directories, database, first start.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,22 +36,6 @@ static int mkdirs(const char *dir, mode_t mode)
 	return err;
 }
 
-/* Stores staged before a restart can never commit (their connections are
- * gone, and a client resends the chunks), so the staging area starts
- * empty. */
-static void stage_sweep(const char *tmpdir)
-{
-	DIR *d = opendir(tmpdir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			(void)unlinkat(dirfd(d), e->d_name, 0);
-	closedir(d);
-}
-
 static int make_dirs(struct vstore *vs)
 {
 	char tmp[4096];
@@ -63,7 +46,6 @@ static int make_dirs(struct vstore *vs)
 	snprintf(tmp, sizeof tmp, "%s/tmp", vs->datadir);
 	if ((err = mkdirs(tmp, 0700)))
 		return err;
-	stage_sweep(tmp);
 	return 0;
 }
 
@@ -244,6 +226,15 @@ int vs_open(const char *root, struct vstore **out, char *err, size_t errlen)
 	}
 	if ((rc = open_db(vs, err, errlen)))
 		goto fail;
+	/* Finish a block that committed just before a crash, then drop the
+	 * staged stores of clients long gone (not before: the redo rows
+	 * name staged files). */
+	if ((rc = vs_redo_run(vs))) {
+		snprintf(err, errlen, "%s: finishing a committed block: %s",
+			 root, strerror(rc));
+		goto fail;
+	}
+	vs_stage_sweep(vs, vs_now());
 	*out = vs;
 	return 0;
 fail:

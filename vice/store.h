@@ -4,7 +4,8 @@
  *
  * Layout: <root>/vice.db (WAL, synchronous=FULL), <root>/data/<vol>/
  * <vnode>.<uniq> (file contents), <root>/data/tmp/<client>.<seq> (store
- * chunks staged under their store id until the commit).
+ * chunks staged under their store id until the commit; they survive
+ * connection drops and restarts, see vs_stage_sweep).
  *
  * Every function returns a wire status: 0, a positive errno (ESTALE for an
  * unknown fid, ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL, EXDEV,
@@ -68,7 +69,14 @@ int vs_readlink(struct vstore *vs, const hs_fid *fid, char **target);
 int vs_fetch(struct vstore *vs, const hs_fid *fid, uint64_t off,
 	     unsigned count, hs_fetch_ok *out);
 
-/* Stage one chunk of a store (not fsync'd until the commit). */
+/* Stores one client (sid.client) may have staged at once. */
+#define VS_STAGE_MAX 256
+/* A client's staged stores are swept at start when it staged nothing
+ * for this long (ns). */
+#define VS_STAGE_AGE (7LL * 24 * 3600 * 1000000000LL)
+/* Stage one chunk of a store (not fsync'd until the commit).  EDQUOT if
+ * sid's client already has VS_STAGE_MAX stores staged.  fid may be a
+ * local fid (HS_LOCAL_VNODE), created later by a reintegration block. */
 int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup);
 /* Make the staged data the file's contents, cut or zero-extended to
  * a->size.  ENOENT if size > 0 and nothing was staged under a->sid. */
@@ -89,5 +97,49 @@ int vs_remove(struct vstore *vs, const hs_remove_args *a, int isdir,
 	      hs_remove_ok *out, int *dup);
 int vs_rename(struct vstore *vs, const hs_rename_args *a, hs_rename_ok *out,
 	      int *dup);
+
+/* How many contiguous bytes from offset 0 are staged under sid (HS_STAGED),
+ * made durable before the answer.  A store id already committed answers
+ * the file's current size (nothing left to send).  fid may be a local fid
+ * (HS_LOCAL_VNODE): it is checked at the commit. */
+int vs_staged(struct vstore *vs, const hs_fid *fid, const hs_storeid *sid,
+	      uint64_t *staged);
+
+/* ---- reintegration (reint.c, reint_apply.c, reint_deps.c) ---- */
+
+/* Largest number of fids a block can change (4 per rename). */
+#define VS_REINT_FIDS (4 * HS_REINT_MAX)
+
+/* What applying a block did, for counters and callback breaks. */
+struct vs_reint_info {
+	hs_fid changed[VS_REINT_FIDS]; /* objects and dirs changed now */
+	unsigned nchanged;
+	unsigned applied;       /* records applied now */
+	unsigned stores;        /* of which HS_OP_STORE */
+	unsigned dups;          /* records whose store id was applied before */
+	unsigned conflicts;     /* refused: HS_ECONFLICT, EEXIST, ESTALE */
+	int redo_err;           /* committed, but a data file could not be
+				 * put in place (errno): vs_open retries */
+};
+
+/* Apply a block of CML records from client (its HS_CONNECT id, which
+ * keys its local fids) in order, in one transaction.  out->results gets
+ * one malloc'd result per record (xdr_free releases it).  A record that
+ * fails does not stop the block; records after it naming an object it
+ * names get HS_ESKIPPED.  Returns 0 (the block committed; per-record
+ * status in the results) or an errno (EINVAL: more than HS_REINT_MAX
+ * records; EIO, ENOSPC, ENOMEM: nothing was applied). */
+int vs_reint(struct vstore *vs, uint64_t client, const hs_reint_args *a,
+	     hs_reint_ok *out, struct vs_reint_info *info);
+
+/* Test hook: called after each record of a block is applied (n records
+ * so far); a nonzero return aborts the block with that error, as if vice
+ * had died before the commit.  Called once more with n =
+ * VS_REINT_COMMITTED after the commit: nonzero then leaves the data files
+ * as they were, as if vice had died there (vs_open finishes them).  NULL
+ * removes it. */
+#define VS_REINT_COMMITTED 0xffffffffu
+typedef int (*vs_reint_hook)(void *arg, unsigned n);
+void vs_reint_set_hook(struct vstore *vs, vs_reint_hook fn, void *arg);
 
 #endif /* VICE_STORE_H */

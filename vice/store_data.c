@@ -7,6 +7,11 @@
  * failure at any step (ENOSPC, EDQUOT, EIO) leaves the old contents and
  * metadata in place: the old file is kept as a hard link until the
  * database has committed.
+ *
+ * Stores inside a reintegration block use the parts (vs_stage_finish,
+ * vs_store_meta) but move the data file only after the block commits:
+ * see store_redo.c.  Staged chunks may name a local fid (a file created
+ * while disconnected, made by the same block).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +29,7 @@ static int sid_none(const hs_storeid *sid)
 }
 
 /* The vnode of a store or setattr: must be a regular file. */
-static int reg_get(struct vstore *vs, const hs_fid *fid, struct vn *v)
+int vs_reg_get(struct vstore *vs, const hs_fid *fid, struct vn *v)
 {
 	int err = vs_vn_get(vs, fid, v);
 
@@ -66,10 +71,15 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup)
 		*dup = r > 0;
 		return r > 0 ? 0 : -r;
 	}
-	if ((err = reg_get(vs, &a->fid, &v)))
+	/* A local fid's object does not exist yet: its reintegrated create
+	 * will make it, and the commit checks it. */
+	if (!(a->fid.vnode & HS_LOCAL_VNODE) &&
+	    (err = vs_reg_get(vs, &a->fid, &v)))
 		return err;
 	if (a->offset > FILE_MAX - a->data.data_len)
 		return EFBIG;
+	if ((err = vs_stage_room(vs, &a->sid)))
+		return err;
 	vs_stage_path(vs, &a->sid, path, sizeof path);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -90,7 +100,7 @@ void vs_stage_drop(struct vstore *vs, const hs_storeid *sid)
 
 /* Cut the staged file to size and make it durable.  Nothing staged is
  * fine only for an empty file. */
-static int stage_finish(const char *path, uint64_t size)
+int vs_stage_finish(const char *path, uint64_t size)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | (size ? 0 : O_CREAT), 0600);
 	int err = 0;
@@ -148,8 +158,8 @@ static void swap_undo(struct swap *sw)
 }
 
 /* The database half of a commit; the transaction is open. */
-static int commit_meta(struct vstore *vs, struct vn *v,
-		       const hs_store_commit_args *a, int64_t now)
+int vs_store_meta(struct vstore *vs, struct vn *v,
+		  const hs_store_commit_args *a, int64_t now)
 {
 	struct vs_applied rec = {
 		.vol = v->vol, .o_vnode = v->vnode, .o_uniq = v->uniq,
@@ -172,11 +182,11 @@ static int commit_apply(struct vstore *vs, struct vn *v,
 	int err;
 
 	swap_paths(vs, v, &a->sid, &sw);
-	if ((err = stage_finish(sw.stage, a->size)))
+	if ((err = vs_stage_finish(sw.stage, a->size)))
 		return err;
 	if ((err = vs_begin(vs)))
 		return err;
-	err = commit_meta(vs, v, a, vs_now());
+	err = vs_store_meta(vs, v, a, vs_now());
 	if (!err && (err = swap_in(&sw)) != 0)
 		swap_undo(&sw);
 	if (err) {
@@ -204,7 +214,7 @@ int vs_store_commit(struct vstore *vs, const hs_store_commit_args *a,
 		*dup = r > 0;
 		return r > 0 ? vs_getattr(vs, &a->fid, out) : -r;
 	}
-	if ((err = reg_get(vs, &a->fid, &v)))
+	if ((err = vs_reg_get(vs, &a->fid, &v)))
 		return err;
 	if (a->base_version && a->base_version != v.dv)
 		return HS_ECONFLICT;
@@ -217,7 +227,7 @@ int vs_store_commit(struct vstore *vs, const hs_store_commit_args *a,
 }
 
 /* Truncate the data file in place (setattr size). */
-static int data_truncate(struct vstore *vs, const struct vn *v, uint64_t size)
+int vs_data_truncate(struct vstore *vs, const struct vn *v, uint64_t size)
 {
 	char path[4096];
 	int fd, err = 0;
@@ -246,7 +256,11 @@ static int setattr_fields(struct vstore *vs, struct vn *v,
 			return EINVAL;
 		if (a->size > FILE_MAX)
 			return EFBIG;
-		if ((err = data_truncate(vs, v, a->size)))
+		/* In a block the file may change only after the commit. */
+		err = vs->defer_files ?
+			vs_redo_add(vs, RD_TRUNC, v, NULL, a->size) :
+			vs_data_truncate(vs, v, a->size);
+		if (err)
 			return err;
 		v->size = a->size;
 		v->mtime = now;

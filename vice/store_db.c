@@ -41,23 +41,53 @@ int vs_exec(struct vstore *vs, sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? 0 : vs_sqlerr(rc);
 }
 
+int vs_tx_alive(struct vstore *vs)
+{
+	return vs->depth > 0 && !sqlite3_get_autocommit(vs->db);
+}
+
 int vs_begin(struct vstore *vs)
 {
-	return vs_exec(vs, vs_st(vs, S_BEGIN));
+	int err;
+
+	if (vs->depth == 0)
+		err = vs_exec(vs, vs_st(vs, S_BEGIN));
+	else if (!vs_tx_alive(vs))
+		err = EIO;      /* the outer transaction is gone: stop */
+	else
+		err = vs_exec(vs, vs_st(vs, S_SAVEPOINT));
+	if (!err)
+		vs->depth++;
+	return err;
 }
 
 int vs_commit(struct vstore *vs)
 {
-	int err = vs_exec(vs, vs_st(vs, S_COMMIT));
+	int err;
 
+	if (vs->depth > 1) {
+		vs->depth--;
+		return vs_tx_alive(vs) ? vs_exec(vs, vs_st(vs, S_RELEASE)) : EIO;
+	}
+	vs->depth = 0;
+	err = vs_exec(vs, vs_st(vs, S_COMMIT));
 	/* A failed COMMIT may leave the transaction open; end it. */
 	if (err && !sqlite3_get_autocommit(vs->db))
-		vs_rollback(vs);
+		(void)vs_exec(vs, vs_st(vs, S_ROLLBACK));
 	return err;
 }
 
 void vs_rollback(struct vstore *vs)
 {
+	if (vs->depth > 1) {
+		vs->depth--;
+		/* ROLLBACK TO keeps the savepoint open: release it too. */
+		if (vs_tx_alive(vs) &&
+		    !vs_exec(vs, vs_st(vs, S_ROLLBACK_TO)))
+			(void)vs_exec(vs, vs_st(vs, S_RELEASE));
+		return;
+	}
+	vs->depth = 0;
 	if (!sqlite3_get_autocommit(vs->db))
 		(void)vs_exec(vs, vs_st(vs, S_ROLLBACK));
 }

@@ -55,3 +55,15 @@ void vs_data_unlink(const struct vstore *vs, const struct vn *v)
 	vs_data_path(vs, v, path, sizeof path);
 	(void)unlink(path);
 }
+
+int vs_data_gone(struct vstore *vs, const struct vn *v)
+{
+	if (v->type != HS_FREG)
+		return 0;
+	/* Inside a block the vnode's removal is not committed yet: a crash
+	 * or a rollback must find the data still there. */
+	if (vs->defer_files)
+		return vs_redo_add(vs, RD_UNLINK, v, NULL, 0);
+	vs_data_unlink(vs, v);
+	return 0;
+}

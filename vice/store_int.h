@@ -9,13 +9,15 @@
 
 /* Prepared statements, one per query; SQL text in store_sql.c. */
 enum vs_stmt {
-	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO,
 	S_META_GET, S_META_PUT,
 	S_VOL_BY_NAME, S_VOL_BY_ID, S_VOL_LIST, S_VOL_INSERT,
 	S_VOL_NEXT, S_VOL_BUMP,
 	S_VN_GET, S_VN_INSERT, S_VN_UPDATE, S_VN_DELETE, S_VN_TARGET,
 	S_DE_LOOKUP, S_DE_INSERT, S_DE_DELETE, S_DE_ANY, S_DE_PAGE,
 	S_AP_GET, S_AP_PUT,
+	S_LF_GET, S_LF_PUT,
+	S_RD_ADD, S_RD_LIST, S_RD_CLEAR,
 	S_COUNT
 };
 
@@ -31,6 +33,11 @@ struct vstore {
 	char *datadir;          /* <root>/data */
 	uint64_t server_id;
 	int lockfd;             /* <root>/vice.lock, flock'ed: one vice */
+	unsigned depth;         /* open transaction levels (0: none) */
+	int defer_files;        /* in a reintegration block: file changes
+				 * wait for its commit (redo table) */
+	vs_reint_hook hook;     /* test hook, see vs_reint_set_hook() */
+	void *hook_arg;
 };
 
 /* One vnode row.  Times in ns since the epoch. */
@@ -60,9 +67,16 @@ sqlite3_stmt *vs_st(struct vstore *vs, enum vs_stmt id);
 int vs_exec(struct vstore *vs, sqlite3_stmt *s);
 /* Map an SQLite result code to an errno. */
 int vs_sqlerr(int rc);
+/* Transactions nest: the outermost is BEGIN IMMEDIATE ... COMMIT, inner
+ * ones are SAVEPOINTs, so a store function that runs its own transaction
+ * can also run as one step of a reintegration block.  vs_rollback undoes
+ * the innermost level only. */
 int vs_begin(struct vstore *vs);
 int vs_commit(struct vstore *vs);
 void vs_rollback(struct vstore *vs);
+/* 1 while the outermost transaction is still open (SQLite rolls the whole
+ * transaction back by itself on some errors: ENOSPC, ENOMEM, EIO). */
+int vs_tx_alive(struct vstore *vs);
 /* Run fn in one transaction: commit if it returns 0, else roll back and
  * return its error. */
 int vs_tx(struct vstore *vs, int (*fn)(struct vstore *vs, void *ctx),
@@ -97,6 +111,52 @@ int vs_ap_get(struct vstore *vs, const hs_storeid *sid,
 	      struct vs_applied *rec);
 int vs_ap_put(struct vstore *vs, const hs_storeid *sid,
 	      const struct vs_applied *rec);
+
+/* ---- store_localfid.c: a client's local fids and their server fids ---- */
+/* The server fid of client's local fid: 0, ESTALE if never mapped, or an
+ * errno. */
+int vs_lf_get(struct vstore *vs, uint64_t client, const hs_fid *local,
+	      hs_fid *out);
+/* Map client's local fid to fid, made by store id sid. */
+int vs_lf_put(struct vstore *vs, uint64_t client, const hs_fid *local,
+	      const hs_storeid *sid, const hs_fid *fid);
+
+/* ---- store_redo.c: file changes that follow a block's commit ---- */
+/* What a redo row does to the object's data file once the transaction
+ * that wrote it has committed.  Rows run in the order written. */
+enum vs_redo {
+	RD_STORE = 1,   /* rename the staged file of sid over the data file */
+	RD_TRUNC = 2,   /* cut or zero-extend the data file to size */
+	RD_UNLINK = 3,  /* the object is gone: remove its data file */
+};
+/* Queue one (inside the open transaction). */
+int vs_redo_add(struct vstore *vs, enum vs_redo op, const struct vn *v,
+		const hs_storeid *sid, uint64_t size);
+/* Carry out every queued row, fsync the directories, delete the rows.
+ * Idempotent: vs_open runs it again after a crash. */
+int vs_redo_run(struct vstore *vs);
+
+/* ---- store_stage.c: the staging area <data>/tmp ---- */
+/* Room for a new staged store of sid's client (cap per client): 0 or
+ * EDQUOT.  0 at once if sid already has a staged file. */
+int vs_stage_room(struct vstore *vs, const hs_storeid *sid);
+/* Remove staged stores of clients that staged nothing for a long time. */
+void vs_stage_sweep(struct vstore *vs, int64_t now);
+
+/* ---- store_data.c: parts of a store commit ---- */
+/* Cut the staged file to size and fsync it (ENOENT: nothing staged and
+ * size > 0). */
+int vs_stage_finish(const char *path, uint64_t size);
+/* The metadata of a store commit of v: size, mtime, dataversion, applied
+ * store id; the transaction is open. */
+int vs_store_meta(struct vstore *vs, struct vn *v,
+		  const hs_store_commit_args *a, int64_t now);
+/* The regular file a store or setattr is about. */
+int vs_reg_get(struct vstore *vs, const hs_fid *fid, struct vn *v);
+/* A data file's object is gone: unlink now, or after the block commits. */
+int vs_data_gone(struct vstore *vs, const struct vn *v);
+/* Cut or zero-extend v's data file to size and fsync it. */
+int vs_data_truncate(struct vstore *vs, const struct vn *v, uint64_t size);
 
 /* ---- store_file.c: paths and data files ---- */
 /* <datadir>/<vol>/<vnode>.<uniq> into buf (PATH_MAX). */

@@ -34,7 +34,23 @@ const char vs_schema[] =
 	" status INTEGER NOT NULL, vol INTEGER NOT NULL,"
 	" o_vnode INTEGER NOT NULL, o_uniq INTEGER NOT NULL,"
 	" r_vnode INTEGER NOT NULL, r_uniq INTEGER NOT NULL,"
-	" PRIMARY KEY(client, seq)) WITHOUT ROWID;";
+	" PRIMARY KEY(client, seq)) WITHOUT ROWID;"
+	/* A client's local fids (reintegrated creates) and the server fids
+	 * made for them, by the store id of the create (same transaction as
+	 * its applied row). */
+	"CREATE TABLE IF NOT EXISTS localfids("
+	" client INTEGER NOT NULL, l_vol INTEGER NOT NULL,"
+	" l_vnode INTEGER NOT NULL, l_uniq INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, vol INTEGER NOT NULL, vnode INTEGER NOT NULL,"
+	" uniq INTEGER NOT NULL,"
+	" PRIMARY KEY(client, l_vol, l_vnode, l_uniq)) WITHOUT ROWID;"
+	/* File changes a committed block still owes (store_redo.c): written
+	 * in the block's transaction, deleted once carried out. */
+	"CREATE TABLE IF NOT EXISTS redo("
+	" id INTEGER PRIMARY KEY, op INTEGER NOT NULL, vol INTEGER NOT NULL,"
+	" vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
+	" sid_client INTEGER NOT NULL, sid_seq INTEGER NOT NULL,"
+	" size INTEGER NOT NULL);";
 
 #define VN_COLS "uniq, type, mode, uid, gid, size, atime, mtime, ctime, dv," \
 	" sid_client, sid_seq, nlink, parent"
@@ -43,6 +59,10 @@ const char *const vs_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	/* Inner levels; SQLite stacks savepoints of one name. */
+	[S_SAVEPOINT] = "SAVEPOINT nest",
+	[S_RELEASE] = "RELEASE nest",
+	[S_ROLLBACK_TO] = "ROLLBACK TO nest",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
 	[S_VOL_BY_NAME] = "SELECT id, name, root_vnode, root_uniq FROM volumes"
@@ -84,4 +104,16 @@ const char *const vs_sql[S_COUNT] = {
 		" FROM applied WHERE client = ?1 AND seq = ?2",
 	[S_AP_PUT] = "INSERT INTO applied(client, seq, status, vol, o_vnode,"
 		" o_uniq, r_vnode, r_uniq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_LF_GET] = "SELECT vol, vnode, uniq FROM localfids"
+		" WHERE client = ?1 AND l_vol = ?2 AND l_vnode = ?3"
+		" AND l_uniq = ?4",
+	/* A local fid reused by the client for a new create maps anew. */
+	[S_LF_PUT] = "INSERT OR REPLACE INTO localfids(client, l_vol, l_vnode,"
+		" l_uniq, seq, vol, vnode, uniq)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_RD_ADD] = "INSERT INTO redo(op, vol, vnode, uniq, sid_client,"
+		" sid_seq, size) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_RD_LIST] = "SELECT id, op, vol, vnode, uniq, sid_client, sid_seq,"
+		" size FROM redo ORDER BY id",
+	[S_RD_CLEAR] = "DELETE FROM redo WHERE id <= ?1",
 };

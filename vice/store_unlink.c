@@ -109,8 +109,8 @@ int vs_remove(struct vstore *vs, const hs_remove_args *a, int isdir,
 	    (err = vs_name_check(a->name)) ||
 	    (err = vs_tx(vs, remove_run, &t)))
 		return err;
-	if (t.gone)
-		vs_data_unlink(vs, &t.obj);
+	if (t.gone && (err = vs_data_gone(vs, &t.obj)))
+		return err;
 	vs_vn_attr(&t.d, &out->dir);
 	out->obj_gone = t.gone;
 	vs_vn_attr(&t.obj, &out->obj);
@@ -275,8 +275,8 @@ int vs_rename(struct vstore *vs, const hs_rename_args *a, hs_rename_ok *out,
 	if ((err = rename_prepare(vs, a, &t)) ||
 	    (err = vs_tx(vs, rename_run, &t)))
 		return err;
-	if (t.gone)
-		vs_data_unlink(vs, &t.repl);
+	if (t.gone && (err = vs_data_gone(vs, &t.repl)))
+		return err;
 	if (t.dst == &t.sd)
 		t.dd = t.sd;
 	vs_vn_attr(&t.sd, &out->src_dir);

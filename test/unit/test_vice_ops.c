@@ -3,7 +3,7 @@
  * process: two clients on one event loop talk TLS to a vice listening on
  * 127.0.0.1; checks HS_CONNECT rules, the file operations end to end, and
  * that a change by one client breaks the other's callback promise before
- * the changer's reply.
+ * the changer's reply, and one reintegration block end to end.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -318,6 +318,124 @@ static void test_dir_break(void **state)
 	assert_int_equal(w->b.last_break.vnode, 1);
 }
 
+/* A reply to HS_REINTEGRATE: the results copied out of the decoded
+ * reply, which the transport frees after the callback. */
+struct reint_wait {
+	int done, err, status;
+	unsigned n;
+	hs_reint_result r[4];
+};
+
+static void reint_done(void *arg, int err, void *res)
+{
+	struct reint_wait *rw = arg;
+	hs_reint_res *r = res;
+
+	rw->done = 1;
+	rw->err = err;
+	if (!r)
+		return;
+	rw->status = r->status;
+	if (r->status == 0 && r->hs_reint_res_u.ok.results.results_len <= 4) {
+		rw->n = r->hs_reint_res_u.ok.results.results_len;
+		memcpy(rw->r, r->hs_reint_res_u.ok.results.results_val,
+		       rw->n * sizeof rw->r[0]);
+	}
+}
+
+static void reintegrate(struct world *w, hs_reint_args *a,
+			struct reint_wait *rw)
+{
+	memset(rw, 0, sizeof *rw);
+	assert_int_equal(hrpc_call(w->a.conn, HS_VICE_PROG, HS_VICE_V1,
+				   HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args,
+				   a, (xdrproc_t)xdr_hs_reint_res,
+				   sizeof(hs_reint_res), 5000, reint_done, rw),
+			 0);
+	run_until(w, &rw->done);
+	assert_int_equal(rw->err, 0);
+	assert_int_equal(rw->status, 0);
+}
+
+/* A block from a (create + store of a file staged under its local fid)
+ * over the wire: b, which caches the root, is told before a's reply; a
+ * retry of the block applies nothing and answers the same fid. */
+static void test_reintegrate(void **state)
+{
+	struct world *w = *state;
+	hs_fid local = { 1, HS_LOCAL_VNODE | 1, 1 };
+	hs_storeid s1 = { 7, 501 }, s2 = { 7, 502 };
+	hs_store_chunk_args ca = { .fid = local, .sid = s2 };
+	hs_staged_args sa = { .fid = local, .sid = s2 };
+	hs_readdir_args ra = { .dir = { 1, 1, 1 } };
+	hs_fetch_args fa = { .count = 100 };
+	hs_cml_rec recs[2];
+	hs_reint_args a = { { 2, recs } };
+	struct reint_wait rw;
+	struct wait wt = { 0 };
+	hs_status_res sr;
+	hs_staged_res gr;
+	hs_readdir_res rr;
+	hs_fetch_res fr;
+	hs_stats_res st;
+	hs_server_stats *ss = &st.hs_stats_res_u.stats;
+
+	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
+	assert_int_equal(hs_connect(w, &w->b, 8, HS_PROTO_VERSION), 0);
+	assert_int_equal(call(w, &w->b, HS_READDIR,
+			      (xdrproc_t)xdr_hs_readdir_args, &ra,
+			      (xdrproc_t)xdr_hs_readdir_res, &rr, sizeof rr,
+			      &wt), 0);
+	ca.data.data_len = 7;
+	ca.data.data_val = "via rpc";
+	assert_int_equal(call(w, &w->a, HS_STORE_CHUNK,
+			      (xdrproc_t)xdr_hs_store_chunk_args, &ca,
+			      (xdrproc_t)xdr_hs_status_res, &sr, sizeof sr,
+			      NULL), 0);
+	assert_int_equal(call(w, &w->a, HS_STAGED,
+			      (xdrproc_t)xdr_hs_staged_args, &sa,
+			      (xdrproc_t)xdr_hs_staged_res, &gr, sizeof gr,
+			      NULL), 0);
+	assert_int_equal(gr.hs_staged_res_u.staged, 7);
+	memset(recs, 0, sizeof recs);
+	recs[0].op = HS_OP_CREATE;
+	recs[0].hs_cml_rec_u.create.local = local;
+	recs[0].hs_cml_rec_u.create.a = (hs_create_args){
+		.dir = { 1, 1, 1 }, .sid = s1, .name = "r", .mode = 0644 };
+	recs[1].op = HS_OP_STORE;
+	recs[1].hs_cml_rec_u.store = (hs_store_commit_args){
+		.fid = local, .sid = s2, .size = 7 };
+	reintegrate(w, &a, &rw);
+	assert_int_equal(rw.n, 2);
+	assert_int_equal(rw.r[0].status, 0);
+	assert_int_equal(rw.r[1].status, 0);
+	assert_memory_equal(&rw.r[0].local, &local, sizeof local);
+	assert_false(rw.r[0].obj.fid.vnode & HS_LOCAL_VNODE);
+	assert_int_equal(rw.r[1].obj.size, 7);
+	/* b is told (the break was queued before a's reply). */
+	run_until(w, (const int *)&w->b.breaks);
+	assert_int_equal(w->b.breaks, 1);
+	assert_int_equal(w->b.last_break.vnode, 1);
+	fa.fid = rw.r[0].obj.fid;
+	memset(&wt, 0, sizeof wt);
+	assert_int_equal(call(w, &w->b, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args,
+			      &fa, (xdrproc_t)xdr_hs_fetch_res, &fr, sizeof fr,
+			      &wt), 0);
+	assert_string_equal(wt.data, "via rpc");
+	free(wt.data);
+	reintegrate(w, &a, &rw);
+	assert_int_equal(rw.r[0].status, 0);
+	assert_memory_equal(&rw.r[0].obj.fid, &fa.fid, sizeof fa.fid);
+	assert_int_equal(call(w, &w->a, HS_STATS, (xdrproc_t)xdr_nothing, NULL,
+			      (xdrproc_t)xdr_hs_stats_res, &st, sizeof st,
+			      NULL), 0);
+	assert_int_equal(ss->reint_blocks, 2);
+	assert_int_equal(ss->reint_records, 2);
+	assert_int_equal(ss->reint_conflicts, 0);
+	assert_int_equal(ss->dup_stores, 2);
+	assert_int_equal(ss->stores, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +444,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_fetch_break, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dir_break, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reintegrate, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

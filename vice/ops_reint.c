@@ -1,0 +1,65 @@
+/*
+ * vice/ops_reint.c - HS_REINTEGRATE and HS_STAGED: disconnected
+ * operation's log, replayed by a client that is back.
+ *
+ * The block is applied by the store layer (reint.c); here: counters,
+ * callback breaks to other clients on everything it changed (before the
+ * reply, as for single operations), and promises for the caller on the
+ * objects it now has the current version of.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ops.h"
+#include "store.h"
+
+/* Counters of one committed block. */
+static void count(struct vice *v, const struct vs_reint_info *in)
+{
+	v->stats.reint_blocks++;
+	v->stats.reint_records += in->applied;
+	v->stats.reint_conflicts += in->conflicts;
+	v->stats.dup_stores += in->dups;
+	v->stats.stores += in->stores;
+}
+
+int op_reintegrate(struct vclient *c, void *args, void *res)
+{
+	hs_reint_ok *ok = &((hs_reint_res *)res)->hs_reint_res_u.ok;
+	struct vs_reint_info *in = malloc(sizeof *in);
+	unsigned i;
+	int err;
+
+	if (!in)
+		return ENOMEM;
+	err = vs_reint(c->v->vs, c->client_id, args, ok, in);
+	if (err) {
+		vlog(LOG_WARNING, "client %016llx: reintegration failed: %s",
+		     (unsigned long long)c->client_id, strerror(err));
+		free(in);
+		return err;
+	}
+	if (in->redo_err)
+		vlog(LOG_ERR, "reintegration committed but data files not "
+		     "updated (%s): fixed at the next start",
+		     strerror(in->redo_err));
+	count(c->v, in);
+	if (in->nchanged)
+		cb_break(c->v, c, in->changed, in->nchanged);
+	/* The caller has what it sent: promises on the objects (type 0: a
+	 * repeated record whose object is gone since). */
+	for (i = 0; i < ok->results.results_len; i++)
+		if (ok->results.results_val[i].status == 0 &&
+		    ok->results.results_val[i].obj.type != 0)
+			cb_grant(c, &ok->results.results_val[i].obj.fid);
+	free(in);
+	return 0;
+}
+
+int op_staged(struct vclient *c, void *args, void *res)
+{
+	hs_staged_args *a = args;
+
+	return vs_staged(c->v->vs, &a->fid, &a->sid,
+			 &((hs_staged_res *)res)->hs_staged_res_u.staged);
+}
