@@ -12,9 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <hesper/ctlproto.h>
+#include "tools/ctlclient.h"
 
 struct opts {
 	const char            *sock;
@@ -169,182 +168,6 @@ static int args_ok(const struct ctlp_cmd *c, int argc)
 	return 0;
 }
 
-/* ---- talking to venus ---- */
-
-struct link {
-	int   fd;
-	FILE *in;
-};
-
-static int link_open(struct link *l, const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	if (strlen(path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l->fd < 0)
-		return -1;
-	if (connect(l->fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
-	    !(l->in = fdopen(dup(l->fd), "r"))) {
-		int e = errno;
-
-		close(l->fd);
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
-static int send_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t k = send(fd, s, n, MSG_NOSIGNAL);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		s += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* Receives each body line of a reply. */
-typedef void (*line_fn)(void *arg, int chan, const char *text);
-
-/* Send one request and read its reply.  Returns venus's status (0 or an
- * errno), or -1 after a message if the conversation failed. */
-static int transact(struct link *l, int n, const char *const *words,
-		    line_fn fn, void *arg)
-{
-	struct ctlp_reader rd = { 0 };
-	char *req = ctlp_build_request(n, words), *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int status = -1;
-
-	if (!req || send_all(l->fd, req, strlen(req)) < 0) {
-		fprintf(stderr, "cfs: %s: %s\n", req ? "sending to venus" : "request",
-			strerror(errno));
-		free(req);
-		return -1;
-	}
-	free(req);
-	while (status < 0 && (len = getline(&line, &cap, l->in)) > 0) {
-		int chan = 0;
-		const char *text = NULL;
-
-		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		switch (ctlp_read_line(&rd, line, &chan, &text, &status)) {
-		case CTLP_R_LINE:
-			fn(arg, chan, text);
-			break;
-		case CTLP_R_MORE:
-		case CTLP_R_DONE:
-			break;
-		case CTLP_R_BAD:
-			fprintf(stderr, "cfs: bad reply from venus: %s\n", line);
-			free(line);
-			return -1;
-		}
-	}
-	free(line);
-	if (status < 0)
-		fprintf(stderr, "cfs: venus closed the connection\n");
-	return status;
-}
-
-static void print_line(void *arg, int chan, const char *text)
-{
-	FILE *f = chan == CTLP_STDERR ? stderr : stdout;
-
-	fputs(text, f);
-	putc('\n', f);
-}
-
-static void keep_first(void *arg, int chan, const char *text)
-{
-	char **out = arg;
-
-	if (chan == CTLP_STDOUT && !*out)
-		*out = strdup(text);
-}
-
-/* Ask venus where it is mounted: a malloc'd canonical path, or NULL. */
-static char *get_mountpoint(struct link *l)
-{
-	const char *words[] = { "mountpoint" };
-	char *mnt = NULL, *canon;
-
-	if (transact(l, 1, words, keep_first, &mnt) != 0 || !mnt) {
-		fprintf(stderr, "cfs: venus did not tell its mount point\n");
-		free(mnt);
-		return NULL;
-	}
-	canon = realpath(mnt, NULL);
-	if (!canon)
-		return mnt;
-	free(mnt);
-	return canon;
-}
-
-/* ---- paths ---- */
-
-/* The absolute, symlink-free form of arg, resolving only its directory
- * part so that the object itself is not looked up (it may be a symlink, or
- * the very thing that is broken).  malloc'd, or NULL with errno. */
-static char *abs_path(const char *arg)
-{
-	char *copy = strdup(arg), *slash, *dir, *res = NULL;
-	const char *base;
-	size_t n;
-
-	if (!copy)
-		return NULL;
-	n = strlen(copy);
-	while (n > 1 && copy[n - 1] == '/')
-		copy[--n] = '\0';
-	slash = strrchr(copy, '/');
-	base = slash ? slash + 1 : copy;
-	if (!*copy || !strcmp(copy, "/") || !strcmp(base, ".") || !strcmp(base, "..")) {
-		res = realpath(*copy ? copy : "", NULL);
-		free(copy);
-		return res;
-	}
-	if (!slash)
-		dir = realpath(".", NULL);
-	else if (slash == copy)
-		dir = realpath("/", NULL);
-	else
-		*slash = '\0', dir = realpath(copy, NULL);
-	if (dir && asprintf(&res, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) < 0)
-		res = NULL;
-	free(dir);
-	free(copy);
-	return res;
-}
-
-/* The part of abs below mnt, starting with '/' ("/" for mnt itself), or
- * NULL if abs is outside. */
-static const char *below_mount(const char *abs, const char *mnt)
-{
-	size_t n = strlen(mnt);
-
-	if (!strcmp(mnt, "/"))
-		return abs;
-	if (strncmp(abs, mnt, n))
-		return NULL;
-	if (!abs[n])
-		return "/";
-	return abs[n] == '/' ? abs + n : NULL;
-}
-
 /* Rewrite o->argv in place as mount-relative paths (malloc'd), dropping
  * the ones that fail after a message.  Returns the number dropped. */
 static int convert_paths(struct opts *o, const char *mnt)
@@ -352,8 +175,8 @@ static int convert_paths(struct opts *o, const char *mnt)
 	int bad = 0, n = 0;
 
 	for (int i = 0; i < o->argc; i++) {
-		char *abs = abs_path(o->argv[i]);
-		const char *rel = abs ? below_mount(abs, mnt) : NULL;
+		char *abs = ctlc_abs_path(o->argv[i]);
+		const char *rel = abs ? ctlc_below_mount(abs, mnt) : NULL;
 		char *copy = rel ? strdup(rel) : NULL;
 
 		if (!abs)
@@ -373,15 +196,9 @@ static int convert_paths(struct opts *o, const char *mnt)
 
 /* ---- main ---- */
 
-static void link_close(struct link *l)
-{
-	fclose(l->in);
-	close(l->fd);
-}
-
 /* Send the command, with paths made mount-relative.  Returns the exit
  * status. */
-static int run_cmd(struct opts *o, struct link *l)
+static int run_cmd(struct opts *o, struct ctlc_link *l)
 {
 	const char **words = calloc((size_t)o->argc + 2, sizeof *words);
 	int n = 0, bad = 0, paths = 0, status;
@@ -390,7 +207,7 @@ static int run_cmd(struct opts *o, struct link *l)
 		return 1;
 	if (o->argc && (o->cmd->args == CTLP_ARGS_PATHS ||
 			o->cmd->args == CTLP_ARGS_OPTPATH)) {
-		char *mnt = get_mountpoint(l);
+		char *mnt = ctlc_mountpoint(l);
 
 		if (!mnt) {
 			free(words);
@@ -405,7 +222,7 @@ static int run_cmd(struct opts *o, struct link *l)
 	words[n++] = o->cmd->name;
 	for (int i = 0; i < o->argc; i++)
 		words[n++] = o->argv[i];
-	status = bad && !o->argc ? 1 : transact(l, n, words, print_line, NULL);
+	status = bad && !o->argc ? 1 : ctlc_transact(l, n, words, ctlc_print_line, NULL);
 	for (int i = 0; paths && i < o->argc; i++)
 		free(o->argv[i]);
 	free(words);
@@ -414,17 +231,17 @@ static int run_cmd(struct opts *o, struct link *l)
 
 static int run(struct opts *o)
 {
-	struct link l;
+	struct ctlc_link l;
 	int rc;
 
-	if (link_open(&l, o->sock) < 0) {
+	if (ctlc_open(&l, o->sock) < 0) {
 		fprintf(stderr, "cfs: cannot reach venus at %s: %s\n", o->sock,
 			strerror(errno));
 		return 1;
 	}
 	rc = run_cmd(o, &l);
 	fflush(stdout);
-	link_close(&l);
+	ctlc_close(&l);
 	return rc;
 }
 

@@ -12,12 +12,14 @@
 
 #include "venus/venus.h"
 #include "venus/cache.h"
+#include "venus/hoard.h"
 
 struct cent {
 	uint64_t     ino;
 	uint64_t     bytes;
 	uint64_t     last_used;
 	int          pinned;
+	unsigned     prio;     /* hoard priority, as candidates() found it */
 	struct cent *next;     /* hash chain */
 };
 
@@ -196,12 +198,15 @@ static int by_age(const void *a, const void *b)
 {
 	const struct cent *x = *(struct cent *const *)a, *y = *(struct cent *const *)b;
 
+	if (x->prio != y->prio)   /* hoarded objects go last, by priority */
+		return x->prio < y->prio ? -1 : 1;
 	if (x->last_used != y->last_used)
 		return x->last_used < y->last_used ? -1 : 1;
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-/* The unpinned entries, oldest first.  *n receives the count. */
+/* The unpinned entries, lowest hoard priority first, then oldest first.
+ * *n receives the count. */
 static struct cent **candidates(size_t *n)
 {
 	struct cent **v = malloc((C.files ? C.files : 1) * sizeof(*v));
@@ -213,8 +218,10 @@ static struct cent **candidates(size_t *n)
 		struct cent *e;
 
 		for (e = C.tab[i]; e; e = e->next)
-			if (!e->pinned)
+			if (!e->pinned) {
+				e->prio = hoard_priority(e->ino);
 				v[k++] = e;
+			}
 	}
 	qsort(v, k, sizeof(*v), by_age);
 	*n = k;

@@ -37,7 +37,9 @@ int cache_has(uint64_t ino);
 uint64_t cache_bytes(void);
 uint64_t cache_files(void);
 
-/* Evict least recently used unpinned containers until the totals are within
+/* Evict unpinned containers, those of the lowest hoard priority
+ * (hoard_priority(), 0 for none) first and among equals the least recently
+ * used, until the totals are within
  * the bound; evicted(arg, ino) runs after each one is unlinked.  Returns the
  * number evicted.  Pinned containers are never touched, so the bound can
  * be exceeded while they alone exceed it. */

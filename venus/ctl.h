@@ -59,4 +59,20 @@ void ctl_done(struct ctl_req *r, int status);
  * with a strong definition when disconnected operation lands. */
 unsigned venus_cml_pending(uint32_t vol);
 
+/* ---- commands defined outside ctl_cmds.c (added) ---- */
+
+struct ctlp_cmd;
+
+/* A table of further commands (ended by a NULL name) and the function
+ * that runs them.  ctl_dispatch applies the same argument-count and
+ * privilege checks as to the commands of ctlp_cmds. */
+struct ctl_ext {
+	const struct ctlp_cmd *cmds;
+	void (*run)(struct ctl_req *r, const struct ctlp_cmd *c);
+	struct ctl_ext *next;   /* ctl_cmds.c's list */
+};
+/* Add ext (static storage).  Needs no other set-up, so it may run from a
+ * constructor, before main. */
+void ctl_register(struct ctl_ext *ext);
+
 #endif /* VENUS_CTL_H */

@@ -698,6 +698,26 @@ static const struct {
 	{ "help", cmd_help },
 };
 
+/* ---- registered command tables ---- */
+
+static struct ctl_ext *exts;
+
+void ctl_register(struct ctl_ext *ext)
+{
+	ext->next = exts;
+	exts = ext;
+}
+
+/* A command of a registered table, and its table in *ext. */
+static const struct ctlp_cmd *find_ext(const char *name, struct ctl_ext **ext)
+{
+	for (*ext = exts; *ext; *ext = (*ext)->next)
+		for (const struct ctlp_cmd *c = (*ext)->cmds; c->name; c++)
+			if (!strcmp(c->name, name))
+				return c;
+	return NULL;
+}
+
 /* Does the argument count fit the command's kind? */
 static int args_ok(const struct ctlp_cmd *c, int argc)
 {
@@ -720,8 +740,11 @@ static int privileged(const struct ctl_req *r)
 
 void ctl_dispatch(struct ctl_req *r)
 {
+	struct ctl_ext *ext = NULL;
 	const struct ctlp_cmd *c = ctlp_find_cmd(r->cmd);
 
+	if (!c)
+		c = find_ext(r->cmd, &ext);
 	if (!c) {
 		fail(r, EINVAL, "Unknown command \"%s\"", r->cmd);
 		return;
@@ -732,6 +755,10 @@ void ctl_dispatch(struct ctl_req *r)
 	}
 	if (c->privileged && !privileged(r)) {
 		fail(r, EACCES, "%s: %s", c->name, strerror(EACCES));
+		return;
+	}
+	if (ext) {
+		ext->run(r, c);
 		return;
 	}
 	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)

@@ -25,6 +25,7 @@
 #include "venus/server.h"
 #include "venus/front.h"
 #include "venus/ctl.h"
+#include "venus/hoard.h"
 
 static struct venus venus;
 static int front_up;    /* 1: fuse, 2: coda */
@@ -167,7 +168,7 @@ static int start(void)
 	if (open_db())
 		return -1;
 	if ((err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)) ||
-	    (err = fso_init())) {
+	    (err = fso_init()) || (err = hoard_init())) {
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}
@@ -185,6 +186,7 @@ static void shutdown_all(void)
 {
 	stop_front();
 	ctl_stop();
+	hoard_fini();
 	srv_stop();
 	fso_fini();
 	cache_fini();

@@ -1,0 +1,388 @@
+/*
+ * hoard - manage venus's hoard database (doc/hoard.1).
+ *
+ *     hoard [--socket PATH] [--json] [-f FILE|-] [COMMAND [ARG...]]
+ *
+ * Commands (hesper/hoardcmd.h) come from the command line, from FILE (one
+ * per line, '#' comments), or from stdin when there are neither.  A
+ * command file is parsed whole before anything is sent, so a typo on line
+ * 30 does not leave the first 29 lines applied.  Paths are made relative
+ * to the mount point as cfs does (tools/ctlclient.h).  Exit 1 on any
+ * failure.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <hesper/ctlproto.h>
+#include <hesper/hoardcmd.h>
+#include "tools/ctlclient.h"
+
+#define MAX_WORDS 8
+
+struct opts {
+	const char *sock;
+	const char *file;   /* -f */
+	int         json;
+};
+
+/* One command with where it came from, for messages. */
+struct job {
+	struct hoard_cmd cmd;
+	char            *words[MAX_WORDS];
+	char            *line;    /* the words point into it (file commands) */
+	const char      *where;   /* "FILE:LINE: " or "" */
+	char             wherebuf[256];
+};
+
+static char *mountpoint;    /* asked of venus once, when a path needs it */
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hoard [--socket PATH] [--json] [-f FILE|-] [COMMAND [ARG...]]\n"
+		"Commands:\n"
+		"  add PATH [PRIORITY][:c|c+|d|d+]   hoard PATH (priority 1-1000, default %d)\n"
+		"  modify PATH PRIORITY[:FLAGS]      change an entry\n"
+		"  delete PATH                       remove an entry\n"
+		"  clear                             remove every entry\n"
+		"  list [FILE]                       list the entries (as add commands)\n"
+		"  walk                              fetch every hoarded object now\n"
+		"  verify [FILE]                     list hoarded objects not cached\n"
+		"Flags: c children, c+ all descendants (as they are now);\n"
+		"       d, d+ the same including ones created later.\n",
+		HOARD_PRIO_DEFAULT);
+}
+
+/* ---- talking to venus ---- */
+
+/* Where reply lines go: stdout lines to out, stderr lines prefixed. */
+struct sink {
+	FILE       *out;
+	const char *where;
+	size_t      errs;      /* stderr lines seen */
+	char       *last;      /* the last stdout line (walk progress) */
+	int         quiet;     /* keep stdout lines in last only */
+};
+
+static void on_line(void *arg, int chan, const char *text)
+{
+	struct sink *s = arg;
+
+	if (chan == CTLP_STDERR) {
+		fprintf(stderr, "hoard: %s%s\n", s->where, text);
+		s->errs++;
+		return;
+	}
+	if (s->quiet) {
+		free(s->last);
+		s->last = strdup(text);
+		return;
+	}
+	fprintf(s->out, "%s\n", text);
+}
+
+/* One request on a fresh connection (an idle one would be dropped while a
+ * person types at stdin).  venus's status, or -1 after a message. */
+static int ask(const struct opts *o, int n, const char *const *words, struct sink *s)
+{
+	struct ctlc_link l;
+	int st;
+
+	if (ctlc_open(&l, o->sock) < 0) {
+		fprintf(stderr, "hoard: cannot reach venus at %s: %s\n", o->sock,
+			strerror(errno));
+		return -1;
+	}
+	st = ctlc_transact(&l, n, words, on_line, s);
+	ctlc_close(&l);
+	return st;
+}
+
+static int get_mountpoint(const struct opts *o)
+{
+	struct ctlc_link l;
+
+	if (mountpoint)
+		return 0;
+	if (ctlc_open(&l, o->sock) < 0) {
+		fprintf(stderr, "hoard: cannot reach venus at %s: %s\n", o->sock,
+			strerror(errno));
+		return -1;
+	}
+	mountpoint = ctlc_mountpoint(&l);
+	ctlc_close(&l);
+	return mountpoint ? 0 : -1;
+}
+
+/* The mount-relative form of path (malloc'd), or NULL after a message. */
+static char *relative(const struct opts *o, const struct job *j, const char *path)
+{
+	char *abs, *rel = NULL;
+	const char *below;
+
+	if (get_mountpoint(o))
+		return NULL;
+	if (!(abs = ctlc_abs_path(path))) {
+		fprintf(stderr, "hoard: %s%s: %s\n", j->where, path, strerror(errno));
+		return NULL;
+	}
+	if (!(below = ctlc_below_mount(abs, mountpoint)))
+		fprintf(stderr, "hoard: %s%s: Not in %s\n", j->where, path, mountpoint);
+	else if (!(rel = strdup(below)))
+		fprintf(stderr, "hoard: %s\n", strerror(ENOMEM));
+	free(abs);
+	return rel;
+}
+
+/* ---- commands ---- */
+
+static int run_path_cmd(const struct opts *o, const struct job *j, const char *name)
+{
+	char spec[32], *rel = relative(o, j, j->cmd.path);
+	const char *words[3] = { name, rel, spec };
+	const char *f = hoard_flags_str(j->cmd.flags);
+	struct sink s = { stdout, j->where, 0, NULL, 0 };
+	int st;
+
+	if (!rel)
+		return 1;
+	snprintf(spec, sizeof spec, "%u%s%s", j->cmd.prio, *f ? ":" : "", f);
+	st = ask(o, j->cmd.op == HOARD_OP_DELETE ? 2 : 3, words, &s);
+	free(rel);
+	return st != 0;
+}
+
+/* list and verify: the reply goes to FILE or stdout. */
+static int run_report(const struct opts *o, const struct job *j, const char *name)
+{
+	const char *words[2] = { "--json", name };
+	struct sink s = { stdout, j->where, 0, NULL, 0 };
+	int st;
+
+	if (j->cmd.path && !(s.out = fopen(j->cmd.path, "w"))) {
+		fprintf(stderr, "hoard: %s%s: %s\n", j->where, j->cmd.path, strerror(errno));
+		return 1;
+	}
+	st = o->json ? ask(o, 2, words, &s) : ask(o, 1, words + 1, &s);
+	if (s.out != stdout && fclose(s.out)) {
+		fprintf(stderr, "hoard: %s%s: %s\n", j->where, j->cmd.path, strerror(errno));
+		st = 1;
+	}
+	return st != 0;
+}
+
+static int run_simple(const struct opts *o, const struct job *j, const char *name)
+{
+	struct sink s = { stdout, j->where, 0, NULL, 0 };
+
+	return ask(o, 1, &name, &s) != 0;
+}
+
+/* Start a walk, then follow it: messages as they come, the progress line
+ * whenever it changes, the summary at the end. */
+static int run_walk(const struct opts *o, const struct job *j)
+{
+	const char *start[] = { "hoard_walk" };
+	struct sink s = { stdout, j->where, 0, NULL, 1 };
+	char id[24], seen[24], *prev = NULL;
+	const char *wait[] = { "hoard_wait", id, seen };
+	unsigned long n;
+	int st = ask(o, 1, start, &s);
+
+	if (st || !s.last || sscanf(s.last, "walk %lu", &n) != 1) {
+		if (!st)
+			fprintf(stderr, "hoard: %sunexpected reply to walk\n", j->where);
+		free(s.last);
+		return 1;
+	}
+	snprintf(id, sizeof id, "%lu", n);
+	do {
+		snprintf(seen, sizeof seen, "%zu", s.errs);
+		st = ask(o, 3, wait, &s);
+		if (s.last && (!prev || strcmp(prev, s.last))) {
+			printf("%s\n", s.last);
+			fflush(stdout);
+			free(prev);
+			prev = strdup(s.last);
+		}
+	} while (st == EINPROGRESS);
+	free(prev);
+	free(s.last);
+	return st != 0;
+}
+
+static int run_job(const struct opts *o, const struct job *j)
+{
+	switch (j->cmd.op) {
+	case HOARD_OP_ADD:    return run_path_cmd(o, j, "hoard_add");
+	case HOARD_OP_MODIFY: return run_path_cmd(o, j, "hoard_modify");
+	case HOARD_OP_DELETE: return run_path_cmd(o, j, "hoard_delete");
+	case HOARD_OP_LIST:   return run_report(o, j, "hoard_list");
+	case HOARD_OP_VERIFY: return run_report(o, j, "hoard_verify");
+	case HOARD_OP_CLEAR:  return run_simple(o, j, "hoard_clear");
+	case HOARD_OP_WALK:   return run_walk(o, j);
+	}
+	return 1;
+}
+
+/* ---- reading commands ---- */
+
+/* Parse one line of name (line number lno) into j.  0, or 1 after a
+ * message. */
+static int parse_line(const char *name, unsigned lno, char *line, struct job *j)
+{
+	const char *why = NULL;
+	char err[256];
+	int n;
+
+	j->line = line;
+	snprintf(j->wherebuf, sizeof j->wherebuf, "%s:%u: ", name, lno);
+	j->where = j->wherebuf;
+	n = hoard_split_line(line, j->words, MAX_WORDS, &why);
+	if (n < 0) {
+		fprintf(stderr, "hoard: %s%s\n", j->where, why);
+		return 1;
+	}
+	if (n == 0)
+		return -1;   /* blank or comment */
+	if (hoard_parse_cmd(n, j->words, &j->cmd, err, sizeof err)) {
+		fprintf(stderr, "hoard: %s%s\n", j->where, err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Read and parse all of f.  Returns the number of bad lines; *jobs and
+ * *njobs receive the good ones. */
+static unsigned read_jobs(FILE *f, const char *name, struct job **jobs, size_t *njobs)
+{
+	char *line = NULL;
+	size_t cap = 0, jcap = 0;
+	unsigned lno = 0, bad = 0;
+
+	while (getline(&line, &cap, f) >= 0) {
+		struct job j = { 0 }, *v;
+		int rc = parse_line(name, ++lno, line, &j);
+
+		if (rc) {
+			bad += rc > 0;
+			continue;
+		}
+		if (*njobs == jcap) {
+			jcap = jcap ? jcap * 2 : 16;
+			if (!(v = realloc(*jobs, jcap * sizeof *v))) {
+				fprintf(stderr, "hoard: %s\n", strerror(ENOMEM));
+				bad++;
+				break;
+			}
+			*jobs = v;
+		}
+		(*jobs)[(*njobs)++] = j;
+		line = NULL;   /* the job owns it now */
+		cap = 0;
+	}
+	free(line);
+	return bad;
+}
+
+static void free_jobs(struct job *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].line);
+	free(v);
+}
+
+/* Run the commands of file name ("-" = stdin).  Returns the exit status. */
+static int run_file(const struct opts *o, const char *name)
+{
+	FILE *f = strcmp(name, "-") ? fopen(name, "r") : stdin;
+	const char *shown = f == stdin ? "stdin" : name;
+	struct job *jobs = NULL;
+	size_t n = 0;
+	unsigned bad;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "hoard: %s: %s\n", name, strerror(errno));
+		return 1;
+	}
+	bad = read_jobs(f, shown, &jobs, &n);
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		fprintf(stderr, "hoard: %s: %u bad line%s: nothing done\n", shown, bad,
+			bad == 1 ? "" : "s");
+		free_jobs(jobs, n);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* the line numbers must survive the copy into the array */
+		jobs[i].where = jobs[i].wherebuf;
+		rc |= run_job(o, &jobs[i]);
+	}
+	free_jobs(jobs, n);
+	return rc;
+}
+
+static int run_argv(const struct opts *o, int argc, char **argv)
+{
+	struct job j = { .where = "" };
+	char err[256];
+
+	if (hoard_parse_cmd(argc, argv, &j.cmd, err, sizeof err)) {
+		fprintf(stderr, "hoard: %s\n", err);
+		return 1;
+	}
+	return run_job(o, &j);
+}
+
+/* Options come first; returns the index of the command, or -1 (exit 1). */
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	o->sock = getenv(CTLP_ENV_SOCKET);
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			o->json = 1;
+		} else if (!strcmp(argv[i], "-f") && i + 1 < argc) {
+			o->file = argv[++i];
+		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			o->sock = argv[++i];
+		} else if (!strncmp(argv[i], "--socket=", 9)) {
+			o->sock = argv[i] + 9;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			exit(0);
+		} else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else {
+			fprintf(stderr, "hoard: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (!o->sock || !*o->sock)
+		o->sock = CTLP_DEFAULT_SOCKET;
+	return i;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int i = parse_opts(argc, argv, &o), rc = 0;
+
+	ctlc_prog = "hoard";
+	if (i < 0)
+		return 1;
+	if (o.file)
+		rc = run_file(&o, o.file);
+	if (i < argc)
+		rc |= run_argv(&o, argc - i, argv + i);
+	else if (!o.file)
+		rc = run_file(&o, "-");
+	free(mountpoint);
+	return rc ? 1 : 0;
+}

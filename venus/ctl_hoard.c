@@ -1,0 +1,414 @@
+/*
+ * ctl_hoard.c - the control commands the hoard tool sends (doc/hoard.1),
+ * registered with ctl_cmds.c (ctl_register) before main runs.
+ *
+ * hoard_add PATH SPEC, hoard_modify PATH SPEC, hoard_delete PATH,
+ * hoard_clear, hoard_list, hoard_verify: answered at once.  hoard_walk
+ * starts a walk (or joins the one running) and answers "walk ID"; the tool
+ * then asks hoard_wait ID SEEN until the walk ends.  hoard_wait answers
+ * when there are messages past the first SEEN, when the walk ends, or
+ * after HW_POLL_MS: messages on stderr, one progress line on stdout, and
+ * status EINPROGRESS while the walk runs (then its result).  A reply per
+ * request is all the socket protocol has, hence the polling.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+#include <hesper/ctlproto.h>
+#include <hesper/hoardcmd.h>
+
+#include "venus/venus.h"
+#include "venus/fsobj.h"
+#include "venus/ctl.h"
+#include "venus/hoard.h"
+
+/* How long a hoard_wait may wait for news. */
+#define HW_POLL_MS 500
+
+static void fail(struct ctl_req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* End r with err and a message (stderr, or a JSON error object). */
+static void fail(struct ctl_req *r, int err, const char *fmt, ...)
+{
+	char msg[PATH_MAX + 256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (r->json) {
+		ctl_printf(r, CTLP_STDOUT, "{\"error\":");
+		ctl_json_str(r, msg);
+		ctl_printf(r, CTLP_STDOUT, ",\"errno\":%d}\n", err);
+	} else {
+		ctl_printf(r, CTLP_STDERR, "%s\n", msg);
+	}
+	ctl_done(r, err);
+}
+
+/* The absolute path of clean mount-relative rel, for messages. */
+static const char *disp(char *buf, size_t n, const char *rel)
+{
+	const char *m = V->cfg.mountpoint;
+	size_t ml = strlen(m);
+
+	snprintf(buf, n, "%s%s%s", m, *rel && !(ml && m[ml - 1] == '/') ? "/" : "", rel);
+	return buf;
+}
+
+/* ---- add, modify, delete, clear ---- */
+
+/* Clean r->argv[0] in place and parse r->argv[1] (if want_spec).  0, or
+ * the request has failed. */
+static int path_and_spec(struct ctl_req *r, int want_spec, unsigned *prio,
+			 unsigned *flags)
+{
+	const char *why = NULL;
+
+	if (r->argc != 1 + want_spec) {
+		fail(r, EINVAL, "Usage: hoard %s PATH%s", r->cmd + 6,
+		     want_spec ? " PRIORITY[:FLAGS]" : "");
+		return -1;
+	}
+	if (hoard_clean_path(r->argv[0])) {
+		fail(r, EINVAL, "%s: \"..\" is not allowed in a hoard path", r->argv[0]);
+		return -1;
+	}
+	*prio = HOARD_PRIO_DEFAULT;
+	if (want_spec && hoard_parse_spec(r->argv[1], prio, flags, &why)) {
+		fail(r, EINVAL, "bad priority \"%s\": %s", r->argv[1], why);
+		return -1;
+	}
+	return 0;
+}
+
+static void reply_status(struct ctl_req *r, int err, const char *rel)
+{
+	char buf[PATH_MAX + 256];
+
+	if (err == ENOENT)
+		fail(r, err, "%s: not in the hoard database", disp(buf, sizeof buf, rel));
+	else if (err)
+		fail(r, err, "%s: %s", disp(buf, sizeof buf, rel), strerror(err));
+	else
+		ctl_done(r, 0);
+}
+
+static void cmd_add(struct ctl_req *r)
+{
+	unsigned prio, flags = 0;
+
+	if (!path_and_spec(r, 1, &prio, &flags))
+		reply_status(r, hoard_put(r->argv[0], prio, flags, r->uid), r->argv[0]);
+}
+
+static void cmd_modify(struct ctl_req *r)
+{
+	unsigned prio, flags = 0;
+
+	if (!path_and_spec(r, 1, &prio, &flags))
+		reply_status(r, hoard_modify(r->argv[0], prio, flags, r->uid), r->argv[0]);
+}
+
+static void cmd_delete(struct ctl_req *r)
+{
+	unsigned prio, flags = 0;
+
+	if (!path_and_spec(r, 0, &prio, &flags))
+		reply_status(r, hoard_delete(r->argv[0]), r->argv[0]);
+}
+
+static void cmd_clear(struct ctl_req *r)
+{
+	int err = hoard_clear();
+
+	if (err)
+		fail(r, err, "hoard clear: %s", strerror(err));
+	else
+		ctl_done(r, 0);
+}
+
+/* ---- list ---- */
+
+/* Quote a path for a command file when it needs it (hesper/hoardcmd.h). */
+static const char *quoted(char *buf, size_t n, const char *s)
+{
+	size_t o = 0;
+
+	if (!s[strcspn(s, " \t\r\n\f\v#\"\\")]) {
+		snprintf(buf, n, "%s", s);
+		return buf;
+	}
+	buf[o++] = '"';
+	for (; *s && o + 3 < n; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static void list_one(struct ctl_req *r, const struct hoard_entry *e, int first)
+{
+	char abs[PATH_MAX + 256], q[2 * PATH_MAX + 512];
+	const char *f = hoard_flags_str(e->flags);
+
+	disp(abs, sizeof abs, e->path);
+	if (!r->json) {
+		/* a line `hoard -f` takes back */
+		ctl_printf(r, CTLP_STDOUT, "add %s %u%s%s\t# uid %u\n",
+			   quoted(q, sizeof q, abs), e->prio, *f ? ":" : "", f,
+			   (unsigned)e->uid);
+		return;
+	}
+	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", first ? "" : ",");
+	ctl_json_str(r, abs);
+	ctl_printf(r, CTLP_STDOUT, ",\"priority\":%u,\"flags\":\"%s\",\"uid\":%u,"
+		   "\"expanded\":%s}", e->prio, f, (unsigned)e->uid,
+		   e->expanded ? "true" : "false");
+}
+
+static void cmd_list(struct ctl_req *r)
+{
+	size_t n;
+	const struct hoard_entry *v = hoard_entries(&n);
+
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "{\"entries\":[");
+	for (size_t i = 0; i < n; i++)
+		list_one(r, &v[i], i == 0);
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "]}\n");
+	ctl_done(r, 0);
+}
+
+/* ---- verify ---- */
+
+/* What verify knows of each cached object, packed in the map's value. */
+enum { VI_CACHED = 1, VI_DATA = 2, VI_DIR = 4 };
+
+struct verify {
+	struct ctl_req  *r;
+	struct hoard_map info;
+	unsigned long    objects, missing;
+};
+
+static void note_cached(void *arg, const struct fso_cacheinfo *ci)
+{
+	struct verify *v = arg;
+
+	hoard_map_put(&v->info, ci->ino, VI_CACHED | (ci->has_data ? VI_DATA : 0) |
+		      (S_ISDIR(ci->type) ? VI_DIR : 0));
+}
+
+/* Missing: not resolvable in the cache, a file or link without its data,
+ * or a directory whose children are hoarded but not listed. */
+static void verify_one(void *arg, const struct hoard_entry *e, const char *path,
+		       uint64_t ino)
+{
+	struct verify *v = arg;
+	unsigned in = ino ? hoard_map_get(&v->info, ino) : 0;
+	int need = !(in & VI_DIR) || (e->flags & HOARD_CHILDREN);
+	char buf[PATH_MAX + 256];
+
+	v->objects++;
+	if (in & VI_CACHED && (in & VI_DATA || !need))
+		return;
+	v->missing++;
+	disp(buf, sizeof buf, path);
+	if (!v->r->json) {
+		ctl_printf(v->r, CTLP_STDOUT, "%s: not cached\n", buf);
+		return;
+	}
+	ctl_printf(v->r, CTLP_STDOUT, "%s", v->missing > 1 ? "," : "");
+	ctl_json_str(v->r, buf);
+}
+
+static void cmd_verify(struct ctl_req *r)
+{
+	struct verify v = { .r = r };
+
+	fso_foreach_cached(note_cached, &v);
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "{\"not_cached\":[");
+	hoard_foreach_known(verify_one, &v);
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "],\"objects\":%lu,\"missing\":%lu}\n",
+			   v.objects, v.missing);
+	else
+		ctl_printf(r, CTLP_STDOUT, "%lu hoarded objects known, %lu not cached\n",
+			   v.objects, v.missing);
+	hoard_map_free(&v.info);
+	ctl_done(r, 0);
+}
+
+/* ---- walk and wait ---- */
+
+/* A hoard_wait in progress (r->state: ctl_done frees it). */
+struct waiter {
+	struct ctl_req *r;
+	struct event   *ev;
+	unsigned        id;
+	size_t          seen;
+	struct waiter  *next;
+};
+
+static struct waiter *waiters;
+
+static void cmd_walk(struct ctl_req *r)
+{
+	unsigned id = hoard_walk_start();
+
+	if (!id) {
+		fail(r, ENOMEM, "hoard walk: %s", strerror(ENOMEM));
+		return;
+	}
+	ctl_printf(r, CTLP_STDOUT, "walk %u\n", id);
+	ctl_done(r, 0);
+}
+
+/* Messages since seen, then progress or the result. */
+static void wait_reply(struct ctl_req *r, unsigned id, size_t seen)
+{
+	struct hoard_walk_info wi;
+	const char *line;
+
+	if (hoard_walk_get(id, &wi)) {
+		fail(r, ESRCH, "hoard walk %u: no such walk (a newer one replaced it)", id);
+		return;
+	}
+	for (size_t i = seen; (line = hoard_walk_line(id, i)); i++)
+		ctl_printf(r, CTLP_STDERR, "%s\n", line);
+	ctl_printf(r, CTLP_STDOUT, "%s: %lu objects, %lu fetched", wi.running ?
+		   "Walking" : wi.status ? "Walk stopped" : "Walk done",
+		   wi.objects, wi.fetched);
+	if (!wi.running)
+		ctl_printf(r, CTLP_STDOUT, ", %lu errors", wi.errors);
+	ctl_printf(r, CTLP_STDOUT, "\n");
+	ctl_done(r, wi.running ? EINPROGRESS : wi.status ? wi.status :
+		 wi.errors ? EIO : 0);
+}
+
+static void wake(struct waiter *w)
+{
+	struct waiter **pp;
+
+	for (pp = &waiters; *pp && *pp != w; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = w->next;
+	if (w->ev)
+		event_free(w->ev);
+	w->ev = NULL;
+	wait_reply(w->r, w->id, w->seen);   /* frees w */
+}
+
+static void wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	wake(arg);
+}
+
+/* A walk ended (or venus stops): every waiter hears now. */
+static void walk_ended(void *arg, int final)
+{
+	while (waiters) {
+		struct waiter *w = waiters;
+
+		if (final) {
+			waiters = w->next;
+			event_free(w->ev);
+			w->ev = NULL;
+			ctl_done(w->r, ECANCELED);
+		} else {
+			wake(w);
+		}
+	}
+}
+
+static int parse_num(const char *s, unsigned long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+static void cmd_wait(struct ctl_req *r)
+{
+	struct timeval tv = { 0, HW_POLL_MS * 1000 };
+	struct hoard_walk_info wi;
+	unsigned long id, seen;
+	struct waiter *w;
+
+	if (r->argc != 2 || parse_num(r->argv[0], &id) || parse_num(r->argv[1], &seen)) {
+		fail(r, EINVAL, "Usage: hoard_wait ID SEEN");
+		return;
+	}
+	if (hoard_walk_get((unsigned)id, &wi) || !wi.running || wi.nlines > seen) {
+		wait_reply(r, (unsigned)id, seen);
+		return;
+	}
+	if (!(w = calloc(1, sizeof *w)) ||
+	    !(w->ev = event_new(V->base, -1, 0, wait_timeout, w)) ||
+	    event_add(w->ev, &tv)) {
+		if (w && w->ev)
+			event_free(w->ev);
+		free(w);
+		wait_reply(r, (unsigned)id, seen);
+		return;
+	}
+	*w = (struct waiter){ r, w->ev, (unsigned)id, seen, waiters };
+	waiters = w;
+	r->state = w;
+}
+
+/* ---- registration ---- */
+
+static const struct ctlp_cmd hoard_cmds[] = {
+	{ "hoard_add", NULL, CTLP_ARGS_PATHS, 1, "PATH PRIORITY[:FLAGS]",
+	  "Add or replace a hoard entry" },
+	{ "hoard_modify", NULL, CTLP_ARGS_PATHS, 1, "PATH PRIORITY[:FLAGS]",
+	  "Change a hoard entry" },
+	{ "hoard_delete", NULL, CTLP_ARGS_PATHS, 1, "PATH", "Remove a hoard entry" },
+	{ "hoard_clear", NULL, CTLP_ARGS_NONE, 1, "", "Remove every hoard entry" },
+	{ "hoard_list", NULL, CTLP_ARGS_NONE, 0, "", "List the hoard entries" },
+	{ "hoard_verify", NULL, CTLP_ARGS_NONE, 0, "",
+	  "List hoarded objects that are not cached" },
+	{ "hoard_walk", NULL, CTLP_ARGS_NONE, 1, "", "Start a hoard walk" },
+	{ "hoard_wait", NULL, CTLP_ARGS_PATHS, 0, "ID SEEN",
+	  "Progress of a hoard walk" },
+	{ NULL, NULL, CTLP_ARGS_NONE, 0, NULL, NULL },
+};
+
+static void run(struct ctl_req *r, const struct ctlp_cmd *c)
+{
+	static const struct { const char *name; void (*fn)(struct ctl_req *r); } tab[] = {
+		{ "hoard_add", cmd_add }, { "hoard_modify", cmd_modify },
+		{ "hoard_delete", cmd_delete }, { "hoard_clear", cmd_clear },
+		{ "hoard_list", cmd_list }, { "hoard_verify", cmd_verify },
+		{ "hoard_walk", cmd_walk }, { "hoard_wait", cmd_wait },
+	};
+
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (!strcmp(tab[i].name, c->name)) {
+			tab[i].fn(r);
+			return;
+		}
+	fail(r, ENOSYS, "%s: not implemented", c->name);
+}
+
+static struct ctl_ext hoard_ext = { hoard_cmds, run, NULL };
+
+__attribute__((constructor)) static void ctl_hoard_register(void)
+{
+	ctl_register(&hoard_ext);
+	hoard_walk_listen(walk_ended, NULL);
+}

@@ -1,0 +1,291 @@
+/*
+ * hoard.c - the hoard database in venus.db, its in-memory copy and the
+ * periodic walk (hoard.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <event2/event.h>
+#include <hesper/hoardcmd.h>
+
+#include "venus/venus.h"
+#include "venus/hoard.h"
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS hoard(path TEXT PRIMARY KEY,"
+	" priority INTEGER NOT NULL, flags INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" expanded INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS hoard_member(entry TEXT NOT NULL,"
+	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;";
+
+static struct {
+	struct hoard_entry *v;      /* ancestors before descendants */
+	size_t              n;
+	struct event       *timer;  /* the periodic walk */
+} H;
+
+static int sql_err(const char *what)
+{
+	vlog(LOG_ERR, "venus.db: hoard: %s: %s", what, sqlite3_errmsg(V->db));
+	return EIO;
+}
+
+/* Run one statement without result rows.  fmt names the binds: 's' a
+ * string, 'u' an unsigned.  *changes (if given) receives the rows changed.
+ * 0 or EIO. */
+static int sql_run(int *changes, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc, i = 1;
+
+	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_err(sql);
+	va_start(ap, fmt);
+	for (; *fmt; fmt++, i++) {
+		if (*fmt == 's')
+			sqlite3_bind_text(st, i, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(st, i, va_arg(ap, unsigned));
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_err(sql);
+	if (changes)
+		*changes = sqlite3_changes(V->db);
+	return 0;
+}
+
+static void free_entries(void)
+{
+	for (size_t i = 0; i < H.n; i++)
+		free(H.v[i].path);
+	free(H.v);
+	H.v = NULL;
+	H.n = 0;
+}
+
+/* An ancestor's path is a strict prefix of its descendants': shorter
+ * first puts every ancestor before them. */
+static int by_depth(const void *a, const void *b)
+{
+	const struct hoard_entry *x = a, *y = b;
+	size_t lx = strlen(x->path), ly = strlen(y->path);
+
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->path, y->path);
+}
+
+static int take_row(sqlite3_stmt *st, struct hoard_entry *e)
+{
+	const char *p = (const char *)sqlite3_column_text(st, 0);
+
+	if (!(e->path = strdup(p ? p : "")))
+		return ENOMEM;
+	e->prio = (unsigned)sqlite3_column_int(st, 1);
+	e->flags = (unsigned)sqlite3_column_int(st, 2) & HOARD_FLAGS_MASK;
+	e->uid = (uid_t)sqlite3_column_int64(st, 3);
+	e->expanded = sqlite3_column_int(st, 4);
+	return 0;
+}
+
+/* Reread the entries from the database. */
+static int load(void)
+{
+	static const char sql[] = "SELECT path, priority, flags, uid, expanded FROM hoard";
+	sqlite3_stmt *st;
+	struct hoard_entry *v;
+	size_t cap = 0;
+	int rc, err = 0;
+
+	free_entries();
+	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_err(sql);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (H.n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if (!(v = realloc(H.v, cap * sizeof *v))) {
+				err = ENOMEM;
+				break;
+			}
+			H.v = v;
+		}
+		if (!(err = take_row(st, &H.v[H.n])))
+			H.n++;
+	}
+	sqlite3_finalize(st);
+	if (!err && rc != SQLITE_DONE)
+		err = sql_err(sql);
+	if (H.n)
+		qsort(H.v, H.n, sizeof *H.v, by_depth);
+	return err;
+}
+
+/* After a change: the copy in memory and the priorities follow. */
+static int changed(int err)
+{
+	int lerr = load();
+
+	hoard_map_rebuild();
+	return err ? err : lerr;
+}
+
+int hoard_clean_path(char *p)
+{
+	char *w = p, *comp = p;
+
+	while (*comp) {
+		size_t n = strcspn(comp, "/");
+		char *next = comp + n + (comp[n] == '/');
+
+		if (n == 2 && !strncmp(comp, "..", 2))
+			return EINVAL;
+		if (n && !(n == 1 && comp[0] == '.')) {
+			if (w != p)
+				*w++ = '/';
+			memmove(w, comp, n);
+			w += n;
+		}
+		comp = next;
+	}
+	*w = '\0';
+	return 0;
+}
+
+int hoard_put(const char *path, unsigned prio, unsigned flags, uid_t uid)
+{
+	int err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path);
+
+	if (!err)
+		err = sql_run(NULL, "INSERT OR REPLACE INTO hoard(path, priority, flags, uid,"
+			      " expanded) VALUES (?, ?, ?, ?, 0)", "suuu", path, prio,
+			      flags, (unsigned)uid);
+	return changed(err);
+}
+
+int hoard_modify(const char *path, unsigned prio, unsigned flags, uid_t uid)
+{
+	int n = 0, err;
+
+	/* New flags make a new set of members; the same ones keep theirs. */
+	err = sql_run(&n, "UPDATE hoard SET priority = ?, uid = ?,"
+		      " expanded = CASE WHEN flags = ? THEN expanded ELSE 0 END,"
+		      " flags = ? WHERE path = ?", "uuuus", prio, (unsigned)uid,
+		      flags, flags, path);
+	if (!err && !n)
+		return ENOENT;
+	if (!err)
+		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ? AND"
+			      " (SELECT expanded FROM hoard WHERE path = ?) = 0", "ss",
+			      path, path);
+	return changed(err);
+}
+
+int hoard_delete(const char *path)
+{
+	int n = 0, err = sql_run(&n, "DELETE FROM hoard WHERE path = ?", "s", path);
+
+	if (!err && !n)
+		return ENOENT;
+	if (!err)
+		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path);
+	return changed(err);
+}
+
+int hoard_clear(void)
+{
+	int err = sql_run(NULL, "DELETE FROM hoard", "");
+
+	if (!err)
+		err = sql_run(NULL, "DELETE FROM hoard_member", "");
+	return changed(err);
+}
+
+const struct hoard_entry *hoard_entries(size_t *n)
+{
+	*n = H.n;
+	return H.v;
+}
+
+int hoard_set_members(const char *entry, char *const *paths, size_t n)
+{
+	int err = sql_run(NULL, "BEGIN", "");
+
+	if (!err)
+		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", entry);
+	for (size_t i = 0; !err && i < n; i++)
+		err = sql_run(NULL, "INSERT OR IGNORE INTO hoard_member(entry, path)"
+			      " VALUES (?, ?)", "ss", entry, paths[i]);
+	if (!err)
+		err = sql_run(NULL, "UPDATE hoard SET expanded = 1 WHERE path = ?", "s", entry);
+	if (sql_run(NULL, err ? "ROLLBACK" : "COMMIT", "") && !err)
+		err = EIO;
+	return err ? err : load();
+}
+
+int hoard_members(const char *entry, void (*fn)(void *arg, const char *path), void *arg)
+{
+	static const char sql[] = "SELECT path FROM hoard_member WHERE entry = ? ORDER BY path";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sql_err(sql);
+	sqlite3_bind_text(st, 1, entry, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+
+		fn(arg, p ? p : "");
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : sql_err(sql);
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	if (H.n)
+		hoard_walk_start();
+}
+
+/* Walk every HOARD_WALK_INTERVAL seconds (none without an event loop, as
+ * in unit tests). */
+static void arm_timer(void)
+{
+	struct timeval tv = { HOARD_WALK_INTERVAL, 0 };
+
+	if (!V->base)
+		return;
+	H.timer = event_new(V->base, -1, EV_PERSIST, tick, NULL);
+	if (!H.timer || event_add(H.timer, &tv))
+		vlog(LOG_WARNING, "hoard: no periodic walks (cannot arm a timer)");
+}
+
+int hoard_init(void)
+{
+	char *msg = NULL;
+	int err;
+
+	if (sqlite3_exec(V->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		vlog(LOG_ERR, "venus.db: hoard tables: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return EIO;
+	}
+	if ((err = changed(0)))
+		return err;
+	arm_timer();
+	vlog(LOG_INFO, "hoard: %zu entries; walks every %d s", H.n, HOARD_WALK_INTERVAL);
+	return 0;
+}
+
+void hoard_fini(void)
+{
+	hoard_walk_fini();
+	if (H.timer)
+		event_free(H.timer);
+	H.timer = NULL;
+	free_entries();
+	hoard_map_rebuild();   /* with no entries: frees the map */
+}
