@@ -164,6 +164,9 @@ static int args_ok(const struct ctlp_cmd *c, int argc)
 	case CTLP_ARGS_OPTPATH:
 	case CTLP_ARGS_OPTWORD:
 		return argc <= 1;
+	case CTLP_ARGS_WORDS:
+	case CTLP_ARGS_FLAGPATH:
+		return 1;
 	}
 	return 0;
 }
@@ -175,6 +178,11 @@ static int convert_paths(struct opts *o, const char *mnt)
 	int bad = 0, n = 0;
 
 	for (int i = 0; i < o->argc; i++) {
+		if (o->cmd->args == CTLP_ARGS_FLAGPATH && o->argv[i][0] == '-') {
+			if (!(o->argv[n++] = strdup(o->argv[i])))
+				bad++;
+			continue;
+		}
 		char *abs = ctlc_abs_path(o->argv[i]);
 		const char *rel = abs ? ctlc_below_mount(abs, mnt) : NULL;
 		char *copy = rel ? strdup(rel) : NULL;
@@ -206,7 +214,8 @@ static int run_cmd(struct opts *o, struct ctlc_link *l)
 	if (!words)
 		return 1;
 	if (o->argc && (o->cmd->args == CTLP_ARGS_PATHS ||
-			o->cmd->args == CTLP_ARGS_OPTPATH)) {
+			o->cmd->args == CTLP_ARGS_OPTPATH ||
+			o->cmd->args == CTLP_ARGS_FLAGPATH)) {
 		char *mnt = ctlc_mountpoint(l);
 
 		if (!mnt) {

@@ -117,6 +117,17 @@ static int set_server(struct venus_config *cfg, const char *v)
 	return set_str(&cfg->server, v);
 }
 
+/* A number of seconds, min..1 day. */
+static int set_secs(const char *val, long min, unsigned *out)
+{
+	long n;
+
+	if (parse_int(val, min, 86400, &n))
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
 /* Apply one key.  size_unit: what a bare cachesize number counts (1024 in
  * the file, as Coda's; 1 on the command line).  0, or -1 with *why set. */
 static int set_key(struct venus_config *cfg, const char *key, const char *val,
@@ -158,6 +169,16 @@ static int set_key(struct venus_config *cfg, const char *key, const char *val,
 		cfg->timeout_ms = (unsigned)n * 1000;
 		return 0;
 	}
+	if (!strcmp(key, "cml_entries"))
+		return parse_size(val, 1, &cfg->cml_entries);
+	if (!strcmp(key, "reintegration_age"))
+		return set_secs(val, 0, &cfg->reint_age);
+	if (!strcmp(key, "reintegration_time"))
+		return set_secs(val, 0, &cfg->reint_time);
+	if (!strcmp(key, "serverprobe"))
+		return set_secs(val, 1, &cfg->serverprobe);
+	if (!strcmp(key, "checkpointdir"))
+		return *val ? set_str(&cfg->checkpointdir, val) : -1;
 	*why = "unknown key";
 	return -1;
 }
@@ -233,6 +254,10 @@ static void set_defaults(struct venus_config *cfg)
 	cfg->cachesize = 1ull << 30;
 	cfg->cachefiles = 100000;
 	cfg->timeout_ms = 30000;
+	cfg->cml_entries = 100000;
+	cfg->reint_age = 60;
+	cfg->reint_time = 30;
+	cfg->serverprobe = 30;
 }
 
 /* Fill what the file and the command line left unset. */
@@ -390,6 +415,7 @@ fail:
 void venus_config_free(struct venus_config *cfg)
 {
 	free(cfg->server);
+	free(cfg->checkpointdir);
 	free(cfg->cachedir);
 	free(cfg->mountpoint);
 	free(cfg->cafile);

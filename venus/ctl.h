@@ -59,6 +59,12 @@ void ctl_done(struct ctl_req *r, int status);
  * with a strong definition when disconnected operation lands. */
 unsigned venus_cml_pending(uint32_t vol);
 
+/* Disconnected operation's commands (ctl_cml.c): disconnect, reconnect,
+ * writedisconnect, adaptive, strong, forcereintegrate, conflicts,
+ * listlocal, checklocal, discardlocal, preservelocal, checkpointml,
+ * zonelimit (added). */
+void ctl_cml_run(struct ctl_req *r);
+
 /* ---- commands defined outside ctl_cmds.c (added) ---- */
 
 struct ctlp_cmd;

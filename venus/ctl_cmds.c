@@ -19,11 +19,13 @@
 #include "venus/fsobj.h"
 #include "venus/server.h"
 #include "venus/ctl.h"
+#include "venus/volstate.h"
+#include "venus/cml.h"
 
-/* Until the CML exists nothing is ever pending. */
-__attribute__((weak)) unsigned venus_cml_pending(uint32_t vol)
+/* The CML's count (one state for every volume: Hesper serves one vice). */
+unsigned venus_cml_pending(uint32_t vol)
 {
-	return 0;
+	return cml_count();
 }
 
 /* ---- helpers ---- */
@@ -300,8 +302,9 @@ static void remember_vols(const hs_vollist *l)
 
 static void listvol_one(struct ctl_req *r, int i, uint32_t vol, int *first)
 {
-	const char *state = srv_is_up() ? "Connected" : "Disconnected";
-	unsigned cml = venus_cml_pending(vol);
+	const char *state = vst_state_name(vst_state());
+	unsigned cml = venus_cml_pending(vol), nconf = cml_conflicts();
+	unsigned long long bytes = (unsigned long long)cml_bytes();
 	char buf[PATH_MAX + 256];
 
 	if (!r->json) {
@@ -309,6 +312,9 @@ static void listvol_one(struct ctl_req *r, int i, uint32_t vol, int *first)
 			   "  Volume type is ReadWrite\n  Connection State is %s\n"
 			   "  There are %u CML entries pending for reintegration\n",
 			   *first ? "" : "\n", vol, vol, volname(vol), state, cml);
+		ctl_printf(r, CTLP_STDOUT, "  CML holds %llu bytes of store data\n", bytes);
+		if (nconf)
+			ctl_printf(r, CTLP_STDOUT, "  There are %u pending conflicts\n", nconf);
 		*first = 0;
 		return;
 	}
@@ -317,7 +323,8 @@ static void listvol_one(struct ctl_req *r, int i, uint32_t vol, int *first)
 	ctl_printf(r, CTLP_STDOUT, ",\"id\":%u,\"name\":", vol);
 	ctl_json_str(r, volname(vol));
 	ctl_printf(r, CTLP_STDOUT, ",\"type\":\"ReadWrite\",\"connection_state\":\"%s\","
-		   "\"cml_entries\":%u}", state, cml);
+		   "\"cml_entries\":%u,\"cml_bytes\":%llu,\"conflicts\":%u}", state, cml,
+		   bytes, nconf);
 	*first = 0;
 }
 
@@ -696,6 +703,19 @@ static const struct {
 	{ "serverstats", cmd_serverstats },
 	{ "mountpoint", cmd_mountpoint },
 	{ "help", cmd_help },
+	{ "disconnect", ctl_cml_run },
+	{ "reconnect", ctl_cml_run },
+	{ "writedisconnect", ctl_cml_run },
+	{ "adaptive", ctl_cml_run },
+	{ "strong", ctl_cml_run },
+	{ "forcereintegrate", ctl_cml_run },
+	{ "conflicts", ctl_cml_run },
+	{ "listlocal", ctl_cml_run },
+	{ "checklocal", ctl_cml_run },
+	{ "discardlocal", ctl_cml_run },
+	{ "preservelocal", ctl_cml_run },
+	{ "checkpointml", ctl_cml_run },
+	{ "zonelimit", ctl_cml_run },
 };
 
 /* ---- registered command tables ---- */
@@ -729,6 +749,9 @@ static int args_ok(const struct ctlp_cmd *c, int argc)
 	case CTLP_ARGS_OPTPATH:
 	case CTLP_ARGS_OPTWORD:
 		return argc <= 1;
+	case CTLP_ARGS_WORDS:
+	case CTLP_ARGS_FLAGPATH:
+		return 1;
 	}
 	return 0;
 }

@@ -143,6 +143,10 @@ struct vfront_ops {
 	 * issued before this call has reached the kernel (NULL: the hooks
 	 * act at once). */
 	void (*fence)(void (*done)(void *arg), void *arg);
+	/* Optional (added): an object created while disconnected got its
+	 * server fid at reintegration; ino is unchanged (Coda's REPLACE
+	 * downcall).  NULL: inval_inode(ino) is used instead. */
+	void (*replace)(uint64_t ino, const hs_fid *oldf, const hs_fid *newf);
 };
 /* Run done(arg) once the front end has applied every invalidation issued
  * so far (at once when it has no fence).  A callback break is answered
@@ -162,5 +166,8 @@ void fso_fini(void);
 void fso_cb_break(const hs_fid *fid);
 /* The connection to vice dropped: every promise is void. */
 void fso_cb_lost(void);
+/* Mark the objects the CML names (their cache is the truth until they
+ * are reintegrated); after cml_init and after reintegration (added). */
+void fso_cml_settle(void);
 
 #endif /* VENUS_FSOBJ_H */

@@ -25,6 +25,8 @@
 #include "venus/server.h"
 #include "venus/front.h"
 #include "venus/ctl.h"
+#include "venus/cml.h"
+#include "venus/volstate.h"
 #include "venus/hoard.h"
 
 static struct venus venus;
@@ -168,12 +170,14 @@ static int start(void)
 	if (open_db())
 		return -1;
 	if ((err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)) ||
-	    (err = fso_init()) || (err = hoard_init())) {
+	    (err = fso_init()) || (err = cml_init()) || (err = hoard_init())) {
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}
+	fso_cml_settle();
 	if (srv_start())
 		return -1;
+	vst_init();
 	if ((err = ctl_start(V->cfg.ctlsocket))) {
 		vlog(LOG_ERR, "control socket %s: %s", V->cfg.ctlsocket, strerror(-err));
 		return -1;
@@ -187,7 +191,9 @@ static void shutdown_all(void)
 	stop_front();
 	ctl_stop();
 	hoard_fini();
+	vst_fini();
 	srv_stop();
+	cml_fini();
 	fso_fini();
 	cache_fini();
 	db_close(V->db);

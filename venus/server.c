@@ -21,6 +21,7 @@
 #include "venus/server.h"
 #include "venus/fsobj.h"
 #include "venus/db.h"
+#include "venus/volstate.h"
 
 /* One call from fsobj, queued or in flight. */
 struct qcall {
@@ -47,6 +48,10 @@ static struct {
 	struct qcall      queue;     /* list head: waiting for the connection */
 	uint64_t          seq_limit; /* store ids below this are reserved */
 	uint64_t          server_id;
+	int               down;      /* the last attempt or call failed */
+	int               offline;   /* cfs disconnect: stay away */
+	struct event     *probe;     /* serverprobe timer */
+	int               probing;   /* an HS_NULL probe is in flight */
 } S;
 
 static uint64_t now_ms(void)
@@ -305,7 +310,9 @@ static void connect_done(void *arg, int err, void *res)
 	if (!(r->hs_connect_res_u.ok.features & HS_FEAT_CALLBACKS))
 		vlog(LOG_WARNING, "vice %s offers no callbacks", S.name);
 	vlog(LOG_INFO, "connected to vice %s", S.name);
+	S.down = 0;
 	q_flush(0);
+	vst_server_up();
 }
 
 /* Deferred out of on_connected so that the transport has finished its
@@ -372,6 +379,10 @@ static void on_closed(struct hrpc_conn *c, int err, void *arg)
 	if (was_up)
 		fso_cb_lost();
 	q_flush(S.last_err == EPERM ? EPERM : ETIMEDOUT);
+	if (!S.stopping) {
+		S.down = 1;
+		vst_server_down();
+	}
 }
 
 static const struct hrpc_conn_ops conn_ops = {
@@ -382,7 +393,7 @@ static const struct hrpc_conn_ops conn_ops = {
 
 static void connect_start(void)
 {
-	if (S.conn || S.stopping)
+	if (S.conn || S.stopping || S.offline)
 		return;
 	vlog(LOG_DEBUG, "connecting to vice %s", S.name);
 	S.conn = hrpc_connect(V->base, S.tls, V->cfg.server, V->cfg.port, &conn_ops, NULL);
@@ -390,6 +401,58 @@ static void connect_start(void)
 		S.last_err = ENOMEM;
 		q_flush(ENOMEM);
 	}
+}
+
+/* ---- probes (Coda's serverprobe) ---- */
+
+static void probe_done(void *arg, int err, void *res)
+{
+	S.probing = 0;
+	if (err == ETIMEDOUT && S.conn) {
+		vlog(LOG_WARNING, "vice %s does not answer probes: disconnecting", S.name);
+		hrpc_close(S.conn);
+	}
+}
+
+/* Up: HS_NULL, whose timeout marks vice unreachable.  Down: try to
+ * connect; success starts reintegration (vst_server_up). */
+static void probe_tick(evutil_socket_t fd, short what, void *arg)
+{
+	if (S.offline || S.stopping)
+		return;
+	if (!S.up) {
+		connect_start();
+		return;
+	}
+	if (S.probing)
+		return;
+	S.probing = 1;
+	srv_call(HS_NULL, (xdrproc_t)xdr_nothing, NULL, (xdrproc_t)xdr_nothing, sizeof(int),
+		 probe_done, NULL);
+}
+
+int srv_reachable(void)
+{
+	return !S.offline && !S.down;
+}
+
+void srv_set_offline(int off)
+{
+	S.offline = off;
+	if (off) {
+		S.down = 1;
+		if (S.conn)
+			hrpc_close(S.conn);   /* on_closed voids the promises */
+		vst_server_down();
+		return;
+	}
+	S.down = 0;
+	connect_start();
+}
+
+void srv_probe_now(void)
+{
+	probe_tick(-1, 0, NULL);
 }
 
 int srv_start(void)
@@ -414,6 +477,12 @@ int srv_start(void)
 		S.known = NULL;
 		return -EINVAL;
 	}
+	S.probe = event_new(V->base, -1, EV_PERSIST, probe_tick, NULL);
+	if (S.probe) {
+		struct timeval tv = { V->cfg.serverprobe ? V->cfg.serverprobe : 30, 0 };
+
+		evtimer_add(S.probe, &tv);
+	}
 	connect_start();
 	return 0;
 }
@@ -421,6 +490,9 @@ int srv_start(void)
 void srv_stop(void)
 {
 	S.stopping = 1;
+	if (S.probe)
+		event_free(S.probe);
+	S.probe = NULL;
 	if (S.conn)
 		hrpc_close(S.conn);
 	S.conn = NULL;
@@ -466,12 +538,20 @@ void srv_call(uint32_t proc, xdrproc_t argproc, const void *args,
 	q->cbarg = cbarg;
 	q->deadline = now_ms() + call_timeout();
 	err = encode(q, argproc, args);
-	if (err || S.stopping || !S.tls) {
+	if (err || S.stopping || !S.tls || S.offline) {
 		q_finish(q, err ? err : ETIMEDOUT, NULL);
 		return;
 	}
 	if (S.up) {
 		q_send(q);
+		return;
+	}
+	if (S.down) {
+		/* Known unreachable: fail at once (Coda's disconnected misses),
+		 * but try again in the background so that a vice that is back
+		 * is noticed before the next probe. */
+		connect_start();
+		q_finish(q, ETIMEDOUT, NULL);
 		return;
 	}
 	/* Wait for the connection, but never past the call timeout. */

@@ -33,6 +33,15 @@ int srv_last_error(void);
 void srv_call(uint32_t proc, xdrproc_t argproc, const void *args,
 	      xdrproc_t resproc, size_t ressize, hrpc_done_fn done, void *cbarg);
 
+/* 1 unless vice is known to be unreachable (the last connection attempt
+ * or a call timed out, or a probe failed) or cfs disconnect holds (added). */
+int srv_reachable(void);
+/* cfs disconnect (1): drop the connection and make no calls or probes
+ * until srv_set_offline(0) (cfs reconnect) (added). */
+void srv_set_offline(int off);
+/* Probe now rather than at the next serverprobe tick (added). */
+void srv_probe_now(void);
+
 /* A fresh store id: (V->client_id, V->next_seq++), made durable in the db
  * before it is used so a restarted venus never reuses one. */
 void srv_new_storeid(hs_storeid *sid);

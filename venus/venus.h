@@ -30,6 +30,14 @@ struct venus_config {
 	int      debug;         /* -d: verbose log on stderr */
 	unsigned timeout_ms;    /* per-call limit on vice RPCs; key "timeout"
 				 * in seconds; default 30000 (added) */
+	/* Disconnected operation (added; Coda's keys, venus.conf(5)). */
+	uint64_t cml_entries;   /* CML records before writers stall; 100000 */
+	unsigned reint_age;     /* reintegration_age: seconds a record ages
+				 * before it is trickled in wd mode; 60 */
+	unsigned reint_time;    /* reintegration_time: seconds between
+				 * trickles in wd mode; 30 */
+	unsigned serverprobe;   /* seconds between probes of a down vice; 30 */
+	char    *checkpointdir; /* default <cachedir>/checkpoint */
 };
 
 /* Counters shown by `cfs stats`; all monotonic since start. */

@@ -42,6 +42,8 @@ enum ctlp_args {
 	CTLP_ARGS_PATHS,    /* one or more paths below the mount point */
 	CTLP_ARGS_OPTPATH,  /* zero or one path */
 	CTLP_ARGS_OPTWORD,  /* zero or one plain word (help COMMAND) */
+	CTLP_ARGS_WORDS,    /* any plain words (wd -age 5, zonelimit 80 95) */
+	CTLP_ARGS_FLAGPATH, /* '-' flags, then at most one path (discardlocal) */
 };
 
 /* One control command; the table is shared so that venus and cfs agree on

@@ -89,6 +89,8 @@ ht_check "disconnected: hoard list still works" ht_hoard B list >/dev/null
 
 ht_vice_start -p "$port"
 ht_wait_for 60 bash -c "HESPER_CTL='$(ht_ctl B)' '$CFS' checkservers | grep -qx 'All servers up'" || true
+ht_check "A is connected again" ht_wait_drained A
+ht_check "B is connected again" ht_wait_drained B
 
 # c+ fixed its members at the first walk: the later file is not hoarded.
 ht_hoard B walk >"$HT_TMP/walk3" || ht_fail "walk after reconnect failed"

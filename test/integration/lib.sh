@@ -85,7 +85,9 @@ unset _b
 
 HT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/hesper-$HT_NAME.XXXXXX")
 chmod 755 "$HT_TMP"
-: >"$HT_TMP/venus.conf"   # an empty config: never read /etc/hesper/venus.conf
+# Never read /etc/hesper/venus.conf; probe often so that tests see vice
+# come back within seconds (the default is 30 s).
+printf 'serverprobe 2\n' >"$HT_TMP/venus.conf"
 declare -A HT_VENUS_PID=()
 HT_VICE_PID=
 VICE_PORT=
@@ -345,6 +347,22 @@ ht_has_content() {
 	local got
 	got=$(ht_t cat -- "$1") || return 1
 	[ "$got" = "$2" ] || { printf '%s\n' "  $1: expected '$2', got '$got'" >&2; return 1; }
+}
+
+# ht_wait_drained NAME [SECS]: wait until venus NAME is connected and has
+# no CML entries pending (reintegration done); 1 if not within SECS (60).
+ht_wait_drained() {
+	local name=$1 secs=${2:-60} i out
+	for ((i = 0; i < secs * 4; i++)); do
+		out=$(ht_cfs "$name" lv "$(ht_mnt "$name")" 2>/dev/null) || out=
+		if grep -q 'Connection State is Connected' <<<"$out" &&
+		   grep -q 'There are 0 CML entries pending' <<<"$out"; then
+			return 0
+		fi
+		sleep 0.25
+	done
+	printf '%s\n' "  venus $name not drained after ${secs}s: $out" >&2
+	return 1
 }
 
 # ht_check_fresh DESC FILE EXPECTED: FILE must show EXPECTED at once (the

@@ -1,0 +1,114 @@
+/*
+ * cml.h - the client modification log (Kistler & Satyanarayanan 1992,
+ * "Disconnected Operation in the Coda File System", section 4.4).
+ *
+ * While a volume is not strongly connected every mutation becomes one row
+ * of table cml in venus.db, in log order (seq = the record's store id
+ * sequence number, client-unique).  A row holds the XDR-encoded
+ * hs_cml_rec (rpc/hesper.x) as vice will receive it, the object it is
+ * about and the server version it was based on.  A store row refers to a
+ * frozen copy of the file taken at close, <cachedir>/cml/<seq> (FICLONE
+ * reflink where the file system has it, else copy_file_range); the copy
+ * and the row are durable (fsync, synchronous=FULL) before close(2)
+ * returns, so kill -9 of venus loses no closed write.
+ *
+ * Cancellation (Coda's optimisations): a later store cancels earlier
+ * stores and utimes-only setattrs of the object; a setattr cancels earlier
+ * setattrs whose fields it overwrites; removing an object created in the
+ * log cancels all of its records (identity cancellation).  Rows being
+ * reintegrated are frozen and never cancelled.
+ *
+ * Errors are positive errno values (EIO for SQLite errors, logged).
+ */
+#ifndef VENUS_CML_H
+#define VENUS_CML_H
+
+#include <stdint.h>
+#include "hesper.h"
+
+/* One row, as read back. */
+struct cml_row {
+	uint64_t   seq;
+	int        op;          /* hs_cml_op */
+	hs_fid     obj;         /* the object the record is about */
+	hs_fid     dir;         /* its directory (name ops), else zero */
+	uint64_t   ino;         /* venus's ino of obj */
+	uint64_t   base;        /* server version obj had when first logged */
+	uint64_t   size;        /* store: bytes of the frozen copy */
+	int        frozen;      /* in flight: neither cancelled nor changed */
+	int        conflict;    /* 0, or the status vice refused it with */
+	hs_cml_rec rec;         /* decoded; free with cml_row_free */
+	char       name[256];   /* the name it made/removed/renamed, or "" */
+};
+
+/* Create the schema and <cachedir>/cml, <cachedir>/conflicts.  Records
+ * left by a previous run (or frozen when it died) are kept and unfrozen.
+ * 0 or an errno. */
+int cml_init(void);
+void cml_fini(void);
+
+/* Append rec (its sid set by the caller) about obj/ino.  For a store,
+ * datafd is the container to freeze (else -1); base is the server version
+ * obj was at.  Applies cancellation first; may drop rec itself (an
+ * identity-cancelled remove).  Runs inside the caller's transaction if one
+ * is open, else in its own; either way the caller commits durably with
+ * cml_commit.  0 or an errno (nothing logged). */
+int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t ino,
+	       int datafd, uint64_t base, const char *name);
+
+/* Open a transaction for a local mutation plus its record (synchronous=FULL
+ * on commit). */
+int cml_begin(void);
+/* Commit it durably (0), or roll back when err != 0.  Returns err or the
+ * commit's error. */
+int cml_commit(int err);
+
+/* Does the log hold a create of fid that is not frozen, and no rename of
+ * it (so that removing it cancels its whole identity)? */
+int cml_identity_cancellable(const hs_fid *fid);
+/* Drop every record about fid (identity cancellation, discardlocal). */
+int cml_drop_obj(const hs_fid *fid);
+
+/* Counts for cfs listvol: records pending, bytes of frozen store data,
+ * records in conflict. */
+unsigned cml_count(void);
+uint64_t cml_bytes(void);
+unsigned cml_conflicts(void);
+/* Does any record name fid (as object or directory)? */
+int cml_names(const hs_fid *fid);
+/* Seconds since the oldest pending record was logged (0 if none). */
+unsigned cml_oldest_age(void);
+
+/* Read up to max sendable rows in log order (not in conflict, not held by
+ * a conflict on their object or directory, logged at least min_age
+ * seconds ago) into rows; n set.  Rows are marked frozen.  0 or an errno. */
+int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n);
+/* Read rows about fid (all of them when fid is NULL) in log order. fn
+ * returns nonzero to stop. */
+int cml_foreach(const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg);
+void cml_row_free(struct cml_row *r);
+/* Unfreeze every row (after a failed or finished block). */
+void cml_thaw(void);
+/* The record is applied: drop the row and its frozen copy. */
+int cml_done(uint64_t seq);
+/* Mark the row in conflict with status (HS_ECONFLICT, EEXIST, ...). */
+int cml_set_conflict(uint64_t seq, int status);
+/* Clear the conflict of the row; with nobase its record stops checking the
+ * server version (preservelocal). */
+int cml_clear_conflict(uint64_t seq, int nobase);
+/* Rebase the pending records of fid on the version vice now has. */
+int cml_rebase(const hs_fid *fid, uint64_t dv);
+/* The object's fid changed from a local fid to the server's. */
+int cml_refid(const hs_fid *oldf, const hs_fid *newf);
+
+/* <cachedir>/cml/<seq>. */
+void cml_data_path(uint64_t seq, char *buf, size_t len);
+/* Copy src (fd) into path durably (reflink if possible).  0 or errno. */
+int cml_copy_file(int src, const char *path);
+
+/* The local fid for a new object made by the record with sequence seq. */
+void cml_local_fid(uint32_t volume, uint64_t seq, hs_fid *out);
+/* Is fid a local fid (HS_LOCAL_VNODE set)? */
+int cml_is_local(const hs_fid *fid);
+
+#endif /* VENUS_CML_H */

@@ -1,0 +1,90 @@
+/*
+ * cml_data.c - frozen copies of stored files, <cachedir>/cml/<seq>.
+ *
+ * A store record must name data that no later write can change, so the
+ * container is copied at close: a reflink (ioctl FICLONE) costs nothing on
+ * btrfs/XFS, otherwise copy_file_range.  Never a hash: the bytes themselves
+ * must survive until vice has them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+
+#include "venus/venus.h"
+#include "venus/cml.h"
+
+void cml_data_path(uint64_t seq, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/cml/%llu", V->cfg.cachedir, (unsigned long long)seq);
+}
+
+/* copy_file_range until EOF, falling back to read/write across devices. */
+static int copy_range(int src, int dst)
+{
+	char buf[65536];
+	off_t in = 0, out = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = copy_file_range(src, &in, dst, &out, 1 << 30, 0);
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			break;
+	}
+	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return errno;
+	while ((n = pread(src, buf, sizeof buf, in)) > 0) {
+		if (pwrite(dst, buf, (size_t)n, out) != n)
+			return errno ? errno : EIO;
+		in += n;
+		out += n;
+	}
+	return n < 0 ? errno : 0;
+}
+
+/* fsync the directory so that the new name is durable too. */
+static int sync_dir(const char *path)
+{
+	char dir[4096];
+	int fd, err = 0;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fsync(fd))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+int cml_copy_file(int src, const char *path)
+{
+	char tmp[4200];
+	int dst, err = 0;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (dst < 0)
+		return errno;
+	if (ioctl(dst, FICLONE, src) < 0)
+		err = copy_range(src, dst);
+	if (!err && fsync(dst))
+		err = errno;
+	if (close(dst) && !err)
+		err = errno;
+	if (!err && rename(tmp, path))
+		err = errno;
+	if (!err)
+		err = sync_dir(path);
+	if (err)
+		unlink(tmp);
+	return err;
+}

@@ -1,0 +1,225 @@
+/*
+ * cml_read.c - reading the CML back: blocks for reintegration, rows for
+ * the repair commands, and the updates reintegration makes to rows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "venus/venus.h"
+#include "venus/cml.h"
+#include "venus/cml_int.h"
+
+#define COLS "seq, op, vol, vnode, uniq, dvnode, duniq, ino, base, size, frozen," \
+	" conflict, name, rec"
+
+uint64_t cml_rec_seq(const hs_cml_rec *rec)
+{
+	const typeof(rec->hs_cml_rec_u) *u = &rec->hs_cml_rec_u;
+
+	switch (rec->op) {
+	case HS_OP_STORE:   return u->store.sid.seq;
+	case HS_OP_SETATTR: return u->setattr.sid.seq;
+	case HS_OP_CREATE:  return u->create.a.sid.seq;
+	case HS_OP_MKDIR:   return u->mkdir.a.sid.seq;
+	case HS_OP_SYMLINK: return u->symlink.a.sid.seq;
+	case HS_OP_LINK:    return u->link.sid.seq;
+	case HS_OP_REMOVE:  return u->remove.sid.seq;
+	case HS_OP_RMDIR:   return u->rmdir.sid.seq;
+	case HS_OP_RENAME:  return u->rename.sid.seq;
+	}
+	return 0;
+}
+
+uint64_t *cml_rec_base(hs_cml_rec *rec)
+{
+	typeof(rec->hs_cml_rec_u) *u = &rec->hs_cml_rec_u;
+
+	switch (rec->op) {
+	case HS_OP_STORE:   return &u->store.base_version;
+	case HS_OP_SETATTR: return &u->setattr.base_version;
+	case HS_OP_REMOVE:  return &u->remove.base_version;
+	case HS_OP_RMDIR:   return &u->rmdir.base_version;
+	case HS_OP_RENAME:  return &u->rename.base_version;
+	default:            return NULL;
+	}
+}
+
+static int decode(const void *blob, int len, hs_cml_rec *rec)
+{
+	XDR x;
+	int ok;
+
+	memset(rec, 0, sizeof *rec);
+	xdrmem_create(&x, (char *)blob, (u_int)len, XDR_DECODE);
+	ok = xdr_hs_cml_rec(&x, rec);
+	xdr_destroy(&x);
+	return ok ? 0 : EIO;
+}
+
+static int row_read(sqlite3_stmt *st, struct cml_row *r)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 12);
+
+	memset(r, 0, sizeof *r);
+	r->seq = (uint64_t)sqlite3_column_int64(st, 0);
+	r->op = sqlite3_column_int(st, 1);
+	r->obj.volume = r->dir.volume = (uint32_t)sqlite3_column_int64(st, 2);
+	r->obj.vnode = (uint32_t)sqlite3_column_int64(st, 3);
+	r->obj.unique = (uint32_t)sqlite3_column_int64(st, 4);
+	r->dir.vnode = (uint32_t)sqlite3_column_int64(st, 5);
+	r->dir.unique = (uint32_t)sqlite3_column_int64(st, 6);
+	r->ino = (uint64_t)sqlite3_column_int64(st, 7);
+	r->base = (uint64_t)sqlite3_column_int64(st, 8);
+	r->size = (uint64_t)sqlite3_column_int64(st, 9);
+	r->frozen = sqlite3_column_int(st, 10);
+	r->conflict = sqlite3_column_int(st, 11);
+	snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+	if (decode(sqlite3_column_blob(st, 13), sqlite3_column_bytes(st, 13), &r->rec)) {
+		vlog(LOG_ERR, "CML: record %llu does not decode", (unsigned long long)r->seq);
+		return EIO;
+	}
+	return 0;
+}
+
+void cml_row_free(struct cml_row *r)
+{
+	xdr_free((xdrproc_t)xdr_hs_cml_rec, (char *)&r->rec);
+	memset(&r->rec, 0, sizeof r->rec);
+}
+
+/* A row is held while its object or directory has a record in conflict:
+ * sending it would apply it out of order. */
+#define HELD "EXISTS (SELECT 1 FROM cml c WHERE c.conflict != 0 AND c.vol = cml.vol AND" \
+	" ((c.vnode = cml.vnode AND c.uniq = cml.uniq) OR" \
+	"  (c.vnode = cml.dvnode AND c.uniq = cml.duniq) OR" \
+	"  (c.dvnode = cml.vnode AND c.duniq = cml.uniq AND c.op IN (3, 4, 5))))"
+
+int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
+{
+	sqlite3_stmt *st = cml_prep("SELECT " COLS " FROM cml WHERE conflict = 0 AND NOT "
+				    HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1");
+	int err = 0, rc;
+
+	*n = 0;
+	if (!st)
+		return EIO;
+	sqlite3_bind_int(st, 1, (int)max);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = row_read(st, &rows[*n])))
+			break;
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (err) {
+		while (*n)
+			cml_row_free(&rows[--*n]);
+		return err;
+	}
+	for (unsigned i = 0; i < *n; i++) {
+		st = cml_prep("UPDATE cml SET frozen = 1 WHERE seq = ?1");
+		if (st)
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].seq);
+		cml_run(st);
+	}
+	return 0;
+}
+
+int cml_foreach(const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg)
+{
+	sqlite3_stmt *st = cml_prep(fid ? "SELECT " COLS " FROM cml WHERE vol = ?1 AND"
+				    " ((vnode = ?2 AND uniq = ?3) OR (dvnode = ?2 AND duniq = ?3))"
+				    " ORDER BY seq" : "SELECT " COLS " FROM cml ORDER BY seq");
+	struct cml_row r;
+	int err = 0, stop = 0;
+
+	if (!st)
+		return EIO;
+	if (fid)
+		cml_bind_fid(st, 1, fid);
+	while (!stop && !err && sqlite3_step(st) == SQLITE_ROW) {
+		if (!(err = row_read(st, &r)))
+			stop = fn(arg, &r);
+		cml_row_free(&r);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+void cml_thaw(void)
+{
+	cml_exec("UPDATE cml SET frozen = 0 WHERE frozen != 0");
+}
+
+static int by_seq(const char *sql, uint64_t seq, int64_t v)
+{
+	sqlite3_stmt *st = cml_prep(sql);
+
+	if (!st)
+		return EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int64(st, 2, v);
+	return cml_run(st);
+}
+
+int cml_done(uint64_t seq)
+{
+	char path[4096];
+	int err = by_seq("DELETE FROM cml WHERE seq = ?1 AND ?2 = 0", seq, 0);
+
+	cml_data_path(seq, path, sizeof path);
+	if (!err)
+		unlink(path);
+	return err;
+}
+
+int cml_set_conflict(uint64_t seq, int status)
+{
+	return by_seq("UPDATE cml SET conflict = ?2, frozen = 0 WHERE seq = ?1", seq, status);
+}
+
+int cml_clear_conflict(uint64_t seq, int nobase)
+{
+	return by_seq(nobase ? "UPDATE cml SET conflict = 0, base = ?2 WHERE seq = ?1" :
+		      "UPDATE cml SET conflict = 0 WHERE seq = ?1 AND ?2 = 0", seq, 0);
+}
+
+int cml_rebase(const hs_fid *fid, uint64_t dv)
+{
+	sqlite3_stmt *st = cml_prep("UPDATE cml SET base = ?4 WHERE vol = ?1 AND vnode = ?2"
+				    " AND uniq = ?3 AND base != 0");
+
+	if (!st)
+		return EIO;
+	cml_bind_fid(st, 1, fid);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)dv);
+	return cml_run(st);
+}
+
+int cml_refid(const hs_fid *oldf, const hs_fid *newf)
+{
+	sqlite3_stmt *st = cml_prep("UPDATE cml SET vnode = ?4, uniq = ?5 WHERE vol = ?1 AND"
+				    " vnode = ?2 AND uniq = ?3");
+	int err;
+
+	if (!st)
+		return EIO;
+	cml_bind_fid(st, 1, oldf);
+	sqlite3_bind_int64(st, 4, newf->vnode);
+	sqlite3_bind_int64(st, 5, newf->unique);
+	if ((err = cml_run(st)))
+		return err;
+	st = cml_prep("UPDATE cml SET dvnode = ?4, duniq = ?5 WHERE vol = ?1 AND"
+		      " dvnode = ?2 AND duniq = ?3");
+	if (!st)
+		return EIO;
+	cml_bind_fid(st, 1, oldf);
+	sqlite3_bind_int64(st, 4, newf->vnode);
+	sqlite3_bind_int64(st, 5, newf->unique);
+	return cml_run(st);
+}

@@ -1,0 +1,32 @@
+/*
+ * conflict.h - CML records vice refused, and their repair (Coda's
+ * listlocal, checklocal, discardlocal, preservelocal).
+ *
+ * A refused record stays in the CML marked in conflict, with its data.
+ * Both versions stay readable: the server's in /coda (the object is
+ * refetched), the local one as <cachedir>/conflicts/<seq>.<name> (the
+ * record's frozen data, or the local file's contents).
+ */
+#ifndef VENUS_CONFLICT_H
+#define VENUS_CONFLICT_H
+
+#include <stddef.h>
+#include "hesper.h"
+
+struct cml_row;
+
+/* row was refused with status: keep a local version, refetch the server's. */
+void conflict_note(const struct cml_row *row, int status);
+/* "update/update", "update/remove", "remove/update" or "create/create". */
+const char *conflict_kind(int op, int status);
+/* The local version file of a conflicted row. */
+void conflict_path(const struct cml_row *row, char *buf, size_t len);
+
+/* Repairs of the object fid (NULL: every object in conflict).
+ * discard: drop its records, the server version wins.  preserve: send its
+ * records again without the version check, the local version wins.
+ * Return 0 or an errno; ENOENT if fid has no conflict. */
+int conflict_discard(const hs_fid *fid);
+int conflict_preserve(const hs_fid *fid);
+
+#endif /* VENUS_CONFLICT_H */

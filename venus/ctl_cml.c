@@ -1,0 +1,394 @@
+/*
+ * ctl_cml.c - cfs commands of disconnected operation (doc/cfs.1,
+ * doc/contracts.md): disconnect, reconnect, wd, adaptive, strong, fr,
+ * conflicts, listlocal, checklocal, discardlocal, preservelocal,
+ * checkpointml, zonelimit.  Wording follows Coda's cfs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <hesper/ctlproto.h>
+
+#include "venus/venus.h"
+#include "venus/cml.h"
+#include "venus/conflict.h"
+#include "venus/ctl.h"
+#include "venus/fsobj_int.h"
+#include "venus/reint.h"
+#include "venus/server.h"
+#include "venus/volstate.h"
+
+static const char *const opnames[] = { "?", "store", "setattr", "create", "mkdir",
+				       "symlink", "link", "remove", "rmdir", "rename" };
+
+static void fail(struct ctl_req *r, int err, const char *msg)
+{
+	if (r->json) {
+		ctl_printf(r, CTLP_STDOUT, "{\"error\":");
+		ctl_json_str(r, msg);
+		ctl_printf(r, CTLP_STDOUT, ",\"errno\":%d}\n", err);
+	} else {
+		ctl_printf(r, CTLP_STDERR, "%s\n", msg);
+	}
+	ctl_done(r, err);
+}
+
+/* Silent success (JSON: {"ok":true}). */
+static void ok(struct ctl_req *r)
+{
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "{\"ok\":true}\n");
+	ctl_done(r, 0);
+}
+
+/* "a/b" -> "/a/b", "" -> "/" (rows' paths have that form). */
+static void slash_path(const char *rel, char *buf, size_t len)
+{
+	while (*rel == '/')
+		rel++;
+	snprintf(buf, len, "/%s", rel);
+}
+
+/* ---- modes ---- */
+
+static void cmd_wd(struct ctl_req *r)
+{
+	unsigned age = 60, time_ = 30;
+
+	for (int i = 0; i < r->argc; i++) {
+		char *end;
+		unsigned long v = i + 1 < r->argc ? strtoul(r->argv[i + 1], &end, 10) : 0;
+
+		if (i + 1 >= r->argc || *end || (strcmp(r->argv[i], "-age") &&
+						 strcmp(r->argv[i], "-time"))) {
+			fail(r, EINVAL, "Usage: cfs writedisconnect [-age S] [-time S]");
+			return;
+		}
+		*(r->argv[i][1] == 'a' ? &age : &time_) = (unsigned)v;
+		i++;
+	}
+	/* Age 0 and time 0 would be strong: wd always logs. */
+	vst_set_mode(age, time_ ? time_ : (age ? 0 : 1));
+	ok(r);
+}
+
+/* ---- forcereintegrate ---- */
+
+static void fr_progress(void *arg, unsigned left)
+{
+	struct ctl_req *r = arg;
+
+	if (!r->json)
+		ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining\n", left);
+}
+
+static void fr_done(void *arg, int err)
+{
+	struct ctl_req *r = arg;
+	char where[4096];
+
+	snprintf(where, sizeof where, "%s%s%s", V->cfg.mountpoint,
+		 r->argc && r->argv[0][0] ? "/" : "", r->argc ? r->argv[0] : "");
+	if (r->json) {
+		ctl_printf(r, CTLP_STDOUT, "{\"path\":");
+		ctl_json_str(r, where);
+		ctl_printf(r, CTLP_STDOUT, ",\"remaining\":%u,\"conflicts\":%u,\"errno\":%d,"
+			   "\"result\":\"%s\"}\n", cml_count(), cml_conflicts(),
+			   err == HS_ECONFLICT ? EIO : err,
+			   !err ? "reintegrated" : err == HS_ECONFLICT ? "conflict" : "error");
+	} else if (!err) {
+		ctl_printf(r, CTLP_STDOUT, "Modifications to %s reintegrated to server\n", where);
+	} else if (err == HS_ECONFLICT) {
+		ctl_printf(r, CTLP_STDERR, "Reintegration failed due to a conflict\n");
+	} else {
+		ctl_printf(r, CTLP_STDERR, "Reintegration of %s failed: %s\n", where,
+			   strerror(err));
+	}
+	ctl_done(r, err == HS_ECONFLICT ? EIO : err);
+}
+
+static void cmd_fr(struct ctl_req *r)
+{
+	if (vst_disconnected()) {
+		srv_probe_now();
+		fail(r, ETIMEDOUT, "Reintegration failed: the server is not reachable "
+		     "(Disconnected)");
+		return;
+	}
+	if (!r->json)
+		ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining\n", cml_count());
+	reint_run(0, 0, fr_progress, fr_done, r);
+}
+
+/* ---- conflicts, listlocal, checklocal ---- */
+
+struct lister {
+	struct ctl_req *r;
+	char            want[4096];  /* "/a/b" or "" for all */
+	int             only_conflicts;
+	int             first;
+	unsigned        n;
+};
+
+static int row_matches(struct lister *l, struct cml_row *row, char *path, size_t len)
+{
+	fso_row_path(row, path, len);
+	if (l->only_conflicts && !row->conflict)
+		return 0;
+	return !l->want[0] || !strcmp(l->want, "/") || !strcmp(path, l->want);
+}
+
+static int list_conflict(void *arg, struct cml_row *row)
+{
+	struct lister *l = arg;
+	char path[4096], local[4096], full[8192];
+
+	if (!row_matches(l, row, path, sizeof path))
+		return 0;
+	conflict_path(row, local, sizeof local);
+	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
+	l->n++;
+	if (!l->r->json) {
+		ctl_printf(l->r, CTLP_STDOUT, "%s: %s conflict; local version: %s\n", full,
+			   conflict_kind(row->op, row->conflict), local);
+		return 0;
+	}
+	ctl_printf(l->r, CTLP_STDOUT, "%s{\"path\":", l->first ? "" : ",");
+	ctl_json_str(l->r, full);
+	ctl_printf(l->r, CTLP_STDOUT, ",\"kind\":\"%s\",\"op\":\"%s\",\"seq\":%llu,"
+		   "\"status\":%d,\"local_version\":", conflict_kind(row->op, row->conflict),
+		   opnames[row->op <= 9 ? row->op : 0], (unsigned long long)row->seq,
+		   row->conflict);
+	ctl_json_str(l->r, local);
+	ctl_printf(l->r, CTLP_STDOUT, "}");
+	l->first = 0;
+	return 0;
+}
+
+static int list_local(void *arg, struct cml_row *row)
+{
+	struct lister *l = arg;
+	char path[4096], full[8192];
+
+	if (!row_matches(l, row, path, sizeof path))
+		return 0;
+	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
+	l->n++;
+	if (!l->r->json) {
+		ctl_printf(l->r, CTLP_STDOUT, "%llu: %s %s%s%s\n", (unsigned long long)row->seq,
+			   opnames[row->op <= 9 ? row->op : 0], full,
+			   row->conflict ? "  (conflict: " : "",
+			   row->conflict ? conflict_kind(row->op, row->conflict) : "");
+		if (row->conflict)
+			ctl_printf(l->r, CTLP_STDOUT, ")\n");
+		return 0;
+	}
+	ctl_printf(l->r, CTLP_STDOUT, "%s{\"seq\":%llu,\"op\":\"%s\",\"path\":", l->first ?
+		   "" : ",", (unsigned long long)row->seq, opnames[row->op <= 9 ? row->op : 0]);
+	ctl_json_str(l->r, full);
+	ctl_printf(l->r, CTLP_STDOUT, ",\"size\":%llu,\"conflict\":%s}",
+		   (unsigned long long)row->size, row->conflict ? "true" : "false");
+	l->first = 0;
+	return 0;
+}
+
+static void run_list(struct ctl_req *r, int conflicts_only, const char *key,
+		     int (*fn)(void *arg, struct cml_row *row))
+{
+	struct lister l = { r, "", conflicts_only, 1, 0 };
+
+	if (r->argc && r->argv[0][0])
+		slash_path(r->argv[0], l.want, sizeof l.want);
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "{\"%s\":[", key);
+	cml_foreach(NULL, fn, &l);
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "]}\n");
+	else if (!conflicts_only && !l.n)
+		ctl_printf(r, CTLP_STDOUT, "No local mutations\n");
+	ctl_done(r, 0);
+}
+
+/* ---- discardlocal, preservelocal ---- */
+
+struct finder {
+	char   want[4096];
+	hs_fid fid;
+	int    found;
+};
+
+static int find_conflict(void *arg, struct cml_row *row)
+{
+	struct finder *f = arg;
+	char path[4096];
+
+	if (!row->conflict)
+		return 0;
+	fso_row_path(row, path, sizeof path);
+	if (strcmp(path, f->want))
+		return 0;
+	f->fid = row->obj;
+	f->found = 1;
+	return 1;
+}
+
+static void cmd_repair(struct ctl_req *r, int preserve)
+{
+	struct finder f = { "", { 0, 0, 0 }, 0 };
+	const char *path = NULL;
+	int all = 0, err;
+	char msg[4200];
+
+	for (int i = 0; i < r->argc; i++) {
+		if (!strcmp(r->argv[i], "-all"))
+			all = 1;
+		else if (r->argv[i][0] == '-' || path)
+			all = -1;
+		else
+			path = r->argv[i];
+	}
+	if (all < 0 || (!all && !path)) {
+		fail(r, EINVAL, preserve ? "Usage: cfs preservelocal [-all] [PATH]" :
+		     "Usage: cfs discardlocal [-all] [PATH]");
+		return;
+	}
+	if (!all) {
+		slash_path(path, f.want, sizeof f.want);
+		cml_foreach(NULL, find_conflict, &f);
+		if (!f.found) {
+			snprintf(msg, sizeof msg, "%s%s: not in conflict", V->cfg.mountpoint, f.want);
+			fail(r, ENOENT, msg);
+			return;
+		}
+	}
+	err = preserve ? conflict_preserve(all ? NULL : &f.fid) :
+		conflict_discard(all ? NULL : &f.fid);
+	if (err == ENOENT && all)
+		err = 0;
+	if (err) {
+		snprintf(msg, sizeof msg, "%s: %s", r->cmd, strerror(err));
+		fail(r, err, msg);
+		return;
+	}
+	ok(r);
+}
+
+/* ---- checkpointml ---- */
+
+static int ck_line(void *arg, struct cml_row *row)
+{
+	FILE *f = arg;
+	char path[4096];
+
+	fso_row_path(row, path, sizeof path);
+	fprintf(f, "%llu %s %s%s size=%llu base=%llu%s\n", (unsigned long long)row->seq,
+		opnames[row->op <= 9 ? row->op : 0], V->cfg.mountpoint, path,
+		(unsigned long long)row->size, (unsigned long long)row->base,
+		row->conflict ? " conflict" : "");
+	return 0;
+}
+
+static void cmd_checkpoint(struct ctl_req *r)
+{
+	char dir[4096], txt[4300], tar[4300], cmd[13000];
+	FILE *f;
+	time_t now = time(NULL);
+
+	if (V->cfg.checkpointdir)
+		snprintf(dir, sizeof dir, "%s", V->cfg.checkpointdir);
+	else
+		snprintf(dir, sizeof dir, "%s/checkpoint", V->cfg.cachedir);
+	mkdir(dir, 0700);
+	snprintf(txt, sizeof txt, "%s/cml-%lld.txt", dir, (long long)now);
+	snprintf(tar, sizeof tar, "%s/cml-%lld.tar", dir, (long long)now);
+	if (!(f = fopen(txt, "w"))) {
+		snprintf(cmd, sizeof cmd, "%s: %s", txt, strerror(errno));
+		fail(r, errno, cmd);
+		return;
+	}
+	cml_foreach(NULL, ck_line, f);
+	fclose(f);
+	/* The store data as a tar of the frozen copies. */
+	snprintf(cmd, sizeof cmd, "tar -C '%s' -cf '%s' cml", V->cfg.cachedir, tar);
+	if (system(cmd) != 0)
+		tar[0] = '\0';
+	if (r->json) {
+		ctl_printf(r, CTLP_STDOUT, "{\"log\":");
+		ctl_json_str(r, txt);
+		ctl_printf(r, CTLP_STDOUT, ",\"data\":");
+		ctl_json_str(r, tar);
+		ctl_printf(r, CTLP_STDOUT, "}\n");
+	} else {
+		ctl_printf(r, CTLP_STDOUT, "%s\n%s%s", txt, tar, tar[0] ? "\n" : "");
+	}
+	ctl_done(r, 0);
+}
+
+/* ---- zonelimit ---- */
+
+static unsigned zone_yellow = 80, zone_red = 95;
+
+static void cmd_zonelimit(struct ctl_req *r)
+{
+	if (r->argc == 2) {
+		unsigned y = (unsigned)atoi(r->argv[0]), red = (unsigned)atoi(r->argv[1]);
+
+		if (!y || y > red || red > 100) {
+			fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED] (0 < YELLOW <= RED <= 100)");
+			return;
+		}
+		zone_yellow = y;
+		zone_red = red;
+	} else if (r->argc) {
+		fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED]");
+		return;
+	}
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "{\"yellow\":%u,\"red\":%u,\"cml_entries\":%llu}\n",
+			   zone_yellow, zone_red, (unsigned long long)V->cfg.cml_entries);
+	else
+		ctl_printf(r, CTLP_STDOUT, "Yellow zone at %u%%, red zone at %u%% of %llu CML "
+			   "entries\n", zone_yellow, zone_red,
+			   (unsigned long long)V->cfg.cml_entries);
+	ctl_done(r, 0);
+}
+
+/* ---- dispatch ---- */
+
+void ctl_cml_run(struct ctl_req *r)
+{
+	const struct ctlp_cmd *c = ctlp_find_cmd(r->cmd);
+	const char *n = c ? c->name : r->cmd;
+
+	if (!strcmp(n, "disconnect")) {
+		vst_disconnect();
+		ok(r);
+	} else if (!strcmp(n, "reconnect")) {
+		vst_reconnect();
+		ok(r);
+	} else if (!strcmp(n, "writedisconnect")) {
+		cmd_wd(r);
+	} else if (!strcmp(n, "adaptive")) {
+		vst_set_mode(0, 15);
+		ok(r);
+	} else if (!strcmp(n, "strong")) {
+		vst_set_mode(0, 0);
+		ok(r);
+	} else if (!strcmp(n, "forcereintegrate")) {
+		cmd_fr(r);
+	} else if (!strcmp(n, "conflicts")) {
+		run_list(r, 1, "conflicts", list_conflict);
+	} else if (!strcmp(n, "listlocal") || !strcmp(n, "checklocal")) {
+		run_list(r, !strcmp(n, "checklocal"), "records",
+			 !strcmp(n, "checklocal") ? list_conflict : list_local);
+	} else if (!strcmp(n, "discardlocal") || !strcmp(n, "preservelocal")) {
+		cmd_repair(r, n[0] == 'p');
+	} else if (!strcmp(n, "checkpointml")) {
+		cmd_checkpoint(r);
+	} else {
+		cmd_zonelimit(r);
+	}
+}

@@ -1,0 +1,483 @@
+/*
+ * fsobj_local.c - mutations while the volume is not strongly connected:
+ * applied to the cached objects at once and appended to the CML (cml.h),
+ * in one durable transaction, so that the caller's reply means the change
+ * survives a crash.  New objects get local fids (HS_LOCAL_VNODE) and
+ * fresh inos; reintegration (reint.c) gives them their server fids.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "venus/venus.h"
+#include "venus/fsobj.h"
+#include "venus/fsobj_int.h"
+#include "venus/server.h"
+#include "venus/db.h"
+#include "venus/cache.h"
+#include "venus/cml.h"
+#include "venus/volstate.h"
+
+int fo_trust_cache(const struct fso *o)
+{
+	return vst_disconnected() || o->cml || cml_is_local(&o->r.fid);
+}
+
+int fo_net_error(int err)
+{
+	return err == ETIMEDOUT || err == ECONNRESET || err == ECONNREFUSED ||
+	       err == ENOTCONN || err == EPIPE || err == ECONNABORTED;
+}
+
+static hs_time now_hs(void)
+{
+	struct timespec ts;
+	hs_time t;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t.sec = ts.tv_sec;
+	t.nsec = (unsigned)ts.tv_nsec;
+	return t;
+}
+
+/* The directory changed locally: its listing is ours now. */
+static void touch_dir(struct fso *dir)
+{
+	dir->r.mtime = dir->r.ctime = now_hs();
+	dir->cml = 1;
+	fo_save(dir);
+}
+
+/* The version a record on o is checked against.  Not for directories:
+ * their version moves with every entry (ours too), and vice checks what
+ * matters for them itself (ENOTEMPTY, EEXIST). */
+static uint64_t base_of(const struct fso *o)
+{
+	return o->r.type == HS_FDIR ? 0 : o->r.dataversion;
+}
+
+/* After the durable commit: schedule reintegration; on failure say so. */
+static int logged(int err, const char *what)
+{
+	if (err)
+		vlog(LOG_ERR, "CML: cannot log %s: %s", what, strerror(err));
+	else
+		vst_logged();
+	return err;
+}
+
+void fo_cml_settle(struct fso *o)
+{
+	o->cml = cml_names(&o->r.fid);
+	fo_update_pin(o);
+}
+
+/* ---- store ---- */
+
+int fo_log_store(struct fso *o)
+{
+	char path[4096];
+	hs_cml_rec rec;
+	struct stat st;
+	int fd, err;
+
+	cache_path(o->r.ino, path, sizeof path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st)) {
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+		return logged(err, path);
+	}
+	memset(&rec, 0, sizeof rec);
+	rec.op = HS_OP_STORE;
+	rec.hs_cml_rec_u.store.fid = o->r.fid;
+	srv_new_storeid(&rec.hs_cml_rec_u.store.sid);
+	rec.hs_cml_rec_u.store.size = (uint64_t)st.st_size;
+	rec.hs_cml_rec_u.store.mtime.sec = st.st_mtim.tv_sec;
+	rec.hs_cml_rec_u.store.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
+	err = cml_append(&rec, &o->r.fid, NULL, o->r.ino, fd, o->r.data_dv, o->r.name);
+	close(fd);
+	if (!err) {
+		o->written = 0;
+		o->pending = 0;
+		o->r.dirty = o->writers != 0;
+		o->r.size = (uint64_t)st.st_size;
+		o->r.mtime.sec = st.st_mtim.tv_sec;
+		o->r.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
+		o->cml = 1;
+		fo_save(o);
+		fo_update_pin(o);
+	}
+	return logged(err, "a store");
+}
+
+/* ---- setattr ---- */
+
+int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
+{
+	hs_cml_rec rec;
+	hs_setattr_args *a = &rec.hs_cml_rec_u.setattr;
+	int err;
+
+	memset(&rec, 0, sizeof rec);
+	rec.op = HS_OP_SETATTR;
+	a->fid = o->r.fid;
+	srv_new_storeid(&a->sid);
+	a->mask = sa->mask & ~(unsigned)HS_SET_SIZE;
+	a->mode = sa->mode & 07777;
+	a->uid = sa->uid;
+	a->gid = sa->gid;
+	if (a->mask & HS_SET_ATIME)
+		a->atime = fo_to_hs_time(&sa->atime);
+	if (a->mask & HS_SET_MTIME)
+		a->mtime = fo_to_hs_time(&sa->mtime);
+	if (!a->mask)
+		return 0;
+	if ((err = cml_begin()))
+		return logged(err, "a setattr");
+	if (a->mask & HS_SET_MODE)
+		o->r.mode = a->mode;
+	if (a->mask & HS_SET_UID)
+		o->r.uid = a->uid;
+	if (a->mask & HS_SET_GID)
+		o->r.gid = a->gid;
+	if (a->mask & HS_SET_ATIME)
+		o->r.atime = a->atime;
+	if (a->mask & HS_SET_MTIME)
+		o->r.mtime = a->mtime;
+	o->r.ctime = now_hs();
+	o->cml = 1;
+	fo_save(o);
+	err = cml_append(&rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
+	return logged(cml_commit(err), "a setattr");
+}
+
+/* ---- create, mkdir, symlink ---- */
+
+/* The new object's record: attributes we know, contents empty. */
+static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid, gid_t gid,
+			     const char *target)
+{
+	struct fso *o = fo_new_obj(fid, type, 0);
+	char path[4096];
+	int fd;
+
+	if (!o)
+		return NULL;
+	o->r.mode = mode & 07777;
+	o->r.uid = uid;
+	o->r.gid = gid;
+	o->r.nlink = type == HS_FDIR ? 2 : 1;
+	o->r.atime = o->r.mtime = o->r.ctime = now_hs();
+	o->r.dataversion = o->r.data_dv = 1;
+	o->r.has_data = 1;
+	o->cml = 1;
+	if (type == HS_FLNK) {
+		o->r.target = strdup(target);
+		o->r.size = strlen(target);
+	} else if (type == HS_FREG) {
+		cache_path(o->r.ino, path, sizeof path);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		cache_note(o->r.ino, 0, fo_now_us());
+	}
+	fo_save(o);
+	return o;
+}
+
+/* May a name be made in dir?  As far as we know: a name vice has that we
+ * never saw makes a create/create conflict at reintegration, nothing is
+ * lost. */
+static int name_free(struct fso *dir, const char *name)
+{
+	uint64_t child;
+
+	return db_dirent_get(V->db, dir->r.ino, name, &child) == 0 ? EEXIST : 0;
+}
+
+int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode, uid_t uid,
+		  gid_t gid, const char *target, struct fso **out)
+{
+	hs_cml_rec rec;
+	hs_create_args *a;
+	hs_fid fid;
+	struct fso *o;
+	int err = name_free(dir, name);
+
+	if (err)
+		return err;
+	memset(&rec, 0, sizeof rec);
+	rec.op = proc == HS_MKDIR ? HS_OP_MKDIR : proc == HS_SYMLINK ? HS_OP_SYMLINK : HS_OP_CREATE;
+	if (rec.op == HS_OP_SYMLINK) {
+		hs_symlink_args *s = &rec.hs_cml_rec_u.symlink.a;
+
+		srv_new_storeid(&s->sid);
+		cml_local_fid(dir->r.fid.volume, s->sid.seq, &fid);
+		rec.hs_cml_rec_u.symlink.local = fid;
+		*s = (hs_symlink_args){ dir->r.fid, s->sid, (char *)name, (char *)target, uid, gid,
+					now_hs() };
+	} else {
+		a = rec.op == HS_OP_MKDIR ? &rec.hs_cml_rec_u.mkdir.a : &rec.hs_cml_rec_u.create.a;
+		srv_new_storeid(&a->sid);
+		cml_local_fid(dir->r.fid.volume, a->sid.seq, &fid);
+		rec.hs_cml_rec_u.create.local = fid;   /* same layout for mkdir */
+		*a = (hs_create_args){ dir->r.fid, a->sid, (char *)name, mode & 07777, uid, gid,
+				       now_hs() };
+	}
+	if ((err = cml_begin()))
+		return logged(err, "a create");
+	o = local_obj(&fid, rec.op == HS_OP_MKDIR ? HS_FDIR : rec.op == HS_OP_SYMLINK ?
+		      HS_FLNK : HS_FREG, mode, uid, gid, target);
+	if (!o)
+		err = ENOMEM;
+	if (!err) {
+		fo_dir_add(dir, name, o);
+		touch_dir(dir);
+		err = cml_append(&rec, &fid, &dir->r.fid, o->r.ino, -1, 0, name);
+	}
+	if ((err = cml_commit(err)) && o)
+		fo_obj_gone(o);
+	*out = err ? NULL : o;
+	return logged(err, "a create");
+}
+
+/* ---- link, remove, rename ---- */
+
+int fo_log_link(struct fso *dir, const char *name, struct fso *o)
+{
+	hs_cml_rec rec;
+	hs_link_args *a = &rec.hs_cml_rec_u.link;
+	int err = name_free(dir, name);
+
+	if (err)
+		return err;
+	memset(&rec, 0, sizeof rec);
+	rec.op = HS_OP_LINK;
+	a->dir = dir->r.fid;
+	srv_new_storeid(&a->sid);
+	a->name = (char *)name;
+	a->target = o->r.fid;
+	if ((err = cml_begin()))
+		return logged(err, "a link");
+	db_dirent_put(V->db, dir->r.ino, name, o->r.ino);
+	o->r.nlink++;
+	o->cml = 1;
+	fo_save(o);
+	touch_dir(dir);
+	err = cml_append(&rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
+	return logged(cml_commit(err), "a link");
+}
+
+/* The last name of an object created in the log: its records go, and so
+ * does the remove (identity cancellation). */
+static int cancel_identity(struct fso *dir, const char *name, struct fso *o)
+{
+	int err = cml_begin();
+
+	if (err)
+		return err;
+	err = cml_drop_obj(&o->r.fid);
+	if (!err) {
+		fo_dir_del(dir, name);
+		touch_dir(dir);
+		o->cml = 0;
+		fo_obj_gone(o);
+	}
+	return cml_commit(err);
+}
+
+static int dir_empty(void *arg, const char *name, uint64_t child)
+{
+	*(int *)arg = 0;
+	return 1;
+}
+
+int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir)
+{
+	hs_cml_rec rec;
+	hs_remove_args *a = isdir ? &rec.hs_cml_rec_u.rmdir : &rec.hs_cml_rec_u.remove;
+	int err = 0, empty = 1;
+
+	if (isdir) {
+		db_dirent_foreach(V->db, o->r.ino, dir_empty, &empty);
+		if (!empty)
+			return ENOTEMPTY;
+	}
+	if ((isdir || o->r.nlink <= 1) && cml_identity_cancellable(&o->r.fid))
+		return logged(cancel_identity(dir, name, o), "a cancellation");
+	memset(&rec, 0, sizeof rec);
+	rec.op = isdir ? HS_OP_RMDIR : HS_OP_REMOVE;
+	a->dir = dir->r.fid;
+	srv_new_storeid(&a->sid);
+	a->name = (char *)name;
+	a->obj = o->r.fid;
+	if ((err = cml_begin()))
+		return logged(err, "a remove");
+	err = cml_append(&rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
+	if (!err) {
+		fo_dir_del(dir, name);
+		touch_dir(dir);
+		if (!isdir && o->r.nlink > 1) {
+			o->r.nlink--;
+			fo_save(o);
+		} else {
+			o->cml = 0;   /* nothing to serve any more */
+			fo_obj_gone(o);
+		}
+	}
+	return logged(cml_commit(err), "a remove");
+}
+
+int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
+		  struct fso *o)
+{
+	hs_cml_rec rec;
+	hs_rename_args *a = &rec.hs_cml_rec_u.rename;
+	uint64_t victim;
+	struct fso *v;
+	int err;
+
+	if (db_dirent_get(V->db, dd->r.ino, newname, &victim) == 0 &&
+	    (v = fo_obj(victim)) && v != o) {
+		/* Replacing: log the victim's removal first, so vice sees it. */
+		if ((err = fo_log_remove(dd, newname, v, v->r.type == HS_FDIR)))
+			return err;
+	}
+	memset(&rec, 0, sizeof rec);
+	rec.op = HS_OP_RENAME;
+	*a = (hs_rename_args){ sd->r.fid, (char *)name, dd->r.fid, (char *)newname,
+			       { 0, 0 }, o->r.fid, 0 };
+	srv_new_storeid(&a->sid);
+	if ((err = cml_begin()))
+		return logged(err, "a rename");
+	err = cml_append(&rec, &o->r.fid, &sd->r.fid, o->r.ino, -1, base_of(o), newname);
+	if (!err) {
+		fo_dir_del(sd, name);
+		fo_dir_add(dd, newname, o);
+		touch_dir(sd);
+		touch_dir(dd);
+		o->cml = 1;
+		fo_save(o);
+	}
+	return logged(cml_commit(err), "a rename");
+}
+
+/* ---- reintegration's results ---- */
+
+void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
+{
+	struct fso *o = fo_obj_by_fid(&row->obj), *d;
+	const hs_attr *a = &res->obj;
+
+	if (!o && cml_is_local(&row->obj))
+		o = fo_obj_by_fid(&a->fid);
+	if (o && cml_is_local(&o->r.fid) && !cml_is_local(&a->fid) &&
+	    (row->op == HS_OP_CREATE || row->op == HS_OP_MKDIR || row->op == HS_OP_SYMLINK)) {
+		cml_refid(&o->r.fid, &a->fid);
+		fo_refid(o, &a->fid);
+	}
+	if (row->dir.vnode && (d = fo_obj_by_fid(&row->dir)))
+		d->has_cb = 0;   /* its version moved on vice: ask again */
+	if (!o || memcmp(&o->r.fid, &a->fid, sizeof(hs_fid)))
+		return;
+	cml_rebase(&a->fid, a->dataversion);
+	if (cml_names(&o->r.fid)) {
+		/* Later records change it again: keep our view, learn the version. */
+		o->r.dataversion = a->dataversion;
+		if (row->op == HS_OP_STORE || o->r.type != HS_FREG)
+			o->r.data_dv = a->dataversion;
+		fo_save(o);
+		return;
+	}
+	if (row->op == HS_OP_STORE || o->r.type != HS_FREG || o->r.has_data)
+		o->r.data_dv = a->dataversion;
+	fo_apply_attr(o, a, 0);
+	o->cml = 0;
+	fo_update_pin(o);
+}
+
+void fso_cml_settle(void)
+{
+	for (size_t i = 0; i < fso_tab.nbuckets; i++)
+		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next)
+			if (o->cml || cml_is_local(&o->r.fid))
+				fo_cml_settle(o);
+	for (size_t i = 0; i < fso_tab.nbuckets; i++)
+		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next)
+			if (!o->cml && cml_names(&o->r.fid))
+				fo_cml_settle(o);
+}
+
+/* A record of row's object was refused: stop trusting our copies of the
+ * object and its directory, so that the server's version shows. */
+void fso_conflict_refetch(const struct cml_row *row)
+{
+	struct fso *o = fo_obj_by_fid(&row->obj);
+	hs_fid dfid = row->dir;
+	struct fso *d = dfid.vnode ? fo_obj_by_fid(&dfid) : NULL;
+
+	if (o && d && row->name[0])
+		fo_dir_del(d, row->name);   /* the server's entry, if any, wins */
+	if (o && !cml_is_local(&o->r.fid)) {
+		o->cml = 0;
+		o->has_cb = 0;
+		o->written = o->pending = 0;
+		o->r.dirty = 0;
+		o->r.data_dv = 0;
+		fo_save(o);
+		fo_update_pin(o);
+		if (fso_tab.front && fso_tab.front->inval_inode)
+			fso_tab.front->inval_inode(o->r.ino);
+	}
+	if (d) {
+		d->cml = 0;
+		d->has_cb = 0;
+		d->r.data_dv = 0;
+		fo_save(d);
+		if (fso_tab.front && fso_tab.front->inval_inode)
+			fso_tab.front->inval_inode(d->r.ino);
+		if (fso_tab.front && fso_tab.front->inval_entry && row->name[0])
+			fso_tab.front->inval_entry(d->r.ino, row->name);
+	}
+}
+
+void fso_row_path(const struct cml_row *row, char *buf, size_t len)
+{
+	struct fso *d = row->dir.vnode ? fo_obj_by_fid(&row->dir) : NULL;
+	struct fso *o = fo_obj_by_fid(&row->obj);
+	char dp[4096];
+
+	if (d && row->name[0]) {
+		fo_path_of(d, dp, sizeof dp);
+		snprintf(buf, len, "%s/%s", strcmp(dp, "/") ? dp : "", row->name);
+		return;
+	}
+	if (!o)
+		o = fo_obj(row->ino);
+	if (o)
+		fo_path_of(o, buf, len);
+	else
+		snprintf(buf, len, "/%s", row->name);
+	if (!buf[0])
+		snprintf(buf, len, "/%s", row->name);
+}
+
+/* Drop a local object whose records were discarded. */
+void fso_local_discarded(const hs_fid *fid)
+{
+	struct fso *o = fo_obj_by_fid(fid);
+
+	if (o && cml_is_local(fid)) {
+		o->cml = 0;
+		fo_obj_gone(o);
+	} else if (o) {
+		fo_cml_settle(o);
+	}
+}

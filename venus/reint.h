@@ -1,0 +1,30 @@
+/*
+ * reint.h - reintegration: the CML replayed to vice (Kistler &
+ * Satyanarayanan 1992, section 4.5).
+ *
+ * Records go in log order, in blocks of at most HS_REINT_MAX; vice applies
+ * each block in one transaction.  The data of every store in a block is
+ * staged first with HS_STORE_CHUNK under the record's store id, resuming
+ * where HS_STAGED says vice already is.  A retried block is harmless: vice
+ * recognises store ids it applied.  A record vice refuses (HS_ECONFLICT,
+ * EEXIST, ...) stays in the log marked in conflict with its data
+ * (conflict.c); records that depend on it wait; the others go on.
+ */
+#ifndef VENUS_REINT_H
+#define VENUS_REINT_H
+
+/* Called after each block with the records still pending. */
+typedef void (*reint_progress_fn)(void *arg, unsigned remaining);
+/* Called once at the end: 0, HS_ECONFLICT (records were refused now or
+ * are waiting on a conflict), or the errno that stopped it (ETIMEDOUT). */
+typedef void (*reint_done_fn)(void *arg, int err);
+
+/* Reintegrate records at least min_age seconds old, for about budget
+ * seconds (0: until the log is empty).  If a pass is already running the
+ * callbacks join it.  progress and done may be NULL. */
+void reint_run(unsigned min_age, unsigned budget, reint_progress_fn progress,
+	       reint_done_fn done, void *arg);
+/* Is a pass under way? */
+int reint_running(void);
+
+#endif /* VENUS_REINT_H */
