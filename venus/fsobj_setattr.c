@@ -70,8 +70,20 @@ static void sa_done(void *arg, int err, void *res)
 
 	if (!err && r->status)
 		err = r->status;
-	if (!err && o)
+	if (!err && o) {
+		/* Our own chmod/chown/utimes bumps the version by exactly one
+		 * and leaves the data alone: a container that was current
+		 * stays current (else every tar or make would refetch the
+		 * files it just wrote). */
+		int data_kept = o->r.data_dv == o->r.dataversion &&
+				r->hs_attr_res_u.attr.dataversion == o->r.dataversion + 1;
+
 		fo_apply_attr(o, &r->hs_attr_res_u.attr, 1);
+		if (data_kept) {
+			o->r.data_dv = o->r.dataversion;
+			fo_save(o);
+		}
+	}
 	sa_reply(s, err);
 }
 
