@@ -1,0 +1,91 @@
+# vtest.sh - sourced by guest-init.sh when run.sh packed real vice, venus
+# and cfs: the same written-flag and namespace checks (kcheck) through
+# venus's kernel front end (venus/coda.c), on Hesper's module and on the
+# stock coda.ko, with the cache on tmpfs and on ext4.  A store is counted
+# by vice (cfs serverstats).  Busybox sh; uses ok/bad/check/run/wait_mount
+# and programs() from guest-init.sh.
+
+vice_up() {
+	ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+	mkdir -p /tmp/vice
+	vice -f -r /tmp/vice/root -l 127.0.0.1 -p 2432 > /tmp/vice/vice.log 2>&1 &
+	vice_pid=$!
+	i=0
+	until grep -q 'listening on' /tmp/vice/vice.log; do
+		i=$((i + 1)); [ $i -gt 300 ] && return 1
+		kill -0 $vice_pid 2>/dev/null || return 1
+		sleep 0.1
+	done
+}
+
+# venus_run MOD FS CACHEDIR
+venus_run() {
+	mod=$1 fs=$2 cache=$3 t="venus-$1/$2"
+	rm -rf "$cache"; mkdir -p "$cache" /mnt/v
+	: > /tmp/empty.conf
+	venus -f -c /tmp/empty.conf --cachedir "$cache" --mountpoint /mnt/v \
+		--frontend $mod 127.0.0.1:2432 > /tmp/venus-$mod.log 2>&1 &
+	v_pid=$!
+	if ! wait_mount /mnt/v; then
+		bad "[$t] venus mounted /mnt/v"
+		tail -20 /tmp/venus-$mod.log | sed 's/^/venus: /'
+		kill -9 $v_pid; wait $v_pid 2>/dev/null
+		return
+	fi
+	ok "[$t] venus --frontend $mod mounted /mnt/v"
+	x=
+	[ $mod = coda ] && x=-x
+	[ "$mod/$fs" = coda/tmpfs ] && x="-x -T"
+	# one vice for every run: each works in its own directory
+	sub=/mnt/v/run-$mod-$fs
+	check "[$t] mkdir $sub" mkdir $sub
+	run kcheck $x "$t" $sub "HESPER_CTL=$cache/venus.ctl cfs serverstats"
+	[ "$mod/$fs" = hesper/tmpfs ] && programs "$t" $sub
+	HESPER_CTL=$cache/venus.ctl cfs stats 2>&1 | tr '\n' ' ' | sed "s|^|note - [$t] venus stats: |"; echo
+	kill -TERM $v_pid
+	i=0
+	while kill -0 $v_pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	check "[$t] venus exits on SIGTERM" sh -c "! kill -0 $v_pid 2>/dev/null"
+	check "[$t] venus unmounted /mnt/v" sh -c "! grep -q ' /mnt/v ' /proc/mounts"
+	grep -q ' /mnt/v ' /proc/mounts && umount -l /mnt/v
+	wait $v_pid 2>/dev/null
+	if grep -qiE 'AddressSanitizer|runtime error' /tmp/venus-$mod.log; then
+		bad "[$t] sanitizer report in venus's log"
+		grep -A20 -iE 'AddressSanitizer|runtime error' /tmp/venus-$mod.log | head -40
+	fi
+}
+
+echo "guest: real venus tests at $(cut -d' ' -f1 /proc/uptime)s"
+# venus killed -9 while mounted on Hesper's module: errors, then umount.
+venus_kill() {
+	rm -rf /tmp/vcache-kill; mkdir -p /tmp/vcache-kill
+	venus -f -c /tmp/empty.conf --cachedir /tmp/vcache-kill --mountpoint /mnt/v \
+		--frontend hesper 127.0.0.1:2432 > /tmp/venus-kill.log 2>&1 &
+	v_pid=$!
+	wait_mount /mnt/v || { bad "[venus-kill] mount"; kill -9 $v_pid; return; }
+	echo data > /mnt/v/killfile
+	kill -9 $v_pid; wait $v_pid 2>/dev/null
+	check "[venus-kill] after kill -9 of venus: open fails fast" \
+		sh -c '! timeout 5 cat /mnt/v/killfile-new 2>/dev/null'
+	check "[venus-kill] stat of an uncached name fails fast" \
+		sh -c '! timeout 5 stat /mnt/v/other >/dev/null 2>&1'
+	check "[venus-kill] umount after venus was killed" umount /mnt/v
+}
+
+if vice_up; then
+	ok "vice listening on 127.0.0.1:2432"
+	venus_run hesper tmpfs /tmp/vcache-hesper
+	venus_run coda tmpfs /tmp/vcache-coda
+	if losetup /dev/loop1 /images/ext4b.img && mount -t ext4 /dev/loop1 /mnt/ext4; then
+		venus_run hesper ext4 /mnt/ext4/vcache-hesper
+		venus_run coda ext4 /mnt/ext4/vcache-coda
+		umount /mnt/ext4; losetup -d /dev/loop1
+	else
+		bad "ext4 on /dev/loop1 for venus"
+	fi
+	venus_kill
+	kill -TERM $vice_pid; wait $vice_pid 2>/dev/null
+else
+	bad "vice started"
+	tail -20 /tmp/vice/vice.log | sed 's/^/vice: /'
+fi
