@@ -52,10 +52,29 @@ hs_install_deps() {
 		return 0
 	fi
 	hs_log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
+	# INITRD=No: the kernel image (for the qemu tests) needs no initrd of its own.
+	export DEBIAN_FRONTEND=noninteractive INITRD=No
 	apt-get update -q </dev/null || hs_die "apt-get update failed"
 	apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null \
 		|| hs_die "apt-get install failed for: ${missing[*]}"
+}
+
+# hs_debian_mirror: the Debian archive this machine's apt already uses for
+# its release suite (deb822 .sources or one-line .list), so that private
+# source lists follow the machine's mirror or proxy.  1 if none is found.
+hs_debian_mirror() {
+	local codename uri
+	codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")
+	uri=$(awk -v s="$codename" '
+		/^URIs:/ { u = $2 }
+		/^Suites:/ { for (i = 2; i <= NF; i++) if ($i == s && u != "") { print u; exit } }
+		/^$/ { u = "" }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+	if [ -z "$uri" ]; then
+		uri=$(awk -v s="$codename" '$1 == "deb" && $3 == s { print $2; exit }' \
+			/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
+	fi
+	[ -n "$uri" ] || return 1
+	printf '%s\n' "$uri"
 }
 
 # hs_fetch_xcrypt_aux: prints the path of libxcrypt's upstream tarball.
@@ -72,7 +91,9 @@ hs_fetch_xcrypt_aux() {
 	mkdir -p "$cache/lists/partial" "$cache/dl"
 	local suite
 	suite=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-bookworm}")
-	printf 'deb-src http://deb.debian.org/debian %s main\n' "$suite" >"$cache/sources.list"
+	local mirror
+	mirror=$(hs_debian_mirror) || hs_die "no Debian archive found in /etc/apt/sources*"
+	printf 'deb-src %s %s main\n' "$mirror" "$suite" >"$cache/sources.list"
 	local aptopts=(-o "Dir::Etc::SourceList=$cache/sources.list"
 		       -o "Dir::Etc::SourceParts=$cache/none.d"
 		       -o "Dir::State::Lists=$cache/lists"

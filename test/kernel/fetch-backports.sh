@@ -11,7 +11,10 @@ D=$(cd "$D" && pwd)
 log() { echo "fetch-backports: $*" >&2; }
 
 if [ ! -e "$D/ready" ]; then
-	echo 'deb http://deb.debian.org/debian bookworm-backports main' > "$D/etc/sources.list"
+	# The machine's own Debian mirror (scripts/deps.sh), backports suite.
+	. "$(dirname "$0")/../../scripts/deps.sh"
+	mirror=$(hs_debian_mirror) || { log "no Debian archive in /etc/apt/sources*"; exit 1; }
+	echo "deb $mirror bookworm-backports main" > "$D/etc/sources.list"
 	A=(-o Dir::Etc::sourcelist="$D/etc/sources.list" -o Dir::Etc::sourceparts=-
 	   -o Dir::State::Lists="$D/lists" -o Dir::Cache="$D/cache" -o Debug::NoLocking=1)
 	[ "$(id -u)" = 0 ] && A+=(-o APT::Sandbox::User=root)
