@@ -202,7 +202,67 @@ static int convert_paths(struct opts *o, const char *mnt)
 	return bad;
 }
 
+/* ---- cfs fr: progress as venus sends it ---- */
+
+/* State of the progress display of one cfs fr. */
+struct fr_bar {
+	int      tty;     /* stdout is a terminal: one bar redrawn with \r */
+	int      drawn;   /* a bar is on the current line */
+	unsigned total;   /* the first count seen: the bar's full width */
+};
+
+/* "[#####     ] N CML entries remaining", redrawn in place. */
+static void fr_draw(struct fr_bar *b, unsigned left)
+{
+	char bar[21];
+	unsigned done, i;
+
+	if (left > b->total)
+		b->total = left;
+	done = b->total ? (b->total - left) * 20 / b->total : 20;
+	for (i = 0; i < 20; i++)
+		bar[i] = i < done ? '#' : ' ';
+	bar[20] = '\0';
+	printf("\r[%s] %u CML entries remaining", bar, left);
+	b->drawn = 1;
+}
+
+/* A reply line of fr: progress lines become the bar on a terminal and
+ * plain lines elsewhere, each shown at once. */
+static void fr_line(void *arg, int chan, const char *text)
+{
+	struct fr_bar *b = arg;
+	unsigned left;
+	char tail;
+
+	if (chan == CTLP_STDOUT &&
+	    sscanf(text, "%u CML entries remaining%c", &left, &tail) == 1) {
+		if (b->tty)
+			fr_draw(b, left);
+		else
+			printf("%s\n", text);
+		fflush(stdout);
+		return;
+	}
+	if (b->drawn) {
+		putchar('\n');
+		fflush(stdout);
+		b->drawn = 0;
+	}
+	ctlc_print_line(NULL, chan, text);
+}
+
 /* ---- main ---- */
+
+static int transact_fr(struct ctlc_link *l, int n, const char *const *words)
+{
+	struct fr_bar b = { isatty(STDOUT_FILENO), 0, 0 };
+	int status = ctlc_transact(l, n, words, fr_line, &b);
+
+	if (b.drawn)
+		putchar('\n');
+	return status;
+}
 
 /* Send the command, with paths made mount-relative.  Returns the exit
  * status. */
@@ -231,7 +291,12 @@ static int run_cmd(struct opts *o, struct ctlc_link *l)
 	words[n++] = o->cmd->name;
 	for (int i = 0; i < o->argc; i++)
 		words[n++] = o->argv[i];
-	status = bad && !o->argc ? 1 : ctlc_transact(l, n, words, ctlc_print_line, NULL);
+	if (bad && !o->argc)
+		status = 1;
+	else if (!o->json && !strcmp(o->cmd->name, "forcereintegrate"))
+		status = transact_fr(l, n, words);
+	else
+		status = ctlc_transact(l, n, words, ctlc_print_line, NULL);
 	for (int i = 0; paths && i < o->argc; i++)
 		free(o->argv[i]);
 	free(words);

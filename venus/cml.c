@@ -113,6 +113,15 @@ int cml_init(void)
 	/* A block in flight when venus died is sent again: vice knows which
 	 * store ids it applied. */
 	cml_thaw();
+	cml_data_sweep();
+	/* A store id in the log is never handed out again, even if the
+	 * reservation of its block did not reach the disk: vice would take
+	 * a new record with it for one already applied. */
+	if (V->next_seq <= cml_max_seq()) {
+		vlog(LOG_WARNING, "CML: store ids up to %llu are in the log; continuing after them",
+		     (unsigned long long)cml_max_seq());
+		V->next_seq = cml_max_seq() + 1;
+	}
 	n = cml_count();
 	if (n)
 		vlog(LOG_NOTICE, "CML: %u records pending reintegration (%u in conflict)",
@@ -124,22 +133,40 @@ void cml_fini(void)
 {
 }
 
+/* Nesting depth of cml_begin; the outermost level owns the transaction. */
+static unsigned depth;
+
+/* synchronous can only change outside a transaction: FULL is set before
+ * the outermost SAVEPOINT so that its RELEASE (the commit) is fsynced
+ * before the caller replies. */
 int cml_begin(void)
 {
-	return cml_exec("BEGIN IMMEDIATE");
+	int err;
+
+	if (!depth && sqlite3_get_autocommit(V->db))
+		db_durable(V->db, 1);
+	if ((err = cml_exec("SAVEPOINT cml")))
+		return err;
+	depth++;
+	return 0;
 }
 
 int cml_commit(int err)
 {
-	if (err) {
-		cml_exec("ROLLBACK");
-		return err;
-	}
-	db_durable(V->db, 1);
-	err = cml_exec("COMMIT");
-	db_durable(V->db, 0);
+	int outer = depth == 1;
+
 	if (err)
-		cml_exec("ROLLBACK");
+		cml_exec("ROLLBACK TO cml");
+	if (cml_exec("RELEASE cml") && !err) {
+		err = EIO;
+		cml_exec("ROLLBACK TO cml");
+		cml_exec("RELEASE cml");
+	}
+	depth--;
+	if (outer && sqlite3_get_autocommit(V->db)) {
+		db_durable(V->db, 0);
+		cml_data_settle(!err);
+	}
 	return err;
 }
 
@@ -171,10 +198,11 @@ static uint32_t rec_mask(const hs_cml_rec *rec)
 	return rec->op == HS_OP_SETATTR ? rec->hs_cml_rec_u.setattr.mask : 0;
 }
 
-/* Delete the frozen copies of the unfrozen store rows a WHERE selects. */
+/* The frozen copies of the store rows a WHERE selects go once the DELETE
+ * that follows is committed (cml_drop.c). */
 static void drop_data(const char *where, const hs_fid *fid, uint32_t mask)
 {
-	char sql[512], path[4096];
+	char sql[512];
 	sqlite3_stmt *st;
 
 	snprintf(sql, sizeof sql, "SELECT seq FROM cml WHERE op = %d AND %s", HS_OP_STORE, where);
@@ -183,10 +211,8 @@ static void drop_data(const char *where, const hs_fid *fid, uint32_t mask)
 	cml_bind_fid(st, 1, fid);
 	if (strstr(where, "?4"))
 		sqlite3_bind_int64(st, 4, mask);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		cml_data_path((uint64_t)sqlite3_column_int64(st, 0), path, sizeof path);
-		unlink(path);
-	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		cml_data_drop((uint64_t)sqlite3_column_int64(st, 0));
 	sqlite3_finalize(st);
 }
 
@@ -194,15 +220,23 @@ static int delete_where(const char *where, const hs_fid *fid, uint32_t mask)
 {
 	char sql[512];
 	sqlite3_stmt *st;
+	int own = sqlite3_get_autocommit(V->db), err;
 
+	/* One transaction, so that the copies are unlinked only when the
+	 * rows are really gone. */
+	if (own && (err = cml_begin()))
+		return err;
 	drop_data(where, fid, mask);
 	snprintf(sql, sizeof sql, "DELETE FROM cml WHERE %s", where);
 	if (!(st = cml_prep(sql)))
-		return EIO;
-	cml_bind_fid(st, 1, fid);
-	if (strstr(where, "?4"))
-		sqlite3_bind_int64(st, 4, mask);
-	return cml_run(st);
+		err = EIO;
+	else {
+		cml_bind_fid(st, 1, fid);
+		if (strstr(where, "?4"))
+			sqlite3_bind_int64(st, 4, mask);
+		err = cml_run(st);
+	}
+	return own ? cml_commit(err) : err;
 }
 
 #define SAME_OBJ "vol = ?1 AND vnode = ?2 AND uniq = ?3 AND frozen = 0 AND conflict = 0"
@@ -227,6 +261,30 @@ static int cancel_before(const hs_cml_rec *rec, const hs_fid *obj)
 	return 0;
 }
 
+/* Only the first record touching an object checks its version: the later
+ * ones build on our own changes (a local fid has none).  When rec cancels
+ * that first record it inherits its base, else a store that replaced an
+ * earlier one would go unchecked and overwrite another client's update. */
+static int cancel_before_keep_base(const hs_cml_rec *rec, const hs_fid *obj,
+				   uint64_t *base)
+{
+	const char *first = "SELECT base FROM cml WHERE vol = ?1 AND vnode = ?2 AND"
+			    " uniq = ?3 AND conflict = 0 ORDER BY seq LIMIT 1";
+	int err;
+
+	if (cml_is_local(obj)) {
+		*base = 0;
+		return cancel_before(rec, obj);
+	}
+	if (cml_names(obj))
+		*base = cml_query_u64(first, obj);
+	if ((err = cancel_before(rec, obj)))
+		return err;
+	if (cml_names(obj))
+		*base = 0;
+	return 0;
+}
+
 int cml_identity_cancellable(const hs_fid *fid)
 {
 	char sql[256];
@@ -238,9 +296,11 @@ int cml_identity_cancellable(const hs_fid *fid)
 		 HS_OP_CREATE, HS_OP_MKDIR, HS_OP_SYMLINK);
 	if (cml_query_u64(sql, fid) != 1)
 		return 0;
+	/* Its renames go with it (vice never saw the name they moved); a
+	 * link gave it a second name, and records of its children need it. */
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM cml WHERE (vol = ?1 AND vnode = ?2 AND"
-		 " uniq = ?3 AND (op IN (%d, %d) OR frozen OR conflict)) OR"
-		 " (vol = ?1 AND dvnode = ?2 AND duniq = ?3)", HS_OP_RENAME, HS_OP_LINK);
+		 " uniq = ?3 AND (op = %d OR frozen OR conflict)) OR"
+		 " (vol = ?1 AND dvnode = ?2 AND duniq = ?3)", HS_OP_LINK);
 	return cml_query_u64(sql, fid) == 0;
 }
 
@@ -314,13 +374,9 @@ int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t i
 		     (unsigned long long)cml_rec_seq(rec), strerror(err));
 		return err;
 	}
-	/* Only the first record touching an object checks its version: the
-	 * later ones build on our own changes (a local fid has none). */
-	if (cml_is_local(obj) || cml_names(obj))
-		base = 0;
 	if (own && (err = cml_begin()))
 		return err;
-	err = cancel_before(rec, obj);
+	err = cancel_before_keep_base(rec, obj, &base);
 	if (!err)
 		err = insert(rec, obj, dir, ino, base, size, name);
 	if (own)

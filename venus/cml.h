@@ -57,10 +57,11 @@ int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t i
 	       int datafd, uint64_t base, const char *name);
 
 /* Open a transaction for a local mutation plus its record (synchronous=FULL
- * on commit). */
+ * on commit).  Nests (a savepoint): a rename that replaces a name logs the
+ * victim's remove and the rename as one change. */
 int cml_begin(void);
-/* Commit it durably (0), or roll back when err != 0.  Returns err or the
- * commit's error. */
+/* Commit it durably (0), or roll back when err != 0 (the innermost level
+ * only).  Returns err or the commit's error. */
 int cml_commit(int err);
 
 /* Does the log hold a create of fid that is not frozen, and no rename of
@@ -100,6 +101,17 @@ int cml_clear_conflict(uint64_t seq, int nobase);
 int cml_rebase(const hs_fid *fid, uint64_t dv);
 /* The object's fid changed from a local fid to the server's. */
 int cml_refid(const hs_fid *oldf, const hs_fid *newf);
+
+/* The frozen copy of row seq, whose DELETE was just run, is unlinked
+ * once that DELETE is committed (at once outside a transaction). */
+void cml_data_drop(uint64_t seq);
+/* The transaction that deleted rows ended: unlink their copies if it
+ * committed, else keep them (the rows are back). */
+void cml_data_settle(int committed);
+/* At start: remove copies no row names (left by a death after a commit). */
+void cml_data_sweep(void);
+/* The highest seq in the CML (0 if empty). */
+uint64_t cml_max_seq(void);
 
 /* <cachedir>/cml/<seq>. */
 void cml_data_path(uint64_t seq, char *buf, size_t len);

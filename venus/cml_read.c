@@ -169,12 +169,10 @@ static int by_seq(const char *sql, uint64_t seq, int64_t v)
 
 int cml_done(uint64_t seq)
 {
-	char path[4096];
 	int err = by_seq("DELETE FROM cml WHERE seq = ?1 AND ?2 = 0", seq, 0);
 
-	cml_data_path(seq, path, sizeof path);
 	if (!err)
-		unlink(path);
+		cml_data_drop(seq);   /* after the commit: see cml_drop.c */
 	return err;
 }
 

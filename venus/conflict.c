@@ -151,23 +151,13 @@ int conflict_discard(const hs_fid *fid)
 	return err;
 }
 
-static int clear(void *arg, struct cml_row *r)
-{
-	if (r->conflict)
-		cml_clear_conflict(r->seq, 1);
-	return 0;
-}
-
-int conflict_preserve(const hs_fid *fid)
+int conflict_objects(const hs_fid *fid, hs_fid objs[256], unsigned *n)
 {
 	struct repair p;
 	int err = gather(fid, &p);
 
-	for (unsigned i = 0; !err && i < p.n; i++)
-		err = cml_foreach(&p.objs[i], clear, NULL);
-	if (!err) {
-		fso_cml_settle();
-		reint_run(0, 0, NULL, NULL, NULL);
-	}
+	if (!err)
+		memcpy(objs, p.objs, p.n * sizeof(hs_fid));
+	*n = err ? 0 : p.n;
 	return err;
 }

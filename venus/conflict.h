@@ -23,10 +23,20 @@ const char *conflict_kind(int op, int status);
 void conflict_path(const struct cml_row *row, char *buf, size_t len);
 
 /* Repairs of the object fid (NULL: every object in conflict).
- * discard: drop its records, the server version wins.  preserve: send its
- * records again without the version check, the local version wins.
- * Return 0 or an errno; ENOENT if fid has no conflict. */
+ * discard: drop its records, the server version wins.  Returns 0 or an
+ * errno; ENOENT if fid has no conflict. */
 int conflict_discard(const hs_fid *fid);
-int conflict_preserve(const hs_fid *fid);
+
+/* Called once when a preserve is over: 0, or an errno (ENOENT: nothing in
+ * conflict; HS_ECONFLICT: vice refused the local version again). */
+typedef void (*conflict_done_fn)(void *arg, int err);
+/* preserve (conflict_keep.c): the local version wins (create/create: its
+ * data is stored onto the server's object of that name; update/update and
+ * remove/update: the records are sent without the version check); done
+ * runs after the reintegration pass that carries them to vice. */
+void conflict_preserve(const hs_fid *fid, conflict_done_fn done, void *arg);
+/* The distinct objects with records in conflict (fid, or all when NULL):
+ * up to 256 into objs, *n set.  0, or ENOENT when there are none. */
+int conflict_objects(const hs_fid *fid, hs_fid objs[256], unsigned *n);
 
 #endif /* VENUS_CONFLICT_H */

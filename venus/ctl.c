@@ -122,6 +122,15 @@ void ctl_printf(struct ctl_req *r, int chan, const char *fmt, ...)
 	flush_lines(r, chan, 0);
 }
 
+void ctl_flush(struct ctl_req *r)
+{
+	flush_lines(r, CTLP_STDOUT, 0);
+	flush_lines(r, CTLP_STDERR, 0);
+	/* The body lines go out now; the status line still ends the reply. */
+	if (r->conn)
+		evbuffer_add_buffer(bufferevent_get_output(r->conn->bev), r->out);
+}
+
 void ctl_json_str(struct ctl_req *r, const char *s)
 {
 	size_t n = ctlp_json_escape(NULL, 0, s);

@@ -48,6 +48,9 @@ void ctl_dispatch(struct ctl_req *r);
  * completed by later calls or by ctl_done. */
 void ctl_printf(struct ctl_req *r, int chan, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Send the complete lines written so far to the client now (a long
+ * command's progress, cfs fr); the reply still ends with ctl_done. */
+void ctl_flush(struct ctl_req *r);
 /* Append s as a JSON string (quoted, escaped) to stdout. */
 void ctl_json_str(struct ctl_req *r, const char *s);
 /* Finish r: status is 0 or a positive errno.  Sends the reply if the

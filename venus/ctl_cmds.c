@@ -517,7 +517,8 @@ static void listcache_finish(struct ctl_req *r)
 static const struct { const char *name; size_t off; } venus_counters[] = {
 	STAT(fetches), STAT(fetch_bytes), STAT(stores), STAT(store_bytes),
 	STAT(stores_skipped), STAT(cache_hits), STAT(cache_misses),
-	STAT(callback_breaks), STAT(evictions),
+	STAT(callback_breaks), STAT(evictions), STAT(zone_yellow_delays),
+	STAT(zone_red_stalls),
 };
 #undef STAT
 

@@ -20,6 +20,7 @@
 #include "venus/reint.h"
 #include "venus/server.h"
 #include "venus/volstate.h"
+#include "venus/zone.h"
 
 static const char *const opnames[] = { "?", "store", "setattr", "create", "mkdir",
 				       "symlink", "link", "remove", "rmdir", "rename" };
@@ -81,8 +82,10 @@ static void fr_progress(void *arg, unsigned left)
 {
 	struct ctl_req *r = arg;
 
-	if (!r->json)
+	if (!r->json) {
 		ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining\n", left);
+		ctl_flush(r);   /* cfs shows progress as it comes */
+	}
 }
 
 static void fr_done(void *arg, int err)
@@ -119,7 +122,7 @@ static void cmd_fr(struct ctl_req *r)
 		return;
 	}
 	if (!r->json)
-		ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining\n", cml_count());
+		fr_progress(r, cml_count());
 	reint_run(0, 0, fr_progress, fr_done, r);
 }
 
@@ -235,11 +238,31 @@ static int find_conflict(void *arg, struct cml_row *row)
 	return 1;
 }
 
+/* The end of discardlocal or preservelocal: silent on success. */
+static void repair_done(void *arg, int err)
+{
+	struct ctl_req *r = arg;
+	char msg[300];
+
+	if (err == ENOENT && r->state && *(int *)r->state)
+		err = 0;   /* -all with nothing in conflict */
+	if (!err) {
+		ok(r);
+		return;
+	}
+	if (err == HS_ECONFLICT)
+		snprintf(msg, sizeof msg, "%s: the server refused the local version again "
+			 "(see cfs conflicts)", r->cmd);
+	else
+		snprintf(msg, sizeof msg, "%s: %s", r->cmd, strerror(err));
+	fail(r, err == HS_ECONFLICT ? EIO : err, msg);
+}
+
 static void cmd_repair(struct ctl_req *r, int preserve)
 {
 	struct finder f = { "", { 0, 0, 0 }, 0 };
 	const char *path = NULL;
-	int all = 0, err;
+	int all = 0;
 	char msg[4200];
 
 	for (int i = 0; i < r->argc; i++) {
@@ -264,16 +287,14 @@ static void cmd_repair(struct ctl_req *r, int preserve)
 			return;
 		}
 	}
-	err = preserve ? conflict_preserve(all ? NULL : &f.fid) :
-		conflict_discard(all ? NULL : &f.fid);
-	if (err == ENOENT && all)
-		err = 0;
-	if (err) {
-		snprintf(msg, sizeof msg, "%s: %s", r->cmd, strerror(err));
-		fail(r, err, msg);
+	/* repair_done needs to know -all; r->state is freed by ctl_done. */
+	if ((r->state = malloc(sizeof(int))))
+		*(int *)r->state = all;
+	if (preserve) {
+		conflict_preserve(all ? NULL : &f.fid, repair_done, r);
 		return;
 	}
-	ok(r);
+	repair_done(r, conflict_discard(all ? NULL : &f.fid));
 }
 
 /* ---- checkpointml ---- */
@@ -329,10 +350,10 @@ static void cmd_checkpoint(struct ctl_req *r)
 
 /* ---- zonelimit ---- */
 
-static unsigned zone_yellow = 80, zone_red = 95;
-
 static void cmd_zonelimit(struct ctl_req *r)
 {
+	unsigned zone_yellow, zone_red;
+
 	if (r->argc == 2) {
 		unsigned y = (unsigned)atoi(r->argv[0]), red = (unsigned)atoi(r->argv[1]);
 
@@ -340,12 +361,12 @@ static void cmd_zonelimit(struct ctl_req *r)
 			fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED] (0 < YELLOW <= RED <= 100)");
 			return;
 		}
-		zone_yellow = y;
-		zone_red = red;
+		zone_set_limits(y, red);
 	} else if (r->argc) {
 		fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED]");
 		return;
 	}
+	zone_get_limits(&zone_yellow, &zone_red);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"yellow\":%u,\"red\":%u,\"cml_entries\":%llu}\n",
 			   zone_yellow, zone_red, (unsigned long long)V->cfg.cml_entries);

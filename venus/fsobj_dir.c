@@ -39,6 +39,7 @@ struct dop {
 	fso_attr_cb acb;
 	fso_err_cb  ecb;
 	void       *arg;
+	hs_storeid  sid;        /* of the call sent to vice */
 };
 
 static void dop_reply(struct dop *d, int err, struct fso *o)
@@ -118,6 +119,49 @@ static void new_contents(struct dop *d, struct fso *o)
 	fo_save(o);
 }
 
+/* vice went away during the call: log the change instead, with the call's
+ * store id (vice may have applied it; reintegration then finds it done).
+ * A change that can be logged is never lost nor reported as an error.
+ * Returns the result to reply with; *out the object for create/link. */
+static int dop_log_instead(struct dop *d, int err, struct fso **out)
+{
+	struct fso *dir = fo_obj(d->dir), *o = fo_obj(d->ino);
+	struct fso *dd = fo_obj(d->newdir);
+
+	*out = NULL;
+	vlog(LOG_WARNING, "%s of %s failed (%s): logged for reintegration",
+	     d->proc == HS_RENAME ? "rename" : d->proc == HS_LINK ? "link" :
+	     d->proc == HS_REMOVE || d->proc == HS_RMDIR ? "remove" : "create", d->name,
+	     strerror(err));
+	switch (d->proc) {
+	case HS_CREATE: case HS_MKDIR: case HS_SYMLINK:
+		return dir ? fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid,
+					   d->target, &d->sid, out) : err;
+	case HS_LINK:
+		if (!dd || !o)
+			return err;
+		*out = o;
+		return fo_log_link(dd, d->newname, o, &d->sid);
+	case HS_REMOVE: case HS_RMDIR:
+		return dir && o ? fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, &d->sid)
+				: err;
+	case HS_RENAME:
+		return dir && dd && o ? fo_log_rename(dir, d->name, dd, d->newname, o, &d->sid)
+				      : err;
+	}
+	return err;
+}
+
+/* The reply to a failed call: logged instead when vice went away. */
+static void dop_failed(struct dop *d, int err)
+{
+	struct fso *o = NULL;
+
+	if (fo_net_error(err))
+		err = dop_log_instead(d, err, &o);
+	dop_reply(d, err, err ? NULL : o);
+}
+
 static void create_done(void *arg, int err, void *res)
 {
 	struct dop *d = arg;
@@ -130,7 +174,7 @@ static void create_done(void *arg, int err, void *res)
 	if (!err && !dir)
 		err = ESTALE;
 	if (err) {
-		dop_reply(d, err, NULL);
+		dop_failed(d, err);
 		return;
 	}
 	fo_apply_attr(dir, &r->hs_create_res_u.ok.dir, 1);
@@ -161,14 +205,16 @@ static void create_send(void *arg, int err, struct fso *dir)
 	if (vst_logging() || fo_trust_cache(dir)) {
 		struct fso *o = NULL;
 
-		err = fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid, d->target, &o);
+		err = fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid, d->target,
+				    NULL, &o);
 		dop_reply(d, err, o);
 		return;
 	}
 	if (d->proc == HS_SYMLINK) {
 		memset(&s, 0, sizeof(s));
 		s.dir = dir->r.fid;
-		srv_new_storeid(&s.sid);
+		srv_new_storeid(&d->sid);
+		s.sid = d->sid;
 		s.name = d->name;
 		s.target = d->target;
 		s.uid = d->uid;
@@ -180,7 +226,8 @@ static void create_send(void *arg, int err, struct fso *dir)
 	}
 	memset(&c, 0, sizeof(c));
 	c.dir = dir->r.fid;
-	srv_new_storeid(&c.sid);
+	srv_new_storeid(&d->sid);
+	c.sid = d->sid;
 	c.name = d->name;
 	c.mode = d->mode & 07777;
 	c.uid = d->uid;
@@ -253,12 +300,13 @@ static void link_send(void *arg, int err, struct fso *dir)
 		return;
 	}
 	if (vst_logging() || fo_trust_cache(dir) || fo_trust_cache(o)) {
-		err = fo_log_link(dir, d->newname, o);
+		err = fo_log_link(dir, d->newname, o, NULL);
 		dop_reply(d, err, err ? NULL : o);
 		return;
 	}
 	a.dir = dir->r.fid;
-	srv_new_storeid(&a.sid);
+	srv_new_storeid(&d->sid);
+	a.sid = d->sid;
 	a.name = d->newname;
 	a.target = o->r.fid;
 	srv_call(HS_LINK, (xdrproc_t)xdr_hs_link_args, &a,
@@ -285,17 +333,21 @@ static void remove_done(void *arg, int err, void *res)
 
 	if (!err && r->status)
 		err = r->status;
-	if (!err && dir) {
+	if (err) {
+		dop_failed(d, err);
+		return;
+	}
+	if (dir) {
 		fo_apply_attr(dir, &r->hs_remove_res_u.ok.dir, 1);
 		fo_dir_del(dir, d->name);
 	}
-	if (!err && o) {
+	if (o) {
 		if (r->hs_remove_res_u.ok.obj_gone)
 			fo_obj_gone(o);
 		else
 			fo_apply_attr(o, &r->hs_remove_res_u.ok.obj, 0);
 	}
-	dop_reply(d, err, NULL);
+	dop_reply(d, 0, NULL);
 }
 
 /* The victim is known: send HS_REMOVE or HS_RMDIR. */
@@ -316,13 +368,14 @@ static void remove_send(void *arg, int err, struct fso *o)
 		return;
 	}
 	if (vst_logging() || fo_trust_cache(dir) || fo_trust_cache(o)) {
-		dop_reply(d, fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR), NULL);
+		dop_reply(d, fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, NULL), NULL);
 		return;
 	}
 	d->ino = o->r.ino;
 	memset(&a, 0, sizeof(a));
 	a.dir = dir->r.fid;
-	srv_new_storeid(&a.sid);
+	srv_new_storeid(&d->sid);
+	a.sid = d->sid;
 	a.name = d->name;
 	a.obj = o->r.fid;
 	srv_call(d->proc, (xdrproc_t)xdr_hs_remove_args, &a,
@@ -355,7 +408,7 @@ static void rename_done(void *arg, int err, void *res)
 	if (!err && r->status)
 		err = r->status;
 	if (err) {
-		dop_reply(d, err, NULL);
+		dop_failed(d, err);
 		return;
 	}
 	if (sd) {
@@ -393,7 +446,7 @@ static void rename_send(void *arg, int err, struct fso *o)
 		return;
 	}
 	if (vst_logging() || fo_trust_cache(sd) || fo_trust_cache(dd) || fo_trust_cache(o)) {
-		dop_reply(d, fo_log_rename(sd, d->name, dd, d->newname, o), NULL);
+		dop_reply(d, fo_log_rename(sd, d->name, dd, d->newname, o, NULL), NULL);
 		return;
 	}
 	d->ino = o->r.ino;
@@ -402,7 +455,8 @@ static void rename_send(void *arg, int err, struct fso *o)
 	a.src_name = d->name;
 	a.dst_dir = dd->r.fid;
 	a.dst_name = d->newname;
-	srv_new_storeid(&a.sid);
+	srv_new_storeid(&d->sid);
+	a.sid = d->sid;
 	a.obj = o->r.fid;
 	srv_call(HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,
 		 (xdrproc_t)xdr_hs_rename_res, sizeof(hs_rename_res), rename_done, d);

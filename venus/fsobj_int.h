@@ -111,14 +111,18 @@ int fo_trust_cache(const struct fso *o);
 int fo_log_store(struct fso *o);
 /* Apply sa (size excluded) to o and log it.  0 or an errno. */
 int fo_log_setattr(struct fso *o, const struct fso_setattr *sa);
+/* The name operations below take sid NULL for a fresh store id, or the
+ * one of a call to vice that failed with a network error: vice may have
+ * applied it, and the same id makes reintegration a no-op for it then. */
 /* create/mkdir/symlink (proc HS_CREATE, HS_MKDIR, HS_SYMLINK) in dir:
  * a local fid, the cached entry, a record.  *out: the new object. */
 int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode, uid_t uid,
-		  gid_t gid, const char *target, struct fso **out);
-int fo_log_link(struct fso *dir, const char *name, struct fso *o);
-int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir);
+		  gid_t gid, const char *target, const hs_storeid *sid, struct fso **out);
+int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_storeid *sid);
+int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
+		  const hs_storeid *sid);
 int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
-		  struct fso *o);
+		  struct fso *o, const hs_storeid *sid);
 /* Is err vice going away (the change can be logged instead)? */
 int fo_net_error(int err);
 /* Reintegration applied row: vice's attributes, local fid -> server fid. */

@@ -160,6 +160,15 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
 
 /* ---- create, mkdir, symlink ---- */
 
+/* sid if given (a retried call), else a fresh one. */
+static void use_sid(hs_storeid *out, const hs_storeid *sid)
+{
+	if (sid)
+		*out = *sid;
+	else
+		srv_new_storeid(out);
+}
+
 /* The new object's record: attributes we know, contents empty. */
 static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid, gid_t gid,
 			     const char *target)
@@ -203,7 +212,7 @@ static int name_free(struct fso *dir, const char *name)
 }
 
 int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode, uid_t uid,
-		  gid_t gid, const char *target, struct fso **out)
+		  gid_t gid, const char *target, const hs_storeid *sid, struct fso **out)
 {
 	hs_cml_rec rec;
 	hs_create_args *a;
@@ -218,14 +227,14 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 	if (rec.op == HS_OP_SYMLINK) {
 		hs_symlink_args *s = &rec.hs_cml_rec_u.symlink.a;
 
-		srv_new_storeid(&s->sid);
+		use_sid(&s->sid, sid);
 		cml_local_fid(dir->r.fid.volume, s->sid.seq, &fid);
 		rec.hs_cml_rec_u.symlink.local = fid;
 		*s = (hs_symlink_args){ dir->r.fid, s->sid, (char *)name, (char *)target, uid, gid,
 					now_hs() };
 	} else {
 		a = rec.op == HS_OP_MKDIR ? &rec.hs_cml_rec_u.mkdir.a : &rec.hs_cml_rec_u.create.a;
-		srv_new_storeid(&a->sid);
+		use_sid(&a->sid, sid);
 		cml_local_fid(dir->r.fid.volume, a->sid.seq, &fid);
 		rec.hs_cml_rec_u.create.local = fid;   /* same layout for mkdir */
 		*a = (hs_create_args){ dir->r.fid, a->sid, (char *)name, mode & 07777, uid, gid,
@@ -250,7 +259,8 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 
 /* ---- link, remove, rename ---- */
 
-int fo_log_link(struct fso *dir, const char *name, struct fso *o)
+
+int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_storeid *sid)
 {
 	hs_cml_rec rec;
 	hs_link_args *a = &rec.hs_cml_rec_u.link;
@@ -261,7 +271,7 @@ int fo_log_link(struct fso *dir, const char *name, struct fso *o)
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_LINK;
 	a->dir = dir->r.fid;
-	srv_new_storeid(&a->sid);
+	use_sid(&a->sid, sid);
 	a->name = (char *)name;
 	a->target = o->r.fid;
 	if ((err = cml_begin()))
@@ -299,7 +309,10 @@ static int dir_empty(void *arg, const char *name, uint64_t child)
 	return 1;
 }
 
-int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir)
+/* The remove of name (o) in dir with store id sid, in the caller's
+ * transaction if one is open. */
+static int log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
+		      const hs_storeid *sid)
 {
 	hs_cml_rec rec;
 	hs_remove_args *a = isdir ? &rec.hs_cml_rec_u.rmdir : &rec.hs_cml_rec_u.remove;
@@ -315,7 +328,7 @@ int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir)
 	memset(&rec, 0, sizeof rec);
 	rec.op = isdir ? HS_OP_RMDIR : HS_OP_REMOVE;
 	a->dir = dir->r.fid;
-	srv_new_storeid(&a->sid);
+	a->sid = *sid;
 	a->name = (char *)name;
 	a->obj = o->r.fid;
 	if ((err = cml_begin()))
@@ -335,28 +348,27 @@ int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir)
 	return logged(cml_commit(err), "a remove");
 }
 
-int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
-		  struct fso *o)
+int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
+		  const hs_storeid *sid)
+{
+	hs_storeid id;
+
+	use_sid(&id, sid);
+	return log_remove(dir, name, o, isdir, &id);
+}
+
+/* The rename record itself, inside the caller's transaction. */
+static int log_rename_rec(struct fso *sd, const char *name, struct fso *dd,
+			  const char *newname, struct fso *o, const hs_storeid *sid)
 {
 	hs_cml_rec rec;
 	hs_rename_args *a = &rec.hs_cml_rec_u.rename;
-	uint64_t victim;
-	struct fso *v;
 	int err;
 
-	if (db_dirent_get(V->db, dd->r.ino, newname, &victim) == 0 &&
-	    (v = fo_obj(victim)) && v != o) {
-		/* Replacing: log the victim's removal first, so vice sees it. */
-		if ((err = fo_log_remove(dd, newname, v, v->r.type == HS_FDIR)))
-			return err;
-	}
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_RENAME;
 	*a = (hs_rename_args){ sd->r.fid, (char *)name, dd->r.fid, (char *)newname,
-			       { 0, 0 }, o->r.fid, 0 };
-	srv_new_storeid(&a->sid);
-	if ((err = cml_begin()))
-		return logged(err, "a rename");
+			       *sid, o->r.fid, 0 };
 	err = cml_append(&rec, &o->r.fid, &sd->r.fid, o->r.ino, -1, base_of(o), newname);
 	if (!err) {
 		fo_dir_del(sd, name);
@@ -366,6 +378,32 @@ int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *
 		o->cml = 1;
 		fo_save(o);
 	}
+	return err;
+}
+
+int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
+		  struct fso *o, const hs_storeid *sid)
+{
+	hs_storeid rsid, vsid;
+	uint64_t victim;
+	struct fso *v = NULL;
+	int err;
+
+	if (db_dirent_get(V->db, dd->r.ino, newname, &victim) == 0 &&
+	    (v = fo_obj(victim)) == o)
+		v = NULL;
+	/* Store ids first: their reservation must not ride in (and be rolled
+	 * back with) the transaction below. */
+	srv_new_storeid(&vsid);
+	use_sid(&rsid, sid);
+	/* The victim's removal and the rename are one change: a death between
+	 * them must not leave the old name gone and the new one not there. */
+	if ((err = cml_begin()))
+		return logged(err, "a rename");
+	if (v)
+		err = log_remove(dd, newname, v, v->r.type == HS_FDIR, &vsid);
+	if (!err)
+		err = log_rename_rec(sd, name, dd, newname, o, &rsid);
 	return logged(cml_commit(err), "a rename");
 }
 

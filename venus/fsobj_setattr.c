@@ -70,6 +70,14 @@ static void sa_done(void *arg, int err, void *res)
 
 	if (!err && r->status)
 		err = r->status;
+	if (err && o && fo_net_error(err)) {
+		/* vice went away: log it (setting the same values again is
+		 * harmless if vice did apply it). */
+		vlog(LOG_WARNING, "setattr of ino %llu failed (%s): logged for reintegration",
+		     (unsigned long long)o->r.ino, strerror(err));
+		sa_reply(s, fo_log_setattr(o, &s->sa));
+		return;
+	}
 	if (!err && o) {
 		/* Our own chmod/chown/utimes bumps the version by exactly one
 		 * and leaves the data alone: a container that was current

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fuse_int.h"
+#include "zone.h"
 
 int hf_writeback;
 
@@ -178,6 +179,14 @@ void hf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fso_open(ino, r->flags, hf_open_done, r);
 }
 
+/* The create is logged; the open (and so the reply) passes the zones. */
+static void hf_create_open(void *arg)
+{
+	struct hf_open_req *r = arg;
+
+	fso_open(r->attr.ino, r->flags, hf_open_done, r);
+}
+
 static void hf_create_made(void *arg, int err, const struct fso_attr *a)
 {
 	struct hf_open_req *r = arg;
@@ -191,7 +200,7 @@ static void hf_create_made(void *arg, int err, const struct fso_attr *a)
 		return;
 	}
 	r->attr = *a;
-	fso_open(a->ino, r->flags, hf_open_done, r);
+	zone_admit(hf_create_open, r);
 }
 
 void hf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -286,7 +295,7 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 	if (!fo->written || fi->writepage)
 		fso_mark_written(ino);
 	fo->written = 1;
-	fuse_reply_write(req, (size_t)n);
+	hf_zone_reply_write(req, (size_t)n);
 }
 
 static void hf_flush_done(void *arg, int err)
@@ -297,6 +306,20 @@ static void hf_flush_done(void *arg, int err)
 	if (req)
 		fuse_reply_err(req, err ? hf_errno(err) : 0);
 	free(p);
+}
+
+static void hf_flush_go(void *arg)
+{
+	hf_flush_done(arg, 0);
+}
+
+/* A stored file may have logged a record: the reply passes the zones. */
+static void hf_flush_stored(void *arg, int err)
+{
+	if (err)
+		hf_flush_done(arg, err);
+	else
+		zone_admit(hf_flush_go, arg);
 }
 
 /* close(2): the kernel has written back dirty pages and waits for this
@@ -313,7 +336,7 @@ void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fo->written = 0;
-	fso_flush_store(ino, hf_flush_done, p);
+	fso_flush_store(ino, hf_flush_stored, p);
 }
 
 /* Durable in the cache; the store to vice happens at release. */

@@ -199,6 +199,16 @@ void hf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, 
 	fso_create(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_entry_done, p);
 }
 
+/* A new directory logs a record: its reply passes the zones. */
+static void hf_mkdir_done(void *arg, int err, const struct fso_attr *a)
+{
+	struct hf_lookup_req *r = arg;
+
+	if (!err)
+		hf_inode_set_parent(a->ino, r->parent);
+	hf_zone_entry_done(&r->p, err, a);
+}
+
 void hf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -206,7 +216,7 @@ void hf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 
 	if (hf_bad_name(req, name) || !(r = hf_lookup_req_new(req, parent)))
 		return;
-	fso_mkdir(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_lookup_done, r);
+	fso_mkdir(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_mkdir_done, r);
 }
 
 void hf_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)

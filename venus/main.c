@@ -28,6 +28,7 @@
 #include "venus/cml.h"
 #include "venus/volstate.h"
 #include "venus/hoard.h"
+#include "venus/zone.h"
 
 static struct venus venus;
 static int front_up;    /* 1: fuse, 2: coda */
@@ -189,6 +190,7 @@ static int start(void)
 static void shutdown_all(void)
 {
 	stop_front();
+	zone_fini();   /* the waiting replies were orphaned: let them clean up */
 	ctl_stop();
 	hoard_fini();
 	vst_fini();

@@ -18,6 +18,7 @@
 #include "venus/conflict.h"
 #include "venus/fsobj_int.h"
 #include "venus/reint.h"
+#include "venus/zone.h"
 
 struct rwaiter {
 	reint_progress_fn progress;
@@ -125,9 +126,12 @@ static void block_done(void *arg, int err, void *resp)
 	/* Directories named by the applied records (their entries changed
 	 * locally) are no longer the truth once no record names them. */
 	fso_cml_settle();
-	db_commit(V->db);
+	/* The applied rows' frozen copies go only once their DELETEs are on
+	 * disk: a death before that sends the block again, with its data. */
+	cml_data_settle(db_commit(V->db) == 0);
 	free_rows();
 	cml_thaw();
+	zone_recheck();
 	progress();
 	if (R.until && time(NULL) >= R.until) {
 		finish(0);

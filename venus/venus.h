@@ -51,6 +51,8 @@ struct venus_stats {
 	uint64_t cache_misses;   /* opens that had to fetch */
 	uint64_t callback_breaks;/* fids invalidated by vice */
 	uint64_t evictions;      /* containers discarded to honour cachesize */
+	uint64_t zone_yellow_delays; /* mutation replies slowed (zone.h) */
+	uint64_t zone_red_stalls;    /* mutation replies stalled (zone.h) */
 };
 
 struct srvconn;   /* server.h */

@@ -1,0 +1,52 @@
+/*
+ * zone.h - back-pressure on writers: Coda's yellow and red zones.
+ *
+ * The fill level is the larger of CML records / cml_entries and bytes of
+ * frozen store data / cachesize, in percent.  Front ends pass the reply to
+ * every mutation that grows the log (write, create, mkdir, flush) through
+ * zone_admit:
+ *   - below yellow: the reply goes at once;
+ *   - from yellow to red: it waits on a timer growing linearly with the
+ *     level, from 1 ms to ZONE_MAX_DELAY_MS, so writers slow down before
+ *     the log is full;
+ *   - at or past red: it waits until the level is under red again,
+ *     re-checked every ZONE_RECHECK_MS and when reintegration frees records
+ *     (zone_recheck).
+ * Nothing is ever refused and no data is dropped: the mutation is already
+ * logged (or the write is in the container) when its reply waits.
+ *
+ * A red stall is bounded when venus cannot drain the log: while
+ * Disconnected, or when no record left the log during the last
+ * ZONE_STALL_MAX_S (conflicts can pin it), the reply goes after
+ * ZONE_STALL_MAX_S with a LOG_WARNING naming the level.  Stalling for
+ * ever would hang every application for as long as vice is away, and an
+ * error would lose the user's work; a bounded stall keeps the pressure
+ * (each mutation costs seconds) while the log grows past its limit.
+ */
+#ifndef VENUS_ZONE_H
+#define VENUS_ZONE_H
+
+#define ZONE_MAX_DELAY_MS 100
+#define ZONE_RECHECK_MS   250
+#define ZONE_STALL_MAX_S  10
+
+/* Run cont(arg) once the zone admits the reply: at once, after a yellow
+ * delay, or after a red stall (see above).  Always runs it exactly once,
+ * on the event loop (zone_fini runs the waiting ones). */
+void zone_admit(void (*cont)(void *arg), void *arg);
+
+/* cfs zonelimit: percentages, 0 < yellow <= red <= 100; defaults 80, 95. */
+void zone_set_limits(unsigned yellow, unsigned red);
+void zone_get_limits(unsigned *yellow, unsigned *red);
+
+/* The fill level in percent (may exceed 100). */
+unsigned zone_level(void);
+
+/* Records left the log (a reintegration block finished): release the red
+ * waiters if the level is under red now. */
+void zone_recheck(void);
+
+/* Shutdown: run every waiting continuation now. */
+void zone_fini(void);
+
+#endif /* VENUS_ZONE_H */
