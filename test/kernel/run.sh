@@ -143,6 +143,9 @@ boot_kernel() {
 
 	t=$(date +%s.%N)
 	cp -r "$SRC/kernel/." "$w/mod/"
+	# A fresh make, not a child of `make check -jN`: its job-server notice
+	# is not a compiler warning.
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 	make -s -C "$kbuild" M="$w/mod" HESPER_INCLUDE="$SRC/include" \
 		CONFIG_DEBUG_INFO_BTF_MODULES= modules > "$w/build.log" 2>&1 ||
 		{ cat "$w/build.log"; die "module build failed for $kver"; }
