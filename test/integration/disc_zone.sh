@@ -6,12 +6,18 @@
 # and red stalls.  After `cfs reconnect` the log drains and B sees all 200
 # files with their content.  No assertion on timings.
 #
-# A stall past red lasts up to 10 s per operation while Disconnected, so
-# the files are written by 200 writers at once.
+# A stall past red lasts up to 10 s per operation while Disconnected, and
+# the kernel serialises creates in one directory, so the files are spread
+# over 50 directories (made while connected) and written by 200 writers
+# at once.
 HT_TIMEOUT=${HT_TIMEOUT:-400}
 source "$(dirname "$0")/disc_lib.sh"
 
 N=200
+D=50
+
+# path DIR I: where file I lives.
+path() { printf '%s/z/d%s/f%s\n' "$1" $(($2 % D)) "$2"; }
 
 # stat_of NAME KEY: a `cfs stats` counter of venus NAME (empty if absent).
 stat_of() { ht_cfs "$1" stats 2>/dev/null | awk -v k="$2" '$1 == k { print $2; exit }'; }
@@ -26,7 +32,7 @@ json_stat() {
 write_all() {
 	local dir=$1 i pids=() rc=0
 	for i in $(seq 1 "$N"); do
-		printf 'zone file %s\n' "$i" >"$dir/f$i" &
+		printf 'zone file %s\n' "$i" >"$(path "$dir" "$i")" &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i" || rc=1; done
@@ -37,7 +43,7 @@ write_all() {
 all_there() {
 	local i
 	for i in $(seq 1 "$N"); do
-		ht_has_content "$1/f$i" "zone file $i" || { echo "  f$i wrong or missing" >&2; return 1; }
+		ht_has_content "$(path "$1" "$i")" "zone file $i" || { echo "  f$i wrong or missing" >&2; return 1; }
 	done
 }
 
@@ -48,7 +54,8 @@ ht_venus_start B
 A=$(ht_mnt A)
 B=$(ht_mnt B)
 mkdir "$A/z"
-ht_check "B sees the directory" ht_wait_for 10 test -d "$B/z"
+for ((i = 0; i < D; i++)); do mkdir "$A/z/d$i"; done
+ht_check "B sees the directories" ht_wait_for 10 test -d "$B/z/d$((D - 1))"
 zl_says() { ht_cfs A zonelimit | grep -qF "$1"; }
 ht_check "cfs zonelimit shows the defaults" zl_says "Yellow zone at 80%, red zone at 95% of 50 CML"
 ht_check "cfs zonelimit 70 90 is taken" ht_cfs A zonelimit 70 90
@@ -57,9 +64,9 @@ ht_check "cfs zonelimit 80 95 is taken" ht_cfs A zonelimit 80 95
 
 ht_check "cfs disconnect on A" ht_cfs A disconnect
 t0=$SECONDS
-ht_check "offline: $N writers create their files, none fails" write_all "$A/z"
+ht_check "offline: $N writers create their files, none fails" write_all "$A"
 ht_note "$N files written in $((SECONDS - t0)) s; $(dt_pending A) CML entries pending"
-ht_check "A reads all $N files back" all_there "$A/z"
+ht_check "A reads all $N files back" all_there "$A"
 y=$(stat_of A zone_yellow_delays)
 r=$(stat_of A zone_red_stalls)
 ht_note "zone_yellow_delays $y, zone_red_stalls $r"
@@ -70,6 +77,6 @@ ht_check "venus logged the bounded stalls" grep -q "red zone: CML at" "$HT_TMP/A
 
 ht_check "cfs reconnect on A" ht_cfs A reconnect
 ht_check "the CML drains within 120 s" ht_wait_drained A 120
-ht_check "B sees all $N files with their content" all_there "$B/z"
+ht_check "B sees all $N files with their content" all_there "$B"
 ht_check "venus A is still alive" ht_venus_alive A
 ht_done

@@ -1,0 +1,222 @@
+/*
+ * test_venus_cml.c - the client modification log (cml*.c): records
+ * persist across a reopen of venus.db in log order; cancellation of
+ * stores and utimes by a later store (keeping the first version check);
+ * identity cancellation of an object created in the log; a store's frozen
+ * copy is independent of later writes to the container.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "venus/venus.h"
+#include "venus/cml.h"
+#include "venus/db.h"
+
+static struct venus venus;
+static char dir[64];
+static const hs_fid obj = { 1, 7, 7 };
+static const hs_fid pdir = { 1, 1, 1 };
+
+static void open_log(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/venus.db", dir);
+	assert_int_equal(db_open(path, &V->db), 0);
+	assert_int_equal(cml_init(), 0);
+}
+
+static void close_log(void)
+{
+	cml_fini();
+	db_close(V->db);
+	V->db = NULL;
+}
+
+static int setup(void **state)
+{
+	V = &venus;
+	memset(V, 0, sizeof(*V));
+	snprintf(dir, sizeof(dir), "/tmp/venus-cml-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	V->cfg.cachedir = dir;
+	V->next_seq = 1;
+	open_log();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	close_log();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Log a store of f (data from fd) with sequence number seq. */
+static void log_store(uint64_t seq, const hs_fid *f, int fd, uint64_t base)
+{
+	hs_cml_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.op = HS_OP_STORE;
+	rec.hs_cml_rec_u.store.fid = *f;
+	rec.hs_cml_rec_u.store.sid.seq = seq;
+	rec.hs_cml_rec_u.store.size = (uint64_t)lseek(fd, 0, SEEK_END);
+	assert_int_equal(cml_append(&rec, f, NULL, 10, fd, base, "f"), 0);
+}
+
+static void log_utimes(uint64_t seq, const hs_fid *f, uint64_t base)
+{
+	hs_cml_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.op = HS_OP_SETATTR;
+	rec.hs_cml_rec_u.setattr.fid = *f;
+	rec.hs_cml_rec_u.setattr.sid.seq = seq;
+	rec.hs_cml_rec_u.setattr.mask = HS_SET_MTIME;
+	assert_int_equal(cml_append(&rec, f, NULL, 10, -1, base, "f"), 0);
+}
+
+static void log_create(uint64_t seq, const hs_fid *f, const char *name)
+{
+	hs_cml_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.op = HS_OP_CREATE;
+	rec.hs_cml_rec_u.create.local = *f;
+	rec.hs_cml_rec_u.create.a.dir = pdir;
+	rec.hs_cml_rec_u.create.a.sid.seq = seq;
+	rec.hs_cml_rec_u.create.a.name = (char *)name;
+	rec.hs_cml_rec_u.create.a.mode = 0644;
+	assert_int_equal(cml_append(&rec, f, &pdir, 11, -1, 0, name), 0);
+}
+
+/* A container holding text. */
+static int container(const char *text)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/container", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	return fd;
+}
+
+struct seen {
+	unsigned n;
+	uint64_t seq[16];
+	int      op[16];
+	uint64_t base[16];
+};
+
+static int collect(void *arg, struct cml_row *r)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16) {
+		s->seq[s->n] = r->seq;
+		s->op[s->n] = r->op;
+		s->base[s->n] = r->base;
+	}
+	s->n++;
+	cml_row_free(r);
+	return 0;
+}
+
+static void test_persists(void **state)
+{
+	hs_fid f = { 1, 0, 100 };
+	struct seen s = { 0 };
+	int fd = container("data");
+
+	log_utimes(3, &obj, 4);
+	cml_local_fid(1, 5, &f);
+	log_create(5, &f, "new");
+	log_store(9, &obj, fd, 4);
+	close(fd);
+	close_log();
+	open_log();
+	assert_int_equal(cml_count(), 2);   /* the store cancelled the utimes */
+	assert_int_equal(cml_foreach(NULL, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.seq[0], 5);
+	assert_int_equal(s.op[0], HS_OP_CREATE);
+	assert_int_equal(s.seq[1], 9);
+	assert_int_equal(s.op[1], HS_OP_STORE);
+	assert_int_equal(cml_bytes(), 4);
+}
+
+static void test_store_cancels(void **state)
+{
+	struct seen s = { 0 };
+	int fd = container("one");
+
+	log_store(1, &obj, fd, 5);
+	log_utimes(2, &obj, 5);
+	log_store(3, &obj, fd, 6);
+	close(fd);
+	assert_int_equal(cml_count(), 1);
+	assert_int_equal(cml_foreach(&obj, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.seq[0], 3);
+	assert_int_equal(s.base[0], 5);   /* the first record's version check */
+}
+
+static void test_identity(void **state)
+{
+	hs_fid f, other = { 1, 9, 9 };
+	int fd = container("local");
+
+	log_store(1, &other, fd, 2);
+	cml_local_fid(1, 2, &f);
+	log_create(2, &f, "tmp");
+	log_store(3, &f, fd, 0);
+	log_utimes(4, &f, 0);
+	close(fd);
+	assert_true(cml_identity_cancellable(&f));
+	assert_int_equal(cml_drop_obj(&f), 0);
+	assert_int_equal(cml_count(), 1);
+	assert_false(cml_names(&f));
+	assert_true(cml_names(&other));
+}
+
+static void test_frozen_copy(void **state)
+{
+	char path[4096], buf[64] = "";
+	int fd = container("before"), cfd;
+
+	log_store(7, &obj, fd, 1);
+	assert_int_equal(pwrite(fd, "AFTER!", 6, 0), 6);
+	assert_int_equal(write(fd, "more", 4), 4);
+	close(fd);
+	cml_data_path(7, path, sizeof(path));
+	cfd = open(path, O_RDONLY);
+	assert_true(cfd >= 0);
+	assert_int_equal(read(cfd, buf, sizeof(buf) - 1), 6);
+	close(cfd);
+	assert_string_equal(buf, "before");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_cancels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frozen_copy, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
