@@ -154,22 +154,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int args_ok(const struct ctlp_cmd *c, int argc)
-{
-	switch (c->args) {
-	case CTLP_ARGS_NONE:
-		return argc == 0;
-	case CTLP_ARGS_PATHS:
-		return argc >= 1;
-	case CTLP_ARGS_OPTPATH:
-	case CTLP_ARGS_OPTWORD:
-		return argc <= 1;
-	case CTLP_ARGS_WORDS:
-	case CTLP_ARGS_FLAGPATH:
-		return 1;
-	}
-	return 0;
-}
 
 /* Rewrite o->argv in place as mount-relative paths (malloc'd), dropping
  * the ones that fail after a message.  Returns the number dropped. */
@@ -326,7 +310,7 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc;
-	if (!args_ok(o.cmd, o.argc)) {
+	if (!ctlp_args_ok(o.cmd, o.argc)) {
 		cmd_usage(o.cmd);
 		return 1;
 	}

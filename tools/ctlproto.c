@@ -281,3 +281,42 @@ size_t ctlp_json_escape(char *dst, size_t dstsize, const char *s)
 		dst[o < dstsize ? o : dstsize - 1] = '\0';
 	return o;
 }
+
+int ctlp_args_ok(const struct ctlp_cmd *c, int argc)
+{
+	switch (c->args) {
+	case CTLP_ARGS_NONE:
+		return argc == 0;
+	case CTLP_ARGS_PATHS:
+		return argc >= 1;
+	case CTLP_ARGS_OPTPATH:
+	case CTLP_ARGS_OPTWORD:
+		return argc <= 1;
+	case CTLP_ARGS_WORDS:
+	case CTLP_ARGS_FLAGPATH:
+		return 1;
+	}
+	return 0;
+}
+
+int ctlp_clean_path(char *p)
+{
+	char *w = p, *comp = p;
+
+	while (*comp) {
+		size_t n = strcspn(comp, "/");
+		char *next = comp + n + (comp[n] == '/');
+
+		if (n == 2 && !strncmp(comp, "..", 2))
+			return EINVAL;
+		if (n && !(n == 1 && comp[0] == '.')) {
+			if (w != p)
+				*w++ = '/';
+			memmove(w, comp, n);
+			w += n;
+		}
+		comp = next;
+	}
+	*w = '\0';
+	return 0;
+}

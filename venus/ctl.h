@@ -57,6 +57,11 @@ void ctl_json_str(struct ctl_req *r, const char *s);
  * client is still connected, then frees r. */
 void ctl_done(struct ctl_req *r, int status);
 
+/* End r with err and a formatted message: a stderr line, or in JSON mode
+ * {"error":MSG,"errno":ERR}. */
+void ctl_fail(struct ctl_req *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* CML entries pending reintegration in volume vol, for cfs listvol.  The
  * default in ctl_cmds.c is weak and returns 0; the CML code replaces it
  * with a strong definition when disconnected operation lands. */

@@ -38,11 +38,7 @@ static bool_t xdr_none(XDR *x, void *p)
 }
 #define XDR_NONE ((xdrproc_t)xdr_none)
 
-static void fail(struct ctl_req *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* End r with err and a message (stderr, or a JSON error object). */
-static void fail(struct ctl_req *r, int err, const char *fmt, ...)
+void ctl_fail(struct ctl_req *r, int err, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -63,30 +59,6 @@ static void fail(struct ctl_req *r, int err, const char *fmt, ...)
 static const char *jbool(int v)
 {
 	return v ? "true" : "false";
-}
-
-/* Normalise a mount-relative path in place to "a/b" ("" for the root):
- * drops empty and "." components; ".." is refused (EINVAL). */
-static int clean_path(char *p)
-{
-	char *w = p, *comp = p;
-
-	while (*comp) {
-		size_t n = strcspn(comp, "/");
-		char *next = comp + n + (comp[n] == '/');
-
-		if (n == 2 && !strncmp(comp, "..", 2))
-			return EINVAL;
-		if (n && !(n == 1 && comp[0] == '.')) {
-			if (w != p)
-				*w++ = '/';
-			memmove(w, comp, n);
-			w += n;
-		}
-		comp = next;
-	}
-	*w = '\0';
-	return 0;
 }
 
 /* The absolute path of rel under the mount point, for messages. */
@@ -153,7 +125,7 @@ static void walk_step(struct ctl_req *r)
 	struct walk *w = r->state;
 
 	while (w->next < r->argc) {
-		int err = clean_path(r->argv[w->next]);
+		int err = ctlp_clean_path(r->argv[w->next]);
 
 		if (err) {
 			w->res[w->next++].err = err;
@@ -174,7 +146,7 @@ static void walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r))
 	struct walk *w = calloc(1, sizeof *w + (size_t)r->argc * sizeof w->res[0]);
 
 	if (!w) {
-		fail(r, ENOMEM, "%s: %s", r->cmd, strerror(ENOMEM));
+		ctl_fail(r, ENOMEM, "%s: %s", r->cmd, strerror(ENOMEM));
 		return;
 	}
 	w->finish = finish;
@@ -499,7 +471,7 @@ static void listcache_finish(struct ctl_req *r)
 	if (r->argc && w->res[0].err) {
 		char buf[PATH_MAX + 256];
 
-		fail(r, w->res[0].err, "%s: %s", disp(buf, sizeof buf, r->argv[0]),
+		ctl_fail(r, w->res[0].err, "%s: %s", disp(buf, sizeof buf, r->argv[0]),
 		     strerror(w->res[0].err));
 		return;
 	}
@@ -564,7 +536,7 @@ static void serverstats_done(void *arg, int err, void *res)
 	if (!err && sr->status)
 		err = sr->status;
 	if (err) {
-		fail(r, err, "serverstats: %s: %s", srv_name(), strerror(err));
+		ctl_fail(r, err, "serverstats: %s: %s", srv_name(), strerror(err));
 		return;
 	}
 	s = &sr->hs_stats_res_u.stats;
@@ -651,7 +623,7 @@ static void cmd_help(struct ctl_req *r)
 	int first = 1;
 
 	if (r->argc && !only) {
-		fail(r, EINVAL, "Unknown command \"%s\"", r->argv[0]);
+		ctl_fail(r, EINVAL, "Unknown command \"%s\"", r->argv[0]);
 		return;
 	}
 	if (r->json)
@@ -739,24 +711,6 @@ static const struct ctlp_cmd *find_ext(const char *name, struct ctl_ext **ext)
 	return NULL;
 }
 
-/* Does the argument count fit the command's kind? */
-static int args_ok(const struct ctlp_cmd *c, int argc)
-{
-	switch (c->args) {
-	case CTLP_ARGS_NONE:
-		return argc == 0;
-	case CTLP_ARGS_PATHS:
-		return argc >= 1;
-	case CTLP_ARGS_OPTPATH:
-	case CTLP_ARGS_OPTWORD:
-		return argc <= 1;
-	case CTLP_ARGS_WORDS:
-	case CTLP_ARGS_FLAGPATH:
-		return 1;
-	}
-	return 0;
-}
-
 static int privileged(const struct ctl_req *r)
 {
 	return r->uid == 0 || r->uid == geteuid();
@@ -770,15 +724,15 @@ void ctl_dispatch(struct ctl_req *r)
 	if (!c)
 		c = find_ext(r->cmd, &ext);
 	if (!c) {
-		fail(r, EINVAL, "Unknown command \"%s\"", r->cmd);
+		ctl_fail(r, EINVAL, "Unknown command \"%s\"", r->cmd);
 		return;
 	}
-	if (!args_ok(c, r->argc)) {
-		fail(r, EINVAL, "Usage: cfs %s%s%s", c->name, *c->usage ? " " : "", c->usage);
+	if (!ctlp_args_ok(c, r->argc)) {
+		ctl_fail(r, EINVAL, "Usage: cfs %s%s%s", c->name, *c->usage ? " " : "", c->usage);
 		return;
 	}
 	if (c->privileged && !privileged(r)) {
-		fail(r, EACCES, "%s: %s", c->name, strerror(EACCES));
+		ctl_fail(r, EACCES, "%s: %s", c->name, strerror(EACCES));
 		return;
 	}
 	if (ext) {
@@ -790,5 +744,5 @@ void ctl_dispatch(struct ctl_req *r)
 			handlers[i].run(r);
 			return;
 		}
-	fail(r, ENOSYS, "%s: not implemented", c->name);
+	ctl_fail(r, ENOSYS, "%s: not implemented", c->name);
 }

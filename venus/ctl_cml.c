@@ -25,18 +25,6 @@
 static const char *const opnames[] = { "?", "store", "setattr", "create", "mkdir",
 				       "symlink", "link", "remove", "rmdir", "rename" };
 
-static void fail(struct ctl_req *r, int err, const char *msg)
-{
-	if (r->json) {
-		ctl_printf(r, CTLP_STDOUT, "{\"error\":");
-		ctl_json_str(r, msg);
-		ctl_printf(r, CTLP_STDOUT, ",\"errno\":%d}\n", err);
-	} else {
-		ctl_printf(r, CTLP_STDERR, "%s\n", msg);
-	}
-	ctl_done(r, err);
-}
-
 /* Silent success (JSON: {"ok":true}). */
 static void ok(struct ctl_req *r)
 {
@@ -65,7 +53,7 @@ static void cmd_wd(struct ctl_req *r)
 
 		if (i + 1 >= r->argc || *end || (strcmp(r->argv[i], "-age") &&
 						 strcmp(r->argv[i], "-time"))) {
-			fail(r, EINVAL, "Usage: cfs writedisconnect [-age S] [-time S]");
+			ctl_fail(r, EINVAL, "Usage: cfs writedisconnect [-age S] [-time S]");
 			return;
 		}
 		*(r->argv[i][1] == 'a' ? &age : &time_) = (unsigned)v;
@@ -117,7 +105,7 @@ static void cmd_fr(struct ctl_req *r)
 {
 	if (vst_disconnected()) {
 		srv_probe_now();
-		fail(r, ETIMEDOUT, "Reintegration failed: the server is not reachable "
+		ctl_fail(r, ETIMEDOUT, "Reintegration failed: the server is not reachable "
 		     "(Disconnected)");
 		return;
 	}
@@ -181,12 +169,12 @@ static int list_local(void *arg, struct cml_row *row)
 	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
 	l->n++;
 	if (!l->r->json) {
-		ctl_printf(l->r, CTLP_STDOUT, "%llu: %s %s%s%s\n", (unsigned long long)row->seq,
+		/* One line per record, the conflict (if any) closed on it. */
+		ctl_printf(l->r, CTLP_STDOUT, "%llu: %s %s%s%s%s\n", (unsigned long long)row->seq,
 			   opnames[row->op <= 9 ? row->op : 0], full,
 			   row->conflict ? "  (conflict: " : "",
-			   row->conflict ? conflict_kind(row->op, row->conflict) : "");
-		if (row->conflict)
-			ctl_printf(l->r, CTLP_STDOUT, ")\n");
+			   row->conflict ? conflict_kind(row->op, row->conflict) : "",
+			   row->conflict ? ")" : "");
 		return 0;
 	}
 	ctl_printf(l->r, CTLP_STDOUT, "%s{\"seq\":%llu,\"op\":\"%s\",\"path\":", l->first ?
@@ -255,7 +243,7 @@ static void repair_done(void *arg, int err)
 			 "(see cfs conflicts)", r->cmd);
 	else
 		snprintf(msg, sizeof msg, "%s: %s", r->cmd, strerror(err));
-	fail(r, err == HS_ECONFLICT ? EIO : err, msg);
+	ctl_fail(r, err == HS_ECONFLICT ? EIO : err, "%s", msg);
 }
 
 static void cmd_repair(struct ctl_req *r, int preserve)
@@ -274,7 +262,7 @@ static void cmd_repair(struct ctl_req *r, int preserve)
 			path = r->argv[i];
 	}
 	if (all < 0 || (!all && !path)) {
-		fail(r, EINVAL, preserve ? "Usage: cfs preservelocal [-all] [PATH]" :
+		ctl_fail(r, EINVAL, "%s", preserve ? "Usage: cfs preservelocal [-all] [PATH]" :
 		     "Usage: cfs discardlocal [-all] [PATH]");
 		return;
 	}
@@ -283,7 +271,7 @@ static void cmd_repair(struct ctl_req *r, int preserve)
 		cml_foreach(NULL, find_conflict, &f);
 		if (!f.found) {
 			snprintf(msg, sizeof msg, "%s%s: not in conflict", V->cfg.mountpoint, f.want);
-			fail(r, ENOENT, msg);
+			ctl_fail(r, ENOENT, "%s", msg);
 			return;
 		}
 	}
@@ -327,7 +315,7 @@ static void cmd_checkpoint(struct ctl_req *r)
 	snprintf(tar, sizeof tar, "%s/cml-%lld.tar", dir, (long long)now);
 	if (!(f = fopen(txt, "w"))) {
 		snprintf(cmd, sizeof cmd, "%s: %s", txt, strerror(errno));
-		fail(r, errno, cmd);
+		ctl_fail(r, errno, "%s", cmd);
 		return;
 	}
 	cml_foreach(NULL, ck_line, f);
@@ -358,12 +346,12 @@ static void cmd_zonelimit(struct ctl_req *r)
 		unsigned y = (unsigned)atoi(r->argv[0]), red = (unsigned)atoi(r->argv[1]);
 
 		if (!y || y > red || red > 100) {
-			fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED] (0 < YELLOW <= RED <= 100)");
+			ctl_fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED] (0 < YELLOW <= RED <= 100)");
 			return;
 		}
 		zone_set_limits(y, red);
 	} else if (r->argc) {
-		fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED]");
+		ctl_fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED]");
 		return;
 	}
 	zone_get_limits(&zone_yellow, &zone_red);

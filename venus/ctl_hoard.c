@@ -29,28 +29,6 @@
 /* How long a hoard_wait may wait for news. */
 #define HW_POLL_MS 500
 
-static void fail(struct ctl_req *r, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* End r with err and a message (stderr, or a JSON error object). */
-static void fail(struct ctl_req *r, int err, const char *fmt, ...)
-{
-	char msg[PATH_MAX + 256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (r->json) {
-		ctl_printf(r, CTLP_STDOUT, "{\"error\":");
-		ctl_json_str(r, msg);
-		ctl_printf(r, CTLP_STDOUT, ",\"errno\":%d}\n", err);
-	} else {
-		ctl_printf(r, CTLP_STDERR, "%s\n", msg);
-	}
-	ctl_done(r, err);
-}
-
 /* The absolute path of clean mount-relative rel, for messages. */
 static const char *disp(char *buf, size_t n, const char *rel)
 {
@@ -71,17 +49,17 @@ static int path_and_spec(struct ctl_req *r, int want_spec, unsigned *prio,
 	const char *why = NULL;
 
 	if (r->argc != 1 + want_spec) {
-		fail(r, EINVAL, "Usage: hoard %s PATH%s", r->cmd + 6,
+		ctl_fail(r, EINVAL, "Usage: hoard %s PATH%s", r->cmd + 6,
 		     want_spec ? " PRIORITY[:FLAGS]" : "");
 		return -1;
 	}
-	if (hoard_clean_path(r->argv[0])) {
-		fail(r, EINVAL, "%s: \"..\" is not allowed in a hoard path", r->argv[0]);
+	if (ctlp_clean_path(r->argv[0])) {
+		ctl_fail(r, EINVAL, "%s: \"..\" is not allowed in a hoard path", r->argv[0]);
 		return -1;
 	}
 	*prio = HOARD_PRIO_DEFAULT;
 	if (want_spec && hoard_parse_spec(r->argv[1], prio, flags, &why)) {
-		fail(r, EINVAL, "bad priority \"%s\": %s", r->argv[1], why);
+		ctl_fail(r, EINVAL, "bad priority \"%s\": %s", r->argv[1], why);
 		return -1;
 	}
 	return 0;
@@ -92,9 +70,9 @@ static void reply_status(struct ctl_req *r, int err, const char *rel)
 	char buf[PATH_MAX + 256];
 
 	if (err == ENOENT)
-		fail(r, err, "%s: not in the hoard database", disp(buf, sizeof buf, rel));
+		ctl_fail(r, err, "%s: not in the hoard database", disp(buf, sizeof buf, rel));
 	else if (err)
-		fail(r, err, "%s: %s", disp(buf, sizeof buf, rel), strerror(err));
+		ctl_fail(r, err, "%s: %s", disp(buf, sizeof buf, rel), strerror(err));
 	else
 		ctl_done(r, 0);
 }
@@ -128,7 +106,7 @@ static void cmd_clear(struct ctl_req *r)
 	int err = hoard_clear();
 
 	if (err)
-		fail(r, err, "hoard clear: %s", strerror(err));
+		ctl_fail(r, err, "hoard clear: %s", strerror(err));
 	else
 		ctl_done(r, 0);
 }
@@ -267,7 +245,7 @@ static void cmd_walk(struct ctl_req *r)
 	unsigned id = hoard_walk_start();
 
 	if (!id) {
-		fail(r, ENOMEM, "hoard walk: %s", strerror(ENOMEM));
+		ctl_fail(r, ENOMEM, "hoard walk: %s", strerror(ENOMEM));
 		return;
 	}
 	ctl_printf(r, CTLP_STDOUT, "walk %u\n", id);
@@ -281,7 +259,7 @@ static void wait_reply(struct ctl_req *r, unsigned id, size_t seen)
 	const char *line;
 
 	if (hoard_walk_get(id, &wi)) {
-		fail(r, ESRCH, "hoard walk %u: no such walk (a newer one replaced it)", id);
+		ctl_fail(r, ESRCH, "hoard walk %u: no such walk (a newer one replaced it)", id);
 		return;
 	}
 	for (size_t i = seen; (line = hoard_walk_line(id, i)); i++)
@@ -349,7 +327,7 @@ static void cmd_wait(struct ctl_req *r)
 	struct waiter *w;
 
 	if (r->argc != 2 || parse_num(r->argv[0], &id) || parse_num(r->argv[1], &seen)) {
-		fail(r, EINVAL, "Usage: hoard_wait ID SEEN");
+		ctl_fail(r, EINVAL, "Usage: hoard_wait ID SEEN");
 		return;
 	}
 	if (hoard_walk_get((unsigned)id, &wi) || !wi.running || wi.nlines > seen) {
@@ -402,7 +380,7 @@ static void run(struct ctl_req *r, const struct ctlp_cmd *c)
 			tab[i].fn(r);
 			return;
 		}
-	fail(r, ENOSYS, "%s: not implemented", c->name);
+	ctl_fail(r, ENOSYS, "%s: not implemented", c->name);
 }
 
 static struct ctl_ext hoard_ext = { hoard_cmds, run, NULL };

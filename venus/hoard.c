@@ -133,28 +133,6 @@ static int changed(int err)
 	return err ? err : lerr;
 }
 
-int hoard_clean_path(char *p)
-{
-	char *w = p, *comp = p;
-
-	while (*comp) {
-		size_t n = strcspn(comp, "/");
-		char *next = comp + n + (comp[n] == '/');
-
-		if (n == 2 && !strncmp(comp, "..", 2))
-			return EINVAL;
-		if (n && !(n == 1 && comp[0] == '.')) {
-			if (w != p)
-				*w++ = '/';
-			memmove(w, comp, n);
-			w += n;
-		}
-		comp = next;
-	}
-	*w = '\0';
-	return 0;
-}
-
 int hoard_put(const char *path, unsigned prio, unsigned flags, uid_t uid)
 {
 	int err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path);

@@ -52,9 +52,6 @@ unsigned hoard_priority(uint64_t ino);
 
 /* ---- the database (hoard.c), for ctl_hoard.c and hoard_walk.c ---- */
 
-/* Normalise a mount-relative path in place to "a/b" ("" for the root).
- * 0, or EINVAL for a ".." component. */
-int hoard_clean_path(char *p);
 /* Add path, or replace its entry. */
 int hoard_put(const char *path, unsigned prio, unsigned flags, uid_t uid);
 /* Change an existing entry: ENOENT if there is none. */

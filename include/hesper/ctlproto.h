@@ -60,6 +60,13 @@ struct ctlp_cmd {
 /* The command table, ended by an entry with name NULL. */
 extern const struct ctlp_cmd ctlp_cmds[];
 
+/* Does argc arguments fit c's kind (enum ctlp_args)?  1 or 0. */
+int ctlp_args_ok(const struct ctlp_cmd *c, int argc);
+
+/* Normalise a mount-relative path in place to "a/b" ("" for the root):
+ * drops empty and "." components.  0, or EINVAL for a ".." component. */
+int ctlp_clean_path(char *p);
+
 /* The command called name (or with that alias); NULL if there is none. */
 const struct ctlp_cmd *ctlp_find_cmd(const char *name);
 
