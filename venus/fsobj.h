@@ -169,5 +169,8 @@ void fso_cb_lost(void);
 /* Mark the objects the CML names (their cache is the truth until they
  * are reintegrated); after cml_init and after reintegration (added). */
 void fso_cml_settle(void);
+/* At start, after cml_init: log a store for every container the last run
+ * wrote but never closed (it died first). */
+void fso_log_dirty(void);
 
 #endif /* VENUS_FSOBJ_H */

@@ -186,7 +186,7 @@ int fso_init(void)
 	     fso_tab.count, cache_files(), cache_bytes(), dirty ? ", some dirty" : "");
 	if (dirty)
 		vlog(LOG_WARNING, "%u containers hold changes not yet stored to vice; "
-		     "they are stored at their next close", dirty);
+		     "they are logged as stores once the CML is open", dirty);
 	fo_trim();
 	return 0;
 }

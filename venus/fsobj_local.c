@@ -80,7 +80,8 @@ void fo_cml_settle(struct fso *o)
 
 /* ---- store ---- */
 
-int fo_log_store(struct fso *o)
+/* Log a store of o's container; 0 or an errno, the caller says so. */
+static int log_store(struct fso *o)
 {
 	char path[4096];
 	hs_cml_rec rec;
@@ -92,7 +93,8 @@ int fo_log_store(struct fso *o)
 		err = errno;
 		if (fd >= 0)
 			close(fd);
-		return logged(err, path);
+		vlog(LOG_ERR, "CML: container %s: %s", path, strerror(err));
+		return err;
 	}
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_STORE;
@@ -114,7 +116,42 @@ int fo_log_store(struct fso *o)
 		fo_save(o);
 		fo_update_pin(o);
 	}
-	return logged(err, "a store");
+	return err;
+}
+
+int fo_log_store(struct fso *o)
+{
+	return logged(log_store(o), "a store");
+}
+
+/* Containers written by a venus that died before their close: the close's
+ * store is logged now, so that vice and the other clients get the data at
+ * the next reintegration (Coda discards such a container; Hesper keeps
+ * it).  Whatever the connection state: the CML is how a store survives a
+ * restart, and the trickle reintegrates it once vice is reached.  Runs
+ * before the server is started, so it schedules nothing itself. */
+void fso_log_dirty(void)
+{
+	unsigned n = 0, failed = 0;
+
+	for (size_t i = 0; i < fso_tab.nbuckets; i++)
+		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next) {
+			if (o->r.type != HS_FREG || !o->r.has_data || !o->r.dirty)
+				continue;
+			if (log_store(o)) {
+				/* Kept dirty and pending: the next close stores it. */
+				vlog(LOG_ERR, "cannot log the store of %s (ino %" PRIu64 ") left by"
+				     " the last run; its data stays in its container until its"
+				     " next close", o->r.name ? o->r.name : "?", o->r.ino);
+				o->pending = 1;
+				failed++;
+				continue;
+			}
+			n++;
+		}
+	if (n || failed)
+		vlog(LOG_NOTICE, "CML: %u containers written before the last run died are logged"
+		     " as stores (%u could not be)", n, failed);
 }
 
 /* ---- setattr ---- */
@@ -425,12 +462,26 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 		d->has_cb = 0;   /* its version moved on vice: ask again */
 	if (!o || memcmp(&o->r.fid, &a->fid, sizeof(hs_fid)))
 		return;
+	/* A duplicate whose object is gone on vice carries only the fid: no
+	 * version to rebase on (0 would turn the version checks off). */
+	if (!a->type) {
+		vlog(LOG_WARNING, "record %" PRIu64 " was applied, but %u.%u.%u is gone on vice;"
+		     " its later records keep their base", row->seq, a->fid.volume, a->fid.vnode,
+		     a->fid.unique);
+		return;
+	}
 	cml_rebase(&a->fid, a->dataversion);
 	if (cml_names(&o->r.fid)) {
-		/* Later records change it again: keep our view, learn the version. */
-		o->r.dataversion = a->dataversion;
-		if (row->op == HS_OP_STORE || o->r.type != HS_FREG)
+		/* Records are still logged (row itself is deleted only after
+		 * this): keep our view, learn the version.  A rename, link or
+		 * setattr moves vice's version without touching the data, so a
+		 * container that held the version it was applied to holds the
+		 * new one: a store logged later is based on it, else it would
+		 * be refused as update/update although nobody else wrote. */
+		if (row->op == HS_OP_STORE || o->r.type != HS_FREG ||
+		    o->r.data_dv == o->r.dataversion)
 			o->r.data_dv = a->dataversion;
+		o->r.dataversion = a->dataversion;
 		fo_save(o);
 		return;
 	}

@@ -175,6 +175,7 @@ static int start(void)
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}
+	fso_log_dirty();
 	fso_cml_settle();
 	if (srv_start())
 		return -1;
