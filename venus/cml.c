@@ -261,28 +261,26 @@ static int cancel_before(const hs_cml_rec *rec, const hs_fid *obj)
 	return 0;
 }
 
-/* Only the first record touching an object checks its version: the later
- * ones build on our own changes (a local fid has none).  When rec cancels
- * that first record it inherits its base, else a store that replaced an
- * earlier one would go unchecked and overwrite another client's update. */
+/* Every record of an object carries the server version its offline
+ * changes build on: the base of the object's oldest pending record, or
+ * the caller's for the first one (a local fid has none).  Only the first
+ * record of an object in a block is checked (reint.c set_bases) and
+ * applied records move the rest on (cml_rebase), so a store that cancels
+ * the first record, or a chmod left in front of it, never goes unchecked
+ * and never overwrites another client's update. */
 static int cancel_before_keep_base(const hs_cml_rec *rec, const hs_fid *obj,
 				   uint64_t *base)
 {
+	const char *rows = "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND vnode = ?2 AND"
+			   " uniq = ?3 AND conflict = 0";
 	const char *first = "SELECT base FROM cml WHERE vol = ?1 AND vnode = ?2 AND"
 			    " uniq = ?3 AND conflict = 0 ORDER BY seq LIMIT 1";
-	int err;
 
-	if (cml_is_local(obj)) {
+	if (cml_is_local(obj))
 		*base = 0;
-		return cancel_before(rec, obj);
-	}
-	if (cml_names(obj))
+	else if (cml_query_u64(rows, obj))
 		*base = cml_query_u64(first, obj);
-	if ((err = cancel_before(rec, obj)))
-		return err;
-	if (cml_names(obj))
-		*base = 0;
-	return 0;
+	return cancel_before(rec, obj);
 }
 
 int cml_identity_cancellable(const hs_fid *fid)
