@@ -56,6 +56,8 @@ ht_check "after vice restarts, A reads the file again" test "$ok" -eq 1
 ht_wait_for 60 bash -c "HESPER_CTL='$(ht_ctl A)' '$CFS' checkservers | grep -qx 'All servers up'" || true
 ht_check "cfs checkservers says All servers up again" bash -c "HESPER_CTL='$(ht_ctl A)' '$CFS' checkservers | grep -qx 'All servers up'"
 ht_check "A reintegrates what it logged while vice was down" ht_wait_drained A
+# B was idle: it learns that vice is back at its next probe.
+ht_check "B reconnects by itself" ht_wait_drained B
 ht_check "B sees the file A created while vice was down" ht_has_content "$B/newfile" "x"
 echo "after reconnect" >"$A/later"
 ht_check "B sees a file A created after the reconnect" ht_has_content "$B/later" "after reconnect"
