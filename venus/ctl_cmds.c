@@ -744,5 +744,7 @@ void ctl_dispatch(struct ctl_req *r)
 			handlers[i].run(r);
 			return;
 		}
-	ctl_fail(r, ENOSYS, "%s: not implemented", c->name);
+	/* The shared table names a command this venus has no handler for: a
+	 * build inconsistency, reported rather than crashing on. */
+	ctl_fail(r, EPROTO, "internal error: no handler for %s", c->name);
 }

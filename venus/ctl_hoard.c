@@ -380,7 +380,9 @@ static void run(struct ctl_req *r, const struct ctlp_cmd *c)
 			tab[i].fn(r);
 			return;
 		}
-	ctl_fail(r, ENOSYS, "%s: not implemented", c->name);
+	/* The shared table names a command this venus has no handler for: a
+	 * build inconsistency, reported rather than crashing on. */
+	ctl_fail(r, EPROTO, "internal error: no handler for %s", c->name);
 }
 
 static struct ctl_ext hoard_ext = { hoard_cmds, run, NULL };
