@@ -20,6 +20,8 @@ const struct ctlp_cmd ctlp_cmds[] = {
 	  "Flush objects from cache" },
 	{ "listcache", "lc", CTLP_ARGS_OPTPATH, 0, "[PATH]",
 	  "List cached objects (below PATH)" },
+	{ "listmissing", "lm", CTLP_ARGS_NONE, 0, "",
+	  "List files needed while disconnected that were not cached" },
 	{ "stats", NULL, CTLP_ARGS_NONE, 0, "",
 	  "Show venus's counters" },
 	{ "serverstats", NULL, CTLP_ARGS_NONE, 0, "",

@@ -483,6 +483,44 @@ static void listcache_finish(struct ctl_req *r)
 	ctl_done(r, 0);
 }
 
+/* ---- listmissing ---- */
+
+static void lm_each(void *arg, const struct fso_cacheinfo *ci)
+{
+	struct lc_ctx *x = arg;
+	char fid[40], buf[PATH_MAX + 256];
+	const char *rel = ci->path, *path;
+
+	if (!ci->missed || ci->has_data)
+		return;
+	while (*rel == '/')
+		rel++;
+	path = *rel ? disp(buf, sizeof buf, rel) : "?";
+	fid_str(fid, sizeof fid, &ci->fid);
+	if (!x->r->json) {
+		ctl_printf(x->r, CTLP_STDOUT, "%s (fid %s): not cached\n", path, fid);
+		return;
+	}
+	ctl_printf(x->r, CTLP_STDOUT, "%s{\"fid\":\"%s\",\"path\":", x->first ? "" : ",", fid);
+	ctl_json_str(x->r, path);
+	ctl_printf(x->r, CTLP_STDOUT, "}");
+	x->first = 0;
+}
+
+/* Objects a fetch was refused for while vice was unreachable (Coda makes
+ * such misses visible so the user can hoard them next time). */
+static void cmd_listmissing(struct ctl_req *r)
+{
+	struct lc_ctx x = { r, "", 1 };
+
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "{\"missing\":[");
+	fso_foreach_cached(lm_each, &x);
+	if (r->json)
+		ctl_printf(r, CTLP_STDOUT, "]}\n");
+	ctl_done(r, 0);
+}
+
 /* ---- counters ---- */
 
 #define STAT(f) { #f, offsetof(struct venus_stats, f) }
@@ -672,6 +710,7 @@ static const struct {
 	{ "getfid", cmd_getfid },
 	{ "flushobject", cmd_flushobject },
 	{ "listcache", cmd_listcache },
+	{ "listmissing", cmd_listmissing },
 	{ "stats", cmd_stats },
 	{ "serverstats", cmd_serverstats },
 	{ "mountpoint", cmd_mountpoint },

@@ -127,6 +127,7 @@ struct fso_cacheinfo {
 	int      has_data;     /* container holds the whole file */
 	int      has_callback; /* a callback promise covers it */
 	int      open;         /* open count */
+	int      missed;       /* a fetch failed while vice was unreachable */
 	char     path[4096];   /* best-known path below the mount, or "" */
 };
 void fso_foreach_cached(void (*fn)(void *arg, const struct fso_cacheinfo *ci), void *arg);

@@ -148,6 +148,7 @@ void fso_foreach_cached(void (*fn)(void *arg, const struct fso_cacheinfo *ci), v
 			ci->has_data = o->r.has_data;
 			ci->has_callback = o->has_cb;
 			ci->open = (int)o->opens;
+			ci->missed = o->missed;
 			fo_path_of(o, ci->path, sizeof(ci->path));
 			fn(arg, ci);
 		}

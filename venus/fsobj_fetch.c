@@ -176,8 +176,11 @@ static void fetch_end(struct fetch *f)
 		V->stats.fetches++;
 		V->stats.fetch_bytes += f->got;
 	}
-	if (o)
+	if (o) {
 		o->fetch = NULL;
+		/* cfs listmissing: what a disconnected user asked for in vain. */
+		o->missed = err ? fo_net_error(err) : 0;
+	}
 	free(f);
 	if (o && !err)
 		cache_set_pinned(o->r.ino, 1);   /* until the waiters have it open */

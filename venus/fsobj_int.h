@@ -36,6 +36,7 @@ struct fso {
 	struct store *store;      /* store under way */
 	struct waiter *store_next;/* callers waiting for another store */
 	int           cml;        /* CML records name it: the cache is the truth */
+	int           missed;     /* needed while vice was unreachable, not cached */
 	struct fso   *ino_next, *fid_next;
 };
 

@@ -54,6 +54,8 @@ ht_note "cat of the uncached file: exit $rc after $ms ms: $(cat "$HT_TMP/err")"
 ht_check "reading an uncached file fails and does not hang (exit $rc; 124/137 = timed out)" \
 	test "$rc" -ne 0 -a "$rc" -ne 124 -a "$rc" -ne 137
 ht_check "the error is ETIMEDOUT ('Connection timed out')" grep -q 'Connection timed out' "$HT_TMP/err"
+out=$(ht_cfs A listmissing 2>&1) || true
+ht_check "cfs listmissing names the file A could not fetch" grep -q "/uncached (fid [0-9a-f.]*): not cached" <<<"$out"
 ht_check "A still serves cached files after the failed read" ht_has_content "$A/cached" "cached on A"
 
 # Writes are logged.
