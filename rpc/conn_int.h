@@ -1,0 +1,129 @@
+/*
+ * rpc/conn_int.h - private to the transport (rpc/conn.c, rpc/call.c,
+ * rpc/serve.c, rpc/listen.c): the conn struct and the helpers those files
+ * share.  Lifetime and flow-control rules are described in rpc/conn.c.
+ */
+#ifndef HESPER_RPC_CONN_INT_H
+#define HESPER_RPC_CONN_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "hesper/rpc.h"
+
+#define NBUCKETS 64
+#define DEAD_XIDS 256         /* timed-out xids whose late replies we drop */
+#define RPC_VERS 2
+
+enum cstate { C_INIT, C_RESOLVING, C_CONNECTING, C_UP, C_CLOSED };
+
+struct pending {
+	LIST_ENTRY(pending) link;
+	struct hrpc_conn *c;
+	uint32_t xid;
+	struct event *timer;
+	xdrproc_t resproc;
+	size_t ressize;
+	hrpc_done_fn done;
+	void *cbarg;
+};
+LIST_HEAD(plist, pending);
+
+struct hrpc_call {
+	struct hrpc_conn *c;
+	uint32_t xid, prog, vers, proc;
+	unsigned char *rec;   /* the whole record */
+	size_t len, argoff;   /* args are rec[argoff..len) */
+};
+
+struct hrpc_conn {
+	struct event_base *base;
+	struct hrpc_tls *tls;
+	const struct hrpc_conn_ops *ops;
+	void *arg, *data;
+	struct bufferevent *bev;
+	struct event *step;      /* start, DNS continuation, resume reading */
+	struct event *deadline;  /* connect + handshake timeout */
+	struct evdns_base *dns;
+	struct evdns_getaddrinfo_request *dnsreq;
+	struct evutil_addrinfo *ai, *ai_next;
+	char *host;
+	int port;
+	int refs;
+	enum cstate state;
+	int server, announced, paused, dns_done, dns_result, last_err;
+	unsigned npending, nincoming;
+	uint32_t next_xid;
+	uint32_t dead[DEAD_XIDS];
+	unsigned ndead;
+	struct plist buckets[NBUCKETS];
+	char peer[INET6_ADDRSTRLEN + 16];
+};
+
+/* ---- small helpers ---- */
+
+/* libtirpc declares xdr_void(void); this is its two-argument equivalent. */
+static inline bool_t conn_xdr_nothing(XDR *x, void *p)
+{
+	return TRUE;
+}
+
+/* conn_xdr_nothing as an xdrproc_t, for absent args or results. */
+static inline xdrproc_t conn_xdr_nothing_proc(void)
+{
+	return (xdrproc_t)conn_xdr_nothing;
+}
+
+/* The big-endian 32-bit word at b (xid, message type). */
+static inline uint32_t conn_be32(const unsigned char *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | (uint32_t)b[3];
+}
+
+/* Milliseconds to a struct timeval for evtimer_add. */
+static inline void conn_ms_to_tv(unsigned ms, struct timeval *tv)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+/* ---- rpc/conn.c: lifecycle, sending, reading ---- */
+
+/* A new conn holding the open ref, its connect deadline armed. */
+struct hrpc_conn *conn_new(struct event_base *base, struct hrpc_tls *tls,
+			   const struct hrpc_conn_ops *ops, void *arg);
+/* Free c and everything it owns; refs are not consulted. */
+void conn_destroy(struct hrpc_conn *c);
+/* Close c with err: pending calls fail and on_closed(err) runs. */
+void conn_fail(struct hrpc_conn *c, int err);
+/* Set up c->bev for a TLS connection on fd (-1 for connecting later). */
+int conn_make_bev(struct hrpc_conn *c, evutil_socket_t fd, const char *host);
+/* "[v6]:port" or "v4:port"; v4-mapped v6 addresses print as v4. */
+void conn_format_addr(const struct sockaddr *sa, char *out, size_t n);
+/* Encode hdrproc(hdr) then, if given, bodyproc(body) as one record. */
+int conn_send_msg(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
+		  xdrproc_t bodyproc, const void *body);
+
+/* ---- rpc/call.c: outgoing calls ---- */
+
+/* Fail every pending call with err; done callbacks may re-enter. */
+void conn_fail_all(struct hrpc_conn *c, int err);
+/* A reply arrived: complete its call.  Returns 0 or the errno that closes
+ * the conn. */
+int conn_handle_reply(struct hrpc_conn *c, unsigned char *rec, size_t len);
+
+/* ---- rpc/serve.c: incoming calls ---- */
+
+/* Takes rec.  Returns 0 or the errno that closes the conn. */
+int conn_handle_call(struct hrpc_conn *c, unsigned char *rec, size_t len);
+
+#endif
