@@ -9,8 +9,9 @@
  *                  object and its create are dropped.
  *   update/update  the store is sent again without the version check.
  *   remove/update  the remove is sent again without the version check.
- *   update/remove  not re-created here: reported (the parent is not kept
- *                  in the record); see doc/cfs.1.
+ *   update/remove  vice removed the file: the local version comes back as
+ *                  a new file of the same name in its last directory (a
+ *                  logged create and store); the old object's records go.
  *
  * The cached copy of the object is made the local version before the
  * records are sent, so that when they are applied the cache and vice
@@ -192,6 +193,48 @@ out:
 	return err;
 }
 
+/* update/remove: re-create the file vice removed, holding the local
+ * version.  Files only; ENOENT when venus no longer knows where it was. */
+static int recreate(struct keep *k, const struct kept_row *kr)
+{
+	struct fso *o = fo_obj_by_fid(&kr->obj), *dir, *n = NULL;
+	char name[256];
+	hs_attr s;
+	int fd, err;
+
+	if (!o || o->r.type != HS_FREG || !o->r.name || !(dir = fo_obj(o->r.parent)))
+		return ENOENT;
+	snprintf(name, sizeof name, "%s", o->r.name);
+	if ((fd = open_local(&kr->obj, kr->ino)) < 0)
+		return errno;
+	if ((err = cml_begin()))
+		goto out;
+	err = cml_drop_obj(&kr->obj);
+	if (!err) {
+		fo_dir_del(dir, name);   /* the old object's entry, if still listed */
+		err = fo_log_create(dir, HS_CREATE, name, o->r.mode, o->r.uid, o->r.gid,
+				    NULL, NULL, &n);
+	}
+	if (!err) {
+		memset(&s, 0, sizeof s);
+		s.fid = n->r.fid;
+		s.type = HS_FREG;
+		s.mode = n->r.mode;
+		err = log_onto(&s, n->r.ino, fd, n->r.mode, name);
+	}
+	if ((err = cml_commit(err)))
+		goto out;
+	show_local(n, fd);
+	fso_local_discarded(&kr->obj);
+	/* The kernel may still map the name to the old object. */
+	if (fso_tab.front && fso_tab.front->inval_entry)
+		fso_tab.front->inval_entry(dir->r.ino, name);
+	k->check[k->i] = n->r.fid;
+out:
+	close(fd);
+	return err;
+}
+
 struct lookup_ctx {
 	struct keep    *k;
 	struct kept_row kr;
@@ -279,9 +322,12 @@ static void keep_next(struct keep *k)
 		}
 		if ((kr.status == ENOENT || kr.status == ESTALE) && kr.op != HS_OP_REMOVE &&
 		    kr.op != HS_OP_RMDIR) {
-			vlog(LOG_ERR, "preservelocal %s: the server removed it; copy the local "
-			     "version back from <cachedir>/conflicts", kr.name);
-			k->err = k->err ? k->err : ENOENT;
+			if ((err = recreate(k, &kr))) {
+				vlog(LOG_ERR, "preservelocal %s: cannot re-create what the server "
+				     "removed (%s); the local version stays in <cachedir>/conflicts",
+				     kr.name, strerror(err));
+				k->err = k->err ? k->err : err;
+			}
 			continue;
 		}
 		if ((err = resend(&kr)) && !k->err)
