@@ -110,9 +110,9 @@ int cml_init(void)
 		err = mkdir_in_cache("conflicts");
 	if (err)
 		return err;
-	/* A block in flight when venus died is sent again: vice knows which
-	 * store ids it applied. */
-	cml_thaw();
+	/* A block in flight when venus died is sent again (vice knows which
+	 * store ids it applied); until then its records stay frozen: vice may
+	 * have applied them, so nothing may cancel them (Coda). */
 	cml_data_sweep();
 	/* A store id in the log is never handed out again, even if the
 	 * reservation of its block did not reach the disk: vice would take

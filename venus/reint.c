@@ -62,7 +62,13 @@ static void finish(int err)
 	struct rwaiter *w = R.waiters;
 
 	free_rows();
-	cml_thaw();
+	/* Without results (vice or the network died) the block's outcome is
+	 * unknown: vice may have applied it.  Its records stay frozen, never
+	 * cancelled, until a later pass learns their fate; a later store
+	 * cancelling one that vice already applied would carry a stale
+	 * version and raise a false conflict. */
+	if (!err || err == HS_ECONFLICT)
+		cml_thaw();
 	R.running = 0;
 	R.waiters = NULL;
 	if (!err && (R.conflicts || cml_conflicts()))
@@ -95,7 +101,12 @@ static void progress(void)
 static void on_result(struct cml_row *row, const hs_reint_result *res)
 {
 	if (res->status == 0) {
-		fso_reint_applied(row, res);
+		fso_reint_applied(row, res);   /* maps a local fid to vice's first */
+		/* The object's later records build on this version now, whether
+		 * or not venus holds it in memory (type 0: vice no longer has
+		 * it, nothing to build on). */
+		if (res->obj.type)
+			cml_rebase(&res->obj.fid, res->obj.dataversion);
 		cml_done(row->seq);
 		return;
 	}
