@@ -21,6 +21,7 @@
 #include "venus/venus.h"
 #include "venus/cml.h"
 #include "venus/cml_int.h"
+#include "venus/fsobj.h"
 
 static struct {
 	uint64_t *seqs;
@@ -51,6 +52,10 @@ void cml_data_drop(uint64_t seq)
 void cml_data_settle(int committed)
 {
 	char path[4096];
+
+	/* The one hook after every commit the CML makes (its own and
+	 * reintegration's): removed objects' containers wait for it too. */
+	fso_gone_settle(committed);
 
 	for (size_t i = 0; committed && i < D.n; i++) {
 		cml_data_path(D.seqs[i], path, sizeof path);

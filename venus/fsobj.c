@@ -180,6 +180,50 @@ struct fso *fo_new_obj(const hs_fid *fid, int type, uint64_t ino)
 	return o;
 }
 
+/* Containers of records deleted in the open transaction (see drop_container). */
+static struct {
+	uint64_t *inos;
+	size_t    n, cap;
+} gone;
+
+/* Unlink o's container only once the DELETE of its record is durable.
+ * Inside a transaction (a rename's victim, an identity cancellation) a
+ * death before the commit keeps the record and the entry naming it: an
+ * unlinked container would make the next start drop the claim
+ * (check_claims) and serve the object from vice, whose copy lacks the
+ * logged stores (stale or empty data), or fetch it under a local fid
+ * vice never heard of (ESTALE).  A death between commit and unlink
+ * leaves a container without a record, which the start sweeps. */
+static void drop_container(uint64_t ino)
+{
+	if (sqlite3_get_autocommit(V->db)) {
+		cache_drop(ino);
+		return;
+	}
+	if (gone.n == gone.cap) {
+		size_t cap = gone.cap ? gone.cap * 2 : 16;
+		uint64_t *p = realloc(gone.inos, cap * sizeof *p);
+
+		if (!p) {
+			/* Kept: the start sweeps it once its record is gone. */
+			vlog(LOG_WARNING, "out of memory; the container of ino %" PRIu64
+			     " stays until the next start", ino);
+			return;
+		}
+		gone.inos = p;
+		gone.cap = cap;
+	}
+	gone.inos[gone.n++] = ino;
+}
+
+void fso_gone_settle(int committed)
+{
+	/* Rolled back: the records are still there, so are their containers. */
+	for (size_t i = 0; committed && i < gone.n; i++)
+		cache_drop(gone.inos[i]);
+	gone.n = 0;
+}
+
 /* Forget an object vice no longer has.  An open one lingers, marked
  * removed, until its last close. */
 void fo_obj_gone(struct fso *o)
@@ -192,7 +236,7 @@ void fo_obj_gone(struct fso *o)
 	}
 	if (o->r.type == HS_FDIR)
 		db_dirent_clear(V->db, o->r.ino);
-	cache_drop(o->r.ino);
+	drop_container(o->r.ino);
 	db_fso_del(V->db, o->r.ino);
 	unlink_obj(o);
 	fo_free_obj(o);

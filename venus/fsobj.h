@@ -173,5 +173,8 @@ void fso_cml_settle(void);
 /* At start, after cml_init: log a store for every container the last run
  * wrote but never closed (it died first). */
 void fso_log_dirty(void);
+/* After a transaction ends (committed or not): unlink the containers of
+ * the records it deleted, if its commit made that durable. */
+void fso_gone_settle(int committed);
 
 #endif /* VENUS_FSOBJ_H */
