@@ -17,6 +17,7 @@
 #include "venus/venus.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_int.h"
+#include "venus/cml.h"
 #include "venus/server.h"
 #include "venus/db.h"
 #include "venus/cache.h"
@@ -87,7 +88,8 @@ int fso_flush(uint64_t ino)
 
 	if (!o)
 		return ENOENT;
-	if (o->opens || o->r.dirty || o->written || o->pending || o->fetch || o->store)
+	if (o->opens || o->r.dirty || o->written || o->pending || o->fetch || o->store ||
+	    o->cml || cml_is_local(&o->r.fid))
 		return EBUSY;
 	if (o->r.type == HS_FREG)
 		cache_drop(ino);

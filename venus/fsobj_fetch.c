@@ -20,6 +20,7 @@
 #include "venus/server.h"
 #include "venus/db.h"
 #include "venus/cache.h"
+#include "venus/cml.h"
 
 /* ================================================================ */
 /* Whole-file fetch                                                  */
@@ -43,10 +44,14 @@ struct fchunk {
 	uint32_t      count;
 };
 
+/* Pinned containers are never evicted: open or dirty ones, and those the
+ * CML makes the truth (records name the object, or it exists only
+ * locally) - evicting those would show vice's older copy, or nothing. */
 void fo_update_pin(struct fso *o)
 {
 	cache_set_pinned(o->r.ino, o->opens || o->r.dirty || o->pending ||
-			 o->store || o->fetch || o->written);
+			 o->store || o->fetch || o->written || o->cml ||
+			 cml_is_local(&o->r.fid));
 }
 
 int fo_add_waiter(struct waiter **list, err_k k, void *arg)
