@@ -237,10 +237,11 @@ static void create_send(void *arg, int err, struct fso *dir)
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
-void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
-		fso_attr_cb cb, void *arg)
+/* create and mkdir: proc is HS_CREATE or HS_MKDIR. */
+static void make_node(uint32_t proc, uint64_t dir, const char *name, mode_t mode, uid_t uid,
+		      gid_t gid, fso_attr_cb cb, void *arg)
 {
-	struct dop *d = dop_new(HS_CREATE, dir, name, cb, NULL, arg);
+	struct dop *d = dop_new(proc, dir, name, cb, NULL, arg);
 
 	if (!d)
 		return;
@@ -250,17 +251,16 @@ void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gi
 	fo_with_obj(dir, 0, create_send, d);
 }
 
+void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+		fso_attr_cb cb, void *arg)
+{
+	make_node(HS_CREATE, dir, name, mode, uid, gid, cb, arg);
+}
+
 void fso_mkdir(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 	       fso_attr_cb cb, void *arg)
 {
-	struct dop *d = dop_new(HS_MKDIR, dir, name, cb, NULL, arg);
-
-	if (!d)
-		return;
-	d->mode = mode;
-	d->uid = uid;
-	d->gid = gid;
-	fo_with_obj(dir, 0, create_send, d);
+	make_node(HS_MKDIR, dir, name, mode, uid, gid, cb, arg);
 }
 
 void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, gid_t gid,
