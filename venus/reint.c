@@ -27,6 +27,10 @@ struct rwaiter {
 	struct rwaiter   *next;
 };
 
+/* Records per HS_REINTEGRATE block: Coda's ~100, under the wire's
+ * HS_REINT_MAX, so one block stays one short vice transaction. */
+#define REINT_BLOCK 100
+
 static struct {
 	int             running;
 	struct cml_row  rows[HS_REINT_MAX];
@@ -299,7 +303,7 @@ static void next_block(void)
 		finish(ETIMEDOUT);
 		return;
 	}
-	if ((err = cml_take_block(R.rows, HS_REINT_MAX, R.min_age, &R.n))) {
+	if ((err = cml_take_block(R.rows, REINT_BLOCK, R.min_age, &R.n))) {
 		finish(err);
 		return;
 	}
