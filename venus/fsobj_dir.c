@@ -345,7 +345,7 @@ static void remove_done(void *arg, int err, void *res)
 		if (r->hs_remove_res_u.ok.obj_gone)
 			fo_obj_gone(o);
 		else
-			fo_apply_attr(o, &r->hs_remove_res_u.ok.obj, 0);
+			fo_apply_attr(o, &r->hs_remove_res_u.ok.obj, 1);
 	}
 	dop_reply(d, 0, NULL);
 }
@@ -424,7 +424,7 @@ static void rename_done(void *arg, int err, void *res)
 			fo_obj_gone(victim);
 	}
 	if (o) {
-		fo_apply_attr(o, &ok->obj, 0);
+		fo_apply_attr(o, &ok->obj, 1);   /* our rename: the data did not change */
 		if (dd)
 			fo_dir_add(dd, d->newname, o);
 	}
