@@ -318,29 +318,22 @@ ht_cfs() {
 	HESPER_CTL=$(ht_ctl "$name") timeout -k 5 60 "$CFS" "$@"
 }
 
-# ht_stat NAME KEY: value of KEY in `cfs stats` (fails if absent).
-ht_stat() {
+# _ht_counter CMD NAME KEY: value of KEY in `cfs CMD` asked through venus
+# NAME; -1 and a recorded failure when the command fails or lacks KEY.
+_ht_counter() {
 	local out v
-	out=$(ht_cfs "$1" stats) || { ht_fail "cfs stats on $1 failed"; echo -1; return 0; }
-	v=$(awk -v k="$2" '$1 == k { print $2; exit }' <<<"$out")
+	out=$(ht_cfs "$2" "$1") || { ht_fail "cfs $1 via $2 failed"; echo -1; return 0; }
+	v=$(awk -v k="$3" '$1 == k { print $2; exit }' <<<"$out")
 	if [ -z "$v" ]; then
-		ht_fail "cfs stats on $1 has no '$2' line; got: $(tr '\n' ';' <<<"$out")"
+		ht_fail "cfs $1 via $2 has no '$3' line; got: $(tr '\n' ';' <<<"$out")"
 		v=-1
 	fi
 	printf '%s\n' "$v"
 }
-
-# ht_sstat NAME KEY: value of KEY in `cfs serverstats` asked through NAME.
-ht_sstat() {
-	local out v
-	out=$(ht_cfs "$1" serverstats) || { ht_fail "cfs serverstats via $1 failed"; echo -1; return 0; }
-	v=$(awk -v k="$2" '$1 == k { print $2; exit }' <<<"$out")
-	if [ -z "$v" ]; then
-		ht_fail "cfs serverstats via $1 has no '$2' line; got: $(tr '\n' ';' <<<"$out")"
-		v=-1
-	fi
-	printf '%s\n' "$v"
-}
+# ht_stat NAME KEY: one of venus's counters (`cfs stats`).
+ht_stat() { _ht_counter stats "$1" "$2"; }
+# ht_sstat NAME KEY: one of vice's counters (`cfs serverstats`) through NAME.
+ht_sstat() { _ht_counter serverstats "$1" "$2"; }
 
 # ht_same_content FILE EXPECTED-STRING
 ht_has_content() {
