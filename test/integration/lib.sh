@@ -95,6 +95,8 @@ VICE_ROOT=$HT_TMP/vice
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
+ht_gone() { ! kill -0 "$1" 2>/dev/null; }
+
 ht_is_mounted() {
 	awk -v m="$1" '$2 == m { found = 1 } END { exit !found }' /proc/mounts
 }
@@ -110,18 +112,15 @@ ht_unmount() {
 	fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 }
 
-# ht_kill PID: SIGTERM, wait up to 15 s, then SIGKILL.
+# ht_kill PID: SIGTERM, wait up to 15 load-scaled seconds, then SIGKILL.
 ht_kill() {
-	local pid=$1 i
+	local pid=$1
 	[ -n "$pid" ] || return 0
 	kill -0 "$pid" 2>/dev/null || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 75; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.2
-	done
+	ht_wait_for 15 ht_gone "$pid" || true
 	if kill -0 "$pid" 2>/dev/null; then
-		ht_fail "pid $pid did not exit within 15 s of SIGTERM; killing it"
+		ht_fail "pid $pid did not exit within 15 s (load-scaled) of SIGTERM; killing it"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || true
@@ -183,14 +182,34 @@ trap ht_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The watchdog: after HT_TIMEOUT seconds kill the daemons (a FUSE request
-# pending on a dead daemon fails with ENOTCONN) and detach the mounts, then
-# end the test.
+# ht_load_pct: how much slower than an idle machine this one runs now, in
+# percent (the 1-minute load average per CPU, at least 100, at most 1000).
+# Watchdogs and waits count time at 100/that rate, so a test never fails
+# only because the machine was busy.
+HT_NCPU=$(nproc 2>/dev/null || echo 1)
+ht_load_pct() {
+	local l _rest
+	read -r l _rest </proc/loadavg || { echo 100; return; }
+	l=$((10#${l/./} / HT_NCPU))
+	((l < 100)) && l=100
+	((l > 1000)) && l=1000
+	echo "$l"
+}
+# ht_usec: wall clock in microseconds.
+ht_usec() { local t=${EPOCHREALTIME/./}; echo $((10#$t)); }
+
+# The watchdog: after HT_TIMEOUT load-scaled seconds kill the daemons (a
+# FUSE request pending on a dead daemon fails with ENOTCONN) and detach the
+# mounts, then end the test.
 (
 	trap - EXIT
-	sleep "$HT_TIMEOUT" &
-	wait $!
-	printf '%s\n' "$HT_NAME: TIMEOUT after ${HT_TIMEOUT}s: killing daemons" >&2
+	spent=0
+	while ((spent < HT_TIMEOUT * 100)); do
+		sleep 5 &
+		wait $!
+		spent=$((spent + 500 * 100 / $(ht_load_pct)))
+	done
+	printf '%s\n' "$HT_NAME: TIMEOUT after ${HT_TIMEOUT}s (load-scaled): killing daemons" >&2
 	for f in "$HT_TMP"/*/daemon.pid; do
 		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
 	done
@@ -203,22 +222,36 @@ HT_WATCHDOG=$!
 
 # ---- polling ---------------------------------------------------------------
 
-# ht_wait_for SECS CMD...: 0 as soon as CMD succeeds, 1 after SECS.
+# ht_wait_for SECS CMD...: 0 as soon as CMD succeeds, 1 after SECS
+# load-scaled seconds (see ht_load_pct).
 ht_wait_for() {
-	local secs=$1 end
+	local budget=$(($1 * 1000000)) last now
 	shift
-	end=$((SECONDS + secs))
+	last=$(ht_usec)
 	while ! "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -lt "$end" ] || return 1
+		now=$(ht_usec)
+		budget=$((budget - (now - last) * 100 / $(ht_load_pct)))
+		last=$now
+		((budget > 0)) || return 1
 		sleep 0.2
 	done
 	return 0
 }
 
 # Bound any command that may go through a mount.
-ht_t() { timeout -k 5 "$HT_OPTIMEOUT" "$@"; }
+ht_t() { timeout -k 5 $((HT_OPTIMEOUT * $(ht_load_pct) / 100)) "$@"; }
 
 # ---- vice ------------------------------------------------------------------
+
+# _ht_vice_port WANTED-PORT LOG: the port of vice's last "listening" line
+# (it must be WANTED-PORT unless that is 0); 1 if none yet.
+_ht_vice_port() {
+	local p
+	p=$(sed -n 's/^vice: listening on .* port \([0-9][0-9]*\)$/\1/p' "$2" | tail -n 1)
+	[ -n "$p" ] && { [ "$1" = 0 ] || [ "$p" = "$1" ]; } && printf '%s\n' "$p"
+}
+# _ht_vice_listening PORT LOG: vice is listening, or has died (stop waiting).
+_ht_vice_listening() { _ht_vice_port "$1" "$2" >/dev/null || ! kill -0 "$HT_VICE_PID" 2>/dev/null; }
 
 # ht_vice_start [-p PORT] [more vice args]: start vice in the foreground
 # (background job), wait for its "listening" line, set VICE_PORT.
@@ -235,19 +268,10 @@ ht_vice_start() {
 	HT_VICE_PID=$!
 	echo "$HT_VICE_PID" >"$VICE_ROOT/daemon.pid"
 	VICE_PORT=
-	for ((i = 0; i < 300; i++)); do
-		if ! kill -0 "$HT_VICE_PID" 2>/dev/null; then
-			tail -n 20 "$log" >&2
-			ht_hard "vice exited during start-up"
-		fi
-		VICE_PORT=$(sed -n 's/^vice: listening on .* port \([0-9][0-9]*\)$/\1/p' "$log" | tail -n 1)
-		if [ -n "$VICE_PORT" ] && { [ "$port" = 0 ] || [ "$VICE_PORT" = "$port" ]; }; then
-			break
-		fi
-		VICE_PORT=
-		sleep 0.1
-	done
-	[ -n "$VICE_PORT" ] || { tail -n 20 "$log" >&2; ht_hard "vice printed no 'vice: listening on ... port N' line within 30 s"; }
+	ht_wait_for 30 _ht_vice_listening "$port" "$log" || true
+	kill -0 "$HT_VICE_PID" 2>/dev/null || { tail -n 20 "$log" >&2; ht_hard "vice exited during start-up"; }
+	VICE_PORT=$(_ht_vice_port "$port" "$log") ||
+		{ tail -n 20 "$log" >&2; ht_hard "vice printed no 'vice: listening on ... port N' line within 30 s (load-scaled)"; }
 	ht_note "vice pid $HT_VICE_PID listening on 127.0.0.1 port $VICE_PORT"
 }
 
@@ -261,6 +285,9 @@ ht_vice_stop() {
 ht_mnt() { printf '%s\n' "$HT_TMP/$1/mnt"; }
 ht_cachedir() { printf '%s\n' "$HT_TMP/$1/cache"; }
 ht_ctl() { printf '%s\n' "$HT_TMP/$1/cache/venus.ctl"; }
+
+# _ht_venus_up PID MNT: mounted, or venus died (stop waiting).
+_ht_venus_up() { ht_is_mounted "$2" || ! kill -0 "$1" 2>/dev/null; }
 
 # ht_venus_start NAME [venus args] [--server HOST:PORT]: start venus -f in
 # the background, wait until its mount shows in /proc/mounts.
@@ -286,15 +313,9 @@ ht_venus_start() {
 	pid=$!
 	HT_VENUS_PID[$name]=$pid
 	echo "$pid" >"$d/daemon.pid"
-	for ((i = 0; i < 300; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			tail -n 20 "$log" >&2
-			ht_hard "venus $name exited during start-up"
-		fi
-		ht_is_mounted "$d/mnt" && break
-		sleep 0.1
-	done
-	ht_is_mounted "$d/mnt" || { tail -n 20 "$log" >&2; ht_hard "venus $name: $d/mnt not mounted within 30 s"; }
+	ht_wait_for 30 _ht_venus_up "$pid" "$d/mnt" || true
+	kill -0 "$pid" 2>/dev/null || { tail -n 20 "$log" >&2; ht_hard "venus $name exited during start-up"; }
+	ht_is_mounted "$d/mnt" || { tail -n 20 "$log" >&2; ht_hard "venus $name: $d/mnt not mounted within 30 s (load-scaled)"; }
 	ht_note "venus $name pid $pid mounted $d/mnt"
 }
 
@@ -345,17 +366,16 @@ ht_has_content() {
 # ht_wait_drained NAME [SECS]: wait until venus NAME is connected and has
 # no CML entries pending (reintegration done); 1 if not within SECS (60).
 ht_wait_drained() {
-	local name=$1 secs=${2:-60} i out
-	for ((i = 0; i < secs * 4; i++)); do
-		out=$(ht_cfs "$name" lv "$(ht_mnt "$name")" 2>/dev/null) || out=
-		if grep -q 'Connection State is Connected' <<<"$out" &&
-		   grep -q 'There are 0 CML entries pending' <<<"$out"; then
-			return 0
-		fi
-		sleep 0.25
-	done
-	printf '%s\n' "  venus $name not drained after ${secs}s: $out" >&2
+	local name=$1 secs=${2:-60}
+	ht_wait_for "$secs" _ht_drained "$name" && return 0
+	printf '%s\n' "  venus $name not drained after ${secs}s (load-scaled): $(ht_cfs "$name" lv "$(ht_mnt "$name")" 2>&1 | tr '\n' ';')" >&2
 	return 1
+}
+_ht_drained() {
+	local out
+	out=$(ht_cfs "$1" lv "$(ht_mnt "$1")" 2>/dev/null) || return 1
+	grep -q 'Connection State is Connected' <<<"$out" &&
+		grep -q 'There are 0 CML entries pending' <<<"$out"
 }
 
 # ht_check_fresh DESC FILE EXPECTED: FILE must show EXPECTED at once (the
