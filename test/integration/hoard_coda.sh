@@ -3,8 +3,9 @@
 # c current children, c+ current and future children, d current
 # descendants, d+ current and future descendants) loads with `hoard -f`
 # and caches the same set of objects Coda's would; Coda's uid arguments,
-# command lines in one quoted argument, on/off; and venus converts hoard
-# entries stored with the old flag encoding once at start-up, logging each.
+# command lines in one quoted argument, '-', on/off, Coda's batch order;
+# and venus converts hoard entries stored with the old flag encoding once
+# at start-up, logging each.
 source "$(dirname "$0")/lib.sh"
 
 HOARD=${HOARD:-$top_builddir/tools/hoard}
@@ -79,6 +80,8 @@ ht_check "verify FILE VERBOSITY UID" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' 
 ht_check "several command lines in one quoted argument" ht_hoard B "d $B/top/file
 a $B/cur_c/new 5"
 ht_check "... applied" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' list | grep -q 'cur_c/new 5' && ! HESPER_CTL='$(ht_ctl B)' '$HOARD' list | grep -q top/file"
+ht_check "hoard - reads commands from stdin" bash -c "printf 'l\n' | HESPER_CTL='$(ht_ctl B)' '$HOARD' - | grep -q 'cur_c 100:c'"
+ht_check "hoard -d shows the requests" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' -d list 2>&1 >/dev/null | grep -qx 'hoard: request: hoard_list'"
 ht_check "hoard off" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' off | grep -qx 'Periodic hoard walks off'"
 ht_check "... venus logs it" grep -q "periodic walks off" "$HT_TMP/B/venus.log"
 ht_check "hoard on" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' on | grep -qx 'Periodic hoard walks on'"
@@ -106,4 +109,8 @@ ht_venus_start B
 ht_check "a second start converts nothing" test "$(grep -c 'hoard: entry .*were stored as' "$HT_TMP/B/venus.log")" -eq 2
 ht_check "the walk after conversion takes fut_c's later files" ht_hoard B walk >/dev/null
 ht_check "... fut_c/new is hoarded" cached fut_c/new
+# Coda's batch order: adds before deletes, whatever the line order.
+printf 'delete %s\nadd %s 9\n' "$B/top/file" "$B/top/file" >"$HT_TMP/order.hoard"
+ht_check "a batch runs in Coda's order" ht_hoard B -f "$HT_TMP/order.hoard"
+ht_check "... so delete-then-add leaves no entry, as in Coda" bash -c "! HESPER_CTL='$(ht_ctl B)' '$HOARD' list | grep -q top/file"
 ht_done
