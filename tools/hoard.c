@@ -8,7 +8,8 @@
  * Coda (hoard.cc), one quoted argument may hold whole command lines.  A
  * batch is parsed whole before anything is sent, so a typo on line 30
  * does not leave the first 29 lines applied; it then runs in Coda's order:
- * clears, adds, deletes, lists, walks, verifies, on, off.  Paths are made
+ * clears, adds, deletes, lists, walks, verifies, on, off.  After adding c
+ * or d entries venus records their current members at once (expand()).  Paths are made
  * relative to the mount point as cfs does (tools/ctlclient.h).  Exit 1 on
  * any failure.
  */
@@ -213,11 +214,13 @@ static int run_simple(const struct opts *o, const struct job *j, const char *nam
 	return ask(o, num_words(j, words, 1, buf), words, &s) != 0;
 }
 
-/* Start a walk, then follow it: messages as they come, the progress line
- * whenever it changes, the summary at the end. */
-static int run_walk(const struct opts *o, const struct job *j)
+/* Start a walk (cmd "hoard_walk") or an expansion ("hoard_expand"), then
+ * follow it: messages as they come, the progress line whenever it changes
+ * (unless quiet), the summary at the end. */
+static int run_walk(const struct opts *o, const struct job *j, const char *cmd,
+		    int quiet)
 {
-	const char *start[] = { "hoard_walk" };
+	const char *start[] = { cmd };
 	struct sink s = { stdout, j->where, 0, NULL, 1 };
 	char id[24], seen[24], *prev = NULL;
 	const char *wait[] = { "hoard_wait", id, seen };
@@ -234,7 +237,7 @@ static int run_walk(const struct opts *o, const struct job *j)
 	do {
 		snprintf(seen, sizeof seen, "%zu", s.errs);
 		st = ask(o, 3, wait, &s);
-		if (s.last && (!prev || strcmp(prev, s.last))) {
+		if (!quiet && s.last && (!prev || strcmp(prev, s.last))) {
 			printf("%s\n", s.last);
 			fflush(stdout);
 			free(prev);
@@ -257,7 +260,7 @@ static int run_job(const struct opts *o, const struct job *j)
 	case HOARD_OP_CLEAR:  return run_simple(o, j, "hoard_clear");
 	case HOARD_OP_ON:     return run_simple(o, j, "hoard_on");
 	case HOARD_OP_OFF:    return run_simple(o, j, "hoard_off");
-	case HOARD_OP_WALK:   return run_walk(o, j);
+	case HOARD_OP_WALK:   return run_walk(o, j, "hoard_walk", 0);
 	}
 	return 1;
 }
@@ -346,18 +349,46 @@ static int rank(enum hoard_op op)
 	return 8;
 }
 
+/* Coda's hoard lists a c or d entry's directory when it is added: have
+ * venus record those members now (without fetching file data) unless the
+ * batch walks anyway.  A failure leaves them to the next walk: the adds
+ * themselves succeeded, so it is a note, not an error. */
+static void expand(const struct opts *o)
+{
+	struct job j = { .where = "" };
+
+	if (run_walk(o, &j, "hoard_expand", 1))
+		fprintf(stderr, "hoard: the current members of c and d entries will be"
+			" recorded at the next walk\n");
+}
+
+static int fixed_add(const struct job *j)
+{
+	return (j->cmd.op == HOARD_OP_ADD || j->cmd.op == HOARD_OP_MODIFY) &&
+	       (j->cmd.flags & HOARD_CHILDREN) && !(j->cmd.flags & HOARD_FUTURE);
+}
+
 /* Run a parsed batch in Coda's order, file order within a kind. */
 static int run_jobs(const struct opts *o, struct job *jobs, size_t n)
 {
-	int rc = 0;
+	int rc = 0, fixed = 0, walks = 0;
 
-	for (int r = 0; r <= 8; r++)
+	for (size_t i = 0; i < n; i++)
+		walks |= jobs[i].cmd.op == HOARD_OP_WALK;
+	for (int r = 0; r <= 8; r++) {
 		for (size_t i = 0; i < n; i++)
 			if (rank(jobs[i].cmd.op) == r) {
+				int bad;
+
 				/* line numbers must survive the copy into the array */
 				jobs[i].where = jobs[i].wherebuf;
-				rc |= run_job(o, &jobs[i]);
+				bad = run_job(o, &jobs[i]);
+				fixed |= !bad && fixed_add(&jobs[i]);
+				rc |= bad;
 			}
+		if (r == rank(HOARD_OP_ADD) && fixed && !walks)
+			expand(o);
+	}
 	return rc;
 }
 
@@ -427,7 +458,7 @@ static int run_text(const struct opts *o, int argc, char **argv)
 
 static int run_argv(const struct opts *o, int argc, char **argv)
 {
-	struct job j = { .where = "" };
+	struct job j = { 0 };
 	char err[256];
 
 	for (int i = 0; i < argc; i++)
@@ -437,7 +468,7 @@ static int run_argv(const struct opts *o, int argc, char **argv)
 		fprintf(stderr, "hoard: %s\n", err);
 		return 1;
 	}
-	return run_job(o, &j);
+	return run_jobs(o, &j, 1);   /* wherebuf is "" */
 }
 
 /* Options come first; returns the index of the command, or -1 (exit 1). */

@@ -4,9 +4,9 @@
  *
  * hoard_add PATH SPEC, hoard_modify PATH SPEC, hoard_delete PATH,
  * hoard_clear [UID], hoard_list [UID], hoard_verify [VERBOSITY [UID]],
- * hoard_on, hoard_off: answered at once.  hoard_walk
- * starts a walk (or joins the one running) and answers "walk ID"; the tool
- * then asks hoard_wait ID SEEN until the walk ends.  hoard_wait answers
+ * hoard_on, hoard_off: answered at once.  hoard_walk (hoard_expand)
+ * starts a walk (an expansion) or joins the one running and answers
+ * "walk ID"; the tool then asks hoard_wait ID SEEN until the walk ends.  hoard_wait answers
  * when there are messages past the first SEEN, when the walk ends, or
  * after HW_POLL_MS: messages on stderr, one progress line on stdout, and
  * status EINPROGRESS while the walk runs (then its result).  A reply per
@@ -311,7 +311,8 @@ static struct waiter *waiters;
 
 static void cmd_walk(struct ctl_req *r)
 {
-	unsigned id = hoard_walk_start();
+	unsigned id = strcmp(r->cmd, "hoard_expand") ? hoard_walk_start() :
+		      hoard_walk_expand();
 
 	if (!id) {
 		ctl_fail(r, ENOMEM, "hoard walk: %s", strerror(ENOMEM));
@@ -434,6 +435,8 @@ static const struct ctlp_cmd hoard_cmds[] = {
 	{ "hoard_on", NULL, CTLP_ARGS_NONE, 1, "", "Allow periodic hoard walks" },
 	{ "hoard_off", NULL, CTLP_ARGS_NONE, 1, "", "Stop periodic hoard walks" },
 	{ "hoard_walk", NULL, CTLP_ARGS_NONE, 1, "", "Start a hoard walk" },
+	{ "hoard_expand", NULL, CTLP_ARGS_NONE, 1, "",
+	  "Record the current members of new c and d entries" },
 	{ "hoard_wait", NULL, CTLP_ARGS_PATHS, 0, "ID SEEN",
 	  "Progress of a hoard walk" },
 	{ NULL, NULL, CTLP_ARGS_NONE, 0, NULL, NULL },
@@ -445,7 +448,8 @@ static void run(struct ctl_req *r, const struct ctlp_cmd *c)
 		{ "hoard_add", cmd_add }, { "hoard_modify", cmd_modify },
 		{ "hoard_delete", cmd_delete }, { "hoard_clear", cmd_clear },
 		{ "hoard_list", cmd_list }, { "hoard_verify", cmd_verify },
-		{ "hoard_walk", cmd_walk }, { "hoard_wait", cmd_wait },
+		{ "hoard_walk", cmd_walk }, { "hoard_expand", cmd_walk },
+		{ "hoard_wait", cmd_wait },
 		{ "hoard_on", cmd_on }, { "hoard_off", cmd_off },
 	};
 

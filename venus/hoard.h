@@ -9,8 +9,9 @@
  * hoard_priority() and discards low-priority objects first.
  *
  * c and d entries cover the children (descendants) present when the
- * entry is first walked: that walk records them in table hoard_member and
- * marks the entry expanded.  c+ and d+ entries are re-read at every walk
+ * entry is first walked or expanded (the hoard tool asks right after an
+ * add): that records them in table hoard_member and marks the entry
+ * expanded.  c+ and d+ entries are re-read at every walk
  * (Coda's meanings, hesper/hoardcmd.h).
  */
 #ifndef VENUS_HOARD_H
@@ -105,6 +106,10 @@ struct hoard_walk_info {
 /* Start a walk, or join the one running.  Returns its id (never 0), or 0
  * if it could not start (ENOMEM). */
 unsigned hoard_walk_start(void);
+/* Start an expansion: list the directories of c and d entries not yet
+ * expanded and record their members, fetching no file data (what Coda's
+ * hoard does at `add`).  Joins a running walk instead.  Id as above. */
+unsigned hoard_walk_expand(void);
 /* The walk id (the current or the last one).  ESRCH if it is gone. */
 int hoard_walk_get(unsigned id, struct hoard_walk_info *wi);
 /* Message i (0-based) of walk id, or NULL. */

@@ -109,6 +109,19 @@ ht_venus_start B
 ht_check "a second start converts nothing" test "$(grep -c 'hoard: entry .*were stored as' "$HT_TMP/B/venus.log")" -eq 2
 ht_check "the walk after conversion takes fut_c's later files" ht_hoard B walk >/dev/null
 ht_check "... fut_c/new is hoarded" cached fut_c/new
+# "Current" is fixed when the entry is added, as Coda's hoard lists the
+# directory then: a file created after `hoard add` (before any walk) is not
+# hoarded.
+mkdir "$A/exp"
+echo "exp one" >"$A/exp/f1"
+ht_check "hoard add DIR c (no walk in the batch)" ht_hoard B add "$B/exp" 5:c
+ht_check "... recorded its members at once" test "$(sqlite3 "$(ht_cachedir B)/venus.db" "SELECT group_concat(path) FROM hoard_member WHERE entry = 'exp'")" = exp/f1
+echo "exp late" >"$A/exp/late"
+ht_check "walk" ht_hoard B walk >/dev/null
+ht_check "exp/f1 is hoarded" cached exp/f1
+rc=0
+cached exp/late || rc=$?
+ht_check "exp/late, created after the add, is not (rc $rc)" test "$rc" -eq 1
 # Coda's batch order: adds before deletes, whatever the line order.
 printf 'delete %s\nadd %s 9\n' "$B/top/file" "$B/top/file" >"$HT_TMP/order.hoard"
 ht_check "a batch runs in Coda's order" ht_hoard B -f "$HT_TMP/order.hoard"
