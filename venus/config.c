@@ -4,6 +4,11 @@
  * The file is read first, the command line then overrides it.  -c must
  * therefore be found before the file is parsed: argv is scanned once into
  * a list of overrides, the file is read, and the overrides are applied.
+ *
+ * A Coda venus.conf is accepted as it is: codaconf's key="value" quoting
+ * (lib-src/base/codaconf.c), Coda's keys that mean the same here, and its
+ * other keys (coda-src/venus/venus.cc) with one warning each, logged once
+ * the command line has said where the log goes.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -12,13 +17,76 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
+#include <limits.h>
 
 #include "venus/venus.h"
 
-#define DEFAULT_CONF     "/etc/hesper/venus.conf"
-#define DEFAULT_CACHEDIR "/var/lib/hesper/venus"
+/* configure's --sysconfdir and --localstatedir (Makefile.am) */
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_CONF     SYSCONFDIR "/hesper/venus.conf"
+#define DEFAULT_CACHEDIR LOCALSTATEDIR "/lib/hesper/venus"
 #define DEFAULT_MOUNT    "/coda"
 #define DEFAULT_PORT     2432
+#define DEFAULT_CACHESIZE  (1ull << 30)
+#define DEFAULT_CACHEFILES 100000
+#define DEFAULT_CML        100000
+/* Coda's defaults (venus.cc) */
+#define DEFAULT_REINT_AGE  0
+#define DEFAULT_REINT_TIME 15
+
+/* Coda's venus.conf keys that mean nothing to Hesper, and why. */
+static const struct { const char *key, *why; } coda_only[] = {
+	{ "9pfs", "no Plan 9 server" },
+	{ "RPC2_retries", "TCP retransmits; see timeout" },
+	{ "allow_backfetch", "stores always carry their data" },
+	{ "asrlauncher_path", "no application-specific resolvers" },
+	{ "asrpolicy_path", "no application-specific resolvers" },
+	{ "cache_prefix", "Cygwin only" },
+	{ "cachechunkblocksize", "files are cached whole" },
+	{ "checkpointformat", "checkpoints have one format" },
+	{ "codafs", "see frontend" },
+	{ "codatunnel", "one TLS connection, no tunnel" },
+	{ "detect_reintegration_retry", "store ids always detect retries" },
+	{ "dontuservm", "metadata lives in venus.db" },
+	{ "errorlog", "venus logs to syslog, or stderr with -f" },
+	{ "hoard_entries", "the hoard database has no fixed size" },
+	{ "isr", "no virtual machine tweaks" },
+	{ "kerneldevice", "see frontend" },
+	{ "logfile", "venus logs to syslog, or stderr with -f" },
+	{ "mapprivate", "metadata lives in venus.db" },
+	{ "marinersocket", "tools use the control socket (ctlsocket)" },
+	{ "masquerade_port", "one TCP connection to vice" },
+	{ "onlytcp", "always TCP" },
+	{ "partialcachefilesratio", "files are cached whole" },
+	{ "pid_file", "no pid file" },
+	{ "plan9server", "no Plan 9 server" },
+	{ "primaryuser", "root or the cache's owner may change the cache" },
+	{ "realmtab", "see server" },
+	{ "relay", "one TLS connection, no relay" },
+	{ "run_control_file", "tools use the control socket (ctlsocket)" },
+	{ "rvm_data", "metadata lives in venus.db" },
+	{ "rvm_log", "metadata lives in venus.db" },
+	{ "sslcertdir", "see cafile" },
+	{ "validateattrs", "callbacks are validated per volume" },
+	{ "wholefilemaxsize", "files are cached whole" },
+	{ "wholefilemaxstall", "files are cached whole" },
+	{ "wholefileminsize", "files are cached whole" },
+};
+#define N_CODA_ONLY (sizeof coda_only / sizeof coda_only[0])
+
+/* State of one venus_config_load (once, at start-up, single-threaded). */
+static struct {
+	unsigned   in_file;     /* line being parsed (0: the command line) */
+	int        blocks;      /* cacheblocks was given: cachesize yields */
+	const char *path;       /* the file, for warnings */
+	unsigned   line[N_CODA_ONLY];  /* where each ignored key was first seen */
+} LS;
 
 /* Parse "123", "123K", "4M", "1G" (optionally "KB"/"KiB").  unit multiplies
  * a bare number.  0 or -1. */
@@ -128,6 +196,35 @@ static int set_secs(const char *val, long min, unsigned *out)
 	return 0;
 }
 
+/* A Coda key with no meaning here: remember where it was first seen (its
+ * warning comes later, see warn_coda_only).  0, or -1 for an unknown key. */
+static int coda_only_key(const char *key, const char **why)
+{
+	for (size_t i = 0; i < N_CODA_ONLY; i++)
+		if (!strcmp(key, coda_only[i].key)) {
+			if (!LS.line[i])
+				LS.line[i] = LS.in_file ? LS.in_file : UINT_MAX;
+			return 0;
+		}
+	*why = "unknown key";
+	return -1;
+}
+
+/* One warning per ignored Coda key, in the log. */
+static void warn_coda_only(void)
+{
+	for (size_t i = 0; i < N_CODA_ONLY; i++) {
+		if (!LS.line[i])
+			continue;
+		if (LS.line[i] == UINT_MAX)
+			vlog(LOG_WARNING, "-o %s: Coda key ignored: %s", coda_only[i].key,
+			     coda_only[i].why);
+		else
+			vlog(LOG_WARNING, "%s:%u: Coda key '%s' ignored: %s", LS.path,
+			     LS.line[i], coda_only[i].key, coda_only[i].why);
+	}
+}
+
 /* Apply one key.  size_unit: what a bare cachesize number counts (1024 in
  * the file, as Coda's; 1 on the command line).  0, or -1 with *why set. */
 static int set_key(struct venus_config *cfg, const char *key, const char *val,
@@ -136,10 +233,31 @@ static int set_key(struct venus_config *cfg, const char *key, const char *val,
 	long n;
 
 	*why = "bad value";
-	if (!strcmp(key, "cachesize"))
-		return parse_size(val, size_unit, &cfg->cachesize);
-	if (!strcmp(key, "cachefiles"))
-		return parse_size(val, 1, &cfg->cachefiles);
+	if (!strcmp(key, "cachesize")) {
+		if (LS.in_file && LS.blocks)
+			return 0;   /* Coda prefers cacheblocks */
+		if (parse_size(val, size_unit, &cfg->cachesize))
+			return -1;
+		if (!cfg->cachesize)   /* Coda: 0 = the default */
+			cfg->cachesize = DEFAULT_CACHESIZE;
+		return 0;
+	}
+	if (!strcmp(key, "cacheblocks")) {   /* Coda's older key: 1 KB blocks */
+		if (parse_size(val, 1024, &cfg->cachesize))
+			return -1;
+		if (!cfg->cachesize)
+			cfg->cachesize = DEFAULT_CACHESIZE;
+		else
+			LS.blocks = LS.in_file != 0;
+		return 0;
+	}
+	if (!strcmp(key, "cachefiles")) {
+		if (parse_size(val, 1, &cfg->cachefiles))
+			return -1;
+		if (!cfg->cachefiles)
+			cfg->cachefiles = DEFAULT_CACHEFILES;
+		return 0;
+	}
 	if (!strcmp(key, "cachedir"))
 		return *val ? set_str(&cfg->cachedir, val) : -1;
 	if (!strcmp(key, "mountpoint"))
@@ -163,24 +281,33 @@ static int set_key(struct venus_config *cfg, const char *key, const char *val,
 			return -1;
 		return set_str(&cfg->frontend, val);
 	}
-	if (!strcmp(key, "timeout")) {
+	if (!strcmp(key, "timeout") || !strcmp(key, "RPC2_timeout")) {
 		if (parse_int(val, 1, 3600, &n))
 			return -1;
 		cfg->timeout_ms = (unsigned)n * 1000;
 		return 0;
 	}
-	if (!strcmp(key, "cml_entries"))
-		return parse_size(val, 1, &cfg->cml_entries);
-	if (!strcmp(key, "reintegration_age"))
-		return set_secs(val, 0, &cfg->reint_age);
-	if (!strcmp(key, "reintegration_time"))
-		return set_secs(val, 0, &cfg->reint_time);
+	if (!strcmp(key, "cml_entries")) {
+		if (parse_size(val, 1, &cfg->cml_entries))
+			return -1;
+		if (!cfg->cml_entries)
+			cfg->cml_entries = DEFAULT_CML;
+		return 0;
+	}
+	if (!strcmp(key, "reintegration_age") || !strcmp(key, "reintegration_time")) {
+		unsigned *dst = strcmp(key, "reintegration_age") ? &cfg->reint_time :
+				&cfg->reint_age;
+
+		if (set_secs(val, 0, dst))
+			return -1;
+		cfg->reint_set = 1;
+		return 0;
+	}
 	if (!strcmp(key, "serverprobe"))
 		return set_secs(val, 1, &cfg->serverprobe);
 	if (!strcmp(key, "checkpointdir"))
 		return *val ? set_str(&cfg->checkpointdir, val) : -1;
-	*why = "unknown key";
-	return -1;
+	return coda_only_key(key, why);
 }
 
 static char *trim(char *s)
@@ -195,16 +322,44 @@ static char *trim(char *s)
 	return s;
 }
 
-/* One line: "key value" or "key=value"; '#' starts a comment. */
+/* Cut a comment: '#' outside quotes. */
+static void cut_comment(char *s)
+{
+	char q = 0;
+
+	for (; *s; s++) {
+		if (q) {
+			q = *s == q ? 0 : q;
+		} else if (*s == '"' || *s == '\'') {
+			q = *s;
+		} else if (*s == '#') {
+			*s = '\0';
+			return;
+		}
+	}
+}
+
+/* codaconfedit writes key="value": drop one pair of matching quotes. */
+static char *unquote(char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
+		v[n - 1] = '\0';
+		return v + 1;
+	}
+	return v;
+}
+
+/* One line: "key value" or "key=value" (value optionally quoted); '#'
+ * starts a comment. */
 static int parse_line(struct venus_config *cfg, char *line, const char *path,
 		      unsigned lineno)
 {
-	char *hash = strchr(line, '#');
 	char *key, *val, *sep;
 	const char *why;
 
-	if (hash)
-		*hash = '\0';
+	cut_comment(line);
 	key = trim(line);
 	if (!*key)
 		return 0;
@@ -217,6 +372,8 @@ static int parse_line(struct venus_config *cfg, char *line, const char *path,
 	} else {
 		val = sep;
 	}
+	val = unquote(val);
+	LS.in_file = lineno;
 	if (set_key(cfg, key, val, 1024, &why) == 0)
 		return 0;
 	fprintf(stderr, "venus: %s:%u: %s '%s'\n", path, lineno, why, key);
@@ -237,11 +394,13 @@ static int parse_file(struct venus_config *cfg, const char *path, int must_exist
 		fprintf(stderr, "venus: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
+	LS.path = path;
 	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		if (parse_line(cfg, line, path, lineno))
 			rc = -1;
 	}
+	LS.in_file = 0;
 	free(line);
 	fclose(f);
 	return rc;
@@ -251,12 +410,12 @@ static void set_defaults(struct venus_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->port = DEFAULT_PORT;
-	cfg->cachesize = 1ull << 30;
-	cfg->cachefiles = 100000;
+	cfg->cachesize = DEFAULT_CACHESIZE;
+	cfg->cachefiles = DEFAULT_CACHEFILES;
 	cfg->timeout_ms = 30000;
-	cfg->cml_entries = 100000;
-	cfg->reint_age = 60;
-	cfg->reint_time = 30;
+	cfg->cml_entries = DEFAULT_CML;
+	cfg->reint_age = DEFAULT_REINT_AGE;
+	cfg->reint_time = DEFAULT_REINT_TIME;
 	cfg->serverprobe = 30;
 }
 
@@ -275,8 +434,13 @@ static int finish(struct venus_config *cfg)
 			return -1;
 		}
 	}
+	/* Coda finds a realm's servers by name (DNS); Hesper's one vice is
+	 * the realm's host when no server is named. */
+	if (!cfg->server && cfg->realm && set_server(cfg, cfg->realm))
+		return -1;
 	if (!cfg->server) {
-		fprintf(stderr, "venus: no server given (venus SERVER or 'server' in venus.conf)\n");
+		fprintf(stderr, "venus: no server given (venus SERVER, or 'server' or"
+			" 'realm' in venus.conf)\n");
 		return -1;
 	}
 	if (!cfg->realm && set_str(&cfg->realm, cfg->server))
@@ -397,6 +561,7 @@ int venus_config_load(struct venus_config *cfg, const char *path, int argc, char
 	int explicit;
 
 	set_defaults(cfg);
+	memset(&LS, 0, sizeof LS);
 	if (argc > 0 && scan_argv(argc, argv, &conf))
 		goto fail;
 	explicit = conf != NULL;
@@ -406,6 +571,7 @@ int venus_config_load(struct venus_config *cfg, const char *path, int argc, char
 		goto fail;
 	if (finish(cfg))
 		goto fail;
+	warn_coda_only();
 	return 0;
 fail:
 	venus_config_free(cfg);

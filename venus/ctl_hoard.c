@@ -3,9 +3,10 @@
  * registered with ctl_cmds.c (ctl_register) before main runs.
  *
  * hoard_add PATH SPEC, hoard_modify PATH SPEC, hoard_delete PATH,
- * hoard_clear, hoard_list, hoard_verify: answered at once.  hoard_walk
- * starts a walk (or joins the one running) and answers "walk ID"; the tool
- * then asks hoard_wait ID SEEN until the walk ends.  hoard_wait answers
+ * hoard_clear [UID], hoard_list [UID], hoard_verify [VERBOSITY [UID]],
+ * hoard_on, hoard_off: answered at once.  hoard_walk (hoard_expand)
+ * starts a walk (an expansion) or joins the one running and answers
+ * "walk ID"; the tool then asks hoard_wait ID SEEN until the walk ends.  hoard_wait answers
  * when there are messages past the first SEEN, when the walk ends, or
  * after HW_POLL_MS: messages on stderr, one progress line on stdout, and
  * status EINPROGRESS while the walk runs (then its result).  A reply per
@@ -101,14 +102,53 @@ static void cmd_delete(struct ctl_req *r)
 		reply_status(r, hoard_delete(r->argv[0]), r->argv[0]);
 }
 
+/* argv[i] as a uid, or HOARD_ALL_UIDS when absent.  0, or the request
+ * has failed. */
+static int uid_arg(struct ctl_req *r, int i, long *uid)
+{
+	unsigned long v;
+	char *end;
+
+	*uid = HOARD_ALL_UIDS;
+	if (r->argc <= i)
+		return 0;
+	errno = 0;
+	v = strtoul(r->argv[i], &end, 10);
+	if (errno || end == r->argv[i] || *end || v > 0xfffffffeUL) {
+		ctl_fail(r, EINVAL, "bad uid \"%s\"", r->argv[i]);
+		return -1;
+	}
+	*uid = (long)v;
+	return 0;
+}
+
 static void cmd_clear(struct ctl_req *r)
 {
-	int err = hoard_clear();
+	long uid;
+	int err;
+
+	if (uid_arg(r, 0, &uid))
+		return;
+	err = hoard_clear(uid);
 
 	if (err)
 		ctl_fail(r, err, "hoard clear: %s", strerror(err));
 	else
 		ctl_done(r, 0);
+}
+
+static void cmd_on(struct ctl_req *r)
+{
+	hoard_set_periodic(1);
+	ctl_printf(r, CTLP_STDOUT, "Periodic hoard walks on\n");
+	ctl_done(r, 0);
+}
+
+static void cmd_off(struct ctl_req *r)
+{
+	hoard_set_periodic(0);
+	ctl_printf(r, CTLP_STDOUT, "Periodic hoard walks off\n");
+	ctl_done(r, 0);
 }
 
 /* ---- list ---- */
@@ -155,13 +195,17 @@ static void list_one(struct ctl_req *r, const struct hoard_entry *e, int first)
 
 static void cmd_list(struct ctl_req *r)
 {
-	size_t n;
+	size_t n, shown = 0;
 	const struct hoard_entry *v = hoard_entries(&n);
+	long uid;
 
+	if (uid_arg(r, 0, &uid))
+		return;
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"entries\":[");
 	for (size_t i = 0; i < n; i++)
-		list_one(r, &v[i], i == 0);
+		if (uid == HOARD_ALL_UIDS || (long)v[i].uid == uid)
+			list_one(r, &v[i], shown++ == 0);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	ctl_done(r, 0);
@@ -176,6 +220,8 @@ struct verify {
 	struct ctl_req  *r;
 	struct hoard_map info;
 	unsigned long    objects, missing;
+	long             uid;        /* entries of this uid, or HOARD_ALL_UIDS */
+	unsigned         verbosity;  /* > 0: cached objects too */
 };
 
 static void note_cached(void *arg, const struct fso_cacheinfo *ci)
@@ -196,9 +242,15 @@ static void verify_one(void *arg, const struct hoard_entry *e, const char *path,
 	int need = !(in & VI_DIR) || (e->flags & HOARD_CHILDREN);
 	char buf[PATH_MAX + 256];
 
-	v->objects++;
-	if (in & VI_CACHED && (in & VI_DATA || !need))
+	if (v->uid != HOARD_ALL_UIDS && (long)e->uid != v->uid)
 		return;
+	v->objects++;
+	if (in & VI_CACHED && (in & VI_DATA || !need)) {
+		if (v->verbosity && !v->r->json)
+			ctl_printf(v->r, CTLP_STDOUT, "%s: cached\n",
+				   disp(buf, sizeof buf, path));
+		return;
+	}
 	v->missing++;
 	disp(buf, sizeof buf, path);
 	if (!v->r->json) {
@@ -212,7 +264,24 @@ static void verify_one(void *arg, const struct hoard_entry *e, const char *path,
 static void cmd_verify(struct ctl_req *r)
 {
 	struct verify v = { .r = r };
+	unsigned long verb = 0;
+	char *end;
 
+	if (r->argc > 2) {
+		ctl_fail(r, EINVAL, "Usage: hoard_verify [VERBOSITY [UID]]");
+		return;
+	}
+	if (r->argc > 0) {
+		errno = 0;
+		verb = strtoul(r->argv[0], &end, 10);
+		if (errno || end == r->argv[0] || *end || verb > 9) {
+			ctl_fail(r, EINVAL, "bad verbosity \"%s\" (0-9)", r->argv[0]);
+			return;
+		}
+	}
+	if (uid_arg(r, 1, &v.uid))
+		return;
+	v.verbosity = (unsigned)verb;
 	fso_foreach_cached(note_cached, &v);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"not_cached\":[");
@@ -242,7 +311,8 @@ static struct waiter *waiters;
 
 static void cmd_walk(struct ctl_req *r)
 {
-	unsigned id = hoard_walk_start();
+	unsigned id = strcmp(r->cmd, "hoard_expand") ? hoard_walk_start() :
+		      hoard_walk_expand();
 
 	if (!id) {
 		ctl_fail(r, ENOMEM, "hoard walk: %s", strerror(ENOMEM));
@@ -356,11 +426,17 @@ static const struct ctlp_cmd hoard_cmds[] = {
 	{ "hoard_modify", NULL, CTLP_ARGS_PATHS, 1, "PATH PRIORITY[:FLAGS]",
 	  "Change a hoard entry" },
 	{ "hoard_delete", NULL, CTLP_ARGS_PATHS, 1, "PATH", "Remove a hoard entry" },
-	{ "hoard_clear", NULL, CTLP_ARGS_NONE, 1, "", "Remove every hoard entry" },
-	{ "hoard_list", NULL, CTLP_ARGS_NONE, 0, "", "List the hoard entries" },
-	{ "hoard_verify", NULL, CTLP_ARGS_NONE, 0, "",
+	{ "hoard_clear", NULL, CTLP_ARGS_OPTWORD, 1, "[UID]",
+	  "Remove every hoard entry (or those of UID)" },
+	{ "hoard_list", NULL, CTLP_ARGS_OPTWORD, 0, "[UID]",
+	  "List the hoard entries (or those of UID)" },
+	{ "hoard_verify", NULL, CTLP_ARGS_WORDS, 0, "[VERBOSITY [UID]]",
 	  "List hoarded objects that are not cached" },
+	{ "hoard_on", NULL, CTLP_ARGS_NONE, 1, "", "Allow periodic hoard walks" },
+	{ "hoard_off", NULL, CTLP_ARGS_NONE, 1, "", "Stop periodic hoard walks" },
 	{ "hoard_walk", NULL, CTLP_ARGS_NONE, 1, "", "Start a hoard walk" },
+	{ "hoard_expand", NULL, CTLP_ARGS_NONE, 1, "",
+	  "Record the current members of new c and d entries" },
 	{ "hoard_wait", NULL, CTLP_ARGS_PATHS, 0, "ID SEEN",
 	  "Progress of a hoard walk" },
 	{ NULL, NULL, CTLP_ARGS_NONE, 0, NULL, NULL },
@@ -372,7 +448,9 @@ static void run(struct ctl_req *r, const struct ctlp_cmd *c)
 		{ "hoard_add", cmd_add }, { "hoard_modify", cmd_modify },
 		{ "hoard_delete", cmd_delete }, { "hoard_clear", cmd_clear },
 		{ "hoard_list", cmd_list }, { "hoard_verify", cmd_verify },
-		{ "hoard_walk", cmd_walk }, { "hoard_wait", cmd_wait },
+		{ "hoard_walk", cmd_walk }, { "hoard_expand", cmd_walk },
+		{ "hoard_wait", cmd_wait },
+		{ "hoard_on", cmd_on }, { "hoard_off", cmd_off },
 	};
 
 	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)

@@ -1,6 +1,13 @@
 /*
  * hoard.c - the hoard database in venus.db, its in-memory copy and the
  * periodic walk (hoard.h).
+ *
+ * Column attrs holds an entry's flags in Coda's attribute bits
+ * (hesper/hoardcmd.h); it is authoritative.  Column flags keeps the walk's
+ * HOARD_* bits for older venus binaries.  Rows without attrs were written
+ * before venus learnt Coda's meanings, when "c+" was stored as current
+ * descendants and "d" as current and future children: hoard_init converts
+ * them once to what the user typed (migrate()), logging each change.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -16,7 +23,7 @@
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS hoard(path TEXT PRIMARY KEY,"
 	" priority INTEGER NOT NULL, flags INTEGER NOT NULL, uid INTEGER NOT NULL,"
-	" expanded INTEGER NOT NULL DEFAULT 0);"
+	" expanded INTEGER NOT NULL DEFAULT 0, attrs INTEGER);"
 	"CREATE TABLE IF NOT EXISTS hoard_member(entry TEXT NOT NULL,"
 	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;";
 
@@ -24,6 +31,7 @@ static struct {
 	struct hoard_entry *v;      /* ancestors before descendants */
 	size_t              n;
 	struct event       *timer;  /* the periodic walk */
+	int                 off;    /* `hoard off`: no periodic walks */
 } H;
 
 static int sql_err(const char *what)
@@ -86,7 +94,7 @@ static int take_row(sqlite3_stmt *st, struct hoard_entry *e)
 	if (!(e->path = strdup(p ? p : "")))
 		return ENOMEM;
 	e->prio = (unsigned)sqlite3_column_int(st, 1);
-	e->flags = (unsigned)sqlite3_column_int(st, 2) & HOARD_FLAGS_MASK;
+	e->flags = hoard_flags_from_coda((unsigned)sqlite3_column_int(st, 2));
 	e->uid = (uid_t)sqlite3_column_int64(st, 3);
 	e->expanded = sqlite3_column_int(st, 4);
 	return 0;
@@ -95,7 +103,7 @@ static int take_row(sqlite3_stmt *st, struct hoard_entry *e)
 /* Reread the entries from the database. */
 static int load(void)
 {
-	static const char sql[] = "SELECT path, priority, flags, uid, expanded FROM hoard";
+	static const char sql[] = "SELECT path, priority, attrs, uid, expanded FROM hoard";
 	sqlite3_stmt *st;
 	struct hoard_entry *v;
 	size_t cap = 0;
@@ -139,8 +147,8 @@ int hoard_put(const char *path, unsigned prio, unsigned flags, uid_t uid)
 
 	if (!err)
 		err = sql_run(NULL, "INSERT OR REPLACE INTO hoard(path, priority, flags, uid,"
-			      " expanded) VALUES (?, ?, ?, ?, 0)", "suuu", path, prio,
-			      flags, (unsigned)uid);
+			      " expanded, attrs) VALUES (?, ?, ?, ?, 0, ?)", "suuuu", path,
+			      prio, flags, (unsigned)uid, hoard_flags_to_coda(flags));
 	return changed(err);
 }
 
@@ -151,8 +159,8 @@ int hoard_modify(const char *path, unsigned prio, unsigned flags, uid_t uid)
 	/* New flags make a new set of members; the same ones keep theirs. */
 	err = sql_run(&n, "UPDATE hoard SET priority = ?, uid = ?,"
 		      " expanded = CASE WHEN flags = ? THEN expanded ELSE 0 END,"
-		      " flags = ? WHERE path = ?", "uuuus", prio, (unsigned)uid,
-		      flags, flags, path);
+		      " flags = ?, attrs = ? WHERE path = ?", "uuuuus", prio,
+		      (unsigned)uid, flags, flags, hoard_flags_to_coda(flags), path);
 	if (!err && !n)
 		return ENOENT;
 	if (!err)
@@ -173,13 +181,32 @@ int hoard_delete(const char *path)
 	return changed(err);
 }
 
-int hoard_clear(void)
+int hoard_clear(long uid)
 {
-	int err = sql_run(NULL, "DELETE FROM hoard", "");
+	int err;
 
+	if (uid == HOARD_ALL_UIDS) {
+		err = sql_run(NULL, "DELETE FROM hoard", "");
+		if (!err)
+			err = sql_run(NULL, "DELETE FROM hoard_member", "");
+		return changed(err);
+	}
+	err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry IN"
+		      " (SELECT path FROM hoard WHERE uid = ?)", "u", (unsigned)uid);
 	if (!err)
-		err = sql_run(NULL, "DELETE FROM hoard_member", "");
+		err = sql_run(NULL, "DELETE FROM hoard WHERE uid = ?", "u", (unsigned)uid);
 	return changed(err);
+}
+
+void hoard_set_periodic(int on)
+{
+	H.off = !on;
+	vlog(LOG_INFO, "hoard: periodic walks %s", on ? "on" : "off");
+}
+
+int hoard_periodic(void)
+{
+	return !H.off;
 }
 
 const struct hoard_entry *hoard_entries(size_t *n)
@@ -224,7 +251,7 @@ int hoard_members(const char *entry, void (*fn)(void *arg, const char *path), vo
 
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
-	if (H.n)
+	if (H.n && !H.off)
 		hoard_walk_start();
 }
 
@@ -241,6 +268,110 @@ static void arm_timer(void)
 		vlog(LOG_WARNING, "hoard: no periodic walks (cannot arm a timer)");
 }
 
+/* ---- the one-time conversion of rows without attrs ---- */
+
+/* What the user typed for flags stored by the old parser, which read
+ * "c+" as CHILDREN|ALL and "d" as CHILDREN|FUTURE. */
+static const char *legacy_typed(unsigned old)
+{
+	switch (old & HOARD_FLAGS_MASK) {
+	case 0: return "";
+	case HOARD_CHILDREN: return "c";
+	case HOARD_CHILDREN | HOARD_ALL: return "c+";
+	case HOARD_CHILDREN | HOARD_FUTURE: return "d";
+	case HOARD_CHILDREN | HOARD_ALL | HOARD_FUTURE: return "d+";
+	}
+	return NULL;
+}
+
+static const char *meaning(unsigned flags)
+{
+	switch (flags) {
+	case HOARD_CHILDREN: return "current children";
+	case HOARD_CHILDREN | HOARD_FUTURE: return "current and future children";
+	case HOARD_CHILDREN | HOARD_ALL: return "current descendants";
+	case HOARD_CHILDREN | HOARD_ALL | HOARD_FUTURE:
+		return "current and future descendants";
+	}
+	return "the object alone";
+}
+
+/* Convert one old row: flags now mean what was typed.  0 or EIO. */
+static int migrate_row(const char *path, unsigned old)
+{
+	const char *typed = legacy_typed(old), *why = NULL;
+	unsigned prio = HOARD_PRIO_DEFAULT, flags = 0;
+
+	if (!typed || (*typed && hoard_parse_spec(typed, &prio, &flags, &why))) {
+		flags = old & HOARD_FLAGS_MASK;   /* not from the parser: keep */
+		typed = hoard_flags_str(flags);
+	}
+	if (flags == (old & HOARD_FLAGS_MASK))
+		return sql_run(NULL, "UPDATE hoard SET attrs = ? WHERE path = ?", "us",
+			       hoard_flags_to_coda(flags), path);
+	vlog(LOG_WARNING, "hoard: entry %s%s%s: flags \"%s\" were stored as %s;"
+	     " now %s, as in Coda (members recorded again at the next walk)",
+	     V->cfg.mountpoint, *path ? "/" : "", path, typed, meaning(old & HOARD_FLAGS_MASK),
+	     meaning(flags));
+	if (sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path))
+		return EIO;
+	return sql_run(NULL, "UPDATE hoard SET flags = ?, attrs = ?, expanded = 0"
+		       " WHERE path = ?", "uus", flags, hoard_flags_to_coda(flags), path);
+}
+
+/* Add column attrs to an old table and convert the rows lacking it, in
+ * one transaction.  0 or EIO. */
+static int migrate(void)
+{
+	static const char sel[] = "SELECT path, flags FROM hoard WHERE attrs IS NULL";
+	sqlite3_stmt *st;
+	char **paths = NULL;
+	unsigned *olds = NULL;
+	size_t n = 0, cap = 0;
+	int rc, err = 0;
+
+	/* fails harmlessly ("duplicate column") when it is there already */
+	sqlite3_exec(V->db, "ALTER TABLE hoard ADD COLUMN attrs INTEGER", NULL, NULL, NULL);
+	if (sqlite3_prepare_v2(V->db, sel, -1, &st, NULL) != SQLITE_OK)
+		return sql_err(sel);
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+
+		if (n == cap) {
+			char **np = realloc(paths, (cap = cap ? 2 * cap : 16) * sizeof *np);
+			unsigned *no = np ? realloc(olds, cap * sizeof *no) : NULL;
+
+			if (np)
+				paths = np;
+			if (!np || !no) {
+				err = ENOMEM;
+				break;
+			}
+			olds = no;
+		}
+		if (!(paths[n] = strdup(p ? p : ""))) {
+			err = ENOMEM;
+			break;
+		}
+		olds[n++] = (unsigned)sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (n && !err && !(err = sql_run(NULL, "BEGIN", ""))) {
+		for (size_t i = 0; i < n && !err; i++)
+			err = migrate_row(paths[i], olds[i]);
+		if (sql_run(NULL, err ? "ROLLBACK" : "COMMIT", "") && !err)
+			err = EIO;
+		if (!err)
+			vlog(LOG_NOTICE, "hoard: %zu entries converted to Coda's flag"
+			     " encoding", n);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(olds);
+	return err;
+}
+
 int hoard_init(void)
 {
 	char *msg = NULL;
@@ -251,8 +382,9 @@ int hoard_init(void)
 		sqlite3_free(msg);
 		return EIO;
 	}
-	if ((err = changed(0)))
+	if ((err = migrate()) || (err = changed(0)))
 		return err;
+	H.off = 0;
 	arm_timer();
 	vlog(LOG_INFO, "hoard: %zu entries; walks every %d s", H.n, HOARD_WALK_INTERVAL);
 	return 0;

@@ -8,9 +8,11 @@
  * HOARD_WALK_INTERVAL seconds and on demand (`hoard walk`).  Eviction asks
  * hoard_priority() and discards low-priority objects first.
  *
- * c and c+ entries cover the children (descendants) present when the
- * entry is first walked: that walk records them in table hoard_member and
- * marks the entry expanded.  d and d+ entries are re-read at every walk.
+ * c and d entries cover the children (descendants) present when the
+ * entry is first walked or expanded (the hoard tool asks right after an
+ * add): that records them in table hoard_member and marks the entry
+ * expanded.  c+ and d+ entries are re-read at every walk
+ * (Coda's meanings, hesper/hoardcmd.h).
  */
 #ifndef VENUS_HOARD_H
 #define VENUS_HOARD_H
@@ -58,7 +60,12 @@ int hoard_put(const char *path, unsigned prio, unsigned flags, uid_t uid);
 int hoard_modify(const char *path, unsigned prio, unsigned flags, uid_t uid);
 /* ENOENT if there is no such entry. */
 int hoard_delete(const char *path);
-int hoard_clear(void);
+/* Remove every entry (uid HOARD_ALL_UIDS) or those uid added. */
+int hoard_clear(long uid);
+/* `hoard on` / `hoard off`: allow or stop periodic walks (demand walks
+ * still run).  Not kept across restarts, as in Coda (hdb.cc). */
+void hoard_set_periodic(int on);
+int hoard_periodic(void);
 /* The entries, ancestors before descendants; valid until the next change
  * of the database. */
 const struct hoard_entry *hoard_entries(size_t *n);
@@ -99,6 +106,10 @@ struct hoard_walk_info {
 /* Start a walk, or join the one running.  Returns its id (never 0), or 0
  * if it could not start (ENOMEM). */
 unsigned hoard_walk_start(void);
+/* Start an expansion: list the directories of c and d entries not yet
+ * expanded and record their members, fetching no file data (what Coda's
+ * hoard does at `add`).  Joins a running walk instead.  Id as above. */
+unsigned hoard_walk_expand(void);
 /* The walk id (the current or the last one).  ESRCH if it is gone. */
 int hoard_walk_get(unsigned id, struct hoard_walk_info *wi);
 /* Message i (0-based) of walk id, or NULL. */

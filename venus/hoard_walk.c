@@ -11,6 +11,12 @@
  *
  * The fso calls may answer before they return (cache hits), so progress is
  * a loop (pump) over a small state machine rather than recursion.
+ *
+ * An expansion (hoard_walk_expand) is a walk over the c and d entries
+ * whose members are not recorded yet that only lists directories: it pins
+ * "current" children or descendants right after `hoard add`, as Coda's
+ * hoard does by listing the directory (hoard.cc MetaExpand), without
+ * fetching file data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +64,7 @@ struct hwalk {
 	char              **members;   /* recorded for the entry walked */
 	size_t              nmem, memcap;
 	int                 recording, entry_ok;
+	int                 expand_only;   /* hoard_walk_expand */
 };
 
 static struct hwalk *last;        /* the running or the last walk */
@@ -316,6 +323,10 @@ static void visit(struct hwalk *w)
 	if (it->member == 1)
 		record_member(w, it->path);
 	w->entry_ok = 1;   /* the entry's own object comes first */
+	if (w->expand_only && (!S_ISDIR(it->type) || it->expand == EXP_NONE)) {
+		w->phase = PH_DONE;   /* known to exist: enough to record it */
+		return;
+	}
 	w->busy = 1;
 	if (S_ISDIR(it->type)) {
 		fso_readdir(it->ino, on_readdir, w);
@@ -397,8 +408,9 @@ static void finish(struct hwalk *w)
 	while (w->sp)
 		free(w->stack[--w->sp].path);
 	hoard_map_rebuild();
-	vlog(LOG_INFO, "hoard walk %u: %lu objects, %lu fetched, %lu errors%s",
-	     w->info.id, w->info.objects, w->info.fetched, w->info.errors,
+	vlog(LOG_INFO, "hoard %s %u: %lu objects, %lu fetched, %lu errors%s",
+	     w->expand_only ? "expansion" : "walk", w->info.id, w->info.objects,
+	     w->info.fetched, w->info.errors,
 	     w->info.status ? " (stopped: vice unreachable)" : "");
 	if (listener)
 		listener(listener_arg, 0);
@@ -441,6 +453,12 @@ static bool_t xdr_none(XDR *x, void *p)
 	return TRUE;
 }
 
+/* A c or d entry whose members are still to be recorded. */
+static int unexpanded(const struct hoard_entry *e)
+{
+	return (e->flags & HOARD_CHILDREN) && !(e->flags & HOARD_FUTURE) && !e->expanded;
+}
+
 static int copy_entries(struct hwalk *w)
 {
 	size_t n;
@@ -448,21 +466,27 @@ static int copy_entries(struct hwalk *w)
 
 	if (n && !(w->ents = calloc(n, sizeof *w->ents)))
 		return ENOMEM;
-	for (; w->nents < n; w->nents++) {
-		w->ents[w->nents] = v[w->nents];
-		if (!(w->ents[w->nents].path = strdup(v[w->nents].path)))
+	for (size_t i = 0; i < n; i++) {
+		if (w->expand_only && !unexpanded(&v[i]))
+			continue;
+		w->ents[w->nents] = v[i];
+		if (!(w->ents[w->nents].path = strdup(v[i].path)))
 			return ENOMEM;
+		w->nents++;
 	}
 	return 0;
 }
 
-unsigned hoard_walk_start(void)
+static unsigned start(int expand_only)
 {
 	struct hwalk *w;
 
 	if (last && last->info.running)
 		return last->info.id;
-	if (!(w = calloc(1, sizeof *w)) || copy_entries(w)) {
+	if (!(w = calloc(1, sizeof *w)))
+		return 0;
+	w->expand_only = expand_only;
+	if (copy_entries(w)) {
 		free_walk(w);
 		return 0;
 	}
@@ -470,7 +494,8 @@ unsigned hoard_walk_start(void)
 	last = w;
 	w->info.id = next_id++;
 	w->info.running = 1;
-	vlog(LOG_INFO, "hoard walk %u: %zu entries", w->info.id, w->nents);
+	vlog(LOG_INFO, "hoard %s %u: %zu entries", expand_only ? "expansion" : "walk",
+	     w->info.id, w->nents);
 	if (srv_is_up()) {
 		pump(w);
 	} else {
@@ -482,6 +507,16 @@ unsigned hoard_walk_start(void)
 			 sizeof(int), on_probe, w);
 	}
 	return w->info.id;
+}
+
+unsigned hoard_walk_start(void)
+{
+	return start(0);
+}
+
+unsigned hoard_walk_expand(void)
+{
+	return start(1);
 }
 
 int hoard_walk_get(unsigned id, struct hoard_walk_info *wi)

@@ -13,12 +13,12 @@
 #include <sqlite3.h>
 #include <event2/event.h>
 
-/* Configuration: /etc/hesper/venus.conf (venus.conf(5)), then the command
- * line.  Keys take Coda's names where the meaning is the same. */
+/* Configuration: SYSCONFDIR/hesper/venus.conf (venus.conf(5)), then the
+ * command line.  Keys take Coda's names where the meaning is the same. */
 struct venus_config {
 	char    *server;        /* vice host (name, IPv4 or IPv6); required */
 	int      port;          /* vice port; default 2432 */
-	char    *cachedir;      /* default /var/lib/hesper/venus */
+	char    *cachedir;      /* default LOCALSTATEDIR/lib/hesper/venus */
 	char    *mountpoint;    /* default /coda */
 	uint64_t cachesize;     /* bytes of container data; default 1 GiB */
 	uint64_t cachefiles;    /* max cached objects; default 100000 */
@@ -33,9 +33,11 @@ struct venus_config {
 	/* Disconnected operation (added; Coda's keys, venus.conf(5)). */
 	uint64_t cml_entries;   /* CML records before writers stall; 100000 */
 	unsigned reint_age;     /* reintegration_age: seconds a record ages
-				 * before it is trickled in wd mode; 60 */
-	unsigned reint_time;    /* reintegration_time: seconds between
-				 * trickles in wd mode; 30 */
+				 * before it is trickled in wd mode; 0 */
+	unsigned reint_time;    /* reintegration_time: seconds one trickle
+				 * pass may take in wd mode; 15 (Coda's) */
+	int      reint_set;     /* either key was given: start in wd mode
+				 * with them (strong if time is 0) */
 	unsigned serverprobe;   /* seconds between probes of a down vice; 30 */
 	char    *checkpointdir; /* default <cachedir>/checkpoint */
 };

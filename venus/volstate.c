@@ -59,10 +59,28 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	trickle();
 }
 
+/* venus.conf's reintegration_age and reintegration_time, when given, set
+ * the starting mode as Coda's do for every volume (venusvol.cc): time 0 is
+ * synchronous (strong), anything else write-disconnected with that age and
+ * time per trickle pass.  Without them venus starts strong, as it always
+ * has, so that close() returns once vice has the data. */
+static void start_mode(void)
+{
+	const struct venus_config *c = &V->cfg;
+
+	if (!c->reint_set || !c->reint_time)
+		return;
+	W.age = c->reint_age;
+	W.time = c->reint_time;
+	vlog(LOG_NOTICE, "venus.conf: write-disconnected: reintegration age %u s,"
+	     " time %u s", W.age, W.time);
+}
+
 void vst_init(void)
 {
 	struct timeval tv = { 1, 0 };
 
+	start_mode();
 	W.tick = event_new(V->base, -1, EV_PERSIST, on_tick, NULL);
 	if (W.tick)
 		evtimer_add(W.tick, &tv);

@@ -15,7 +15,10 @@
 #include "vice.h"
 #include "store.h"
 
-#define DEFAULT_ROOT "/var/lib/hesper/vice"
+#ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_ROOT LOCALSTATEDIR "/lib/hesper/vice"
 #define DEFAULT_PORT 2432
 
 struct opts {

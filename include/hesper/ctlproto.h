@@ -28,8 +28,13 @@
 #define CTLP_MAX_LINE 8192
 /* Most words in one request, the command included. */
 #define CTLP_MAX_WORDS 1024
-/* Where cfs looks when neither --socket nor $HESPER_CTL says otherwise. */
+/* Where cfs looks when neither --socket nor $HESPER_CTL says otherwise:
+ * venus's default cachedir under configure's --localstatedir. */
+#ifdef LOCALSTATEDIR
+#define CTLP_DEFAULT_SOCKET LOCALSTATEDIR "/lib/hesper/venus/venus.ctl"
+#else
 #define CTLP_DEFAULT_SOCKET "/var/lib/hesper/venus/venus.ctl"
+#endif
 /* The environment variable naming the socket. */
 #define CTLP_ENV_SOCKET "HESPER_CTL"
 

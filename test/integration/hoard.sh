@@ -1,6 +1,6 @@
 #!/bin/bash
 # Hoarding (doc/hoard.1): add/list/modify/delete/clear; a walk fetches what
-# the entries cover (c+, plain files, symlinks); hoarded files read while
+# the entries cover (d = current descendants, plain files, symlinks); hoarded files read while
 # vice is down and a walk then fails cleanly; command files with a bad
 # line are refused with its line number; eviction spares hoarded files.
 source "$(dirname "$0")/lib.sh"
@@ -40,13 +40,13 @@ echo "not hoarded" >"$A/other/o2"
 ln -s a "$A/proj/link"
 
 # ---- the database ----
-ht_check "hoard add DIR 100:c+" ht_hoard B add "$B/proj" 100:c+
+ht_check "hoard add DIR 100:d" ht_hoard B add "$B/proj" 100:d
 ht_check "hoard add FILE 5 (relative path)" bash -c "cd '$B/other' && HESPER_CTL='$(ht_ctl B)' '$HOARD' add o1 5"
 ht_hoard B list >"$HT_TMP/list" || ht_fail "hoard list failed"
-ht_check "list shows the c+ entry" grep -qx "add $B/proj 100:c+	# uid 0" "$HT_TMP/list"
+ht_check "list shows the d entry" grep -qx "add $B/proj 100:d	# uid 0" "$HT_TMP/list"
 ht_check "list shows the file entry" grep -qx "add $B/other/o1 5	# uid 0" "$HT_TMP/list"
 ht_check "list --json parses" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' --json list |
-	python3 -c 'import json,sys; e=json.load(sys.stdin)[\"entries\"]; assert {(x[\"priority\"], x[\"flags\"]) for x in e} == {(100, \"c+\"), (5, \"\")}, e'"
+	python3 -c 'import json,sys; e=json.load(sys.stdin)[\"entries\"]; assert {(x[\"priority\"], x[\"flags\"]) for x in e} == {(100, \"d\"), (5, \"\")}, e'"
 ht_fails "a path outside the mount is refused" "Not in $B" ht_hoard B add /tmp 10
 ht_fails "priority 0 is refused" "priority must be 1-1000" ht_hoard B add "$B/proj" 0
 ht_fails "bad flags are refused" "flags must be c, c+, d or d+" ht_hoard B add "$B/proj" 10:x
@@ -92,14 +92,15 @@ ht_wait_for 60 bash -c "HESPER_CTL='$(ht_ctl B)' '$CFS' checkservers | grep -qx 
 ht_check "A is connected again" ht_wait_drained A
 ht_check "B is connected again" ht_wait_drained B
 
-# c+ fixed its members at the first walk: the later file is not hoarded.
+# d fixed its members when it was added: the later file is not hoarded.
 ht_hoard B walk >"$HT_TMP/walk3" || ht_fail "walk after reconnect failed"
-ht_check "c+ does not take files created after its first walk" grep -Eq '^Walk done: 10 objects' "$HT_TMP/walk3"
-ht_check "modify to d+" ht_hoard B modify "$B/proj" 200:d+
+ht_check "d does not take files created after it was added" grep -Eq '^Walk done: 10 objects' "$HT_TMP/walk3"
+ht_check "add again replaces the entry: d+" ht_hoard B add "$B/proj" 200:d+
 ht_hoard B walk >"$HT_TMP/walk4" || ht_fail "walk after modify failed"
 ht_check "d+ takes later files too (11 objects)" grep -Eq '^Walk done: 11 objects, 1 fetched, 0 errors$' "$HT_TMP/walk4"
-ht_check "list shows the modified entry" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' list | grep -qx 'add $B/proj 200:d+	# uid 0'"
-ht_fails "modify of a path not hoarded fails" "not in the hoard database" ht_hoard B modify "$B/other" 3
+ht_check "list shows the replaced entry" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' list | grep -qx 'add $B/proj 200:d+	# uid 0'"
+ht_fails "modify (deprecated) of a path not hoarded fails" "not in the hoard database" ht_hoard B modify "$B/other" 3
+ht_check "... and says modify is deprecated" grep -q "modify is deprecated" "$HT_TMP/err"
 ht_check "delete" ht_hoard B delete "$B/other/o1"
 ht_fails "delete again fails" "not in the hoard database" ht_hoard B delete "$B/other/o1"
 ht_check "list after delete has one entry" test "$(ht_hoard B list | wc -l)" -eq 1

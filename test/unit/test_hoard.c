@@ -1,6 +1,8 @@
 /*
  * test_hoard.c - the hoard command language (hesper/hoardcmd.h):
- * priorities and flags, command words, command-file lines, bad input.
+ * Coda's priorities and flags (c current children, c+ current and future
+ * children, d current descendants, d+ current and future descendants),
+ * command words with Coda's uid arguments, command-file lines, bad input.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -38,22 +40,54 @@ static void test_spec_good(void **state)
 	assert_int_equal(f, HOARD_CHILDREN);
 	assert_int_equal(spec("1000:c+", &p, &f), 0);
 	assert_int_equal(p, 1000);
-	assert_int_equal(f, HOARD_CHILDREN | HOARD_ALL);
-	assert_int_equal(spec("5:d", &p, &f), 0);
 	assert_int_equal(f, HOARD_CHILDREN | HOARD_FUTURE);
+	assert_int_equal(spec("5:d", &p, &f), 0);
+	assert_int_equal(f, HOARD_CHILDREN | HOARD_ALL);
 	assert_int_equal(spec("5:d+", &p, &f), 0);
 	assert_int_equal(f, HOARD_CHILDREN | HOARD_ALL | HOARD_FUTURE);
 	/* the priority may be left out: the caller's default stays */
 	assert_int_equal(spec(":d+", &p, &f), 0);
 	assert_int_equal(p, 77);
+	assert_int_equal(spec("c", &p, &f), 0);
+	assert_int_equal(p, 77);
+	assert_int_equal(f, HOARD_CHILDREN);
+	/* Coda: fields in any order, empty fields skipped */
+	assert_int_equal(spec("d+:100", &p, &f), 0);
+	assert_int_equal(p, 100);
+	assert_int_equal(f, HOARD_CHILDREN | HOARD_ALL | HOARD_FUTURE);
+	assert_int_equal(spec("100::c+:", &p, &f), 0);
+	assert_int_equal(p, 100);
+	assert_int_equal(f, HOARD_CHILDREN | HOARD_FUTURE);
+	/* Coda: flags accumulate; descendants win, any '+' means future */
+	assert_int_equal(spec("c+:d", &p, &f), 0);
+	assert_int_equal(f, HOARD_CHILDREN | HOARD_ALL | HOARD_FUTURE);
+	assert_int_equal(spec("c:d", &p, &f), 0);
+	assert_int_equal(f, HOARD_CHILDREN | HOARD_ALL);
+}
+
+static void test_coda_attrs(void **state)
+{
+	/* coda-src/venus/hdb.h: INHERIT 1, CHILDREN 2, DESCENDENTS 4 */
+	static const struct { const char *s; unsigned attrs; } tab[] = {
+		{ "7", 0 }, { "7:c", 2 }, { "7:c+", 3 }, { "7:d", 4 }, { "7:d+", 5 },
+	};
+	unsigned p, f;
+
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+		assert_int_equal(spec(tab[i].s, &p, &f), 0);
+		assert_int_equal(hoard_flags_to_coda(f), tab[i].attrs);
+		assert_int_equal(hoard_flags_from_coda(tab[i].attrs), f);
+	}
+	assert_int_equal(hoard_flags_from_coda(6), HOARD_CHILDREN | HOARD_ALL);
+	assert_int_equal(hoard_flags_from_coda(1), 0);   /* INHERIT alone */
 }
 
 static void test_spec_bad(void **state)
 {
 	static const char *const bad[] = {
 		"", "0", "1001", "99999999999999999999", "-5", "+5", "10x", "x",
-		"10:", "10:e", "10:c++", "10:C", "10:c+:d", " 10", "10 ", ":",
-		"1e3", "0x10",
+		"10:e", "10:c++", "10:C", " 10", "10 ", ":", "::", "1e3", "0x10",
+		"c:1001", "d-",
 	};
 	unsigned p, f;
 
@@ -111,12 +145,31 @@ static void test_cmd_good(void **state)
 	assert_int_equal(c.op, HOARD_OP_ADD);
 	assert_int_equal(c.prio, HOARD_PRIO_DEFAULT);
 	assert_int_equal(c.flags, HOARD_CHILDREN);
+	assert_int_equal(cmd("a /coda/z d+:600", &c, err, sizeof err), 0);
+	assert_int_equal(c.prio, 600);
+	assert_int_equal(c.flags, HOARD_CHILDREN | HOARD_ALL | HOARD_FUTURE);
 	assert_int_equal(cmd("modify /coda/y 5:c+", &c, err, sizeof err), 0);
 	assert_int_equal(c.op, HOARD_OP_MODIFY);
 	assert_int_equal(cmd("delete /coda/y", &c, err, sizeof err), 0);
 	assert_int_equal(c.op, HOARD_OP_DELETE);
 	assert_int_equal(cmd("list", &c, err, sizeof err), 0);
 	assert_null(c.path);
+	assert_int_equal(c.uid, HOARD_ALL_UIDS);
+	assert_int_equal(cmd("l /tmp/out 1000", &c, err, sizeof err), 0);
+	assert_string_equal(c.path, "/tmp/out");
+	assert_int_equal(c.uid, 1000);
+	assert_int_equal(cmd("clear 0", &c, err, sizeof err), 0);
+	assert_int_equal(c.op, HOARD_OP_CLEAR);
+	assert_null(c.path);
+	assert_int_equal(c.uid, 0);
+	assert_int_equal(cmd("v /tmp/v 2 1001", &c, err, sizeof err), 0);
+	assert_int_equal(c.op, HOARD_OP_VERIFY);
+	assert_int_equal(c.verbosity, 2);
+	assert_int_equal(c.uid, 1001);
+	assert_int_equal(cmd("on", &c, err, sizeof err), 0);
+	assert_int_equal(c.op, HOARD_OP_ON);
+	assert_int_equal(cmd("off", &c, err, sizeof err), 0);
+	assert_int_equal(c.op, HOARD_OP_OFF);
 	assert_int_equal(cmd("list /tmp/out", &c, err, sizeof err), 0);
 	assert_string_equal(c.path, "/tmp/out");
 	assert_int_equal(cmd("clear", &c, err, sizeof err), 0);
@@ -136,14 +189,22 @@ static void test_cmd_bad(void **state)
 		{ "add /x 1 2", "usage: add" },
 		{ "add /x 0", "priority must be 1-1000" },
 		{ "add /x 1001:c", "priority must be 1-1000" },
-		{ "add /x ten", "not a number" },
+		{ "add /x ten", "flags must be" },
+		{ "add /x 1O", "not a number" },
 		{ "add /x 10:q", "flags must be" },
 		{ "modify /x", "usage: modify" },
 		{ "delete", "usage: delete" },
 		{ "delete /x /y", "usage: delete" },
-		{ "clear now", "usage: clear" },
+		{ "clear now", "bad uid" },
+		{ "clear 1 2", "usage: clear" },
+		{ "clear -1", "bad uid" },
+		{ "list /o x", "bad uid" },
+		{ "verify /o x", "bad verbosity" },
+		{ "verify /o 1 2 3", "usage: verify" },
+		{ "o", "unknown command" },
+		{ "on 1", "usage: on" },
 		{ "walk /x", "usage: walk" },
-		{ "list a b", "usage: list" },
+		{ "list a b c", "usage: list" },
 	};
 	struct hoard_cmd c;
 	char err[256];
@@ -205,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_spec_good),
 		cmocka_unit_test(test_spec_bad),
 		cmocka_unit_test(test_flags_str),
+		cmocka_unit_test(test_coda_attrs),
 		cmocka_unit_test(test_cmd_good),
 		cmocka_unit_test(test_cmd_bad),
 		cmocka_unit_test(test_split),

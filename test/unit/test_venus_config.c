@@ -1,6 +1,8 @@
 /*
- * test_venus_config.c - venus.conf(5) and venus(8) option parsing, and the
- * name checks every front end relies on (fso_check_name).
+ * test_venus_config.c - venus.conf(5) and venus(8) option parsing (with a
+ * Coda venus.conf: quoted values, Coda's keys, one warning per ignored
+ * key, unknown keys named by file:line), and the name checks every front
+ * end relies on (fso_check_name).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -36,6 +38,43 @@ static int load(struct venus_config *cfg, int argc, char **argv)
 
 	unlink(conf_path);
 	return rc;
+}
+
+static char err_path[64];
+
+/* load(), with what venus writes to stderr (its log: V is NULL here)
+ * captured in the file err_path. */
+static int load_err(struct venus_config *cfg, int argc, char **argv)
+{
+	int fd, saved, rc;
+
+	snprintf(err_path, sizeof err_path, "/tmp/venus-err-XXXXXX");
+	fd = mkstemp(err_path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	dup2(fd, 2);
+	close(fd);
+	rc = load(cfg, argc, argv);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return rc;
+}
+
+/* Lines of the captured stderr containing needle. */
+static int err_count(const char *needle)
+{
+	FILE *f = fopen(err_path, "r");
+	char line[512];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
 }
 
 static void test_good_file(void **state)
@@ -117,10 +156,103 @@ static void test_server_only(void **state)
 	assert_string_equal(cfg.server, "vice1");
 	assert_int_equal(cfg.port, 2432);
 	assert_string_equal(cfg.mountpoint, "/coda");
-	assert_string_equal(cfg.cachedir, "/var/lib/hesper/venus");
+	/* configure's --localstatedir */
+	assert_string_equal(cfg.cachedir, LOCALSTATEDIR "/lib/hesper/venus");
 	assert_string_equal(cfg.realm, "vice1");
 	assert_int_equal(cfg.cachesize, 1ull << 30);
+	/* Coda's defaults, not in force: venus starts strong */
+	assert_int_equal(cfg.reint_age, 0);
+	assert_int_equal(cfg.reint_time, 15);
+	assert_false(cfg.reint_set);
 	venus_config_free(&cfg);
+}
+
+static void test_quoted_values(void **state)
+{
+	struct venus_config cfg;
+	char *argv[] = { "venus", NULL };
+
+	/* codaconfedit writes key="value"; codaconf also takes '...' */
+	write_conf("server=\"vice.example\"\n"
+		   "cachedir=\"/tmp/a dir\"   # trailing comment\n"
+		   "mountpoint='/mnt/c'\n"
+		   "realm=\"odd#realm\"\n"
+		   "cachesize=\"100MB\"\n"
+		   "checkpointdir=\"\"x\"\"\n");
+	assert_int_equal(load(&cfg, 1, argv), 0);
+	assert_string_equal(cfg.server, "vice.example");
+	assert_string_equal(cfg.cachedir, "/tmp/a dir");
+	assert_string_equal(cfg.mountpoint, "/mnt/c");
+	assert_string_equal(cfg.realm, "odd#realm");
+	assert_int_equal(cfg.cachesize, 100ull << 20);
+	assert_string_equal(cfg.checkpointdir, "\"x\"");   /* one pair only */
+	venus_config_free(&cfg);
+
+	write_conf("server=\"s\ncachesize=\"12\"X\n");   /* unbalanced, bad */
+	assert_int_equal(load(&cfg, 1, argv), -1);
+}
+
+/* A venus.conf as coda-client-setup and venus.conf.ex leave it. */
+static void test_coda_file(void **state)
+{
+	struct venus_config cfg;
+	char *argv[] = { "venus", "-o", "pid_file=/x", NULL };
+
+	write_conf("# Coda venus.conf\n"
+		   "realm=coda.example.org\n"
+		   "cacheblocks=\"200000\"\n"
+		   "cachesize=40MB\n"                /* cacheblocks wins, as in Coda */
+		   "cachefiles=0\n"                  /* 0: the default */
+		   "cml_entries=0\n"
+		   "cachedir=/var/lib/coda/cache\n"
+		   "checkpointdir=/var/lib/coda/spool\n"
+		   "rvm_log=/var/lib/coda/LOG\n"
+		   "rvm_data=/var/lib/coda/DATA\n"
+		   "rvm_log=/var/lib/coda/LOG2\n"    /* twice: one warning */
+		   "errorlog=/var/log/coda/venus.err\n"
+		   "marinersocket=/var/run/coda-client.mariner\n"
+		   "mapprivate=1\n"
+		   "serverprobe=150\n"
+		   "RPC2_timeout=60\n"
+		   "reintegration_age=5\n"
+		   "reintegration_time=20\n");
+	assert_int_equal(load_err(&cfg, 3, argv), 0);
+	/* no server key: the realm's name */
+	assert_string_equal(cfg.server, "coda.example.org");
+	assert_int_equal(cfg.cachesize, 200000ull * 1024);
+	assert_int_equal(cfg.cachefiles, 100000);
+	assert_int_equal(cfg.cml_entries, 100000);
+	assert_string_equal(cfg.cachedir, "/var/lib/coda/cache");
+	assert_string_equal(cfg.checkpointdir, "/var/lib/coda/spool");
+	assert_int_equal(cfg.serverprobe, 150);
+	assert_int_equal(cfg.timeout_ms, 60000);
+	assert_int_equal(cfg.reint_age, 5);
+	assert_int_equal(cfg.reint_time, 20);
+	assert_true(cfg.reint_set);
+	/* one warning per ignored key, naming file and first line */
+	assert_int_equal(err_count("ignored"), 6);
+	assert_int_equal(err_count(":9: Coda key 'rvm_log' ignored: metadata lives in venus.db"), 1);
+	assert_int_equal(err_count("'rvm_data'"), 1);
+	assert_int_equal(err_count("'errorlog'"), 1);
+	assert_int_equal(err_count("'marinersocket'"), 1);
+	assert_int_equal(err_count("'mapprivate'"), 1);
+	assert_int_equal(err_count("-o pid_file: Coda key ignored"), 1);
+	assert_int_equal(err_count("warning"), 6);
+	unlink(err_path);
+	venus_config_free(&cfg);
+}
+
+static void test_unknown_key_names_line(void **state)
+{
+	struct venus_config cfg;
+	char *argv[] = { "venus", NULL };
+	char want[128];
+
+	write_conf("server s\n# fine\nbogus_key=\"1\"\n");
+	snprintf(want, sizeof want, "%s:3: unknown key 'bogus_key'", conf_path);
+	assert_int_equal(load_err(&cfg, 1, argv), -1);
+	assert_int_equal(err_count(want), 1);
+	unlink(err_path);
 }
 
 static void test_bad_files(void **state)
@@ -188,6 +320,9 @@ int main(void)
 		cmocka_unit_test(test_suffixes),
 		cmocka_unit_test(test_command_line_overrides),
 		cmocka_unit_test(test_server_only),
+		cmocka_unit_test(test_quoted_values),
+		cmocka_unit_test(test_coda_file),
+		cmocka_unit_test(test_unknown_key_names_line),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_missing_explicit_file),
 		cmocka_unit_test(test_bad_option),
