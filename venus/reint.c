@@ -19,6 +19,7 @@
 #include "venus/fsobj_int.h"
 #include "venus/reint.h"
 #include "venus/zone.h"
+#include "venus/event.h"
 
 struct rwaiter {
 	reint_progress_fn progress;
@@ -80,6 +81,7 @@ static void finish(int err)
 	if (err && err != HS_ECONFLICT)
 		vlog(LOG_WARNING, "reintegration stopped: %s; %u records stay in the CML",
 		     strerror(err), cml_count());
+	event_emit(EVK_REINT, &(struct event_fields){ .flag = 1, .left = cml_count(), .err = err });
 	while (w) {
 		struct rwaiter *next = w->next;
 
@@ -144,6 +146,7 @@ static void block_done(void *arg, int err, void *resp)
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
 	cml_data_settle(db_commit(V->db) == 0);
+	event_emit(EVK_REINT, &(struct event_fields){ .n = R.n, .left = cml_count() });
 	free_rows();
 	cml_thaw();
 	zone_recheck();
