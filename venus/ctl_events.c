@@ -120,6 +120,7 @@ static int sub_pump(struct sub *s)
 		if (s->lost)
 			put_dropped(s, &e);
 		put_event(s->r, &e);
+		ctl_flush(s->r);   /* so that ctl_req_queued counts it */
 	}
 	/* Still behind: count what the queue had no room for as lost now,
 	 * so that the report comes with the next event sent. */
