@@ -343,11 +343,20 @@ static int command_index(int argc, char **argv)
 	return i;
 }
 
+/* "cfs help watch": watch is not in the shared table (venus has no such
+ * command), so its help is answered here. */
+static int help_watch(int argc, char **argv)
+{
+	int i = command_index(argc, argv);
+
+	return i + 2 == argc && !strcmp(argv[i], "help") && !strcmp(argv[i + 1], "watch");
+}
+
 int cfs_watch_wanted(int argc, char **argv)
 {
 	int i = command_index(argc, argv);
 
-	return i < argc && !strcmp(argv[i], "watch");
+	return help_watch(argc, argv) || (i < argc && !strcmp(argv[i], "watch"));
 }
 
 static int parse_watch(int argc, char **argv, struct wopts *o)
@@ -437,6 +446,10 @@ int cfs_watch_main(int argc, char **argv)
 	char *mnt, when[16];
 	int tty, rc = 0;
 
+	if (help_watch(argc, argv)) {
+		watch_usage(stdout);
+		return 0;
+	}
 	if (parse_watch(argc, argv, &o))
 		return 1;
 	if (ctlc_open(&l, o.sock) < 0) {
