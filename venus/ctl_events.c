@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <event2/event.h>
 #include <hesper/ctlproto.h>
@@ -99,10 +100,14 @@ static void put_event(struct ctl_req *r, const struct event_rec *e)
 	ctl_printf(r, CTLP_STDOUT, "\n");
 }
 
-static void put_dropped(struct sub *s, const struct event_rec *next)
+/* Report the events s lost, stamped now (the loss is noticed now). */
+static void put_dropped(struct sub *s)
 {
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
 	ctl_printf(s->r, CTLP_STDOUT, "%lld.%06ld dropped n=%" PRIu64 "\n",
-		   (long long)next->when.tv_sec, next->when.tv_nsec / 1000, s->lost);
+		   (long long)now.tv_sec, now.tv_nsec / 1000, s->lost);
 	s->lost = 0;
 }
 
@@ -118,19 +123,21 @@ static int sub_pump(struct sub *s)
 	}
 	while (ctl_req_queued(s->r) < SUB_QUEUE && event_read(&s->seq, &e, &s->lost)) {
 		if (s->lost)
-			put_dropped(s, &e);
+			put_dropped(s);
 		put_event(s->r, &e);
 		ctl_flush(s->r);   /* so that ctl_req_queued counts it */
 	}
-	/* Still behind: count what the queue had no room for as lost now,
-	 * so that the report comes with the next event sent. */
 	if (ctl_req_queued(s->r) >= SUB_QUEUE) {
+		/* Still behind: what the queue had no room for is lost now;
+		 * reported once there is room (the next tick at the latest). */
 		uint64_t head = event_next_seq();
 
 		s->lost += head - s->seq;
 		s->seq = head;
+	} else if (s->lost) {
+		put_dropped(s);
+		ctl_flush(s->r);
 	}
-	ctl_flush(s->r);
 	return 0;
 }
 
