@@ -5,7 +5,8 @@
 # lines, reintegration) and A and B change one file apart (a conflict).
 # A subscriber that never reads and one that reads late cost venus
 # nothing: the workload completes, and the late one is told how many
-# events it lost.  Last, `cfs watch` in line mode, piped to a file.
+# events it lost.  codacon waits through a venus restart.  Last, `cfs
+# watch` in line mode, piped to a file.
 HT_TIMEOUT=${HT_TIMEOUT:-240}
 source "$(dirname "$0")/lib.sh"
 
@@ -164,6 +165,19 @@ echo after >"$A/after"
 ht_check "A still reads and writes" grep -q after "$A/after"
 echo "from B" >"$B/after2"
 ht_check "A sees B's new file" ht_wait_for 30 grep -q "from B" "$A/after2"
+
+# ---- venus restarts: codacon waits for it and follows the new one -------------
+
+rc=0
+msg=$("$CODACON" --once --socket "$HT_TMP/none.ctl" 2>&1) || rc=$?
+ht_check "codacon --once against no venus exits 1 ($rc)" test "$rc" -eq 1
+ht_check "and says why ($msg)" grep -q "cannot reach venus at $HT_TMP/none.ctl" <<<"$msg"
+ht_venus_stop A
+ht_venus_start A
+ht_check "codacon is still running" kill -0 "$CON1"
+echo restarted >"$A/restarted"
+reopened() { cat "$A/restarted" >/dev/null; grep -q '^Open restarted .* for reading' "$OUT"; }
+ht_check "codacon follows the restarted venus" ht_wait_for 60 reopened
 
 # ---- cfs watch, line mode ------------------------------------------------------
 
