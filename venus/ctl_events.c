@@ -57,11 +57,10 @@ static void sub_end(struct sub *s)
 	nsubs--;
 	ctl_done(s->r, 0);
 	free(s);
+	/* Only deleted here: this may run inside the tick's own callback. */
 	if (!subs) {
 		event_listen(NULL, NULL, NULL);
-		if (tick)
-			event_free(tick);
-		tick = NULL;
+		event_del(tick);
 	}
 }
 
@@ -179,24 +178,19 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void cmd_subscribe(struct ctl_req *r)
 {
 	static const struct timeval every = { 0, SUB_TICK_MS * 1000 };
-	struct sub *s;
+	struct sub *s = NULL;
 
 	if (nsubs >= SUB_MAX) {
 		ctl_fail(r, EBUSY, "subscribe: %d subscribers already, the most venus serves",
 			 SUB_MAX);
 		return;
 	}
-	if (!tick && (!(tick = event_new(V->base, -1, EV_PERSIST, on_tick, NULL)) ||
-		      event_add(tick, &every))) {
-		ctl_fail(r, ENOMEM, "subscribe: %s", strerror(ENOMEM));
-		return;
-	}
-	if (!(s = calloc(1, sizeof *s)) || event_listen(V->base, pump_all, NULL)) {
+	if ((!tick && !(tick = event_new(V->base, -1, EV_PERSIST, on_tick, NULL))) ||
+	    !(s = calloc(1, sizeof *s)) || event_listen(V->base, pump_all, NULL) ||
+	    (!subs && event_add(tick, &every))) {
 		free(s);
-		if (!subs) {
-			event_free(tick);
-			tick = NULL;
-		}
+		if (!subs)
+			event_listen(NULL, NULL, NULL);
 		ctl_fail(r, ENOMEM, "subscribe: %s", strerror(ENOMEM));
 		return;
 	}
@@ -213,6 +207,9 @@ void ctl_events_stop(void)
 {
 	while (subs)
 		sub_end(subs);
+	if (tick)
+		event_free(tick);
+	tick = NULL;
 }
 
 static const struct ctlp_cmd event_cmds[] = {

@@ -159,6 +159,30 @@ ht_check "the late subscriber finished reading" ht_wait_for 60 test -e "$HT_TMP/
 ht_check "the late subscriber was told events were dropped" \
 	grep -Eq '^[0-9]+\.[0-9]+ dropped n=[1-9][0-9]*$' "$HT_TMP/late.txt"
 ht_check "venus A still answers" ht_cfs A stats
+
+# At most 8 subscribers: with the two codacons and the stuck one, five
+# more are served and the rest refused with a message.
+got=$(python3 - "$(ht_ctl A)" <<'EOF'
+import socket, sys
+ok = busy = 0
+keep = []
+for i in range(8):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(b"subscribe\n")
+    f = s.makefile("rb")
+    line = f.readline()
+    if line == b"events 1\n":
+        ok += 1
+        keep.append((s, f))
+    elif b"subscribers already" in line:
+        busy += 1
+print(ok, busy)
+EOF
+)
+# (5 3, or 4 4 if venus has not yet noticed the late one hang up.)
+ht_check "5 more subscribers served, the rest refused ($got)" \
+	bash -c "[ '$got' = '5 3' ] || [ '$got' = '4 4' ]"
 # (A keeps logging while its conflict is unresolved, so B's change is the
 # one that crosses.)
 echo after >"$A/after"
