@@ -48,7 +48,7 @@ struct event_fields {
 	uint64_t      usec;    /* duration in microseconds */
 	uint64_t      n, left; /* counts (reintegration) */
 	int           flag;
-	int           err;     /* 0 or a positive errno */
+	int           err;     /* 0, a positive errno, or HS_ECONFLICT (reint) */
 };
 
 /* One record as readers see it. */
