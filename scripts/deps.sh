@@ -18,7 +18,7 @@
 HS_DEBS=(
 	autoconf automake libtool libltdl-dev pkg-config gcc make perl
 	libfuse3-dev fuse3 libevent-dev libssl-dev libsqlite3-dev
-	libtirpc-dev rpcsvc-proto libcmocka-dev
+	libtirpc-dev rpcsvc-proto libcmocka-dev libncurses-dev
 	libxcrypt-source sqlite3 xz-utils tar diffutils coreutils
 	python3 git openssl procps util-linux ca-certificates
 )

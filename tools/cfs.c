@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <hesper/ctlproto.h>
 #include "tools/ctlclient.h"
+#include "tools/cfs_watch.h"
 
 struct opts {
 	const char            *sock;
@@ -305,6 +306,8 @@ static int run(struct opts *o)
 
 int main(int argc, char **argv)
 {
+	if (cfs_watch_wanted(argc, argv))   /* tools/cfs_watch.c */
+		return cfs_watch_main(argc, argv);
 	struct opts o = { 0 };
 	int rc = parse_args(argc, argv, &o);
 

@@ -15,6 +15,7 @@
 #include "venus/conflict.h"
 #include "venus/fsobj_int.h"
 #include "venus/reint.h"
+#include "venus/event.h"
 
 const char *conflict_kind(int op, int status)
 {
@@ -100,6 +101,7 @@ void conflict_note(const struct cml_row *row, int status)
 	     V->cfg.mountpoint, where, conflict_kind(row->op, status),
 	     status == HS_ECONFLICT ? "server version changed" : strerror(status), out,
 	     err ? ": " : "", err ? strerror(err) : "");
+	event_emit(EVK_CONFLICT, &(struct event_fields){ .fid = &row->obj, .name = where, .peer = conflict_kind(row->op, status) });
 	fso_conflict_refetch(row);
 }
 

@@ -143,6 +143,16 @@ void ctl_json_str(struct ctl_req *r, const char *s)
 	free(buf);
 }
 
+int ctl_req_fd(const struct ctl_req *r)
+{
+	return r->conn ? (int)bufferevent_getfd(r->conn->bev) : -1;
+}
+
+size_t ctl_req_queued(const struct ctl_req *r)
+{
+	return r->conn ? evbuffer_get_length(bufferevent_get_output(r->conn->bev)) : 0;
+}
+
 static void req_free(struct ctl_req *r)
 {
 	for (int i = 1; i <= 2; i++)

@@ -57,6 +57,14 @@ void ctl_json_str(struct ctl_req *r, const char *s);
  * client is still connected, then frees r. */
 void ctl_done(struct ctl_req *r, int status);
 
+/* For a command that streams (ctl_events.c): the client's socket, for
+ * noticing input or a hang-up (never read from it; -1 once the client is
+ * gone), and the bytes of reply still waiting to be sent to it. */
+int ctl_req_fd(const struct ctl_req *r);
+size_t ctl_req_queued(const struct ctl_req *r);
+/* End every "subscribe" stream (ctl_events.c); before ctl_stop. */
+void ctl_events_stop(void);
+
 /* End r with err and a formatted message: a stderr line, or in JSON mode
  * {"error":MSG,"errno":ERR}. */
 void ctl_fail(struct ctl_req *r, int err, const char *fmt, ...)

@@ -21,6 +21,7 @@
 #include "venus/db.h"
 #include "venus/cache.h"
 #include "venus/cml.h"
+#include "venus/event.h"
 
 /* ================================================================ */
 /* Whole-file fetch                                                  */
@@ -35,6 +36,7 @@ struct fetch {
 	unsigned       inflight, restarts;
 	int            err, restart, pumping;
 	hs_attr        newattr;    /* when the file changed under us */
+	uint64_t       t0;         /* started (fo_now_us), for codacon */
 	struct waiter *waiters;
 };
 
@@ -181,6 +183,7 @@ static void fetch_end(struct fetch *f)
 		V->stats.fetches++;
 		V->stats.fetch_bytes += f->got;
 	}
+	event_emit(EVK_FETCH, &(struct event_fields){ .fid = &f->fid, .name = o ? o->r.name : NULL, .bytes = f->got, .usec = fo_now_us() - f->t0, .err = err });
 	if (o) {
 		o->fetch = NULL;
 		/* cfs listmissing: what a disconnected user asked for in vain. */
@@ -261,6 +264,7 @@ static int fetch_start(struct fso *o)
 	f->fid = o->r.fid;
 	f->dv = o->r.dataversion;
 	f->size = o->r.size;
+	f->t0 = fo_now_us();
 	o->fetch = f;
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "venus/server.h"
 #include "venus/db.h"
 #include "venus/cache.h"
+#include "venus/event.h"
 
 /* ================================================================ */
 /* open                                                              */
@@ -80,6 +81,7 @@ static void open_finish(struct op *p, int err)
 		   o->r.last_used);
 	fo_update_pin(o);
 	fo_fill_attr(o, &at);
+	event_emit(EVK_OPEN, &(struct event_fields){ .fid = &o->r.fid, .name = o->r.name, .flag = is_write(p->flags) });
 	p->cb(p->arg, 0, fd, &at);
 	close(fd);
 	free(p);
@@ -191,6 +193,7 @@ void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg)
 	if (written)
 		o->written = 1;
 	o->r.last_used = fo_now_us();
+	event_emit(EVK_CLOSE, &(struct event_fields){ .fid = &o->r.fid, .name = o->r.name, .flag = is_write(flags) && (o->written || o->pending || o->flush_stored) });
 	if (is_write(flags) && o->writers && --o->writers == 0 && !o->removed) {
 		if (o->written || o->pending) {
 			if (!(c = malloc(sizeof(*c)))) {

@@ -21,6 +21,7 @@
 #include "venus/db.h"
 #include "venus/cache.h"
 #include "venus/volstate.h"
+#include "venus/event.h"
 
 /* ================================================================ */
 /* Store (the written flag's consequence)                            */
@@ -36,6 +37,7 @@ struct store {
 	unsigned       inflight;
 	int            err, pumping, committing;
 	struct waiter *waiters;
+	uint64_t       t0;         /* started (fo_now_us), for codacon */
 };
 
 static void store_pump(struct store *s);
@@ -90,6 +92,7 @@ static void store_end(struct store *s)
 	int err = s->err;
 
 	close(s->fd);
+	event_emit(EVK_STORE, &(struct event_fields){ .fid = &s->fid, .name = o ? o->r.name : NULL, .bytes = s->size, .usec = fo_now_us() - s->t0, .err = err });
 	if (o && err && fo_net_error(err)) {
 		/* vice went away mid-store: the change goes to the CML. */
 		o->store = NULL;
@@ -217,6 +220,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	s->mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
 	s->base = o->r.data_dv;
 	s->waiters = waiters;
+	s->t0 = fo_now_us();
 	srv_new_storeid(&s->sid);
 	o->store = s;
 	fo_update_pin(o);

@@ -192,6 +192,7 @@ static void shutdown_all(void)
 {
 	stop_front();
 	zone_fini();   /* the waiting replies were orphaned: let them clean up */
+	ctl_events_stop();
 	ctl_stop();
 	hoard_fini();
 	vst_fini();

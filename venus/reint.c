@@ -19,6 +19,7 @@
 #include "venus/fsobj_int.h"
 #include "venus/reint.h"
 #include "venus/zone.h"
+#include "venus/event.h"
 
 struct rwaiter {
 	reint_progress_fn progress;
@@ -39,6 +40,7 @@ static struct {
 	uint64_t        off;         /* next byte of it to send */
 	int             fd;          /* its frozen copy */
 	int             conflicts;   /* refused in this pass */
+	unsigned        sent;        /* records sent in this pass (codacon) */
 	unsigned        min_age;
 	time_t          until;       /* 0: no budget */
 	struct rwaiter *waiters;
@@ -80,6 +82,8 @@ static void finish(int err)
 	if (err && err != HS_ECONFLICT)
 		vlog(LOG_WARNING, "reintegration stopped: %s; %u records stay in the CML",
 		     strerror(err), cml_count());
+	if (R.sent || R.conflicts || (err && err != HS_ECONFLICT))   /* not idle trickle passes */
+		event_emit(EVK_REINT, &(struct event_fields){ .flag = 1, .left = cml_count(), .err = err });
 	while (w) {
 		struct rwaiter *next = w->next;
 
@@ -144,6 +148,8 @@ static void block_done(void *arg, int err, void *resp)
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
 	cml_data_settle(db_commit(V->db) == 0);
+	R.sent += R.n;
+	event_emit(EVK_REINT, &(struct event_fields){ .n = R.n, .left = cml_count() });
 	free_rows();
 	cml_thaw();
 	zone_recheck();
@@ -334,6 +340,7 @@ void reint_run(unsigned min_age, unsigned budget, reint_progress_fn prog,
 		return;
 	R.running = 1;
 	R.conflicts = 0;
+	R.sent = 0;
 	R.min_age = min_age;
 	R.until = budget ? time(NULL) + budget : 0;
 	next_block();

@@ -22,6 +22,7 @@
 #include "venus/fsobj.h"
 #include "venus/db.h"
 #include "venus/volstate.h"
+#include "venus/event.h"
 
 /* One call from fsobj, queued or in flight. */
 struct qcall {
@@ -310,6 +311,7 @@ static void connect_done(void *arg, int err, void *res)
 	if (!(r->hs_connect_res_u.ok.features & HS_FEAT_CALLBACKS))
 		vlog(LOG_WARNING, "vice %s offers no callbacks", S.name);
 	vlog(LOG_INFO, "connected to vice %s", S.name);
+	event_emit(EVK_CONN, &(struct event_fields){ .peer = S.name, .flag = 1 });
 	S.down = 0;
 	q_flush(0);
 	vst_server_up();
@@ -380,6 +382,7 @@ static void on_closed(struct hrpc_conn *c, int err, void *arg)
 		fso_cb_lost();
 	q_flush(S.last_err == EPERM ? EPERM : ETIMEDOUT);
 	if (!S.stopping) {
+		event_emit(EVK_CONN, &(struct event_fields){ .peer = S.name, .err = S.last_err });
 		S.down = 1;
 		vst_server_down();
 	}
