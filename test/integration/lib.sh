@@ -347,9 +347,10 @@ ht_has_content() {
 ht_wait_drained() {
 	local name=$1 secs=${2:-60} i out
 	for ((i = 0; i < secs * 4; i++)); do
-		out=$(ht_cfs "$name" lv "$(ht_mnt "$name")" 2>/dev/null) || out=
-		if grep -q 'Connection State is Connected' <<<"$out" &&
-		   grep -q 'There are 0 CML entries pending' <<<"$out"; then
+		# --json keeps Hesper's state names (text says Coda's Reachable).
+		out=$(ht_cfs "$name" --json lv "$(ht_mnt "$name")" 2>/dev/null) || out=
+		if python3 -c 'import json, sys; v = json.loads(sys.argv[1])["volumes"][0]
+sys.exit(not (v["connection_state"] == "Connected" and v["cml_entries"] == 0))' "$out" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.25
