@@ -352,11 +352,21 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (ctlp_no_meaning(o.cmd->name)) {
-		fprintf(stderr, "cfs %s: %s\n", o.cmd->name, ctlp_no_meaning(o.cmd->name));
+		char msg[512];
+
+		snprintf(msg, sizeof msg, "cfs %s: %s", o.cmd->name,
+			 ctlp_no_meaning(o.cmd->name));
+		if (o.json) {
+			printf("{\"error\":");
+			json_str(msg);
+			printf(",\"errno\":%d}\n", EOPNOTSUPP);
+		} else {
+			fprintf(stderr, "%s\n", msg);
+		}
 		return 255;
 	}
 	if (!strcmp(o.cmd->name, "examineclosure") || !strcmp(o.cmd->name, "replayclosure"))
-		return cfs_closure(o.cmd->name, o.argc, o.argv, o.sock);
+		return cfs_closure(o.cmd->name, o.argc, o.argv, o.sock, o.json);
 	if (!ctlp_args_ok(o.cmd, o.argc)) {
 		cmd_usage(o.cmd);
 		return 1;

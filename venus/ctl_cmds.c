@@ -531,6 +531,11 @@ void ctl_dispatch(struct ctl_req *r)
 		cmd_refused(r);
 		return;
 	}
+	if (!strcmp(c->name, "examineclosure") || !strcmp(c->name, "replayclosure")) {
+		/* As in Coda, cfs itself reads and replays closures. */
+		ctl_fail(r, EINVAL, "%s runs in cfs, not in venus", c->name);
+		return;
+	}
 	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)
 		if (!strcmp(handlers[i].name, c->name)) {
 			handlers[i].run(r);

@@ -15,6 +15,16 @@ A=$(ht_mnt A)
 # says WHAT PATTERN TEXT: a check that TEXT has a line matching the ERE.
 says() { ht_check "$1" grep -Eq -- "$2" <<<"$3"; }
 
+# json_is EXPR ARGS...: `cfs --json ARGS` parses and the Python EXPR on it
+# (as d) is true.
+json_is() {
+	local expr=$1 out
+	shift
+	out=$(ht_cfs A --json "$@" 2>/dev/null) || true
+	python3 -c 'import json, sys; d = json.loads(sys.argv[2]); sys.exit(not eval(sys.argv[1]))' \
+		"$expr" "$out" || { echo "  cfs --json $*: $out" >&2; return 1; }
+}
+
 out=$(ht_cfs A checkservers 2>&1) || ht_fail "cfs checkservers exited $? (output: $out)"
 ht_check "cs: 'Contacting servers .....' first" test "$(head -n 1 <<<"$out")" = "Contacting servers ....."
 ht_check "cs: then 'All servers up'" test "$(sed -n 2p <<<"$out")" = "All servers up"
@@ -111,6 +121,7 @@ ht_check "ck again keeps the earlier checkpoint as .old" \
 out=$(ht_cfs A ec "$tarf" 2>&1) || ht_fail "cfs ec exited $? ($out)"
 says "ec: 'Examining closure NAME'" "^Examining closure ${tarf//./\\.}$" "$out"
 says "ec lists g" ' g$' "$out"
+ht_check "--json ec lists g" json_is '"g" in d["closures"][0]["members"]' ec "$tarf"
 rc=0; out=$(ht_cfs A ec -c "$tarf" 2>&1) || rc=$?
 ht_check "ec -c: Coda's 'not yet implemented', exit 255 (got $rc)" test "$rc" -eq 255
 
@@ -130,6 +141,12 @@ ht_check "after flushcache the files read back" ht_has_content "$A/g" "offline d
 ht_check "flushvolume DIR exits 0" ht_cfs A flushvolume "$A"
 ht_check "truncatelog exits 0" ht_cfs A truncatelog
 ht_check "checkvolumes exits 0" ht_cfs A checkvolumes
+ht_check "--json lv: Hesper's state and Coda's" \
+	json_is 'd["volumes"][0]["connection_state"] == "Connected" and d["volumes"][0]["reachability"] == "Reachable"' lv "$A"
+ht_check "--json getpath" json_is 'd["paths"][0]["path"].endswith("/mnt/f")' getpath "$fid"
+ht_check "--json flushcache" json_is '"flushed" in d' flushcache
+ht_check "--json zonelimit" json_is 'd["red"] == -1' zonelimit
+ht_check "--json of a refused command: an error object" json_is 'd["errno"] > 0' sysname
 for c in "clearpriorities" "cp" "sysname" "@sys" "cpuname" "waitforever -on" "wf -off" \
 	 "redir $A 10.0.0.1" "lookaside --list" "lka +/tmp/db" "purgeml $A"; do
 	rc=0
