@@ -76,7 +76,9 @@ static int tar_file(FILE *t, const char *path, int fd, const struct stat *st)
 
 	if (tar_name(h, path) < 0)
 		return ENAMETOOLONG;
-	octal(h + 100, 8, st->st_mode & 07777);
+	/* The frozen copy's own mode is the cache's (0600), not the file's;
+	 * a store carries no mode (setattr records do), so 0644. */
+	octal(h + 100, 8, 0644);
 	octal(h + 108, 8, 0);
 	octal(h + 116, 8, 0);
 	octal(h + 124, 12, left);

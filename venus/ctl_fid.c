@@ -324,7 +324,7 @@ static void flushvolume_finish(struct ctl_req *r)
 	struct ino_list l = { 0 };
 	unsigned flushed, busy;
 	char buf[PATH_MAX + 256];
-	int status = 0, first = 1, err;
+	int status = 0, err;
 
 	l.vols = vols;
 	for (int i = 0; i < r->argc; i++) {
@@ -339,7 +339,6 @@ static void flushvolume_finish(struct ctl_req *r)
 		if (l.nvols < sizeof vols / sizeof vols[0])
 			vols[l.nvols++] = wk->res[i].a.fid.volume;
 	}
-	(void)first;
 	if (!l.nvols) {
 		ctl_done(r, status);
 		return;
