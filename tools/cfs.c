@@ -28,14 +28,17 @@ struct opts {
 
 /* ---- usage and local help ---- */
 
+/* Coda's layout: the name right-aligned in 16 columns, the abbreviation,
+ * the summary; "cfs help COMMAND" gives the usage. */
 static void list_commands(FILE *f)
 {
 	for (const struct ctlp_cmd *c = ctlp_cmds; c->name; c++) {
-		char head[64];
-
-		snprintf(head, sizeof head, "%s%s%s%s", c->name, c->alias ? " (" : "",
-			 c->alias ? c->alias : "", c->alias ? ")" : "");
-		fprintf(f, "  %-19s %-10s %s\n", head, c->usage, c->summary);
+		fprintf(f, "%16s", c->name);
+		if (c->alias)
+			fprintf(f, "  %3s  ", c->alias);
+		else
+			fprintf(f, "       ");
+		fprintf(f, "%s\n", c->summary);
 	}
 }
 

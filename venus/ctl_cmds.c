@@ -383,11 +383,9 @@ static void cmd_mountpoint(struct ctl_req *r)
 static void help_one(struct ctl_req *r, const struct ctlp_cmd *c, int first)
 {
 	if (!r->json) {
-		char head[64];
-
-		snprintf(head, sizeof head, "%s%s%s%s", c->name, c->alias ? " (" : "",
-			 c->alias ? c->alias : "", c->alias ? ")" : "");
-		ctl_printf(r, CTLP_STDOUT, "  %-19s %-10s %s\n", head, c->usage, c->summary);
+		/* Coda's layout (cfs.cc Help) */
+		ctl_printf(r, CTLP_STDOUT, "%16s%s%3s%s%s\n", c->name, c->alias ? "  " : "",
+			   c->alias ? c->alias : "", c->alias ? "  " : "    ", c->summary);
 		return;
 	}
 	ctl_printf(r, CTLP_STDOUT, "%s{\"name\":\"%s\",\"alias\":", first ? "" : ",",
