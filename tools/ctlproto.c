@@ -37,7 +37,7 @@ const struct ctlp_cmd ctlp_cmds[] = {
 	{ "getpfid", NULL, CTLP_ARGS_WORDS, 0, "FID...",
 	  "Map fid to parent fid" },
 	{ "getpath", "gp", CTLP_ARGS_WORDS, 0, "FID...",
-	  "Map fid to volume-relative path" },
+	  "Map fid to path" },
 	{ "help", NULL, CTLP_ARGS_OPTWORD, 0, "[COMMAND]",
 	  "List commands, or show one command's usage" },
 	{ "listcache", "lc", CTLP_ARGS_OPTPATH, 0, "[PATH]",

@@ -166,7 +166,7 @@ static FILE *ckpt_open(char *out, size_t n, const char *dir, const char *base,
 
 	snprintf(out, n, "%s/%s.%s", dir, base, ext);
 	backup_old(out);
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	return fd < 0 ? NULL : fdopen(fd, "w");
 }
 

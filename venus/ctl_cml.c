@@ -72,9 +72,14 @@ static void cmd_wd(struct ctl_req *r)
 {
 	unsigned age = 60, time_ = 30;
 
-	for (int i = 0; i < r->argc && r->argv[i][0] == '-'; i += 2) {
+	for (int i = 0; i < r->argc; i += 2) {
 		const char *o = r->argv[i];
 		int bad = i + 1 >= r->argc;
+
+		if (o[0] != '-') {   /* a DIR (cfs made it mount-relative) */
+			i--;
+			continue;
+		}
 
 		if (!bad && !strcmp(o, "-age"))
 			bad = parse_secs(r->argv[i + 1], &age) || strchr(r->argv[i + 1], '.');

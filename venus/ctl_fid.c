@@ -129,9 +129,10 @@ static int fid_one(struct ctl_req *r, const char *arg, int parent, int w, int *f
 	char fid[40], full[PATH_MAX + 256];
 	int err = parse_fid(arg, &f.fid);
 
-	if (!r->json && r->argc > 1)
-		ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, arg);
 	if (err == EINVAL) {
+		/* Coda's message, on stdout after the echoed argument */
+		if (!r->json && r->argc > 1)
+			ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, arg);
 		ctl_printf(r, r->json ? CTLP_STDERR : CTLP_STDOUT, "Malformed fid: "
 			   "should look like %%x.%%x.%%x@<realm>\n");
 		return EINVAL;
@@ -158,6 +159,8 @@ static int fid_one(struct ctl_req *r, const char *arg, int parent, int w, int *f
 		ctl_printf(r, CTLP_STDERR, "%s: %s (not in the cache)\n", arg, strerror(err));
 		return err;
 	}
+	if (!r->json && r->argc > 1)
+		ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, arg);
 	ctl_fid_str(fid, sizeof fid, &f.got_fid);
 	ctl_disp(full, sizeof full, f.got_path);
 	if (r->json) {

@@ -28,10 +28,11 @@ static struct zwait zwaiters = { &zwaiters, &zwaiters, NULL, NULL, NULL, 0, 0, 0
 #define ZONE_DEFAULT (-2)
 static long zred_n = ZONE_DEFAULT, zyellow_n = ZONE_DEFAULT;
 
-/* pct percent of n, rounded up: the first count at or past it. */
+/* pct percent of n, rounded up: the first count at or past it; no limit
+ * when n is 0 (no limit configured). */
 static long pct_of(uint64_t n, unsigned pct)
 {
-	return (long)((n * pct + 99) / 100);
+	return n ? (long)((n * pct + 99) / 100) : ZONE_NOLIMIT;
 }
 
 void zone_set_limits(long red, long yellow)
