@@ -103,6 +103,40 @@ uint32_t ctl_cached_volume(const char *rel)
 
 /* ---- listvol ---- */
 
+/* One volume's part of the CML (Coda keeps a CML per volume; Hesper one
+ * for all, in log order). */
+struct vol_cml {
+	uint32_t vol;
+	unsigned n, conflicts;
+	uint64_t bytes;
+};
+
+static int tally_row(void *arg, struct cml_row *row)
+{
+	struct vol_cml *t = arg;
+
+	if (row->obj.volume == t->vol) {
+		t->n++;
+		t->conflicts += row->conflict != 0;
+		t->bytes += row->op == HS_OP_STORE ? row->size : 0;
+	}
+	return 0;
+}
+
+/* vol's records.  With one volume (the usual case) the log's own
+ * counters; otherwise a walk of the log. */
+static void vol_tally(uint32_t vol, struct vol_cml *t)
+{
+	*t = (struct vol_cml){ vol, 0, 0, 0 };
+	if (nvolnames <= 1) {
+		t->n = venus_cml_pending(vol);
+		t->conflicts = cml_conflicts();
+		t->bytes = cml_bytes();
+		return;
+	}
+	cml_foreach(NULL, tally_row, t);
+}
+
 /* Coda's VolumeStateType name for Hesper's state. */
 static const char *coda_state(enum vst_state s)
 {
@@ -111,23 +145,24 @@ static const char *coda_state(enum vst_state s)
 
 static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
 {
-	unsigned cml = venus_cml_pending(vol), age, time_;
+	unsigned age, time_;
+	struct vol_cml t;
 	char buf[PATH_MAX + 256];
 
 	vst_get_mode(&age, &time_);
+	vol_tally(vol, &t);
 	if (many)
 		ctl_printf(r, CTLP_STDOUT, "  %s:\n", ctl_disp(buf, sizeof buf, r->argv[i]));
 	ctl_printf(r, CTLP_STDOUT, "  Status of volume %08x (%u) named \"%s\"\n"
 		   "  Volume type is ReadWrite\n  Connection State is %s\n"
 		   "  Reintegration age: %u sec, time %.3f sec\n", vol, vol,
 		   ctl_volname(vol), coda_state(vst_state()), age, (double)time_);
-	if (cml_conflicts())
+	if (t.conflicts)
 		ctl_printf(r, CTLP_STDOUT,
 			   "  *** There are pending conflicts in this volume ***\n");
-	if (cml)
+	if (t.n)
 		ctl_printf(r, CTLP_STDOUT, "  There are %u CML entries pending for "
-			   "reintegration (%llu bytes)\n", cml,
-			   (unsigned long long)cml_bytes());
+			   "reintegration (%llu bytes)\n", t.n, (unsigned long long)t.bytes);
 	ctl_printf(r, CTLP_STDOUT, "\n");
 }
 
@@ -135,9 +170,11 @@ static void listvol_json(struct ctl_req *r, int i, uint32_t vol, int *first)
 {
 	enum vst_state s = vst_state();
 	unsigned age, time_;
+	struct vol_cml t;
 	char buf[PATH_MAX + 256];
 
 	vst_get_mode(&age, &time_);
+	vol_tally(vol, &t);
 	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
 	ctl_json_str(r, ctl_disp(buf, sizeof buf, r->argv[i]));
 	ctl_printf(r, CTLP_STDOUT, ",\"id\":%u,\"name\":", vol);
@@ -146,8 +183,7 @@ static void listvol_json(struct ctl_req *r, int i, uint32_t vol, int *first)
 		   "\"reachability\":\"%s\",\"reintegration_age\":%u,"
 		   "\"reintegration_time\":%u,\"cml_entries\":%u,\"cml_bytes\":%llu,"
 		   "\"conflicts\":%u}", vst_state_name(s), coda_state(s), age, time_,
-		   venus_cml_pending(vol), (unsigned long long)cml_bytes(),
-		   cml_conflicts());
+		   t.n, (unsigned long long)t.bytes, t.conflicts);
 	*first = 0;
 }
 
