@@ -8,7 +8,9 @@
  * [ FLAGS ]".  A Hesper volume lives on one vice, so the vector has one
  * site: S0 is the object's data version (vice's count of its mutations,
  * what Coda's single-replica vector counts too), S1..S7 are 0.  venus
- * keeps no per-object store id, so the store id is 0.0; FLAGS is 0.
+ * keeps no per-object store id, so the store id is 0.0.  FLAGS is Coda's
+ * inconsistency bit (VV_INCON, 0x1) when a record of the object is in
+ * conflict, else 0.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +20,7 @@
 #include <sqlite3.h>
 #include <hesper/ctlproto.h>
 #include "venus/venus.h"
+#include "venus/cml.h"
 #include "venus/ctl_int.h"
 
 /* Width of the widest path argument, for Coda's aligned echo. */
@@ -36,6 +39,23 @@ static int widest(struct ctl_req *r)
 
 /* ---- getfid ---- */
 
+static int row_in_conflict(void *arg, struct cml_row *row)
+{
+	if (!row->conflict)
+		return 0;
+	*(int *)arg = 1;
+	return 1;
+}
+
+/* Coda's version-vector flags of fid: VV_INCON when in conflict. */
+static unsigned vv_flags(const hs_fid *fid)
+{
+	int incon = 0;
+
+	cml_foreach(fid, row_in_conflict, &incon);
+	return incon ? 0x1 : 0;
+}
+
 static void getfid_one(struct ctl_req *r, int i, const struct fso_attr *a,
 		       int *first, int w)
 {
@@ -48,7 +68,8 @@ static void getfid_one(struct ctl_req *r, int i, const struct fso_attr *a,
 		if (r->argc > 1)
 			ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, buf);
 		ctl_printf(r, CTLP_STDOUT, "FID = %-20s  VV = [ %llu 0 0 0 0 0 0 0 ] "
-			   "[ 0.0 ] [ 0 ]\n", full, (unsigned long long)a->dataversion);
+			   "[ 0.0 ] [ %#x ]\n", full, (unsigned long long)a->dataversion,
+			   vv_flags(&a->fid));
 		return;
 	}
 	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
@@ -57,8 +78,8 @@ static void getfid_one(struct ctl_req *r, int i, const struct fso_attr *a,
 		   "\"unique\":%u,\"realm\":", fid, a->fid.volume, a->fid.vnode,
 		   a->fid.unique);
 	ctl_json_str(r, ctl_realm());
-	ctl_printf(r, CTLP_STDOUT, ",\"dataversion\":%llu}",
-		   (unsigned long long)a->dataversion);
+	ctl_printf(r, CTLP_STDOUT, ",\"dataversion\":%llu,\"conflict\":%s}",
+		   (unsigned long long)a->dataversion, ctl_jbool(vv_flags(&a->fid)));
 	*first = 0;
 }
 

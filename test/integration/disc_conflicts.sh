@@ -75,6 +75,8 @@ printf '%s\n' "$lv" | sed 's/^/    /'
 ht_check "cfs lv on A says '*** There are pending conflicts in this volume ***'" \
 	grep -qF '*** There are pending conflicts in this volume ***' <<<"$lv"
 ht_check "cfs --json lv on A counts 4 conflicts" test "$(dt_conflicts_n A)" -eq 4
+ht_check "cfs gf of a file in conflict has Coda's inconsistency flag [ 0x1 ]" \
+	bash -c 'HESPER_CTL="$1" "$2" gf "$3" | grep -q "\[ 0x1 \]$"' _ "$(ht_ctl A)" "$CFS" "$A/f_uu"
 
 # get_conflicts: `cfs conflicts` of A in $cl, its exit status in $clrc.
 get_conflicts() {
