@@ -4,7 +4,9 @@
  * Finds venus's control socket (--socket, $HESPER_CTL, or the default),
  * turns PATH arguments into paths relative to the mount point, sends one
  * request (hesper/ctlproto.h) and copies the reply to stdout and stderr.
- * Exit status: 0 on success, 1 on any failure, usage errors included.
+ * Exit status: 0 on success, 1 on any failure, usage errors included;
+ * 255 (Coda's exit(-1)) for Coda's commands that have no meaning in
+ * Hesper (ctlp_no_meaning) and for the closure commands' failures.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 #include <hesper/ctlproto.h>
 #include "tools/ctlclient.h"
+#include "tools/cfs.h"
 #include "tools/cfs_watch.h"
 
 struct opts {
@@ -26,14 +29,17 @@ struct opts {
 
 /* ---- usage and local help ---- */
 
+/* Coda's layout: the name right-aligned in 16 columns, the abbreviation,
+ * the summary; "cfs help COMMAND" gives the usage. */
 static void list_commands(FILE *f)
 {
 	for (const struct ctlp_cmd *c = ctlp_cmds; c->name; c++) {
-		char head[64];
-
-		snprintf(head, sizeof head, "%s%s%s%s", c->name, c->alias ? " (" : "",
-			 c->alias ? c->alias : "", c->alias ? ")" : "");
-		fprintf(f, "  %-19s %-10s %s\n", head, c->usage, c->summary);
+		fprintf(f, "%16s", c->name);
+		if (c->alias)
+			fprintf(f, "  %3s  ", c->alias);
+		else
+			fprintf(f, "       ");
+		fprintf(f, "%s\n", c->summary);
 	}
 }
 
@@ -156,6 +162,37 @@ static int parse_args(int argc, char **argv, struct opts *o)
 }
 
 
+/* Is word i of o's arguments an option or an option's value (not a
+ * path)? */
+static int is_option(const struct opts *o, int i)
+{
+	enum ctlp_args k = o->cmd->args;
+
+	if (k != CTLP_ARGS_FLAGPATH && k != CTLP_ARGS_FLAGPATHS)
+		return 0;
+	if (o->argv[i][0] == '-')
+		return 1;
+	return i > 0 && o->argv[i - 1][0] == '-' && ctlp_opt_has_value(o->cmd, o->argv[i - 1]);
+}
+
+/* checkpointml's second word: a local directory, absolute, outside the
+ * mount (Coda: "Checkpoint directory ... should NOT be in Coda"). */
+static char *local_dir(const char *arg, const char *mnt)
+{
+	char *abs = ctlc_abs_path(arg);
+
+	if (!abs) {
+		fprintf(stderr, "cfs: %s: %s\n", arg, strerror(errno));
+		return NULL;
+	}
+	if (ctlc_below_mount(abs, mnt)) {
+		printf("Checkpoint directory %s should NOT be in Coda (%s)\n", arg, mnt);
+		free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
 /* Rewrite o->argv in place as mount-relative paths (malloc'd), dropping
  * the ones that fail after a message.  Returns the number dropped. */
 static int convert_paths(struct opts *o, const char *mnt)
@@ -163,8 +200,13 @@ static int convert_paths(struct opts *o, const char *mnt)
 	int bad = 0, n = 0;
 
 	for (int i = 0; i < o->argc; i++) {
-		if (o->cmd->args == CTLP_ARGS_FLAGPATH && o->argv[i][0] == '-') {
-			if (!(o->argv[n++] = strdup(o->argv[i])))
+		if (is_option(o, i) || (o->cmd->args == CTLP_ARGS_CKPT && i == 1)) {
+			char *copy = is_option(o, i) ? strdup(o->argv[i]) :
+				     local_dir(o->argv[i], mnt);
+
+			if (copy)
+				o->argv[n++] = copy;
+			else
 				bad++;
 			continue;
 		}
@@ -258,9 +300,11 @@ static int run_cmd(struct opts *o, struct ctlc_link *l)
 
 	if (!words)
 		return 1;
-	if (o->argc && (o->cmd->args == CTLP_ARGS_PATHS ||
-			o->cmd->args == CTLP_ARGS_OPTPATH ||
-			o->cmd->args == CTLP_ARGS_FLAGPATH)) {
+	enum ctlp_args k = o->cmd->args;
+
+	if (o->argc && (k == CTLP_ARGS_PATHS || k == CTLP_ARGS_OPTPATH ||
+			k == CTLP_ARGS_FLAGPATH || k == CTLP_ARGS_FLAGPATHS ||
+			k == CTLP_ARGS_CKPT)) {
 		char *mnt = ctlc_mountpoint(l);
 
 		if (!mnt) {
@@ -313,6 +357,22 @@ int main(int argc, char **argv)
 
 	if (rc)
 		return rc;
+	if (ctlp_no_meaning(o.cmd->name)) {
+		char msg[512];
+
+		snprintf(msg, sizeof msg, "cfs %s: %s", o.cmd->name,
+			 ctlp_no_meaning(o.cmd->name));
+		if (o.json) {
+			printf("{\"error\":");
+			json_str(msg);
+			printf(",\"errno\":%d}\n", EOPNOTSUPP);
+		} else {
+			fprintf(stderr, "%s\n", msg);
+		}
+		return 255;
+	}
+	if (!strcmp(o.cmd->name, "examineclosure") || !strcmp(o.cmd->name, "replayclosure"))
+		return cfs_closure(o.cmd->name, o.argc, o.argv, o.sock, o.json);
 	if (!ctlp_args_ok(o.cmd, o.argc)) {
 		cmd_usage(o.cmd);
 		return 1;

@@ -9,55 +9,119 @@
 #include <string.h>
 #include <hesper/ctlproto.h>
 
+/* Names, aliases and argument forms are Coda 8's (coda-src/vtools/cfs.cc)
+ * where Coda has the command; Hesper's own commands follow. */
 const struct ctlp_cmd ctlp_cmds[] = {
-	{ "checkservers", "cs", CTLP_ARGS_NONE, 0, "",
+	{ "checkservers", "cs", CTLP_ARGS_WORDS, 0, "[SERVER...]",
 	  "Check up/down status of servers" },
-	{ "listvol", "lv", CTLP_ARGS_PATHS, 0, "PATH...",
-	  "Display volume status" },
-	{ "getfid", "gf", CTLP_ARGS_PATHS, 0, "PATH...",
-	  "Map path to fid" },
+	{ "checkpointml", "ck", CTLP_ARGS_CKPT, 1, "[DIR [CHECKPOINT-DIR]]",
+	  "Checkpoint the volume's modify log (CML) and its store data" },
+	{ "checkvolumes", NULL, CTLP_ARGS_NONE, 0, "",
+	  "Check volume/name mappings" },
+	{ "clearpriorities", "cp", CTLP_ARGS_NONE, 1, "",
+	  "Clear short-term priorities (no meaning in Hesper)" },
+	{ "examineclosure", "ec", CTLP_ARGS_WORDS, 0, "[-c] [CLOSURE...]",
+	  "Examine a checkpointed CML's data (closure)" },
+	{ "cpuname", "@cpu", CTLP_ARGS_NONE, 0, "",
+	  "Print the @cpu expansion (no meaning in Hesper)" },
+	{ "sysname", "@sys", CTLP_ARGS_NONE, 0, "",
+	  "Print the @sys expansion (no meaning in Hesper)" },
+	{ "flushcache", NULL, CTLP_ARGS_NONE, 1, "",
+	  "Flush the entire cache (objects in use or with local changes stay)" },
 	{ "flushobject", "fl", CTLP_ARGS_PATHS, 1, "PATH...",
 	  "Flush objects from cache" },
+	{ "flushvolume", NULL, CTLP_ARGS_PATHS, 1, "DIR...",
+	  "Flush all cached data of the volumes holding DIRs" },
+	{ "getfid", "gf", CTLP_ARGS_PATHS, 0, "PATH...",
+	  "Map path to fid" },
+	{ "getpfid", NULL, CTLP_ARGS_WORDS, 0, "FID...",
+	  "Map fid to parent fid" },
+	{ "getpath", "gp", CTLP_ARGS_WORDS, 0, "FID...",
+	  "Map fid to path" },
+	{ "help", NULL, CTLP_ARGS_OPTWORD, 0, "[COMMAND]",
+	  "List commands, or show one command's usage" },
 	{ "listcache", "lc", CTLP_ARGS_OPTPATH, 0, "[PATH]",
 	  "List cached objects (below PATH)" },
+	{ "listvol", "lv", CTLP_ARGS_FLAGPATHS, 0, "[-local] PATH...",
+	  "Display volume status (-local avoids querying the server)" },
+	{ "lookaside", "lka", CTLP_ARGS_WORDS, 1, "[--clear] +/-DB... | --list",
+	  "Cache lookaside databases (no meaning in Hesper)" },
+	{ "purgeml", NULL, CTLP_ARGS_PATHS, 1, "DIR",
+	  "Purge the volume's modify log (refused in Hesper)" },
+	{ "replayclosure", "rc", CTLP_ARGS_WORDS, 0, "[-i] [-r] [CLOSURE...]",
+	  "Replay a checkpointed CML's data (closure) into the volume" },
+	{ "truncatelog", "tl", CTLP_ARGS_NONE, 1, "",
+	  "Truncate venus's metadata log (the SQLite WAL) now" },
+	{ "waitforever", "wf", CTLP_ARGS_WORDS, 1, "-on | -off [REALM]",
+	  "Control waitforever behaviour (no meaning in Hesper)" },
+	{ "redir", NULL, CTLP_ARGS_WORDS, 1, "DIR [IP-ADDRESS]",
+	  "Redirect a volume to a staging server (no meaning in Hesper)" },
+	{ "disconnect", NULL, CTLP_ARGS_WORDS, 1, "[SERVER...]",
+	  "Partition from the file server: log every change" },
+	{ "reconnect", NULL, CTLP_ARGS_WORDS, 1, "[SERVER...]",
+	  "Heal the partition from cfs disconnect and reintegrate" },
+	{ "writedisconnect", "wd", CTLP_ARGS_FLAGPATHS, 1,
+	  "[-age SEC] [-time SEC] [DIR...]",
+	  "Write back: log changes, trickle them to vice (default -age 60 -time 30.0)" },
+	{ "adaptive", NULL, CTLP_ARGS_FLAGPATHS, 1, "[DIR...]",
+	  "Reintegrate quickly (cfs writedisconnect -age 0 -time 15.0)" },
+	{ "strong", NULL, CTLP_ARGS_FLAGPATHS, 1, "[DIR...]",
+	  "Reintegrate as each operation completes (cfs wd -age 0 -time 0)" },
+	{ "forcereintegrate", "fr", CTLP_ARGS_FLAGPATHS, 1, "[DIR...]",
+	  "Force modifications to the server now and wait" },
+	{ "listlocal", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
+	  "List the records of the CML (of PATH)" },
+	{ "checklocal", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
+	  "Check why the head of the CML failed reintegration" },
+	{ "discardlocal", NULL, CTLP_ARGS_FLAGPATH, 1, "[-all] [PATH]",
+	  "Drop local mutations in conflict: the server version wins" },
+	{ "preservelocal", NULL, CTLP_ARGS_FLAGPATH, 1, "[-all] [PATH]",
+	  "Re-apply local mutations in conflict: the local version wins" },
+	{ "zonelimit", "zl", CTLP_ARGS_WORDS, 1, "[RED YELLOW]",
+	  "Show or set red and yellow CML limits in entries (-1 for no limit)" },
 	{ "listmissing", "lm", CTLP_ARGS_NONE, 0, "",
 	  "List files needed while disconnected that were not cached" },
+	{ "conflicts", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
+	  "List objects in conflict and their local versions" },
 	{ "stats", NULL, CTLP_ARGS_NONE, 0, "",
 	  "Show venus's counters" },
 	{ "serverstats", NULL, CTLP_ARGS_NONE, 0, "",
 	  "Show the server's counters" },
 	{ "mountpoint", NULL, CTLP_ARGS_NONE, 0, "",
 	  "Print the mount point" },
-	{ "help", NULL, CTLP_ARGS_OPTWORD, 0, "[COMMAND]",
-	  "List commands, or show one command's usage" },
-	{ "disconnect", NULL, CTLP_ARGS_NONE, 1, "",
-	  "Stop talking to vice; log every change" },
-	{ "reconnect", NULL, CTLP_ARGS_NONE, 1, "",
-	  "Talk to vice again and reintegrate" },
-	{ "writedisconnect", "wd", CTLP_ARGS_WORDS, 1, "[-age S] [-time S]",
-	  "Write back: log changes, trickle them to vice" },
-	{ "adaptive", NULL, CTLP_ARGS_NONE, 1, "",
-	  "Write back with age 0, time 15" },
-	{ "strong", NULL, CTLP_ARGS_NONE, 1, "",
-	  "Send changes to vice synchronously" },
-	{ "forcereintegrate", "fr", CTLP_ARGS_OPTPATH, 1, "[PATH]",
-	  "Reintegrate the CML now and wait" },
-	{ "conflicts", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
-	  "List objects in conflict and their local versions" },
-	{ "listlocal", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
-	  "List local mutations (of PATH)" },
-	{ "checklocal", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
-	  "Check which local mutations conflict" },
-	{ "discardlocal", NULL, CTLP_ARGS_FLAGPATH, 1, "[-all] [PATH]",
-	  "Drop local mutations in conflict: the server version wins" },
-	{ "preservelocal", NULL, CTLP_ARGS_FLAGPATH, 1, "[-all] [PATH]",
-	  "Re-apply local mutations in conflict: the local version wins" },
-	{ "checkpointml", "ck", CTLP_ARGS_OPTPATH, 1, "[PATH]",
-	  "Write the CML and its data under the checkpoint directory" },
-	{ "zonelimit", "zl", CTLP_ARGS_WORDS, 1, "[YELLOW RED]",
-	  "Show or set the back-pressure zones (percent)" },
 	{ NULL, NULL, CTLP_ARGS_NONE, 0, NULL, NULL },
 };
+
+int ctlp_opt_has_value(const struct ctlp_cmd *c, const char *opt)
+{
+	return !strcmp(c->name, "writedisconnect") &&
+	       (!strcmp(opt, "-age") || !strcmp(opt, "-time") ||
+		!strcmp(opt, "-hogtime"));
+}
+
+/* Coda's commands Hesper refuses, and why. */
+static const struct { const char *name, *why; } no_meaning[] = {
+	{ "clearpriorities", "Hesper's cache keeps no short-term priorities: it "
+	  "replaces the least recently used containers, and open or dirty ones "
+	  "never" },
+	{ "cpuname", "Hesper does not expand @cpu in path names" },
+	{ "sysname", "Hesper does not expand @sys in path names" },
+	{ "lookaside", "Hesper has no cache lookaside databases: file data "
+	  "always comes from vice" },
+	{ "purgeml", "Hesper never drops logged changes wholesale: they stay "
+	  "until vice has them; drop changes in conflict with cfs discardlocal" },
+	{ "waitforever", "Hesper never blocks on an unreachable vice: cached "
+	  "objects are served, misses fail at once (see cfs listmissing)" },
+	{ "redir", "Hesper has no staging servers to redirect a volume to" },
+};
+
+const char *ctlp_no_meaning(const char *name)
+{
+	for (size_t i = 0; i < sizeof no_meaning / sizeof no_meaning[0]; i++)
+		if (!strcmp(no_meaning[i].name, name))
+			return no_meaning[i].why;
+	return NULL;
+}
 
 const struct ctlp_cmd *ctlp_find_cmd(const char *name)
 {
@@ -296,7 +360,10 @@ int ctlp_args_ok(const struct ctlp_cmd *c, int argc)
 		return argc <= 1;
 	case CTLP_ARGS_WORDS:
 	case CTLP_ARGS_FLAGPATH:
+	case CTLP_ARGS_FLAGPATHS:
 		return 1;
+	case CTLP_ARGS_CKPT:
+		return argc <= 2;
 	}
 	return 0;
 }

@@ -77,8 +77,8 @@ unsigned venus_cml_pending(uint32_t vol);
 
 /* Disconnected operation's commands (ctl_cml.c): disconnect, reconnect,
  * writedisconnect, adaptive, strong, forcereintegrate, conflicts,
- * listlocal, checklocal, discardlocal, preservelocal, checkpointml,
- * zonelimit (added). */
+ * listlocal, checklocal, discardlocal, preservelocal, zonelimit.  The
+ * other command files are declared in ctl_int.h. */
 void ctl_cml_run(struct ctl_req *r);
 
 /* ---- commands defined outside ctl_cmds.c (added) ---- */

@@ -1,10 +1,11 @@
 /*
  * ctl_cmds.c - the control commands cfs sends (doc/cfs.1): argument and
- * privilege checks, then one handler per command.  Text output follows
- * Coda's cfs wording; with --json each reply is one JSON object.
+ * privilege checks and dispatch, the helpers the command files share
+ * (ctl_int.h), and the cache listings, counters and help.  Text output
+ * follows Coda 8's cfs wording; with --json each reply is one JSON object.
  *
  * Paths arrive relative to the mount point.  Commands that take paths
- * resolve them all first (walk_*), then print in argument order.
+ * resolve them all first (ctl_walk_*), then print in argument order.
  */
 #include <errno.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include "venus/fsobj.h"
 #include "venus/server.h"
 #include "venus/ctl.h"
+#include "venus/ctl_int.h"
 #include "venus/volstate.h"
 #include "venus/cml.h"
 
@@ -30,13 +32,10 @@ unsigned venus_cml_pending(uint32_t vol)
 
 /* ---- helpers ---- */
 
-/* For calls without arguments: libtirpc's xdr_void takes none, so it does
- * not cast cleanly to xdrproc_t. */
-static bool_t xdr_none(XDR *x, void *p)
+bool_t ctl_xdr_none(XDR *x, void *p)
 {
 	return TRUE;
 }
-#define XDR_NONE ((xdrproc_t)xdr_none)
 
 void ctl_fail(struct ctl_req *r, int err, const char *fmt, ...)
 {
@@ -56,13 +55,12 @@ void ctl_fail(struct ctl_req *r, int err, const char *fmt, ...)
 	ctl_done(r, err);
 }
 
-static const char *jbool(int v)
+const char *ctl_jbool(int v)
 {
 	return v ? "true" : "false";
 }
 
-/* The absolute path of rel under the mount point, for messages. */
-static const char *disp(char *buf, size_t n, const char *rel)
+const char *ctl_disp(char *buf, size_t n, const char *rel)
 {
 	const char *m = V->cfg.mountpoint;
 	size_t ml = strlen(m);
@@ -76,37 +74,24 @@ static const char *disp(char *buf, size_t n, const char *rel)
 	return buf;
 }
 
-static void fid_str(char *buf, size_t n, const hs_fid *f)
+void ctl_fid_str(char *buf, size_t n, const hs_fid *f)
 {
 	snprintf(buf, n, "%x.%x.%x", f->volume, f->vnode, f->unique);
 }
 
-static const char *realm(void)
+const char *ctl_realm(void)
 {
 	return V->cfg.realm ? V->cfg.realm : V->cfg.server ? V->cfg.server : "";
 }
 
 /* ---- resolving every path argument ---- */
 
-struct path_res {
-	int             err;
-	struct fso_attr a;
-};
-
-struct walk {
-	void (*finish)(struct ctl_req *r);
-	int  next;          /* the argument being resolved */
-	int  in_resolve;    /* inside fso_resolve */
-	int  sync_done;     /* ... and it already called back */
-	struct path_res res[];
-};
-
 static void walk_step(struct ctl_req *r);
 
 static void walk_resolved(void *arg, int err, const struct fso_attr *a)
 {
 	struct ctl_req *r = arg;
-	struct walk *w = r->state;
+	struct ctl_walk *w = r->state;
 
 	w->res[w->next].err = err;
 	if (!err && a)
@@ -122,10 +107,21 @@ static void walk_resolved(void *arg, int err, const struct fso_attr *a)
  * cached paths call back before fso_resolve returns. */
 static void walk_step(struct ctl_req *r)
 {
-	struct walk *w = r->state;
+	struct ctl_walk *w = r->state;
+
+	const struct ctlp_cmd *c = ctlp_find_cmd(r->cmd);
 
 	while (w->next < r->argc) {
-		int err = ctlp_clean_path(r->argv[w->next]);
+		const char *arg = r->argv[w->next];
+		int err;
+
+		if (arg[0] == '-') {   /* an option, not a path */
+			w->res[w->next++].err = -1;
+			if (c && ctlp_opt_has_value(c, arg) && w->next < r->argc)
+				w->res[w->next++].err = -1;
+			continue;
+		}
+		err = ctlp_clean_path(r->argv[w->next]);
 
 		if (err) {
 			w->res[w->next++].err = err;
@@ -141,9 +137,9 @@ static void walk_step(struct ctl_req *r)
 	w->finish(r);
 }
 
-static void walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r))
+void ctl_walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r))
 {
-	struct walk *w = calloc(1, sizeof *w + (size_t)r->argc * sizeof w->res[0]);
+	struct ctl_walk *w = calloc(1, sizeof *w + (size_t)r->argc * sizeof w->res[0]);
 
 	if (!w) {
 		ctl_fail(r, ENOMEM, "%s: %s", r->cmd, strerror(ENOMEM));
@@ -154,12 +150,11 @@ static void walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r))
 	walk_step(r);
 }
 
-/* Report a failed path: a stderr line, or a JSON array element. */
-static void path_error(struct ctl_req *r, int i, int err, int *first)
+void ctl_path_error(struct ctl_req *r, int i, int err, int *first)
 {
 	char buf[PATH_MAX + 256];
 
-	disp(buf, sizeof buf, r->argv[i]);
+	ctl_disp(buf, sizeof buf, r->argv[i]);
 	if (!r->json) {
 		ctl_printf(r, CTLP_STDERR, "%s: %s\n", buf, strerror(err));
 		return;
@@ -170,225 +165,6 @@ static void path_error(struct ctl_req *r, int i, int err, int *first)
 	ctl_json_str(r, strerror(err));
 	ctl_printf(r, CTLP_STDOUT, ",\"errno\":%d}", err);
 	*first = 0;
-}
-
-/* ---- getfid ---- */
-
-static void getfid_one(struct ctl_req *r, int i, const struct fso_attr *a, int *first)
-{
-	char fid[40], buf[PATH_MAX + 256];
-
-	fid_str(fid, sizeof fid, &a->fid);
-	disp(buf, sizeof buf, r->argv[i]);
-	if (!r->json) {
-		ctl_printf(r, CTLP_STDOUT, "%s%sFID = %s@%s  VV = (%llu)\n",
-			   r->argc > 1 ? buf : "", r->argc > 1 ? "  " : "", fid,
-			   realm(), (unsigned long long)a->dataversion);
-		return;
-	}
-	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
-	ctl_json_str(r, buf);
-	ctl_printf(r, CTLP_STDOUT, ",\"fid\":\"%s\",\"volume\":%u,\"vnode\":%u,"
-		   "\"unique\":%u,\"realm\":", fid, a->fid.volume, a->fid.vnode,
-		   a->fid.unique);
-	ctl_json_str(r, realm());
-	ctl_printf(r, CTLP_STDOUT, ",\"dataversion\":%llu}",
-		   (unsigned long long)a->dataversion);
-	*first = 0;
-}
-
-static void getfid_finish(struct ctl_req *r)
-{
-	struct walk *w = r->state;
-	int status = 0, first = 1;
-
-	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "{\"fids\":[");
-	for (int i = 0; i < r->argc; i++) {
-		if (w->res[i].err) {
-			status = w->res[i].err;
-			path_error(r, i, status, &first);
-		} else {
-			getfid_one(r, i, &w->res[i].a, &first);
-		}
-	}
-	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "]}\n");
-	ctl_done(r, status);
-}
-
-/* ---- flushobject ---- */
-
-static void flush_finish(struct ctl_req *r)
-{
-	struct walk *w = r->state;
-	char buf[PATH_MAX + 256];
-	int status = 0, first = 1;
-
-	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "{\"results\":[");
-	for (int i = 0; i < r->argc; i++) {
-		int err = w->res[i].err ? w->res[i].err : fso_flush(w->res[i].a.ino);
-
-		if (err) {
-			status = err;
-			path_error(r, i, err, &first);
-		} else if (r->json) {
-			ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", first ? "" : ",");
-			ctl_json_str(r, disp(buf, sizeof buf, r->argv[i]));
-			ctl_printf(r, CTLP_STDOUT, ",\"errno\":0}");
-			first = 0;
-		}
-	}
-	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "]}\n");
-	ctl_done(r, status);
-}
-
-/* ---- listvol ---- */
-
-/* Volume names as vice last told them, so listvol still names a volume
- * while disconnected. */
-static struct { uint32_t id; char name[HS_MAXNAMELEN + 1]; } volnames[HS_MAXVOLS];
-static unsigned nvolnames;
-
-/* The name, or "unknown" if vice has not been reachable since start. */
-static const char *volname(uint32_t id)
-{
-	for (unsigned i = 0; i < nvolnames; i++)
-		if (volnames[i].id == id && volnames[i].name[0])
-			return volnames[i].name;
-	return "unknown";
-}
-
-static void remember_vols(const hs_vollist *l)
-{
-	nvolnames = 0;
-	for (u_int i = 0; i < l->vols.vols_len && i < HS_MAXVOLS; i++) {
-		volnames[i].id = l->vols.vols_val[i].id;
-		snprintf(volnames[i].name, sizeof volnames[i].name, "%s",
-			 l->vols.vols_val[i].name ? l->vols.vols_val[i].name : "");
-		nvolnames++;
-	}
-}
-
-static void listvol_one(struct ctl_req *r, int i, uint32_t vol, int *first)
-{
-	const char *state = vst_state_name(vst_state());
-	unsigned cml = venus_cml_pending(vol), nconf = cml_conflicts();
-	unsigned long long bytes = (unsigned long long)cml_bytes();
-	char buf[PATH_MAX + 256];
-
-	if (!r->json) {
-		ctl_printf(r, CTLP_STDOUT, "%s  Status of volume %08x (%u) named \"%s\"\n"
-			   "  Volume type is ReadWrite\n  Connection State is %s\n"
-			   "  There are %u CML entries pending for reintegration\n",
-			   *first ? "" : "\n", vol, vol, volname(vol), state, cml);
-		ctl_printf(r, CTLP_STDOUT, "  CML holds %llu bytes of store data\n", bytes);
-		if (nconf)
-			ctl_printf(r, CTLP_STDOUT, "  There are %u pending conflicts\n", nconf);
-		*first = 0;
-		return;
-	}
-	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
-	ctl_json_str(r, disp(buf, sizeof buf, r->argv[i]));
-	ctl_printf(r, CTLP_STDOUT, ",\"id\":%u,\"name\":", vol);
-	ctl_json_str(r, volname(vol));
-	ctl_printf(r, CTLP_STDOUT, ",\"type\":\"ReadWrite\",\"connection_state\":\"%s\","
-		   "\"cml_entries\":%u,\"cml_bytes\":%llu,\"conflicts\":%u}", state, cml,
-		   bytes, nconf);
-	*first = 0;
-}
-
-static int net_error(int err)
-{
-	return err == ETIMEDOUT || err == ECONNREFUSED || err == ECONNRESET ||
-	       err == ECONNABORTED || err == ENOTCONN || err == EHOSTUNREACH ||
-	       err == ENETUNREACH;
-}
-
-struct vol_guess {
-	const char *rel;       /* clean mount-relative path */
-	size_t      best;      /* length + 1 of the deepest cached ancestor */
-	uint32_t    vol;
-};
-
-static void guess_each(void *arg, const struct fso_cacheinfo *ci)
-{
-	struct vol_guess *g = arg;
-	const char *p = ci->path;
-	size_t n;
-
-	while (*p == '/')
-		p++;
-	n = strlen(p);
-	if (ci->ino != FSO_ROOT_INO && (!n || strncmp(g->rel, p, n) ||
-					(g->rel[n] && g->rel[n] != '/')))
-		return;
-	if (ci->ino == FSO_ROOT_INO)
-		n = 0;
-	if (n + 1 > g->best) {
-		g->best = n + 1;
-		g->vol = ci->fid.volume;
-	}
-}
-
-/* While vice is unreachable a path may not resolve; its volume is then
- * that of its deepest cached ancestor (Coda's listvol -local).  0 or the
- * original error. */
-static int guess_volume(const char *rel, int err, uint32_t *vol)
-{
-	struct vol_guess g = { rel, 0, 0 };
-
-	if (!net_error(err))
-		return err;
-	fso_foreach_cached(guess_each, &g);
-	*vol = g.vol;
-	return g.best ? 0 : err;
-}
-
-static void listvol_print(struct ctl_req *r)
-{
-	struct walk *w = r->state;
-	int status = 0, first = 1;
-
-	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "{\"volumes\":[");
-	for (int i = 0; i < r->argc; i++) {
-		if (w->res[i].err)
-			w->res[i].err = guess_volume(r->argv[i], w->res[i].err,
-						     &w->res[i].a.fid.volume);
-		if (w->res[i].err) {
-			status = w->res[i].err;
-			path_error(r, i, status, &first);
-		} else {
-			listvol_one(r, i, w->res[i].a.fid.volume, &first);
-		}
-	}
-	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "]}\n");
-	ctl_done(r, status);
-}
-
-static void listvol_names(void *arg, int err, void *res)
-{
-	hs_listvol_res *lr = res;
-
-	if (!err && lr && lr->status == 0)
-		remember_vols(&lr->hs_listvol_res_u.list);
-	listvol_print(arg);
-}
-
-/* Ask vice for the names only when it is up: a disconnected listvol must
- * answer at once, not after a reconnect timeout. */
-static void listvol_finish(struct ctl_req *r)
-{
-	if (!srv_is_up()) {
-		listvol_print(r);
-		return;
-	}
-	srv_call(HS_LISTVOL, XDR_NONE, NULL, (xdrproc_t)xdr_hs_listvol_res,
-		 sizeof(hs_listvol_res), listvol_names, r);
 }
 
 /* ---- listcache ---- */
@@ -434,7 +210,7 @@ static void lc_json(struct lc_ctx *x, const struct fso_cacheinfo *ci,
 		   "\"size\":%llu,\"has_data\":%s,\"has_callback\":%s,\"open\":%d,"
 		   "\"path\":", x->first ? "" : ",", fid, (unsigned long long)ci->ino,
 		   type_name(ci->type), (unsigned long long)ci->size,
-		   jbool(ci->has_data), jbool(ci->has_callback), ci->open);
+		   ctl_jbool(ci->has_data), ctl_jbool(ci->has_callback), ci->open);
 	if (path)
 		ctl_json_str(r, path);
 	else
@@ -455,8 +231,8 @@ static void lc_each(void *arg, const struct fso_cacheinfo *ci)
 	if (!below(rel, x->prefix, ci->ino))
 		return;
 	if (*rel || ci->ino == FSO_ROOT_INO)
-		path = disp(buf, sizeof buf, rel);
-	fid_str(fid, sizeof fid, &ci->fid);
+		path = ctl_disp(buf, sizeof buf, rel);
+	ctl_fid_str(fid, sizeof fid, &ci->fid);
 	if (x->r->json)
 		lc_json(x, ci, fid, path);
 	else
@@ -465,13 +241,13 @@ static void lc_each(void *arg, const struct fso_cacheinfo *ci)
 
 static void listcache_finish(struct ctl_req *r)
 {
-	struct walk *w = r->state;
+	struct ctl_walk *w = r->state;
 	struct lc_ctx x = { r, r->argc ? r->argv[0] : "", 1 };
 
 	if (r->argc && w->res[0].err) {
 		char buf[PATH_MAX + 256];
 
-		ctl_fail(r, w->res[0].err, "%s: %s", disp(buf, sizeof buf, r->argv[0]),
+		ctl_fail(r, w->res[0].err, "%s: %s", ctl_disp(buf, sizeof buf, r->argv[0]),
 		     strerror(w->res[0].err));
 		return;
 	}
@@ -495,8 +271,8 @@ static void lm_each(void *arg, const struct fso_cacheinfo *ci)
 		return;
 	while (*rel == '/')
 		rel++;
-	path = *rel ? disp(buf, sizeof buf, rel) : "?";
-	fid_str(fid, sizeof fid, &ci->fid);
+	path = *rel ? ctl_disp(buf, sizeof buf, rel) : "?";
+	ctl_fid_str(fid, sizeof fid, &ci->fid);
 	if (!x->r->json) {
 		ctl_printf(x->r, CTLP_STDOUT, "%s (fid %s): not cached\n", path, fid);
 		return;
@@ -586,36 +362,8 @@ static void serverstats_done(void *arg, int err, void *res)
 
 static void cmd_serverstats(struct ctl_req *r)
 {
-	srv_call(HS_STATS, XDR_NONE, NULL, (xdrproc_t)xdr_hs_stats_res,
+	srv_call(HS_STATS, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_stats_res,
 		 sizeof(hs_stats_res), serverstats_done, r);
-}
-
-/* ---- checkservers ---- */
-
-static void checkservers_done(void *arg, int err, void *res)
-{
-	struct ctl_req *r = arg;
-	int up = !err;
-
-	if (r->json) {
-		ctl_printf(r, CTLP_STDOUT, "{\"all_up\":%s,\"servers\":[{\"name\":",
-			   jbool(up));
-		ctl_json_str(r, srv_name());
-		ctl_printf(r, CTLP_STDOUT, ",\"up\":%s}]}\n", jbool(up));
-	} else if (up) {
-		ctl_printf(r, CTLP_STDOUT, "All servers up\n");
-	} else {
-		ctl_printf(r, CTLP_STDOUT, "These servers still down: %s\n", srv_name());
-	}
-	ctl_done(r, 0);
-}
-
-/* Probe with HS_NULL: srv_call reconnects first if the link is down, as
- * Coda's checkservers contacts every server. */
-static void cmd_checkservers(struct ctl_req *r)
-{
-	srv_call(HS_NULL, XDR_NONE, NULL, XDR_NONE,
-		 sizeof(int), checkservers_done, r);
 }
 
 /* ---- mountpoint, help ---- */
@@ -635,11 +383,9 @@ static void cmd_mountpoint(struct ctl_req *r)
 static void help_one(struct ctl_req *r, const struct ctlp_cmd *c, int first)
 {
 	if (!r->json) {
-		char head[64];
-
-		snprintf(head, sizeof head, "%s%s%s%s", c->name, c->alias ? " (" : "",
-			 c->alias ? c->alias : "", c->alias ? ")" : "");
-		ctl_printf(r, CTLP_STDOUT, "  %-19s %-10s %s\n", head, c->usage, c->summary);
+		/* Coda's layout (cfs.cc Help) */
+		ctl_printf(r, CTLP_STDOUT, "%16s%s%3s%s%s\n", c->name, c->alias ? "  " : "",
+			   c->alias ? c->alias : "", c->alias ? "  " : "    ", c->summary);
 		return;
 	}
 	ctl_printf(r, CTLP_STDOUT, "%s{\"name\":\"%s\",\"alias\":", first ? "" : ",",
@@ -652,7 +398,7 @@ static void help_one(struct ctl_req *r, const struct ctlp_cmd *c, int first)
 	ctl_json_str(r, c->usage);
 	ctl_printf(r, CTLP_STDOUT, ",\"summary\":");
 	ctl_json_str(r, c->summary);
-	ctl_printf(r, CTLP_STDOUT, ",\"privileged\":%s}", jbool(c->privileged));
+	ctl_printf(r, CTLP_STDOUT, ",\"privileged\":%s}", ctl_jbool(c->privileged));
 }
 
 static void cmd_help(struct ctl_req *r)
@@ -679,36 +425,37 @@ static void cmd_help(struct ctl_req *r)
 	ctl_done(r, 0);
 }
 
-static void cmd_listvol(struct ctl_req *r)
-{
-	walk_start(r, listvol_finish);
-}
-
-static void cmd_getfid(struct ctl_req *r)
-{
-	walk_start(r, getfid_finish);
-}
-
-static void cmd_flushobject(struct ctl_req *r)
-{
-	walk_start(r, flush_finish);
-}
-
 static void cmd_listcache(struct ctl_req *r)
 {
-	walk_start(r, listcache_finish);
+	ctl_walk_start(r, listcache_finish);
 }
 
 /* ---- dispatch ---- */
+
+/* A command of Coda's that has no meaning in Hesper (ctlp_no_meaning):
+ * cfs answers it itself, this is for other clients of the socket. */
+static void cmd_refused(struct ctl_req *r)
+{
+	const struct ctlp_cmd *c = ctlp_find_cmd(r->cmd);
+
+	ctl_fail(r, EOPNOTSUPP, "cfs %s: %s", c->name, ctlp_no_meaning(c->name));
+}
 
 static const struct {
 	const char *name;
 	void (*run)(struct ctl_req *r);
 } handlers[] = {
-	{ "checkservers", cmd_checkservers },
-	{ "listvol", cmd_listvol },
-	{ "getfid", cmd_getfid },
-	{ "flushobject", cmd_flushobject },
+	{ "checkservers", ctl_vol_run },
+	{ "listvol", ctl_vol_run },
+	{ "checkvolumes", ctl_vol_run },
+	{ "getfid", ctl_fid_run },
+	{ "getpath", ctl_fid_run },
+	{ "getpfid", ctl_fid_run },
+	{ "flushobject", ctl_fid_run },
+	{ "flushcache", ctl_fid_run },
+	{ "flushvolume", ctl_fid_run },
+	{ "truncatelog", ctl_fid_run },
+	{ "checkpointml", ctl_ckpt_run },
 	{ "listcache", cmd_listcache },
 	{ "listmissing", cmd_listmissing },
 	{ "stats", cmd_stats },
@@ -726,9 +473,9 @@ static const struct {
 	{ "checklocal", ctl_cml_run },
 	{ "discardlocal", ctl_cml_run },
 	{ "preservelocal", ctl_cml_run },
-	{ "checkpointml", ctl_cml_run },
 	{ "zonelimit", ctl_cml_run },
 };
+
 
 /* ---- registered command tables ---- */
 
@@ -776,6 +523,15 @@ void ctl_dispatch(struct ctl_req *r)
 	}
 	if (ext) {
 		ext->run(r, c);
+		return;
+	}
+	if (ctlp_no_meaning(c->name)) {
+		cmd_refused(r);
+		return;
+	}
+	if (!strcmp(c->name, "examineclosure") || !strcmp(c->name, "replayclosure")) {
+		/* As in Coda, cfs itself reads and replays closures. */
+		ctl_fail(r, EINVAL, "%s runs in cfs, not in venus", c->name);
 		return;
 	}
 	for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++)

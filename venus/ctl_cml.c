@@ -2,9 +2,11 @@
  * ctl_cml.c - cfs commands of disconnected operation (doc/cfs.1,
  * doc/contracts.md): disconnect, reconnect, wd, adaptive, strong, fr,
  * conflicts, listlocal, checklocal, discardlocal, preservelocal,
- * checkpointml, zonelimit.  Wording follows Coda's cfs.
+ * zonelimit.  Wording follows Coda 8's cfs (coda-src/vtools/cfs.cc) and
+ * venus (vol_cml.cc cmlent::writeops for the record lines).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "venus/cml.h"
 #include "venus/conflict.h"
 #include "venus/ctl.h"
+#include "venus/ctl_int.h"
 #include "venus/fsobj_int.h"
 #include "venus/reint.h"
 #include "venus/server.h"
@@ -43,21 +46,52 @@ static void slash_path(const char *rel, char *buf, size_t len)
 
 /* ---- modes ---- */
 
+/* A -time value: seconds, fractions allowed (Coda's atof).  Hesper's
+ * trickle runs on whole seconds, so a fraction rounds up (0.5 -> 1);
+ * 0 stays 0.  0 and *secs, or -1. */
+static int parse_secs(const char *s, unsigned *secs)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 86400.0 * 365)
+		return -1;
+	*secs = (unsigned)v;
+	if (v > (double)*secs)
+		(*secs)++;
+	return 0;
+}
+
+/* cfs wd [-age S] [-time S] [DIR...]: one mode for every volume (Hesper
+ * keeps one state), so DIRs only have to exist.  Neither option: Coda's
+ * defaults -age 60 -time 30.0; one option alone keeps the default of the
+ * other.  Silent, as Coda. */
 static void cmd_wd(struct ctl_req *r)
 {
 	unsigned age = 60, time_ = 30;
 
-	for (int i = 0; i < r->argc; i++) {
-		char *end;
-		unsigned long v = i + 1 < r->argc ? strtoul(r->argv[i + 1], &end, 10) : 0;
+	for (int i = 0; i < r->argc; i += 2) {
+		const char *o = r->argv[i];
+		int bad = i + 1 >= r->argc;
 
-		if (i + 1 >= r->argc || *end || (strcmp(r->argv[i], "-age") &&
-						 strcmp(r->argv[i], "-time"))) {
-			ctl_fail(r, EINVAL, "Usage: cfs writedisconnect [-age S] [-time S]");
+		if (o[0] != '-') {   /* a DIR (cfs made it mount-relative) */
+			i--;
+			continue;
+		}
+
+		if (!bad && !strcmp(o, "-age"))
+			bad = parse_secs(r->argv[i + 1], &age) || strchr(r->argv[i + 1], '.');
+		else if (!bad && (!strcmp(o, "-time") || !strcmp(o, "-hogtime")))
+			bad = parse_secs(r->argv[i + 1], &time_);
+		else
+			bad = 1;
+		if (bad) {
+			ctl_fail(r, EINVAL, "Usage: cfs writedisconnect [-age <sec>] "
+				 "[-time <sec>] [<dir> <dir> <dir> ...]");
 			return;
 		}
-		*(r->argv[i][1] == 'a' ? &age : &time_) = (unsigned)v;
-		i++;
 	}
 	/* Age 0 and time 0 would be strong: wd always logs. */
 	vst_set_mode(age, time_ ? time_ : (age ? 0 : 1));
@@ -76,13 +110,19 @@ static void fr_progress(void *arg, unsigned left)
 	}
 }
 
+/* The name of the volume fr reports on: that of its first DIR, else of
+ * the mount point (Hesper keeps one CML for every volume). */
+static const char *fr_volume(struct ctl_req *r)
+{
+	return ctl_volname(ctl_cached_volume(r->argc ? r->argv[0] : ""));
+}
+
 static void fr_done(void *arg, int err)
 {
 	struct ctl_req *r = arg;
-	char where[4096];
+	char where[PATH_MAX + 256];
 
-	snprintf(where, sizeof where, "%s%s%s", V->cfg.mountpoint,
-		 r->argc && r->argv[0][0] ? "/" : "", r->argc ? r->argv[0] : "");
+	ctl_disp(where, sizeof where, r->argc ? r->argv[0] : "");
 	if (r->json) {
 		ctl_printf(r, CTLP_STDOUT, "{\"path\":");
 		ctl_json_str(r, where);
@@ -91,9 +131,12 @@ static void fr_done(void *arg, int err)
 			   err == HS_ECONFLICT ? EIO : err,
 			   !err ? "reintegrated" : err == HS_ECONFLICT ? "conflict" : "error");
 	} else if (!err) {
-		ctl_printf(r, CTLP_STDOUT, "Modifications to %s reintegrated to server\n", where);
+		ctl_printf(r, CTLP_STDOUT, "Modifications to %s reintegrated to server\n",
+			   fr_volume(r));
 	} else if (err == HS_ECONFLICT) {
-		ctl_printf(r, CTLP_STDERR, "Reintegration failed due to a conflict\n");
+		ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining for volume %s\n"
+			   "Reintegration failed due to a conflict\n", cml_count(),
+			   fr_volume(r));
 	} else {
 		ctl_printf(r, CTLP_STDERR, "Reintegration of %s failed: %s\n", where,
 			   strerror(err));
@@ -159,24 +202,36 @@ static int list_conflict(void *arg, struct cml_row *row)
 	return 0;
 }
 
+void ctl_cml_opline(const struct cml_row *row, const char *path, char *buf,
+		    size_t len)
+{
+	static const char *const coda_ops[] = { "?", "Store", "Setattr", "Create",
+		"Mkdir", "Symlink", "Link", "Remove", "Rmdir", "Rename" };
+	const char *op = coda_ops[row->op >= 1 && row->op <= 9 ? row->op : 0];
+	char full[PATH_MAX + 256];
+
+	ctl_disp(full, sizeof full, path);
+	if (row->op == HS_OP_STORE)
+		snprintf(buf, len, "%s \t%s (length = %llu)", op, full,
+			 (unsigned long long)row->size);
+	else
+		snprintf(buf, len, "%s \t%s", op, full);
+}
+
 static int list_local(void *arg, struct cml_row *row)
 {
 	struct lister *l = arg;
-	char path[4096], full[8192];
+	char path[4096], full[8192], line[8400];
 
 	if (!row_matches(l, row, path, sizeof path))
 		return 0;
-	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
 	l->n++;
 	if (!l->r->json) {
-		/* One line per record, the conflict (if any) closed on it. */
-		ctl_printf(l->r, CTLP_STDOUT, "%llu: %s %s%s%s%s\n", (unsigned long long)row->seq,
-			   opnames[row->op <= 9 ? row->op : 0], full,
-			   row->conflict ? "  (conflict: " : "",
-			   row->conflict ? conflict_kind(row->op, row->conflict) : "",
-			   row->conflict ? ")" : "");
+		ctl_cml_opline(row, path, line, sizeof line);
+		ctl_printf(l->r, CTLP_STDOUT, "%s\n", line);
 		return 0;
 	}
+	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
 	ctl_printf(l->r, CTLP_STDOUT, "%s{\"seq\":%llu,\"op\":\"%s\",\"path\":", l->first ?
 		   "" : ",", (unsigned long long)row->seq, opnames[row->op <= 9 ? row->op : 0]);
 	ctl_json_str(l->r, full);
@@ -198,8 +253,60 @@ static void run_list(struct ctl_req *r, int conflicts_only, const char *key,
 	cml_foreach(NULL, fn, &l);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
-	else if (!conflicts_only && !l.n)
-		ctl_printf(r, CTLP_STDOUT, "No local mutations\n");
+	else if (!conflicts_only)   /* listlocal: Coda's trailer */
+		ctl_printf(r, CTLP_STDOUT, "%u entries total in the modify log for "
+			   "volume %s\n", l.n, ctl_volname(ctl_cached_volume(
+			   r->argc ? r->argv[0] : "")));
+	ctl_done(r, 0);
+}
+
+/* ---- checklocal: the head record (of PATH's records) ---- */
+
+static int check_head(void *arg, struct cml_row *row)
+{
+	struct lister *l = arg;
+	char path[4096], line[8400], local[4096];
+
+	if (!row_matches(l, row, path, sizeof path))
+		return 0;
+	l->n++;
+	ctl_cml_opline(row, path, line, sizeof line);
+	if (row->conflict)
+		conflict_path(row, local, sizeof local);
+	if (l->r->json) {
+		ctl_printf(l->r, CTLP_STDOUT, "{\"head\":");
+		ctl_json_str(l->r, line);
+		ctl_printf(l->r, CTLP_STDOUT, ",\"seq\":%llu,\"conflict\":",
+			   (unsigned long long)row->seq);
+		if (row->conflict) {
+			ctl_json_str(l->r, conflict_kind(row->op, row->conflict));
+			ctl_printf(l->r, CTLP_STDOUT, ",\"local_version\":");
+			ctl_json_str(l->r, local);
+		} else {
+			ctl_printf(l->r, CTLP_STDOUT, "null");
+		}
+		ctl_printf(l->r, CTLP_STDOUT, "}\n");
+	} else {
+		ctl_printf(l->r, CTLP_STDOUT, "local mutation: %s\n", line);
+		if (row->conflict)
+			ctl_printf(l->r, CTLP_STDOUT, "%s conflict; local version: %s\n",
+				   conflict_kind(row->op, row->conflict), local);
+		else
+			ctl_printf(l->r, CTLP_STDOUT, "no conflict\n");
+	}
+	return 1;   /* the head only */
+}
+
+static void cmd_checklocal(struct ctl_req *r)
+{
+	struct lister l = { r, "", 0, 1, 0 };
+
+	if (r->argc && r->argv[0][0])
+		slash_path(r->argv[0], l.want, sizeof l.want);
+	cml_foreach(NULL, check_head, &l);
+	if (!l.n)
+		ctl_printf(r, CTLP_STDOUT, r->json ? "{\"head\":null}\n" :
+			   "no local mutations\n");
 	ctl_done(r, 0);
 }
 
@@ -285,83 +392,44 @@ static void cmd_repair(struct ctl_req *r, int preserve)
 	repair_done(r, conflict_discard(all ? NULL : &f.fid));
 }
 
-/* ---- checkpointml ---- */
-
-static int ck_line(void *arg, struct cml_row *row)
-{
-	FILE *f = arg;
-	char path[4096];
-
-	fso_row_path(row, path, sizeof path);
-	fprintf(f, "%llu %s %s%s size=%llu base=%llu%s\n", (unsigned long long)row->seq,
-		opnames[row->op <= 9 ? row->op : 0], V->cfg.mountpoint, path,
-		(unsigned long long)row->size, (unsigned long long)row->base,
-		row->conflict ? " conflict" : "");
-	return 0;
-}
-
-static void cmd_checkpoint(struct ctl_req *r)
-{
-	char dir[4096], txt[4300], tar[4300], cmd[13000];
-	FILE *f;
-	time_t now = time(NULL);
-
-	if (V->cfg.checkpointdir)
-		snprintf(dir, sizeof dir, "%s", V->cfg.checkpointdir);
-	else
-		snprintf(dir, sizeof dir, "%s/checkpoint", V->cfg.cachedir);
-	mkdir(dir, 0700);
-	snprintf(txt, sizeof txt, "%s/cml-%lld.txt", dir, (long long)now);
-	snprintf(tar, sizeof tar, "%s/cml-%lld.tar", dir, (long long)now);
-	if (!(f = fopen(txt, "w"))) {
-		snprintf(cmd, sizeof cmd, "%s: %s", txt, strerror(errno));
-		ctl_fail(r, errno, "%s", cmd);
-		return;
-	}
-	cml_foreach(NULL, ck_line, f);
-	fclose(f);
-	/* The store data as a tar of the frozen copies. */
-	snprintf(cmd, sizeof cmd, "tar -C '%s' -cf '%s' cml", V->cfg.cachedir, tar);
-	if (system(cmd) != 0)
-		tar[0] = '\0';
-	if (r->json) {
-		ctl_printf(r, CTLP_STDOUT, "{\"log\":");
-		ctl_json_str(r, txt);
-		ctl_printf(r, CTLP_STDOUT, ",\"data\":");
-		ctl_json_str(r, tar);
-		ctl_printf(r, CTLP_STDOUT, "}\n");
-	} else {
-		ctl_printf(r, CTLP_STDOUT, "%s\n%s%s", txt, tar, tar[0] ? "\n" : "");
-	}
-	ctl_done(r, 0);
-}
-
 /* ---- zonelimit ---- */
 
+/* A limit: an integer, -1 (any negative: Coda's atoi) for none. */
+static int parse_limit(const char *s, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+/* cfs zonelimit RED YELLOW (Coda's order, CML entries); without
+ * arguments (Hesper's addition) the limits in force. */
 static void cmd_zonelimit(struct ctl_req *r)
 {
-	unsigned zone_yellow, zone_red;
+	long red, yellow;
 
 	if (r->argc == 2) {
-		unsigned y = (unsigned)atoi(r->argv[0]), red = (unsigned)atoi(r->argv[1]);
-
-		if (!y || y > red || red > 100) {
-			ctl_fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED] (0 < YELLOW <= RED <= 100)");
+		if (parse_limit(r->argv[0], &red) || parse_limit(r->argv[1], &yellow)) {
+			ctl_fail(r, EINVAL, "Usage: cfs zonelimit <redzone limit>  "
+				 "<yellowzone limit>  (-1 for no limit)");
 			return;
 		}
-		zone_set_limits(y, red);
+		zone_set_limits(red, yellow);
 	} else if (r->argc) {
-		ctl_fail(r, EINVAL, "Usage: cfs zonelimit [YELLOW RED]");
+		ctl_fail(r, EINVAL, "Usage: cfs zonelimit <redzone limit>  "
+			 "<yellowzone limit>  (-1 for no limit)");
 		return;
 	}
-	zone_get_limits(&zone_yellow, &zone_red);
+	zone_get_limits(&red, &yellow);
 	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "{\"yellow\":%u,\"red\":%u,\"cml_entries\":%llu}\n",
-			   zone_yellow, zone_red, (unsigned long long)V->cfg.cml_entries);
+		ctl_printf(r, CTLP_STDOUT, "{\"red\":%ld,\"yellow\":%ld,\"cml_entries\":%llu}\n",
+			   red, yellow, (unsigned long long)V->cfg.cml_entries);
 	else
-		ctl_printf(r, CTLP_STDOUT, "Yellow zone at %u%%, red zone at %u%% of %llu CML "
-			   "entries\n", zone_yellow, zone_red,
-			   (unsigned long long)V->cfg.cml_entries);
+		ctl_printf(r, CTLP_STDOUT, "Zone limits %s:  red = %ld  yellow = %ld\n",
+			   r->argc ? "set" : "are", red < 0 ? -1 : red,
+			   yellow < 0 ? -1 : yellow);
 	ctl_done(r, 0);
 }
 
@@ -390,13 +458,12 @@ void ctl_cml_run(struct ctl_req *r)
 		cmd_fr(r);
 	} else if (!strcmp(n, "conflicts")) {
 		run_list(r, 1, "conflicts", list_conflict);
-	} else if (!strcmp(n, "listlocal") || !strcmp(n, "checklocal")) {
-		run_list(r, !strcmp(n, "checklocal"), "records",
-			 !strcmp(n, "checklocal") ? list_conflict : list_local);
+	} else if (!strcmp(n, "listlocal")) {
+		run_list(r, 0, "records", list_local);
+	} else if (!strcmp(n, "checklocal")) {
+		cmd_checklocal(r);
 	} else if (!strcmp(n, "discardlocal") || !strcmp(n, "preservelocal")) {
 		cmd_repair(r, n[0] == 'p');
-	} else if (!strcmp(n, "checkpointml")) {
-		cmd_checkpoint(r);
 	} else {
 		cmd_zonelimit(r);
 	}

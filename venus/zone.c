@@ -22,18 +22,63 @@ struct zwait {
 };
 
 static struct zwait zwaiters = { &zwaiters, &zwaiters, NULL, NULL, NULL, 0, 0, 0 };
-static unsigned zyellow = 80, zred = 95;
 
-void zone_set_limits(unsigned yellow, unsigned red)
+/* Entry limits set by cfs zonelimit; ZONE_DEFAULT until then (derived
+ * from cml_entries), ZONE_NOLIMIT for none. */
+#define ZONE_DEFAULT (-2)
+static long zred_n = ZONE_DEFAULT, zyellow_n = ZONE_DEFAULT;
+
+/* pct percent of n, rounded up: the first count at or past it; no limit
+ * when n is 0 (no limit configured). */
+static long pct_of(uint64_t n, unsigned pct)
 {
-	zyellow = yellow;
-	zred = red;
+	return n ? (long)((n * pct + 99) / 100) : ZONE_NOLIMIT;
 }
 
-void zone_get_limits(unsigned *yellow, unsigned *red)
+void zone_set_limits(long red, long yellow)
 {
-	*yellow = zyellow;
-	*red = zred;
+	zred_n = red < 0 ? ZONE_NOLIMIT : red;
+	zyellow_n = yellow < 0 ? ZONE_NOLIMIT : yellow;
+}
+
+void zone_get_limits(long *red, long *yellow)
+{
+	*red = zred_n == ZONE_DEFAULT ? pct_of(V->cfg.cml_entries, ZONE_RED_PCT) : zred_n;
+	*yellow = zyellow_n == ZONE_DEFAULT ?
+		  pct_of(V->cfg.cml_entries, ZONE_YELLOW_PCT) : zyellow_n;
+}
+
+/* Zone of value v between limits y and r (either may be ZONE_NOLIMIT):
+ * 0 green, 1 yellow, 2 red; *frac how far from yellow to red, 0..1000. */
+static int zone_of(uint64_t v, long y, long r, unsigned *frac)
+{
+	*frac = 0;
+	if (r >= 0 && v >= (uint64_t)r)
+		return 2;
+	if (y < 0 || v < (uint64_t)y)
+		return 0;
+	if (r > y)
+		*frac = (unsigned)((v - (uint64_t)y) * 1000 / (uint64_t)(r - y));
+	return 1;
+}
+
+/* The log's zone now: the worse of its record count against the entry
+ * limits and its frozen bytes against ZONE_*_PCT of cachesize. */
+static int zone_now(unsigned *frac)
+{
+	long r, y;
+	unsigned fn, fb;
+	int zn, zb;
+
+	*frac = 0;
+	if (!vst_logging())
+		return 0;   /* strongly connected: the log is empty */
+	zone_get_limits(&r, &y);
+	zn = zone_of(cml_count(), y, r, &fn);
+	zb = zone_of(cml_bytes(), pct_of(V->cfg.cachesize, ZONE_YELLOW_PCT),
+		     pct_of(V->cfg.cachesize, ZONE_RED_PCT), &fb);
+	*frac = zn == zb ? (fn > fb ? fn : fb) : zn > zb ? fn : fb;
+	return zn > zb ? zn : zb;
 }
 
 static unsigned percent(uint64_t n, uint64_t limit)
@@ -48,7 +93,7 @@ unsigned zone_level(void)
 	unsigned by_n, by_bytes;
 
 	if (!vst_logging())
-		return 0;   /* strongly connected: the log is empty */
+		return 0;
 	by_n = percent(cml_count(), V->cfg.cml_entries);
 	by_bytes = percent(cml_bytes(), V->cfg.cachesize);
 	return by_n > by_bytes ? by_n : by_bytes;
@@ -64,7 +109,7 @@ static void zwait_release(struct zwait *w)
 }
 
 /* Past the deadline: give up if the log cannot drain, else wait on. */
-static int zwait_give_up(struct zwait *w, unsigned level)
+static int zwait_give_up(struct zwait *w)
 {
 	unsigned n;
 
@@ -77,7 +122,7 @@ static int zwait_give_up(struct zwait *w, unsigned level)
 		return 0;
 	}
 	vlog(LOG_WARNING, "red zone: CML at %u%% (%u records, limit %llu) and %s; "
-	     "letting a writer go after %d s stalled", level, n,
+	     "letting a writer go after %d s stalled", zone_level(), n,
 	     (unsigned long long)V->cfg.cml_entries,
 	     vst_disconnected() ? "Disconnected" : "not draining", ZONE_STALL_MAX_S);
 	return 1;
@@ -87,30 +132,28 @@ static void zwait_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct zwait *w = arg;
 	struct timeval tv = { 0, ZONE_RECHECK_MS * 1000 };
-	unsigned level;
+	unsigned frac;
 
 	if (!w->red) {
 		zwait_release(w);
 		return;
 	}
-	level = zone_level();
-	if (level < zred || zwait_give_up(w, level))
+	if (zone_now(&frac) < 2 || zwait_give_up(w))
 		zwait_release(w);
 	else
 		evtimer_add(w->ev, &tv);
 }
 
-/* Yellow: 1 ms at the yellow limit up to ZONE_MAX_DELAY_MS at red. */
-static unsigned yellow_delay_ms(unsigned level)
+/* Yellow: 1 ms at the yellow limit up to ZONE_MAX_DELAY_MS at red
+ * (frac: 0..1000 of the way). */
+static unsigned yellow_delay_ms(unsigned frac)
 {
-	unsigned span = zred > zyellow ? zred - zyellow : 1;
-
-	return 1 + (ZONE_MAX_DELAY_MS - 1) * (level - zyellow) / span;
+	return 1 + (ZONE_MAX_DELAY_MS - 1) * (frac > 1000 ? 1000 : frac) / 1000;
 }
 
-static void zwait_start(struct zwait *w, unsigned level)
+static void zwait_start(struct zwait *w, unsigned frac)
 {
-	unsigned ms = w->red ? ZONE_RECHECK_MS : yellow_delay_ms(level);
+	unsigned ms = w->red ? ZONE_RECHECK_MS : yellow_delay_ms(frac);
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	w->next = zwaiters.next;
@@ -122,10 +165,11 @@ static void zwait_start(struct zwait *w, unsigned level)
 
 void zone_admit(void (*cont)(void *arg), void *arg)
 {
-	unsigned level = zone_level();
+	unsigned frac;
+	int zone = zone_now(&frac);
 	struct zwait *w;
 
-	if (level < zyellow || !(w = calloc(1, sizeof(*w)))) {
+	if (!zone || !(w = calloc(1, sizeof(*w)))) {
 		cont(arg);
 		return;
 	}
@@ -136,7 +180,7 @@ void zone_admit(void (*cont)(void *arg), void *arg)
 	}
 	w->cont = cont;
 	w->arg = arg;
-	w->red = level >= zred;
+	w->red = zone == 2;
 	if (w->red) {
 		V->stats.zone_red_stalls++;
 		w->count = cml_count();
@@ -144,14 +188,15 @@ void zone_admit(void (*cont)(void *arg), void *arg)
 	} else {
 		V->stats.zone_yellow_delays++;
 	}
-	zwait_start(w, level);
+	zwait_start(w, frac);
 }
 
 void zone_recheck(void)
 {
 	struct zwait *w, *next;
+	unsigned frac;
 
-	if (zwaiters.next == &zwaiters || zone_level() >= zred)
+	if (zwaiters.next == &zwaiters || zone_now(&frac) == 2)
 		return;
 	for (w = zwaiters.next; w != &zwaiters; w = next) {
 		next = w->next;

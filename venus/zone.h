@@ -1,13 +1,18 @@
 /*
  * zone.h - back-pressure on writers: Coda's yellow and red zones.
  *
- * The fill level is the larger of CML records / cml_entries and bytes of
- * frozen store data / cachesize, in percent.  Front ends pass the reply to
+ * The log is in the red zone when its record count reaches the red limit
+ * or its frozen store data ZONE_RED_PCT of cachesize; in the yellow zone
+ * likewise with the yellow limit and ZONE_YELLOW_PCT.  The limits are CML
+ * entry counts as Coda's (cfs zonelimit RED YELLOW, -1 for none); by
+ * default ZONE_RED_PCT and ZONE_YELLOW_PCT of cml_entries, rounded up.
+ * Front ends pass the reply to
  * every mutation that grows the log (write, create, mkdir, flush) through
  * zone_admit:
  *   - below yellow: the reply goes at once;
  *   - from yellow to red: it waits on a timer growing linearly with the
- *     level, from 1 ms to ZONE_MAX_DELAY_MS, so writers slow down before
+ *     way from the yellow limit to the red one, from 1 ms to
+ *     ZONE_MAX_DELAY_MS, so writers slow down before
  *     the log is full;
  *   - at or past red: it waits until the level is under red again,
  *     re-checked every ZONE_RECHECK_MS and when reintegration frees records
@@ -29,17 +34,24 @@
 #define ZONE_MAX_DELAY_MS 100
 #define ZONE_RECHECK_MS   250
 #define ZONE_STALL_MAX_S  10
+#define ZONE_YELLOW_PCT   80
+#define ZONE_RED_PCT      95
+/* A zone limit of none. */
+#define ZONE_NOLIMIT      (-1L)
 
 /* Run cont(arg) once the zone admits the reply: at once, after a yellow
  * delay, or after a red stall (see above).  Always runs it exactly once,
  * on the event loop (zone_fini runs the waiting ones). */
 void zone_admit(void (*cont)(void *arg), void *arg);
 
-/* cfs zonelimit: percentages, 0 < yellow <= red <= 100; defaults 80, 95. */
-void zone_set_limits(unsigned yellow, unsigned red);
-void zone_get_limits(unsigned *yellow, unsigned *red);
+/* cfs zonelimit: CML entry counts (Coda's order: red, then yellow); a
+ * negative limit is ZONE_NOLIMIT.  get returns the limits in force, the
+ * defaults derived from cml_entries included. */
+void zone_set_limits(long red, long yellow);
+void zone_get_limits(long *red, long *yellow);
 
-/* The fill level in percent (may exceed 100). */
+/* The fill level in percent of cml_entries or cachesize, whichever is
+ * fuller (may exceed 100); for messages. */
 unsigned zone_level(void);
 
 /* Records left the log (a reintegration block finished): release the red

@@ -49,6 +49,10 @@ enum ctlp_args {
 	CTLP_ARGS_OPTWORD,  /* zero or one plain word (help COMMAND) */
 	CTLP_ARGS_WORDS,    /* any plain words (wd -age 5, zonelimit 80 95) */
 	CTLP_ARGS_FLAGPATH, /* '-' flags, then at most one path (discardlocal) */
+	CTLP_ARGS_FLAGPATHS,/* '-' options (some take a value, see
+			     * ctlp_opt_has_value), then any paths (lv, wd) */
+	CTLP_ARGS_CKPT,     /* [PATH [DIR]]: a path below the mount point, then
+			     * a local directory outside it (checkpointml) */
 };
 
 /* One control command; the table is shared so that venus and cfs agree on
@@ -64,6 +68,16 @@ struct ctlp_cmd {
 
 /* The command table, ended by an entry with name NULL. */
 extern const struct ctlp_cmd ctlp_cmds[];
+
+/* Does option opt of command c take the next word as its value ("-age 60"
+ * of writedisconnect)?  1 or 0.  Kept out of struct ctlp_cmd so tables
+ * elsewhere (ctl_ext) need not name it. */
+int ctlp_opt_has_value(const struct ctlp_cmd *c, const char *opt);
+
+/* Why Coda's command called name has no meaning in Hesper (one sentence),
+ * or NULL if Hesper implements it.  cfs refuses such a command with this
+ * text and exit status 255 (Coda's exit(-1) after a failed pioctl). */
+const char *ctlp_no_meaning(const char *name);
 
 /* Does argc arguments fit c's kind (enum ctlp_args)?  1 or 0. */
 int ctlp_args_ok(const struct ctlp_cmd *c, int argc);

@@ -3,9 +3,10 @@
 #
 # Functions (in addition to lib.sh's):
 #   dt_lv NAME                  `cfs lv` of NAME's mount (stdout+stderr)
-#   dt_state NAME               the "Connection State is X" word, or "?"
-#   dt_pending NAME             N of "There are N CML entries pending ...", or -1
-#   dt_conflicts_n NAME         N of "There are N pending conflicts" (0 if absent)
+#   dt_state NAME               Connected, WriteDisconnected or Disconnected
+#                               (cfs --json lv), or "?"
+#   dt_pending NAME             CML entries pending (cfs --json lv), or -1
+#   dt_conflicts_n NAME         records in conflict (cfs --json lv), or 0
 #   dt_wait_state NAME SECS STATE...   poll until the state is one of STATE
 #   dt_wait_pending NAME SECS N  poll until N entries are pending
 #   dt_wait_connected NAME SECS  poll (nudging with `cfs cs`) until the state
@@ -30,26 +31,24 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 dt_lv() { ht_cfs "$1" lv "$(ht_mnt "$1")" 2>&1; }
 
-dt_state() {
-	local out s
-	out=$(dt_lv "$1") || true
-	s=$(sed -n 's/.*Connection State is \([A-Za-z]*\).*/\1/p' <<<"$out" | head -n 1)
-	printf '%s\n' "${s:-?}"
+# _dt_lv_field NAME KEY DEFAULT: a field of `cfs --json lv` of venus NAME
+# (the text form speaks Coda's Reachable/Unreachable; JSON keeps Hesper's
+# Connected/WriteDisconnected/Disconnected).
+_dt_lv_field() {
+	local out
+	out=$(ht_cfs "$1" --json lv "$(ht_mnt "$1")" 2>/dev/null) || out=
+	python3 -c 'import json, sys
+try:
+    print(json.loads(sys.argv[1])["volumes"][0][sys.argv[2]])
+except Exception:
+    print(sys.argv[3])' "$out" "$2" "$3"
 }
 
-dt_pending() {
-	local out n
-	out=$(dt_lv "$1") || true
-	n=$(sed -n 's/.*There are \([0-9][0-9]*\) CML entries pending for reintegration.*/\1/p' <<<"$out" | head -n 1)
-	printf '%s\n' "${n:--1}"
-}
+dt_state() { _dt_lv_field "$1" connection_state '?'; }
 
-dt_conflicts_n() {
-	local out n
-	out=$(dt_lv "$1") || true
-	n=$(sed -n 's/.*There are \([0-9][0-9]*\) pending conflicts.*/\1/p' <<<"$out" | head -n 1)
-	printf '%s\n' "${n:-0}"
-}
+dt_pending() { _dt_lv_field "$1" cml_entries -1; }
+
+dt_conflicts_n() { _dt_lv_field "$1" conflicts 0; }
 
 _dt_state_in() {
 	local name=$1 s w

@@ -183,8 +183,8 @@ ht_check "phase 1: A sees its own changes (listing equals the mirror's)" \
 ht_check "phase 1: A reads its changed big file" cmp "$MIRROR/gen/big" "$A/tree/gen/big"
 out=$(dt_lv A)
 printf '%s\n' "$out" | sed 's/^/    /'
-ht_check "phase 1: cfs lv on A says 'Connection State is Disconnected'" \
-	grep -q 'Connection State is Disconnected' <<<"$out"
+ht_check "phase 1: cfs lv on A says 'Connection State is Unreachable'" \
+	grep -q 'Connection State is Unreachable' <<<"$out"
 n=$(sed -n 's/.*There are \([0-9][0-9]*\) CML entries pending for reintegration.*/\1/p' <<<"$out")
 ht_check "phase 1: cfs lv on A has 'There are N CML entries pending for reintegration', N > 0 (N='$n')" \
 	test "${n:-0}" -gt 0
@@ -223,7 +223,7 @@ dt_run "phase 2: offline changes on A succeed (vice down)" mutate "$A/tree" 2 "$
 ht_check "phase 2: A sees its own changes" \
 	dt_same_listing "$MIRROR" "$A/tree"
 out=$(dt_lv A)
-ht_check "phase 2: cfs lv on A says Disconnected" grep -q 'Connection State is Disconnected' <<<"$out"
+ht_check "phase 2: cfs lv on A says Unreachable" grep -q 'Connection State is Unreachable' <<<"$out"
 n=$(dt_pending A)
 ht_check "phase 2: CML entries pending on A (N=$n) > 0" test "$n" -gt 0
 dt_vice_restart

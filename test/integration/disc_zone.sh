@@ -56,11 +56,13 @@ B=$(ht_mnt B)
 mkdir "$A/z"
 for ((i = 0; i < D; i++)); do mkdir "$A/z/d$i"; done
 ht_check "B sees the directories" ht_wait_for 10 test -d "$B/z/d$((D - 1))"
+# Coda's form: zonelimit RED YELLOW in CML entries; the defaults are 95%
+# and 80% of cml_entries, rounded up.
 zl_says() { ht_cfs A zonelimit | grep -qF "$1"; }
-ht_check "cfs zonelimit shows the defaults" zl_says "Yellow zone at 80%, red zone at 95% of 50 CML"
-ht_check "cfs zonelimit 70 90 is taken" ht_cfs A zonelimit 70 90
-ht_check "cfs zonelimit shows 70 90" zl_says "Yellow zone at 70%, red zone at 90%"
-ht_check "cfs zonelimit 80 95 is taken" ht_cfs A zonelimit 80 95
+ht_check "cfs zonelimit shows the defaults" zl_says "Zone limits are:  red = 48  yellow = 40"
+ht_check "cfs zonelimit 45 35 is taken" ht_cfs A zonelimit 45 35
+ht_check "cfs zonelimit shows 45 35" zl_says "Zone limits are:  red = 45  yellow = 35"
+ht_check "cfs zonelimit 48 40 is taken" ht_cfs A zonelimit 48 40
 
 ht_check "cfs disconnect on A" ht_cfs A disconnect
 t0=$SECONDS

@@ -368,14 +368,15 @@ ht_has_content() {
 ht_wait_drained() {
 	local name=$1 secs=${2:-60}
 	ht_wait_for "$secs" _ht_drained "$name" && return 0
-	printf '%s\n' "  venus $name not drained after ${secs}s (load-scaled): $(ht_cfs "$name" lv "$(ht_mnt "$name")" 2>&1 | tr '\n' ';')" >&2
+	printf '%s\n' "  venus $name not drained after ${secs}s (load-scaled): $(ht_cfs "$name" --json lv "$(ht_mnt "$name")" 2>&1)" >&2
 	return 1
 }
+# --json keeps Hesper's state names (the text says Coda's Reachable).
 _ht_drained() {
 	local out
-	out=$(ht_cfs "$1" lv "$(ht_mnt "$1")" 2>/dev/null) || return 1
-	grep -q 'Connection State is Connected' <<<"$out" &&
-		grep -q 'There are 0 CML entries pending' <<<"$out"
+	out=$(ht_cfs "$1" --json lv "$(ht_mnt "$1")" 2>/dev/null) || return 1
+	python3 -c 'import json, sys; v = json.loads(sys.argv[1])["volumes"][0]
+sys.exit(not (v["connection_state"] == "Connected" and v["cml_entries"] == 0))' "$out"
 }
 
 # ht_check_fresh DESC FILE EXPECTED: FILE must show EXPECTED at once (the

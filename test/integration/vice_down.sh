@@ -39,7 +39,7 @@ ht_note "cfs checkservers: exit $rc after $((SECONDS - t0))s: $out"
 ht_check "cfs checkservers does not hang" test "$rc" -ne 124 -a "$rc" -ne 137
 ht_check "cfs checkservers reports the server down" grep -q '^These servers still down: ' <<<"$out"
 out=$(ht_cfs A lv "$A" 2>&1) || true
-ht_check "cfs lv says Disconnected" grep -q 'Connection State is Disconnected' <<<"$out"
+ht_check "cfs lv says Unreachable" grep -q 'Connection State is Unreachable' <<<"$out"
 ht_check "venus A is still running" ht_venus_alive A
 
 # vice back on the same port with the same root: venus reconnects.

@@ -262,9 +262,39 @@ static void test_find_cmd(void **state)
 	assert_null(ctlp_find_cmd(""));
 }
 
+/* Coda 8's abbreviations (coda-src/vtools/cfs.cc), the options that take
+ * a value, and the commands Hesper refuses. */
+static void test_coda_table(void **state)
+{
+	static const char *const alias[][2] = {
+		{ "ck", "checkpointml" }, { "cp", "clearpriorities" },
+		{ "ec", "examineclosure" }, { "@cpu", "cpuname" }, { "@sys", "sysname" },
+		{ "gp", "getpath" }, { "lka", "lookaside" }, { "rc", "replayclosure" },
+		{ "tl", "truncatelog" }, { "wf", "waitforever" },
+		{ "wd", "writedisconnect" }, { "fr", "forcereintegrate" },
+		{ "zl", "zonelimit" },
+	};
+	const struct ctlp_cmd *wd = ctlp_find_cmd("wd");
+
+	for (size_t i = 0; i < sizeof alias / sizeof alias[0]; i++)
+		assert_string_equal(ctlp_find_cmd(alias[i][0])->name, alias[i][1]);
+	assert_true(ctlp_opt_has_value(wd, "-age"));
+	assert_true(ctlp_opt_has_value(wd, "-time"));
+	assert_true(ctlp_opt_has_value(wd, "-hogtime"));
+	assert_false(ctlp_opt_has_value(ctlp_find_cmd("lv"), "-local"));
+	assert_non_null(ctlp_no_meaning("waitforever"));
+	assert_non_null(ctlp_no_meaning("purgeml"));
+	assert_null(ctlp_no_meaning("flushcache"));
+	assert_true(ctlp_args_ok(ctlp_find_cmd("ck"), 2));
+	assert_false(ctlp_args_ok(ctlp_find_cmd("ck"), 3));
+	for (const struct ctlp_cmd *c = ctlp_cmds; c->name; c++)
+		assert_ptr_equal(ctlp_find_cmd(c->name), c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_coda_table),
 		cmocka_unit_test(test_escape_plain),
 		cmocka_unit_test(test_escape_specials),
 		cmocka_unit_test(test_escape_truncates_like_snprintf),
