@@ -41,6 +41,8 @@ static void list_commands(FILE *f)
 			fprintf(f, "       ");
 		fprintf(f, "%s\n", c->summary);
 	}
+	/* Runs in cfs alone (tools/cfs_watch.c), so not in venus's table. */
+	fprintf(f, "%16s       %s\n", "watch", "Show volumes, cache and CML, refreshing in place");
 }
 
 static void usage(FILE *f)
