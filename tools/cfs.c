@@ -58,17 +58,6 @@ static void cmd_usage(const struct ctlp_cmd *c)
 	fprintf(stderr, "Usage: cfs %s%s%s\n", c->name, *c->usage ? " " : "", c->usage);
 }
 
-static void json_str(const char *s)
-{
-	size_t n = ctlp_json_escape(NULL, 0, s);
-	char *buf = malloc(n + 1);
-
-	if (!buf)
-		return;
-	ctlp_json_escape(buf, n + 1, s);
-	fputs(buf, stdout);
-	free(buf);
-}
 
 static void help_json(const struct ctlp_cmd *only)
 {
@@ -80,13 +69,13 @@ static void help_json(const struct ctlp_cmd *only)
 			continue;
 		printf("%s{\"name\":\"%s\",\"alias\":", first ? "" : ",", c->name);
 		if (c->alias)
-			json_str(c->alias);
+			ctlc_json_str(stdout, c->alias);
 		else
 			printf("null");
 		printf(",\"usage\":");
-		json_str(c->usage);
+		ctlc_json_str(stdout, c->usage);
 		printf(",\"summary\":");
-		json_str(c->summary);
+		ctlc_json_str(stdout, c->summary);
 		printf(",\"privileged\":%s}", c->privileged ? "true" : "false");
 		first = 0;
 	}
@@ -126,10 +115,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			o->json = 1;
-		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			o->sock = argv[++i];
-		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			o->sock = argv[i] + 9;
+		} else if (ctlc_socket_opt(argc, argv, &i, &o->sock)) {
+			/* --socket PATH */
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			exit(0);
@@ -366,7 +353,7 @@ int main(int argc, char **argv)
 			 ctlp_no_meaning(o.cmd->name));
 		if (o.json) {
 			printf("{\"error\":");
-			json_str(msg);
+			ctlc_json_str(stdout, msg);
 			printf(",\"errno\":%d}\n", EOPNOTSUPP);
 		} else {
 			fprintf(stderr, "%s\n", msg);

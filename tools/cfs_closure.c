@@ -17,18 +17,6 @@
 #include <hesper/ctlproto.h>
 #include "tools/ctlclient.h"
 
-/* Print s as a JSON string. */
-static void json_str(const char *s)
-{
-	size_t n = ctlp_json_escape(NULL, 0, s);
-	char *buf = malloc(n + 1);
-
-	if (!buf)
-		return;
-	ctlp_json_escape(buf, n + 1, s);
-	fputs(buf, stdout);
-	free(buf);
-}
 
 /* Run argv (tar) and wait; with members, its stdout becomes a JSON array
  * of the lines it printed.  Its exit status, or -1 if it did not run. */
@@ -64,7 +52,7 @@ static int run_tar(char *const argv[], int members)
 		while (in && fgets(line, sizeof line, in)) {
 			line[strcspn(line, "\n")] = '\0';
 			printf("%s", first ? "" : ",");
-			json_str(line);
+			ctlc_json_str(stdout, line);
 			first = 0;
 		}
 		printf("]");
@@ -94,7 +82,7 @@ static int examine(const char *name, int json)
 
 	if (json) {
 		printf("{\"closure\":");
-		json_str(name);
+		ctlc_json_str(stdout, name);
 		printf(",\"members\":");
 		st_json = run_tar(argv, 1);
 		printf(",\"ok\":%s}", st_json ? "false" : "true");
@@ -116,9 +104,9 @@ static int replay(const char *name, const char *mnt, int remove_after, int json)
 
 	if (json) {
 		printf("{\"closure\":");
-		json_str(name);
+		ctlc_json_str(stdout, name);
 		printf(",\"mountpoint\":");
-		json_str(mnt);
+		ctlc_json_str(stdout, mnt);
 		printf(",\"members\":");
 		st_json = run_tar(argv, 1);
 		printf(",\"ok\":%s}", st_json ? "false" : "true");

@@ -371,10 +371,8 @@ static int parse_watch(int argc, char **argv, struct wopts *o)
 
 		if (i == w)
 			continue;
-		if (!strcmp(a, "--socket") && val) {
-			o->sock = argv[++i];
-		} else if (!strncmp(a, "--socket=", 9)) {
-			o->sock = a + 9;
+		if (ctlc_socket_opt(argc, argv, &i, &o->sock)) {
+			/* --socket PATH */
 		} else if (i > w && (!strcmp(a, "-i") || !strcmp(a, "--interval")) && val) {
 			o->secs = strtod(val, &end);
 			if (*end || !(o->secs >= WATCH_MIN_SECS && o->secs <= 3600)) {

@@ -60,10 +60,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->json = 1;
 		} else if (!strcmp(argv[i], "--once")) {
 			o->once = 1;
-		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			o->sock = argv[++i];
-		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			o->sock = argv[i] + 9;
+		} else if (ctlc_socket_opt(argc, argv, &i, &o->sock)) {
+			/* --socket PATH */
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			exit(0);

@@ -176,3 +176,28 @@ const char *ctlc_below_mount(const char *abs, const char *mnt)
 		return "/";
 	return abs[n] == '/' ? abs + n : NULL;
 }
+
+void ctlc_json_str(FILE *f, const char *s)
+{
+	size_t n = ctlp_json_escape(NULL, 0, s);
+	char *buf = malloc(n + 1);
+
+	if (!buf)
+		return;
+	ctlp_json_escape(buf, n + 1, s);
+	fputs(buf, f);
+	free(buf);
+}
+
+int ctlc_socket_opt(int argc, char **argv, int *i, const char **sock)
+{
+	if (!strcmp(argv[*i], "--socket") && *i + 1 < argc) {
+		*sock = argv[++*i];
+		return 1;
+	}
+	if (!strncmp(argv[*i], "--socket=", 9)) {
+		*sock = argv[*i] + 9;
+		return 1;
+	}
+	return 0;
+}

@@ -46,4 +46,12 @@ char *ctlc_abs_path(const char *arg);
  * NULL if abs is outside. */
 const char *ctlc_below_mount(const char *abs, const char *mnt);
 
+/* Print s to f as a JSON string literal (quotes and escapes, RFC 8259). */
+void ctlc_json_str(FILE *f, const char *s);
+
+/* If argv[*i] is "--socket PATH" or "--socket=PATH", store PATH in *sock,
+ * advance *i past what it used and return 1; else 0.  The tools' one way
+ * to name venus's control socket. */
+int ctlc_socket_opt(int argc, char **argv, int *i, const char **sock);
+
 #endif /* TOOLS_CTLCLIENT_H */

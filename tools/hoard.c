@@ -494,10 +494,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			exit(0);
 		} else if (!strcmp(argv[i], "-f") && i + 1 < argc) {
 			o->file = argv[++i];
-		} else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			o->sock = argv[++i];
-		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			o->sock = argv[i] + 9;
+		} else if (ctlc_socket_opt(argc, argv, &i, &o->sock)) {
+			/* --socket PATH */
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
 			exit(0);
