@@ -295,6 +295,7 @@ int front_fuse_start(const char *mountpoint)
 		return -EBUSY;
 	if ((err = hf_mount(mountpoint, real)) != 0)
 		return err;
+	hf_fdref_init(real);
 	err = hf_watch_fd();
 	if (!err)
 		err = hf_notify_start(hf_se, real);

@@ -34,12 +34,23 @@ static struct hf_open *hf_fo(const struct fuse_file_info *fi)
 	return (struct hf_open *)(uintptr_t)fi->fh;
 }
 
+/* Always tell fsobj too: a store since this open's last write cleared
+ * the inode's flag, not this open's. */
 static void hf_mark_written(struct hf_open *fo)
 {
-	if (!fo->written) {
-		fo->written = 1;
-		fso_mark_written(fo->ino);
-	}
+	fo->written = 1;
+	fso_mark_written(fo->ino);
+}
+
+/* A store is starting for ino: what every open of it wrote so far is in
+ * it, so none of them makes RELEASE store again. */
+static void hf_opens_stored(uint64_t ino)
+{
+	struct hf_open *fo;
+
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next)
+		if (fo->ino == ino)
+			fo->written = 0;
 }
 
 void hf_file_truncated(struct fuse_file_info *fi)
@@ -292,9 +303,7 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	if (!fo->written || fi->writepage)
-		fso_mark_written(ino);
-	fo->written = 1;
+	hf_mark_written(fo);
 	hf_zone_reply_write(req, (size_t)n);
 }
 
@@ -322,20 +331,38 @@ static void hf_flush_stored(void *arg, int err)
 		zone_admit(hf_flush_go, arg);
 }
 
-/* close(2): the kernel has written back dirty pages and waits for this
- * reply, so a written file is stored here (synchronous in connected
- * mode).  What is written after it (a mapping that outlives the fd) sets
- * the flag again and is stored at release. */
+/* close(2) of any descriptor of a writable open: the kernel has written
+ * back dirty pages and waits for this reply.  FLUSH comes for the close
+ * of a dup or of a forked copy as well, and carries no reference count;
+ * the kernel has already dropped the descriptor from its table, so if
+ * /proc still lists a write-capable descriptor of the inode (this open's
+ * copy, or another open), that later close publishes and this one stores
+ * nothing: a copy's close never sends the intermediate content (such as
+ * the empty file of `cat big > f` between open(O_TRUNC) and the write).
+ * The last one stores, and its close(2) gets the store's error.  What is
+ * written after it (a mapping that outlives the fd) is stored at release. */
 void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct hf_open *fo = hf_fo(fi);
 	struct hf_pend *p;
+	unsigned writers;
+	int ref;
 
-	if (!fo->written || !(p = hf_pend_new(req))) {
-		fuse_reply_err(req, fo->written ? ENOMEM : 0);
+	if (!fso_store_due(ino, &writers)) {
+		fuse_reply_err(req, 0);
 		return;
 	}
-	fo->written = 0;
+	ref = hf_fdref_writer(ino);
+	if (ref < 0)   /* /proc unreadable: fall back on fsobj's open count */
+		ref = writers > 1;
+	if (ref) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if (!(p = hf_pend_new(req))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	hf_opens_stored(ino);
 	fso_flush_store(ino, hf_flush_stored, p);
 }
 

@@ -78,6 +78,13 @@ void hf_file_truncated(struct fuse_file_info *fi);
 /* Shutdown: close every open the kernel can no longer release. */
 void hf_file_close_all(void);
 
+/* fuse_fdref.c: descriptors that still refer to a file (see there). */
+/* Remember the canonical mount point (before the first FLUSH). */
+void hf_fdref_init(const char *mountpoint);
+/* 1 if some process other than venus still has a write-capable
+ * descriptor of ino on our mount, 0 if none, -1 if /proc could not tell. */
+int  hf_fdref_writer(uint64_t ino);
+
 /* fuse_dir.c */
 void hf_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void hf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
