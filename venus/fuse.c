@@ -320,6 +320,7 @@ void front_fuse_stop(void)
 	/* Answering the waiting requests frees the directory locks they
 	 * hold, which the notifier may be waiting for. */
 	hf_pend_orphan_all();
+	hf_mapped_free_all();
 	hf_notify_stop();
 	hf_file_close_all();
 	hf_dir_free_all();

@@ -25,9 +25,10 @@ struct hf_open {
 	int             fd;
 	int             flags;        /* as given to fso_open */
 	int             written;
+	int             nodesc;       /* no descriptor left: only mappings */
 };
 
-static struct hf_open hf_opens = { &hf_opens, &hf_opens, 0, -1, 0, 0 };
+static struct hf_open hf_opens = { &hf_opens, &hf_opens, 0, -1, 0, 0, 0 };
 
 static struct hf_open *hf_fo(const struct fuse_file_info *fi)
 {
@@ -42,15 +43,39 @@ static void hf_mark_written(struct hf_open *fo)
 	fso_mark_written(fo->ino);
 }
 
-/* A store is starting for ino: what every open of it wrote so far is in
- * it, so none of them makes RELEASE store again. */
-static void hf_opens_stored(uint64_t ino)
+void hf_opens_stored(uint64_t ino)
 {
 	struct hf_open *fo;
 
 	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next)
 		if (fo->ino == ino)
 			fo->written = 0;
+}
+
+/* The last write-capable descriptor of ino was closed: what still holds
+ * its opens are mappings. */
+static void hf_opens_nodesc(uint64_t ino)
+{
+	struct hf_open *fo;
+
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next)
+		if (fo->ino == ino)
+			fo->nodesc = 1;
+}
+
+int hf_opens_mapped_only(uint64_t ino)
+{
+	struct hf_open *fo;
+	int any = 0;
+
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next) {
+		if (fo->ino != ino || (fo->flags & O_ACCMODE) == O_RDONLY)
+			continue;
+		if (!fo->nodesc)
+			return 0;
+		any = 1;
+	}
+	return any;
 }
 
 void hf_file_truncated(struct fuse_file_info *fi)
@@ -84,6 +109,7 @@ static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd)
 	fo->ino = ino;
 	fo->flags = flags;
 	fo->written = !!(flags & O_TRUNC);
+	fo->nodesc = 0;
 	fo->next = hf_opens.next;
 	fo->prev = &hf_opens;
 	hf_opens.next->prev = fo;
@@ -304,7 +330,12 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 		return;
 	}
 	hf_mark_written(fo);
-	hf_zone_reply_write(req, (size_t)n);
+	/* Writeback of a mapping that outlived its descriptors (munmap
+	 * waits for it): the reply waits for the store. */
+	if (fi->writepage && hf_opens_mapped_only(ino))
+		hf_mapped_write(req, ino, (size_t)n);
+	else
+		hf_zone_reply_write(req, (size_t)n);
 }
 
 static void hf_flush_done(void *arg, int err)
@@ -345,16 +376,18 @@ void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hf_pend *p;
 	unsigned writers;
-	int ref;
+	int due = fso_store_due(ino, &writers);
+	int ref = hf_fdref_writer(ino);
 
-	if (!fso_store_due(ino, &writers)) {
-		fuse_reply_err(req, 0);
-		return;
-	}
-	ref = hf_fdref_writer(ino);
 	if (ref < 0)   /* /proc unreadable: fall back on fsobj's open count */
 		ref = writers > 1;
 	if (ref) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	/* Whatever holds the opens now is a mapping (fuse_mapped.c). */
+	hf_opens_nodesc(ino);
+	if (!due) {
 		fuse_reply_err(req, 0);
 		return;
 	}
