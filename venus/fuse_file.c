@@ -6,7 +6,10 @@
  * writeback of pages dirtied through a shared mapping), truncate through
  * the open, fallocate, copy_file_range into the file, and O_TRUNC.  Opening
  * O_RDWR and reading never set it; release hands it to fso_close, which
- * skips the store when no writer set it.
+ * skips the store when no writer set it.  The store that close(2) waits
+ * for runs at the FLUSH of the last write-capable descriptor of the inode
+ * (fuse_fdref.c tells it from a copy's close); a mapping that outlives
+ * its descriptors is stored before munmap returns (fuse_mapped.c).
  */
 #include <errno.h>
 #include <fcntl.h>
