@@ -116,8 +116,10 @@ static int fr_link_ours(const char *link)
 	       (link[fr_mntlen] == '/' || link[fr_mntlen] == '\0' || link[fr_mntlen] == ' ');
 }
 
-/* 1 if process pid has a write-capable descriptor of ino, 0 if not,
- * -1 if it could not be read (gone: 0). */
+/* 1 if process pid has a write-capable descriptor of ino, 0 if not (or
+ * if its table cannot be read: gone, a zombie, or another user's when
+ * venus is not root, whose processes cannot use the mount then), -1 when
+ * out of memory. */
 static int fr_scan_pid(const char *pid, uint64_t ino)
 {
 	char path[64], link[PATH_MAX];
@@ -127,7 +129,7 @@ static int fr_scan_pid(const char *pid, uint64_t ino)
 
 	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
 	if ((fdd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return errno == ENOENT || errno == ESRCH ? 0 : -1;
+		return 0;
 	snprintf(path, sizeof(path), "/proc/%s/fdinfo", pid);
 	if ((infod = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		close(fdd);
