@@ -6,13 +6,22 @@
  * not wait for) only at the last fput.  FLUSH carries no reference count.
  * The kernel removes the descriptor from its table before it sends FLUSH,
  * so a write-capable descriptor of the inode that /proc still lists after
- * that is a later close: the store waits for it.  Only /proc is read:
- * readdir of <pid>/fd, readlink (d_path, no upcall) and <pid>/fdinfo.
- * Never stat through a link: that would be an upcall to ourselves.
+ * that belongs to a later close: the store waits for it.
  *
- * Limits (doc/design.md): descriptors in flight in SCM_RIGHTS messages,
- * io_uring fixed files and processes in other mount namespaces (their
- * links name other paths) are not seen.
+ * Where to look: a struct file's descriptors live in the process that
+ * opened it and in the processes forked from it since, so each open
+ * records its opener (pid and start time), and FLUSH walks the openers'
+ * process trees (/proc/<pid>/task/<tid>/children).  When an opener is
+ * gone (its children were reparented), the tree cannot be walked or is
+ * too large, every process is scanned (a few ms with 2000 descriptors).
+ * Only /proc is read: readdir of <pid>/fd, readlink (d_path, no upcall)
+ * and <pid>/fdinfo.  Never stat through a link: that would be an upcall
+ * to ourselves.
+ *
+ * Not seen (doc/design.md): descriptors passed to an unrelated process
+ * (SCM_RIGHTS, pidfd_getfd) or inherited by a grandchild whose parent
+ * exited while the opener lives on, io_uring fixed files, processes in
+ * other mount namespaces (their links name other paths).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -157,17 +166,14 @@ static int fr_scan_pid(const char *pid, uint64_t ino)
 	return hit;
 }
 
-int hf_fdref_writer(uint64_t ino)
+/* Every process but venus. */
+static int fr_scan_all(uint64_t ino)
 {
 	char self[32];
 	DIR *d;
 	struct dirent *e;
 	int hit = 0;
 
-	if (!fr_mnt[0])
-		return -1;
-	if (fr_mnt_id < 0)
-		fr_mnt_id = fr_find_mnt_id();
 	if (!(d = opendir("/proc")))
 		return -1;
 	snprintf(self, sizeof(self), "%ld", (long)getpid());
@@ -178,4 +184,137 @@ int hf_fdref_writer(uint64_t ino)
 	}
 	closedir(d);
 	return hit;
+}
+
+/* Start time of pid (clock ticks since boot, proc(5) stat field 22);
+ * 0 if it is gone or unreadable. */
+static unsigned long long fr_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (!(p = strrchr(buf, ')')))
+		return 0;
+	/* after ")": state is field 3, starttime field 22 */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d"
+		   " %*d %*d %*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+void hf_opener_get(pid_t pid, struct hf_opener *op)
+{
+	op->pid = pid;
+	op->start = pid > 0 ? fr_start(pid) : 0;
+}
+
+#define FR_SEEN_MAX 512
+
+struct fr_walk {
+	uint64_t ino;
+	pid_t    seen[FR_SEEN_MAX];
+	size_t   nseen;
+};
+
+static int fr_tree(struct fr_walk *w, pid_t pid, int depth);
+
+/* The children of every thread of pid's group: 1, 0, or -1 (cannot tell). */
+static int fr_children(struct fr_walk *w, pid_t pid, int depth)
+{
+	char path[96], buf[4096];
+	struct dirent *e;
+	int res = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if (!(d = opendir(path)))
+		return 0;   /* gone meanwhile: its children were reparented,
+			     * but then our caller's start check failed */
+	while (res == 0 && (e = readdir(d))) {
+		ssize_t n;
+		char *p, *end;
+		int fd;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children", (long)pid, e->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			/* The thread is there but not the file: a kernel
+			 * without CONFIG_PROC_CHILDREN. */
+			snprintf(path, sizeof(path), "/proc/%ld/task/%.20s", (long)pid, e->d_name);
+			if (errno == ENOENT && access(path, F_OK) == 0)
+				res = -1;
+			continue;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n < 0)
+			continue;
+		if (n == (ssize_t)sizeof(buf) - 1) {
+			res = -1;   /* too many to read at once */
+			break;
+		}
+		buf[n] = '\0';
+		for (p = buf; res == 0; p = end) {
+			long c = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			res = fr_tree(w, (pid_t)c, depth + 1);
+		}
+	}
+	closedir(d);
+	return res;
+}
+
+static int fr_tree(struct fr_walk *w, pid_t pid, int depth)
+{
+	char name[32];
+	size_t i;
+	int res;
+
+	if (pid <= 0 || pid == getpid())
+		return 0;
+	for (i = 0; i < w->nseen; i++)
+		if (w->seen[i] == pid)
+			return 0;
+	if (w->nseen == FR_SEEN_MAX || depth > 64)
+		return -1;
+	w->seen[w->nseen++] = pid;
+	snprintf(name, sizeof(name), "%ld", (long)pid);
+	if ((res = fr_scan_pid(name, w->ino)) != 0)
+		return res;
+	return fr_children(w, pid, depth);
+}
+
+int hf_fdref_writer(uint64_t ino, const struct hf_opener *ops, size_t n)
+{
+	struct fr_walk *w;
+	int res = 0;
+
+	if (!fr_mnt[0])
+		return -1;
+	if (fr_mnt_id < 0)
+		fr_mnt_id = fr_find_mnt_id();
+	if (!ops || !(w = calloc(1, sizeof(*w))))
+		return fr_scan_all(ino);
+	w->ino = ino;
+	for (size_t i = 0; res == 0 && i < n; i++) {
+		if (!ops[i].start || fr_start(ops[i].pid) != ops[i].start)
+			res = -1;   /* the opener is gone: its copies moved */
+		else
+			res = fr_tree(w, ops[i].pid, 0);
+	}
+	free(w);
+	return res < 0 ? fr_scan_all(ino) : res;
 }

@@ -29,9 +29,10 @@ struct hf_open {
 	int             flags;        /* as given to fso_open */
 	int             written;
 	int             nodesc;       /* no descriptor left: only mappings */
+	struct hf_opener opener;      /* writable opens: who opened */
 };
 
-static struct hf_open hf_opens = { &hf_opens, &hf_opens, 0, -1, 0, 0, 0 };
+static struct hf_open hf_opens = { .prev = &hf_opens, .next = &hf_opens, .fd = -1 };
 
 static struct hf_open *hf_fo(const struct fuse_file_info *fi)
 {
@@ -66,6 +67,24 @@ static void hf_opens_nodesc(uint64_t ino)
 			fo->nodesc = 1;
 }
 
+#define HF_OPENERS_MAX 16
+
+/* The openers of ino's writable opens; NULL if too many to list. */
+static const struct hf_opener *hf_openers(uint64_t ino, struct hf_opener *ops, size_t *n)
+{
+	struct hf_open *fo;
+
+	*n = 0;
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next) {
+		if (fo->ino != ino || (fo->flags & O_ACCMODE) == O_RDONLY)
+			continue;
+		if (*n == HF_OPENERS_MAX)
+			return NULL;
+		ops[(*n)++] = fo->opener;
+	}
+	return ops;
+}
+
 int hf_opens_mapped_only(uint64_t ino)
 {
 	struct hf_open *fo;
@@ -98,7 +117,7 @@ static int hf_open_flags(int flags)
 	return acc | (flags & O_TRUNC);
 }
 
-static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd)
+static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd, pid_t pid)
 {
 	struct hf_open *fo = malloc(sizeof(*fo));
 
@@ -113,6 +132,10 @@ static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd)
 	fo->flags = flags;
 	fo->written = !!(flags & O_TRUNC);
 	fo->nodesc = 0;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		hf_opener_get(pid, &fo->opener);
+	else
+		memset(&fo->opener, 0, sizeof(fo->opener));
 	fo->next = hf_opens.next;
 	fo->prev = &hf_opens;
 	hf_opens.next->prev = fo;
@@ -139,13 +162,14 @@ struct hf_open_req {
 	struct fuse_file_info  fi;
 	int                    flags;
 	int                    created;
+	pid_t                  pid;    /* the caller (FUSE ctx) */
 	struct fso_attr        attr;   /* create: the new file's entry */
 };
 
 /* Fill fi for the reply; 0 or an errno. */
 static int hf_open_fill(struct hf_open_req *r, int fd, const struct fso_attr *a)
 {
-	struct hf_open *fo = hf_open_new(a->ino, r->flags, fd);
+	struct hf_open *fo = hf_open_new(a->ino, r->flags, fd, r->pid);
 
 	if (!fo)
 		return errno ? errno : ENOMEM;
@@ -205,6 +229,7 @@ static struct hf_open_req *hf_open_req_new(fuse_req_t req, const struct fuse_fil
 		return NULL;
 	}
 	r->fi = *fi;
+	r->pid = fuse_req_ctx(req)->pid;
 	hf_pend_start(&r->p, req);
 	return r;
 }
@@ -380,7 +405,13 @@ void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct hf_pend *p;
 	unsigned writers;
 	int due = fso_store_due(ino, &writers);
-	int ref = hf_fdref_writer(ino);
+	struct hf_opener ops[HF_OPENERS_MAX];
+	const struct hf_opener *opl;
+	size_t nops;
+	int ref;
+
+	opl = hf_openers(ino, ops, &nops);
+	ref = hf_fdref_writer(ino, opl, nops);
 
 	if (ref < 0)   /* /proc unreadable: fall back on fsobj's open count */
 		ref = writers > 1;

@@ -85,11 +85,20 @@ void hf_file_truncated(struct fuse_file_info *fi);
 void hf_file_close_all(void);
 
 /* fuse_fdref.c: descriptors that still refer to a file (see there). */
+/* Who opened a file: the calling thread's id (FUSE ctx pid) and its start
+ * time (proc(5) stat field 22, 0 if unknown). */
+struct hf_opener {
+	pid_t              pid;
+	unsigned long long start;
+};
+void hf_opener_get(pid_t pid, struct hf_opener *op);
 /* Remember the canonical mount point (before the first FLUSH). */
 void hf_fdref_init(const char *mountpoint);
 /* 1 if some process other than venus still has a write-capable
- * descriptor of ino on our mount, 0 if none, -1 if /proc could not tell. */
-int  hf_fdref_writer(uint64_t ino);
+ * descriptor of ino on our mount, 0 if none, -1 if /proc could not tell.
+ * ops[n]: the openers of ino's writable opens (their process trees are
+ * searched); NULL, or an opener gone, searches every process. */
+int  hf_fdref_writer(uint64_t ino, const struct hf_opener *ops, size_t n);
 
 /* fuse_mapped.c: the kernel's writeback of a mapping that outlived its
  * descriptors (munmap waits for these replies): reply n once a store

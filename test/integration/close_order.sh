@@ -19,7 +19,7 @@ ht_check "B reads the seed" bash -c "[ \"\$(cat '$B/f')\" = seed ]"
 # returns.  Then the same with fork: the child writes and exits, or the
 # parent closes first and the child's close is the last.
 ht_check "close order, fork and dup with a reader on B" ht_t python3 - "$A/f" "$B/f" <<'PY'
-import os, sys
+import os, sys, time
 a, b = sys.argv[1], sys.argv[2]
 def readb():
     with open(b, "rb") as f:
@@ -58,6 +58,26 @@ for i in range(6):
         os.write(fd, data)
         os.close(fd)
     want("fork round %d" % i, data)
+
+# The opener exits while its fork's copy lives on: the copy's close, in
+# a process reparented away from the opener, publishes.
+data = b"orphan\n" * 1000
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    fd = os.open(a, os.O_WRONLY | os.O_TRUNC)
+    if os.fork() == 0:
+        ppid = os.getppid()
+        while os.getppid() == ppid:     # until the opener has exited
+            time.sleep(0.01)
+        os.write(fd, data)
+        os.close(fd)
+        os.write(w, b"x")
+        os._exit(0)
+    os._exit(0)                         # the opener's exit closes its fd
+os.waitpid(pid, 0)
+os.read(r, 1)
+want("opener gone", data)
 
 # A dup closed first: the original's close publishes.
 data = b"dup\n" * 1000
