@@ -187,11 +187,13 @@ static int fr_scan_all(uint64_t ino)
 }
 
 /* Start time of pid (clock ticks since boot, proc(5) stat field 22);
- * 0 if it is gone or unreadable. */
+ * 0 if it is gone, a zombie (its children were reparented) or
+ * unreadable. */
 static unsigned long long fr_start(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;
+	char state = 0;
 	ssize_t n;
 	int fd;
 
@@ -206,10 +208,10 @@ static unsigned long long fr_start(pid_t pid)
 	if (!(p = strrchr(buf, ')')))
 		return 0;
 	/* after ")": state is field 3, starttime field 22 */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d"
-		   " %*d %*d %*d %*d %llu", &start) != 1)
+	if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d"
+		   " %*d %*d %*d %*d %llu", &state, &start) != 2)
 		return 0;
-	return start;
+	return state == 'Z' || state == 'X' ? 0 : start;
 }
 
 void hf_opener_get(pid_t pid, struct hf_opener *op)
