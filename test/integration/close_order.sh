@@ -19,7 +19,8 @@ ht_check "B reads the seed" bash -c "[ \"\$(cat '$B/f')\" = seed ]"
 # returns.  Then the same with fork: the child writes and exits, or the
 # parent closes first and the child's close is the last.
 ht_check "close order, fork and dup with a reader on B" ht_t python3 - "$A/f" "$B/f" <<'PY'
-import os, sys, time
+import faulthandler, os, signal, sys, time
+faulthandler.register(signal.SIGTERM, all_threads=True)
 a, b = sys.argv[1], sys.argv[2]
 def readb():
     with open(b, "rb") as f:
@@ -66,9 +67,9 @@ r, w = os.pipe()
 pid = os.fork()
 if pid == 0:
     fd = os.open(a, os.O_WRONLY | os.O_TRUNC)
+    opener = os.getpid()
     if os.fork() == 0:
-        ppid = os.getppid()
-        while os.getppid() == ppid:     # until the opener has exited
+        while os.getppid() == opener:   # until the opener has exited
             time.sleep(0.01)
         os.write(fd, data)
         os.close(fd)
