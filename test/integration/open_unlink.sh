@@ -3,8 +3,9 @@
 # last close (fstat with nlink 0, read, write, mmap), on the client that
 # removed them and on one that had them open when another client removed
 # them; rename over an open file likewise.  sqlite3's temporary files
-# (opened, then unlinked at once) work on the mount.
-source "$(dirname "$0")/lib.sh"
+# (opened, then unlinked at once) work on the mount.  Disconnected, the
+# remove is logged and reintegrates cleanly.
+source "$(dirname "$0")/disc_lib.sh"
 
 ht_vice_start
 ht_venus_start A
@@ -81,4 +82,29 @@ if command -v sqlite3 >/dev/null; then
 	ht_check "no temporary file left" bash -c "[ -z \"\$(ls -A '$A/sqltmp')\" ]"
 	ht_check "B reads the database" bash -c "[ \"\$(sqlite3 '$B/db' 'SELECT count(*) FROM t')\" = 20000 ]"
 fi
+
+# Disconnected: an existing file and a new one, written, unlinked while
+# open, closed; reintegration removes the one and never shows the other.
+printf 'base\n' >"$A/old"
+ht_check "B reads old" ht_has_content "$B/old" "base"
+ht_check "cfs disconnect on A" ht_cfs A disconnect
+ht_check "offline: open, write, unlink, fstat, read, close" ht_t python3 - "$A" <<'PY'
+import os, sys
+d = sys.argv[1]
+for name, flags in (("old", os.O_RDWR), ("new", os.O_RDWR | os.O_CREAT)):
+    p = os.path.join(d, name)
+    fd = os.open(p, flags, 0o644)
+    os.pwrite(fd, b"offline data", 0)
+    os.unlink(p)
+    st = os.fstat(fd)
+    assert st.st_nlink == 0, (name, st.st_nlink)
+    assert os.pread(fd, 12, 0) == b"offline data", name
+    os.close(fd)
+    assert not os.path.exists(p), name
+PY
+ht_check "cfs reconnect on A" ht_cfs A reconnect
+ht_check "cfs fr reintegrates" ht_cfs A fr "$A"
+ht_check "B sees old gone" ht_wait_for 30 test ! -e "$B/old"
+ht_check "B never sees new" test ! -e "$B/new"
+ht_check "nothing pending on A" test "$(dt_pending A)" = 0
 ht_done
