@@ -225,13 +225,20 @@ void fso_gone_settle(int committed)
 }
 
 /* Forget an object vice no longer has.  An open one lingers, marked
- * removed, until its last close. */
+ * removed, until its last close: its descriptors keep reading and writing
+ * the container (nlink 0), nothing is stored, and the record is no longer
+ * dirty, so a restart does not log a store for a vnode vice deleted. */
 void fo_obj_gone(struct fso *o)
 {
 	db_dirent_del_child(V->db, o->r.ino);
 	if (o->opens || o->fetch || o->store) {
 		o->removed = 1;
 		o->has_cb = 0;
+		o->pending = 0;
+		if (o->r.dirty && !o->cml) {
+			o->r.dirty = 0;
+			fo_save(o);
+		}
 		return;
 	}
 	if (o->r.type == HS_FDIR)
@@ -310,7 +317,7 @@ void fo_fill_attr(const struct fso *o, struct fso_attr *a)
 	a->dataversion = o->r.dataversion;
 	st->st_ino = o->r.ino;
 	st->st_mode = fo_type_bits(o->r.type) | (o->r.mode & 07777);
-	st->st_nlink = o->r.nlink ? o->r.nlink : 1;
+	st->st_nlink = o->removed ? 0 : o->r.nlink ? o->r.nlink : 1;
 	st->st_uid = o->r.uid;
 	st->st_gid = o->r.gid;
 	st->st_size = (off_t)o->r.size;

@@ -73,11 +73,18 @@ void fso_open(uint64_t ino, int flags, fso_open_cb cb, void *arg);
  * store is sent and stats.stores_skipped grows. */
 void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg);
 
-/* close(2) by the last writer while the open lives on (FUSE FLUSH): if the
- * written flag is set, store now and run cb when vice has the data, so a
- * close that returned means the store is done.  Otherwise cb(0) at once.
- * The later fso_close stores only what was written after this. */
+/* close(2) of the last write-capable descriptor of the file on this
+ * client (FUSE FLUSH; the front end decides it is the last): if the
+ * written flag is set or a store is due or under way, store now (or wait
+ * for the one under way) and run cb when vice has the data, so a close
+ * that returned means the store is done; a failed store leaves vice's
+ * previous version, keeps the container dirty and gives cb the errno.
+ * Otherwise cb(0) at once.  The later fso_close stores only what was
+ * written after this.  Not for a removed (unlinked while open) file. */
 void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg);
+/* Would fso_flush_store store (or wait for a store)?  *writers (if not
+ * NULL): the opens for writing fsobj counts (OPEN to fso_close). */
+int fso_store_due(uint64_t ino, unsigned *writers);
 
 /* Mark an open file written now (e.g. a write arrived for it). */
 void fso_mark_written(uint64_t ino);

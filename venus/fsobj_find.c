@@ -75,6 +75,12 @@ static void getattr_done(void *arg, int err, void *res)
 	if (err == ENOENT || err == ESTALE) {
 		if (o && c->ino != FSO_ROOT_INO)
 			fo_obj_gone(o);
+		/* Removed elsewhere while open here: this client keeps its
+		 * copy until the last close (Coda's semantics). */
+		if ((o = fo_obj(c->ino)) != NULL && o->removed) {
+			kctx_finish(c, 0, o);
+			return;
+		}
 		err = ENOENT;
 	}
 	if (!err)
@@ -121,7 +127,8 @@ void fo_with_obj(uint64_t ino, int fresh, fso_k k, void *arg)
 	static char empty[] = "";
 	hs_name vol = empty;
 
-	if (o && (!fresh || o->has_cb || fo_trust_cache(o))) {
+	/* An open file whose last link is gone: the container is the truth. */
+	if (o && (!fresh || o->has_cb || o->removed || fo_trust_cache(o))) {
 		k(arg, 0, o);
 		return;
 	}

@@ -217,8 +217,18 @@ void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg)
 	cb(arg, 0);
 }
 
-/* close(2) of the last writer (FUSE FLUSH, which close(2) waits for, unlike
- * RELEASE): store now so that the store is done when close returns.  The
+int fso_store_due(uint64_t ino, unsigned *writers)
+{
+	struct fso *o = fo_obj(ino);
+
+	if (writers)
+		*writers = o ? o->writers : 0;
+	return o && !o->removed && (o->written || o->pending || o->store);
+}
+
+/* close(2) of the last write-capable descriptor (FUSE FLUSH, which
+ * close(2) waits for, unlike RELEASE): store now so that the store is done
+ * when close returns; a store already under way is waited for.  The
  * release that follows stores again only if something was written after
  * this (pages of a mapping that outlives the fd). */
 void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg)
@@ -226,7 +236,7 @@ void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg)
 	struct fso *o = fo_obj(ino);
 	struct cl *c;
 
-	if (!o || o->removed || o->writers != 1 || !(o->written || o->pending)) {
+	if (!fso_store_due(ino, NULL)) {
 		cb(arg, 0);
 		return;
 	}
@@ -240,4 +250,3 @@ void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg)
 	o->flush_stored = 1;
 	fo_store_then(o, close_stored, c);
 }
-

@@ -295,6 +295,7 @@ int front_fuse_start(const char *mountpoint)
 		return -EBUSY;
 	if ((err = hf_mount(mountpoint, real)) != 0)
 		return err;
+	hf_fdref_init(real);
 	err = hf_watch_fd();
 	if (!err)
 		err = hf_notify_start(hf_se, real);
@@ -319,6 +320,7 @@ void front_fuse_stop(void)
 	/* Answering the waiting requests frees the directory locks they
 	 * hold, which the notifier may be waiting for. */
 	hf_pend_orphan_all();
+	hf_mapped_free_all();
 	hf_notify_stop();
 	hf_file_close_all();
 	hf_dir_free_all();

@@ -6,7 +6,10 @@
  * writeback of pages dirtied through a shared mapping), truncate through
  * the open, fallocate, copy_file_range into the file, and O_TRUNC.  Opening
  * O_RDWR and reading never set it; release hands it to fso_close, which
- * skips the store when no writer set it.
+ * skips the store when no writer set it.  The store that close(2) waits
+ * for runs at the FLUSH of the last write-capable descriptor of the inode
+ * (fuse_fdref.c tells it from a copy's close); a mapping that outlives
+ * its descriptors is stored before munmap returns (fuse_mapped.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,21 +28,76 @@ struct hf_open {
 	int             fd;
 	int             flags;        /* as given to fso_open */
 	int             written;
+	int             nodesc;       /* no descriptor left: only mappings */
+	struct hf_opener opener;      /* writable opens: who opened */
 };
 
-static struct hf_open hf_opens = { &hf_opens, &hf_opens, 0, -1, 0, 0 };
+static struct hf_open hf_opens = { .prev = &hf_opens, .next = &hf_opens, .fd = -1 };
 
 static struct hf_open *hf_fo(const struct fuse_file_info *fi)
 {
 	return (struct hf_open *)(uintptr_t)fi->fh;
 }
 
+/* Always tell fsobj too: a store since this open's last write cleared
+ * the inode's flag, not this open's. */
 static void hf_mark_written(struct hf_open *fo)
 {
-	if (!fo->written) {
-		fo->written = 1;
-		fso_mark_written(fo->ino);
+	fo->written = 1;
+	fso_mark_written(fo->ino);
+}
+
+void hf_opens_stored(uint64_t ino)
+{
+	struct hf_open *fo;
+
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next)
+		if (fo->ino == ino)
+			fo->written = 0;
+}
+
+/* The last write-capable descriptor of ino was closed: what still holds
+ * its opens are mappings. */
+static void hf_opens_nodesc(uint64_t ino)
+{
+	struct hf_open *fo;
+
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next)
+		if (fo->ino == ino)
+			fo->nodesc = 1;
+}
+
+#define HF_OPENERS_MAX 16
+
+/* The openers of ino's writable opens; NULL if too many to list. */
+static const struct hf_opener *hf_openers(uint64_t ino, struct hf_opener *ops, size_t *n)
+{
+	struct hf_open *fo;
+
+	*n = 0;
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next) {
+		if (fo->ino != ino || (fo->flags & O_ACCMODE) == O_RDONLY)
+			continue;
+		if (*n == HF_OPENERS_MAX)
+			return NULL;
+		ops[(*n)++] = fo->opener;
 	}
+	return ops;
+}
+
+int hf_opens_mapped_only(uint64_t ino)
+{
+	struct hf_open *fo;
+	int any = 0;
+
+	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next) {
+		if (fo->ino != ino || (fo->flags & O_ACCMODE) == O_RDONLY)
+			continue;
+		if (!fo->nodesc)
+			return 0;
+		any = 1;
+	}
+	return any;
 }
 
 void hf_file_truncated(struct fuse_file_info *fi)
@@ -59,7 +117,7 @@ static int hf_open_flags(int flags)
 	return acc | (flags & O_TRUNC);
 }
 
-static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd)
+static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd, pid_t pid)
 {
 	struct hf_open *fo = malloc(sizeof(*fo));
 
@@ -73,6 +131,11 @@ static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd)
 	fo->ino = ino;
 	fo->flags = flags;
 	fo->written = !!(flags & O_TRUNC);
+	fo->nodesc = 0;
+	if ((flags & O_ACCMODE) != O_RDONLY)
+		hf_opener_get(pid, &fo->opener);
+	else
+		memset(&fo->opener, 0, sizeof(fo->opener));
 	fo->next = hf_opens.next;
 	fo->prev = &hf_opens;
 	hf_opens.next->prev = fo;
@@ -99,13 +162,14 @@ struct hf_open_req {
 	struct fuse_file_info  fi;
 	int                    flags;
 	int                    created;
+	pid_t                  pid;    /* the caller (FUSE ctx) */
 	struct fso_attr        attr;   /* create: the new file's entry */
 };
 
 /* Fill fi for the reply; 0 or an errno. */
 static int hf_open_fill(struct hf_open_req *r, int fd, const struct fso_attr *a)
 {
-	struct hf_open *fo = hf_open_new(a->ino, r->flags, fd);
+	struct hf_open *fo = hf_open_new(a->ino, r->flags, fd, r->pid);
 
 	if (!fo)
 		return errno ? errno : ENOMEM;
@@ -165,6 +229,7 @@ static struct hf_open_req *hf_open_req_new(fuse_req_t req, const struct fuse_fil
 		return NULL;
 	}
 	r->fi = *fi;
+	r->pid = fuse_req_ctx(req)->pid;
 	hf_pend_start(&r->p, req);
 	return r;
 }
@@ -292,10 +357,13 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	if (!fo->written || fi->writepage)
-		fso_mark_written(ino);
-	fo->written = 1;
-	hf_zone_reply_write(req, (size_t)n);
+	hf_mark_written(fo);
+	/* Writeback of a mapping that outlived its descriptors (munmap
+	 * waits for it): the reply waits for the store. */
+	if (fi->writepage && hf_opens_mapped_only(ino))
+		hf_mapped_write(req, ino, (size_t)n);
+	else
+		hf_zone_reply_write(req, (size_t)n);
 }
 
 static void hf_flush_done(void *arg, int err)
@@ -322,20 +390,46 @@ static void hf_flush_stored(void *arg, int err)
 		zone_admit(hf_flush_go, arg);
 }
 
-/* close(2): the kernel has written back dirty pages and waits for this
- * reply, so a written file is stored here (synchronous in connected
- * mode).  What is written after it (a mapping that outlives the fd) sets
- * the flag again and is stored at release. */
+/* close(2) of any descriptor of a writable open: the kernel has written
+ * back dirty pages and waits for this reply.  FLUSH comes for the close
+ * of a dup or of a forked copy as well, and carries no reference count;
+ * the kernel has already dropped the descriptor from its table, so if
+ * /proc still lists a write-capable descriptor of the inode (this open's
+ * copy, or another open), that later close publishes and this one stores
+ * nothing: a copy's close never sends the intermediate content (such as
+ * the empty file of `cat big > f` between open(O_TRUNC) and the write).
+ * The last one stores, and its close(2) gets the store's error.  What is
+ * written after it (a mapping that outlives the fd) is stored at release. */
 void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct hf_open *fo = hf_fo(fi);
 	struct hf_pend *p;
+	unsigned writers;
+	int due = fso_store_due(ino, &writers);
+	struct hf_opener ops[HF_OPENERS_MAX];
+	const struct hf_opener *opl;
+	size_t nops;
+	int ref;
 
-	if (!fo->written || !(p = hf_pend_new(req))) {
-		fuse_reply_err(req, fo->written ? ENOMEM : 0);
+	opl = hf_openers(ino, ops, &nops);
+	ref = hf_fdref_writer(ino, opl, nops);
+
+	if (ref < 0)   /* /proc unreadable: fall back on fsobj's open count */
+		ref = writers > 1;
+	if (ref) {
+		fuse_reply_err(req, 0);
 		return;
 	}
-	fo->written = 0;
+	/* Whatever holds the opens now is a mapping (fuse_mapped.c). */
+	hf_opens_nodesc(ino);
+	if (!due) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if (!(p = hf_pend_new(req))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	hf_opens_stored(ino);
 	fso_flush_store(ino, hf_flush_stored, p);
 }
 

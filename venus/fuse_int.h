@@ -73,10 +73,38 @@ void hf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len
 void hf_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 			struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
 			struct fuse_file_info *fi_out, size_t len, int flags);
+/* A store of ino starts: no open of it makes RELEASE store again for
+ * what was written so far. */
+void hf_opens_stored(uint64_t ino);
+/* 1 if ino has write opens and none has a descriptor left (FLUSH found
+ * no write-capable descriptor): only mappings hold them. */
+int  hf_opens_mapped_only(uint64_t ino);
 /* setattr of the size through an open file: that open wrote. */
 void hf_file_truncated(struct fuse_file_info *fi);
 /* Shutdown: close every open the kernel can no longer release. */
 void hf_file_close_all(void);
+
+/* fuse_fdref.c: descriptors that still refer to a file (see there). */
+/* Who opened a file: the calling thread's id (FUSE ctx pid) and its start
+ * time (proc(5) stat field 22, 0 if unknown). */
+struct hf_opener {
+	pid_t              pid;
+	unsigned long long start;
+};
+void hf_opener_get(pid_t pid, struct hf_opener *op);
+/* Remember the canonical mount point (before the first FLUSH). */
+void hf_fdref_init(const char *mountpoint);
+/* 1 if some process other than venus still has a write-capable
+ * descriptor of ino on our mount, 0 if none, -1 if /proc could not tell.
+ * ops[n]: the openers of ino's writable opens (their process trees are
+ * searched); NULL, or an opener gone, searches every process. */
+int  hf_fdref_writer(uint64_t ino, const struct hf_opener *ops, size_t n);
+
+/* fuse_mapped.c: the kernel's writeback of a mapping that outlived its
+ * descriptors (munmap waits for these replies): reply n once a store
+ * that holds the data is done (or its error). */
+void hf_mapped_write(fuse_req_t req, uint64_t ino, size_t n);
+void hf_mapped_free_all(void);
 
 /* fuse_dir.c */
 void hf_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

@@ -1,12 +1,14 @@
 /*
  * mmapwrite - change a file only through a shared mapping.
  *
- *   mmapwrite FILE OFFSET TEXT
+ *   mmapwrite [-c] FILE OFFSET TEXT
  *
  * Opens FILE (which must exist and be at least OFFSET + strlen(TEXT) bytes
  * long) O_RDWR, maps it MAP_SHARED, copies TEXT to OFFSET, then munmap()s
  * and close()s it: no write(2) at all, so a cache manager that stores only
- * after write() calls would miss the change.  Exit 0, or 1 with a message.
+ * after write() calls would miss the change.  With -c the descriptor is
+ * closed right after mmap, before the copy: the mapping outlives it and
+ * munmap is the last reference.  Exit 0, or 1 with a message.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +25,15 @@ int main(int argc, char **argv)
 	char *end, *map;
 	unsigned long long off;
 	size_t len;
-	int fd;
+	int fd, early = 0;
 
+	if (argc == 5 && strcmp(argv[1], "-c") == 0) {
+		early = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 4) {
-		fprintf(stderr, "usage: mmapwrite FILE OFFSET TEXT\n");
+		fprintf(stderr, "usage: mmapwrite [-c] FILE OFFSET TEXT\n");
 		return 2;
 	}
 	errno = 0;
@@ -55,12 +62,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mmapwrite: mmap %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	if (early && close(fd) < 0) {
+		fprintf(stderr, "mmapwrite: close %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
 	memcpy(map + off, argv[3], len);
 	if (munmap(map, (size_t)st.st_size) < 0) {
 		fprintf(stderr, "mmapwrite: munmap %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
-	if (close(fd) < 0) {
+	if (!early && close(fd) < 0) {
 		fprintf(stderr, "mmapwrite: close %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
