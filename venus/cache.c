@@ -2,6 +2,7 @@
  * cache.c - container bookkeeping and LRU eviction (see cache.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,13 @@ void cache_drop(uint64_t ino)
 	forget(ino);
 }
 
+uint64_t cache_st_bytes(const struct stat *st)
+{
+	uint64_t alloc = (uint64_t)st->st_blocks * 512;
+
+	return alloc < (uint64_t)st->st_size ? alloc : (uint64_t)st->st_size;
+}
+
 uint64_t cache_bytes(void)
 {
 	return C.bytes;
@@ -252,4 +260,29 @@ unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg)
 		vlog(LOG_WARNING, "cache over its limit: %" PRIu64 " bytes in %" PRIu64
 		     " containers are open or dirty", C.bytes, C.files);
 	return count;
+}
+
+/* See cache.h. */
+int cache_next_extent(int fd, uint64_t next, uint64_t size, uint64_t max,
+		   uint64_t *off, uint64_t *n)
+{
+	off_t d, h;
+
+	*off = size;
+	*n = 0;
+	if (next >= size)
+		return 0;
+	d = lseek(fd, (off_t)next, SEEK_DATA);
+	if (d < 0)
+		return errno == ENXIO ? 0 : errno;
+	if ((uint64_t)d >= size)
+		return 0;
+	h = lseek(fd, d, SEEK_HOLE);
+	if (h < 0)
+		return errno;
+	*off = (uint64_t)d;
+	*n = ((uint64_t)h < size ? (uint64_t)h : size) - *off;
+	if (*n > max)
+		*n = max;
+	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* Create <cachedir>/containers if needed.  maxbytes/maxfiles: the bound
  * (0 = none).  0 or a positive errno. */
@@ -33,6 +34,10 @@ void cache_drop(uint64_t ino);
 /* 1 if ino has a container on record. */
 int cache_has(uint64_t ino);
 
+/* What a container whose stat(2) is st takes on the cache disk: its
+ * allocated bytes, at most its size (a sparse file costs only its data). */
+uint64_t cache_st_bytes(const struct stat *st);
+
 /* Totals over all recorded containers. */
 uint64_t cache_bytes(void);
 uint64_t cache_files(void);
@@ -44,5 +49,12 @@ uint64_t cache_files(void);
  * number evicted.  Pinned containers are never touched, so the bound can
  * be exceeded while they alone exceed it. */
 unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg);
+
+/* The next data extent of the file fd (a container or a CML copy) at or
+ * after next and below size, cut to max bytes: 0 with *off and *n set
+ * (*n 0: only a hole is left), or an errno.  SEEK_DATA/SEEK_HOLE
+ * (lseek(2)); a file system without holes reports one extent. */
+int cache_next_extent(int fd, uint64_t next, uint64_t size, uint64_t max,
+		      uint64_t *off, uint64_t *n);
 
 #endif /* VENUS_CACHE_H */

@@ -65,7 +65,9 @@ int vs_lookup(struct vstore *vs, const hs_fid *dir, const char *name,
 int vs_readdir(struct vstore *vs, const hs_fid *dir, uint64_t cookie,
 	       unsigned count, hs_readdir_ok *out);
 int vs_readlink(struct vstore *vs, const hs_fid *fid, char **target);
-/* Up to count bytes (clamped to HS_CHUNK_MAX) from off; short at EOF. */
+/* The data extents of up to count bytes (clamped to HS_CHUNK_MAX) from
+ * off, short at EOF; holes are left out (SEEK_DATA/SEEK_HOLE on the data
+ * file) and out->next_data says where data resumes after the range. */
 int vs_fetch(struct vstore *vs, const hs_fid *fid, uint64_t off,
 	     unsigned count, hs_fetch_ok *out);
 
