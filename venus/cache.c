@@ -28,6 +28,8 @@ static struct {
 	char         *dir;       /* <cachedir>/containers */
 	uint64_t      maxbytes, maxfiles;
 	uint64_t      bytes, files;
+	uint64_t      bigmin;    /* wholefilemaxsize; 0: none */
+	uint64_t      bigbytes;  /* bytes in big containers (outside the bound) */
 	struct cent **tab;
 	size_t        nbuckets;
 } C;
@@ -47,6 +49,13 @@ static struct cent *find(uint64_t ino)
 		if (e->ino == ino)
 			return e;
 	return NULL;
+}
+
+/* A container the cachesize bound does not count: one the cache cannot
+ * hold, or at least wholefilemaxsize (which Coda caches partially). */
+static int is_big(uint64_t bytes)
+{
+	return (C.bigmin && bytes >= C.bigmin) || (C.maxbytes && bytes > C.maxbytes);
 }
 
 /* Double the table when it is full on average. */
@@ -135,6 +144,8 @@ void cache_note(uint64_t ino, uint64_t bytes, uint64_t last_used)
 		C.files++;
 	}
 	C.bytes = C.bytes - e->bytes + bytes;
+	C.bigbytes = C.bigbytes - (is_big(e->bytes) ? e->bytes : 0) +
+		(is_big(bytes) ? bytes : 0);
 	e->bytes = bytes;
 	e->last_used = last_used;
 }
@@ -162,6 +173,7 @@ static void forget(uint64_t ino)
 		if (e->ino == ino) {
 			*pp = e->next;
 			C.bytes -= e->bytes;
+			C.bigbytes -= is_big(e->bytes) ? e->bytes : 0;
 			C.files--;
 			free(e);
 			return;
@@ -196,9 +208,20 @@ uint64_t cache_files(void)
 	return C.files;
 }
 
+void cache_set_big(uint64_t bytes)
+{
+	size_t i;
+
+	C.bigmin = bytes;
+	C.bigbytes = 0;
+	for (i = 0; i < C.nbuckets; i++)
+		for (struct cent *e = C.tab[i]; e; e = e->next)
+			C.bigbytes += is_big(e->bytes) ? e->bytes : 0;
+}
+
 static int over(void)
 {
-	return (C.maxbytes && C.bytes > C.maxbytes) ||
+	return (C.maxbytes && C.bytes - C.bigbytes > C.maxbytes) ||
 	       (C.maxfiles && C.files > C.maxfiles);
 }
 
@@ -236,20 +259,49 @@ static struct cent **candidates(size_t *n)
 	return v;
 }
 
+/* The most recently used big container, pinned or not (0: none). */
+static uint64_t newest_big(void)
+{
+	struct cent *best = NULL;
+	size_t i;
+
+	for (i = 0; i < C.nbuckets; i++)
+		for (struct cent *e = C.tab[i]; e; e = e->next)
+			if (is_big(e->bytes) && (!best || e->last_used > best->last_used))
+				best = e;
+	return best ? best->ino : 0;
+}
+
 unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg)
 {
+	uint64_t keep = C.bigbytes ? newest_big() : 0;
 	struct cent **v;
 	size_t n = 0, i;
 	unsigned count = 0;
 
-	if (!over())
+	if (!over() && C.bigbytes <= (keep ? find(keep)->bytes : 0))
 		return 0;
 	v = candidates(&n);
 	if (!v)
 		return 0;
-	for (i = 0; i < n && over(); i++) {
+	/* Big ones first, but the newest stays (just written or read). */
+	for (i = 0; i < n; i++) {
 		uint64_t ino = v[i]->ino;
 
+		if (!is_big(v[i]->bytes) || ino == keep)
+			continue;
+		v[i] = NULL;
+		cache_drop(ino);
+		count++;
+		if (evicted)
+			evicted(arg, ino);
+	}
+	for (i = 0; i < n && over(); i++) {
+		uint64_t ino;
+
+		if (!v[i] || is_big(v[i]->bytes))
+			continue;
+		ino = v[i]->ino;
 		cache_drop(ino);   /* frees v[i] */
 		count++;
 		if (evicted)

@@ -5,7 +5,8 @@
  * file.  This module knows each container's size, its last use and whether
  * it may be discarded (it may not while open or dirty: "pinned"), and
  * evicts least recently used unpinned containers to stay within the
- * configured bytes and number of files.  It knows nothing of vice.
+ * configured bytes and number of files; files too big for the bound are
+ * kept outside it (cache_set_big).  It knows nothing of vice.
  */
 #ifndef VENUS_CACHE_H
 #define VENUS_CACHE_H
@@ -42,9 +43,16 @@ uint64_t cache_st_bytes(const struct stat *st);
 uint64_t cache_bytes(void);
 uint64_t cache_files(void);
 
-/* Evict unpinned containers, those of the lowest hoard priority
- * (hoard_priority(), 0 for none) first and among equals the least recently
- * used, until the totals are within
+/* Containers of at least bytes (wholefilemaxsize; 0: none), and any
+ * larger than maxbytes, are "big": the bound does not count them, so a
+ * file the cache cannot hold never flushes the others.  The most recently
+ * used big container is kept (a file just written or read is not fetched
+ * again); other unpinned big ones are evicted at the next cache_trim. */
+void cache_set_big(uint64_t bytes);
+
+/* Evict unpinned big containers but the newest, then unpinned others,
+ * those of the lowest hoard priority (hoard_priority(), 0 for none) first
+ * and among equals the least recently used, until the totals are within
  * the bound; evicted(arg, ino) runs after each one is unlinked.  Returns the
  * number evicted.  Pinned containers are never touched, so the bound can
  * be exceeded while they alone exceed it. */

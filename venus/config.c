@@ -140,6 +140,8 @@ static int set_key(struct venus_config *cfg, const char *key, const char *val,
 		return parse_size(val, size_unit, &cfg->cachesize);
 	if (!strcmp(key, "cachefiles"))
 		return parse_size(val, 1, &cfg->cachefiles);
+	if (!strcmp(key, "wholefilemaxsize"))
+		return parse_size(val, size_unit, &cfg->wholefilemaxsize);
 	if (!strcmp(key, "cachedir"))
 		return *val ? set_str(&cfg->cachedir, val) : -1;
 	if (!strcmp(key, "mountpoint"))
@@ -253,6 +255,7 @@ static void set_defaults(struct venus_config *cfg)
 	cfg->port = DEFAULT_PORT;
 	cfg->cachesize = 1ull << 30;
 	cfg->cachefiles = 100000;
+	cfg->wholefilemaxsize = 50ull << 20;   /* Coda's default, 50MB */
 	cfg->timeout_ms = 30000;
 	cfg->cml_entries = 100000;
 	cfg->reint_age = 60;
