@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "venus/venus.h"
@@ -29,6 +30,8 @@ static struct {
 	uint64_t      maxbytes, maxfiles;
 	uint64_t      bytes, files;
 	uint64_t      bigmin;    /* wholefilemaxsize; 0: none */
+	char         *reserve;   /* <cachedir>/reserve */
+	int           spent;     /* the reserve was released */
 	uint64_t      bigbytes;  /* bytes in big containers (outside the bound) */
 	struct cent **tab;
 	size_t        nbuckets;
@@ -49,6 +52,16 @@ static struct cent *find(uint64_t ino)
 		if (e->ino == ino)
 			return e;
 	return NULL;
+}
+
+/* 1 if the cache's file system has need bytes free (or cannot tell). */
+static int has_room(uint64_t need)
+{
+	struct statvfs sv;
+
+	if (statvfs(C.dir ? C.dir : ".", &sv))
+		return 1;
+	return (uint64_t)sv.f_bavail * sv.f_frsize >= need;
 }
 
 /* A container the cachesize bound does not count: one the cache cannot
@@ -83,6 +96,33 @@ static void grow(void)
 	free(old);
 }
 
+/* Allocate the reserve, or what is missing of it (what fits stays). */
+static void reserve_fill(void)
+{
+	int fd;
+
+	if (!C.spent || !C.reserve)
+		return;
+	fd = open(C.reserve, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	C.spent = posix_fallocate(fd, 0, CACHE_RESERVE) != 0;
+	close(fd);
+}
+
+int cache_release_reserve(void)
+{
+	struct stat st;
+
+	if (!C.reserve || stat(C.reserve, &st) || !st.st_blocks)
+		return 0;
+	C.spent = 1;
+	if (unlink(C.reserve))
+		return 0;
+	vlog(LOG_WARNING, "cache disk full: reserve released for a delete");
+	return 1;
+}
+
 int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles)
 {
 	cache_fini();
@@ -98,6 +138,12 @@ int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles)
 	}
 	C.maxbytes = maxbytes;
 	C.maxfiles = maxfiles;
+	if (asprintf(&C.reserve, "%s/reserve", cachedir) < 0) {
+		C.reserve = NULL;
+		return ENOMEM;
+	}
+	C.spent = 1;
+	reserve_fill();
 	grow();
 	return C.tab ? 0 : ENOMEM;
 }
@@ -116,6 +162,7 @@ void cache_fini(void)
 	}
 	free(C.tab);
 	free(C.dir);
+	free(C.reserve);
 	memset(&C, 0, sizeof(C));
 }
 
@@ -156,6 +203,11 @@ void cache_set_pinned(uint64_t ino, int pinned)
 
 	if (e)
 		e->pinned = pinned;
+}
+
+int cache_room(uint64_t need)
+{
+	return has_room(need);
 }
 
 int cache_has(uint64_t ino)
@@ -311,6 +363,43 @@ unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg)
 	if (over())
 		vlog(LOG_WARNING, "cache over its limit: %" PRIu64 " bytes in %" PRIu64
 		     " containers are open or dirty", C.bytes, C.files);
+	return count;
+}
+
+unsigned cache_make_room(uint64_t need, void (*evicted)(void *arg, uint64_t ino),
+			 void *arg)
+{
+	struct cent **v;
+	size_t n = 0, i;
+	unsigned count = 0;
+	int pass;
+
+	if (has_room(need)) {
+		/* Deletes made room: take the reserve back first. */
+		if (C.spent && has_room(need + CACHE_RESERVE))
+			reserve_fill();
+		return 0;
+	}
+	if (!(v = candidates(&n)))
+		return 0;
+	/* Big containers first, then the rest in eviction order. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n && !has_room(need); i++) {
+			uint64_t ino;
+
+			if (!v[i] || (pass == 0 && !is_big(v[i]->bytes)))
+				continue;
+			ino = v[i]->ino;
+			v[i] = NULL;
+			cache_drop(ino);
+			count++;
+			if (evicted)
+				evicted(arg, ino);
+		}
+	}
+	free(v);
+	if (count)
+		vlog(LOG_NOTICE, "cache disk short of space: %u containers evicted", count);
 	return count;
 }
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* Create <cachedir>/containers if needed.  maxbytes/maxfiles: the bound
+/* Create <cachedir>/containers if needed, and the reserve.  maxbytes/maxfiles: the bound
  * (0 = none).  0 or a positive errno. */
 int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles);
 /* Forget all bookkeeping (files stay on disk). */
@@ -57,6 +57,24 @@ void cache_set_big(uint64_t bytes);
  * number evicted.  Pinned containers are never touched, so the bound can
  * be exceeded while they alone exceed it. */
 unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg);
+
+/* Evict unpinned containers (big ones first, then in cache_trim's order)
+ * until the cache's file system has need bytes free (statvfs f_bavail), or
+ * none is left to evict: a full disk makes room from clean copies before
+ * anything fails with ENOSPC.  Returns the number evicted. */
+unsigned cache_make_room(uint64_t need, void (*evicted)(void *arg, uint64_t ino),
+			 void *arg);
+
+/* 1 if the cache's file system has need bytes free (statvfs). */
+int cache_room(uint64_t need);
+
+/* <cachedir>/reserve: bytes kept allocated (fallocate) while the cache
+ * disk has room, given back when a delete finds none, so that venus.db
+ * can commit the delete on a disk full of dirty data; cache_make_room
+ * takes it back once there is room again. */
+#define CACHE_RESERVE (1u << 20)
+/* Unlink the reserve: 1 if that freed space. */
+int cache_release_reserve(void);
 
 /* The next data extent of the file fd (a container or a CML copy) at or
  * after next and below size, cut to max bytes: 0 with *off and *n set

@@ -79,6 +79,15 @@ void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg);
  * The later fso_close stores only what was written after this. */
 void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg);
 
+/* Make room on the cache disk for bytes more, plus FSO_ROOM_MARGIN for
+ * venus.db, by evicting clean containers (cache_make_room) before a write,
+ * fetch or create would fail with ENOSPC.  Best effort; no error. */
+#define FSO_ROOM_MARGIN (1u << 20)
+void fso_room(uint64_t bytes);
+/* The same before a delete; with nothing left to evict, the cache's
+ * reserve is given back so that the delete can commit (cache.h). */
+void fso_room_delete(void);
+
 /* Mark an open file written now (e.g. a write arrived for it). */
 void fso_mark_written(uint64_t ino);
 

@@ -386,6 +386,7 @@ void fso_unlink(uint64_t dir, const char *name, fso_err_cb cb, void *arg)
 {
 	struct dop *d = dop_new(HS_REMOVE, dir, name, NULL, cb, arg);
 
+	fso_room_delete();   /* a full cache disk must not stop deletes */
 	if (d)
 		fo_lookup_obj(dir, name, remove_send, d);
 }
@@ -394,6 +395,7 @@ void fso_rmdir(uint64_t dir, const char *name, fso_err_cb cb, void *arg)
 {
 	struct dop *d = dop_new(HS_RMDIR, dir, name, NULL, cb, arg);
 
+	fso_room_delete();   /* a full cache disk must not stop deletes */
 	if (d)
 		fo_lookup_obj(dir, name, remove_send, d);
 }

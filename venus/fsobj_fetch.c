@@ -95,6 +95,7 @@ static int write_extents(struct fetch *f, const struct fchunk *c,
 	uint64_t pos = c->off, end = c->off + c->count, used = 0;
 	const char *data = ok->data.data_val;
 
+	fso_room(ok->data.data_len);   /* clean copies go before ENOSPC */
 	for (u_int i = 0; i < ok->ext.ext_len; i++) {
 		const hs_extent *e = &ok->ext.ext_val[i];
 
@@ -177,6 +178,18 @@ static void evicted(void *arg, uint64_t ino)
 void fo_trim(void)
 {
 	cache_trim(evicted, NULL);
+}
+
+void fso_room(uint64_t bytes)
+{
+	cache_make_room(bytes + FSO_ROOM_MARGIN, evicted, NULL);
+}
+
+void fso_room_delete(void)
+{
+	fso_room(0);
+	if (!cache_room(FSO_ROOM_MARGIN / 4))
+		cache_release_reserve();
 }
 
 static void fetch_end(struct fetch *f)

@@ -219,6 +219,7 @@ void hf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	/* The file is new and empty: O_TRUNC would only force a store. */
 	r->flags = hf_open_flags(fi->flags) & ~O_TRUNC;
 	r->created = 1;
+	fso_room(0);   /* venus.db needs a little room: clean copies go first */
 	fso_create(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_create_made, r);
 }
 
@@ -287,6 +288,7 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 	dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	dst.buf[0].fd = fo->fd;
 	dst.buf[0].pos = off;
+	fso_room(fuse_buf_size(bufv));   /* clean copies go before ENOSPC */
 	n = fuse_buf_copy(&dst, bufv, 0);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);

@@ -107,6 +107,18 @@ int vs_rename(struct vstore *vs, const hs_rename_args *a, hs_rename_ok *out,
 int vs_staged(struct vstore *vs, const hs_fid *fid, const hs_storeid *sid,
 	      uint64_t *staged);
 
+/* ---- room to delete on a full disk (store_reserve.c) ---- */
+
+/* Bytes kept allocated in <root>/reserve while the disk has room. */
+#define VS_RESERVE (8u << 20)
+/* Allocate the reserve (or what is missing of it): 0 or an errno
+ * (ENOSPC: what fitted stays allocated).  Called at start and after
+ * deletes. */
+int vs_reserve_fill(struct vstore *vs);
+/* Give the reserve back to the file system so that a delete that failed
+ * with ENOSPC can commit: 1 if it freed space, 0 if there was none. */
+int vs_reserve_release(struct vstore *vs);
+
 /* ---- reintegration (reint.c, reint_apply.c, reint_deps.c) ---- */
 
 /* Largest number of fids a block can change (4 per rename). */
