@@ -99,7 +99,7 @@ static int write_extents(struct fetch *f, const struct fchunk *c,
 	for (u_int i = 0; i < ok->ext.ext_len; i++) {
 		const hs_extent *e = &ok->ext.ext_val[i];
 
-		if (e->offset < pos || e->length > end - e->offset ||
+		if (e->offset < pos || e->offset > end || e->length > end - e->offset ||
 		    e->length > ok->data.data_len - used)
 			return EIO;
 		if (pwrite(f->fd, data + used, e->length, (off_t)e->offset) !=
