@@ -254,6 +254,7 @@ static void make_node(uint32_t proc, uint64_t dir, const char *name, mode_t mode
 void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 		fso_attr_cb cb, void *arg)
 {
+	fso_room(0);   /* venus.db needs a little room: clean copies go first */
 	make_node(HS_CREATE, dir, name, mode, uid, gid, cb, arg);
 }
 

@@ -219,7 +219,6 @@ void hf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	/* The file is new and empty: O_TRUNC would only force a store. */
 	r->flags = hf_open_flags(fi->flags) & ~O_TRUNC;
 	r->created = 1;
-	fso_room(0);   /* venus.db needs a little room: clean copies go first */
 	fso_create(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_create_made, r);
 }
 
