@@ -67,15 +67,19 @@ static void store_issue(struct store *s)
 		s->err = err;
 		return;
 	}
-	if (!n) {
+	if (!n && s->next) {
 		s->next = s->size;   /* a hole to the end: the commit sets the size */
 		return;
 	}
-	if (!(buf = malloc(n))) {
+	/* A file that is all hole still sends one empty chunk: vice commits
+	 * only what was staged (ENOENT otherwise). */
+	if (!(buf = malloc(n ? n : 1))) {
 		s->err = ENOMEM;
 		return;
 	}
-	got = pread(s->fd, buf, n, (off_t)off);
+	if (!n)
+		off = 0;
+	got = n ? pread(s->fd, buf, n, (off_t)off) : 0;
 	if (got != (ssize_t)n) {
 		s->err = got < 0 ? errno : EIO;
 		free(buf);
@@ -86,7 +90,7 @@ static void store_issue(struct store *s)
 	a.offset = off;
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
-	s->next = off + n;
+	s->next = n ? off + n : s->size;
 	s->sent += n;
 	s->inflight++;
 	srv_call(HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,

@@ -233,16 +233,19 @@ static void send_chunk(void)
 		finish(EIO);
 		return;
 	}
-	if (!n) {
+	if (!n && R.off) {
 		R.off = size;
 		stage_next();
 		return;
 	}
-	if (!(buf = malloc(n))) {
+	/* All hole from 0: one empty chunk, so that vice has it staged. */
+	if (!n)
+		off = 0;
+	if (!(buf = malloc(n ? n : 1))) {
 		finish(ENOMEM);
 		return;
 	}
-	got = pread(R.fd, buf, n, (off_t)off);
+	got = n ? pread(R.fd, buf, n, (off_t)off) : 0;
 	if (got != (ssize_t)n) {
 		vlog(LOG_ERR, "CML data of record %" PRIu64 " is short: %s", R.rows[R.si].seq,
 		     got < 0 ? strerror(errno) : "truncated");
@@ -255,7 +258,7 @@ static void send_chunk(void)
 	a.offset = off;
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
-	R.off = off + n;
+	R.off = n ? off + n : size;
 	srv_call(HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, NULL);
 	free(buf);

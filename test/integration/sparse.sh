@@ -80,13 +80,30 @@ ht_check "A writes a file of data and holes" mkmixed "$A/mixed"
 ht_check "B reads it identically" ht_t cmp "$HT_TMP/mixed" "$B/mixed"
 ht_check "A reads it identically" ht_t cmp "$HT_TMP/mixed" "$A/mixed"
 
+# A file that is one hole (written, then cut and extended): no data to
+# send, yet its store must commit.
+cat >"$HT_TMP/allhole" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+os.pwrite(fd, b"x", 1 << 20)
+os.ftruncate(fd, 100)
+os.ftruncate(fd, int(sys.argv[2]))
+os.close(fd)
+PY
+allhole() { ht_t python3 "$HT_TMP/allhole" "$@"; }
+ht_check "A writes a file that is one 5 MiB hole" allhole "$A/hole" $((5 << 20))
+ht_check "B sees its size" test "$(stat -c %s "$B/hole")" -eq $((5 << 20))
+ht_check "B reads zeros" ht_t cmp -n $((5 << 20)) /dev/zero "$B/hole"
+
 # Reintegration of a sparse store.
 ht_check "cfs wd -age 1 -time 1" ht_cfs A wd -age 1 -time 1
 vs0=$(ht_sstat A store_bytes)
 vd0=$(du_k "$DATA")
 ad0=$(du_k "$(ht_cachedir A)")
 ht_check "a sparse file written while write-disconnected" pwrite1 "$A/wdsparse" "$OFF" y
+ht_check "a file that is one hole, written while write-disconnected" allhole "$A/wdhole" 4096
 ht_check "its store is reintegrated" dt_wait_pending A 60 0
+ht_check "B sees the hole's size" test "$(stat -c %s "$B/wdhole")" -eq 4096
 ht_check "B reads the byte" test "$(pread1 "$B/wdsparse" "$OFF")" = "b'y'"
 vs=$(($(ht_sstat A store_bytes) - vs0))
 ht_check "vice received $vs bytes for it (< $SMALL)" test "$vs" -lt "$SMALL"
