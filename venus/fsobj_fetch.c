@@ -102,9 +102,16 @@ static int write_extents(struct fetch *f, const struct fchunk *c,
 		if (e->offset < pos || e->offset > end || e->length > end - e->offset ||
 		    e->length > ok->data.data_len - used)
 			return EIO;
-		if (pwrite(f->fd, data + used, e->length, (off_t)e->offset) !=
-		    (ssize_t)e->length)
-			return errno ? errno : EIO;
+		for (uint32_t w = 0; w < e->length; ) {
+			ssize_t r = pwrite(f->fd, data + used + w, e->length - w,
+					   (off_t)(e->offset + w));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return r < 0 ? errno : EIO;   /* ENOSPC, EDQUOT, ... */
+			w += (uint32_t)r;
+		}
 		used += e->length;
 		pos = e->offset + e->length;
 	}
@@ -198,7 +205,6 @@ static void fetch_end(struct fetch *f)
 	char tmp[4096], path[4096];
 	struct waiter *w = f->waiters;
 	int err = f->err;
-
 	struct stat st;
 	uint64_t bytes = fstat(f->fd, &st) == 0 ? cache_st_bytes(&st) : f->size;
 
