@@ -5,15 +5,17 @@
  * file.  This module knows each container's size, its last use and whether
  * it may be discarded (it may not while open or dirty: "pinned"), and
  * evicts least recently used unpinned containers to stay within the
- * configured bytes and number of files.  It knows nothing of vice.
+ * configured bytes and number of files; files too big for the bound are
+ * kept outside it (cache_set_big).  It knows nothing of vice.
  */
 #ifndef VENUS_CACHE_H
 #define VENUS_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
-/* Create <cachedir>/containers if needed.  maxbytes/maxfiles: the bound
+/* Create <cachedir>/containers if needed, and the reserve.  maxbytes/maxfiles: the bound
  * (0 = none).  0 or a positive errno. */
 int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles);
 /* Forget all bookkeeping (files stay on disk). */
@@ -33,16 +35,52 @@ void cache_drop(uint64_t ino);
 /* 1 if ino has a container on record. */
 int cache_has(uint64_t ino);
 
+/* What a container whose stat(2) is st takes on the cache disk: its
+ * allocated bytes, at most its size (a sparse file costs only its data). */
+uint64_t cache_st_bytes(const struct stat *st);
+
 /* Totals over all recorded containers. */
 uint64_t cache_bytes(void);
 uint64_t cache_files(void);
 
-/* Evict unpinned containers, those of the lowest hoard priority
- * (hoard_priority(), 0 for none) first and among equals the least recently
- * used, until the totals are within
+/* Containers of at least bytes (wholefilemaxsize; 0: none), and any
+ * larger than maxbytes, are "big": the bound does not count them, so a
+ * file the cache cannot hold never flushes the others.  The most recently
+ * used big container is kept (a file just written or read is not fetched
+ * again); other unpinned big ones are evicted at the next cache_trim. */
+void cache_set_big(uint64_t bytes);
+
+/* Evict unpinned big containers but the newest, then unpinned others,
+ * those of the lowest hoard priority (hoard_priority(), 0 for none) first
+ * and among equals the least recently used, until the totals are within
  * the bound; evicted(arg, ino) runs after each one is unlinked.  Returns the
  * number evicted.  Pinned containers are never touched, so the bound can
  * be exceeded while they alone exceed it. */
 unsigned cache_trim(void (*evicted)(void *arg, uint64_t ino), void *arg);
+
+/* Evict unpinned containers (big ones first, then in cache_trim's order)
+ * until the cache's file system has need bytes free (statvfs f_bavail), or
+ * none is left to evict: a full disk makes room from clean copies before
+ * anything fails with ENOSPC.  Returns the number evicted. */
+unsigned cache_make_room(uint64_t need, void (*evicted)(void *arg, uint64_t ino),
+			 void *arg);
+
+/* 1 if the cache's file system has need bytes free (statvfs). */
+int cache_room(uint64_t need);
+
+/* <cachedir>/reserve: bytes kept allocated (fallocate) while the cache
+ * disk has room, given back when a delete finds none, so that venus.db
+ * can commit the delete on a disk full of dirty data; cache_make_room
+ * takes it back once there is room again. */
+#define CACHE_RESERVE (1u << 20)
+/* Unlink the reserve: 1 if that freed space. */
+int cache_release_reserve(void);
+
+/* The next data extent of the file fd (a container or a CML copy) at or
+ * after next and below size, cut to max bytes: 0 with *off and *n set
+ * (*n 0: only a hole is left), or an errno.  SEEK_DATA/SEEK_HOLE
+ * (lseek(2)); a file system without holes reports one extent. */
+int cache_next_extent(int fd, uint64_t next, uint64_t size, uint64_t max,
+		      uint64_t *off, uint64_t *n);
 
 #endif /* VENUS_CACHE_H */

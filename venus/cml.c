@@ -32,12 +32,19 @@ int cml_exec(const char *sql)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(V->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+	int rc = sqlite3_exec(V->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
 		vlog(LOG_ERR, "venus.db: %s: %s", sql, msg ? msg : "?");
 		sqlite3_free(msg);
-		return EIO;
+		return cml_sqlerr(rc);
 	}
 	return 0;
+}
+
+int cml_sqlerr(int rc)
+{
+	return (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 }
 
 sqlite3_stmt *cml_prep(const char *sql)
@@ -61,7 +68,7 @@ int cml_run(sqlite3_stmt *st)
 	if (rc != SQLITE_DONE)
 		vlog(LOG_ERR, "venus.db: cml: %s", sqlite3_errmsg(V->db));
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : EIO;
+	return rc == SQLITE_DONE ? 0 : cml_sqlerr(rc);
 }
 
 /* A single integer from a query with up to three fid columns bound. */
@@ -153,12 +160,12 @@ int cml_begin(void)
 
 int cml_commit(int err)
 {
-	int outer = depth == 1;
+	int outer = depth == 1, rc;
 
 	if (err)
 		cml_exec("ROLLBACK TO cml");
-	if (cml_exec("RELEASE cml") && !err) {
-		err = EIO;
+	if ((rc = cml_exec("RELEASE cml")) && !err) {
+		err = rc;
 		cml_exec("ROLLBACK TO cml");
 		cml_exec("RELEASE cml");
 	}

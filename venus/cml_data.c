@@ -7,6 +7,7 @@
  * must survive until vice has them.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -18,35 +19,60 @@
 
 #include "venus/venus.h"
 #include "venus/cml.h"
+#include "venus/cache.h"
 
 void cml_data_path(uint64_t seq, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/cml/%llu", V->cfg.cachedir, (unsigned long long)seq);
 }
 
-/* copy_file_range until EOF, falling back to read/write across devices. */
-static int copy_range(int src, int dst)
+/* Copy [in, in + n) to the same offset: copy_file_range, falling back
+ * to read/write across devices. */
+static int copy_extent(int src, int dst, off_t in, uint64_t n)
 {
 	char buf[65536];
-	off_t in = 0, out = 0;
-	ssize_t n;
+	off_t out = in;
+	ssize_t r;
 
-	for (;;) {
-		n = copy_file_range(src, &in, dst, &out, 1 << 30, 0);
-		if (n == 0)
-			return 0;
-		if (n < 0)
+	while (n > 0) {
+		r = copy_file_range(src, &in, dst, &out, n, 0);
+		if (r <= 0)
 			break;
+		n -= (uint64_t)r;
 	}
-	if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+	if (!n)
+		return 0;
+	if (r < 0 && errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+	    errno != EOPNOTSUPP)
 		return errno;
-	while ((n = pread(src, buf, sizeof buf, in)) > 0) {
-		if (pwrite(dst, buf, (size_t)n, out) != n)
+	while (n > 0 && (r = pread(src, buf, n < sizeof buf ? n : sizeof buf, in)) > 0) {
+		if (pwrite(dst, buf, (size_t)r, in) != r)
 			return errno ? errno : EIO;
-		in += n;
-		out += n;
+		in += r;
+		n -= (uint64_t)r;
 	}
-	return n < 0 ? errno : 0;
+	return r < 0 ? errno : 0;
+}
+
+/* Copy the data extents of src; holes stay holes (a sparse file costs
+ * no more in the CML than in its container). */
+static int copy_range(int src, int dst)
+{
+	struct stat st;
+	uint64_t next = 0, off, n;
+	int err;
+
+	if (fstat(src, &st) || ftruncate(dst, st.st_size))
+		return errno;
+	for (;;) {
+		err = cache_next_extent(src, next, (uint64_t)st.st_size,
+					UINT64_C(1) << 30, &off, &n);
+		if (err || !n)
+			return err;
+		if ((err = copy_extent(src, dst, (off_t)off, n)))
+			return err;
+		next = off + n;
+	}
 }
 
 /* fsync the directory so that the new name is durable too. */

@@ -8,11 +8,13 @@
 #include <sqlite3.h>
 #include "hesper.h"
 
-/* Run SQL without rows; 0 or EIO (logged). */
+/* Run SQL without rows; 0, ENOSPC (disk full) or EIO (logged). */
 int cml_exec(const char *sql);
+/* The errno of an SQLite result code: ENOSPC for SQLITE_FULL, else EIO. */
+int cml_sqlerr(int rc);
 /* Prepare on V->db; NULL after logging. */
 sqlite3_stmt *cml_prep(const char *sql);
-/* Step a statement without rows and finalize it; 0 or EIO. */
+/* Step a statement without rows and finalize it; 0, ENOSPC or EIO. */
 int cml_run(sqlite3_stmt *st);
 /* The first column of the first row (0 if none); fid, if given, is bound
  * to ?1..?3. */

@@ -74,7 +74,6 @@ static const struct { const char *key, *why; } coda_only[] = {
 	{ "rvm_log", "metadata lives in venus.db" },
 	{ "sslcertdir", "see cafile" },
 	{ "validateattrs", "callbacks are validated per volume" },
-	{ "wholefilemaxsize", "files are cached whole" },
 	{ "wholefilemaxstall", "files are cached whole" },
 	{ "wholefileminsize", "files are cached whole" },
 };
@@ -258,6 +257,8 @@ static int set_key(struct venus_config *cfg, const char *key, const char *val,
 			cfg->cachefiles = DEFAULT_CACHEFILES;
 		return 0;
 	}
+	if (!strcmp(key, "wholefilemaxsize"))
+		return parse_size(val, size_unit, &cfg->wholefilemaxsize);
 	if (!strcmp(key, "cachedir"))
 		return *val ? set_str(&cfg->cachedir, val) : -1;
 	if (!strcmp(key, "mountpoint"))
@@ -412,6 +413,7 @@ static void set_defaults(struct venus_config *cfg)
 	cfg->port = DEFAULT_PORT;
 	cfg->cachesize = DEFAULT_CACHESIZE;
 	cfg->cachefiles = DEFAULT_CACHEFILES;
+	cfg->wholefilemaxsize = 50ull << 20;   /* Coda's default, 50MB */
 	cfg->timeout_ms = 30000;
 	cfg->cml_entries = DEFAULT_CML;
 	cfg->reint_age = DEFAULT_REINT_AGE;

@@ -29,7 +29,8 @@ static const char schema[] =
 static int db_err(sqlite3 *db, const char *what)
 {
 	vlog(LOG_ERR, "venus.db: %s: %s", what, sqlite3_errmsg(db));
-	return EIO;
+	/* A full cache disk is the caller's ENOSPC, not an I/O error. */
+	return (sqlite3_errcode(db) & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 }
 
 static int exec(sqlite3 *db, const char *sql)

@@ -86,6 +86,15 @@ void fso_flush_store(uint64_t ino, fso_err_cb cb, void *arg);
  * NULL): the opens for writing fsobj counts (OPEN to fso_close). */
 int fso_store_due(uint64_t ino, unsigned *writers);
 
+/* Make room on the cache disk for bytes more, plus FSO_ROOM_MARGIN for
+ * venus.db, by evicting clean containers (cache_make_room) before a write,
+ * fetch or create would fail with ENOSPC.  Best effort; no error. */
+#define FSO_ROOM_MARGIN (1u << 20)
+void fso_room(uint64_t bytes);
+/* The same before a delete; with nothing left to evict, the cache's
+ * reserve is given back so that the delete can commit (cache.h). */
+void fso_room_delete(void);
+
 /* Mark an open file written now (e.g. a write arrived for it). */
 void fso_mark_written(uint64_t ino);
 

@@ -135,7 +135,7 @@ static void scan_containers(void)
 			unlinkat(dirfd(dir), de->d_name, 0);
 			continue;
 		}
-		cache_note(ino, (uint64_t)st.st_size, o->r.last_used);
+		cache_note(ino, cache_st_bytes(&st), o->r.last_used);
 		fo_update_pin(o);
 	}
 	closedir(dir);

@@ -254,6 +254,7 @@ static void make_node(uint32_t proc, uint64_t dir, const char *name, mode_t mode
 void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 		fso_attr_cb cb, void *arg)
 {
+	fso_room(0);   /* venus.db needs a little room: clean copies go first */
 	make_node(HS_CREATE, dir, name, mode, uid, gid, cb, arg);
 }
 
@@ -386,6 +387,7 @@ void fso_unlink(uint64_t dir, const char *name, fso_err_cb cb, void *arg)
 {
 	struct dop *d = dop_new(HS_REMOVE, dir, name, NULL, cb, arg);
 
+	fso_room_delete();   /* a full cache disk must not stop deletes */
 	if (d)
 		fo_lookup_obj(dir, name, remove_send, d);
 }
@@ -394,6 +396,7 @@ void fso_rmdir(uint64_t dir, const char *name, fso_err_cb cb, void *arg)
 {
 	struct dop *d = dop_new(HS_RMDIR, dir, name, NULL, cb, arg);
 
+	fso_room_delete();   /* a full cache disk must not stop deletes */
 	if (d)
 		fo_lookup_obj(dir, name, remove_send, d);
 }

@@ -88,6 +88,44 @@ void fo_wake(struct waiter *list, int err)
 
 static void fetch_pump(struct fetch *f);
 
+/* Write a reply's extents into the container; they must lie in order
+ * inside the chunk asked for and account for every byte sent.  Holes
+ * stay holes (the container was cut to the file's size at the start). */
+static int write_extents(struct fetch *f, const struct fchunk *c,
+			 const hs_fetch_ok *ok)
+{
+	uint64_t pos = c->off, end = c->off + c->count, used = 0;
+	const char *data = ok->data.data_val;
+
+	fso_room(ok->data.data_len);   /* clean copies go before ENOSPC */
+	for (u_int i = 0; i < ok->ext.ext_len; i++) {
+		const hs_extent *e = &ok->ext.ext_val[i];
+
+		if (e->offset < pos || e->offset > end || e->length > end - e->offset ||
+		    e->length > ok->data.data_len - used)
+			return EIO;
+		for (uint32_t w = 0; w < e->length; ) {
+			ssize_t r = pwrite(f->fd, data + used + w, e->length - w,
+					   (off_t)(e->offset + w));
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return r < 0 ? errno : EIO;   /* ENOSPC, EDQUOT, ... */
+			w += (uint32_t)r;
+		}
+		used += e->length;
+		pos = e->offset + e->length;
+	}
+	if (used != ok->data.data_len)
+		return EIO;
+	f->got += used;
+	/* A long hole after the chunk: skip to where data resumes. */
+	if (ok->next_data > f->next)
+		f->next = ok->next_data < f->size ? ok->next_data : f->size;
+	return 0;
+}
+
 static void fetch_chunk_done(void *arg, int err, void *res)
 {
 	struct fchunk *c = arg;
@@ -103,13 +141,8 @@ static void fetch_chunk_done(void *arg, int err, void *res)
 		if (ok->attr.dataversion != f->dv) {
 			f->restart = 1;
 			f->newattr = ok->attr;
-		} else if (ok->data.data_len != c->count && c->off + ok->data.data_len < f->size) {
-			err = EIO;   /* short read at an unchanged version */
-		} else if (pwrite(f->fd, ok->data.data_val, ok->data.data_len,
-				  (off_t)c->off) != (ssize_t)ok->data.data_len) {
-			err = errno ? errno : EIO;
 		} else {
-			f->got += ok->data.data_len;
+			err = write_extents(f, c, ok);
 		}
 	}
 	if (err && !f->err)
@@ -156,12 +189,26 @@ void fo_trim(void)
 	cache_trim(evicted, NULL);
 }
 
+void fso_room(uint64_t bytes)
+{
+	cache_make_room(bytes + FSO_ROOM_MARGIN, evicted, NULL);
+}
+
+void fso_room_delete(void)
+{
+	fso_room(0);
+	if (!cache_room(FSO_ROOM_MARGIN / 4))
+		cache_release_reserve();
+}
+
 static void fetch_end(struct fetch *f)
 {
 	struct fso *o = fo_obj(f->ino);
 	char tmp[4096], path[4096];
 	struct waiter *w = f->waiters;
 	int err = f->err;
+	struct stat st;
+	uint64_t bytes = fstat(f->fd, &st) == 0 ? cache_st_bytes(&st) : f->size;
 
 	close(f->fd);
 	cache_tmp_path(f->ino, tmp, sizeof(tmp));
@@ -179,7 +226,7 @@ static void fetch_end(struct fetch *f)
 		o->r.data_dv = f->dv;
 		o->r.last_used = fo_now_us();
 		fo_save(o);
-		cache_note(o->r.ino, f->size, o->r.last_used);
+		cache_note(o->r.ino, bytes, o->r.last_used);
 		V->stats.fetches++;
 		V->stats.fetch_bytes += f->got;
 	}
@@ -211,11 +258,11 @@ static int fetch_restart(struct fetch *f)
 		return EAGAIN;
 	if (o)
 		fo_apply_attr(o, &f->newattr, 0);
-	if (ftruncate(f->fd, 0))
-		return errno;
 	f->restart = 0;
 	f->dv = f->newattr.dataversion;
 	f->size = f->newattr.size;
+	if (ftruncate(f->fd, 0) || ftruncate(f->fd, (off_t)f->size))
+		return errno;
 	f->next = f->got = 0;
 	return 0;
 }
@@ -253,6 +300,14 @@ static int fetch_start(struct fso *o)
 		return ENOMEM;
 	cache_tmp_path(o->r.ino, tmp, sizeof(tmp));
 	f->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* Sparse at the file's size: only data extents are written. */
+	if (f->fd >= 0 && ftruncate(f->fd, (off_t)o->r.size)) {
+		int err = errno;
+
+		close(f->fd);
+		f->fd = -1;
+		errno = err;
+	}
 	if (f->fd < 0) {
 		int err = errno;
 

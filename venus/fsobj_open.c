@@ -77,7 +77,7 @@ static void open_finish(struct op *p, int err)
 	}
 	o->r.last_used = fo_now_us();
 	fo_save(o);
-	cache_note(o->r.ino, fstat(fd, &st) == 0 ? (uint64_t)st.st_size : o->r.size,
+	cache_note(o->r.ino, fstat(fd, &st) == 0 ? cache_st_bytes(&st) : o->r.size,
 		   o->r.last_used);
 	fo_update_pin(o);
 	fo_fill_attr(o, &at);
@@ -165,7 +165,7 @@ void fo_close_settle(uint64_t ino)
 	fo_save(o);
 	cache_path(ino, path, sizeof(path));
 	if (o->r.has_data && stat(path, &st) == 0)
-		cache_note(ino, (uint64_t)st.st_size, o->r.last_used);
+		cache_note(ino, cache_st_bytes(&st), o->r.last_used);
 	fo_update_pin(o);
 	if (!o->opens)
 		fo_trim();

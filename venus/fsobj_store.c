@@ -33,6 +33,7 @@ struct store {
 	int            fd;
 	hs_storeid     sid;
 	uint64_t       size, next, base;
+	uint64_t       sent;       /* data bytes sent (holes are not) */
 	hs_time        mtime;
 	unsigned       inflight;
 	int            err, pumping, committing;
@@ -58,16 +59,29 @@ static void store_chunk_done(void *arg, int err, void *res)
 
 static void store_issue(struct store *s)
 {
-	uint64_t n = s->size - s->next < HS_CHUNK_MAX ? s->size - s->next : HS_CHUNK_MAX;
 	hs_store_chunk_args a;
-	char *buf = malloc(n);
+	uint64_t off, n;
+	char *buf;
 	ssize_t got;
+	int err;
 
-	if (!buf) {
+	if ((err = cache_next_extent(s->fd, s->next, s->size, HS_CHUNK_MAX, &off, &n))) {
+		s->err = err;
+		return;
+	}
+	if (!n && s->next) {
+		s->next = s->size;   /* a hole to the end: the commit sets the size */
+		return;
+	}
+	/* A file that is all hole still sends one empty chunk: vice commits
+	 * only what was staged (ENOENT otherwise). */
+	if (!(buf = malloc(n ? n : 1))) {
 		s->err = ENOMEM;
 		return;
 	}
-	got = pread(s->fd, buf, n, (off_t)s->next);
+	if (!n)
+		off = 0;
+	got = n ? pread(s->fd, buf, n, (off_t)off) : 0;
 	if (got != (ssize_t)n) {
 		s->err = got < 0 ? errno : EIO;
 		free(buf);
@@ -75,10 +89,11 @@ static void store_issue(struct store *s)
 	}
 	a.fid = s->fid;
 	a.sid = s->sid;
-	a.offset = s->next;
+	a.offset = off;
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
-	s->next += n;
+	s->next = n ? off + n : s->size;
+	s->sent += n;
 	s->inflight++;
 	srv_call(HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), store_chunk_done, s);
@@ -145,7 +160,7 @@ static void commit_done(void *arg, int err, void *res)
 		o->r.dirty = o->writers || o->written;
 		fo_save(o);
 		V->stats.stores++;
-		V->stats.store_bytes += s->size;
+		V->stats.store_bytes += s->sent;
 	}
 	if (err && !s->err)
 		s->err = err;

@@ -352,6 +352,7 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 	dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	dst.buf[0].fd = fo->fd;
 	dst.buf[0].pos = off;
+	fso_room(fuse_buf_size(bufv));   /* clean copies go before ENOSPC */
 	n = fuse_buf_copy(&dst, bufv, 0);
 	if (n < 0) {
 		fuse_reply_err(req, (int)-n);

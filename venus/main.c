@@ -170,8 +170,9 @@ static int start(void)
 	}
 	if (open_db())
 		return -1;
-	if ((err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)) ||
-	    (err = fso_init()) || (err = cml_init()) || (err = hoard_init())) {
+	if (!(err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)))
+		cache_set_big(V->cfg.wholefilemaxsize);
+	if (err || (err = fso_init()) || (err = cml_init()) || (err = hoard_init())) {
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}

@@ -13,6 +13,7 @@
 
 #include "venus/venus.h"
 #include "venus/server.h"
+#include "venus/cache.h"
 #include "venus/cml.h"
 #include "venus/cml_int.h"
 #include "venus/conflict.h"
@@ -225,18 +226,32 @@ static void chunk_done(void *arg, int err, void *resp)
 
 static void send_chunk(void)
 {
-	uint64_t size = R.rows[R.si].size, n = size - R.off;
+	uint64_t size = R.rows[R.si].size, off, n;
 	hs_store_chunk_args a;
 	char *buf;
 	ssize_t got;
+	int err;
 
-	if (n > HS_CHUNK_MAX)
-		n = HS_CHUNK_MAX;
+	/* Data extents only: holes are never sent. */
+	if ((err = cache_next_extent(R.fd, R.off, size, HS_CHUNK_MAX, &off, &n))) {
+		vlog(LOG_ERR, "CML data of record %" PRIu64 ": %s", R.rows[R.si].seq,
+		     strerror(err));
+		finish(EIO);
+		return;
+	}
+	if (!n && R.off) {
+		R.off = size;
+		stage_next();
+		return;
+	}
+	/* All hole from 0: one empty chunk, so that vice has it staged. */
+	if (!n)
+		off = 0;
 	if (!(buf = malloc(n ? n : 1))) {
 		finish(ENOMEM);
 		return;
 	}
-	got = pread(R.fd, buf, n, (off_t)R.off);
+	got = n ? pread(R.fd, buf, n, (off_t)off) : 0;
 	if (got != (ssize_t)n) {
 		vlog(LOG_ERR, "CML data of record %" PRIu64 " is short: %s", R.rows[R.si].seq,
 		     got < 0 ? strerror(errno) : "truncated");
@@ -246,10 +261,10 @@ static void send_chunk(void)
 	}
 	a.fid = cur_store()->fid;
 	a.sid = cur_store()->sid;
-	a.offset = R.off;
+	a.offset = off;
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
-	R.off += n;
+	R.off = n ? off + n : size;
 	srv_call(HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, NULL);
 	free(buf);

@@ -22,6 +22,10 @@ struct venus_config {
 	char    *mountpoint;    /* default /coda */
 	uint64_t cachesize;     /* bytes of container data; default 1 GiB */
 	uint64_t cachefiles;    /* max cached objects; default 100000 */
+	uint64_t wholefilemaxsize; /* bytes: files this large (or larger than
+				 * cachesize) stay outside the cachesize bound,
+				 * the newest one kept (Coda caches them
+				 * partially); default 50 MiB (added) */
 	char    *cafile;        /* verify vice against this CA; NULL = pin */
 	char    *ctlsocket;     /* default <cachedir>/venus.ctl */
 	char    *frontend;      /* "fuse" (default), "hesper", "coda" */

@@ -90,6 +90,14 @@ static int unlink_op(struct vclient *c, hs_remove_args *a, int isdir,
 	int dup, err = vs_remove(c->v->vs, a, isdir, ok, &dup);
 	hs_fid fids[2];
 
+	/* A full disk must not stop deletes: spend the reserve, and take
+	 * it back once the deletes have made room. */
+	if ((err == ENOSPC || err == EDQUOT) && vs_reserve_release(c->v->vs)) {
+		vlog(LOG_WARNING, "disk full: reserve released for a delete");
+		err = vs_remove(c->v->vs, a, isdir, ok, &dup);
+	}
+	if (!err)
+		(void)vs_reserve_fill(c->v->vs);
 	if (err)
 		return err;
 	fids[0] = ok->dir.fid;

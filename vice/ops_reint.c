@@ -23,16 +23,35 @@ static void count(struct vice *v, const struct vs_reint_info *in)
 	v->stats.stores += in->stores;
 }
 
+/* 1 if every record of the block is a remove or rmdir. */
+static int only_deletes(const hs_reint_args *a)
+{
+	for (unsigned i = 0; i < a->recs.recs_len; i++)
+		if (a->recs.recs_val[i].op != HS_OP_REMOVE &&
+		    a->recs.recs_val[i].op != HS_OP_RMDIR)
+			return 0;
+	return a->recs.recs_len > 0;
+}
+
 int op_reintegrate(struct vclient *c, void *args, void *res)
 {
 	hs_reint_ok *ok = &((hs_reint_res *)res)->hs_reint_res_u.ok;
 	struct vs_reint_info *in = malloc(sizeof *in);
+	int deletes = only_deletes(args);
 	unsigned i;
 	int err;
 
 	if (!in)
 		return ENOMEM;
 	err = vs_reint(c->v->vs, c->client_id, args, ok, in);
+	/* Deletes work on a full disk: see store_reserve.c. */
+	if ((err == ENOSPC || err == EDQUOT) && deletes &&
+	    vs_reserve_release(c->v->vs)) {
+		vlog(LOG_WARNING, "disk full: reserve released for reintegrated deletes");
+		err = vs_reint(c->v->vs, c->client_id, args, ok, in);
+	}
+	if (!err && deletes)
+		(void)vs_reserve_fill(c->v->vs);
 	if (err) {
 		vlog(LOG_WARNING, "client %016llx: reintegration failed: %s",
 		     (unsigned long long)c->client_id, strerror(err));

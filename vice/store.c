@@ -235,6 +235,7 @@ int vs_open(const char *root, struct vstore **out, char *err, size_t errlen)
 		goto fail;
 	}
 	vs_stage_sweep(vs, vs_now());
+	(void)vs_reserve_fill(vs);   /* a full disk: taken back after deletes */
 	*out = vs;
 	return 0;
 fail:

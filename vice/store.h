@@ -65,7 +65,9 @@ int vs_lookup(struct vstore *vs, const hs_fid *dir, const char *name,
 int vs_readdir(struct vstore *vs, const hs_fid *dir, uint64_t cookie,
 	       unsigned count, hs_readdir_ok *out);
 int vs_readlink(struct vstore *vs, const hs_fid *fid, char **target);
-/* Up to count bytes (clamped to HS_CHUNK_MAX) from off; short at EOF. */
+/* The data extents of up to count bytes (clamped to HS_CHUNK_MAX) from
+ * off, short at EOF; holes are left out (SEEK_DATA/SEEK_HOLE on the data
+ * file) and out->next_data says where data resumes after the range. */
 int vs_fetch(struct vstore *vs, const hs_fid *fid, uint64_t off,
 	     unsigned count, hs_fetch_ok *out);
 
@@ -104,6 +106,18 @@ int vs_rename(struct vstore *vs, const hs_rename_args *a, hs_rename_ok *out,
  * (HS_LOCAL_VNODE): it is checked at the commit. */
 int vs_staged(struct vstore *vs, const hs_fid *fid, const hs_storeid *sid,
 	      uint64_t *staged);
+
+/* ---- room to delete on a full disk (store_reserve.c) ---- */
+
+/* Bytes kept allocated in <root>/reserve while the disk has room. */
+#define VS_RESERVE (8u << 20)
+/* Allocate the reserve (or what is missing of it): 0 or an errno
+ * (ENOSPC: what fitted stays allocated).  Called at start and after
+ * deletes. */
+int vs_reserve_fill(struct vstore *vs);
+/* Give the reserve back to the file system so that a delete that failed
+ * with ENOSPC can commit: 1 if it freed space, 0 if there was none. */
+int vs_reserve_release(struct vstore *vs);
 
 /* ---- reintegration (reint.c, reint_apply.c, reint_deps.c) ---- */
 

@@ -175,29 +175,88 @@ int vs_readlink(struct vstore *vs, const hs_fid *fid, char **target)
 	return err;
 }
 
-/* Read n bytes at off; a missing data file reads as empty. */
-static int read_data(struct vstore *vs, const struct vn *v, uint64_t off,
-		     char *buf, size_t n, size_t *got)
+/* Read up to n bytes at off into buf; *got is short only at EOF. */
+static int pread_all(int fd, char *buf, size_t n, uint64_t off, size_t *got)
 {
-	char path[4096];
-	ssize_t r = 0;
-	int fd, err = 0;
+	ssize_t r;
 
 	*got = 0;
-	vs_data_path(vs, v, path, sizeof path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : errno;
 	while (*got < n) {
 		r = pread(fd, buf + *got, n - *got, (off_t)(off + *got));
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r < 0)
+			return errno;
+		if (r == 0)
 			break;
 		*got += (size_t)r;
 	}
-	if (r < 0)
-		err = errno;
+	return 0;
+}
+
+/* The first data byte of fd at or after pos and below end, or end. */
+static uint64_t data_from(int fd, uint64_t pos, uint64_t end)
+{
+	off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
+
+	/* ENXIO: only a hole from pos on; other errors: treat all as data. */
+	if (d < 0)
+		return errno == ENXIO ? end : pos;
+	return (uint64_t)d < end ? (uint64_t)d : end;
+}
+
+/* Where the data run at pos ends (SEEK_HOLE), at most end. */
+static uint64_t hole_from(int fd, uint64_t pos, uint64_t end)
+{
+	off_t h = lseek(fd, (off_t)pos, SEEK_HOLE);
+
+	return h < 0 || (uint64_t)h > end ? end : (uint64_t)h;
+}
+
+/* The data extents of [off, end) of fd into out->ext, their bytes packed
+ * into out->data (room for end - off bytes).  The last free slot takes
+ * the rest of the range whole, holes read as zeros, so a fragmented file
+ * still fits HS_EXTENTS_MAX. */
+static int read_extents(int fd, uint64_t off, uint64_t end, hs_fetch_ok *out)
+{
+	hs_extent *ext = out->ext.ext_val;
+	uint64_t pos = off, d, e;
+	size_t got;
+	int err;
+
+	while (pos < end && (d = data_from(fd, pos, end)) < end) {
+		e = out->ext.ext_len == HS_EXTENTS_MAX - 1 ? end :
+			hole_from(fd, d, end);
+		if ((err = pread_all(fd, out->data.data_val + out->data.data_len,
+				     (size_t)(e - d), d, &got)))
+			return err;
+		if (got) {
+			ext[out->ext.ext_len++] = (hs_extent){ d, (u_int)got };
+			out->data.data_len += (u_int)got;
+		}
+		if (got < e - d)
+			break;          /* EOF: the rest is a hole */
+		pos = e;
+	}
+	return 0;
+}
+
+/* Extents of [off, end) and where data resumes after end; a missing data
+ * file reads as one hole. */
+static int read_data(struct vstore *vs, const struct vn *v, uint64_t off,
+		     uint64_t end, hs_fetch_ok *out)
+{
+	char path[4096];
+	int fd, err;
+
+	out->next_data = v->size;
+	vs_data_path(vs, v, path, sizeof path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : errno;
+	err = read_extents(fd, off, end, out);
+	if (!err && end < v->size)
+		out->next_data = data_from(fd, end, v->size);
 	close(fd);
 	return err;
 }
@@ -206,7 +265,7 @@ int vs_fetch(struct vstore *vs, const hs_fid *fid, uint64_t off,
 	     unsigned count, hs_fetch_ok *out)
 {
 	struct vn v;
-	size_t n = 0, got;
+	size_t n = 0;
 	int err;
 
 	if ((err = vs_vn_get(vs, fid, &v)))
@@ -221,11 +280,11 @@ int vs_fetch(struct vstore *vs, const hs_fid *fid, uint64_t off,
 		n = v.size - off < count ? (size_t)(v.size - off) : count;
 	vs_vn_attr(&v, &out->attr);
 	out->data.data_len = 0;
+	out->ext.ext_len = 0;
+	out->next_data = v.size;
 	out->data.data_val = malloc(n ? n : 1);
-	if (!out->data.data_val)
+	out->ext.ext_val = calloc(HS_EXTENTS_MAX, sizeof(hs_extent));
+	if (!out->data.data_val || !out->ext.ext_val)
 		return ENOMEM;
-	if ((err = read_data(vs, &v, off, out->data.data_val, n, &got)))
-		return err;
-	out->data.data_len = (u_int)got;
-	return 0;
+	return n ? read_data(vs, &v, off, off + n, out) : 0;
 }

@@ -158,6 +158,7 @@ ht_cleanup() {
 	done
 	ht_kill "$HT_VICE_PID"
 	[ -n "${HT_EXTRA_PIDS:-}" ] && for name in $HT_EXTRA_PIDS; do ht_kill "$name"; done
+	for name in ${HT_SMALL_FS:-}; do umount "$name" 2>/dev/null || umount -l "$name"; done
 	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log; do
 		ht_scan_log "$name"
 	done
@@ -240,6 +241,15 @@ ht_wait_for() {
 
 # Bound any command that may go through a mount.
 ht_t() { timeout -k 5 $((HT_OPTIMEOUT * $(ht_load_pct) / 100)) "$@"; }
+
+# ht_small_fs DIR SIZE: mount a tmpfs of SIZE (e.g. 8m) at DIR, before a
+# daemon puts its root or cachedir there (full-disk tests); unmounted at
+# the end.
+ht_small_fs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1" || ht_skip "cannot mount a tmpfs at $1"
+	HT_SMALL_FS="$1 ${HT_SMALL_FS:-}"
+}
 
 # ---- vice ------------------------------------------------------------------
 

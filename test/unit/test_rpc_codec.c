@@ -238,7 +238,17 @@ static void test_huge_claims(void **state)
 	memset(&fr, 0, sizeof fr);
 	memset(buf, 0, sizeof buf);
 	n = 4 + 4 * 12 + 8 * 6 + 4;   /* status + hs_attr */
-	n += words(buf + n, 1, HS_CHUNK_MAX + 1u);
+	n += words(buf + n, 2, 0, HS_CHUNK_MAX + 1u);   /* no extents */
+	arm();
+	assert_false(decode((xdrproc_t)xdr_hs_fetch_res, &fr, buf, n));
+	disarm();
+	assert_true(max_alloc < 4096);
+
+	/* A fetch reply with one extent more than HS_EXTENTS_MAX. */
+	memset(&fr, 0, sizeof fr);
+	memset(buf, 0, sizeof buf);
+	n = 4 + 4 * 12 + 8 * 6 + 4;
+	n += words(buf + n, 1, HS_EXTENTS_MAX + 1u);
 	arm();
 	assert_false(decode((xdrproc_t)xdr_hs_fetch_res, &fr, buf, n));
 	disarm();

@@ -120,6 +120,33 @@ static void test_pinned_protected(void **state)
 	assert_true(cache_bytes() <= 3000);
 }
 
+/* A container the cache cannot hold never flushes the others; the newest
+ * such one stays after its close; an older one goes first. */
+static void test_big_outside_bound(void **state)
+{
+	assert_int_equal(cache_init(dir, 3000, 0), 0);
+	cache_set_big(0);
+	ngone = 0;
+	make_container(1, 1000, 1);
+	make_container(2, 1000, 2);
+	make_container(5, 5000, 5);     /* written: open, then dirty */
+	cache_set_pinned(5, 1);
+	assert_int_equal(cache_trim(on_evict, NULL), 0);
+	cache_set_pinned(5, 0);         /* stored and closed */
+	assert_int_equal(cache_trim(on_evict, NULL), 0);
+	assert_true(exists(1) && exists(2) && exists(5));
+	make_container(6, 4000, 6);     /* another big file read */
+	assert_int_equal(cache_trim(on_evict, NULL), 1);
+	assert_int_equal(gone[0], 5);
+	assert_true(exists(1) && exists(2) && exists(6));
+	/* wholefilemaxsize makes smaller files big too. */
+	cache_set_big(1500);
+	make_container(7, 2000, 7);
+	assert_int_equal(cache_trim(on_evict, NULL), 1);
+	assert_int_equal(gone[1], 6);
+	assert_true(exists(1) && exists(2) && exists(7));
+}
+
 static void test_files_bound(void **state)
 {
 	uint64_t i;
@@ -275,6 +302,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lru_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pinned_protected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_big_outside_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_updates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_persistence, setup, teardown),

@@ -127,6 +127,28 @@ static void test_suffixes(void **state)
 	venus_config_free(&cfg);
 }
 
+/* wholefilemaxsize: Coda's key and default, Coda's units. */
+static void test_wholefilemaxsize(void **state)
+{
+	struct venus_config cfg;
+	char *argv[] = { "venus", NULL };
+
+	write_conf("server s\n");
+	assert_int_equal(load(&cfg, 1, argv), 0);
+	assert_int_equal(cfg.wholefilemaxsize, 50ull << 20);
+	venus_config_free(&cfg);
+
+	write_conf("server s\nwholefilemaxsize=100MB\n");
+	assert_int_equal(load(&cfg, 1, argv), 0);
+	assert_int_equal(cfg.wholefilemaxsize, 100ull << 20);
+	venus_config_free(&cfg);
+
+	write_conf("server s\nwholefilemaxsize 2048\n");   /* KB */
+	assert_int_equal(load(&cfg, 1, argv), 0);
+	assert_int_equal(cfg.wholefilemaxsize, 2048ull << 10);
+	venus_config_free(&cfg);
+}
+
 static void test_command_line_overrides(void **state)
 {
 	struct venus_config cfg;
@@ -318,6 +340,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_suffixes),
+		cmocka_unit_test(test_wholefilemaxsize),
 		cmocka_unit_test(test_command_line_overrides),
 		cmocka_unit_test(test_server_only),
 		cmocka_unit_test(test_quoted_values),

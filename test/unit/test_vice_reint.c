@@ -196,7 +196,7 @@ static char *contents(struct world *w, hs_fid fid)
 	memset(&ok, 0, sizeof ok);
 	assert_int_equal(vs_fetch(w->vs, &fid, 0, HS_CHUNK_MAX, &ok), 0);
 	s = strndup(ok.data.data_val, ok.data.data_len);
-	free(ok.data.data_val);
+	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 	return s;
 }
 

@@ -154,7 +154,7 @@ static char *contents(struct world *w, const hs_fid *fid)
 	memset(&ok, 0, sizeof ok);
 	assert_int_equal(vs_fetch(w->vs, fid, 0, HS_CHUNK_MAX, &ok), 0);
 	s = strndup(ok.data.data_val, ok.data.data_len);
-	free(ok.data.data_val);
+	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 	return s;
 }
 
@@ -449,6 +449,51 @@ static void test_fetch_setattr(void **state)
 	assert_int_equal(vs_setattr(w->vs, &sa, &got, &dup), EISDIR);
 }
 
+/* A sparse store stays sparse, and a fetch sends its extents only. */
+static void test_sparse(void **state)
+{
+	struct world *w = *state;
+	const uint64_t far = 10u << 20, size = 20u << 20;
+	hs_storeid sid = next_sid(w);
+	hs_attr f, got;
+	hs_fetch_ok ok;
+	uint64_t sum = 0;
+	int dup;
+
+	assert_int_equal(make(w, &w->top, "sp", HS_FREG, NULL, &f), 0);
+	assert_int_equal(stage(w, &f.fid, sid, 0, "ab"), 0);
+	assert_int_equal(stage(w, &f.fid, sid, far, "cd"), 0);
+	assert_int_equal(commit(w, &f.fid, sid, 0, size, &got, &dup), 0);
+	assert_int_equal(got.size, size);
+
+	memset(&ok, 0, sizeof ok);
+	assert_int_equal(vs_fetch(w->vs, &f.fid, 0, HS_CHUNK_MAX, &ok), 0);
+	assert_true(ok.ext.ext_len >= 1);
+	assert_int_equal(ok.ext.ext_val[0].offset, 0);
+	assert_memory_equal(ok.data.data_val, "ab", 2);
+	for (u_int i = 0; i < ok.ext.ext_len; i++)
+		sum += ok.ext.ext_val[i].length;
+	assert_int_equal(sum, ok.data.data_len);
+	assert_true(ok.data.data_len < 1u << 20);   /* the hole is not sent */
+	assert_int_equal(ok.next_data, far);        /* ... and skipped */
+	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
+
+	memset(&ok, 0, sizeof ok);
+	assert_int_equal(vs_fetch(w->vs, &f.fid, far, HS_CHUNK_MAX, &ok), 0);
+	assert_int_equal(ok.ext.ext_len, 1);
+	assert_int_equal(ok.ext.ext_val[0].offset, far);
+	assert_memory_equal(ok.data.data_val, "cd", 2);
+	assert_int_equal(ok.next_data, size);       /* a hole to the end */
+	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
+
+	memset(&ok, 0, sizeof ok);
+	assert_int_equal(vs_fetch(w->vs, &f.fid, far + (1u << 20), 100, &ok), 0);
+	assert_int_equal(ok.ext.ext_len, 0);
+	assert_int_equal(ok.data.data_len, 0);
+	assert_int_equal(ok.next_data, size);
+	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
+}
+
 static void test_idempotent_create(void **state)
 {
 	struct world *w = *state;
@@ -522,6 +567,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_setattr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sparse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent_create, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
