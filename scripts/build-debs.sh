@@ -6,8 +6,8 @@
 #
 # The tree (tracked files plus new, not ignored ones) is copied to a
 # scratch directory, so the source tree and its build dirs stay as they
-# are.  The .debs and the .buildinfo/.changes land in OUTDIR (default
-# ./debs).  Exit status: non-zero if the build failed or lintian reported
+# are.  The .debs, the .buildinfo/.changes and build.log land in OUTDIR
+# (default ./debs).  Exit status: non-zero if the build failed or lintian reported
 # an error; lintian's warnings are printed.  Takes a few minutes on 2 cores,
 # which is why make check does not run it.
 set -euo pipefail
@@ -33,8 +33,8 @@ mkdir -p "$tree"
 (cd "$src" && git ls-files -z -co --exclude-standard | grep -zv '^debs/' |
 	xargs -0 tar -cf - --no-recursion) | tar -C "$tree" -xf -
 log "building hesper $ver in $tree"
-(cd "$tree" && dpkg-buildpackage -us -uc -b -j"${HS_JOBS:-2}") >"$tmp/build.log" 2>&1 ||
-	{ tail -n 60 "$tmp/build.log" >&2; log "dpkg-buildpackage failed"; exit 1; }
+(cd "$tree" && dpkg-buildpackage -us -uc -b -j"${HS_JOBS:-2}") >"$out/build.log" 2>&1 ||
+	{ tail -n 60 "$out/build.log" >&2; log "dpkg-buildpackage failed (log: $out/build.log)"; exit 1; }
 mv "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo "$out"/
 log "packages in $out:"
 ls -1 "$out"/hesper*_"$ver"_*.deb >&2
