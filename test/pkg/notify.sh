@@ -2,7 +2,8 @@
 # test/pkg/notify.sh - what the systemd units rely on, with real vice and
 # venus: READY=1 once listening / mounted and WATCHDOG=1 pings on
 # $NOTIFY_SOCKET (sd_notify), "<prio>" prefixes when stderr is the journal
-# stream ($JOURNAL_STREAM), and --pidfile written then removed at exit.
+# stream ($JOURNAL_STREAM), --pidfile written then removed at exit, and
+# venus.service's ExecStopPost detaching the mount a killed venus left.
 # A python3 datagram socket stands in for systemd.
 . "$(dirname "$0")/../integration/lib.sh"
 
@@ -51,6 +52,19 @@ ht_check "venus pings the watchdog" ht_wait_for 30 grep -q '^WATCHDOG=1' "$HT_TM
 ht_venus_stop c1
 ht_check "venus said STOPPING=1" grep -q '^STOPPING=1' "$HT_TMP/venus-notify.log"
 ht_check "venus removed its pid file" test ! -e "$HT_TMP/venus.pid"
+# A venus killed outright leaves a dead mount: venus.service's
+# ExecStopPost (its command, on this test's mount point) must detach it.
+unset NOTIFY_SOCKET WATCHDOG_USEC
+ht_venus_start c2
+kill -KILL "${HT_VENUS_PID[c2]}"
+wait "${HT_VENUS_PID[c2]}" 2>/dev/null || true
+unset "HT_VENUS_PID[c2]"
+stoppost=$(sed -n "s|^ExecStopPost=-/bin/sh -c '\(.*\)'$|\1|p" "$top_builddir/dist/systemd/venus.service")
+ht_check "venus.service has an ExecStopPost for /coda" test -n "$stoppost"
+ht_check "the dead mount is still listed" ht_is_mounted "$(ht_mnt c2)"
+/bin/sh -c "${stoppost//\/coda/$(ht_mnt c2)}"
+ht_check "ExecStopPost detached the dead mount" ht_wait_for 30 eval '! ht_is_mounted "$(ht_mnt c2)"'
+
 ht_vice_stop
 ht_check "vice removed its pid file" test ! -e "$HT_TMP/vice.pid"
 # vice's stderr was the "journal": its lines carry syslog priorities.
