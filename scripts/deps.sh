@@ -15,10 +15,14 @@
 # configure.ac), rpcgen.  Run and test it: fuse3 (fusermount3), python3 and
 # friends used by the integration tests.  libxcrypt (the demo and test
 # workload): libtool, libltdl-dev (LT_SYS_SYMBOL_USCORE), perl, xz-utils.
+# libsystemd-dev: sd_notify for the units; systemd: systemd-analyze verify
+# in test/pkg/units.sh; debhelper, dh-dkms, dpkg-dev, fakeroot, lintian:
+# the package build in test/pkg/debs.sh (scripts/build-debs.sh).
 HS_DEBS=(
 	autoconf automake libtool libltdl-dev pkg-config gcc make perl
 	libfuse3-dev fuse3 libevent-dev libssl-dev libsqlite3-dev
-	libtirpc-dev rpcsvc-proto libcmocka-dev libncurses-dev
+	libtirpc-dev rpcsvc-proto libcmocka-dev libncurses-dev libsystemd-dev systemd
+	debhelper dh-dkms dpkg-dev fakeroot lintian
 	libxcrypt-source sqlite3 xz-utils tar diffutils coreutils
 	python3 git openssl procps util-linux ca-certificates
 )

@@ -20,6 +20,7 @@
 #include <syslog.h>
 #include <limits.h>
 
+#include "config.h"
 #include "venus/venus.h"
 
 /* configure's --sysconfdir and --localstatedir (Makefile.am) */
@@ -64,7 +65,6 @@ static const struct { const char *key, *why; } coda_only[] = {
 	{ "masquerade_port", "one TCP connection to vice" },
 	{ "onlytcp", "always TCP" },
 	{ "partialcachefilesratio", "files are cached whole" },
-	{ "pid_file", "no pid file" },
 	{ "plan9server", "no Plan 9 server" },
 	{ "primaryuser", "root or the cache's owner may change the cache" },
 	{ "realmtab", "see server" },
@@ -306,6 +306,8 @@ static int set_key(struct venus_config *cfg, const char *key, const char *val,
 	}
 	if (!strcmp(key, "serverprobe"))
 		return set_secs(val, 1, &cfg->serverprobe);
+	if (!strcmp(key, "pid_file") || !strcmp(key, "pidfile"))
+		return *val ? set_str(&cfg->pidfile, val) : -1;
 	if (!strcmp(key, "checkpointdir"))
 		return *val ? set_str(&cfg->checkpointdir, val) : -1;
 	return coda_only_key(key, why);
@@ -454,10 +456,11 @@ static void usage(FILE *f)
 {
 	fputs("usage: venus [-f] [-d] [-c CONFFILE] [-o KEY=VALUE]... [--cachedir DIR]\n"
 	      "             [--mountpoint DIR] [--cachesize SIZE] [--frontend fuse|hesper|coda]\n"
-	      "             [--cafile FILE] [SERVER[:PORT]]\n", f);
+	      "             [--cafile FILE] [--pidfile FILE] [--version] [SERVER[:PORT]]\n", f);
 }
 
-enum { OPT_CACHEDIR = 256, OPT_MOUNT, OPT_SIZE, OPT_FRONT, OPT_CAFILE };
+enum { OPT_CACHEDIR = 256, OPT_MOUNT, OPT_SIZE, OPT_FRONT, OPT_CAFILE, OPT_PIDFILE,
+       OPT_VERSION };
 
 static const struct option long_opts[] = {
 	{ "foreground", no_argument,       NULL, 'f' },
@@ -470,6 +473,8 @@ static const struct option long_opts[] = {
 	{ "cachesize",  required_argument, NULL, OPT_SIZE },
 	{ "frontend",   required_argument, NULL, OPT_FRONT },
 	{ "cafile",     required_argument, NULL, OPT_CAFILE },
+	{ "pidfile",    required_argument, NULL, OPT_PIDFILE },
+	{ "version",    no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -482,6 +487,7 @@ static const char *opt_key(int opt)
 	case OPT_SIZE:     return "cachesize";
 	case OPT_FRONT:    return "frontend";
 	case OPT_CAFILE:   return "cafile";
+	case OPT_PIDFILE:  return "pid_file";
 	default:           return NULL;
 	}
 }
@@ -548,6 +554,9 @@ static int scan_argv(int argc, char **argv, const char **conf)
 		} else if (opt == 'h') {
 			usage(stdout);
 			exit(0);
+		} else if (opt == OPT_VERSION) {
+			printf("venus (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
 		} else if (opt == '?' || opt == ':') {
 			fprintf(stderr, "venus: bad option '%s'\n", argv[optind - 1]);
 			usage(stderr);
@@ -584,6 +593,7 @@ void venus_config_free(struct venus_config *cfg)
 {
 	free(cfg->server);
 	free(cfg->checkpointdir);
+	free(cfg->pidfile);
 	free(cfg->cachedir);
 	free(cfg->mountpoint);
 	free(cfg->cafile);

@@ -23,6 +23,12 @@ static const char *level_name(int level)
 }
 
 static int also_stderr;
+static int journal;
+
+void vlog_journal(int on)
+{
+	journal = on;
+}
 
 void vlog_stderr(int on)
 {
@@ -39,6 +45,8 @@ void vlog(int level, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	if (fg) {
+		if (journal)
+			fprintf(stderr, "<%d>", level);
 		fprintf(stderr, "venus: %s: ", level_name(level));
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "hesper/sdnotify.h"
 #include "venus/venus.h"
 #include "venus/db.h"
 #include "venus/cache.h"
@@ -205,6 +206,18 @@ static void shutdown_all(void)
 	V->db = NULL;
 }
 
+/* Mounted: the pid file, systemd's READY=1 and its watchdog timer. */
+static void announce(void)
+{
+	int err;
+
+	if (V->cfg.pidfile && (err = hs_pidfile_write(V->cfg.pidfile)) < 0)
+		vlog(LOG_WARNING, "pid file %s: %s", V->cfg.pidfile, strerror(-err));
+	hs_sd_ready("mounted");
+	if (hs_sd_watchdog_start(V->base))
+		vlog(LOG_WARNING, "cannot start the systemd watchdog timer");
+}
+
 int main(int argc, char **argv)
 {
 	struct event *sigs[2] = { NULL, NULL };
@@ -214,6 +227,7 @@ int main(int argc, char **argv)
 	if (venus_config_load(&V->cfg, NULL, argc, argv))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	vlog_journal(hs_sd_journal_stderr());
 	if (!V->cfg.foreground) {
 		openlog("venus", LOG_PID, LOG_DAEMON);
 		vlog_stderr(1);
@@ -236,11 +250,16 @@ int main(int argc, char **argv)
 		vlog(LOG_NOTICE, "serving %s from vice %s (cache %s)", V->cfg.mountpoint,
 		     srv_name(), V->cfg.cachedir);
 		started(report, 0);
+		announce();
 		event_base_dispatch(V->base);
+		hs_sd_stopping();
+		hs_sd_watchdog_stop();
 	} else {
 		started(report, 1);
 	}
 	shutdown_all();
+	if (V->cfg.pidfile)
+		hs_pidfile_remove(V->cfg.pidfile);
 	if (sigs[0])
 		event_free(sigs[0]);
 	if (sigs[1])

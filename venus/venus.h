@@ -44,6 +44,8 @@ struct venus_config {
 				 * with them (strong if time is 0) */
 	unsigned serverprobe;   /* seconds between probes of a down vice; 30 */
 	char    *checkpointdir; /* default <cachedir>/checkpoint */
+	char    *pidfile;       /* pid_file (Coda's key) or --pidfile; NULL:
+				 * none (added) */
 };
 
 /* Counters shown by `cfs stats`; all monotonic since start. */
@@ -83,6 +85,10 @@ void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 /* While on, a daemon's messages also go to stderr: used until the mount is
  * up so that start-up errors reach the terminal (added). */
 void vlog_stderr(int on);
+/* on: stderr is systemd's journal stream (venus -f in venus.service):
+ * lines carry sd-daemon(3)'s "<prio>" prefix so the journal keeps the
+ * priority (added). */
+void vlog_journal(int on);
 
 /* Parse the config file (path may be NULL: the default; a missing default
  * file is fine, a missing explicit one is an error) and then argv into cfg.

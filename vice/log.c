@@ -7,10 +7,16 @@
 
 static int log_debug;
 static int log_to_syslog;
+static int log_journal;   /* stderr is the journal: "<N>" prefixes */
 
 void vlog_init(int debug)
 {
 	log_debug = debug;
+}
+
+void vlog_journal(int on)
+{
+	log_journal = on;
 }
 
 void vlog_syslog(void)
@@ -29,6 +35,8 @@ void vlog(int prio, const char *fmt, ...)
 	if (log_to_syslog) {
 		vsyslog(prio, fmt, ap);
 	} else {
+		if (log_journal)
+			fprintf(stderr, "<%d>", prio);
 		fputs("vice: ", stderr);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);

@@ -2,7 +2,7 @@
  * vice/main.c - the Hesper file server: options, start-up, the event
  * loop and a clean shutdown on SIGTERM/SIGINT.
  *
- * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT]   (see vice(8))
+ * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]  (vice(8))
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,11 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 #include <event2/event.h>
+#include "config.h"
+#include "hesper/sdnotify.h"
 #include "vice.h"
 #include "store.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
+#endif
+#ifndef RUNSTATEDIR     /* configure's --runstatedir: where pid files go */
+#define RUNSTATEDIR "/run"
 #endif
 #define DEFAULT_ROOT LOCALSTATEDIR "/lib/hesper/vice"
 #define DEFAULT_PORT 2432
@@ -25,13 +30,24 @@ struct opts {
 	int foreground, debug, port;
 	char *root;             /* absolute, malloc'd */
 	const char *addr;       /* NULL: every address */
+	const char *pidfile;    /* --pidfile; NULL: none */
 };
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT]\n");
+	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE] [--version]\n"
+		"  default ROOT %s, e.g. --pidfile %s/hesper/vice.pid\n",
+		DEFAULT_ROOT, RUNSTATEDIR);
 	exit(1);
 }
+
+enum { OPT_PIDFILE = 256, OPT_VERSION };
+
+static const struct option long_opts[] = {
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "version", no_argument,       NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
 
 /* The root as an absolute path: a daemon works from "/". */
 static char *abs_root(const char *root)
@@ -53,8 +69,16 @@ static void parse(int argc, char **argv, struct opts *o)
 	int ch;
 
 	o->port = DEFAULT_PORT;
-	while ((ch = getopt(argc, argv, "fdr:l:p:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "fdr:l:p:", long_opts, NULL)) != -1) {
 		switch (ch) {
+		case OPT_PIDFILE:
+			if (!*optarg)
+				usage();
+			o->pidfile = optarg;
+			break;
+		case OPT_VERSION:
+			printf("vice (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			exit(0);
 		case 'f': o->foreground = 1; break;
 		case 'd': o->debug = 1; break;
 		case 'r': root = optarg; break;
@@ -145,10 +169,11 @@ int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	struct vice v = { 0 };
-	int ready = -1, r;
+	int ready = -1, r, pr;
 
 	parse(argc, argv, &o);
 	vlog_init(o.debug);
+	vlog_journal(hs_sd_journal_stderr());
 	signal(SIGPIPE, SIG_IGN);
 	if (!o.foreground && (ready = vice_daemon_start()) < 0) {
 		fprintf(stderr, "vice: cannot daemonise: %s\n", strerror(errno));
@@ -157,9 +182,19 @@ int main(int argc, char **argv)
 	r = start(&v, &o);
 	if (!r && ready >= 0)
 		vice_daemon_ready(ready);
-	if (!r)
+	if (!r && o.pidfile && (pr = hs_pidfile_write(o.pidfile)) < 0)
+		vlog(LOG_WARNING, "pid file %s: %s", o.pidfile, strerror(-pr));
+	if (!r) {
+		hs_sd_ready("listening");
+		if (hs_sd_watchdog_start(v.base))
+			vlog(LOG_WARNING, "cannot start the systemd watchdog timer");
 		r = serve(&v);
+		hs_sd_stopping();
+		hs_sd_watchdog_stop();
+	}
 	stop(&v);
+	if (o.pidfile)
+		hs_pidfile_remove(o.pidfile);
 	free(o.root);
 	return r ? 1 : 0;
 }

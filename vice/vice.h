@@ -39,6 +39,10 @@ struct vclient {
 /* ---- log.c: stderr in the foreground, syslog once daemonised ---- */
 void vlog_init(int debug);
 void vlog_syslog(void);
+/* on: stderr is systemd's journal stream (vice -f in vice.service): each
+ * line gets sd-daemon(3)'s "<prio>" prefix so the journal keeps the
+ * priority (added). */
+void vlog_journal(int on);
 void vlog(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

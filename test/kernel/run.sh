@@ -142,12 +142,16 @@ boot_kernel() {
 	ln -s bin "$r/sbin"
 
 	t=$(date +%s.%N)
+	# The tree hesper-modules-dkms installs in /usr/src (debian/rules):
+	# kernel/ with include/hesper/ beside it, built with dkms.conf's MAKE.
 	cp -r "$SRC/kernel/." "$w/mod/"
+	mkdir -p "$w/mod/include/hesper"
+	cp "$SRC/include/hesper/coda_abi.h" "$w/mod/include/hesper/"
 	# A fresh make, not a child of `make check -jN`: its job-server notice
 	# is not a compiler warning.
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-	make -s -C "$kbuild" M="$w/mod" HESPER_INCLUDE="$SRC/include" \
-		CONFIG_DEBUG_INFO_BTF_MODULES= modules > "$w/build.log" 2>&1 ||
+	make -s -C "$w/mod" KDIR="$kbuild" CONFIG_DEBUG_INFO_BTF_MODULES= all \
+		> "$w/build.log" 2>&1 ||
 		{ cat "$w/build.log"; die "module build failed for $kver"; }
 	if grep -E 'warning:|error:' "$w/build.log"; then die "module build warnings for $kver"; fi
 	modinfo -F vermagic "$w/mod/hesper.ko" | grep -q "^$kver " || die "vermagic mismatch"

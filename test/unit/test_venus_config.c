@@ -218,7 +218,7 @@ static void test_quoted_values(void **state)
 static void test_coda_file(void **state)
 {
 	struct venus_config cfg;
-	char *argv[] = { "venus", "-o", "pid_file=/x", NULL };
+	char *argv[] = { "venus", "-o", "run_control_file=/x", NULL };
 
 	write_conf("# Coda venus.conf\n"
 		   "realm=coda.example.org\n"
@@ -237,8 +237,10 @@ static void test_coda_file(void **state)
 		   "serverprobe=150\n"
 		   "RPC2_timeout=60\n"
 		   "reintegration_age=5\n"
-		   "reintegration_time=20\n");
+		   "reintegration_time=20\n"
+		   "pid_file=/var/run/coda/venus.pid\n");
 	assert_int_equal(load_err(&cfg, 3, argv), 0);
+	assert_string_equal(cfg.pidfile, "/var/run/coda/venus.pid");
 	/* no server key: the realm's name */
 	assert_string_equal(cfg.server, "coda.example.org");
 	assert_int_equal(cfg.cachesize, 200000ull * 1024);
@@ -258,7 +260,7 @@ static void test_coda_file(void **state)
 	assert_int_equal(err_count("'errorlog'"), 1);
 	assert_int_equal(err_count("'marinersocket'"), 1);
 	assert_int_equal(err_count("'mapprivate'"), 1);
-	assert_int_equal(err_count("-o pid_file: Coda key ignored"), 1);
+	assert_int_equal(err_count("-o run_control_file: Coda key ignored"), 1);
 	assert_int_equal(err_count("warning"), 6);
 	unlink(err_path);
 	venus_config_free(&cfg);
