@@ -14,7 +14,6 @@
 
 #include "venus/venus.h"
 #include "venus/cache.h"
-#include "venus/hoard.h"
 
 struct cent {
 	uint64_t     ino;
@@ -35,7 +34,15 @@ static struct {
 	uint64_t      bigbytes;  /* bytes in big containers (outside the bound) */
 	struct cent **tab;
 	size_t        nbuckets;
+	unsigned    (*prio)(void *arg, uint64_t ino);   /* eviction hook */
+	void         *prio_arg;
 } C;
+
+void cache_set_priority(unsigned (*fn)(void *arg, uint64_t ino), void *arg)
+{
+	C.prio = fn;
+	C.prio_arg = arg;
+}
 
 static size_t bucket(uint64_t ino)
 {
@@ -302,7 +309,7 @@ static struct cent **candidates(size_t *n)
 
 		for (e = C.tab[i]; e; e = e->next)
 			if (!e->pinned) {
-				e->prio = hoard_priority(e->ino);
+				e->prio = C.prio ? C.prio(C.prio_arg, e->ino) : 0;
 				v[k++] = e;
 			}
 	}

@@ -50,8 +50,14 @@ uint64_t cache_files(void);
  * again); other unpinned big ones are evicted at the next cache_trim. */
 void cache_set_big(uint64_t bytes);
 
+/* The eviction-priority hook: fn(arg, ino) is the priority of ino's
+ * container (0: none, the default); higher ones are evicted last.  main.c
+ * registers hoard's priority map (the hoard layer sits above the store).
+ * Call after cache_init; cache_fini clears it. */
+void cache_set_priority(unsigned (*fn)(void *arg, uint64_t ino), void *arg);
+
 /* Evict unpinned big containers but the newest, then unpinned others,
- * those of the lowest hoard priority (hoard_priority(), 0 for none) first
+ * those of the lowest priority (cache_set_priority, 0 for none) first
  * and among equals the least recently used, until the totals are within
  * the bound; evicted(arg, ino) runs after each one is unlinked.  Returns the
  * number evicted.  Pinned containers are never touched, so the bound can

@@ -108,6 +108,11 @@ void cml_data_drop(uint64_t seq);
 /* The transaction that deleted rows ended: unlink their copies if it
  * committed, else keep them (the rows are back). */
 void cml_data_settle(int committed);
+/* The post-commit hook: fn(arg, committed) runs first in every
+ * cml_data_settle, so that state above the log (fsobj's removed objects'
+ * containers) settles with the same transaction.  main.c registers it;
+ * one hook, NULL to clear. */
+void cml_set_settle_hook(void (*fn)(void *arg, int committed), void *arg);
 /* At start: remove copies no row names (left by a death after a commit). */
 void cml_data_sweep(void);
 /* The highest seq in the CML (0 if empty). */

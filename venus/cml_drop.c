@@ -21,12 +21,19 @@
 #include "venus/venus.h"
 #include "venus/cml.h"
 #include "venus/cml_int.h"
-#include "venus/fsobj.h"
 
 static struct {
 	uint64_t *seqs;
 	size_t    n, cap;
+	void    (*settled)(void *arg, int committed);   /* post-commit hook */
+	void     *settled_arg;
 } D;
+
+void cml_set_settle_hook(void (*fn)(void *arg, int committed), void *arg)
+{
+	D.settled = fn;
+	D.settled_arg = arg;
+}
 
 void cml_data_drop(uint64_t seq)
 {
@@ -55,7 +62,8 @@ void cml_data_settle(int committed)
 
 	/* The one hook after every commit the CML makes (its own and
 	 * reintegration's): removed objects' containers wait for it too. */
-	fso_gone_settle(committed);
+	if (D.settled)
+		D.settled(D.settled_arg, committed);
 
 	for (size_t i = 0; committed && i < D.n; i++) {
 		cml_data_path(D.seqs[i], path, sizeof path);

@@ -350,7 +350,7 @@ static void serverstats_done(void *arg, int err, void *res)
 	if (!err && sr->status)
 		err = sr->status;
 	if (err) {
-		ctl_fail(r, err, "serverstats: %s: %s", srv_name(), strerror(err));
+		ctl_fail(r, err, "serverstats: %s: %s", srv_name(V->srv), strerror(err));
 		return;
 	}
 	s = &sr->hs_stats_res_u.stats;
@@ -362,7 +362,7 @@ static void serverstats_done(void *arg, int err, void *res)
 
 static void cmd_serverstats(struct ctl_req *r)
 {
-	srv_call(HS_STATS, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_stats_res,
+	srv_call(V->srv, HS_STATS, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_stats_res,
 		 sizeof(hs_stats_res), serverstats_done, r);
 }
 

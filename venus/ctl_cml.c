@@ -94,7 +94,7 @@ static void cmd_wd(struct ctl_req *r)
 		}
 	}
 	/* Age 0 and time 0 would be strong: wd always logs. */
-	vst_set_mode(age, time_ ? time_ : (age ? 0 : 1));
+	vst_set_mode(V->vol, age, time_ ? time_ : (age ? 0 : 1));
 	ok(r);
 }
 
@@ -146,8 +146,8 @@ static void fr_done(void *arg, int err)
 
 static void cmd_fr(struct ctl_req *r)
 {
-	if (vst_disconnected()) {
-		srv_probe_now();
+	if (vst_disconnected(V->vol)) {
+		srv_probe_now(V->srv);
 		ctl_fail(r, ETIMEDOUT, "Reintegration failed: the server is not reachable "
 		     "(Disconnected)");
 		return;
@@ -441,18 +441,18 @@ void ctl_cml_run(struct ctl_req *r)
 	const char *n = c ? c->name : r->cmd;
 
 	if (!strcmp(n, "disconnect")) {
-		vst_disconnect();
+		vst_disconnect(V->vol);
 		ok(r);
 	} else if (!strcmp(n, "reconnect")) {
-		vst_reconnect();
+		vst_reconnect(V->vol);
 		ok(r);
 	} else if (!strcmp(n, "writedisconnect")) {
 		cmd_wd(r);
 	} else if (!strcmp(n, "adaptive")) {
-		vst_set_mode(0, 15);
+		vst_set_mode(V->vol, 0, 15);
 		ok(r);
 	} else if (!strcmp(n, "strong")) {
-		vst_set_mode(0, 0);
+		vst_set_mode(V->vol, 0, 0);
 		ok(r);
 	} else if (!strcmp(n, "forcereintegrate")) {
 		cmd_fr(r);

@@ -149,14 +149,14 @@ static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
 	struct vol_cml t;
 	char buf[PATH_MAX + 256];
 
-	vst_get_mode(&age, &time_);
+	vst_get_mode(V->vol, &age, &time_);
 	vol_tally(vol, &t);
 	if (many)
 		ctl_printf(r, CTLP_STDOUT, "  %s:\n", ctl_disp(buf, sizeof buf, r->argv[i]));
 	ctl_printf(r, CTLP_STDOUT, "  Status of volume %08x (%u) named \"%s\"\n"
 		   "  Volume type is ReadWrite\n  Connection State is %s\n"
 		   "  Reintegration age: %u sec, time %.3f sec\n", vol, vol,
-		   ctl_volname(vol), coda_state(vst_state()), age, (double)time_);
+		   ctl_volname(vol), coda_state(vst_state(V->vol)), age, (double)time_);
 	if (t.conflicts)
 		ctl_printf(r, CTLP_STDOUT,
 			   "  *** There are pending conflicts in this volume ***\n");
@@ -168,12 +168,12 @@ static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
 
 static void listvol_json(struct ctl_req *r, int i, uint32_t vol, int *first)
 {
-	enum vst_state s = vst_state();
+	enum vst_state s = vst_state(V->vol);
 	unsigned age, time_;
 	struct vol_cml t;
 	char buf[PATH_MAX + 256];
 
-	vst_get_mode(&age, &time_);
+	vst_get_mode(V->vol, &age, &time_);
 	vol_tally(vol, &t);
 	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
 	ctl_json_str(r, ctl_disp(buf, sizeof buf, r->argv[i]));
@@ -242,11 +242,11 @@ static int has_local(const struct ctl_req *r)
  * disconnected listvol must answer at once, not after a timeout. */
 static void listvol_finish(struct ctl_req *r)
 {
-	if (!srv_is_up() || has_local(r)) {
+	if (!srv_is_up(V->srv) || has_local(r)) {
 		listvol_print(r);
 		return;
 	}
-	srv_call(HS_LISTVOL, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_listvol_res,
+	srv_call(V->srv, HS_LISTVOL, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_listvol_res,
 		 sizeof(hs_listvol_res), listvol_names, r);
 }
 
@@ -262,7 +262,7 @@ static void checkvolumes_done(void *arg, int err, void *res)
 	if (!err && lr->status)
 		err = lr->status;
 	if (err) {
-		ctl_fail(r, err, "checkvolumes: %s: %s", srv_name(), strerror(err));
+		ctl_fail(r, err, "checkvolumes: %s: %s", srv_name(V->srv), strerror(err));
 		return;
 	}
 	remember_vols(&lr->hs_listvol_res_u.list);
@@ -281,12 +281,12 @@ static void checkservers_done(void *arg, int err, void *res)
 	if (r->json) {
 		ctl_printf(r, CTLP_STDOUT, "{\"all_up\":%s,\"servers\":[{\"name\":",
 			   ctl_jbool(up));
-		ctl_json_str(r, srv_name());
+		ctl_json_str(r, srv_name(V->srv));
 		ctl_printf(r, CTLP_STDOUT, ",\"up\":%s}]}\n", ctl_jbool(up));
 	} else if (up) {
 		ctl_printf(r, CTLP_STDOUT, "All servers up\n");
 	} else {
-		ctl_printf(r, CTLP_STDOUT, "These servers still down:   %s\n", srv_name());
+		ctl_printf(r, CTLP_STDOUT, "These servers still down:   %s\n", srv_name(V->srv));
 	}
 	ctl_done(r, 0);
 }
@@ -300,7 +300,7 @@ static void cmd_checkservers(struct ctl_req *r)
 		ctl_printf(r, CTLP_STDOUT, "Contacting servers .....\n");
 		ctl_flush(r);
 	}
-	srv_call(HS_NULL, CTL_XDR_NONE, NULL, CTL_XDR_NONE, sizeof(int),
+	srv_call(V->srv, HS_NULL, CTL_XDR_NONE, NULL, CTL_XDR_NONE, sizeof(int),
 		 checkservers_done, r);
 }
 
@@ -311,7 +311,7 @@ void ctl_vol_run(struct ctl_req *r)
 	if (!strcmp(n, "listvol"))
 		ctl_walk_start(r, listvol_finish);
 	else if (!strcmp(n, "checkvolumes"))
-		srv_call(HS_LISTVOL, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_listvol_res,
+		srv_call(V->srv, HS_LISTVOL, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_listvol_res,
 			 sizeof(hs_listvol_res), checkvolumes_done, r);
 	else
 		cmd_checkservers(r);

@@ -283,7 +283,7 @@ void fo_apply_attr(struct fso *o, const hs_attr *a, int own)
 	o->r.mtime = a->mtime;
 	o->r.ctime = a->ctime;
 	o->r.dataversion = a->dataversion;
-	o->has_cb = srv_is_up();
+	o->has_cb = srv_is_up(V->srv);
 	fo_save(o);
 }
 

@@ -67,7 +67,7 @@ void fso_cb_break(const hs_fid *fid)
 	vlog(LOG_DEBUG, "callback break on %u.%u.%u (ino %" PRIu64 ")",
 	     fid->volume, fid->vnode, fid->unique, o->r.ino);
 	o->has_cb = 0;
-	event_emit(EVK_CALLBACK, &(struct event_fields){ .fid = fid, .name = o->r.name, .peer = srv_name() });
+	event_emit(EVK_CALLBACK, &(struct event_fields){ .fid = fid, .name = o->r.name, .peer = srv_name(V->srv) });
 	inval(o);
 }
 

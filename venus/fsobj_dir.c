@@ -202,7 +202,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging() || fo_trust_cache(dir)) {
+	if (vst_logging(V->vol) || fo_trust_cache(dir)) {
 		struct fso *o = NULL;
 
 		err = fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid, d->target,
@@ -213,27 +213,27 @@ static void create_send(void *arg, int err, struct fso *dir)
 	if (d->proc == HS_SYMLINK) {
 		memset(&s, 0, sizeof(s));
 		s.dir = dir->r.fid;
-		srv_new_storeid(&d->sid);
+		srv_new_storeid(V->srv, &d->sid);
 		s.sid = d->sid;
 		s.name = d->name;
 		s.target = d->target;
 		s.uid = d->uid;
 		s.gid = d->gid;
 		s.mtime = hs_now();
-		srv_call(HS_SYMLINK, (xdrproc_t)xdr_hs_symlink_args, &s,
+		srv_call(V->srv, HS_SYMLINK, (xdrproc_t)xdr_hs_symlink_args, &s,
 			 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 		return;
 	}
 	memset(&c, 0, sizeof(c));
 	c.dir = dir->r.fid;
-	srv_new_storeid(&d->sid);
+	srv_new_storeid(V->srv, &d->sid);
 	c.sid = d->sid;
 	c.name = d->name;
 	c.mode = d->mode & 07777;
 	c.uid = d->uid;
 	c.gid = d->gid;
 	c.mtime = hs_now();
-	srv_call(d->proc, (xdrproc_t)xdr_hs_create_args, &c,
+	srv_call(V->srv, d->proc, (xdrproc_t)xdr_hs_create_args, &c,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
@@ -300,17 +300,17 @@ static void link_send(void *arg, int err, struct fso *dir)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging() || fo_trust_cache(dir) || fo_trust_cache(o)) {
+	if (vst_logging(V->vol) || fo_trust_cache(dir) || fo_trust_cache(o)) {
 		err = fo_log_link(dir, d->newname, o, NULL);
 		dop_reply(d, err, err ? NULL : o);
 		return;
 	}
 	a.dir = dir->r.fid;
-	srv_new_storeid(&d->sid);
+	srv_new_storeid(V->srv, &d->sid);
 	a.sid = d->sid;
 	a.name = d->newname;
 	a.target = o->r.fid;
-	srv_call(HS_LINK, (xdrproc_t)xdr_hs_link_args, &a,
+	srv_call(V->srv, HS_LINK, (xdrproc_t)xdr_hs_link_args, &a,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
@@ -368,18 +368,18 @@ static void remove_send(void *arg, int err, struct fso *o)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging() || fo_trust_cache(dir) || fo_trust_cache(o)) {
+	if (vst_logging(V->vol) || fo_trust_cache(dir) || fo_trust_cache(o)) {
 		dop_reply(d, fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, NULL), NULL);
 		return;
 	}
 	d->ino = o->r.ino;
 	memset(&a, 0, sizeof(a));
 	a.dir = dir->r.fid;
-	srv_new_storeid(&d->sid);
+	srv_new_storeid(V->srv, &d->sid);
 	a.sid = d->sid;
 	a.name = d->name;
 	a.obj = o->r.fid;
-	srv_call(d->proc, (xdrproc_t)xdr_hs_remove_args, &a,
+	srv_call(V->srv, d->proc, (xdrproc_t)xdr_hs_remove_args, &a,
 		 (xdrproc_t)xdr_hs_remove_res, sizeof(hs_remove_res), remove_done, d);
 }
 
@@ -448,7 +448,7 @@ static void rename_send(void *arg, int err, struct fso *o)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging() || fo_trust_cache(sd) || fo_trust_cache(dd) || fo_trust_cache(o)) {
+	if (vst_logging(V->vol) || fo_trust_cache(sd) || fo_trust_cache(dd) || fo_trust_cache(o)) {
 		dop_reply(d, fo_log_rename(sd, d->name, dd, d->newname, o, NULL), NULL);
 		return;
 	}
@@ -458,10 +458,10 @@ static void rename_send(void *arg, int err, struct fso *o)
 	a.src_name = d->name;
 	a.dst_dir = dd->r.fid;
 	a.dst_name = d->newname;
-	srv_new_storeid(&d->sid);
+	srv_new_storeid(V->srv, &d->sid);
 	a.sid = d->sid;
 	a.obj = o->r.fid;
-	srv_call(HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,
+	srv_call(V->srv, HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,
 		 (xdrproc_t)xdr_hs_rename_res, sizeof(hs_rename_res), rename_done, d);
 }
 

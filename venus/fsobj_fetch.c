@@ -168,7 +168,7 @@ static void fetch_issue(struct fetch *f)
 	a.fid = f->fid;
 	a.offset = c->off;
 	a.count = c->count;
-	srv_call(HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a, (xdrproc_t)xdr_hs_fetch_res,
+	srv_call(V->srv, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a, (xdrproc_t)xdr_hs_fetch_res,
 		 sizeof(hs_fetch_res), fetch_chunk_done, c);
 }
 

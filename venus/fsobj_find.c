@@ -91,7 +91,7 @@ static void getattr_done(void *arg, int err, void *res)
 /* Ask vice for c->ino's attributes. */
 static void send_getattr(struct kctx *c, const hs_fid *fid)
 {
-	srv_call(HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid, (xdrproc_t)xdr_hs_attr_res,
+	srv_call(V->srv, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid, (xdrproc_t)xdr_hs_attr_res,
 		 sizeof(hs_attr_res), getattr_done, c);
 }
 
@@ -141,7 +141,7 @@ void fo_with_obj(uint64_t ino, int fresh, fso_k k, void *arg)
 	if (o)
 		send_getattr(c, &o->r.fid);
 	else
-		srv_call(HS_GETROOT, (xdrproc_t)xdr_hs_name, &vol,
+		srv_call(V->srv, HS_GETROOT, (xdrproc_t)xdr_hs_name, &vol,
 			 (xdrproc_t)xdr_hs_getroot_res, sizeof(hs_getroot_res),
 			 getroot_done, c);
 }
@@ -277,7 +277,7 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	/* Disconnected, the entries we know are all there is (a create that
 	 * collides on vice is a create/create conflict at reintegration). */
 	if (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data) ||
-	    vst_disconnected()) {
+	    vst_disconnected(V->vol)) {
 		err = db_dirent_get(V->db, d->r.ino, l->name, &child);
 		if (err == ENOENT) {
 			lk_finish(l, ENOENT, NULL);
@@ -290,7 +290,7 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	}
 	a.dir = d->r.fid;
 	a.name = l->name;
-	srv_call(HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
+	srv_call(V->srv, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
 		 (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), lookup_done, l);
 }
 

@@ -203,7 +203,7 @@ static void rd_page(struct rd *r)
 	a.dir = d->r.fid;
 	a.cookie = r->cookie;
 	a.count = HS_READDIR_MAX;
-	srv_call(HS_READDIR, (xdrproc_t)xdr_hs_readdir_args, &a,
+	srv_call(V->srv, HS_READDIR, (xdrproc_t)xdr_hs_readdir_args, &a,
 		 (xdrproc_t)xdr_hs_readdir_res, sizeof(hs_readdir_res), readdir_done, r);
 }
 
@@ -289,7 +289,7 @@ static void readlink_fresh(void *arg, int err, struct fso *o)
 		free(l);
 		return;
 	}
-	srv_call(HS_READLINK, (xdrproc_t)xdr_hs_fid, &o->r.fid,
+	srv_call(V->srv, HS_READLINK, (xdrproc_t)xdr_hs_fid, &o->r.fid,
 		 (xdrproc_t)xdr_hs_readlink_res, sizeof(hs_readlink_res), readlink_done, l);
 }
 

@@ -120,7 +120,7 @@ static void sa_rest(struct sa *s)
 		sa_reply(s, o ? 0 : ENOENT);
 		return;
 	}
-	if (vst_logging() || fo_trust_cache(o)) {
+	if (vst_logging(V->vol) || fo_trust_cache(o)) {
 		if (mask & HS_SET_MTIME) {
 			hs_time t = fo_to_hs_time(&s->sa.mtime);
 
@@ -131,7 +131,7 @@ static void sa_rest(struct sa *s)
 	}
 	memset(&a, 0, sizeof(a));
 	a.fid = o->r.fid;
-	srv_new_storeid(&a.sid);
+	srv_new_storeid(V->srv, &a.sid);
 	a.mask = mask;
 	a.mode = s->sa.mode & 07777;
 	a.uid = s->sa.uid;
@@ -142,7 +142,7 @@ static void sa_rest(struct sa *s)
 		a.mtime = fo_to_hs_time(&s->sa.mtime);
 		container_set_mtime(o, &a.mtime);
 	}
-	srv_call(HS_SETATTR, (xdrproc_t)xdr_hs_setattr_args, &a,
+	srv_call(V->srv, HS_SETATTR, (xdrproc_t)xdr_hs_setattr_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), sa_done, s);
 }
 

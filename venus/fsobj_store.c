@@ -95,7 +95,7 @@ static void store_issue(struct store *s)
 	s->next = n ? off + n : s->size;
 	s->sent += n;
 	s->inflight++;
-	srv_call(HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+	srv_call(V->srv, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), store_chunk_done, s);
 	free(buf);   /* srv_call has encoded it */
 }
@@ -177,7 +177,7 @@ static void store_commit(struct store *s)
 	a.base_version = s->base;
 	a.size = s->size;
 	a.mtime = s->mtime;
-	srv_call(HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
+	srv_call(V->srv, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
 }
 
@@ -236,7 +236,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	s->base = o->r.data_dv;
 	s->waiters = waiters;
 	s->t0 = fo_now_us();
-	srv_new_storeid(&s->sid);
+	srv_new_storeid(V->srv, &s->sid);
 	o->store = s;
 	fo_update_pin(o);
 	store_pump(s);
@@ -257,7 +257,7 @@ void fo_store_then(struct fso *o, err_k k, void *arg)
 		o->store_next = w;
 		return;
 	}
-	if (vst_logging() || fo_trust_cache(o)) {
+	if (vst_logging(V->vol) || fo_trust_cache(o)) {
 		fo_wake(w, fo_log_store(o));
 		return;
 	}

@@ -117,7 +117,7 @@ static void obj_error(struct hwalk *w, int err)
 	    strerror(err));
 	if (net_error(err) && !w->info.status) {
 		w->info.status = ETIMEDOUT;
-		say(w, "vice %s unreachable: walk stopped", srv_name());
+		say(w, "vice %s unreachable: walk stopped", srv_name(V->srv));
 	}
 }
 
@@ -237,9 +237,9 @@ static void done_op(struct hwalk *w, enum phase next)
 	w->phase = next;
 	w->busy = 0;
 	/* vice went away under the walk: stop before the next timeout */
-	if (!srv_is_up() && !w->info.status && next != PH_DONE) {
+	if (!srv_is_up(V->srv) && !w->info.status && next != PH_DONE) {
 		w->info.status = ETIMEDOUT;
-		say(w, "lost vice %s: walk stopped", srv_name());
+		say(w, "lost vice %s: walk stopped", srv_name(V->srv));
 	}
 	pump(w);
 }
@@ -435,23 +435,19 @@ static void pump(struct hwalk *w)
 
 /* The first call to vice, when it is not known to be up: a walk that
  * cannot reach it ends now instead of after a timeout per object. */
-static void on_probe(void *arg, int err, void *res)
+static void on_probe(void *arg, int err)
 {
 	struct hwalk *w = arg;
 
 	if (err) {
 		w->info.status = ETIMEDOUT;
-		say(w, "vice %s unreachable: %s", srv_name(), strerror(err));
+		say(w, "vice %s unreachable: %s", srv_name(V->srv), strerror(err));
 	}
 	w->busy = 0;
 	w->phase = PH_DONE;
 	pump(w);
 }
 
-static bool_t xdr_none(XDR *x, void *p)
-{
-	return TRUE;
-}
 
 /* A c or d entry whose members are still to be recorded. */
 static int unexpanded(const struct hoard_entry *e)
@@ -496,15 +492,14 @@ static unsigned start(int expand_only)
 	w->info.running = 1;
 	vlog(LOG_INFO, "hoard %s %u: %zu entries", expand_only ? "expansion" : "walk",
 	     w->info.id, w->nents);
-	if (srv_is_up()) {
+	if (srv_is_up(V->srv)) {
 		pump(w);
 	} else {
 		w->busy = 1;
 		w->have_cur = 1;   /* the probe stands for the current object */
 		w->phase = PH_PROBE;
 		w->cur.path = NULL;
-		srv_call(HS_NULL, (xdrproc_t)xdr_none, NULL, (xdrproc_t)xdr_none,
-			 sizeof(int), on_probe, w);
+		srv_ping(V->srv, on_probe, w);
 	}
 	return w->info.id;
 }

@@ -7,9 +7,6 @@
 
 #include "venus/venus.h"
 
-/* The one instance; lives here so that unit tests linking libvenus.a get it. */
-struct venus *V;
-
 static const char *level_name(int level)
 {
 	switch (level) {

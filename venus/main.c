@@ -30,6 +30,7 @@
 #include "venus/volstate.h"
 #include "venus/hoard.h"
 #include "venus/zone.h"
+#include "venus/reint.h"
 
 static struct venus venus;
 static int front_up;    /* 1: fuse, 2: coda */
@@ -138,26 +139,75 @@ static int start_front(void)
 		front_up = 1;
 		return 0;
 	}
-#ifdef HAVE_FRONT_CODA
 	if (front_coda_start(V->cfg.mountpoint, !strcmp(fe, "hesper")))
 		return -1;
 	front_up = 2;
 	return 0;
-#else
-	vlog(LOG_ERR, "front end '%s' is not built into this venus", fe);
-	return -1;
-#endif
 }
 
 static void stop_front(void)
 {
 	if (front_up == 1)
 		front_fuse_stop();
-#ifdef HAVE_FRONT_CODA
 	if (front_up == 2)
 		front_coda_stop();
-#endif
 	front_up = 0;
+}
+
+/* ---- the hooks: lower layers report up only through these ---- */
+
+static void srv_up(void *arg)
+{
+	if (V->vol)
+		vst_server_up(V->vol);
+}
+
+static void srv_cb_break(void *arg, const hs_fid *fid)
+{
+	fso_cb_break(fid);
+}
+
+static void srv_cb_lost(void *arg)
+{
+	fso_cb_lost();
+}
+
+static void srv_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
+{
+	fso_front_fence(done, done_arg);
+}
+
+static const struct srv_hooks srv_hooks = {
+	.up = srv_up,
+	.down = NULL,        /* volstate asks srv_reachable() when it needs to */
+	.cb_break = srv_cb_break,
+	.cb_lost = srv_cb_lost,
+	.fence = srv_fence,
+};
+
+static void vol_trickle(void *arg, unsigned age, unsigned budget)
+{
+	reint_run(age, budget, NULL, NULL, NULL);
+}
+
+static int vol_busy(void *arg)
+{
+	return reint_running();
+}
+
+static const struct vst_hooks vst_hooks = {
+	.trickle = vol_trickle,
+	.busy = vol_busy,
+};
+
+static unsigned cache_prio(void *arg, uint64_t ino)
+{
+	return hoard_priority(ino);
+}
+
+static void cml_settled(void *arg, int committed)
+{
+	fso_gone_settle(committed);
 }
 
 /* Everything from the db to the mount.  0 or -1 (logged). */
@@ -171,17 +221,23 @@ static int start(void)
 	}
 	if (open_db())
 		return -1;
-	if (!(err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)))
+	if (!(err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles))) {
 		cache_set_big(V->cfg.wholefilemaxsize);
+		cache_set_priority(cache_prio, NULL);
+	}
+	cml_set_settle_hook(cml_settled, NULL);
 	if (err || (err = fso_init()) || (err = cml_init()) || (err = hoard_init())) {
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}
 	fso_log_dirty();
 	fso_cml_settle();
-	if (srv_start())
+	if (!(V->srv = srv_start(&srv_hooks, &err)))
 		return -1;
-	vst_init();
+	if (!(V->vol = vst_init(V->srv, &vst_hooks))) {
+		vlog(LOG_ERR, "out of memory");
+		return -1;
+	}
 	if ((err = ctl_start(V->cfg.ctlsocket))) {
 		vlog(LOG_ERR, "control socket %s: %s", V->cfg.ctlsocket, strerror(-err));
 		return -1;
@@ -197,8 +253,10 @@ static void shutdown_all(void)
 	ctl_events_stop();
 	ctl_stop();
 	hoard_fini();
-	vst_fini();
-	srv_stop();
+	vst_fini(V->vol);
+	V->vol = NULL;
+	srv_stop(V->srv);
+	V->srv = NULL;
 	cml_fini();
 	fso_fini();
 	cache_fini();
@@ -248,7 +306,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	if (!rc) {
 		vlog(LOG_NOTICE, "serving %s from vice %s (cache %s)", V->cfg.mountpoint,
-		     srv_name(), V->cfg.cachedir);
+		     srv_name(V->srv), V->cfg.cachedir);
 		started(report, 0);
 		announce();
 		event_base_dispatch(V->base);

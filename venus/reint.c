@@ -193,7 +193,7 @@ static void send_block(void)
 	a.recs.recs_len = R.n;
 	a.recs.recs_val = recs;
 	vlog(LOG_DEBUG, "reintegrating %u records from %" PRIu64, R.n, R.rows[0].seq);
-	srv_call(HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
+	srv_call(V->srv, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
 		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, NULL);
 	free(recs);
 }
@@ -265,7 +265,7 @@ static void send_chunk(void)
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
 	R.off = n ? off + n : size;
-	srv_call(HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+	srv_call(V->srv, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, NULL);
 	free(buf);
 }
@@ -312,7 +312,7 @@ static void stage_next(void)
 	}
 	R.off = UINT64_MAX;
 	hs_staged_args a = { cur_store()->fid, cur_store()->sid };
-	srv_call(HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
+	srv_call(V->srv, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
 		 (xdrproc_t)xdr_hs_staged_res, sizeof(hs_staged_res), staged_done, NULL);
 }
 
@@ -320,7 +320,7 @@ static void next_block(void)
 {
 	int err;
 
-	if (!srv_reachable()) {
+	if (!srv_reachable(V->srv)) {
 		finish(ETIMEDOUT);
 		return;
 	}

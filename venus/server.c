@@ -19,9 +19,7 @@
 
 #include "venus/venus.h"
 #include "venus/server.h"
-#include "venus/fsobj.h"
 #include "venus/db.h"
-#include "venus/volstate.h"
 #include "venus/event.h"
 
 /* One call from fsobj, queued or in flight. */
@@ -36,9 +34,11 @@ struct qcall {
 	uint64_t      deadline;   /* CLOCK_MONOTONIC ms */
 	struct event *timer;      /* while queued */
 	struct qcall *next, *prev;
+	struct srv   *s;
 };
 
-static struct {
+struct srv {
+	struct srv_hooks  hooks;     /* upward reports (server.h) */
 	struct hrpc_tls  *tls;
 	struct hrpc_conn *conn;      /* connecting or up; NULL when down */
 	int               up;        /* HS_CONNECT succeeded on conn */
@@ -53,7 +53,7 @@ static struct {
 	int               offline;   /* cfs disconnect: stay away */
 	struct event     *probe;     /* serverprobe timer */
 	int               probing;   /* an HS_NULL probe is in flight */
-} S;
+};
 
 static uint64_t now_ms(void)
 {
@@ -151,12 +151,13 @@ static void q_sent_done(void *arg, int err, void *res)
 
 static void q_send(struct qcall *q)
 {
+	struct srv *s = q->s;
 	uint64_t now = now_ms();
 	unsigned left = q->deadline > now ? (unsigned)(q->deadline - now) : 1;
 	int rc;
 
 	q_unlink(q);
-	rc = hrpc_call(S.conn, HS_VICE_PROG, HS_VICE_V1, q->proc, (xdrproc_t)xdr_raw, q,
+	rc = hrpc_call(s->conn, HS_VICE_PROG, HS_VICE_V1, q->proc, (xdrproc_t)xdr_raw, q,
 		       q->resproc, q->ressize, left, q_sent_done, q);
 	if (rc)
 		q_finish(q, -rc, NULL);
@@ -165,16 +166,17 @@ static void q_send(struct qcall *q)
 static void q_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct qcall *q = arg;
+	struct srv *s = q->s;
 
-	vlog(LOG_DEBUG, "call %u: vice %s not reachable in time", q->proc, S.name);
+	vlog(LOG_DEBUG, "call %u: vice %s not reachable in time", q->proc, s->name);
 	q_finish(q, ETIMEDOUT, NULL);
 }
 
 /* Fail (err) or send everything queued. */
-static void q_flush(int err)
+static void q_flush(struct srv *s, int err)
 {
-	while (S.queue.next != &S.queue) {
-		struct qcall *q = S.queue.next;
+	while (s->queue.next != &s->queue) {
+		struct qcall *q = s->queue.next;
 
 		if (err)
 			q_finish(q, err, NULL);
@@ -186,11 +188,11 @@ static void q_flush(int err)
 /* ---- pinning (trust on first use) ---- */
 
 /* The pinned fingerprint for our host:port, copied to fp; 0 if found. */
-static int pin_lookup(char fp[HRPC_FP_LEN])
+static int pin_lookup(struct srv *s, char fp[HRPC_FP_LEN])
 {
-	FILE *f = fopen(S.known, "r");
+	FILE *f = fopen(s->known, "r");
 	char *line = NULL;
-	size_t cap = 0, nl = strlen(S.name);
+	size_t cap = 0, nl = strlen(s->name);
 	int found = -1;
 
 	if (!f)
@@ -198,7 +200,7 @@ static int pin_lookup(char fp[HRPC_FP_LEN])
 	while (found && getline(&line, &cap, f) >= 0) {
 		char *p;
 
-		if (strncmp(line, S.name, nl) || (line[nl] != ' ' && line[nl] != '\t'))
+		if (strncmp(line, s->name, nl) || (line[nl] != ' ' && line[nl] != '\t'))
 			continue;
 		p = line + nl + strspn(line + nl, " \t");
 		p[strcspn(p, " \t\r\n")] = '\0';
@@ -210,29 +212,29 @@ static int pin_lookup(char fp[HRPC_FP_LEN])
 	return found;
 }
 
-static int pin_check(const char *fp)
+static int pin_check(struct srv *s, const char *fp)
 {
 	char pinned[HRPC_FP_LEN];
 	FILE *f;
 
-	if (pin_lookup(pinned) == 0) {
+	if (pin_lookup(s, pinned) == 0) {
 		if (!strcasecmp(pinned, fp))
 			return 0;
 		vlog(LOG_CRIT, "@@@ vice %s PRESENTED AN UNKNOWN CERTIFICATE: REFUSING TO CONNECT @@@",
-		     S.name);
-		vlog(LOG_CRIT, "  pinned fingerprint (%s): %s", S.known, pinned);
+		     s->name);
+		vlog(LOG_CRIT, "  pinned fingerprint (%s): %s", s->known, pinned);
 		vlog(LOG_CRIT, "  offered fingerprint:      %s", fp);
 		vlog(LOG_CRIT, "  if the server's key changed on purpose, remove its line from %s",
-		     S.known);
+		     s->known);
 		return EPERM;
 	}
-	f = fopen(S.known, "a");
-	if (!f || fprintf(f, "%s %s\n", S.name, fp) < 0 || fclose(f)) {
-		vlog(LOG_ERR, "%s: cannot record the server key: %s", S.known, strerror(errno));
+	f = fopen(s->known, "a");
+	if (!f || fprintf(f, "%s %s\n", s->name, fp) < 0 || fclose(f)) {
+		vlog(LOG_ERR, "%s: cannot record the server key: %s", s->known, strerror(errno));
 		return EIO;
 	}
 	vlog(LOG_NOTICE, "first contact with vice %s: pinned certificate fingerprint %s in %s",
-	     S.name, fp, S.known);
+	     s->name, fp, s->known);
 	return 0;
 }
 
@@ -249,7 +251,7 @@ static void cb_break_answer(void *arg)
 	hrpc_reply(arg, (xdrproc_t)xdr_nothing, NULL);
 }
 
-static void cb_break(struct hrpc_call *call)
+static void cb_break(struct srv *s, struct hrpc_call *call)
 {
 	hs_fidlist fl;
 	u_int i;
@@ -260,12 +262,12 @@ static void cb_break(struct hrpc_call *call)
 		return;
 	}
 	for (i = 0; i < fl.fids.fids_len; i++)
-		fso_cb_break(&fl.fids.fids_val[i]);
+		s->hooks.cb_break(s->hooks.arg, &fl.fids.fids_val[i]);
 	V->stats.callback_breaks += fl.fids.fids_len;
 	xdr_free((xdrproc_t)xdr_hs_fidlist, (char *)&fl);
 	/* vice holds the writer's reply until this answer: give it only once
 	 * the kernel has dropped what it cached. */
-	fso_front_fence(cb_break_answer, call);
+	s->hooks.fence(s->hooks.arg, cb_break_answer, call);
 }
 
 static void dispatch(struct hrpc_conn *c, struct hrpc_call *call, void *arg)
@@ -280,7 +282,7 @@ static void dispatch(struct hrpc_conn *c, struct hrpc_call *call, void *arg)
 		hrpc_reply(call, (xdrproc_t)xdr_nothing, NULL);
 		break;
 	case HS_CB_BREAK:
-		cb_break(call);
+		cb_break(arg, call);
 		break;
 	default:
 		hrpc_reply_error(call, PROC_UNAVAIL);
@@ -293,28 +295,29 @@ static void dispatch(struct hrpc_conn *c, struct hrpc_call *call, void *arg)
 static void connect_done(void *arg, int err, void *res)
 {
 	struct hrpc_conn *c = arg;
+	struct srv *s = hrpc_conn_get_data(c);
 	hs_connect_res *r = res;
 
-	if (c != S.conn)
+	if (c != s->conn)
 		return;
 	if (!err && r->status)
 		err = r->status;
 	if (err) {
-		vlog(LOG_ERR, "vice %s refused HS_CONNECT: %s", S.name, strerror(err));
-		S.last_err = err;
+		vlog(LOG_ERR, "vice %s refused HS_CONNECT: %s", s->name, strerror(err));
+		s->last_err = err;
 		hrpc_close(c);
 		return;
 	}
-	S.up = 1;
-	S.last_err = 0;
-	S.server_id = r->hs_connect_res_u.ok.server_id;
+	s->up = 1;
+	s->last_err = 0;
+	s->server_id = r->hs_connect_res_u.ok.server_id;
 	if (!(r->hs_connect_res_u.ok.features & HS_FEAT_CALLBACKS))
-		vlog(LOG_WARNING, "vice %s offers no callbacks", S.name);
-	vlog(LOG_INFO, "connected to vice %s", S.name);
-	event_emit(EVK_CONN, &(struct event_fields){ .peer = S.name, .flag = 1 });
-	S.down = 0;
-	q_flush(0);
-	vst_server_up();
+		vlog(LOG_WARNING, "vice %s offers no callbacks", s->name);
+	vlog(LOG_INFO, "connected to vice %s", s->name);
+	event_emit(EVK_CONN, &(struct event_fields){ .peer = s->name, .flag = 1 });
+	s->down = 0;
+	q_flush(s, 0);
+	s->hooks.up(s->hooks.arg);
 }
 
 /* Deferred out of on_connected so that the transport has finished its
@@ -322,11 +325,12 @@ static void connect_done(void *arg, int err, void *res)
 static void send_connect(evutil_socket_t fd, short what, void *arg)
 {
 	struct hrpc_conn *c = arg;
+	struct srv *s = hrpc_conn_get_data(c);
 	hs_connect_args a;
 	char host[HS_MAXCLIENTNAME + 1] = "venus";
 	int rc;
 
-	if (c != S.conn) {
+	if (c != s->conn) {
 		hrpc_conn_unref(c);
 		return;
 	}
@@ -340,7 +344,7 @@ static void send_connect(evutil_socket_t fd, short what, void *arg)
 		       (xdrproc_t)xdr_hs_connect_args, &a, (xdrproc_t)xdr_hs_connect_res,
 		       sizeof(hs_connect_res), call_timeout(), connect_done, c);
 	if (rc) {
-		S.last_err = -rc;
+		s->last_err = -rc;
 		hrpc_close(c);
 	}
 	hrpc_conn_unref(c);
@@ -349,10 +353,11 @@ static void send_connect(evutil_socket_t fd, short what, void *arg)
 static int on_connected(struct hrpc_conn *c, const char *fp, void *arg)
 {
 	static const struct timeval zero = { 0, 0 };
-	int rc = V->cfg.cafile ? 0 : pin_check(fp);
+	struct srv *s = arg;
+	int rc = V->cfg.cafile ? 0 : pin_check(s, fp);
 
 	if (rc) {
-		S.last_err = rc;
+		s->last_err = rc;
 		return rc;
 	}
 	hrpc_conn_ref(c);
@@ -365,26 +370,28 @@ static int on_connected(struct hrpc_conn *c, const char *fp, void *arg)
 
 static void on_closed(struct hrpc_conn *c, int err, void *arg)
 {
-	int was_up = S.up;
+	struct srv *s = arg;
+	int was_up = s->up;
 
-	if (c != S.conn)
+	if (c != s->conn)
 		return;
-	S.conn = NULL;
-	S.up = 0;
-	if (S.last_err != EPERM || err != EPERM)
-		S.last_err = err ? err : ECONNRESET;
-	if (was_up && !S.stopping)
-		vlog(LOG_WARNING, "lost vice %s: %s", S.name, strerror(S.last_err));
-	else if (!S.stopping)
-		vlog(LOG_WARNING, "cannot reach vice %s: %s", S.name, strerror(S.last_err));
+	s->conn = NULL;
+	s->up = 0;
+	if (s->last_err != EPERM || err != EPERM)
+		s->last_err = err ? err : ECONNRESET;
+	if (was_up && !s->stopping)
+		vlog(LOG_WARNING, "lost vice %s: %s", s->name, strerror(s->last_err));
+	else if (!s->stopping)
+		vlog(LOG_WARNING, "cannot reach vice %s: %s", s->name, strerror(s->last_err));
 	/* Promises made on that connection are void now. */
 	if (was_up)
-		fso_cb_lost();
-	q_flush(S.last_err == EPERM ? EPERM : ETIMEDOUT);
-	if (!S.stopping) {
-		event_emit(EVK_CONN, &(struct event_fields){ .peer = S.name, .err = S.last_err });
-		S.down = 1;
-		vst_server_down();
+		s->hooks.cb_lost(s->hooks.arg);
+	q_flush(s, s->last_err == EPERM ? EPERM : ETIMEDOUT);
+	if (!s->stopping) {
+		event_emit(EVK_CONN, &(struct event_fields){ .peer = s->name, .err = s->last_err });
+		s->down = 1;
+		if (s->hooks.down)
+			s->hooks.down(s->hooks.arg);
 	}
 }
 
@@ -394,15 +401,17 @@ static const struct hrpc_conn_ops conn_ops = {
 	.dispatch = dispatch,
 };
 
-static void connect_start(void)
+static void connect_start(struct srv *s)
 {
-	if (S.conn || S.stopping || S.offline)
+	if (s->conn || s->stopping || s->offline)
 		return;
-	vlog(LOG_DEBUG, "connecting to vice %s", S.name);
-	S.conn = hrpc_connect(V->base, S.tls, V->cfg.server, V->cfg.port, &conn_ops, NULL);
-	if (!S.conn) {
-		S.last_err = ENOMEM;
-		q_flush(ENOMEM);
+	vlog(LOG_DEBUG, "connecting to vice %s", s->name);
+	s->conn = hrpc_connect(V->base, s->tls, V->cfg.server, V->cfg.port, &conn_ops, s);
+	if (s->conn)
+		hrpc_conn_set_data(s->conn, s);
+	else {
+		s->last_err = ENOMEM;
+		q_flush(s, ENOMEM);
 	}
 }
 
@@ -410,121 +419,130 @@ static void connect_start(void)
 
 static void probe_done(void *arg, int err, void *res)
 {
-	S.probing = 0;
-	if (err == ETIMEDOUT && S.conn) {
-		vlog(LOG_WARNING, "vice %s does not answer probes: disconnecting", S.name);
-		hrpc_close(S.conn);
+	struct srv *s = arg;
+
+	s->probing = 0;
+	if (err == ETIMEDOUT && s->conn) {
+		vlog(LOG_WARNING, "vice %s does not answer probes: disconnecting", s->name);
+		hrpc_close(s->conn);
 	}
 }
 
 /* Up: HS_NULL, whose timeout marks vice unreachable.  Down: try to
- * connect; success starts reintegration (vst_server_up). */
+ * connect; success starts reintegration (srv_hooks.up). */
 static void probe_tick(evutil_socket_t fd, short what, void *arg)
 {
-	if (S.offline || S.stopping)
+	struct srv *s = arg;
+
+	if (s->offline || s->stopping)
 		return;
-	if (!S.up) {
-		connect_start();
+	if (!s->up) {
+		connect_start(s);
 		return;
 	}
-	if (S.probing)
+	if (s->probing)
 		return;
-	S.probing = 1;
-	srv_call(HS_NULL, (xdrproc_t)xdr_nothing, NULL, (xdrproc_t)xdr_nothing, sizeof(int),
-		 probe_done, NULL);
+	s->probing = 1;
+	srv_call(s, HS_NULL, (xdrproc_t)xdr_nothing, NULL, (xdrproc_t)xdr_nothing, sizeof(int),
+		 probe_done, s);
 }
 
-int srv_reachable(void)
+int srv_reachable(const struct srv *s)
 {
-	return !S.offline && !S.down;
+	return !s->offline && !s->down;
 }
 
-void srv_set_offline(int off)
+void srv_set_offline(struct srv *s, int off)
 {
-	S.offline = off;
+	s->offline = off;
 	if (off) {
-		S.down = 1;
-		if (S.conn)
-			hrpc_close(S.conn);   /* on_closed voids the promises */
-		vst_server_down();
+		s->down = 1;
+		if (s->conn)
+			hrpc_close(s->conn);   /* on_closed voids the promises */
 		return;
 	}
-	S.down = 0;
-	connect_start();
+	s->down = 0;
+	connect_start(s);
 }
 
-void srv_probe_now(void)
+void srv_probe_now(struct srv *s)
 {
-	probe_tick(-1, 0, NULL);
+	probe_tick(-1, 0, s);
 }
 
-int srv_start(void)
+struct srv *srv_start(const struct srv_hooks *hooks, int *errp)
 {
 	char err[256] = "";
 	const char *host = V->cfg.server;
+	struct srv *s = calloc(1, sizeof(*s));
 
-	memset(&S, 0, sizeof(S));
-	S.queue.next = S.queue.prev = &S.queue;
+	if (!s) {
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	s->hooks = *hooks;
+
+		s->queue.next = s->queue.prev = &s->queue;
 	if (strchr(host, ':'))
-		snprintf(S.name, sizeof(S.name), "[%s]:%d", host, V->cfg.port);
+		snprintf(s->name, sizeof(s->name), "[%s]:%d", host, V->cfg.port);
 	else
-		snprintf(S.name, sizeof(S.name), "%s:%d", host, V->cfg.port);
-	if (asprintf(&S.known, "%s/known_servers", V->cfg.cachedir) < 0) {
-		S.known = NULL;
-		return -ENOMEM;
+		snprintf(s->name, sizeof(s->name), "%s:%d", host, V->cfg.port);
+	if (asprintf(&s->known, "%s/known_servers", V->cfg.cachedir) < 0) {
+		free(s);
+		*errp = -ENOMEM;
+		return NULL;
 	}
-	S.tls = hrpc_tls_client(V->cfg.cafile, err, sizeof(err));
-	if (!S.tls) {
+	s->tls = hrpc_tls_client(V->cfg.cafile, err, sizeof(err));
+	if (!s->tls) {
 		vlog(LOG_ERR, "TLS setup: %s", err);
-		free(S.known);
-		S.known = NULL;
-		return -EINVAL;
+		free(s->known);
+		free(s);
+		*errp = -EINVAL;
+		return NULL;
 	}
-	S.probe = event_new(V->base, -1, EV_PERSIST, probe_tick, NULL);
-	if (S.probe) {
+	s->probe = event_new(V->base, -1, EV_PERSIST, probe_tick, s);
+	if (s->probe) {
 		struct timeval tv = { V->cfg.serverprobe ? V->cfg.serverprobe : 30, 0 };
 
-		evtimer_add(S.probe, &tv);
+		evtimer_add(s->probe, &tv);
 	}
-	connect_start();
-	return 0;
+	connect_start(s);
+	*errp = 0;
+	return s;
 }
 
-void srv_stop(void)
+void srv_stop(struct srv *s)
 {
-	S.stopping = 1;
-	if (S.probe)
-		event_free(S.probe);
-	S.probe = NULL;
-	if (S.conn)
-		hrpc_close(S.conn);
-	S.conn = NULL;
-	S.up = 0;
-	if (S.queue.next)
-		q_flush(ETIMEDOUT);
-	if (S.tls)
-		hrpc_tls_free(S.tls);
-	S.tls = NULL;
-	free(S.known);
-	S.known = NULL;
+	if (!s)
+		return;
+	s->stopping = 1;
+	if (s->probe)
+		event_free(s->probe);
+	s->probe = NULL;
+	if (s->conn)
+		hrpc_close(s->conn);
+	s->conn = NULL;
+	s->up = 0;
+	if (s->queue.next)
+		q_flush(s, ETIMEDOUT);
+	if (s->tls)
+		hrpc_tls_free(s->tls);
+	s->tls = NULL;
+	free(s->known);
+	free(s);
 }
 
-int srv_is_up(void)
+int srv_is_up(const struct srv *s)
 {
-	return S.up;
+	return s->up;
 }
 
-const char *srv_name(void)
+const char *srv_name(const struct srv *s)
 {
-	return S.name;
+	return s->name;
 }
 
-int srv_last_error(void)
-{
-	return S.last_err;
-}
-
-void srv_call(uint32_t proc, xdrproc_t argproc, const void *args,
+void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 	      xdrproc_t resproc, size_t ressize, hrpc_done_fn done, void *cbarg)
 {
 	struct qcall *q = calloc(1, sizeof(*q));
@@ -534,6 +552,7 @@ void srv_call(uint32_t proc, xdrproc_t argproc, const void *args,
 		done(cbarg, ENOMEM, NULL);
 		return;
 	}
+	q->s = s;
 	q->proc = proc;
 	q->resproc = resproc;
 	q->ressize = ressize;
@@ -541,19 +560,19 @@ void srv_call(uint32_t proc, xdrproc_t argproc, const void *args,
 	q->cbarg = cbarg;
 	q->deadline = now_ms() + call_timeout();
 	err = encode(q, argproc, args);
-	if (err || S.stopping || !S.tls || S.offline) {
+	if (err || s->stopping || !s->tls || s->offline) {
 		q_finish(q, err ? err : ETIMEDOUT, NULL);
 		return;
 	}
-	if (S.up) {
+	if (s->up) {
 		q_send(q);
 		return;
 	}
-	if (S.down) {
+	if (s->down) {
 		/* Known unreachable: fail at once (Coda's disconnected misses),
 		 * but try again in the background so that a vice that is back
 		 * is noticed before the next probe. */
-		connect_start();
+		connect_start(s);
 		q_finish(q, ETIMEDOUT, NULL);
 		return;
 	}
@@ -564,21 +583,48 @@ void srv_call(uint32_t proc, xdrproc_t argproc, const void *args,
 
 		evtimer_add(q->timer, &tv);
 	}
-	q->next = &S.queue;
-	q->prev = S.queue.prev;
-	S.queue.prev->next = q;
-	S.queue.prev = q;
-	connect_start();
+	q->next = &s->queue;
+	q->prev = s->queue.prev;
+	s->queue.prev->next = q;
+	s->queue.prev = q;
+	connect_start(s);
 }
 
-void srv_new_storeid(hs_storeid *sid)
+struct ping {
+	void (*done)(void *arg, int err);
+	void *arg;
+};
+
+static void ping_done(void *arg, int err, void *res)
+{
+	struct ping p = *(struct ping *)arg;
+
+	free(arg);
+	p.done(p.arg, err);
+}
+
+void srv_ping(struct srv *s, void (*done)(void *arg, int err), void *arg)
+{
+	struct ping *p = malloc(sizeof(*p));
+
+	if (!p) {
+		done(arg, ENOMEM);
+		return;
+	}
+	p->done = done;
+	p->arg = arg;
+	srv_call(s, HS_NULL, (xdrproc_t)xdr_nothing, NULL, (xdrproc_t)xdr_nothing, sizeof(int),
+		 ping_done, p);
+}
+
+void srv_new_storeid(struct srv *s, hs_storeid *sid)
 {
 	/* Reserve in blocks so that most store ids cost no synced commit. */
-	if (V->next_seq >= S.seq_limit) {
+	if (V->next_seq >= s->seq_limit) {
 		uint64_t limit = V->next_seq + 1024;
 
 		if (db_seq_reserve(V->db, limit) == 0)
-			S.seq_limit = limit;
+			s->seq_limit = limit;
 		else
 			vlog(LOG_ERR, "cannot reserve store ids: a restart may reuse one");
 	}

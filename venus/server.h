@@ -12,38 +12,67 @@
 
 #include <stdint.h>
 #include <hesper/rpc.h>
-#include "hesper.h"   /* rpcgen: hs_storeid (added) */
+#include "hesper.h"   /* rpcgen: hs_fid, hs_storeid */
 
-/* Connect (asynchronously).  0 or -errno for a configuration error. */
-int srv_start(void);
-void srv_stop(void);
+/* One connection to one vice; opaque.  main.c makes the one instance and
+ * keeps it in V->srv; every call below takes it. */
+struct srv;
+
+/* How the connection reports upward (net never calls fsobj or volstate;
+ * main.c wires these to them).  All run on the event loop; arg is
+ * srv_hooks.arg.  All but down are required. */
+struct srv_hooks {
+	/* HS_CONNECT succeeded: vice is reachable again. */
+	void (*up)(void *arg);
+	/* The connection failed or dropped (not at srv_stop); may be NULL. */
+	void (*down)(void *arg);
+	/* vice broke its callback promise on fid (HS_CB_BREAK). */
+	void (*cb_break)(void *arg, const hs_fid *fid);
+	/* The connection that held the promises is gone: all are void. */
+	void (*cb_lost)(void *arg);
+	/* Run done(done_arg) once the front end applied the invalidations
+	 * cb_break caused; the break is answered only then. */
+	void (*fence)(void *arg, void (*done)(void *done_arg), void *done_arg);
+	void *arg;
+};
+
+/* Connect (asynchronously) to V->cfg.server.  The instance, or NULL with
+ * *err set to -errno for a configuration error (logged). */
+struct srv *srv_start(const struct srv_hooks *hooks, int *err);
+/* Close and free s; NULL is fine. */
+void srv_stop(struct srv *s);
 
 /* 1 while the connection to vice is up and HS_CONNECT succeeded. */
-int srv_is_up(void);
+int srv_is_up(const struct srv *s);
 /* "host:port" of the server, for messages. */
-const char *srv_name(void);
-/* The reason of the last failure to reach vice (an errno), 0 if none. */
-int srv_last_error(void);
+const char *srv_name(const struct srv *s);
 
-/* Call an HS_VICE_PROG procedure.  If the connection is down, one
- * reconnect is attempted first; if vice cannot be reached within the call
- * timeout, done runs with ETIMEDOUT (never a hang).  done always runs
- * exactly once, possibly before srv_call returns.  Arguments as for
- * hrpc_call. */
-void srv_call(uint32_t proc, xdrproc_t argproc, const void *args,
+/* Call an HS_VICE_PROG procedure.  If the connection is down and was not
+ * known to be unreachable, the call waits for one connection attempt; if
+ * vice is known unreachable (the last attempt or call failed) it fails at
+ * once with ETIMEDOUT and a reconnect starts in the background; it never
+ * waits past the call timeout.  done always runs exactly once, possibly
+ * before srv_call returns.  Arguments as for hrpc_call; errors are
+ * mapped: unreachable -> ETIMEDOUT, refused certificate -> EACCES,
+ * garbled reply -> EIO. */
+void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 	      xdrproc_t resproc, size_t ressize, hrpc_done_fn done, void *cbarg);
+/* HS_NULL: done(arg, 0) if vice answers within the call timeout, else
+ * done(arg, errno) as srv_call maps it.  For hoard walks that want to know
+ * before they start. */
+void srv_ping(struct srv *s, void (*done)(void *arg, int err), void *arg);
 
 /* 1 unless vice is known to be unreachable (the last connection attempt
- * or a call timed out, or a probe failed) or cfs disconnect holds (added). */
-int srv_reachable(void);
+ * or a call timed out, or a probe failed) or cfs disconnect holds. */
+int srv_reachable(const struct srv *s);
 /* cfs disconnect (1): drop the connection and make no calls or probes
- * until srv_set_offline(0) (cfs reconnect) (added). */
-void srv_set_offline(int off);
-/* Probe now rather than at the next serverprobe tick (added). */
-void srv_probe_now(void);
+ * until srv_set_offline(0) (cfs reconnect). */
+void srv_set_offline(struct srv *s, int off);
+/* Probe now rather than at the next serverprobe tick. */
+void srv_probe_now(struct srv *s);
 
 /* A fresh store id: (V->client_id, V->next_seq++), made durable in the db
  * before it is used so a restarted venus never reuses one. */
-void srv_new_storeid(hs_storeid *sid);
+void srv_new_storeid(struct srv *s, hs_storeid *sid);
 
 #endif /* VENUS_SERVER_H */

@@ -63,7 +63,8 @@ struct venus_stats {
 	uint64_t zone_red_stalls;    /* mutation replies stalled (zone.h) */
 };
 
-struct srvconn;   /* server.h */
+struct srv;       /* server.h: the connection to vice */
+struct volume;    /* volstate.h: the volume's connection state */
 struct vfront;    /* the active front end (fuse.c or coda.c) */
 
 /* The one venus instance. */
@@ -74,7 +75,8 @@ struct venus {
 	sqlite3            *db;         /* <cachedir>/venus.db, WAL */
 	uint64_t            client_id;  /* random, stored in the db; store ids use it */
 	uint64_t            next_seq;   /* next store id sequence number */
-	struct srvconn     *srv;
+	struct srv         *srv;        /* made by main.c (srv_start) */
+	struct volume      *vol;        /* made by main.c (vst_init) */
 	struct vfront      *front;
 };
 

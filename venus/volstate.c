@@ -3,25 +3,27 @@
  * (volstate.h).
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <syslog.h>
 #include <event2/event.h>
 
 #include "venus/venus.h"
 #include "venus/server.h"
 #include "venus/cml.h"
-#include "venus/reint.h"
 #include "venus/volstate.h"
 
-static struct {
+struct volume {
+	struct vst_hooks hooks;
+	struct srv   *srv;         /* the server the volume lives on */
 	unsigned      age, time;   /* the mode; (0, 0) is strong */
 	struct event *tick;        /* once a second: trickle */
-} W;
+};
 
-enum vst_state vst_state(void)
+enum vst_state vst_state(const struct volume *w)
 {
-	if (!srv_reachable())
+	if (!srv_reachable(w->srv))
 		return VST_DISCONNECTED;
-	return W.age || W.time ? VST_WRITEDISC : VST_CONNECTED;
+	return w->age || w->time ? VST_WRITEDISC : VST_CONNECTED;
 }
 
 const char *vst_state_name(enum vst_state s)
@@ -34,29 +36,29 @@ const char *vst_state_name(enum vst_state s)
 	return "?";
 }
 
-int vst_disconnected(void)
+int vst_disconnected(const struct volume *w)
 {
-	return !srv_reachable();
+	return !srv_reachable(w->srv);
 }
 
-int vst_logging(void)
+int vst_logging(const struct volume *w)
 {
-	return vst_state() != VST_CONNECTED || cml_count() > 0;
+	return vst_state(w) != VST_CONNECTED || cml_count() > 0;
 }
 
 /* Reintegrate what is old enough, within the mode's time budget. */
-static void trickle(void)
+static void trickle(struct volume *w)
 {
-	if (!srv_reachable() || reint_running() || !cml_count())
+	if (!srv_reachable(w->srv) || w->hooks.busy(w->hooks.arg) || !cml_count())
 		return;
-	if (W.age && cml_oldest_age() < W.age)
+	if (w->age && cml_oldest_age() < w->age)
 		return;
-	reint_run(W.age, W.time, NULL, NULL, NULL);
+	w->hooks.trickle(w->hooks.arg, w->age, w->time);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
-	trickle();
+	trickle(arg);
 }
 
 /* venus.conf's reintegration_age and reintegration_time, when given, set
@@ -64,77 +66,81 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
  * synchronous (strong), anything else write-disconnected with that age and
  * time per trickle pass.  Without them venus starts strong, as it always
  * has, so that close() returns once vice has the data. */
-static void start_mode(void)
+static void start_mode(struct volume *w)
 {
 	const struct venus_config *c = &V->cfg;
 
 	if (!c->reint_set || !c->reint_time)
 		return;
-	W.age = c->reint_age;
-	W.time = c->reint_time;
+	w->age = c->reint_age;
+	w->time = c->reint_time;
 	vlog(LOG_NOTICE, "venus.conf: write-disconnected: reintegration age %u s,"
-	     " time %u s", W.age, W.time);
+	     " time %u s", w->age, w->time);
 }
 
-void vst_init(void)
+struct volume *vst_init(struct srv *srv, const struct vst_hooks *hooks)
 {
 	struct timeval tv = { 1, 0 };
+	struct volume *w = calloc(1, sizeof(*w));
 
-	start_mode();
-	W.tick = event_new(V->base, -1, EV_PERSIST, on_tick, NULL);
-	if (W.tick)
-		evtimer_add(W.tick, &tv);
+	if (!w)
+		return NULL;
+	w->hooks = *hooks;
+	w->srv = srv;
+	start_mode(w);
+	w->tick = event_new(V->base, -1, EV_PERSIST, on_tick, w);
+	if (w->tick)
+		evtimer_add(w->tick, &tv);
+	return w;
 }
 
-void vst_fini(void)
+void vst_fini(struct volume *w)
 {
-	if (W.tick)
-		event_free(W.tick);
-	W.tick = NULL;
+	if (!w)
+		return;
+	if (w->tick)
+		event_free(w->tick);
+	free(w);
 }
 
-void vst_set_mode(unsigned age, unsigned time)
+void vst_set_mode(struct volume *w, unsigned age, unsigned time)
 {
-	W.age = age;
-	W.time = time;
+	w->age = age;
+	w->time = time;
 	vlog(LOG_NOTICE, "write-back mode: age %u s, time %u s (%s)", age, time,
-	     vst_state_name(vst_state()));
-	trickle();
+	     vst_state_name(vst_state(w)));
+	trickle(w);
 }
 
-void vst_get_mode(unsigned *age, unsigned *time)
+void vst_get_mode(const struct volume *w, unsigned *age, unsigned *time)
 {
-	*age = W.age;
-	*time = W.time;
+	*age = w->age;
+	*time = w->time;
 }
 
-void vst_disconnect(void)
+void vst_disconnect(struct volume *w)
 {
 	vlog(LOG_NOTICE, "cfs disconnect: logging every change until reconnect");
-	srv_set_offline(1);
+	srv_set_offline(w->srv, 1);
 }
 
-void vst_reconnect(void)
+void vst_reconnect(struct volume *w)
 {
 	vlog(LOG_NOTICE, "cfs reconnect");
-	srv_set_offline(0);
+	srv_set_offline(w->srv, 0);
 }
 
-void vst_server_up(void)
+void vst_server_up(struct volume *w)
 {
 	unsigned n = cml_count();
 
 	if (n)
 		vlog(LOG_NOTICE, "vice is back: %u CML records to reintegrate", n);
-	trickle();
+	trickle(w);
 }
 
-void vst_server_down(void)
+void vst_logged(struct volume *w)
 {
-}
-
-void vst_logged(void)
-{
-	if (!W.age)
-		trickle();
+	if (!w->age)
+		trickle(w);
 }

@@ -19,31 +19,49 @@ enum vst_state {
 	VST_DISCONNECTED,     /* vice unreachable or cfs disconnect */
 };
 
-/* Start the trickle timer (after cml_init and srv_start). */
-void vst_init(void);
-void vst_fini(void);
+struct srv;
+
+/* A volume's connection state and write-back mode; opaque.  main.c makes
+ * the one instance (V->vol). */
+struct volume;
+
+/* How volstate asks for reintegration (the repair layer sits above it;
+ * main.c wires these to reint.h).  arg is vst_hooks.arg. */
+struct vst_hooks {
+	/* Reintegrate records at least age seconds old for about budget
+	 * seconds (0: until the log is empty). */
+	void (*trickle)(void *arg, unsigned age, unsigned budget);
+	/* 1 while a reintegration pass runs. */
+	int (*busy)(void *arg);
+	void *arg;
+};
+
+/* Make the volume on srv and start its trickle timer (after cml_init and
+ * srv_start).  NULL when out of memory. */
+struct volume *vst_init(struct srv *srv, const struct vst_hooks *hooks);
+/* Stop the timer and free w; NULL is fine. */
+void vst_fini(struct volume *w);
 
 /* The state cfs listvol shows, and its name ("Connected", ...). */
-enum vst_state vst_state(void);
+enum vst_state vst_state(const struct volume *w);
 const char *vst_state_name(enum vst_state s);
 
 /* Must a mutation be logged rather than sent?  (Not strongly connected,
  * or older records are still in the log: order must be kept.) */
-int vst_logging(void);
+int vst_logging(const struct volume *w);
 /* Serve cached objects without revalidating them (vice unreachable). */
-int vst_disconnected(void);
+int vst_disconnected(const struct volume *w);
 
 /* cfs wd/adaptive/strong: ages in seconds. */
-void vst_set_mode(unsigned age, unsigned time);
-void vst_get_mode(unsigned *age, unsigned *time);
+void vst_set_mode(struct volume *w, unsigned age, unsigned time);
+void vst_get_mode(const struct volume *w, unsigned *age, unsigned *time);
 /* cfs disconnect / reconnect. */
-void vst_disconnect(void);
-void vst_reconnect(void);
+void vst_disconnect(struct volume *w);
+void vst_reconnect(struct volume *w);
 
-/* From server.c: HS_CONNECT succeeded / the connection is gone. */
-void vst_server_up(void);
-void vst_server_down(void);
+/* vice is reachable again (main.c's srv_hooks.up): trickle. */
+void vst_server_up(struct volume *w);
 /* A record was logged: schedule its reintegration as the mode says. */
-void vst_logged(void);
+void vst_logged(struct volume *w);
 
 #endif /* VENUS_VOLSTATE_H */

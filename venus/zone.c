@@ -71,7 +71,7 @@ static int zone_now(unsigned *frac)
 	int zn, zb;
 
 	*frac = 0;
-	if (!vst_logging())
+	if (!vst_logging(V->vol))
 		return 0;   /* strongly connected: the log is empty */
 	zone_get_limits(&r, &y);
 	zn = zone_of(cml_count(), y, r, &fn);
@@ -92,7 +92,7 @@ unsigned zone_level(void)
 {
 	unsigned by_n, by_bytes;
 
-	if (!vst_logging())
+	if (!vst_logging(V->vol))
 		return 0;
 	by_n = percent(cml_count(), V->cfg.cml_entries);
 	by_bytes = percent(cml_bytes(), V->cfg.cachesize);
@@ -116,7 +116,7 @@ static int zwait_give_up(struct zwait *w)
 	if (time(NULL) < w->deadline)
 		return 0;
 	n = cml_count();
-	if (!vst_disconnected() && n < w->count) {
+	if (!vst_disconnected(V->vol) && n < w->count) {
 		w->count = n;
 		w->deadline = time(NULL) + ZONE_STALL_MAX_S;
 		return 0;
@@ -124,7 +124,7 @@ static int zwait_give_up(struct zwait *w)
 	vlog(LOG_WARNING, "red zone: CML at %u%% (%u records, limit %llu) and %s; "
 	     "letting a writer go after %d s stalled", zone_level(), n,
 	     (unsigned long long)V->cfg.cml_entries,
-	     vst_disconnected() ? "Disconnected" : "not draining", ZONE_STALL_MAX_S);
+	     vst_disconnected(V->vol) ? "Disconnected" : "not draining", ZONE_STALL_MAX_S);
 	return 1;
 }
 
