@@ -23,7 +23,7 @@ import os, re, sys
 LAYERS = ["util", "store", "net", "log", "core", "repair", "hoard", "ctl",
           "front", "main"]
 TABLE = {
-    "util":   "venus.h venus.c log.c config.c event.c event.h",
+    "util":   "venus.h venus.c log.c config.c event.c event.h util.c util.h",
     "store":  "db.c db.h cache.c cache.h",
     "net":    "server.c server.h",
     "log":    "cml.c cml.h cml_int.h cml_read.c cml_data.c cml_drop.c "

@@ -50,8 +50,6 @@ void ctl_walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r));
  * JSON array element (*first tracks the comma). */
 void ctl_path_error(struct ctl_req *r, int i, int err, int *first);
 
-/* Is err a sign vice is unreachable (a timeout, a refused connection)? */
-int ctl_net_error(int err);
 
 /* The volume of rel's deepest cached ancestor, in *vol, when err says vice
  * is unreachable (Coda's listvol -local).  0, or err. */

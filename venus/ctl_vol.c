@@ -16,6 +16,7 @@
 #include <string.h>
 #include <hesper/ctlproto.h>
 #include "venus/venus.h"
+#include "venus/util.h"
 #include "venus/server.h"
 #include "venus/volstate.h"
 #include "venus/cml.h"
@@ -43,13 +44,6 @@ static void remember_vols(const hs_vollist *l)
 			 l->vols.vols_val[i].name ? l->vols.vols_val[i].name : "");
 		nvolnames++;
 	}
-}
-
-int ctl_net_error(int err)
-{
-	return err == ETIMEDOUT || err == ECONNREFUSED || err == ECONNRESET ||
-	       err == ECONNABORTED || err == ENOTCONN || err == EHOSTUNREACH ||
-	       err == ENETUNREACH;
 }
 
 struct vol_guess {
@@ -82,7 +76,7 @@ int ctl_guess_volume(const char *rel, int err, uint32_t *vol)
 {
 	struct vol_guess g = { rel, 0, 0 };
 
-	if (!ctl_net_error(err))
+	if (!vu_net_error(err))
 		return err;
 	fso_foreach_cached(guess_each, &g);
 	*vol = g.vol;

@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include "venus/venus.h"
+#include "venus/util.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_int.h"
 #include "venus/server.h"
 #include "venus/db.h"
 #include "venus/cache.h"
-#include "venus/volstate.h"
 
 /* ================================================================ */
 /* Directory operations                                              */
@@ -49,7 +49,10 @@ static void dop_reply(struct dop *d, int err, struct fso *o)
 	if (d->acb) {
 		if (!err && o) {
 			fo_fill_attr(o, &at);
-			d->acb(d->arg, 0, &at);
+			if (d->proc == HS_CREATE || d->proc == HS_MKDIR || d->proc == HS_SYMLINK)
+				fo_zone_attr(d->acb, d->arg, &at);   /* grew the log */
+			else
+				d->acb(d->arg, 0, &at);
 		} else {
 			d->acb(d->arg, err ? err : EIO, NULL);
 		}
@@ -82,13 +85,6 @@ static struct dop *dop_new(uint32_t proc, uint64_t dir, const char *name,
 	d->ecb = ecb;
 	d->arg = arg;
 	return d;
-}
-
-static hs_time hs_now(void)
-{
-	struct timespec ts = { 0, UTIME_NOW };
-
-	return fo_to_hs_time(&ts);
 }
 
 /* A new object's contents are known at once: empty file, empty
@@ -157,7 +153,7 @@ static void dop_failed(struct dop *d, int err)
 {
 	struct fso *o = NULL;
 
-	if (fo_net_error(err))
+	if (vu_net_error(err))
 		err = dop_log_instead(d, err, &o);
 	dop_reply(d, err, err ? NULL : o);
 }
@@ -202,7 +198,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging(V->vol) || fo_trust_cache(dir)) {
+	if (fo_must_log(dir, NULL, NULL)) {
 		struct fso *o = NULL;
 
 		err = fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid, d->target,
@@ -219,7 +215,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 		s.target = d->target;
 		s.uid = d->uid;
 		s.gid = d->gid;
-		s.mtime = hs_now();
+		s.mtime = vu_time_now();
 		srv_call(V->srv, HS_SYMLINK, (xdrproc_t)xdr_hs_symlink_args, &s,
 			 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 		return;
@@ -232,7 +228,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 	c.mode = d->mode & 07777;
 	c.uid = d->uid;
 	c.gid = d->gid;
-	c.mtime = hs_now();
+	c.mtime = vu_time_now();
 	srv_call(V->srv, d->proc, (xdrproc_t)xdr_hs_create_args, &c,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
@@ -300,7 +296,7 @@ static void link_send(void *arg, int err, struct fso *dir)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging(V->vol) || fo_trust_cache(dir) || fo_trust_cache(o)) {
+	if (fo_must_log(dir, o, NULL)) {
 		err = fo_log_link(dir, d->newname, o, NULL);
 		dop_reply(d, err, err ? NULL : o);
 		return;
@@ -368,7 +364,7 @@ static void remove_send(void *arg, int err, struct fso *o)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging(V->vol) || fo_trust_cache(dir) || fo_trust_cache(o)) {
+	if (fo_must_log(dir, o, NULL)) {
 		dop_reply(d, fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, NULL), NULL);
 		return;
 	}
@@ -448,7 +444,7 @@ static void rename_send(void *arg, int err, struct fso *o)
 		dop_reply(d, err, NULL);
 		return;
 	}
-	if (vst_logging(V->vol) || fo_trust_cache(sd) || fo_trust_cache(dd) || fo_trust_cache(o)) {
+	if (fo_must_log(sd, dd, o)) {
 		dop_reply(d, fo_log_rename(sd, d->name, dd, d->newname, o, NULL), NULL);
 		return;
 	}

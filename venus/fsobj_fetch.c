@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "venus/venus.h"
+#include "venus/util.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_int.h"
 #include "venus/server.h"
@@ -234,7 +235,7 @@ static void fetch_end(struct fetch *f)
 	if (o) {
 		o->fetch = NULL;
 		/* cfs listmissing: what a disconnected user asked for in vain. */
-		o->missed = err ? fo_net_error(err) : 0;
+		o->missed = err ? vu_net_error(err) : 0;
 	}
 	free(f);
 	if (o && !err)

@@ -20,7 +20,6 @@
 #include "venus/server.h"
 #include "venus/db.h"
 #include "venus/cache.h"
-#include "venus/volstate.h"
 
 /* ================================================================ */
 /* Finding objects: root, revalidation                               */
@@ -277,7 +276,7 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	/* Disconnected, the entries we know are all there is (a create that
 	 * collides on vice is a create/create conflict at reintegration). */
 	if (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data) ||
-	    vst_disconnected(V->vol)) {
+	    fo_offline()) {
 		err = db_dirent_get(V->db, d->r.ino, l->name, &child);
 		if (err == ENOENT) {
 			lk_finish(l, ENOENT, NULL);

@@ -99,14 +99,29 @@ void fo_store_then(struct fso *o, err_k k, void *arg);
 /* ---- fsobj_open.c ---- */
 void fo_close_settle(uint64_t ino);
 
+/* ---- fsobj_zone.c: the zones on mutation replies ---- */
+/* Reply cb(arg, 0, a) once the zones admit it (zone_admit); a is copied. */
+void fo_zone_attr(fso_attr_cb cb, void *arg, const struct fso_attr *a);
+/* Reply cb(arg, err): at once for an error, else once the zones admit it. */
+void fo_zone_err(fso_err_cb cb, void *arg, int err);
+
 /* ---- fsobj_setattr.c ---- */
 hs_time fo_to_hs_time(const struct timespec *ts);
 
 /* ---- fsobj_local.c: mutations applied locally and logged (CML) ---- */
 struct cml_row;
+/* vice is unreachable (a failed call or probe, or cfs disconnect): serve
+ * what the cache has, log every change. */
+int fo_offline(void);
 /* Serve o from the cache without asking vice: vice is unreachable, o is
  * known only locally, or the log holds changes to it. */
 int fo_trust_cache(const struct fso *o);
+/* THE decision for every mutation (create, link, remove, rename, setattr,
+ * store): 1 = apply locally and log it (fo_log_*), 0 = send it to vice.
+ * Logging when the volume is not strongly connected, when older records
+ * wait (order), or when any of a, b, c (NULLs skipped) is trusted from
+ * the cache.  No other place in core asks volstate. */
+int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c);
 /* Log o's container as a store record (durable before it returns).
  * 0 or an errno; the container keeps the data either way. */
 int fo_log_store(struct fso *o);
@@ -124,8 +139,6 @@ int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
 		  const hs_storeid *sid);
 int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
 		  struct fso *o, const hs_storeid *sid);
-/* Is err vice going away (the change can be logged instead)? */
-int fo_net_error(int err);
 /* Reintegration applied row: vice's attributes, local fid -> server fid. */
 void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res);
 /* Recompute o->cml from the log. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "venus/venus.h"
+#include "venus/util.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_int.h"
 #include "venus/server.h"
@@ -24,32 +25,31 @@
 #include "venus/cml.h"
 #include "venus/volstate.h"
 
+/* ---- the one decision point: send to vice, or log ---- */
+
+int fo_offline(void)
+{
+	return vst_disconnected(V->vol);
+}
+
 int fo_trust_cache(const struct fso *o)
 {
-	return vst_disconnected(V->vol) || o->cml || cml_is_local(&o->r.fid);
+	return fo_offline() || o->cml || cml_is_local(&o->r.fid);
 }
 
-int fo_net_error(int err)
+int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
 {
-	return err == ETIMEDOUT || err == ECONNRESET || err == ECONNREFUSED ||
-	       err == ENOTCONN || err == EPIPE || err == ECONNABORTED;
-}
-
-static hs_time now_hs(void)
-{
-	struct timespec ts;
-	hs_time t;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t.sec = ts.tv_sec;
-	t.nsec = (unsigned)ts.tv_nsec;
-	return t;
+	/* The volume says log (not strongly connected, or older records wait
+	 * and order must be kept), or an object involved has changes only
+	 * the log knows: sending would put vice ahead of the log. */
+	return vst_logging(V->vol) || (a && fo_trust_cache(a)) ||
+	       (b && fo_trust_cache(b)) || (c && fo_trust_cache(c));
 }
 
 /* The directory changed locally: its listing is ours now. */
 static void touch_dir(struct fso *dir)
 {
-	dir->r.mtime = dir->r.ctime = now_hs();
+	dir->r.mtime = dir->r.ctime = vu_time_now();
 	dir->cml = 1;
 	fo_save(dir);
 }
@@ -188,7 +188,7 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
 		o->r.atime = a->atime;
 	if (a->mask & HS_SET_MTIME)
 		o->r.mtime = a->mtime;
-	o->r.ctime = now_hs();
+	o->r.ctime = vu_time_now();
 	o->cml = 1;
 	fo_save(o);
 	err = cml_append(&rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
@@ -220,7 +220,7 @@ static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid
 	o->r.uid = uid;
 	o->r.gid = gid;
 	o->r.nlink = type == HS_FDIR ? 2 : 1;
-	o->r.atime = o->r.mtime = o->r.ctime = now_hs();
+	o->r.atime = o->r.mtime = o->r.ctime = vu_time_now();
 	o->r.dataversion = o->r.data_dv = 1;
 	o->r.has_data = 1;
 	o->cml = 1;
@@ -268,14 +268,14 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 		cml_local_fid(dir->r.fid.volume, s->sid.seq, &fid);
 		rec.hs_cml_rec_u.symlink.local = fid;
 		*s = (hs_symlink_args){ dir->r.fid, s->sid, (char *)name, (char *)target, uid, gid,
-					now_hs() };
+					vu_time_now() };
 	} else {
 		a = rec.op == HS_OP_MKDIR ? &rec.hs_cml_rec_u.mkdir.a : &rec.hs_cml_rec_u.create.a;
 		use_sid(&a->sid, sid);
 		cml_local_fid(dir->r.fid.volume, a->sid.seq, &fid);
 		rec.hs_cml_rec_u.create.local = fid;   /* same layout for mkdir */
 		*a = (hs_create_args){ dir->r.fid, a->sid, (char *)name, mode & 07777, uid, gid,
-				       now_hs() };
+				       vu_time_now() };
 	}
 	if ((err = cml_begin()))
 		return logged(err, "a create");

@@ -176,7 +176,7 @@ static void close_stored(void *arg, int err)
 	struct cl *c = arg;
 
 	fo_close_settle(c->ino);
-	c->cb(c->arg, err);
+	fo_zone_err(c->cb, c->arg, err);   /* a store may have grown the log */
 	free(c);
 }
 

@@ -14,12 +14,12 @@
 #include <unistd.h>
 
 #include "venus/venus.h"
+#include "venus/util.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_int.h"
 #include "venus/server.h"
 #include "venus/db.h"
 #include "venus/cache.h"
-#include "venus/volstate.h"
 
 /* ================================================================ */
 /* setattr                                                           */
@@ -70,7 +70,7 @@ static void sa_done(void *arg, int err, void *res)
 
 	if (!err && r->status)
 		err = r->status;
-	if (err && o && fo_net_error(err)) {
+	if (err && o && vu_net_error(err)) {
 		/* vice went away: log it (setting the same values again is
 		 * harmless if vice did apply it). */
 		vlog(LOG_WARNING, "setattr of ino %llu failed (%s): logged for reintegration",
@@ -120,7 +120,7 @@ static void sa_rest(struct sa *s)
 		sa_reply(s, o ? 0 : ENOENT);
 		return;
 	}
-	if (vst_logging(V->vol) || fo_trust_cache(o)) {
+	if (fo_must_log(o, NULL, NULL)) {
 		if (mask & HS_SET_MTIME) {
 			hs_time t = fo_to_hs_time(&s->sa.mtime);
 

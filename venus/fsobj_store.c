@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include "venus/venus.h"
+#include "venus/util.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_int.h"
 #include "venus/server.h"
 #include "venus/db.h"
 #include "venus/cache.h"
-#include "venus/volstate.h"
 #include "venus/event.h"
 
 /* ================================================================ */
@@ -108,7 +108,7 @@ static void store_end(struct store *s)
 
 	close(s->fd);
 	event_emit(EVK_STORE, &(struct event_fields){ .fid = &s->fid, .name = o ? o->r.name : NULL, .bytes = s->size, .usec = fo_now_us() - s->t0, .err = err });
-	if (o && err && fo_net_error(err)) {
+	if (o && err && vu_net_error(err)) {
 		/* vice went away mid-store: the change goes to the CML. */
 		o->store = NULL;
 		vlog(LOG_WARNING, "store of ino %" PRIu64 " failed (%s): logged for reintegration",
@@ -257,7 +257,7 @@ void fo_store_then(struct fso *o, err_k k, void *arg)
 		o->store_next = w;
 		return;
 	}
-	if (vst_logging(V->vol) || fo_trust_cache(o)) {
+	if (fo_must_log(o, NULL, NULL)) {
 		fo_wake(w, fo_log_store(o));
 		return;
 	}

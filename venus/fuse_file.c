@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "fuse_int.h"
-#include "zone.h"
 
 int hf_writeback;
 
@@ -244,7 +243,7 @@ void hf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fso_open(ino, r->flags, hf_open_done, r);
 }
 
-/* The create is logged; the open (and so the reply) passes the zones. */
+/* The create is logged and core's zones admitted it: open. */
 static void hf_create_open(void *arg)
 {
 	struct hf_open_req *r = arg;
@@ -264,8 +263,8 @@ static void hf_create_made(void *arg, int err, const struct fso_attr *a)
 		free(r);
 		return;
 	}
-	r->attr = *a;
-	zone_admit(hf_create_open, r);
+	r->attr = *a;   /* core's zones already admitted the create */
+	hf_create_open(r);
 }
 
 void hf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -377,18 +376,11 @@ static void hf_flush_done(void *arg, int err)
 	free(p);
 }
 
-static void hf_flush_go(void *arg)
-{
-	hf_flush_done(arg, 0);
-}
-
-/* A stored file may have logged a record: the reply passes the zones. */
+/* A stored file may have logged a record: core's zones have admitted
+ * the reply already (fsobj_zone.c). */
 static void hf_flush_stored(void *arg, int err)
 {
-	if (err)
-		hf_flush_done(arg, err);
-	else
-		zone_admit(hf_flush_go, arg);
+	hf_flush_done(arg, err);
 }
 
 /* close(2) of any descriptor of a writable open: the kernel has written

@@ -115,10 +115,9 @@ void hf_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void hf_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void hf_dir_free_all(void);
 
-/* fuse_zone.c: replies that wait for the yellow/red zones (zone.h). */
+/* fuse_zone.c: a write's reply, once the yellow/red zones admit it
+ * (fso_write_admit). */
 void hf_zone_reply_write(fuse_req_t req, size_t n);
-/* Like hf_entry_done (p is freed), the entry after the zone admits it. */
-void hf_zone_entry_done(struct hf_pend *p, int err, const struct fso_attr *a);
 
 /* fuse_inode.c: front-end state per inode the kernel knows. */
 void     hf_inode_set_parent(uint64_t ino, uint64_t parent);

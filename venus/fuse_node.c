@@ -199,14 +199,14 @@ void hf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, 
 	fso_create(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_entry_done, p);
 }
 
-/* A new directory logs a record: its reply passes the zones. */
+/* A new directory: remember its parent. */
 static void hf_mkdir_done(void *arg, int err, const struct fso_attr *a)
 {
 	struct hf_lookup_req *r = arg;
 
 	if (!err)
 		hf_inode_set_parent(a->ino, r->parent);
-	hf_zone_entry_done(&r->p, err, a);
+	hf_entry_done(&r->p, err, a);   /* core applied the zones */
 }
 
 void hf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)

@@ -1,13 +1,12 @@
 /*
- * fuse_zone.c - replies of the FUSE front end that pass through the
- * yellow/red zones (zone.h) first.  Each keeps its request on the pending
- * list while it waits, so a shutdown answers it and the delayed reply
- * only cleans up.
+ * fuse_zone.c - FUSE's write replies pass through the yellow/red zones
+ * (fso_write_admit; core applies them to every other mutation).  The
+ * request stays on the pending list while it waits, so a shutdown answers
+ * it and the delayed reply only cleans up.
  */
 #include <stdlib.h>
 
 #include "fuse_int.h"
-#include "zone.h"
 
 struct hf_zone_write {
 	struct hf_pend p;
@@ -34,31 +33,5 @@ void hf_zone_reply_write(fuse_req_t req, size_t n)
 	}
 	z->n = n;
 	hf_pend_start(&z->p, req);
-	zone_admit(hf_zone_write_go, z);
-}
-
-struct hf_zone_entry {
-	struct hf_pend  p;
-	struct fso_attr a;
-};
-
-static void hf_zone_entry_go(void *arg)
-{
-	struct hf_zone_entry *z = arg;
-
-	hf_entry_done(&z->p, 0, &z->a);   /* frees z */
-}
-
-void hf_zone_entry_done(struct hf_pend *p, int err, const struct fso_attr *a)
-{
-	struct hf_zone_entry *z;
-
-	if (err || !p->req || !(z = malloc(sizeof(*z)))) {
-		hf_entry_done(p, err, a);
-		return;
-	}
-	z->a = *a;
-	hf_pend_start(&z->p, hf_pend_end(p));
-	free(p);
-	zone_admit(hf_zone_entry_go, z);
+	fso_write_admit(hf_zone_write_go, z);
 }

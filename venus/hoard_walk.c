@@ -28,6 +28,7 @@
 #include <hesper/hoardcmd.h>
 
 #include "venus/venus.h"
+#include "venus/util.h"
 #include "venus/fsobj.h"
 #include "venus/server.h"
 #include "venus/hoard.h"
@@ -101,12 +102,6 @@ static void say(struct hwalk *w, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int net_error(int err)
-{
-	return err == ETIMEDOUT || err == ECONNREFUSED || err == ECONNRESET ||
-	       err == ENOTCONN || err == EHOSTUNREACH || err == ENETUNREACH;
-}
-
 /* An object failed; losing vice ends the walk. */
 static void obj_error(struct hwalk *w, int err)
 {
@@ -115,7 +110,7 @@ static void obj_error(struct hwalk *w, int err)
 	w->info.errors++;
 	say(w, "%s%s%s: %s", V->cfg.mountpoint, *w->cur.path ? "/" : "", w->cur.path,
 	    strerror(err));
-	if (net_error(err) && !w->info.status) {
+	if (vu_net_error(err) && !w->info.status) {
 		w->info.status = ETIMEDOUT;
 		say(w, "vice %s unreachable: walk stopped", srv_name(V->srv));
 	}
