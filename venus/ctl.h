@@ -81,7 +81,7 @@ unsigned venus_cml_pending(uint32_t vol);
  * other command files are declared in ctl_int.h. */
 void ctl_cml_run(struct ctl_req *r);
 
-/* ---- commands defined outside ctl_cmds.c (added) ---- */
+/* ---- commands defined outside ctl_cmds.c ---- */
 
 struct ctlp_cmd;
 

@@ -165,7 +165,7 @@ struct vfront_ops {
 	 * issued before this call has reached the kernel (NULL: the hooks
 	 * act at once). */
 	void (*fence)(void (*done)(void *arg), void *arg);
-	/* Optional (added): an object created while disconnected got its
+	/* Optional: an object created while disconnected got its
 	 * server fid at reintegration; ino is unchanged (Coda's REPLACE
 	 * downcall).  NULL: inval_inode(ino) is used instead. */
 	void (*replace)(uint64_t ino, const hs_fid *oldf, const hs_fid *newf);
@@ -176,7 +176,7 @@ struct vfront_ops {
 void fso_front_fence(void (*done)(void *arg), void *arg);
 void fso_set_front(const struct vfront_ops *ops);
 
-/* ---- for main.c and server.c (added) ---- */
+/* ---- for main.c (server events reach these through its srv_hooks) ---- */
 
 /* Load the records of V->db and check the containers under cfg.cachedir;
  * call after V->db is open.  0 or a positive errno. */
@@ -189,7 +189,7 @@ void fso_cb_break(const hs_fid *fid);
 /* The connection to vice dropped: every promise is void. */
 void fso_cb_lost(void);
 /* Mark the objects the CML names (their cache is the truth until they
- * are reintegrated); after cml_init and after reintegration (added). */
+ * are reintegrated); after cml_init and after reintegration. */
 void fso_cml_settle(void);
 /* At start, after cml_init: log a store for every container the last run
  * wrote but never closed (it died first). */

@@ -470,7 +470,8 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 		     a->fid.unique);
 		return;
 	}
-	cml_rebase(&a->fid, a->dataversion);
+	/* reint.c rebases the later records on a->dataversion right after
+	 * this returns (for objects not in memory too): once per record. */
 	if (cml_names(&o->r.fid)) {
 		/* Records are still logged (row itself is deleted only after
 		 * this): keep our view, learn the version.  A rename, link or

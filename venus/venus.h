@@ -25,7 +25,7 @@ struct venus_config {
 	uint64_t wholefilemaxsize; /* bytes: files this large (or larger than
 				 * cachesize) stay outside the cachesize bound,
 				 * the newest one kept (Coda caches them
-				 * partially); default 50 MiB (added) */
+				 * partially); default 50 MiB */
 	char    *cafile;        /* verify vice against this CA; NULL = pin */
 	char    *ctlsocket;     /* default <cachedir>/venus.ctl */
 	char    *frontend;      /* "fuse" (default), "hesper", "coda" */
@@ -33,8 +33,8 @@ struct venus_config {
 	int      foreground;    /* -f: stay in the foreground */
 	int      debug;         /* -d: verbose log on stderr */
 	unsigned timeout_ms;    /* per-call limit on vice RPCs; key "timeout"
-				 * in seconds; default 30000 (added) */
-	/* Disconnected operation (added; Coda's keys, venus.conf(5)). */
+				 * in seconds; default 30000 */
+	/* Disconnected operation (Coda's keys, venus.conf(5)). */
 	uint64_t cml_entries;   /* CML records before writers stall; 100000 */
 	unsigned reint_age;     /* reintegration_age: seconds a record ages
 				 * before it is trickled in wd mode; 0 */
@@ -45,7 +45,7 @@ struct venus_config {
 	unsigned serverprobe;   /* seconds between probes of a down vice; 30 */
 	char    *checkpointdir; /* default <cachedir>/checkpoint */
 	char    *pidfile;       /* pid_file (Coda's key) or --pidfile; NULL:
-				 * none (added) */
+				 * none */
 };
 
 /* Counters shown by `cfs stats`; all monotonic since start. */
@@ -85,18 +85,18 @@ extern struct venus *V;
 /* Logging to stderr (foreground) or syslog.  level: LOG_ERR..LOG_DEBUG. */
 void vlog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* While on, a daemon's messages also go to stderr: used until the mount is
- * up so that start-up errors reach the terminal (added). */
+ * up so that start-up errors reach the terminal. */
 void vlog_stderr(int on);
 /* on: stderr is systemd's journal stream (venus -f in venus.service):
  * lines carry sd-daemon(3)'s "<prio>" prefix so the journal keeps the
- * priority (added). */
+ * priority. */
 void vlog_journal(int on);
 
 /* Parse the config file (path may be NULL: the default; a missing default
  * file is fine, a missing explicit one is an error) and then argv into cfg.
  * Returns 0, or -1 after printing a message naming the file, line and key. */
 int venus_config_load(struct venus_config *cfg, const char *path, int argc, char **argv);
-/* Free the strings of cfg and zero it (added). */
+/* Free the strings of cfg and zero it. */
 void venus_config_free(struct venus_config *cfg);
 
 #endif /* VENUS_VENUS_H */

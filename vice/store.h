@@ -84,8 +84,6 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup);
  * a->size.  ENOENT if size > 0 and nothing was staged under a->sid. */
 int vs_store_commit(struct vstore *vs, const hs_store_commit_args *a,
 		    hs_attr *out, int *dup);
-/* Remove what is staged under sid (a store that will never commit). */
-void vs_stage_drop(struct vstore *vs, const hs_storeid *sid);
 
 int vs_setattr(struct vstore *vs, const hs_setattr_args *a, hs_attr *out,
 	       int *dup);

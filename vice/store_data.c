@@ -90,14 +90,6 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup)
 	return err;
 }
 
-void vs_stage_drop(struct vstore *vs, const hs_storeid *sid)
-{
-	char path[4096];
-
-	vs_stage_path(vs, sid, path, sizeof path);
-	(void)unlink(path);
-}
-
 /* Cut the staged file to size and make it durable.  Nothing staged is
  * fine only for an empty file. */
 int vs_stage_finish(const char *path, uint64_t size)

@@ -41,7 +41,7 @@ void vlog_init(int debug);
 void vlog_syslog(void);
 /* on: stderr is systemd's journal stream (vice -f in vice.service): each
  * line gets sd-daemon(3)'s "<prio>" prefix so the journal keeps the
- * priority (added). */
+ * priority. */
 void vlog_journal(int on);
 void vlog(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
