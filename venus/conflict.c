@@ -13,7 +13,8 @@
 #include "venus/cache.h"
 #include "venus/cml.h"
 #include "venus/conflict.h"
-#include "venus/fsobj_int.h"
+#include "venus/fsobj.h"
+#include "venus/fsobj_disc.h"
 #include "venus/reint.h"
 #include "venus/event.h"
 

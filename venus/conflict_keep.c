@@ -28,7 +28,8 @@
 #include "venus/cache.h"
 #include "venus/cml.h"
 #include "venus/conflict.h"
-#include "venus/fsobj_int.h"
+#include "venus/fsobj.h"
+#include "venus/fsobj_disc.h"
 #include "venus/reint.h"
 #include "venus/server.h"
 
@@ -89,31 +90,6 @@ static int open_local(const hs_fid *fid, uint64_t ino)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* Make o's container hold the bytes of fd: what vice will hold once the
- * preserved records are applied.  Not current until then (data_dv 0). */
-static void show_local(struct fso *o, int fd)
-{
-	char path[4096];
-	struct stat st;
-
-	if (!o || o->r.type != HS_FREG || fstat(fd, &st))
-		return;
-	cache_path(o->r.ino, path, sizeof path);
-	if (cml_copy_file(fd, path)) {
-		vlog(LOG_WARNING, "preservelocal: cannot update the cached copy %s", path);
-		return;
-	}
-	o->r.has_data = 1;
-	o->r.size = (uint64_t)st.st_size;
-	o->r.data_dv = 0;
-	o->cml = 1;
-	cache_note(o->r.ino, o->r.size, fo_now_us());
-	fo_save(o);
-	fo_update_pin(o);
-	if (fso_tab.front && fso_tab.front->inval_inode)
-		fso_tab.front->inval_inode(o->r.ino);
-}
-
 static int clear_row(void *arg, struct cml_row *r)
 {
 	(void)arg;
@@ -128,7 +104,7 @@ static int resend(const struct kept_row *kr)
 	int fd = open_local(&kr->obj, kr->ino), err;
 
 	if (fd >= 0) {
-		show_local(fo_obj_by_fid(&kr->obj), fd);
+		fso_disc_show_local(&kr->obj, fd);
 		close(fd);
 	}
 	if ((err = cml_foreach(&kr->obj, clear_row, NULL)))
@@ -170,11 +146,12 @@ static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
 /* create/create: the local file's data onto the server's object s. */
 static int onto_server(struct keep *k, const struct kept_row *kr, const hs_attr *s)
 {
-	struct fso *l = fo_obj_by_fid(&kr->obj), *so = fo_obj_by_fid(&s->fid);
-	unsigned mode = l ? l->r.mode : s->mode;
+	struct fso_disc_obj l, so;
+	int have_l = !fso_disc_get(&kr->obj, &l), have_so = !fso_disc_get(&s->fid, &so);
+	unsigned mode = have_l ? l.mode : s->mode;
 	int fd, err;
 
-	if (s->type != HS_FREG || (l && l->r.type != HS_FREG))
+	if (s->type != HS_FREG || (have_l && l.type != HS_FREG))
 		return EISDIR;   /* only files have data to carry over */
 	if ((fd = open_local(&kr->obj, kr->ino)) < 0)
 		return errno;
@@ -182,10 +159,10 @@ static int onto_server(struct keep *k, const struct kept_row *kr, const hs_attr 
 		goto out;
 	err = cml_drop_obj(&kr->obj);
 	if (!err)
-		err = log_onto(s, so ? so->r.ino : 0, fd, mode, kr->name);
+		err = log_onto(s, have_so ? so.ino : 0, fd, mode, kr->name);
 	if ((err = cml_commit(err)))
 		goto out;
-	show_local(so, fd);
+	fso_disc_show_local(&s->fid, fd);
 	fso_local_discarded(&kr->obj);
 	k->check[k->i] = s->fid;
 out:
@@ -197,39 +174,33 @@ out:
  * version.  Files only; ENOENT when venus no longer knows where it was. */
 static int recreate(struct keep *k, const struct kept_row *kr)
 {
-	struct fso *o = fo_obj_by_fid(&kr->obj), *dir, *n = NULL;
-	char name[256];
+	struct fso_disc_obj o, n;
 	hs_attr s;
 	int fd, err;
 
-	if (!o || o->r.type != HS_FREG || !o->r.name || !(dir = fo_obj(o->r.parent)))
+	if (fso_disc_get(&kr->obj, &o) || o.type != HS_FREG || !o.name[0] || !o.parent)
 		return ENOENT;
-	snprintf(name, sizeof name, "%s", o->r.name);
 	if ((fd = open_local(&kr->obj, kr->ino)) < 0)
 		return errno;
 	if ((err = cml_begin()))
 		goto out;
 	err = cml_drop_obj(&kr->obj);
-	if (!err) {
-		fo_dir_del(dir, name);   /* the old object's entry, if still listed */
-		err = fo_log_create(dir, HS_CREATE, name, o->r.mode, o->r.uid, o->r.gid,
-				    NULL, NULL, &n);
-	}
+	if (!err)
+		err = fso_disc_recreate(&kr->obj, &n);
 	if (!err) {
 		memset(&s, 0, sizeof s);
-		s.fid = n->r.fid;
+		s.fid = n.fid;
 		s.type = HS_FREG;
-		s.mode = n->r.mode;
-		err = log_onto(&s, n->r.ino, fd, n->r.mode, name);
+		s.mode = n.mode;
+		err = log_onto(&s, n.ino, fd, n.mode, o.name);
 	}
 	if ((err = cml_commit(err)))
 		goto out;
-	show_local(n, fd);
+	fso_disc_show_local(&n.fid, fd);
 	fso_local_discarded(&kr->obj);
 	/* The kernel may still map the name to the old object. */
-	if (fso_tab.front && fso_tab.front->inval_entry)
-		fso_tab.front->inval_entry(dir->r.ino, name);
-	k->check[k->i] = n->r.fid;
+	fso_disc_name_changed(o.parent, o.name);
+	k->check[k->i] = n.fid;
 out:
 	close(fd);
 	return err;

@@ -26,7 +26,8 @@
 #include <hesper/ctlproto.h>
 #include "venus/venus.h"
 #include "venus/cml.h"
-#include "venus/fsobj_int.h"
+#include "venus/fsobj.h"
+#include "venus/fsobj_disc.h"
 #include "venus/ctl_int.h"
 
 #define TAR_BLOCK 512

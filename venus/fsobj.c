@@ -382,8 +382,5 @@ void fo_refid(struct fso *o, const hs_fid *newf)
 	o->r.fid = *newf;
 	link_obj(o);
 	fo_save(o);
-	if (fso_tab.front && fso_tab.front->replace)
-		fso_tab.front->replace(o->r.ino, &old, newf);
-	else if (fso_tab.front && fso_tab.front->inval_inode)
-		fso_tab.front->inval_inode(o->r.ino);
+	front_replace(o->r.ino, &old, newf);
 }

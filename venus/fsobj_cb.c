@@ -39,22 +39,39 @@ void fso_set_front(const struct vfront_ops *ops)
 	fso_tab.front = ops;
 }
 
+void front_inval_inode(uint64_t ino)
+{
+	if (fso_tab.front && fso_tab.front->inval_inode)
+		fso_tab.front->inval_inode(ino);
+}
+
+void front_inval_entry(uint64_t dir, const char *name)
+{
+	if (fso_tab.front && fso_tab.front->inval_entry && name && name[0])
+		fso_tab.front->inval_entry(dir, name);
+}
+
+void front_replace(uint64_t ino, const hs_fid *oldf, const hs_fid *newf)
+{
+	if (fso_tab.front && fso_tab.front->replace)
+		fso_tab.front->replace(ino, oldf, newf);
+	else
+		front_inval_inode(ino);
+}
+
 static int inval_name(void *arg, const char *name, uint64_t child)
 {
 	const uint64_t *dir = arg;
 
-	fso_tab.front->inval_entry(*dir, name);
+	front_inval_entry(*dir, name);
 	return 0;
 }
 
 /* Tell the kernel to forget what it cached of o. */
 static void inval(struct fso *o)
 {
-	if (!fso_tab.front)
-		return;
-	if (fso_tab.front->inval_inode)
-		fso_tab.front->inval_inode(o->r.ino);
-	if (o->r.type == HS_FDIR && fso_tab.front->inval_entry)
+	front_inval_inode(o->r.ino);
+	if (o->r.type == HS_FDIR && fso_tab.front && fso_tab.front->inval_entry)
 		db_dirent_foreach(V->db, o->r.ino, inval_name, &o->r.ino);
 }
 

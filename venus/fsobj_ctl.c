@@ -100,8 +100,7 @@ int fso_flush(uint64_t ino)
 	o->r.has_data = 0;
 	o->has_cb = 0;
 	fo_save(o);
-	if (fso_tab.front && fso_tab.front->inval_inode)
-		fso_tab.front->inval_inode(ino);
+	front_inval_inode(ino);
 	return 0;
 }
 

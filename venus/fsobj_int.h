@@ -1,8 +1,9 @@
 /*
  * fsobj_int.h - private to venus/fsobj*.c: the in-memory record of a cached
  * object and the helpers the fsobj files share.  fsobj.h is the public
- * interface; nothing outside venus/fsobj*.c (and the disconnected-operation
- * files cml*.c, reint*.c, conflict*.c, volstate*.c) includes this.
+ * interface, fsobj_disc.h the one for reintegration and conflicts; nothing
+ * outside venus/fsobj*.c includes this (test/layering.sh and the review
+ * keep it so).
  */
 #ifndef VENUS_FSOBJ_INT_H
 #define VENUS_FSOBJ_INT_H
@@ -13,6 +14,7 @@
 #include "venus/venus.h"
 #include "venus/fsobj.h"
 #include "venus/db.h"
+#include "venus/fsobj_disc.h"
 
 #define FETCH_INFLIGHT 4    /* HS_FETCH calls in flight per fetch */
 #define STORE_INFLIGHT 3    /* HS_STORE_CHUNK calls in flight per store */
@@ -22,6 +24,47 @@ struct fetch;
 struct store;
 struct waiter;
 
+/*
+ * struct fso: one cached object (its row r in venus.db, plus what only
+ * this run knows).  It lives in fso_tab from first sight until eviction
+ * (fo_free_obj) or removal (fo_obj_gone); core alone writes its fields.
+ *
+ * States of the contents (files; directories and symlinks alike with
+ * "entries" or "target" for "container"):
+ *   EMPTY     r.has_data 0: nothing cached; an open fetches.
+ *   CURRENT   r.has_data, r.data_dv == r.dataversion: vice's version.
+ *   STALE     r.has_data, r.data_dv != r.dataversion: vice moved on (a
+ *             callback break, another client's store); refetched on open
+ *             unless LOCAL.
+ *   LOCAL     r.has_data and the container holds changes vice has not
+ *             seen: written/writers/pending/r.dirty (fo_container_local),
+ *             or cml (the log names it: the cache is the truth).
+ * Orthogonal: has_cb (vice promised to tell us of changes), opens and
+ * writers (the front end's opens), removed (unlinked while open).
+ *
+ * Invariants (kept by every function that writes the fields):
+ *   (1) writers <= opens.
+ *   (2) removed: vice no longer has the object (fo_obj_gone) while an
+ *       open, fetch or store held it; it stays for them, stores nothing,
+ *       is no longer dirty (unless cml), and goes when the last ends.
+ *   (3) A fetch never replaces a LOCAL container (fo_ensure_data and
+ *       fso_open check fo_container_local first): data not on vice is
+ *       never overwritten by vice's.
+ *   (4) r.dirty is 1 from the first write until a store of that data is
+ *       on vice or in the CML (durable): a restart (fso_log_dirty) logs
+ *       what a dead run left dirty.
+ *   (5) cml is 1 iff a CML record names r.fid (fo_cml_settle recomputes
+ *       it); while it is 1 the cache is served without asking vice
+ *       (fo_trust_cache) and every mutation of it is logged (fo_must_log).
+ *   (6) The container is pinned (fo_update_pin) exactly while any of
+ *       opens, r.dirty, pending, store, fetch, written, cml or a local fid
+ *       holds: eviction never drops data vice does not have.
+ *   (7) A local fid (cml_is_local) lives only while the create that made
+ *       it is in the CML; reintegration swaps in vice's fid and keeps
+ *       r.ino (fo_refid), so the kernel's inode stays valid.
+ *   (8) At most one store is under way (store); callers that need another
+ *       wait on store_next and run when it ends.
+ */
 struct fso {
 	struct db_fso r;
 	int           has_cb;     /* a callback promise covers r */
@@ -99,6 +142,14 @@ void fo_store_then(struct fso *o, err_k k, void *arg);
 /* ---- fsobj_open.c ---- */
 void fo_close_settle(uint64_t ino);
 
+/* ---- fsobj_cb.c: the front end's caches (fso_tab.front), NULL-safe ---- */
+/* The kernel forgets what it cached of ino (attributes, pages). */
+void front_inval_inode(uint64_t ino);
+/* ... of the name dir/name (nothing for an empty name). */
+void front_inval_entry(uint64_t dir, const char *name);
+/* ino's fid changed from oldf to newf (Coda's REPLACE), or inval_inode. */
+void front_replace(uint64_t ino, const hs_fid *oldf, const hs_fid *newf);
+
 /* ---- fsobj_zone.c: the zones on mutation replies ---- */
 /* Reply cb(arg, 0, a) once the zones admit it (zone_admit); a is copied. */
 void fo_zone_attr(fso_attr_cb cb, void *arg, const struct fso_attr *a);
@@ -139,16 +190,8 @@ int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
 		  const hs_storeid *sid);
 int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
 		  struct fso *o, const hs_storeid *sid);
-/* Reintegration applied row: vice's attributes, local fid -> server fid. */
-void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res);
 /* Recompute o->cml from the log. */
 void fo_cml_settle(struct fso *o);
-/* conflict.c: stop trusting the copies of a refused record's object and
- * directory; the path a row is about (mount-relative, "/a/b"); drop a
- * local object whose records were discarded. */
-void fso_conflict_refetch(const struct cml_row *row);
-void fso_row_path(const struct cml_row *row, char *buf, size_t len);
-void fso_local_discarded(const hs_fid *fid);
 /* fsobj_ctl.c: best-known path of o below the mount. */
 void fo_path_of(const struct fso *o, char *buf, size_t len);
 /* Change o's fid (local -> server): the ino stays; tables, db, front. */

@@ -523,18 +523,15 @@ void fso_conflict_refetch(const struct cml_row *row)
 		o->r.data_dv = 0;
 		fo_save(o);
 		fo_update_pin(o);
-		if (fso_tab.front && fso_tab.front->inval_inode)
-			fso_tab.front->inval_inode(o->r.ino);
+		front_inval_inode(o->r.ino);
 	}
 	if (d) {
 		d->cml = 0;
 		d->has_cb = 0;
 		d->r.data_dv = 0;
 		fo_save(d);
-		if (fso_tab.front && fso_tab.front->inval_inode)
-			fso_tab.front->inval_inode(d->r.ino);
-		if (fso_tab.front && fso_tab.front->inval_entry && row->name[0])
-			fso_tab.front->inval_entry(d->r.ino, row->name);
+		front_inval_inode(d->r.ino);
+		front_inval_entry(d->r.ino, row->name);
 	}
 }
 
