@@ -305,7 +305,7 @@ static void keep_next(struct keep *k)
 			k->err = err;
 	}
 	fso_cml_settle();
-	reint_run(0, 0, NULL, pass_done, k);
+	reint_run(V->reint, 0, 0, NULL, pass_done, k);
 }
 
 void conflict_preserve(const hs_fid *fid, conflict_done_fn done, void *arg)

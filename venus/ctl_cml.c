@@ -155,7 +155,7 @@ static void cmd_fr(struct ctl_req *r)
 	}
 	if (!r->json)
 		fr_progress(r, cml_count());
-	reint_run(0, 0, fr_progress, fr_done, r);
+	reint_run(V->reint, 0, 0, fr_progress, fr_done, r);
 }
 
 /* ---- conflicts, listlocal, checklocal ---- */

@@ -187,18 +187,14 @@ static const struct srv_hooks srv_hooks = {
 
 static void vol_trickle(void *arg, unsigned age, unsigned budget)
 {
-	reint_run(age, budget, NULL, NULL, NULL);
+	reint_run(arg, age, budget, NULL, NULL, NULL);
 }
 
 static int vol_busy(void *arg)
 {
-	return reint_running();
+	return reint_running(arg);
 }
 
-static const struct vst_hooks vst_hooks = {
-	.trickle = vol_trickle,
-	.busy = vol_busy,
-};
 
 static unsigned cache_prio(void *arg, uint64_t ino)
 {
@@ -234,7 +230,8 @@ static int start(void)
 	fso_cml_settle();
 	if (!(V->srv = srv_start(&srv_hooks, &err)))
 		return -1;
-	if (!(V->vol = vst_init(V->srv, &vst_hooks))) {
+	if (!(V->reint = reint_new(V->srv)) ||
+	    !(V->vol = vst_init(V->srv, &(struct vst_hooks){ vol_trickle, vol_busy, V->reint }))) {
 		vlog(LOG_ERR, "out of memory");
 		return -1;
 	}
@@ -257,6 +254,8 @@ static void shutdown_all(void)
 	V->vol = NULL;
 	srv_stop(V->srv);
 	V->srv = NULL;
+	reint_free(V->reint);   /* after srv_stop failed its calls */
+	V->reint = NULL;
 	cml_fini();
 	fso_fini();
 	cache_fini();

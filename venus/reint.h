@@ -13,6 +13,18 @@
 #ifndef VENUS_REINT_H
 #define VENUS_REINT_H
 
+struct srv;
+
+/* The reintegration of one volume's CML to its server; opaque.  main.c
+ * makes the one instance (V->reint). */
+struct reint;
+
+/* A reintegrator sending to srv.  NULL when out of memory. */
+struct reint *reint_new(struct srv *srv);
+/* Free ri; a pass still running ends with ETIMEDOUT first.  Call after
+ * srv_stop (which fails the calls in flight).  NULL is fine. */
+void reint_free(struct reint *ri);
+
 /* Called after each block with the records still pending. */
 typedef void (*reint_progress_fn)(void *arg, unsigned remaining);
 /* Called once at the end: 0, HS_ECONFLICT (records were refused now or
@@ -22,9 +34,9 @@ typedef void (*reint_done_fn)(void *arg, int err);
 /* Reintegrate records at least min_age seconds old, for about budget
  * seconds (0: until the log is empty).  If a pass is already running the
  * callbacks join it.  progress and done may be NULL. */
-void reint_run(unsigned min_age, unsigned budget, reint_progress_fn progress,
+void reint_run(struct reint *ri, unsigned min_age, unsigned budget, reint_progress_fn progress,
 	       reint_done_fn done, void *arg);
 /* Is a pass under way? */
-int reint_running(void);
+int reint_running(const struct reint *ri);
 
 #endif /* VENUS_REINT_H */

@@ -65,6 +65,8 @@ struct venus_stats {
 
 struct srv;       /* server.h: the connection to vice */
 struct volume;    /* volstate.h: the volume's connection state */
+struct reint;     /* reint.h: its reintegration */
+struct hoard;     /* hoard.h: the hoard database and walks */
 struct vfront;    /* the active front end (fuse.c or coda.c) */
 
 /* The one venus instance. */
@@ -77,6 +79,7 @@ struct venus {
 	uint64_t            next_seq;   /* next store id sequence number */
 	struct srv         *srv;        /* made by main.c (srv_start) */
 	struct volume      *vol;        /* made by main.c (vst_init) */
+	struct reint       *reint;      /* made by main.c (reint_new) */
 	struct vfront      *front;
 };
 
