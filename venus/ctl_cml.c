@@ -417,13 +417,13 @@ static void cmd_zonelimit(struct ctl_req *r)
 				 "<yellowzone limit>  (-1 for no limit)");
 			return;
 		}
-		zone_set_limits(red, yellow);
+		zone_set_limits(vst_zone(V->vol), red, yellow);
 	} else if (r->argc) {
 		ctl_fail(r, EINVAL, "Usage: cfs zonelimit <redzone limit>  "
 			 "<yellowzone limit>  (-1 for no limit)");
 		return;
 	}
-	zone_get_limits(&red, &yellow);
+	zone_get_limits(vst_zone(V->vol), &red, &yellow);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"red\":%ld,\"yellow\":%ld,\"cml_entries\":%llu}\n",
 			   red, yellow, (unsigned long long)V->cfg.cml_entries);

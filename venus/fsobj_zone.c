@@ -13,6 +13,7 @@
 #include "venus/venus.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_int.h"
+#include "venus/volstate.h"
 #include "venus/zone.h"
 
 struct zattr {
@@ -40,7 +41,7 @@ void fo_zone_attr(fso_attr_cb cb, void *arg, const struct fso_attr *a)
 	z->cb = cb;
 	z->arg = arg;
 	z->a = *a;
-	zone_admit(zattr_go, z);
+	zone_admit(vst_zone(V->vol), zattr_go, z);
 }
 
 struct zerr {
@@ -66,10 +67,10 @@ void fo_zone_err(fso_err_cb cb, void *arg, int err)
 	}
 	z->cb = cb;
 	z->arg = arg;
-	zone_admit(zerr_go, z);
+	zone_admit(vst_zone(V->vol), zerr_go, z);
 }
 
 void fso_write_admit(void (*cont)(void *arg), void *arg)
 {
-	zone_admit(cont, arg);
+	zone_admit(vst_zone(V->vol), cont, arg);
 }

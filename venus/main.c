@@ -246,7 +246,7 @@ static int start(void)
 static void shutdown_all(void)
 {
 	stop_front();
-	zone_fini();   /* the waiting replies were orphaned: let them clean up */
+	zone_fini(vst_zone(V->vol));   /* the waiting replies were orphaned: let them clean up */
 	ctl_events_stop();
 	ctl_stop();
 	hoard_fini();

@@ -21,6 +21,7 @@
 #include "venus/fsobj.h"
 #include "venus/fsobj_disc.h"
 #include "venus/reint.h"
+#include "venus/volstate.h"
 #include "venus/zone.h"
 #include "venus/event.h"
 
@@ -157,7 +158,7 @@ static void block_done(void *arg, int err, void *resp)
 	event_emit(EVK_REINT, &(struct event_fields){ .n = ri->n, .left = cml_count() });
 	free_rows(ri);
 	cml_thaw();
-	zone_recheck();
+	zone_recheck(vst_zone(V->vol));
 	progress(ri);
 	if (ri->until && time(NULL) >= ri->until) {
 		finish(ri, 0);

@@ -11,10 +11,12 @@
 #include "venus/server.h"
 #include "venus/cml.h"
 #include "venus/volstate.h"
+#include "venus/zone.h"
 
 struct volume {
 	struct vst_hooks hooks;
 	struct srv   *srv;         /* the server the volume lives on */
+	struct zone  *zone;        /* its log's yellow/red zones */
 	unsigned      age, time;   /* the mode; (0, 0) is strong */
 	struct event *tick;        /* once a second: trickle */
 };
@@ -87,6 +89,10 @@ struct volume *vst_init(struct srv *srv, const struct vst_hooks *hooks)
 		return NULL;
 	w->hooks = *hooks;
 	w->srv = srv;
+	if (!(w->zone = zone_new(w))) {
+		free(w);
+		return NULL;
+	}
 	start_mode(w);
 	w->tick = event_new(V->base, -1, EV_PERSIST, on_tick, w);
 	if (w->tick)
@@ -100,7 +106,13 @@ void vst_fini(struct volume *w)
 		return;
 	if (w->tick)
 		event_free(w->tick);
+	zone_free(w->zone);
 	free(w);
+}
+
+struct zone *vst_zone(const struct volume *w)
+{
+	return w ? w->zone : NULL;
 }
 
 void vst_set_mode(struct volume *w, unsigned age, unsigned time)

@@ -52,6 +52,9 @@ int vst_logging(const struct volume *w);
 /* Serve cached objects without revalidating them (vice unreachable). */
 int vst_disconnected(const struct volume *w);
 
+/* The zones of w's log (zone.h); NULL for a NULL w. */
+struct zone *vst_zone(const struct volume *w);
+
 /* cfs wd/adaptive/strong: ages in seconds. */
 void vst_set_mode(struct volume *w, unsigned age, unsigned time);
 void vst_get_mode(const struct volume *w, unsigned *age, unsigned *time);

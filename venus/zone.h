@@ -6,9 +6,10 @@
  * likewise with the yellow limit and ZONE_YELLOW_PCT.  The limits are CML
  * entry counts as Coda's (cfs zonelimit RED YELLOW, -1 for none); by
  * default ZONE_RED_PCT and ZONE_YELLOW_PCT of cml_entries, rounded up.
- * Front ends pass the reply to
- * every mutation that grows the log (write, create, mkdir, flush) through
- * zone_admit:
+ * Core (fsobj_zone.c) passes the reply to every mutation that grows the
+ * log (create, mkdir, symlink, a close or flush that stored, and a front
+ * end's own container writes) through zone_admit, so every front end is
+ * throttled the same:
  *   - below yellow: the reply goes at once;
  *   - from yellow to red: it waits on a timer growing linearly with the
  *     way from the yellow limit to the red one, from 1 ms to
@@ -39,26 +40,38 @@
 /* A zone limit of none. */
 #define ZONE_NOLIMIT      (-1L)
 
+struct volume;
+
+/* The zones of one volume's log; opaque.  The volume owns it (vst_init
+ * makes it, vst_zone returns it). */
+struct zone;
+
+/* Zones for vol's log, with the default limits.  NULL if out of memory. */
+struct zone *zone_new(struct volume *vol);
+/* zone_fini, then free z; NULL is fine. */
+void zone_free(struct zone *z);
+
 /* Run cont(arg) once the zone admits the reply: at once, after a yellow
  * delay, or after a red stall (see above).  Always runs it exactly once,
- * on the event loop (zone_fini runs the waiting ones). */
-void zone_admit(void (*cont)(void *arg), void *arg);
+ * on the event loop (zone_fini runs the waiting ones); at once for a NULL
+ * z. */
+void zone_admit(struct zone *z, void (*cont)(void *arg), void *arg);
 
 /* cfs zonelimit: CML entry counts (Coda's order: red, then yellow); a
  * negative limit is ZONE_NOLIMIT.  get returns the limits in force, the
  * defaults derived from cml_entries included. */
-void zone_set_limits(long red, long yellow);
-void zone_get_limits(long *red, long *yellow);
+void zone_set_limits(struct zone *z, long red, long yellow);
+void zone_get_limits(const struct zone *z, long *red, long *yellow);
 
 /* The fill level in percent of cml_entries or cachesize, whichever is
  * fuller (may exceed 100); for messages. */
-unsigned zone_level(void);
+unsigned zone_level(const struct zone *z);
 
 /* Records left the log (a reintegration block finished): release the red
  * waiters if the level is under red now. */
-void zone_recheck(void);
+void zone_recheck(struct zone *z);
 
-/* Shutdown: run every waiting continuation now. */
-void zone_fini(void);
+/* Shutdown: run every waiting continuation now (z may be NULL). */
+void zone_fini(struct zone *z);
 
 #endif /* VENUS_ZONE_H */

@@ -56,6 +56,34 @@ venus_run() {
 }
 
 echo "guest: real venus tests at $(cut -d' ' -f1 /proc/uptime)s"
+# venus_zone MOD: the kernel channel passes the yellow/red zones (zone.h) as
+# FUSE does: core throttles the replies of create, mkdir and close-with-
+# store.  Offline, with the yellow limit at 2 CML entries (red far off so
+# no reply stalls), a few creates must count yellow delays in cfs stats.
+venus_zone() {
+	mod=$1 t="zone-$1" cache=/tmp/vcache-zone-$1
+	rm -rf "$cache"; mkdir -p "$cache" /mnt/v
+	venus -f -c /tmp/empty.conf --cachedir "$cache" --mountpoint /mnt/v \
+		-o cml_entries=1000 --frontend $mod 127.0.0.1:2432 > /tmp/venus-zone-$mod.log 2>&1 &
+	v_pid=$!
+	wait_mount /mnt/v || { bad "[$t] mount"; kill -9 $v_pid; wait $v_pid 2>/dev/null; return; }
+	export HESPER_CTL=$cache/venus.ctl
+	check "[$t] mkdir while connected" mkdir /mnt/v/zone-$mod
+	check "[$t] cfs zonelimit 900 2" cfs zonelimit 900 2
+	check "[$t] cfs disconnect" cfs disconnect
+	for i in 1 2 3 4 5 6; do echo "zone $i" > /mnt/v/zone-$mod/f$i || bad "[$t] write f$i"; done
+	y=$(cfs stats 2>/dev/null | awk '$1 == "zone_yellow_delays" { print $2 }')
+	check "[$t] offline creates through the kernel were delayed (yellow ${y:-none})" \
+		test "${y:-0}" -gt 0
+	check "[$t] f6 reads back" grep -q "zone 6" /mnt/v/zone-$mod/f6
+	unset HESPER_CTL
+	kill -TERM $v_pid
+	i=0
+	while kill -0 $v_pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	grep -q ' /mnt/v ' /proc/mounts && umount -l /mnt/v
+	wait $v_pid 2>/dev/null
+}
+
 # venus killed -9 while mounted on Hesper's module: errors, then umount.
 venus_kill() {
 	rm -rf /tmp/vcache-kill; mkdir -p /tmp/vcache-kill
@@ -83,6 +111,8 @@ if vice_up; then
 	else
 		bad "ext4 on /dev/loop1 for venus"
 	fi
+	venus_zone hesper
+	venus_zone coda
 	venus_kill
 	kill -TERM $vice_pid; wait $vice_pid 2>/dev/null
 else
