@@ -34,7 +34,7 @@ TABLE = {
               "fsobj_setattr.c fsobj_dir.c fsobj_ctl.c fsobj_cb.c "
               "fsobj_local.c fsobj_zone.c fsobj_disc.c",
     "repair": "reint.c reint.h conflict.c conflict_keep.c conflict.h",
-    "hoard":  "hoard.c hoard.h hoard_known.c hoard_map.c hoard_walk.c",
+    "hoard":  "hoard.c hoard.h hoard_int.h hoard_known.c hoard_map.c hoard_walk.c",
     "ctl":    "ctl.c ctl.h ctl_int.h ctl_ckpt.c ctl_cmds.c ctl_cml.c "
               "ctl_events.c ctl_fid.c ctl_hoard.c ctl_vol.c",
     "front":  "front.h fuse.c fuse_int.h fuse_dir.c fuse_fdref.c fuse_file.c "

@@ -83,7 +83,7 @@ static void cmd_add(struct ctl_req *r)
 	unsigned prio, flags = 0;
 
 	if (!path_and_spec(r, 1, &prio, &flags))
-		reply_status(r, hoard_put(r->argv[0], prio, flags, r->uid), r->argv[0]);
+		reply_status(r, hoard_put(V->hoard, r->argv[0], prio, flags, r->uid), r->argv[0]);
 }
 
 static void cmd_modify(struct ctl_req *r)
@@ -91,7 +91,7 @@ static void cmd_modify(struct ctl_req *r)
 	unsigned prio, flags = 0;
 
 	if (!path_and_spec(r, 1, &prio, &flags))
-		reply_status(r, hoard_modify(r->argv[0], prio, flags, r->uid), r->argv[0]);
+		reply_status(r, hoard_modify(V->hoard, r->argv[0], prio, flags, r->uid), r->argv[0]);
 }
 
 static void cmd_delete(struct ctl_req *r)
@@ -99,7 +99,7 @@ static void cmd_delete(struct ctl_req *r)
 	unsigned prio, flags = 0;
 
 	if (!path_and_spec(r, 0, &prio, &flags))
-		reply_status(r, hoard_delete(r->argv[0]), r->argv[0]);
+		reply_status(r, hoard_delete(V->hoard, r->argv[0]), r->argv[0]);
 }
 
 /* argv[i] as a uid, or HOARD_ALL_UIDS when absent.  0, or the request
@@ -129,7 +129,7 @@ static void cmd_clear(struct ctl_req *r)
 
 	if (uid_arg(r, 0, &uid))
 		return;
-	err = hoard_clear(uid);
+	err = hoard_clear(V->hoard, uid);
 
 	if (err)
 		ctl_fail(r, err, "hoard clear: %s", strerror(err));
@@ -139,14 +139,14 @@ static void cmd_clear(struct ctl_req *r)
 
 static void cmd_on(struct ctl_req *r)
 {
-	hoard_set_periodic(1);
+	hoard_set_periodic(V->hoard, 1);
 	ctl_printf(r, CTLP_STDOUT, "Periodic hoard walks on\n");
 	ctl_done(r, 0);
 }
 
 static void cmd_off(struct ctl_req *r)
 {
-	hoard_set_periodic(0);
+	hoard_set_periodic(V->hoard, 0);
 	ctl_printf(r, CTLP_STDOUT, "Periodic hoard walks off\n");
 	ctl_done(r, 0);
 }
@@ -196,7 +196,7 @@ static void list_one(struct ctl_req *r, const struct hoard_entry *e, int first)
 static void cmd_list(struct ctl_req *r)
 {
 	size_t n, shown = 0;
-	const struct hoard_entry *v = hoard_entries(&n);
+	const struct hoard_entry *v = hoard_entries(V->hoard, &n);
 	long uid;
 
 	if (uid_arg(r, 0, &uid))
@@ -285,7 +285,7 @@ static void cmd_verify(struct ctl_req *r)
 	fso_foreach_cached(note_cached, &v);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"not_cached\":[");
-	hoard_foreach_known(verify_one, &v);
+	hoard_foreach_known(V->hoard, verify_one, &v);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "],\"objects\":%lu,\"missing\":%lu}\n",
 			   v.objects, v.missing);
@@ -311,8 +311,8 @@ static struct waiter *waiters;
 
 static void cmd_walk(struct ctl_req *r)
 {
-	unsigned id = strcmp(r->cmd, "hoard_expand") ? hoard_walk_start() :
-		      hoard_walk_expand();
+	unsigned id = strcmp(r->cmd, "hoard_expand") ? hoard_walk_start(V->hoard) :
+		      hoard_walk_expand(V->hoard);
 
 	if (!id) {
 		ctl_fail(r, ENOMEM, "hoard walk: %s", strerror(ENOMEM));
@@ -328,11 +328,11 @@ static void wait_reply(struct ctl_req *r, unsigned id, size_t seen)
 	struct hoard_walk_info wi;
 	const char *line;
 
-	if (hoard_walk_get(id, &wi)) {
+	if (hoard_walk_get(V->hoard, id, &wi)) {
 		ctl_fail(r, ESRCH, "hoard walk %u: no such walk (a newer one replaced it)", id);
 		return;
 	}
-	for (size_t i = seen; (line = hoard_walk_line(id, i)); i++)
+	for (size_t i = seen; (line = hoard_walk_line(V->hoard, id, i)); i++)
 		ctl_printf(r, CTLP_STDERR, "%s\n", line);
 	ctl_printf(r, CTLP_STDOUT, "%s: %lu objects, %lu fetched", wi.running ?
 		   "Walking" : wi.status ? "Walk stopped" : "Walk done",
@@ -400,7 +400,7 @@ static void cmd_wait(struct ctl_req *r)
 		ctl_fail(r, EINVAL, "Usage: hoard_wait ID SEEN");
 		return;
 	}
-	if (hoard_walk_get((unsigned)id, &wi) || !wi.running || wi.nlines > seen) {
+	if (hoard_walk_get(V->hoard, (unsigned)id, &wi) || !wi.running || wi.nlines > seen) {
 		wait_reply(r, (unsigned)id, seen);
 		return;
 	}

@@ -18,7 +18,7 @@
 #include <hesper/hoardcmd.h>
 
 #include "venus/venus.h"
-#include "venus/hoard.h"
+#include "venus/hoard_int.h"
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS hoard(path TEXT PRIMARY KEY,"
@@ -27,12 +27,6 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS hoard_member(entry TEXT NOT NULL,"
 	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;";
 
-static struct {
-	struct hoard_entry *v;      /* ancestors before descendants */
-	size_t              n;
-	struct event       *timer;  /* the periodic walk */
-	int                 off;    /* `hoard off`: no periodic walks */
-} H;
 
 static int sql_err(const char *what)
 {
@@ -68,13 +62,13 @@ static int sql_run(int *changes, const char *sql, const char *fmt, ...)
 	return 0;
 }
 
-static void free_entries(void)
+static void free_entries(struct hoard *h)
 {
-	for (size_t i = 0; i < H.n; i++)
-		free(H.v[i].path);
-	free(H.v);
-	H.v = NULL;
-	H.n = 0;
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].path);
+	free(h->v);
+	h->v = NULL;
+	h->n = 0;
 }
 
 /* An ancestor's path is a strict prefix of its descendants': shorter
@@ -101,7 +95,7 @@ static int take_row(sqlite3_stmt *st, struct hoard_entry *e)
 }
 
 /* Reread the entries from the database. */
-static int load(void)
+static int load(struct hoard *h)
 {
 	static const char sql[] = "SELECT path, priority, attrs, uid, expanded FROM hoard";
 	sqlite3_stmt *st;
@@ -109,39 +103,39 @@ static int load(void)
 	size_t cap = 0;
 	int rc, err = 0;
 
-	free_entries();
+	free_entries(h);
 	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return sql_err(sql);
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (H.n == cap) {
+		if (h->n == cap) {
 			cap = cap ? cap * 2 : 16;
-			if (!(v = realloc(H.v, cap * sizeof *v))) {
+			if (!(v = realloc(h->v, cap * sizeof *v))) {
 				err = ENOMEM;
 				break;
 			}
-			H.v = v;
+			h->v = v;
 		}
-		if (!(err = take_row(st, &H.v[H.n])))
-			H.n++;
+		if (!(err = take_row(st, &h->v[h->n])))
+			h->n++;
 	}
 	sqlite3_finalize(st);
 	if (!err && rc != SQLITE_DONE)
 		err = sql_err(sql);
-	if (H.n)
-		qsort(H.v, H.n, sizeof *H.v, by_depth);
+	if (h->n)
+		qsort(h->v, h->n, sizeof *h->v, by_depth);
 	return err;
 }
 
 /* After a change: the copy in memory and the priorities follow. */
-static int changed(int err)
+static int changed(struct hoard *h, int err)
 {
-	int lerr = load();
+	int lerr = load(h);
 
-	hoard_map_rebuild();
+	hoard_map_rebuild(h);
 	return err ? err : lerr;
 }
 
-int hoard_put(const char *path, unsigned prio, unsigned flags, uid_t uid)
+int hoard_put(struct hoard *h, const char *path, unsigned prio, unsigned flags, uid_t uid)
 {
 	int err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path);
 
@@ -149,10 +143,10 @@ int hoard_put(const char *path, unsigned prio, unsigned flags, uid_t uid)
 		err = sql_run(NULL, "INSERT OR REPLACE INTO hoard(path, priority, flags, uid,"
 			      " expanded, attrs) VALUES (?, ?, ?, ?, 0, ?)", "suuuu", path,
 			      prio, flags, (unsigned)uid, hoard_flags_to_coda(flags));
-	return changed(err);
+	return changed(h, err);
 }
 
-int hoard_modify(const char *path, unsigned prio, unsigned flags, uid_t uid)
+int hoard_modify(struct hoard *h, const char *path, unsigned prio, unsigned flags, uid_t uid)
 {
 	int n = 0, err;
 
@@ -167,10 +161,10 @@ int hoard_modify(const char *path, unsigned prio, unsigned flags, uid_t uid)
 		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ? AND"
 			      " (SELECT expanded FROM hoard WHERE path = ?) = 0", "ss",
 			      path, path);
-	return changed(err);
+	return changed(h, err);
 }
 
-int hoard_delete(const char *path)
+int hoard_delete(struct hoard *h, const char *path)
 {
 	int n = 0, err = sql_run(&n, "DELETE FROM hoard WHERE path = ?", "s", path);
 
@@ -178,10 +172,10 @@ int hoard_delete(const char *path)
 		return ENOENT;
 	if (!err)
 		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path);
-	return changed(err);
+	return changed(h, err);
 }
 
-int hoard_clear(long uid)
+int hoard_clear(struct hoard *h, long uid)
 {
 	int err;
 
@@ -189,33 +183,33 @@ int hoard_clear(long uid)
 		err = sql_run(NULL, "DELETE FROM hoard", "");
 		if (!err)
 			err = sql_run(NULL, "DELETE FROM hoard_member", "");
-		return changed(err);
+		return changed(h, err);
 	}
 	err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry IN"
 		      " (SELECT path FROM hoard WHERE uid = ?)", "u", (unsigned)uid);
 	if (!err)
 		err = sql_run(NULL, "DELETE FROM hoard WHERE uid = ?", "u", (unsigned)uid);
-	return changed(err);
+	return changed(h, err);
 }
 
-void hoard_set_periodic(int on)
+void hoard_set_periodic(struct hoard *h, int on)
 {
-	H.off = !on;
+	h->off = !on;
 	vlog(LOG_INFO, "hoard: periodic walks %s", on ? "on" : "off");
 }
 
-int hoard_periodic(void)
+int hoard_periodic(const struct hoard *h)
 {
-	return !H.off;
+	return !h->off;
 }
 
-const struct hoard_entry *hoard_entries(size_t *n)
+const struct hoard_entry *hoard_entries(const struct hoard *h, size_t *n)
 {
-	*n = H.n;
-	return H.v;
+	*n = h->n;
+	return h->v;
 }
 
-int hoard_set_members(const char *entry, char *const *paths, size_t n)
+int hoard_set_members(struct hoard *h, const char *entry, char *const *paths, size_t n)
 {
 	int err = sql_run(NULL, "BEGIN", "");
 
@@ -228,10 +222,10 @@ int hoard_set_members(const char *entry, char *const *paths, size_t n)
 		err = sql_run(NULL, "UPDATE hoard SET expanded = 1 WHERE path = ?", "s", entry);
 	if (sql_run(NULL, err ? "ROLLBACK" : "COMMIT", "") && !err)
 		err = EIO;
-	return err ? err : load();
+	return err ? err : load(h);
 }
 
-int hoard_members(const char *entry, void (*fn)(void *arg, const char *path), void *arg)
+int hoard_members(const struct hoard *h, const char *entry, void (*fn)(void *arg, const char *path), void *arg)
 {
 	static const char sql[] = "SELECT path FROM hoard_member WHERE entry = ? ORDER BY path";
 	sqlite3_stmt *st;
@@ -251,20 +245,22 @@ int hoard_members(const char *entry, void (*fn)(void *arg, const char *path), vo
 
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
-	if (H.n && !H.off)
-		hoard_walk_start();
+	struct hoard *h = arg;
+
+	if (h->n && !h->off)
+		hoard_walk_start(h);
 }
 
 /* Walk every HOARD_WALK_INTERVAL seconds (none without an event loop, as
  * in unit tests). */
-static void arm_timer(void)
+static void arm_timer(struct hoard *h)
 {
 	struct timeval tv = { HOARD_WALK_INTERVAL, 0 };
 
 	if (!V->base)
 		return;
-	H.timer = event_new(V->base, -1, EV_PERSIST, tick, NULL);
-	if (!H.timer || event_add(H.timer, &tv))
+	h->timer = event_new(V->base, -1, EV_PERSIST, tick, h);
+	if (!h->timer || event_add(h->timer, &tv))
 		vlog(LOG_WARNING, "hoard: no periodic walks (cannot arm a timer)");
 }
 
@@ -372,30 +368,42 @@ static int migrate(void)
 	return err;
 }
 
-int hoard_init(void)
+int hoard_init(struct hoard **hp)
 {
 	char *msg = NULL;
+	struct hoard *h;
 	int err;
+
+	if (!(*hp = h = calloc(1, sizeof(*h))))
+		return ENOMEM;
+	h->next_id = 1;
 
 	if (sqlite3_exec(V->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
 		vlog(LOG_ERR, "venus.db: hoard tables: %s", msg ? msg : "?");
 		sqlite3_free(msg);
 		return EIO;
 	}
-	if ((err = migrate()) || (err = changed(0)))
+	if ((err = migrate()) || (err = changed(h, 0)))
 		return err;
-	H.off = 0;
-	arm_timer();
-	vlog(LOG_INFO, "hoard: %zu entries; walks every %d s", H.n, HOARD_WALK_INTERVAL);
+	h->off = 0;
+	arm_timer(h);
+	vlog(LOG_INFO, "hoard: %zu entries; walks every %d s", h->n, HOARD_WALK_INTERVAL);
 	return 0;
 }
 
-void hoard_fini(void)
+void hoard_fini(struct hoard *h)
 {
-	hoard_walk_fini();
-	if (H.timer)
-		event_free(H.timer);
-	H.timer = NULL;
-	free_entries();
-	hoard_map_rebuild();   /* with no entries: frees the map */
+	if (!h)
+		return;
+	hoard_walk_fini(h);
+	if (h->timer)
+		event_free(h->timer);
+	h->timer = NULL;
+	free_entries(h);
+	hoard_map_rebuild(h);   /* with no entries: frees the map */
+}
+
+void hoard_free(struct hoard *h)
+{
+	free(h);
 }

@@ -11,18 +11,17 @@
 #include "venus/venus.h"
 #include "venus/fsobj.h"
 #include "venus/db.h"
-#include "venus/hoard.h"
+#include "venus/hoard_int.h"
 
-static struct hoard_map prio_map;
 
-unsigned hoard_priority(uint64_t ino)
+unsigned hoard_priority(const struct hoard *h, uint64_t ino)
 {
-	return hoard_map_get(&prio_map, ino);
+	return hoard_map_get(&h->prio_map, ino);
 }
 
-void hoard_map_note(uint64_t ino, unsigned prio)
+void hoard_map_note(struct hoard *h, uint64_t ino, unsigned prio)
 {
-	hoard_map_put(&prio_map, ino, prio);
+	hoard_map_put(&h->prio_map, ino, prio);
 }
 
 /* The cached ino of a clean mount-relative path, or 0. */
@@ -48,6 +47,7 @@ struct kdir {
 };
 
 struct known {
+	const struct hoard       *h;
 	hoard_known_fn            fn;
 	void                     *arg;
 	const struct hoard_entry *e;
@@ -137,18 +137,18 @@ static void known_entry(struct known *k, const struct hoard_entry *e)
 	if (!ino || !(e->flags & HOARD_CHILDREN))
 		return;
 	if (e->expanded && !(e->flags & HOARD_FUTURE)) {
-		hoard_members(e->path, member, k);
+		hoard_members(k->h, e->path, member, k);
 		return;
 	}
 	k->deep = (e->flags & HOARD_ALL) != 0;
 	below(k, ino, e->path);
 }
 
-void hoard_foreach_known(hoard_known_fn fn, void *arg)
+void hoard_foreach_known(const struct hoard *h, hoard_known_fn fn, void *arg)
 {
-	struct known k = { .fn = fn, .arg = arg };
+	struct known k = { .h = h, .fn = fn, .arg = arg };
 	size_t n;
-	const struct hoard_entry *v = hoard_entries(&n);
+	const struct hoard_entry *v = hoard_entries(h, &n);
 
 	for (size_t i = 0; i < n && k.count < HOARD_WALK_MAX; i++)
 		known_entry(&k, &v[i]);
@@ -163,13 +163,13 @@ static void set_prio(void *arg, const struct hoard_entry *e, const char *path,
 		hoard_map_put(arg, ino, e->prio);
 }
 
-void hoard_map_rebuild(void)
+void hoard_map_rebuild(struct hoard *h)
 {
 	struct hoard_map m = { 0 };
 	size_t n;
 
-	if (hoard_entries(&n) && n)
-		hoard_foreach_known(set_prio, &m);
-	hoard_map_free(&prio_map);
-	prio_map = m;
+	if (hoard_entries(h, &n) && n)
+		hoard_foreach_known(h, set_prio, &m);
+	hoard_map_free(&h->prio_map);
+	h->prio_map = m;
 }

@@ -31,7 +31,7 @@
 #include "venus/util.h"
 #include "venus/fsobj.h"
 #include "venus/server.h"
-#include "venus/hoard.h"
+#include "venus/hoard_int.h"
 
 /* Messages kept per walk; past this only the count grows. */
 #define HW_MAX_LINES 1000
@@ -50,6 +50,7 @@ struct item {
 };
 
 struct hwalk {
+	struct hoard           *h;
 	struct hoard_walk_info info;
 	char              **lines;
 	size_t              cap;
@@ -68,8 +69,6 @@ struct hwalk {
 	int                 expand_only;   /* hoard_walk_expand */
 };
 
-static struct hwalk *last;        /* the running or the last walk */
-static unsigned next_id = 1;
 static void (*listener)(void *arg, int final);
 static void *listener_arg;
 
@@ -187,7 +186,7 @@ static void begin_entry(struct hwalk *w, const struct hoard_entry *e)
 	w->entry_ok = 0;
 	free_members(w);
 	if (fixed && e->expanded) {
-		hoard_members(e->path, push_member, w);
+		hoard_members(w->h, e->path, push_member, w);
 		/* listed in name order: reverse to pop them in that order */
 		for (size_t i = base, j = w->sp; i + 1 < j; i++, j--) {
 			struct item t = w->stack[i];
@@ -208,7 +207,7 @@ static void end_entry(struct hwalk *w)
 	const struct hoard_entry *e = &w->ents[w->next_ent - 1];
 
 	if (w->recording && w->entry_ok && !w->info.status &&
-	    hoard_set_members(e->path, w->members, w->nmem))
+	    hoard_set_members(w->h, e->path, w->members, w->nmem))
 		say(w, "%s: cannot record the members", e->path);
 	free_members(w);
 	w->recording = 0;
@@ -314,7 +313,7 @@ static void visit(struct hwalk *w)
 	struct item *it = &w->cur;
 
 	w->info.objects++;
-	hoard_map_note(it->ino, w->ents[w->next_ent - 1].prio);
+	hoard_map_note(w->h, it->ino, w->ents[w->next_ent - 1].prio);
 	if (it->member == 1)
 		record_member(w, it->path);
 	w->entry_ok = 1;   /* the entry's own object comes first */
@@ -402,7 +401,7 @@ static void finish(struct hwalk *w)
 	w->info.running = 0;
 	while (w->sp)
 		free(w->stack[--w->sp].path);
-	hoard_map_rebuild();
+	hoard_map_rebuild(w->h);
 	vlog(LOG_INFO, "hoard %s %u: %lu objects, %lu fetched, %lu errors%s",
 	     w->expand_only ? "expansion" : "walk", w->info.id, w->info.objects,
 	     w->info.fetched, w->info.errors,
@@ -453,7 +452,7 @@ static int unexpanded(const struct hoard_entry *e)
 static int copy_entries(struct hwalk *w)
 {
 	size_t n;
-	const struct hoard_entry *v = hoard_entries(&n);
+	const struct hoard_entry *v = hoard_entries(w->h, &n);
 
 	if (n && !(w->ents = calloc(n, sizeof *w->ents)))
 		return ENOMEM;
@@ -468,22 +467,23 @@ static int copy_entries(struct hwalk *w)
 	return 0;
 }
 
-static unsigned start(int expand_only)
+static unsigned start(struct hoard *h, int expand_only)
 {
 	struct hwalk *w;
 
-	if (last && last->info.running)
-		return last->info.id;
+	if (h->last && h->last->info.running)
+		return h->last->info.id;
 	if (!(w = calloc(1, sizeof *w)))
 		return 0;
+	w->h = h;
 	w->expand_only = expand_only;
 	if (copy_entries(w)) {
 		free_walk(w);
 		return 0;
 	}
-	free_walk(last);
-	last = w;
-	w->info.id = next_id++;
+	free_walk(h->last);
+	h->last = w;
+	w->info.id = h->next_id++;
 	w->info.running = 1;
 	vlog(LOG_INFO, "hoard %s %u: %zu entries", expand_only ? "expansion" : "walk",
 	     w->info.id, w->nents);
@@ -499,29 +499,29 @@ static unsigned start(int expand_only)
 	return w->info.id;
 }
 
-unsigned hoard_walk_start(void)
+unsigned hoard_walk_start(struct hoard *h)
 {
-	return start(0);
+	return start(h, 0);
 }
 
-unsigned hoard_walk_expand(void)
+unsigned hoard_walk_expand(struct hoard *h)
 {
-	return start(1);
+	return start(h, 1);
 }
 
-int hoard_walk_get(unsigned id, struct hoard_walk_info *wi)
+int hoard_walk_get(const struct hoard *h, unsigned id, struct hoard_walk_info *wi)
 {
-	if (!last || last->info.id != id)
+	if (!h->last || h->last->info.id != id)
 		return ESRCH;
-	*wi = last->info;
+	*wi = h->last->info;
 	return 0;
 }
 
-const char *hoard_walk_line(unsigned id, size_t i)
+const char *hoard_walk_line(const struct hoard *h, unsigned id, size_t i)
 {
-	if (!last || last->info.id != id || i >= last->info.nlines)
+	if (!h->last || h->last->info.id != id || i >= h->last->info.nlines)
 		return NULL;
-	return last->lines[i];
+	return h->last->lines[i];
 }
 
 void hoard_walk_listen(void (*fn)(void *arg, int final), void *arg)
@@ -530,14 +530,14 @@ void hoard_walk_listen(void (*fn)(void *arg, int final), void *arg)
 	listener_arg = arg;
 }
 
-void hoard_walk_fini(void)
+void hoard_walk_fini(struct hoard *h)
 {
 	if (listener)
 		listener(listener_arg, 1);
 	/* A walk waiting on vice frees itself when the answer comes. */
-	if (last && last->busy)
-		last->orphan = 1;
+	if (h->last && h->last->busy)
+		h->last->orphan = 1;
 	else
-		free_walk(last);
-	last = NULL;
+		free_walk(h->last);
+	h->last = NULL;
 }

@@ -198,7 +198,7 @@ static int vol_busy(void *arg)
 
 static unsigned cache_prio(void *arg, uint64_t ino)
 {
-	return hoard_priority(ino);
+	return hoard_priority(arg, ino);
 }
 
 static void cml_settled(void *arg, int committed)
@@ -217,15 +217,14 @@ static int start(void)
 	}
 	if (open_db())
 		return -1;
-	if (!(err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles))) {
+	if (!(err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)))
 		cache_set_big(V->cfg.wholefilemaxsize);
-		cache_set_priority(cache_prio, NULL);
-	}
 	cml_set_settle_hook(cml_settled, NULL);
-	if (err || (err = fso_init()) || (err = cml_init()) || (err = hoard_init())) {
+	if (err || (err = fso_init()) || (err = cml_init()) || (err = hoard_init(&V->hoard))) {
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}
+	cache_set_priority(cache_prio, V->hoard);
 	fso_log_dirty();
 	fso_cml_settle();
 	if (!(V->srv = srv_start(&srv_hooks, &err)))
@@ -249,13 +248,15 @@ static void shutdown_all(void)
 	zone_fini(vst_zone(V->vol));   /* the waiting replies were orphaned: let them clean up */
 	ctl_events_stop();
 	ctl_stop();
-	hoard_fini();
+	hoard_fini(V->hoard);
 	vst_fini(V->vol);
 	V->vol = NULL;
 	srv_stop(V->srv);
 	V->srv = NULL;
 	reint_free(V->reint);   /* after srv_stop failed its calls */
 	V->reint = NULL;
+	hoard_free(V->hoard);
+	V->hoard = NULL;
 	cml_fini();
 	fso_fini();
 	cache_fini();

@@ -80,6 +80,7 @@ struct venus {
 	struct srv         *srv;        /* made by main.c (srv_start) */
 	struct volume      *vol;        /* made by main.c (vst_init) */
 	struct reint       *reint;      /* made by main.c (reint_new) */
+	struct hoard       *hoard;      /* made by main.c (hoard_init) */
 	struct vfront      *front;
 };
 
