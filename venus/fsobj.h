@@ -115,6 +115,10 @@ struct fso_setattr {
 };
 void fso_setattr(uint64_t ino, const struct fso_setattr *sa, fso_attr_cb cb, void *arg);
 
+/* Back-pressure: the callbacks of fso_create, fso_mkdir and fso_symlink,
+ * and of an fso_close or fso_flush_store that stored, run only once the
+ * yellow/red zones admit them (zone.h; at once while strongly connected),
+ * whichever front end called. */
 void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 		fso_attr_cb cb, void *arg);
 void fso_mkdir(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
