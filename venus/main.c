@@ -31,6 +31,7 @@
 #include "venus/hoard.h"
 #include "venus/zone.h"
 #include "venus/reint.h"
+#include "venus/wire.h"
 
 static struct venus venus;
 static int front_up;    /* 1: fuse, 2: coda */
@@ -154,58 +155,6 @@ static void stop_front(void)
 	front_up = 0;
 }
 
-/* ---- the hooks: lower layers report up only through these ---- */
-
-static void srv_up(void *arg)
-{
-	if (V->vol)
-		vst_server_up(V->vol);
-}
-
-static void srv_cb_break(void *arg, const hs_fid *fid)
-{
-	fso_cb_break(fid);
-}
-
-static void srv_cb_lost(void *arg)
-{
-	fso_cb_lost();
-}
-
-static void srv_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
-{
-	fso_front_fence(done, done_arg);
-}
-
-static const struct srv_hooks srv_hooks = {
-	.up = srv_up,
-	.down = NULL,        /* volstate asks srv_reachable() when it needs to */
-	.cb_break = srv_cb_break,
-	.cb_lost = srv_cb_lost,
-	.fence = srv_fence,
-};
-
-static void vol_trickle(void *arg, unsigned age, unsigned budget)
-{
-	reint_run(arg, age, budget, NULL, NULL, NULL);
-}
-
-static int vol_busy(void *arg)
-{
-	return reint_running(arg);
-}
-
-
-static unsigned cache_prio(void *arg, uint64_t ino)
-{
-	return hoard_priority(arg, ino);
-}
-
-static void cml_settled(void *arg, int committed)
-{
-	fso_gone_settle(committed);
-}
-
 /* Everything from the db to the mount.  0 or -1 (logged). */
 static int start(void)
 {
@@ -219,18 +168,18 @@ static int start(void)
 		return -1;
 	if (!(err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)))
 		cache_set_big(V->cfg.wholefilemaxsize);
-	cml_set_settle_hook(cml_settled, NULL);
+	wire_cml();
 	if (err || (err = fso_init()) || (err = cml_init()) || (err = hoard_init(&V->hoard))) {
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}
-	cache_set_priority(cache_prio, V->hoard);
+	wire_cache(V->hoard);
 	fso_log_dirty();
 	fso_cml_settle();
-	if (!(V->srv = srv_start(&srv_hooks, &err)))
+	if (!(V->srv = wire_srv_start(&err)))
 		return -1;
 	if (!(V->reint = reint_new(V->srv)) ||
-	    !(V->vol = vst_init(V->srv, &(struct vst_hooks){ vol_trickle, vol_busy, V->reint }))) {
+	    !(V->vol = wire_volume(V->srv, V->reint))) {
 		vlog(LOG_ERR, "out of memory");
 		return -1;
 	}

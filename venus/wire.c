@@ -1,0 +1,88 @@
+/*
+ * wire.c - the hooks through which venus's lower layers report upward
+ * (wire.h).  Each adapter only forwards: the decisions stay in the layer
+ * it forwards to.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "venus/venus.h"
+#include "venus/cache.h"
+#include "venus/cml.h"
+#include "venus/fsobj.h"
+#include "venus/hoard.h"
+#include "venus/reint.h"
+#include "venus/server.h"
+#include "venus/volstate.h"
+#include "venus/wire.h"
+
+static void srv_up(void *arg)
+{
+	if (V->vol)
+		vst_server_up(V->vol);
+}
+
+static void srv_cb_break(void *arg, const hs_fid *fid)
+{
+	fso_cb_break(fid);
+}
+
+static void srv_cb_lost(void *arg)
+{
+	fso_cb_lost();
+}
+
+static void srv_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
+{
+	fso_front_fence(done, done_arg);
+}
+
+static const struct srv_hooks srv_hooks = {
+	.up = srv_up,
+	.down = NULL,        /* volstate asks srv_reachable() when it needs to */
+	.cb_break = srv_cb_break,
+	.cb_lost = srv_cb_lost,
+	.fence = srv_fence,
+};
+
+struct srv *wire_srv_start(int *err)
+{
+	return srv_start(&srv_hooks, err);
+}
+
+static void vol_trickle(void *arg, unsigned age, unsigned budget)
+{
+	reint_run(arg, age, budget, NULL, NULL, NULL);
+}
+
+static int vol_busy(void *arg)
+{
+	return reint_running(arg);
+}
+
+struct volume *wire_volume(struct srv *srv, struct reint *ri)
+{
+	struct vst_hooks h = { .trickle = vol_trickle, .busy = vol_busy, .arg = ri };
+
+	return vst_init(srv, &h);
+}
+
+static void cml_settled(void *arg, int committed)
+{
+	fso_gone_settle(committed);
+}
+
+void wire_cml(void)
+{
+	cml_set_settle_hook(cml_settled, NULL);
+}
+
+static unsigned cache_prio(void *arg, uint64_t ino)
+{
+	return hoard_priority(arg, ino);
+}
+
+void wire_cache(struct hoard *h)
+{
+	cache_set_priority(cache_prio, h);
+}

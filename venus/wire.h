@@ -1,0 +1,25 @@
+/*
+ * wire.h - the hooks through which venus's lower layers report upward
+ * (test/layering.sh: a layer never calls the one above it).  main.c
+ * registers them; a unit test that assembles venus without main.c (the
+ * core test) registers the same ones.  Layer: main.
+ */
+#ifndef VENUS_WIRE_H
+#define VENUS_WIRE_H
+
+struct srv;
+struct volume;
+struct reint;
+struct hoard;
+
+/* srv_start with the server hooks: up -> vst_server_up(V->vol);
+ * cb_break, cb_lost, fence -> fsobj.  NULL with *err as srv_start. */
+struct srv *wire_srv_start(int *err);
+/* vst_init on srv with the volume hooks: trickle/busy -> ri. */
+struct volume *wire_volume(struct srv *srv, struct reint *ri);
+/* The CML's post-commit hook -> fso_gone_settle.  Before cml_init. */
+void wire_cml(void);
+/* cache.c's eviction priority -> hoard_priority(h).  After cache_init. */
+void wire_cache(struct hoard *h);
+
+#endif /* VENUS_WIRE_H */
