@@ -208,7 +208,7 @@ static void use_sid(hs_storeid *out, const hs_storeid *sid)
 
 /* The new object's record: attributes we know, contents empty. */
 static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid, gid_t gid,
-			     const char *target)
+			     const char *target, uint64_t rdev)
 {
 	struct fso *o = fo_new_obj(fid, type, 0);
 	char path[4096];
@@ -223,6 +223,7 @@ static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid
 	o->r.atime = o->r.mtime = o->r.ctime = now_hs();
 	o->r.dataversion = o->r.data_dv = 1;
 	o->r.has_data = 1;
+	o->r.rdev = rdev;
 	o->cml = 1;
 	if (type == HS_FLNK) {
 		o->r.target = strdup(target);
@@ -248,13 +249,42 @@ static int name_free(struct fso *dir, const char *name)
 	return db_dirent_get(V->db, dir->r.ino, name, &child) == 0 ? EEXIST : 0;
 }
 
+/* Log rec, which makes the object fid of type in dir under name, and
+ * make its local record (mode and owner from rec). */
+static int log_new(struct fso *dir, hs_cml_rec *rec, const hs_fid *fid, int type,
+		   const char *name, const char *target, uint64_t rdev, struct fso **out)
+{
+	const hs_create_args *c = &rec->hs_cml_rec_u.create.a;
+	const hs_mknod_args *m = &rec->hs_cml_rec_u.mknod.a;
+	const hs_symlink_args *s = &rec->hs_cml_rec_u.symlink.a;
+	mode_t mode = rec->op == HS_OP_MKNOD ? m->mode : c->mode;
+	uid_t uid = rec->op == HS_OP_MKNOD ? m->uid : rec->op == HS_OP_SYMLINK ? s->uid : c->uid;
+	gid_t gid = rec->op == HS_OP_MKNOD ? m->gid : rec->op == HS_OP_SYMLINK ? s->gid : c->gid;
+	struct fso *o;
+	int err;
+
+	if ((err = cml_begin()))
+		return logged(err, "a create");
+	o = local_obj(fid, type, mode, uid, gid, target, rdev);
+	if (!o)
+		err = ENOMEM;
+	if (!err) {
+		fo_dir_add(dir, name, o);
+		touch_dir(dir);
+		err = cml_append(rec, fid, &dir->r.fid, o->r.ino, -1, 0, name);
+	}
+	if ((err = cml_commit(err)) && o)
+		fo_obj_gone(o);
+	*out = err ? NULL : o;
+	return logged(err, "a create");
+}
+
 int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode, uid_t uid,
 		  gid_t gid, const char *target, const hs_storeid *sid, struct fso **out)
 {
 	hs_cml_rec rec;
 	hs_create_args *a;
 	hs_fid fid;
-	struct fso *o;
 	int err = name_free(dir, name);
 
 	if (err)
@@ -277,21 +307,28 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 		*a = (hs_create_args){ dir->r.fid, a->sid, (char *)name, mode & 07777, uid, gid,
 				       now_hs() };
 	}
-	if ((err = cml_begin()))
-		return logged(err, "a create");
-	o = local_obj(&fid, rec.op == HS_OP_MKDIR ? HS_FDIR : rec.op == HS_OP_SYMLINK ?
-		      HS_FLNK : HS_FREG, mode, uid, gid, target);
-	if (!o)
-		err = ENOMEM;
-	if (!err) {
-		fo_dir_add(dir, name, o);
-		touch_dir(dir);
-		err = cml_append(&rec, &fid, &dir->r.fid, o->r.ino, -1, 0, name);
-	}
-	if ((err = cml_commit(err)) && o)
-		fo_obj_gone(o);
-	*out = err ? NULL : o;
-	return logged(err, "a create");
+	return log_new(dir, &rec, &fid, rec.op == HS_OP_MKDIR ? HS_FDIR :
+		       rec.op == HS_OP_SYMLINK ? HS_FLNK : HS_FREG, name, target, 0, out);
+}
+
+int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint64_t rdev,
+		 uid_t uid, gid_t gid, const hs_storeid *sid, struct fso **out)
+{
+	hs_cml_rec rec;
+	hs_mknod_args *a = &rec.hs_cml_rec_u.mknod.a;
+	hs_fid fid;
+	int err = name_free(dir, name);
+
+	if (err)
+		return err;
+	memset(&rec, 0, sizeof rec);
+	rec.op = HS_OP_MKNOD;
+	use_sid(&a->sid, sid);
+	cml_local_fid(dir->r.fid.volume, a->sid.seq, &fid);
+	rec.hs_cml_rec_u.mknod.local = fid;
+	*a = (hs_mknod_args){ dir->r.fid, a->sid, (char *)name, (hs_ftype)type, mode & 07777,
+			      uid, gid, rdev, now_hs() };
+	return log_new(dir, &rec, &fid, type, name, NULL, rdev, out);
 }
 
 /* ---- link, remove, rename ---- */
@@ -454,7 +491,8 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	if (!o && cml_is_local(&row->obj))
 		o = fo_obj_by_fid(&a->fid);
 	if (o && cml_is_local(&o->r.fid) && !cml_is_local(&a->fid) &&
-	    (row->op == HS_OP_CREATE || row->op == HS_OP_MKDIR || row->op == HS_OP_SYMLINK)) {
+	    (row->op == HS_OP_CREATE || row->op == HS_OP_MKDIR || row->op == HS_OP_SYMLINK ||
+	     row->op == HS_OP_MKNOD)) {
 		cml_refid(&o->r.fid, &a->fid);
 		fo_refid(o, &a->fid);
 	}
