@@ -15,6 +15,8 @@
 # configure.ac), rpcgen.  Run and test it: fuse3 (fusermount3), python3 and
 # friends used by the integration tests.  libxcrypt (the demo and test
 # workload): libtool, libltdl-dev (LT_SYS_SYMBOL_USCORE), perl, xz-utils.
+# pjdfstest (test/integration/pjdfstest.sh, built from its archive):
+# autoconf, automake, gcc, make, and perl's prove.
 HS_DEBS=(
 	autoconf automake libtool libltdl-dev pkg-config gcc make perl
 	libfuse3-dev fuse3 libevent-dev libssl-dev libsqlite3-dev
