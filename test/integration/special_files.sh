@@ -71,6 +71,13 @@ c2 = os.stat(p).st_ctime_ns
 os.close(fd)
 sys.exit(0 if c1 > c0 and c2 > c0 else 1)' "$A/t"
 
+# A hoard walk over special files caches their attributes, no errors.
+HOARD=${HOARD:-$top_builddir/tools/hoard}
+ht_check "hoard add of B's root" env HESPER_CTL="$(ht_ctl B)" timeout -k 5 120 "$HOARD" add "$B" 10:c+
+walk=$(HESPER_CTL=$(ht_ctl B) timeout -k 5 120 "$HOARD" walk 2>&1) || ht_fail "hoard walk failed: $walk"
+ht_check "hoard walk over special files: 0 errors ($(tr '\n' ';' <<<"$walk"))" \
+	grep -Eq '^Walk done: [0-9]+ objects, [0-9]+ fetched, 0 errors$' <<<"$walk"
+
 # Disconnected: a mknod is logged and reintegrated.
 ht_vice_stop
 ls -l "$A" >/dev/null 2>&1 || true
