@@ -462,7 +462,7 @@ static void rename_done(void *arg, int err, void *res)
 {
 	struct dop *d = arg;
 	hs_rename_res *r = res;
-	const hs_rename_ok *ok = &r->hs_rename_res_u.ok;
+	const hs_rename_ok *ok;
 	struct fso *sd = fo_obj(d->dir), *dd = fo_obj(d->newdir), *o = fo_obj(d->ino), *victim;
 
 	if (!err && r->status)
@@ -471,6 +471,7 @@ static void rename_done(void *arg, int err, void *res)
 		dop_failed(d, err);
 		return;
 	}
+	ok = &r->hs_rename_res_u.ok;   /* res is NULL when the call failed */
 	if (sd) {
 		fo_apply_attr(sd, &ok->src_dir, 1);
 		fo_dir_del(sd, d->name);
