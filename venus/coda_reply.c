@@ -37,6 +37,10 @@ long cf_vtype(mode_t mode)
 	switch (mode & S_IFMT) {
 	case S_IFDIR: return HCFS_VDIR;
 	case S_IFLNK: return HCFS_VLNK;
+	/* Hesper's module makes these special inodes (the kernel serves
+	 * them); coda.ko knows no type but file, dir and symlink. */
+	case S_IFIFO: return cf_hesper ? HCFS_VFIFO : HCFS_VREG;
+	case S_IFSOCK: return cf_hesper ? HCFS_VSOCK : HCFS_VREG;
 	default: return HCFS_VREG;
 	}
 }
