@@ -71,6 +71,18 @@ c2 = os.stat(p).st_ctime_ns
 os.close(fd)
 sys.exit(0 if c1 > c0 and c2 > c0 else 1)' "$A/t"
 
+# So does a write through an open descriptor, before its close.
+ht_check "ctime moves at once after a write on an open fd" ht_t python3 -c '
+import os, sys, time
+p = sys.argv[1]
+c0 = os.stat(p).st_ctime_ns
+time.sleep(1.1)
+fd = os.open(p, os.O_WRONLY)
+os.write(fd, b"x")
+c1 = os.fstat(fd).st_ctime_ns
+os.close(fd)
+sys.exit(0 if c1 > c0 else 1)' "$A/t"
+
 # A hoard walk over special files caches their attributes, no errors.
 HOARD=${HOARD:-$top_builddir/tools/hoard}
 ht_check "hoard add of B's root" env HESPER_CTL="$(ht_ctl B)" timeout -k 5 120 "$HOARD" add "$B" 10:c+
