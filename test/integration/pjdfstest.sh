@@ -48,7 +48,7 @@ chmod 0755 "$work"
 # Two test directories at a time: the run is mostly waiting on round trips.
 log=$HT_TMP/prove.log
 rc=0
-(cd "$work" && timeout -k 5 1200 prove -r -j2 "$pjd/tests") >"$log" 2>&1 || rc=$?
+(cd "$work" && timeout -k 5 1200 prove -r -j2 --timer "$pjd/tests") >"$log" 2>&1 || rc=$?
 tail -n 40 "$log"
 ht_note "prove exited $rc"
 
