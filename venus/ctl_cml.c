@@ -23,7 +23,8 @@
 #include "venus/zone.h"
 
 static const char *const opnames[] = { "?", "store", "setattr", "create", "mkdir",
-				       "symlink", "link", "remove", "rmdir", "rename" };
+				       "symlink", "link", "remove", "rmdir", "rename", "mknod" };
+#define OPNAME(op) opnames[(unsigned)(op) < sizeof opnames / sizeof *opnames ? (op) : 0]
 
 /* Silent success (JSON: {"ok":true}). */
 static void ok(struct ctl_req *r)
@@ -151,7 +152,7 @@ static int list_conflict(void *arg, struct cml_row *row)
 	ctl_json_str(l->r, full);
 	ctl_printf(l->r, CTLP_STDOUT, ",\"kind\":\"%s\",\"op\":\"%s\",\"seq\":%llu,"
 		   "\"status\":%d,\"local_version\":", conflict_kind(row->op, row->conflict),
-		   opnames[row->op <= 9 ? row->op : 0], (unsigned long long)row->seq,
+		   OPNAME(row->op), (unsigned long long)row->seq,
 		   row->conflict);
 	ctl_json_str(l->r, local);
 	ctl_printf(l->r, CTLP_STDOUT, "}");
@@ -171,14 +172,14 @@ static int list_local(void *arg, struct cml_row *row)
 	if (!l->r->json) {
 		/* One line per record, the conflict (if any) closed on it. */
 		ctl_printf(l->r, CTLP_STDOUT, "%llu: %s %s%s%s%s\n", (unsigned long long)row->seq,
-			   opnames[row->op <= 9 ? row->op : 0], full,
+			   OPNAME(row->op), full,
 			   row->conflict ? "  (conflict: " : "",
 			   row->conflict ? conflict_kind(row->op, row->conflict) : "",
 			   row->conflict ? ")" : "");
 		return 0;
 	}
 	ctl_printf(l->r, CTLP_STDOUT, "%s{\"seq\":%llu,\"op\":\"%s\",\"path\":", l->first ?
-		   "" : ",", (unsigned long long)row->seq, opnames[row->op <= 9 ? row->op : 0]);
+		   "" : ",", (unsigned long long)row->seq, OPNAME(row->op));
 	ctl_json_str(l->r, full);
 	ctl_printf(l->r, CTLP_STDOUT, ",\"size\":%llu,\"conflict\":%s}",
 		   (unsigned long long)row->size, row->conflict ? "true" : "false");
@@ -294,7 +295,7 @@ static int ck_line(void *arg, struct cml_row *row)
 
 	fso_row_path(row, path, sizeof path);
 	fprintf(f, "%llu %s %s%s size=%llu base=%llu%s\n", (unsigned long long)row->seq,
-		opnames[row->op <= 9 ? row->op : 0], V->cfg.mountpoint, path,
+		OPNAME(row->op), V->cfg.mountpoint, path,
 		(unsigned long long)row->size, (unsigned long long)row->base,
 		row->conflict ? " conflict" : "");
 	return 0;

@@ -100,6 +100,8 @@ ht_check "mknod c 1 5 on A while disconnected" ht_t mknod -m 0644 "$A/offzero" c
 ht_check "A sees its offline fifo" same_desc "$A/offfifo" "fifo 620 0:0"
 n=$(dt_pending A)
 ht_check "CML entries pending on A (N=$n) > 0" test "$n" -gt 0
+ll=$(ht_cfs A listlocal "$A" 2>&1) || true
+ht_check "cfs listlocal names the mknod records ($(tr '\n' ';' <<<"$ll"))" grep -q mknod <<<"$ll"
 dt_vice_restart
 ht_check "A reconnects within 60 s" dt_wait_connected A 60
 dt_fr A
