@@ -249,23 +249,27 @@ static int name_free(struct fso *dir, const char *name)
 	return db_dirent_get(V->db, dir->r.ino, name, &child) == 0 ? EEXIST : 0;
 }
 
-/* Log rec, which makes the object fid of type in dir under name, and
- * make its local record (mode and owner from rec). */
-static int log_new(struct fso *dir, hs_cml_rec *rec, const hs_fid *fid, int type,
-		   const char *name, const char *target, uint64_t rdev, struct fso **out)
+/* What a logged create makes: the object's local record. */
+struct new_obj {
+	int         type;      /* hs_ftype */
+	mode_t      mode;
+	uid_t       uid;
+	gid_t       gid;
+	const char *target;    /* symlinks */
+	uint64_t    rdev;      /* device nodes */
+};
+
+/* Log rec, which makes the object fid (n) in dir under name, and make
+ * its local record. */
+static int log_new(struct fso *dir, hs_cml_rec *rec, const hs_fid *fid,
+		   const struct new_obj *n, const char *name, struct fso **out)
 {
-	const hs_create_args *c = &rec->hs_cml_rec_u.create.a;
-	const hs_mknod_args *m = &rec->hs_cml_rec_u.mknod.a;
-	const hs_symlink_args *s = &rec->hs_cml_rec_u.symlink.a;
-	mode_t mode = rec->op == HS_OP_MKNOD ? m->mode : c->mode;
-	uid_t uid = rec->op == HS_OP_MKNOD ? m->uid : rec->op == HS_OP_SYMLINK ? s->uid : c->uid;
-	gid_t gid = rec->op == HS_OP_MKNOD ? m->gid : rec->op == HS_OP_SYMLINK ? s->gid : c->gid;
 	struct fso *o;
 	int err;
 
 	if ((err = cml_begin()))
 		return logged(err, "a create");
-	o = local_obj(fid, type, mode, uid, gid, target, rdev);
+	o = local_obj(fid, n->type, n->mode, n->uid, n->gid, n->target, n->rdev);
 	if (!o)
 		err = ENOMEM;
 	if (!err) {
@@ -284,6 +288,7 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 {
 	hs_cml_rec rec;
 	hs_create_args *a;
+	struct new_obj n = { HS_FREG, mode, uid, gid, target, 0 };
 	hs_fid fid;
 	int err = name_free(dir, name);
 
@@ -307,8 +312,9 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 		*a = (hs_create_args){ dir->r.fid, a->sid, (char *)name, mode & 07777, uid, gid,
 				       now_hs() };
 	}
-	return log_new(dir, &rec, &fid, rec.op == HS_OP_MKDIR ? HS_FDIR :
-		       rec.op == HS_OP_SYMLINK ? HS_FLNK : HS_FREG, name, target, 0, out);
+	if (rec.op != HS_OP_CREATE)
+		n.type = rec.op == HS_OP_MKDIR ? HS_FDIR : HS_FLNK;
+	return log_new(dir, &rec, &fid, &n, name, out);
 }
 
 int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint64_t rdev,
@@ -316,6 +322,7 @@ int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint6
 {
 	hs_cml_rec rec;
 	hs_mknod_args *a = &rec.hs_cml_rec_u.mknod.a;
+	struct new_obj n;
 	hs_fid fid;
 	int err = name_free(dir, name);
 
@@ -328,7 +335,8 @@ int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint6
 	rec.hs_cml_rec_u.mknod.local = fid;
 	*a = (hs_mknod_args){ dir->r.fid, a->sid, (char *)name, (hs_ftype)type, mode & 07777,
 			      uid, gid, rdev, now_hs() };
-	return log_new(dir, &rec, &fid, type, name, NULL, rdev, out);
+	n = (struct new_obj){ type, mode, uid, gid, NULL, rdev };
+	return log_new(dir, &rec, &fid, &n, name, out);
 }
 
 /* ---- link, remove, rename ---- */
