@@ -50,7 +50,9 @@ log=$HT_TMP/prove.log
 rc=0
 (cd "$work" && timeout -k 5 1200 prove -r -j2 --timer "$pjd/tests") >"$log" 2>&1 || rc=$?
 tail -n 40 "$log"
-ht_note "prove exited $rc"
+ht_note "prove exited $rc; slowest test files:"
+sed -n 's|.*/tests/\([^ ]*\.t\) [. ]*ok *\([0-9]*\) ms.*|\2 ms \1|p' "$log" |
+	sort -rn | head -n 8 | sed 's/^/  /'
 
 # Failed files from prove's summary: "/path/tests/x/n.t (Wstat: W Tests:
 # N Failed: F)" with W or F not 0, or followed by "Parse errors:" (a bad
