@@ -362,6 +362,48 @@ static void test_local_fid_across_blocks(void **state)
 	assert_int_equal(res(w, 1)->status, HS_ESKIPPED);
 }
 
+static void r_mknod(struct world *w, hs_fid dir, const char *name,
+		    hs_ftype type, uint64_t rdev, hs_fid local)
+{
+	hs_reint_mknod *m = &rec(w, HS_OP_MKNOD)->hs_cml_rec_u.mknod;
+
+	m->local = local;
+	m->a.dir = dir;
+	m->a.sid = sid_of(w);
+	m->a.name = (char *)name;
+	m->a.type = type;
+	m->a.mode = 0620;
+	m->a.rdev = rdev;
+}
+
+/* Disconnected mknods: applied with type and rdev, their local fids
+ * usable by later records; a dir type is refused. */
+static void test_mknod(void **state)
+{
+	struct world *w = *state;
+	hs_attr got;
+
+	r_mknod(w, w->top, "fifo", HS_FIFO, 0, LOCAL(1));
+	r_mknod(w, w->top, "zero", HS_FCHR, 0x105, LOCAL(2));
+	r_setattr(w, LOCAL(1), 0600);
+	r_mknod(w, w->top, "dir", HS_FDIR, 0, LOCAL(3));
+	assert_int_equal(apply(w), 0);
+	assert_int_equal(res(w, 0)->status, 0);
+	assert_int_equal(res(w, 0)->obj.type, HS_FIFO);
+	assert_false(res(w, 0)->obj.fid.vnode & HS_LOCAL_VNODE);
+	assert_int_equal(res(w, 1)->status, 0);
+	assert_int_equal(res(w, 1)->obj.rdev, 0x105);
+	assert_int_equal(res(w, 2)->status, 0);
+	assert_int_equal(res(w, 3)->status, EINVAL);
+	assert_int_equal(lookup(w, w->top, "fifo", &got), 0);
+	assert_int_equal(got.type, HS_FIFO);
+	assert_int_equal(got.mode, 0600);
+	assert_int_equal(lookup(w, w->top, "zero", &got), 0);
+	assert_int_equal(got.type, HS_FCHR);
+	assert_int_equal(got.rdev, 0x105);
+	assert_int_equal(lookup(w, w->top, "dir", NULL), ENOENT);
+}
+
 /* update/update: the file changed on the server since the client read it. */
 static void test_conflict_update_update(void **state)
 {
@@ -697,6 +739,7 @@ int main(void)
 		T(test_block_applies),
 		T(test_retry_is_noop),
 		T(test_local_fid_across_blocks),
+		T(test_mknod),
 		T(test_conflict_update_update),
 		T(test_conflict_update_remove),
 		T(test_conflict_remove_update),

@@ -1,7 +1,8 @@
 /*
  * test/unit/test_vice_store.c - vice's store layer against a temp root:
  * namespace semantics and errors, hostile names, staged stores and their
- * idempotent commit, conflicts, persistence across reopening.
+ * idempotent commit, conflicts, persistence across reopening, special
+ * files (type and rdev) and the upgrade of a store without rdev.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "vice/store.h"
 
 /* One test's world: a temp root and the store open on it. */
@@ -543,6 +545,75 @@ static void test_persistence(void **state)
 	assert_true(got.fid.vnode > f.fid.vnode);
 }
 
+static int make_special(struct world *w, const char *name, hs_ftype type,
+			uint64_t rdev, hs_attr *out)
+{
+	struct vs_new n = { .dir = w->top, .sid = next_sid(w), .name = name,
+			    .type = type, .mode = 0640, .rdev = rdev };
+	hs_create_ok ok;
+	int dup, r = vs_create(w->vs, &n, &ok, &dup);
+
+	if (!r && out)
+		*out = ok.obj;
+	return r;
+}
+
+static void test_special(void **state)
+{
+	struct world *w = *state;
+	hs_attr a;
+	char *t = NULL;
+
+	assert_int_equal(make_special(w, "fifo", HS_FIFO, 0, &a), 0);
+	assert_int_equal(a.type, HS_FIFO);
+	assert_int_equal(a.mode, 0640);
+	assert_int_equal(a.size, 0);
+	assert_int_equal(make_special(w, "sock", HS_FSOCK, 0, NULL), 0);
+	assert_int_equal(make_special(w, "chr", HS_FCHR, 0x10305, &a), 0);
+	assert_int_equal(make_special(w, "blk", HS_FBLK, 0x700, NULL), 0);
+	/* Only device nodes have a number; no such type as 99. */
+	assert_int_equal(make_special(w, "bad", HS_FIFO, 5, NULL), EINVAL);
+	assert_int_equal(make_special(w, "bad", (hs_ftype)99, 0, NULL), EINVAL);
+	assert_int_equal(lookup(w, &w->top, "bad", NULL), ENOENT);
+	/* No data to fetch or store, no target to read. */
+	assert_int_equal(vs_readlink(w->vs, &a.fid, &t), EINVAL);
+	free(t);
+	reopen(w);
+	assert_int_equal(lookup(w, &w->top, "chr", &a), 0);
+	assert_int_equal(a.type, HS_FCHR);
+	assert_int_equal(a.rdev, 0x10305);
+	assert_int_equal(lookup(w, &w->top, "blk", &a), 0);
+	assert_int_equal(a.rdev, 0x700);
+	assert_int_equal(lookup(w, &w->top, "sock", &a), 0);
+	assert_int_equal(a.type, HS_FSOCK);
+	assert_int_equal(a.rdev, 0);
+}
+
+/* A store made before special files (no vnodes.rdev) opens, and its
+ * objects read rdev 0. */
+static void test_upgrade_rdev(void **state)
+{
+	struct world *w = *state;
+	char path[128];
+	sqlite3 *db;
+	hs_attr a;
+
+	assert_int_equal(make(w, &w->top, "old", HS_FREG, NULL, NULL), 0);
+	vs_close(w->vs);
+	w->vs = NULL;
+	snprintf(path, sizeof path, "%s/vice.db", w->root);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE vnodes DROP COLUMN rdev",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(w);
+	assert_int_equal(lookup(w, &w->top, "old", &a), 0);
+	assert_int_equal(a.rdev, 0);
+	assert_int_equal(make_special(w, "chr", HS_FCHR, 0x105, &a), 0);
+	assert_int_equal(lookup(w, &w->top, "chr", &a), 0);
+	assert_int_equal(a.rdev, 0x105);
+}
+
 static void test_root_locked(void **state)
 {
 	struct world *w = *state;
@@ -571,6 +642,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idempotent_create, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_special, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_rdev, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_locked, setup, teardown),
 	};
 
