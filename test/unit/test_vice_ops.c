@@ -25,6 +25,7 @@ struct world {
 	uint64_t seq;
 };
 
+/* Thin wrappers over testlib_vice.h, so that the tests read as before. */
 static void run_until(struct world *w, const int *flag)
 {
 	tl_run_until(w->t.v.base, flag);
