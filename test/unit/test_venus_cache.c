@@ -20,23 +20,21 @@
 #include "venus/venus.h"
 #include "venus/cache.h"
 #include "venus/db.h"
+#include "test/unit/testlib.h"
 
-static char dir[64];
+static char dir[TL_PATH_LEN];
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/venus-unit-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tl_mkdtemp(dir, "venus-unit");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	cache_fini();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	tl_rmrf(dir);
+	return 0;
 }
 
 /* A container of n bytes for ino, recorded with the given age. */
