@@ -537,7 +537,7 @@ static int make_special(struct world *w, const char *name, hs_ftype type,
 	struct vs_new n = { .dir = w->top, .sid = next_sid(w), .name = name,
 			    .type = type, .mode = 0640, .rdev = rdev };
 	hs_create_ok ok;
-	int dup, r = vs_create(w->vs, &n, &ok, &dup);
+	int dup, r = vs_create(w->s.vs, &n, &ok, &dup);
 
 	if (!r && out)
 		*out = ok.obj;
@@ -562,7 +562,7 @@ static void test_special(void **state)
 	assert_int_equal(make_special(w, "bad", (hs_ftype)99, 0, NULL), EINVAL);
 	assert_int_equal(lookup(w, &w->top, "bad", NULL), ENOENT);
 	/* No data to fetch or store, no target to read. */
-	assert_int_equal(vs_readlink(w->vs, &a.fid, &t), EINVAL);
+	assert_int_equal(vs_readlink(w->s.vs, &a.fid, &t), EINVAL);
 	free(t);
 	reopen(w);
 	assert_int_equal(lookup(w, &w->top, "chr", &a), 0);
@@ -585,9 +585,9 @@ static void test_upgrade_rdev(void **state)
 	hs_attr a;
 
 	assert_int_equal(make(w, &w->top, "old", HS_FREG, NULL, NULL), 0);
-	vs_close(w->vs);
-	w->vs = NULL;
-	snprintf(path, sizeof path, "%s/vice.db", w->root);
+	vs_close(w->s.vs);
+	w->s.vs = NULL;
+	snprintf(path, sizeof path, "%s/vice.db", w->s.root);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "ALTER TABLE vnodes DROP COLUMN rdev",
 				      NULL, NULL, NULL), SQLITE_OK);
