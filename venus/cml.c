@@ -297,8 +297,8 @@ int cml_identity_cancellable(const hs_fid *fid)
 	if (!cml_is_local(fid))
 		return 0;
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND vnode = ?2 AND"
-		 " uniq = ?3 AND (op IN (%d, %d, %d) AND frozen = 0 AND conflict = 0)",
-		 HS_OP_CREATE, HS_OP_MKDIR, HS_OP_SYMLINK);
+		 " uniq = ?3 AND (op IN (%d, %d, %d, %d) AND frozen = 0 AND conflict = 0)",
+		 HS_OP_CREATE, HS_OP_MKDIR, HS_OP_SYMLINK, HS_OP_MKNOD);
 	if (cml_query_u64(sql, fid) != 1)
 		return 0;
 	/* Its renames go with it (vice never saw the name they moved); a

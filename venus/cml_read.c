@@ -27,6 +27,7 @@ uint64_t cml_rec_seq(const hs_cml_rec *rec)
 	case HS_OP_CREATE:  return u->create.a.sid.seq;
 	case HS_OP_MKDIR:   return u->mkdir.a.sid.seq;
 	case HS_OP_SYMLINK: return u->symlink.a.sid.seq;
+	case HS_OP_MKNOD:   return u->mknod.a.sid.seq;
 	case HS_OP_LINK:    return u->link.sid.seq;
 	case HS_OP_REMOVE:  return u->remove.sid.seq;
 	case HS_OP_RMDIR:   return u->rmdir.sid.seq;
@@ -93,11 +94,12 @@ void cml_row_free(struct cml_row *r)
 }
 
 /* A row is held while its object or directory has a record in conflict:
- * sending it would apply it out of order. */
+ * sending it would apply it out of order.  3, 4, 5, 10: HS_OP_CREATE,
+ * HS_OP_MKDIR, HS_OP_SYMLINK, HS_OP_MKNOD. */
 #define HELD "EXISTS (SELECT 1 FROM cml c WHERE c.conflict != 0 AND c.vol = cml.vol AND" \
 	" ((c.vnode = cml.vnode AND c.uniq = cml.uniq) OR" \
 	"  (c.vnode = cml.dvnode AND c.uniq = cml.duniq) OR" \
-	"  (c.dvnode = cml.vnode AND c.duniq = cml.uniq AND c.op IN (3, 4, 5))))"
+	"  (c.dvnode = cml.vnode AND c.duniq = cml.uniq AND c.op IN (3, 4, 5, 10))))"
 
 int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
 {

@@ -21,7 +21,7 @@ static const char schema[] =
 	" mtime_ns INTEGER, ctime_s INTEGER, ctime_ns INTEGER,"
 	" dataversion INTEGER, data_dv INTEGER, has_data INTEGER, dirty INTEGER,"
 	" last_used INTEGER, parent INTEGER, name TEXT, target TEXT,"
-	" UNIQUE(vol, vnode, uniq));"
+	" rdev INTEGER NOT NULL DEFAULT 0, UNIQUE(vol, vnode, uniq));"
 	"CREATE TABLE IF NOT EXISTS dirent(dir INTEGER NOT NULL, name TEXT NOT NULL,"
 	" child INTEGER NOT NULL, PRIMARY KEY(dir, name)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS dirent_child ON dirent(child);";
@@ -85,6 +85,11 @@ static int check_version(sqlite3 *db)
 			sqlite3_bind_int(st, 1, DB_SCHEMA_VERSION);
 		return run(db, st);
 	}
+	/* Version 1 had no special files: every rdev is 0. */
+	if (v == 1 && !exec(db, "ALTER TABLE fsobj ADD COLUMN"
+			    " rdev INTEGER NOT NULL DEFAULT 0;"
+			    "UPDATE schema_version SET version = 2;"))
+		v = 2;
 	if (v != DB_SCHEMA_VERSION) {
 		vlog(LOG_ERR, "venus.db: schema version %d, this venus knows %d",
 		     v, DB_SCHEMA_VERSION);
@@ -208,8 +213,8 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r)
 	sqlite3_stmt *st = prep(db,
 		"INSERT OR REPLACE INTO fsobj(ino, vol, vnode, uniq, type, mode, nlink,"
 		" uid, gid, size, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns,"
-		" dataversion, data_dv, has_data, dirty, last_used, parent, name, target)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+		" dataversion, data_dv, has_data, dirty, last_used, parent, name, target,"
+		" rdev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 	int i = 1;
 
 	if (!st)
@@ -238,6 +243,7 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r)
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->parent);
 	bind_text_or_null(st, i++, r->name);
 	bind_text_or_null(st, i++, r->target);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->rdev);
 	return run(db, st);
 }
 
@@ -279,6 +285,7 @@ static void row_to_fso(sqlite3_stmt *st, struct db_fso *r)
 	r->parent = (uint64_t)sqlite3_column_int64(st, i++);
 	r->name = (char *)sqlite3_column_text(st, i++);
 	r->target = (char *)sqlite3_column_text(st, i++);
+	r->rdev = (uint64_t)sqlite3_column_int64(st, i++);
 }
 
 int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg)
@@ -286,7 +293,8 @@ int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), v
 	sqlite3_stmt *st = prep(db,
 		"SELECT ino, vol, vnode, uniq, type, mode, nlink, uid, gid, size,"
 		" atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, dataversion,"
-		" data_dv, has_data, dirty, last_used, parent, name, target FROM fsobj");
+		" data_dv, has_data, dirty, last_used, parent, name, target, rdev"
+		" FROM fsobj");
 	struct db_fso r;
 	int rc;
 

@@ -13,7 +13,8 @@
 #include <sqlite3.h>
 #include "hesper.h"
 
-#define DB_SCHEMA_VERSION 1
+/* 2: fsobj.rdev (special files); a version 1 database is upgraded. */
+#define DB_SCHEMA_VERSION 2
 
 /* One row of table fsobj: what survives a restart of an fsobj. */
 struct db_fso {
@@ -33,6 +34,7 @@ struct db_fso {
 	uint64_t parent;       /* best-known parent ino, 0 if unknown */
 	char    *name;         /* name in parent (malloc'd) or NULL */
 	char    *target;       /* symlink target (malloc'd) or NULL */
+	uint64_t rdev;         /* device nodes: dev_t (makedev(3)); else 0 */
 };
 
 /* Open (creating if needed) the database at path and its schema.  An

@@ -115,14 +115,19 @@ struct fso_setattr {
 };
 void fso_setattr(uint64_t ino, const struct fso_setattr *sa, fso_attr_cb cb, void *arg);
 
-/* Back-pressure: the callbacks of fso_create, fso_mkdir and fso_symlink,
- * and of an fso_close or fso_flush_store that stored, run only once the
- * yellow/red zones admit them (zone.h; at once while strongly connected),
- * whichever front end called. */
+/* Back-pressure: the callbacks of fso_create, fso_mkdir, fso_mknod and
+ * fso_symlink, and of an fso_close or fso_flush_store that stored, run
+ * only once the yellow/red zones admit them (zone.h; at once while
+ * strongly connected), whichever front end called. */
 void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 		fso_attr_cb cb, void *arg);
 void fso_mkdir(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 	       fso_attr_cb cb, void *arg);
+/* mknod(2): mode carries the type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK;
+ * S_IFREG or 0 is a create) and permission bits; rdev (dev_t) is kept
+ * for device nodes only.  EINVAL for another type. */
+void fso_mknod(uint64_t dir, const char *name, mode_t mode, uint64_t rdev, uid_t uid,
+	       gid_t gid, fso_attr_cb cb, void *arg);
 void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, gid_t gid,
 		 fso_attr_cb cb, void *arg);
 void fso_link(uint64_t ino, uint64_t newdir, const char *newname, fso_attr_cb cb, void *arg);
