@@ -127,7 +127,7 @@ static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_STORE;
 	rec.hs_cml_rec_u.store.fid = s->fid;
-	srv_new_storeid(V->srv, &rec.hs_cml_rec_u.store.sid);
+	srv_new_storeid(&rec.hs_cml_rec_u.store.sid);
 	rec.hs_cml_rec_u.store.size = (uint64_t)st.st_size;
 	rec.hs_cml_rec_u.store.mtime.sec = st.st_mtim.tv_sec;
 	rec.hs_cml_rec_u.store.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
@@ -137,7 +137,7 @@ static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_SETATTR;
 	rec.hs_cml_rec_u.setattr.fid = s->fid;
-	srv_new_storeid(V->srv, &rec.hs_cml_rec_u.setattr.sid);
+	srv_new_storeid(&rec.hs_cml_rec_u.setattr.sid);
 	rec.hs_cml_rec_u.setattr.mask = HS_SET_MODE;
 	rec.hs_cml_rec_u.setattr.mode = mode & 07777;
 	return cml_append(&rec, &s->fid, NULL, ino, -1, 0, name);

@@ -198,7 +198,7 @@ static void mknod_send(struct dop *d, struct fso *dir)
 
 	memset(&m, 0, sizeof(m));
 	m.dir = dir->r.fid;
-	srv_new_storeid(V->srv, &d->sid);
+	srv_new_storeid(&d->sid);
 	m.sid = d->sid;
 	m.name = d->name;
 	m.type = (hs_ftype)d->type;
@@ -241,7 +241,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 	if (d->proc == HS_SYMLINK) {
 		memset(&s, 0, sizeof(s));
 		s.dir = dir->r.fid;
-		srv_new_storeid(V->srv, &d->sid);
+		srv_new_storeid(&d->sid);
 		s.sid = d->sid;
 		s.name = d->name;
 		s.target = d->target;
@@ -254,7 +254,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 	}
 	memset(&c, 0, sizeof(c));
 	c.dir = dir->r.fid;
-	srv_new_storeid(V->srv, &d->sid);
+	srv_new_storeid(&d->sid);
 	c.sid = d->sid;
 	c.name = d->name;
 	c.mode = d->mode & 07777;
@@ -363,7 +363,7 @@ static void link_send(void *arg, int err, struct fso *dir)
 		return;
 	}
 	a.dir = dir->r.fid;
-	srv_new_storeid(V->srv, &d->sid);
+	srv_new_storeid(&d->sid);
 	a.sid = d->sid;
 	a.name = d->newname;
 	a.target = o->r.fid;
@@ -432,7 +432,7 @@ static void remove_send(void *arg, int err, struct fso *o)
 	d->ino = o->r.ino;
 	memset(&a, 0, sizeof(a));
 	a.dir = dir->r.fid;
-	srv_new_storeid(V->srv, &d->sid);
+	srv_new_storeid(&d->sid);
 	a.sid = d->sid;
 	a.name = d->name;
 	a.obj = o->r.fid;
@@ -516,7 +516,7 @@ static void rename_send(void *arg, int err, struct fso *o)
 	a.src_name = d->name;
 	a.dst_dir = dd->r.fid;
 	a.dst_name = d->newname;
-	srv_new_storeid(V->srv, &d->sid);
+	srv_new_storeid(&d->sid);
 	a.sid = d->sid;
 	a.obj = o->r.fid;
 	srv_call(V->srv, HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,

@@ -99,7 +99,7 @@ static int log_store(struct fso *o)
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_STORE;
 	rec.hs_cml_rec_u.store.fid = o->r.fid;
-	srv_new_storeid(V->srv, &rec.hs_cml_rec_u.store.sid);
+	srv_new_storeid(&rec.hs_cml_rec_u.store.sid);
 	rec.hs_cml_rec_u.store.size = (uint64_t)st.st_size;
 	rec.hs_cml_rec_u.store.mtime.sec = st.st_mtim.tv_sec;
 	rec.hs_cml_rec_u.store.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
@@ -165,7 +165,7 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_SETATTR;
 	a->fid = o->r.fid;
-	srv_new_storeid(V->srv, &a->sid);
+	srv_new_storeid(&a->sid);
 	a->mask = sa->mask & ~(unsigned)HS_SET_SIZE;
 	a->mode = sa->mode & 07777;
 	a->uid = sa->uid;
@@ -203,7 +203,7 @@ static void use_sid(hs_storeid *out, const hs_storeid *sid)
 	if (sid)
 		*out = *sid;
 	else
-		srv_new_storeid(V->srv, out);
+		srv_new_storeid(out);
 }
 
 /* The new object's record: attributes we know, contents empty. */
@@ -476,7 +476,7 @@ int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *
 		v = NULL;
 	/* Store ids first: their reservation must not ride in (and be rolled
 	 * back with) the transaction below. */
-	srv_new_storeid(V->srv, &vsid);
+	srv_new_storeid(&vsid);
 	use_sid(&rsid, sid);
 	/* The victim's removal and the rename are one change: a death between
 	 * them must not leave the old name gone and the new one not there. */

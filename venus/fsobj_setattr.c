@@ -131,7 +131,7 @@ static void sa_rest(struct sa *s)
 	}
 	memset(&a, 0, sizeof(a));
 	a.fid = o->r.fid;
-	srv_new_storeid(V->srv, &a.sid);
+	srv_new_storeid(&a.sid);
 	a.mask = mask;
 	a.mode = s->sa.mode & 07777;
 	a.uid = s->sa.uid;

@@ -236,7 +236,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	s->base = o->r.data_dv;
 	s->waiters = waiters;
 	s->t0 = fo_now_us();
-	srv_new_storeid(V->srv, &s->sid);
+	srv_new_storeid(&s->sid);
 	o->store = s;
 	fo_update_pin(o);
 	store_pump(s);

@@ -47,7 +47,6 @@ struct srv {
 	char              name[300]; /* host:port */
 	char             *known;     /* <cachedir>/known_servers */
 	struct qcall      queue;     /* list head: waiting for the connection */
-	uint64_t          seq_limit; /* store ids below this are reserved */
 	uint64_t          server_id;
 	int               down;      /* the last attempt or call failed */
 	int               offline;   /* cfs disconnect: stay away */
@@ -449,7 +448,7 @@ static void probe_tick(evutil_socket_t fd, short what, void *arg)
 
 int srv_reachable(const struct srv *s)
 {
-	return !s->offline && !s->down;
+	return s && !s->offline && !s->down;
 }
 
 void srv_set_offline(struct srv *s, int off)
@@ -534,12 +533,12 @@ void srv_stop(struct srv *s)
 
 int srv_is_up(const struct srv *s)
 {
-	return s->up;
+	return s && s->up;
 }
 
 const char *srv_name(const struct srv *s)
 {
-	return s->name;
+	return s ? s->name : "?";
 }
 
 void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
@@ -617,14 +616,14 @@ void srv_ping(struct srv *s, void (*done)(void *arg, int err), void *arg)
 		 ping_done, p);
 }
 
-void srv_new_storeid(struct srv *s, hs_storeid *sid)
+void srv_new_storeid(hs_storeid *sid)
 {
 	/* Reserve in blocks so that most store ids cost no synced commit. */
-	if (V->next_seq >= s->seq_limit) {
+	if (V->next_seq >= V->seq_limit) {
 		uint64_t limit = V->next_seq + 1024;
 
 		if (db_seq_reserve(V->db, limit) == 0)
-			s->seq_limit = limit;
+			V->seq_limit = limit;
 		else
 			vlog(LOG_ERR, "cannot reserve store ids: a restart may reuse one");
 	}

@@ -42,7 +42,8 @@ struct srv *srv_start(const struct srv_hooks *hooks, int *err);
 /* Close and free s; NULL is fine. */
 void srv_stop(struct srv *s);
 
-/* 1 while the connection to vice is up and HS_CONNECT succeeded. */
+/* 1 while the connection to vice is up and HS_CONNECT succeeded (0 for
+ * a NULL s, as srv_reachable). */
 int srv_is_up(const struct srv *s);
 /* "host:port" of the server, for messages. */
 const char *srv_name(const struct srv *s);
@@ -72,7 +73,9 @@ void srv_set_offline(struct srv *s, int off);
 void srv_probe_now(struct srv *s);
 
 /* A fresh store id: (V->client_id, V->next_seq++), made durable in the db
- * before it is used so a restarted venus never reuses one. */
-void srv_new_storeid(struct srv *s, hs_storeid *sid);
+ * before it is used so a restarted venus never reuses one.  Store ids are
+ * the client's, not a connection's: no instance (usable before srv_start,
+ * as fso_log_dirty does). */
+void srv_new_storeid(hs_storeid *sid);
 
 #endif /* VENUS_SERVER_H */

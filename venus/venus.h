@@ -77,6 +77,7 @@ struct venus {
 	sqlite3            *db;         /* <cachedir>/venus.db, WAL */
 	uint64_t            client_id;  /* random, stored in the db; store ids use it */
 	uint64_t            next_seq;   /* next store id sequence number */
+	uint64_t            seq_limit;  /* ids below it are reserved in the db */
 	struct srv         *srv;        /* made by main.c (srv_start) */
 	struct volume      *vol;        /* made by main.c (vst_init) */
 	struct reint       *reint;      /* made by main.c (reint_new) */

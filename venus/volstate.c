@@ -23,7 +23,7 @@ struct volume {
 
 enum vst_state vst_state(const struct volume *w)
 {
-	if (!srv_reachable(w->srv))
+	if (!w || !srv_reachable(w->srv))
 		return VST_DISCONNECTED;
 	return w->age || w->time ? VST_WRITEDISC : VST_CONNECTED;
 }
@@ -40,7 +40,7 @@ const char *vst_state_name(enum vst_state s)
 
 int vst_disconnected(const struct volume *w)
 {
-	return !srv_reachable(w->srv);
+	return !w || !srv_reachable(w->srv);
 }
 
 int vst_logging(const struct volume *w)
@@ -153,6 +153,6 @@ void vst_server_up(struct volume *w)
 
 void vst_logged(struct volume *w)
 {
-	if (!w->age)
+	if (w && !w->age)
 		trickle(w);
 }

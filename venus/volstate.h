@@ -22,7 +22,9 @@ enum vst_state {
 struct srv;
 
 /* A volume's connection state and write-back mode; opaque.  main.c makes
- * the one instance (V->vol). */
+ * the one instance (V->vol).  Until it exists (start-up logs what a dead
+ * run left dirty before the server is started), the queries below take
+ * NULL: Disconnected, everything is logged, vst_logged does nothing. */
 struct volume;
 
 /* How volstate asks for reintegration (the repair layer sits above it;
