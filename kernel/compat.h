@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * compat.h - the few VFS API differences between the kernels Hesper
- * builds against (Debian 12's 6.1 and bookworm-backports' 6.12).
+ * builds against: Debian 12's 6.1, bookworm-backports' 6.12 and the newest
+ * Debian ships (trixie-backports' 7.3), each booted by test/kernel/run.sh.
+ * Each guard names the release that changed the API.
  */
 #ifndef HESPER_COMPAT_H
 #define HESPER_COMPAT_H
@@ -58,6 +60,14 @@
 #define hcfs_call_mmap(f, vma)	call_mmap(f, vma)
 #endif
 
+/* 6.16 added ->mmap_prepare() as the other way a file can be mapped (ext4
+ * and tmpfs use it since 6.17); vfs_mmap() runs whichever the file has. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+#define hcfs_can_mmap(f)	((f)->f_op->mmap || (f)->f_op->mmap_prepare)
+#else
+#define hcfs_can_mmap(f)	((f)->f_op->mmap != NULL)
+#endif
+
 /* Since 6.8 vfs_iter_write() takes freeze protection itself; before, the
  * caller had to (as coda does on 6.1). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
@@ -66,6 +76,57 @@
 #else
 #define hcfs_start_write(f)	file_start_write(f)
 #define hcfs_end_write(f)	file_end_write(f)
+#endif
+
+/* 6.17 made the superblock's default dentry operations private (s_d_op
+ * became __s_d_op) and added set_default_d_op() to set them. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define hcfs_set_default_d_op(sb, ops)	set_default_d_op(sb, ops)
+#else
+#define hcfs_set_default_d_op(sb, ops)	((sb)->s_d_op = (ops))
+#endif
+
+/* 6.19 put inode->i_state behind accessors (inode_state_read_once() and
+ * friends; later made a struct so direct use no longer compiles). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define hcfs_inode_state(i)	inode_state_read_once(i)
+#else
+#define hcfs_inode_state(i)	READ_ONCE((i)->i_state)
+#endif
+
+/* 6.14 gave ->d_revalidate() the parent directory and the name (stable
+ * while it runs); before, only the dentry.  We still find both ourselves. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define HCFS_D_REVALIDATE_PARAMS(dentry, flags) \
+	struct inode *hcfs_dir_unused, const struct qstr *hcfs_name_unused, \
+	struct dentry *dentry, unsigned int flags
+#else
+#define HCFS_D_REVALIDATE_PARAMS(dentry, flags) \
+	struct dentry *dentry, unsigned int flags
+#endif
+
+/* 6.15 made ->mkdir() return a dentry (NULL: the one passed was used, as
+ * ours always is) instead of an int. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#define HCFS_MKDIR_RET		struct dentry *
+#define hcfs_mkdir_ret(err)	ERR_PTR(err)
+#else
+#define HCFS_MKDIR_RET		int
+#define hcfs_mkdir_ret(err)	(err)
+#endif
+
+/* HCFS_CREATE_EXCL_AFTER: ->create() lost its "excl" (O_EXCL) argument;
+ * only ->atomic_open() sees the open flags now.  Without it we ask venus
+ * for an exclusive create: ->create() runs only on a name the lookup found
+ * negative, so EEXIST can only come from a create racing on another
+ * client, and failing then never breaks an O_EXCL caller. */
+#define HCFS_CREATE_EXCL_AFTER	KERNEL_VERSION(6, 19, 0)
+#if LINUX_VERSION_CODE >= HCFS_CREATE_EXCL_AFTER
+#define HCFS_CREATE_EXCL_PARAM	/* none */
+#define HCFS_CREATE_EXCL	true
+#else
+#define HCFS_CREATE_EXCL_PARAM	, bool excl
+#define HCFS_CREATE_EXCL	excl
 #endif
 
 #endif /* HESPER_COMPAT_H */
