@@ -53,15 +53,17 @@
 #define hcfs_splice_read	generic_file_splice_read
 #endif
 
-/* 6.12 still has call_mmap(); later kernels call it vfs_mmap(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+/* 6.17 renamed call_mmap() to vfs_mmap() ("mm: rename call_mmap/
+ * mmap_prepare to vfs_mmap/mmap_prepare"); it also runs ->mmap_prepare. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
 #define hcfs_call_mmap(f, vma)	vfs_mmap(f, vma)
 #else
 #define hcfs_call_mmap(f, vma)	call_mmap(f, vma)
 #endif
 
-/* 6.16 added ->mmap_prepare() as the other way a file can be mapped (ext4
- * and tmpfs use it since 6.17); vfs_mmap() runs whichever the file has. */
+/* 6.16 added ->mmap_prepare() as the other way a file can be mapped ("mm:
+ * introduce new .mmap_prepare() file callback"); ext4 and tmpfs have only
+ * it since 6.17, so a container file may lack ->mmap. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
 #define hcfs_can_mmap(f)	((f)->f_op->mmap || (f)->f_op->mmap_prepare)
 #else
@@ -79,23 +81,25 @@
 #endif
 
 /* 6.17 made the superblock's default dentry operations private (s_d_op
- * became __s_d_op) and added set_default_d_op() to set them. */
+ * became __s_d_op; "new helper: set_default_d_op()"). */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
 #define hcfs_set_default_d_op(sb, ops)	set_default_d_op(sb, ops)
 #else
 #define hcfs_set_default_d_op(sb, ops)	((sb)->s_d_op = (ops))
 #endif
 
-/* 6.19 put inode->i_state behind accessors (inode_state_read_once() and
- * friends; later made a struct so direct use no longer compiles). */
+/* 6.19 added accessors for inode->i_state (inode_state_read_once() and
+ * co., per OpenZFS's configure check); later the field became a struct,
+ * so reading it directly no longer compiles. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
 #define hcfs_inode_state(i)	inode_state_read_once(i)
 #else
 #define hcfs_inode_state(i)	READ_ONCE((i)->i_state)
 #endif
 
-/* 6.14 gave ->d_revalidate() the parent directory and the name (stable
- * while it runs); before, only the dentry.  We still find both ourselves. */
+/* 6.14 gave ->d_revalidate() the parent directory and the name ("make
+ * ->d_revalidate() take parent directory and name"); we still find both
+ * from the dentry as before, so they go unused. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
 #define HCFS_D_REVALIDATE_PARAMS(dentry, flags) \
 	struct inode *hcfs_dir_unused, const struct qstr *hcfs_name_unused, \
@@ -105,8 +109,9 @@
 	struct dentry *dentry, unsigned int flags
 #endif
 
-/* 6.15 made ->mkdir() return a dentry (NULL: the one passed was used, as
- * ours always is) instead of an int. */
+/* 6.15 made ->mkdir() return a dentry ("Change inode_operations.mkdir to
+ * return struct dentry *"); NULL means the one passed was used, as ours
+ * always is. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
 #define HCFS_MKDIR_RET		struct dentry *
 #define hcfs_mkdir_ret(err)	ERR_PTR(err)
@@ -115,13 +120,13 @@
 #define hcfs_mkdir_ret(err)	(err)
 #endif
 
-/* HCFS_CREATE_EXCL_AFTER: ->create() lost its "excl" (O_EXCL) argument;
- * only ->atomic_open() sees the open flags now.  Without it we ask venus
- * for an exclusive create: ->create() runs only on a name the lookup found
- * negative, so EEXIST can only come from a create racing on another
- * client, and failing then never breaks an O_EXCL caller. */
-#define HCFS_CREATE_EXCL_AFTER	KERNEL_VERSION(6, 19, 0)
-#if LINUX_VERSION_CODE >= HCFS_CREATE_EXCL_AFTER
+/* 7.0 removed ->create()'s "excl" argument ("vfs: remove the excl argument
+ * from the ->create() inode_operation"); only ->atomic_open() sees O_EXCL
+ * now.  We then ask venus for an exclusive create, as vfs_create() always
+ * did: ->create() runs only on a name the lookup found negative, so EEXIST
+ * can only come from a create racing on another client, and failing then
+ * never breaks an O_EXCL caller. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
 #define HCFS_CREATE_EXCL_PARAM	/* none */
 #define HCFS_CREATE_EXCL	true
 #else
