@@ -37,6 +37,7 @@ flock -w "${BOOTSTRAP_TIMEOUT:-900}" 9 || fail "timed out waiting for $D.lock"
 # it), in a private mount namespace so nothing stays mounted on exit;
 # bounded by APT_TIMEOUT.
 run_in() {
+	# shellcheck disable=SC2016 # $0/$@ are sh -c's own
 	timeout -k 10 "${APT_TIMEOUT:-900}" unshare --mount --propagation private --fork \
 		sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$D" \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \

@@ -147,6 +147,7 @@ vmlinux_of() {
 # reads it), in a private mount namespace so nothing stays mounted.
 in_root() {
 	local root=$1; shift
+	# shellcheck disable=SC2016 # $0/$@ are sh -c's own
 	unshare --mount --propagation private --fork \
 		sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" \
 		env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin LC_ALL=C.UTF-8 "$@"
