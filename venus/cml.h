@@ -75,6 +75,12 @@ int cml_drop_obj(const hs_fid *fid);
 unsigned cml_count(void);
 uint64_t cml_bytes(void);
 unsigned cml_conflicts(void);
+/* Records in conflict (cml_conflicts counts their objects). */
+unsigned cml_conflict_records(void);
+/* The store id sequence number of a record (its log position). */
+uint64_t cml_rec_seq(const hs_cml_rec *rec);
+/* The record's base_version field, or NULL for ops without one. */
+uint64_t *cml_rec_base(hs_cml_rec *rec);
 /* Does any record name fid (as object or directory)? */
 int cml_names(const hs_fid *fid);
 /* Seconds since the oldest pending record was logged (0 if none). */
