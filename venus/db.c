@@ -95,11 +95,12 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
 
 /* ---- open and migrate ---- */
 
-/* Version 1 to 2: the tables version 1 made outside the schema are made
- * by db_schema now; hoard.attrs came after some version 1 files were
- * written.  Its rows without attrs are converted by hoard.c (the meaning
- * of old flags is hoard's to know). */
-static int migrate_1(sqlite3 *db)
+/* hoard.attrs came after some version 1 files were written; rows without
+ * it are converted by hoard.c (the meaning of old flags is hoard's to
+ * know).  Checked at every open, not only in the migration: a table
+ * without the column (an old file, or one altered by hand) would fail
+ * every hoard statement. */
+static int hoard_attrs(sqlite3 *db)
 {
 	uint64_t has = 0;
 	int err = db_u64(db, DB_HOARD_HAS_ATTRS, NULL, &has);
@@ -107,6 +108,13 @@ static int migrate_1(sqlite3 *db)
 	if (!err && !has)
 		err = db_exec(db, DB_HOARD_ADD_ATTRS);
 	return err;
+}
+
+/* Version 1 to 2: the tables version 1 made outside the schema (cml,
+ * hoard, hoard_member) are db_schema's now and keep their rows. */
+static int migrate_1(sqlite3 *db)
+{
+	return hoard_attrs(db);
 }
 
 /* Migration from version i to i + 1 is step[i]. */
@@ -179,6 +187,8 @@ int db_open(const char *path, sqlite3 **out)
 		rc = exec_text(db, db_schema);
 		if (!rc)
 			rc = check_version(db);
+		if (!rc)
+			rc = hoard_attrs(db);
 		if (rc)
 			db_exec(db, DB_ROLLBACK);
 		else
