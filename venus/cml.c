@@ -41,6 +41,7 @@ static int mkdir_in_cache(const char *sub)
 int cml_init(void)
 {
 	int err = mkdir_in_cache("cml");
+	uint64_t max = 0;
 	unsigned n;
 
 	if (!err)
@@ -54,10 +55,12 @@ int cml_init(void)
 	/* A store id in the log is never handed out again, even if the
 	 * reservation of its block did not reach the disk: vice would take
 	 * a new record with it for one already applied. */
-	if (V->next_seq <= cml_max_seq()) {
+	if ((err = db_u64(V->db, DB_CML_MAX_SEQ, NULL, &max)))
+		return err;
+	if (V->next_seq <= max) {
 		vlog(LOG_WARNING, "CML: store ids up to %llu are in the log; continuing after them",
-		     (unsigned long long)cml_max_seq());
-		V->next_seq = cml_max_seq() + 1;
+		     (unsigned long long)max);
+		V->next_seq = max + 1;
 	}
 	n = cml_count();
 	if (n)

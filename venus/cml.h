@@ -116,8 +116,6 @@ void cml_data_drop(uint64_t seq);
 void cml_data_settle(int committed);
 /* At start: remove copies no row names (left by a death after a commit). */
 void cml_data_sweep(void);
-/* The highest seq in the CML (0 if empty). */
-uint64_t cml_max_seq(void);
 
 /* <cachedir>/cml/<seq>. */
 void cml_data_path(uint64_t seq, char *buf, size_t len);

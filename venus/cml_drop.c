@@ -107,8 +107,3 @@ void cml_data_sweep(void)
 	if (n)
 		vlog(LOG_INFO, "CML: removed %u frozen copies no record names", n);
 }
-
-uint64_t cml_max_seq(void)
-{
-	return cml_u64(DB_CML_MAX_SEQ, NULL);
-}
