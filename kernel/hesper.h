@@ -122,6 +122,8 @@ struct inode *hcfs_iget(struct super_block *sb, const struct hcfs_fid *fid,
 struct inode *hcfs_ilookup(struct super_block *sb, const struct hcfs_fid *fid);
 void hcfs_replace_fid(struct inode *inode, const struct hcfs_fid *fid);
 void hcfs_vattr_to_inode(struct inode *inode, const struct hcfs_vattr *va);
+/* The Coda vtype (HCFS_V*) of an inode mode's S_IFMT type. */
+long hcfs_mode_vtype(umode_t mode);
 int hcfs_revalidate_inode(struct inode *inode);
 int hcfs_getattr(HCFS_IDMAP_T idmap, const struct path *path,
 		 struct kstat *stat, u32 mask, unsigned int flags);

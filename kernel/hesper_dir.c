@@ -200,8 +200,10 @@ static int hcfs_instantiate(struct inode *dir, struct dentry *dentry,
 	return 0;
 }
 
-static int hcfs_create(HCFS_IDMAP_T idmap, struct inode *dir,
-		       struct dentry *dentry, umode_t mode, bool excl)
+/* CREATE of a file, or (mknod) a FIFO, socket or device node: the mode
+ * carries the type, attr.va_rdev the device number (new_encode_dev). */
+static int hcfs_make(struct inode *dir, struct dentry *dentry, umode_t mode,
+		     bool excl, dev_t rdev)
 {
 	const struct qstr *name = &dentry->d_name;
 	struct hcfs_create_in *in;
@@ -215,8 +217,10 @@ static int hcfs_create(HCFS_IDMAP_T idmap, struct inode *dir,
 		return PTR_ERR(in);
 	hcfs_get_fid(dir, &in->fid);
 	memset(&in->attr, 0xff, sizeof(in->attr));
-	in->attr.va_type = HCFS_VREG;
+	in->attr.va_type = hcfs_mode_vtype(mode);
 	in->attr.va_mode = mode & 07777;
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		in->attr.va_rdev = new_encode_dev(rdev);
 	in->excl = excl;
 	in->mode = mode;
 	in->name = off;
@@ -228,6 +232,24 @@ static int hcfs_create(HCFS_IDMAP_T idmap, struct inode *dir,
 		return err;
 	hcfs_dir_changed(dir);
 	return hcfs_instantiate(dir, dentry, &out);
+}
+
+static int hcfs_create(HCFS_IDMAP_T idmap, struct inode *dir,
+		       struct dentry *dentry, umode_t mode, bool excl)
+{
+	return hcfs_make(dir, dentry, mode, excl, 0);
+}
+
+/* venus keeps the object on vice; its data path is this kernel's
+ * (init_special_inode when the inode is made). */
+static int hcfs_mknod(HCFS_IDMAP_T idmap, struct inode *dir,
+		      struct dentry *dentry, umode_t mode, dev_t rdev)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: case S_IFIFO: case S_IFSOCK: case S_IFCHR: case S_IFBLK:
+		return hcfs_make(dir, dentry, mode, true, rdev);
+	}
+	return -EINVAL;
 }
 
 static int hcfs_mkdir(HCFS_IDMAP_T idmap, struct inode *dir,
@@ -478,6 +500,7 @@ const struct inode_operations hcfs_dir_iops = {
 	.lookup		= hcfs_lookup,
 	.create		= hcfs_create,
 	.mkdir		= hcfs_mkdir,
+	.mknod		= hcfs_mknod,
 	.unlink		= hcfs_unlink,
 	.rmdir		= hcfs_rmdir,
 	.link		= hcfs_link,

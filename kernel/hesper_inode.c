@@ -54,8 +54,25 @@ static umode_t hcfs_vtype_mode(long vtype)
 		return S_IFIFO;
 	case HCFS_VSOCK:
 		return S_IFSOCK;
+	case HCFS_VCHR:
+		return S_IFCHR;
+	case HCFS_VBLK:
+		return S_IFBLK;
 	default:
 		return S_IFREG;
+	}
+}
+
+long hcfs_mode_vtype(umode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR:  return HCFS_VDIR;
+	case S_IFLNK:  return HCFS_VLNK;
+	case S_IFIFO:  return HCFS_VFIFO;
+	case S_IFSOCK: return HCFS_VSOCK;
+	case S_IFCHR:  return HCFS_VCHR;
+	case S_IFBLK:  return HCFS_VBLK;
+	default:       return HCFS_VREG;
 	}
 }
 
@@ -116,7 +133,7 @@ void hcfs_vattr_to_inode(struct inode *inode, const struct hcfs_vattr *va)
 		hcfs_sync_from_host(inode);
 }
 
-static void hcfs_set_ops(struct inode *inode)
+static void hcfs_set_ops(struct inode *inode, const struct hcfs_vattr *attr)
 {
 	switch (inode->i_mode & S_IFMT) {
 	case S_IFDIR:
@@ -133,7 +150,10 @@ static void hcfs_set_ops(struct inode *inode)
 		break;
 	default:
 		inode->i_op = &hcfs_file_iops;
-		init_special_inode(inode, inode->i_mode, 0);
+		/* the kernel serves it; venus sends a device's number */
+		init_special_inode(inode, inode->i_mode,
+				   attr->va_rdev == ~0ULL ? 0 :
+				   new_decode_dev((u32)attr->va_rdev));
 	}
 }
 
@@ -152,7 +172,7 @@ struct inode *hcfs_iget(struct super_block *sb, const struct hcfs_fid *fid,
 		inode->i_ino = attr->va_fileid ? (unsigned long)attr->va_fileid
 					       : hcfs_fid_hash(fid);
 		hcfs_vattr_to_inode(inode, attr);
-		hcfs_set_ops(inode);
+		hcfs_set_ops(inode, attr);
 		unlock_new_inode(inode);
 		return inode;
 	}

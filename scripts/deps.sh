@@ -18,6 +18,8 @@
 # libsystemd-dev: sd_notify for the units; systemd: systemd-analyze verify
 # in test/pkg/units.sh; debhelper, dh-dkms, dpkg-dev, fakeroot, lintian:
 # the package build in test/pkg/debs.sh (scripts/build-debs.sh).
+# pjdfstest (test/integration/pjdfstest.sh, built from its archive):
+# autoconf, automake, gcc, make, and perl's prove.
 HS_DEBS=(
 	autoconf automake libtool libltdl-dev pkg-config gcc make perl
 	libfuse3-dev fuse3 libevent-dev libssl-dev libsqlite3-dev

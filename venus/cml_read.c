@@ -26,6 +26,7 @@ uint64_t cml_rec_seq(const hs_cml_rec *rec)
 	case HS_OP_CREATE:  return u->create.a.sid.seq;
 	case HS_OP_MKDIR:   return u->mkdir.a.sid.seq;
 	case HS_OP_SYMLINK: return u->symlink.a.sid.seq;
+	case HS_OP_MKNOD:   return u->mknod.a.sid.seq;
 	case HS_OP_LINK:    return u->link.sid.seq;
 	case HS_OP_REMOVE:  return u->remove.sid.seq;
 	case HS_OP_RMDIR:   return u->rmdir.sid.seq;

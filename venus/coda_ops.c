@@ -207,8 +207,11 @@ int cf_up_create(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	p->ino = ino;
 	p->excl = in->excl;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	fso_create(ino, name, in->mode & 07777, in->ih.uid, cf_gid(in->ih.pid),
-		   cf_done_create, p);
+	/* mode is S_IFREG from coda.ko; a FIFO, socket or device type (a
+	 * module's mknod) makes that object, rdev in attr.va_rdev. */
+	fso_mknod(ino, name, in->mode & (S_IFMT | 07777),
+		  in->attr.va_rdev == ~0ULL ? 0 : in->attr.va_rdev, in->ih.uid,
+		  cf_gid(in->ih.pid), cf_done_create, p);
 	return 0;
 }
 

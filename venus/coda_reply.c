@@ -37,6 +37,12 @@ long cf_vtype(mode_t mode)
 	switch (mode & S_IFMT) {
 	case S_IFDIR: return HCFS_VDIR;
 	case S_IFLNK: return HCFS_VLNK;
+	/* Hesper's module makes these special inodes (the kernel serves
+	 * them); coda.ko knows no type but file, dir and symlink. */
+	case S_IFIFO: return cf_hesper ? HCFS_VFIFO : HCFS_VREG;
+	case S_IFSOCK: return cf_hesper ? HCFS_VSOCK : HCFS_VREG;
+	case S_IFCHR: return cf_hesper ? HCFS_VCHR : HCFS_VREG;
+	case S_IFBLK: return cf_hesper ? HCFS_VBLK : HCFS_VREG;
 	default: return HCFS_VREG;
 	}
 }
@@ -62,7 +68,9 @@ void cf_vattr(struct hcfs_vattr *va, const struct fso_attr *a)
 	cf_ts(&va->va_mtime, a->st.st_mtim);
 	cf_ts(&va->va_ctime, a->st.st_ctim);
 	va->va_gen = a->dataversion;
-	va->va_rdev = ~0ULL;
+	/* a device's number (Linux's new_encode_dev, as FUSE gives it) */
+	va->va_rdev = cf_hesper && (S_ISCHR(a->st.st_mode) || S_ISBLK(a->st.st_mode)) ?
+		(uint64_t)a->st.st_rdev : ~0ULL;
 	va->va_bytes = a->st.st_blocks * 512ULL;
 	va->va_filerev = a->dataversion;
 }

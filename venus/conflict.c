@@ -25,6 +25,7 @@ const char *conflict_kind(int op, int status)
 	case HS_OP_CREATE:
 	case HS_OP_MKDIR:
 	case HS_OP_SYMLINK:
+	case HS_OP_MKNOD:
 	case HS_OP_LINK:
 		return "create/create";
 	case HS_OP_REMOVE:

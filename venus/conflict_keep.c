@@ -316,7 +316,8 @@ static void keep_next(struct keep *k)
 		if (!kr.found)
 			continue;
 		if (kr.status == EEXIST && (kr.op == HS_OP_CREATE || kr.op == HS_OP_SYMLINK ||
-					    kr.op == HS_OP_MKDIR) && cml_is_local(&kr.obj)) {
+					    kr.op == HS_OP_MKDIR || kr.op == HS_OP_MKNOD) &&
+		    cml_is_local(&kr.obj)) {
 			lookup_server(k, &kr);
 			return;
 		}

@@ -26,7 +26,8 @@
 #include "venus/zone.h"
 
 static const char *const opnames[] = { "?", "store", "setattr", "create", "mkdir",
-				       "symlink", "link", "remove", "rmdir", "rename" };
+				       "symlink", "link", "remove", "rmdir", "rename", "mknod" };
+#define OPNAME(op) opnames[(unsigned)(op) < sizeof opnames / sizeof *opnames ? (op) : 0]
 
 /* Silent success (JSON: {"ok":true}). */
 static void ok(struct ctl_req *r)
@@ -194,7 +195,7 @@ static int list_conflict(void *arg, struct cml_row *row)
 	ctl_json_str(l->r, full);
 	ctl_printf(l->r, CTLP_STDOUT, ",\"kind\":\"%s\",\"op\":\"%s\",\"seq\":%llu,"
 		   "\"status\":%d,\"local_version\":", conflict_kind(row->op, row->conflict),
-		   opnames[row->op <= 9 ? row->op : 0], (unsigned long long)row->seq,
+		   OPNAME(row->op), (unsigned long long)row->seq,
 		   row->conflict);
 	ctl_json_str(l->r, local);
 	ctl_printf(l->r, CTLP_STDOUT, "}");
@@ -205,9 +206,11 @@ static int list_conflict(void *arg, struct cml_row *row)
 void ctl_cml_opline(const struct cml_row *row, const char *path, char *buf,
 		    size_t len)
 {
+	/* Coda's names; Coda has no mknod record, Hesper's reads "Mknod". */
 	static const char *const coda_ops[] = { "?", "Store", "Setattr", "Create",
-		"Mkdir", "Symlink", "Link", "Remove", "Rmdir", "Rename" };
-	const char *op = coda_ops[row->op >= 1 && row->op <= 9 ? row->op : 0];
+		"Mkdir", "Symlink", "Link", "Remove", "Rmdir", "Rename", "Mknod" };
+	const char *op = coda_ops[(unsigned)row->op < sizeof coda_ops / sizeof *coda_ops ?
+				  row->op : 0];
 	char full[PATH_MAX + 256];
 
 	ctl_disp(full, sizeof full, path);
@@ -233,7 +236,7 @@ static int list_local(void *arg, struct cml_row *row)
 	}
 	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
 	ctl_printf(l->r, CTLP_STDOUT, "%s{\"seq\":%llu,\"op\":\"%s\",\"path\":", l->first ?
-		   "" : ",", (unsigned long long)row->seq, opnames[row->op <= 9 ? row->op : 0]);
+		   "" : ",", (unsigned long long)row->seq, OPNAME(row->op));
 	ctl_json_str(l->r, full);
 	ctl_printf(l->r, CTLP_STDOUT, ",\"size\":%llu,\"conflict\":%s}",
 		   (unsigned long long)row->size, row->conflict ? "true" : "false");

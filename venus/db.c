@@ -95,11 +95,11 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
 
 /* ---- open and migrate ---- */
 
-/* hoard.attrs came after some version 1 files were written; rows without
- * it are converted by hoard.c (the meaning of old flags is hoard's to
- * know).  Checked at every open, not only in the migration: a table
- * without the column (an old file, or one altered by hand) would fail
- * every hoard statement. */
+/* hoard.attrs came after some version 1 files were written, and hoard.c
+ * added it at each start, outside the version; rows without it are
+ * converted by hoard.c (the meaning of old flags is hoard's to know).
+ * Checked at every open: a table without the column (an old file, or
+ * one altered by hand) would fail every hoard statement. */
 static int hoard_attrs(sqlite3 *db)
 {
 	uint64_t has = 0;
@@ -110,11 +110,16 @@ static int hoard_attrs(sqlite3 *db)
 	return err;
 }
 
-/* Version 1 to 2: the tables version 1 made outside the schema (cml,
- * hoard, hoard_member) are db_schema's now and keep their rows. */
+/* Version 1 to 2: special files.  Every object of version 1 is a file,
+ * directory or symlink: rdev 0. */
 static int migrate_1(sqlite3 *db)
 {
-	return hoard_attrs(db);
+	uint64_t has = 0;
+	int err = db_u64(db, DB_FSO_HAS_RDEV, NULL, &has);
+
+	if (!err && !has)
+		err = db_exec(db, DB_FSO_ADD_RDEV);
+	return err;
 }
 
 /* Migration from version i to i + 1 is step[i]. */
@@ -311,6 +316,7 @@ int db_seq_reserve(sqlite3 *db, uint64_t upto)
 		err = EIO;
 	return err;
 }
+
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
@@ -350,6 +356,7 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r)
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->parent);
 	bind_text_or_null(st, i++, r->name);
 	bind_text_or_null(st, i++, r->target);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->rdev);
 	return db_run(db, st);
 }
 
@@ -391,6 +398,7 @@ static void row_to_fso(sqlite3_stmt *st, struct db_fso *r)
 	r->parent = (uint64_t)sqlite3_column_int64(st, i++);
 	r->name = (char *)sqlite3_column_text(st, i++);
 	r->target = (char *)sqlite3_column_text(st, i++);
+	r->rdev = (uint64_t)sqlite3_column_int64(st, i++);
 }
 
 int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg)

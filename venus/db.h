@@ -20,9 +20,10 @@
 #include <sqlite3.h>
 #include "hesper.h"
 
-/* Version of db_schema, in table schema_version.  1: before issue 7
- * (cml, hoard, hoard_member made by their modules, hoard.attrs added by
- * hoard.c); 2: every table in db_schema.  db_open migrates 1 to 2. */
+/* Version of db_schema, in table schema_version.  1: before special
+ * files (no fsobj.rdev); 2: fsobj.rdev.  Since the SQL layer every table
+ * is in db_schema (cml, hoard and hoard_member were made by their modules
+ * before, same columns).  db_open migrates 1 to 2. */
 #define DB_SCHEMA_VERSION 2
 
 /* Every statement venus runs on venus.db: index into db_sql[]. */
@@ -31,7 +32,7 @@ enum db_stmt {
 	DB_SAVEPOINT, DB_RELEASE, DB_ROLLBACK_TO,
 	DB_SYNC_FULL, DB_SYNC_NORMAL, DB_WAL,
 	DB_VERSION_GET, DB_VERSION_INIT, DB_VERSION_SET,
-	DB_HOARD_HAS_ATTRS, DB_HOARD_ADD_ATTRS,
+	DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV, DB_HOARD_HAS_ATTRS, DB_HOARD_ADD_ATTRS,
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
 	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
@@ -76,6 +77,7 @@ struct db_fso {
 	uint64_t parent;       /* best-known parent ino, 0 if unknown */
 	char    *name;         /* name in parent (malloc'd) or NULL */
 	char    *target;       /* symlink target (malloc'd) or NULL */
+	uint64_t rdev;         /* device nodes: dev_t (makedev(3)); else 0 */
 };
 
 /* Open (creating if needed) the database at path, make its schema and

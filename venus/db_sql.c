@@ -9,14 +9,14 @@
 
 /* Statements below name CML ops and setattr bits by number. */
 _Static_assert(HS_OP_STORE == 1 && HS_OP_SETATTR == 2 && HS_OP_CREATE == 3 &&
-	       HS_OP_MKDIR == 4 && HS_OP_SYMLINK == 5 && HS_OP_LINK == 6,
-	       "CML op numbers in db_sql.c");
+	       HS_OP_MKDIR == 4 && HS_OP_SYMLINK == 5 && HS_OP_LINK == 6 &&
+	       HS_OP_MKNOD == 10, "CML op numbers in db_sql.c");
 _Static_assert((HS_SET_ATIME | HS_SET_MTIME) == 48, "setattr bits in db_sql.c");
 
-/* Schema version DB_SCHEMA_VERSION, every table.  Version 1 (before
- * 0.x of issue 7) made cml, hoard and hoard_member outside the version,
- * and hoard.attrs only from some release on: db.c's migration adds what a
- * version 1 file lacks. */
+/* Schema version DB_SCHEMA_VERSION, every table.  Files of version 1
+ * lack fsobj.rdev, and hoard.attrs when written before it; db.c adds
+ * them.  Before the SQL layer, cml, hoard and hoard_member were made by
+ * their modules with these same columns. */
 const char db_schema[] =
 	"CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
 	/* The client id (random, never 0) and the first store id sequence
@@ -31,7 +31,7 @@ const char db_schema[] =
 	" mtime_ns INTEGER, ctime_s INTEGER, ctime_ns INTEGER,"
 	" dataversion INTEGER, data_dv INTEGER, has_data INTEGER, dirty INTEGER,"
 	" last_used INTEGER, parent INTEGER, name TEXT, target TEXT,"
-	" UNIQUE(vol, vnode, uniq));"
+	" rdev INTEGER NOT NULL DEFAULT 0, UNIQUE(vol, vnode, uniq));"
 	"CREATE TABLE IF NOT EXISTS dirent(dir INTEGER NOT NULL, name TEXT NOT NULL,"
 	" child INTEGER NOT NULL, PRIMARY KEY(dir, name)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS dirent_child ON dirent(child);"
@@ -58,7 +58,7 @@ const char db_schema[] =
 
 #define FSO_COLS "ino, vol, vnode, uniq, type, mode, nlink, uid, gid, size," \
 	" atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, dataversion," \
-	" data_dv, has_data, dirty, last_used, parent, name, target"
+	" data_dv, has_data, dirty, last_used, parent, name, target, rdev"
 /* Columns of a CML row as cml_read.c reads them. */
 #define CML_COLS "seq, op, vol, vnode, uniq, dvnode, duniq, ino, base, size, frozen," \
 	" conflict, name, rec"
@@ -71,11 +71,12 @@ const char db_schema[] =
 #define BY_SETATTR SAME_OBJ " AND op = 2 AND (mask & ~?4) = 0"
 #define OF_OBJ "vol = ?1 AND vnode = ?2 AND uniq = ?3"
 /* A row is held while its object or directory has a record in conflict:
- * sending it would apply it out of order. */
+ * sending it would apply it out of order.  3, 4, 5, 10: the creates
+ * (HS_OP_CREATE, HS_OP_MKDIR, HS_OP_SYMLINK, HS_OP_MKNOD). */
 #define HELD "EXISTS (SELECT 1 FROM cml c WHERE c.conflict != 0 AND c.vol = cml.vol AND" \
 	" ((c.vnode = cml.vnode AND c.uniq = cml.uniq) OR" \
 	"  (c.vnode = cml.dvnode AND c.uniq = cml.duniq) OR" \
-	"  (c.dvnode = cml.vnode AND c.duniq = cml.uniq AND c.op IN (3, 4, 5))))"
+	"  (c.dvnode = cml.vnode AND c.duniq = cml.uniq AND c.op IN (3, 4, 5, 10))))"
 
 const char *const db_sql[DB_COUNT] = {
 	[DB_BEGIN] = "BEGIN",
@@ -93,6 +94,9 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_VERSION_GET] = "SELECT version FROM schema_version",
 	[DB_VERSION_INIT] = "INSERT INTO schema_version(version) VALUES (?1)",
 	[DB_VERSION_SET] = "UPDATE schema_version SET version = ?1",
+	[DB_FSO_HAS_RDEV] = "SELECT COUNT(*) FROM pragma_table_info('fsobj')"
+		" WHERE name = 'rdev'",
+	[DB_FSO_ADD_RDEV] = "ALTER TABLE fsobj ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0",
 	[DB_HOARD_HAS_ATTRS] = "SELECT COUNT(*) FROM pragma_table_info('hoard')"
 		" WHERE name = 'attrs'",
 	[DB_HOARD_ADD_ATTRS] = "ALTER TABLE hoard ADD COLUMN attrs INTEGER",
@@ -102,7 +106,7 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_META_SEQ] = "UPDATE meta SET next_seq = ?1 WHERE id = 1",
 
 	[DB_FSO_PUT] = "INSERT OR REPLACE INTO fsobj(" FSO_COLS ")"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 	[DB_FSO_DEL] = "DELETE FROM fsobj WHERE ino = ?1",
 	[DB_FSO_ALL] = "SELECT " FSO_COLS " FROM fsobj",
 
@@ -129,7 +133,7 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_OBJ_DEL] = "DELETE FROM cml WHERE " OF_OBJ,
 	/* Identity cancellation: exactly one live create of the object... */
 	[DB_CML_CREATES] = "SELECT COUNT(*) FROM cml WHERE " OF_OBJ
-		" AND op IN (3, 4, 5) AND frozen = 0 AND conflict = 0",
+		" AND op IN (3, 4, 5, 10) AND frozen = 0 AND conflict = 0",
 	/* ...and nothing that needs it: a link, a sent or conflicting record
 	 * of it, a record of a child. */
 	[DB_CML_KEEPERS] = "SELECT COUNT(*) FROM cml WHERE (" OF_OBJ " AND"

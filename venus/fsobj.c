@@ -293,6 +293,7 @@ void fo_apply_attr(struct fso *o, const hs_attr *a, int own)
 	o->r.mtime = a->mtime;
 	o->r.ctime = a->ctime;
 	o->r.dataversion = a->dataversion;
+	o->r.rdev = a->rdev;
 	o->has_cb = srv_is_up();
 	fo_save(o);
 }
@@ -313,6 +314,10 @@ mode_t fo_type_bits(int type)
 	switch (type) {
 	case HS_FDIR: return S_IFDIR;
 	case HS_FLNK: return S_IFLNK;
+	case HS_FIFO: return S_IFIFO;
+	case HS_FSOCK: return S_IFSOCK;
+	case HS_FCHR: return S_IFCHR;
+	case HS_FBLK: return S_IFBLK;
 	default:      return S_IFREG;
 	}
 }
@@ -330,6 +335,7 @@ void fo_fill_attr(const struct fso *o, struct fso_attr *a)
 	st->st_nlink = o->removed ? 0 : o->r.nlink ? o->r.nlink : 1;
 	st->st_uid = o->r.uid;
 	st->st_gid = o->r.gid;
+	st->st_rdev = (dev_t)o->r.rdev;
 	st->st_size = (off_t)o->r.size;
 	st->st_atim.tv_sec = o->r.atime.sec;
 	st->st_atim.tv_nsec = o->r.atime.nsec;

@@ -114,6 +114,11 @@ void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gi
 		fso_attr_cb cb, void *arg);
 void fso_mkdir(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
 	       fso_attr_cb cb, void *arg);
+/* mknod(2): mode carries the type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK;
+ * S_IFREG or 0 is a create) and permission bits; rdev (dev_t) is kept
+ * for device nodes only.  EINVAL for another type. */
+void fso_mknod(uint64_t dir, const char *name, mode_t mode, uint64_t rdev, uid_t uid,
+	       gid_t gid, fso_attr_cb cb, void *arg);
 void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, gid_t gid,
 		 fso_attr_cb cb, void *arg);
 void fso_link(uint64_t ino, uint64_t newdir, const char *newname, fso_attr_cb cb, void *arg);

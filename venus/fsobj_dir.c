@@ -1,6 +1,6 @@
 /*
- * fsobj_dir.c - name-changing operations: create, mkdir, symlink, link,
- * unlink, rmdir, rename.
+ * fsobj_dir.c - name-changing operations: create, mkdir, mknod, symlink,
+ * link, unlink, rmdir, rename.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +36,8 @@ struct dop {
 	mode_t      mode;
 	uid_t       uid;
 	gid_t       gid;
+	int         type;       /* mknod: hs_ftype */
+	uint64_t    rdev;       /* mknod of a device: dev_t */
 	fso_attr_cb acb;
 	fso_err_cb  ecb;
 	void       *arg;
@@ -134,6 +136,9 @@ static int dop_log_instead(struct dop *d, int err, struct fso **out)
 	     d->proc == HS_REMOVE || d->proc == HS_RMDIR ? "remove" : "create", d->name,
 	     strerror(err));
 	switch (d->proc) {
+	case HS_MKNOD:
+		return dir ? fo_log_mknod(dir, d->name, d->type, d->mode, d->rdev, d->uid,
+					  d->gid, &d->sid, out) : err;
 	case HS_CREATE: case HS_MKDIR: case HS_SYMLINK:
 		return dir ? fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid,
 					   d->target, &d->sid, out) : err;
@@ -190,6 +195,25 @@ static void create_done(void *arg, int err, void *res)
 	dop_reply(d, 0, o);
 }
 
+static void mknod_send(struct dop *d, struct fso *dir)
+{
+	hs_mknod_args m;
+
+	memset(&m, 0, sizeof(m));
+	m.dir = dir->r.fid;
+	srv_new_storeid(&d->sid);
+	m.sid = d->sid;
+	m.name = d->name;
+	m.type = (hs_ftype)d->type;
+	m.mode = d->mode & 07777;
+	m.uid = d->uid;
+	m.gid = d->gid;
+	m.rdev = d->rdev;
+	m.mtime = hs_now();
+	srv_call(HS_MKNOD, (xdrproc_t)xdr_hs_mknod_args, &m,
+		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
+}
+
 static void create_send(void *arg, int err, struct fso *dir)
 {
 	struct dop *d = arg;
@@ -205,9 +229,16 @@ static void create_send(void *arg, int err, struct fso *dir)
 	if (vst_logging() || fo_trust_cache(dir)) {
 		struct fso *o = NULL;
 
-		err = fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid, d->target,
-				    NULL, &o);
+		err = d->proc == HS_MKNOD ?
+			fo_log_mknod(dir, d->name, d->type, d->mode, d->rdev, d->uid, d->gid,
+				     NULL, &o) :
+			fo_log_create(dir, d->proc, d->name, d->mode, d->uid, d->gid, d->target,
+				      NULL, &o);
 		dop_reply(d, err, o);
+		return;
+	}
+	if (d->proc == HS_MKNOD) {
+		mknod_send(d, dir);
 		return;
 	}
 	if (d->proc == HS_SYMLINK) {
@@ -262,6 +293,35 @@ void fso_mkdir(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid
 	       fso_attr_cb cb, void *arg)
 {
 	make_node(HS_MKDIR, dir, name, mode, uid, gid, cb, arg);
+}
+
+void fso_mknod(uint64_t dir, const char *name, mode_t mode, uint64_t rdev, uid_t uid,
+	       gid_t gid, fso_attr_cb cb, void *arg)
+{
+	struct dop *d;
+	int type;
+
+	switch (mode & S_IFMT) {
+	case 0:
+	case S_IFREG:
+		make_node(HS_CREATE, dir, name, mode & 07777, uid, gid, cb, arg);
+		return;
+	case S_IFIFO:  type = HS_FIFO; break;
+	case S_IFSOCK: type = HS_FSOCK; break;
+	case S_IFCHR:  type = HS_FCHR; break;
+	case S_IFBLK:  type = HS_FBLK; break;
+	default:
+		cb(arg, EINVAL, NULL);
+		return;
+	}
+	if (!(d = dop_new(HS_MKNOD, dir, name, cb, NULL, arg)))
+		return;
+	d->type = type;
+	d->mode = mode & 07777;
+	d->rdev = type == HS_FCHR || type == HS_FBLK ? rdev : 0;
+	d->uid = uid;
+	d->gid = gid;
+	fo_with_obj(dir, 0, create_send, d);
 }
 
 void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, gid_t gid,
@@ -405,7 +465,7 @@ static void rename_done(void *arg, int err, void *res)
 {
 	struct dop *d = arg;
 	hs_rename_res *r = res;
-	const hs_rename_ok *ok = &r->hs_rename_res_u.ok;
+	const hs_rename_ok *ok;
 	struct fso *sd = fo_obj(d->dir), *dd = fo_obj(d->newdir), *o = fo_obj(d->ino), *victim;
 
 	if (!err && r->status)
@@ -414,6 +474,7 @@ static void rename_done(void *arg, int err, void *res)
 		dop_failed(d, err);
 		return;
 	}
+	ok = &r->hs_rename_res_u.ok;   /* res is NULL when the call failed */
 	if (sd) {
 		fo_apply_attr(sd, &ok->src_dir, 1);
 		fo_dir_del(sd, d->name);

@@ -120,6 +120,10 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa);
  * a local fid, the cached entry, a record.  *out: the new object. */
 int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode, uid_t uid,
 		  gid_t gid, const char *target, const hs_storeid *sid, struct fso **out);
+/* mknod of a special file (type HS_FIFO..HS_FBLK, rdev for devices) in
+ * dir: as fo_log_create, with an HS_OP_MKNOD record. */
+int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint64_t rdev,
+		 uid_t uid, gid_t gid, const hs_storeid *sid, struct fso **out);
 int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_storeid *sid);
 int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
 		  const hs_storeid *sid);

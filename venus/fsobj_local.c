@@ -209,7 +209,7 @@ static void use_sid(hs_storeid *out, const hs_storeid *sid)
 
 /* The new object's record: attributes we know, contents empty. */
 static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid, gid_t gid,
-			     const char *target)
+			     const char *target, uint64_t rdev)
 {
 	struct fso *o = fo_new_obj(fid, type, 0);
 	char path[4096];
@@ -224,6 +224,7 @@ static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid
 	o->r.atime = o->r.mtime = o->r.ctime = now_hs();
 	o->r.dataversion = o->r.data_dv = 1;
 	o->r.has_data = 1;
+	o->r.rdev = rdev;
 	o->cml = 1;
 	if (type == HS_FLNK) {
 		o->r.target = strdup(target);
@@ -249,13 +250,47 @@ static int name_free(struct fso *dir, const char *name)
 	return db_dirent_get(V->db, dir->r.ino, name, &child) == 0 ? EEXIST : 0;
 }
 
+/* What a logged create makes: the object's local record. */
+struct new_obj {
+	int         type;      /* hs_ftype */
+	mode_t      mode;
+	uid_t       uid;
+	gid_t       gid;
+	const char *target;    /* symlinks */
+	uint64_t    rdev;      /* device nodes */
+};
+
+/* Log rec, which makes the object fid (n) in dir under name, and make
+ * its local record. */
+static int log_new(struct fso *dir, hs_cml_rec *rec, const hs_fid *fid,
+		   const struct new_obj *n, const char *name, struct fso **out)
+{
+	struct fso *o;
+	int err;
+
+	if ((err = cml_begin()))
+		return logged(err, "a create");
+	o = local_obj(fid, n->type, n->mode, n->uid, n->gid, n->target, n->rdev);
+	if (!o)
+		err = ENOMEM;
+	if (!err) {
+		fo_dir_add(dir, name, o);
+		touch_dir(dir);
+		err = cml_append(rec, fid, &dir->r.fid, o->r.ino, -1, 0, name);
+	}
+	if ((err = cml_commit(err)) && o)
+		fo_obj_gone(o);
+	*out = err ? NULL : o;
+	return logged(err, "a create");
+}
+
 int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode, uid_t uid,
 		  gid_t gid, const char *target, const hs_storeid *sid, struct fso **out)
 {
 	hs_cml_rec rec;
 	hs_create_args *a;
+	struct new_obj n = { HS_FREG, mode, uid, gid, target, 0 };
 	hs_fid fid;
-	struct fso *o;
 	int err = name_free(dir, name);
 
 	if (err)
@@ -278,21 +313,31 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 		*a = (hs_create_args){ dir->r.fid, a->sid, (char *)name, mode & 07777, uid, gid,
 				       now_hs() };
 	}
-	if ((err = cml_begin()))
-		return logged(err, "a create");
-	o = local_obj(&fid, rec.op == HS_OP_MKDIR ? HS_FDIR : rec.op == HS_OP_SYMLINK ?
-		      HS_FLNK : HS_FREG, mode, uid, gid, target);
-	if (!o)
-		err = ENOMEM;
-	if (!err) {
-		fo_dir_add(dir, name, o);
-		touch_dir(dir);
-		err = cml_append(&rec, &fid, &dir->r.fid, o->r.ino, -1, 0, name);
-	}
-	if ((err = cml_commit(err)) && o)
-		fo_obj_gone(o);
-	*out = err ? NULL : o;
-	return logged(err, "a create");
+	if (rec.op != HS_OP_CREATE)
+		n.type = rec.op == HS_OP_MKDIR ? HS_FDIR : HS_FLNK;
+	return log_new(dir, &rec, &fid, &n, name, out);
+}
+
+int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint64_t rdev,
+		 uid_t uid, gid_t gid, const hs_storeid *sid, struct fso **out)
+{
+	hs_cml_rec rec;
+	hs_mknod_args *a = &rec.hs_cml_rec_u.mknod.a;
+	struct new_obj n;
+	hs_fid fid;
+	int err = name_free(dir, name);
+
+	if (err)
+		return err;
+	memset(&rec, 0, sizeof rec);
+	rec.op = HS_OP_MKNOD;
+	use_sid(&a->sid, sid);
+	cml_local_fid(dir->r.fid.volume, a->sid.seq, &fid);
+	rec.hs_cml_rec_u.mknod.local = fid;
+	*a = (hs_mknod_args){ dir->r.fid, a->sid, (char *)name, (hs_ftype)type, mode & 07777,
+			      uid, gid, rdev, now_hs() };
+	n = (struct new_obj){ type, mode, uid, gid, NULL, rdev };
+	return log_new(dir, &rec, &fid, &n, name, out);
 }
 
 /* ---- link, remove, rename ---- */
@@ -455,7 +500,8 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	if (!o && cml_is_local(&row->obj))
 		o = fo_obj_by_fid(&a->fid);
 	if (o && cml_is_local(&o->r.fid) && !cml_is_local(&a->fid) &&
-	    (row->op == HS_OP_CREATE || row->op == HS_OP_MKDIR || row->op == HS_OP_SYMLINK)) {
+	    (row->op == HS_OP_CREATE || row->op == HS_OP_MKDIR || row->op == HS_OP_SYMLINK ||
+	     row->op == HS_OP_MKNOD)) {
 		cml_refid(&o->r.fid, &a->fid);
 		fo_refid(o, &a->fid);
 	}

@@ -162,7 +162,8 @@ static void readdir_done(void *arg, int err, void *res)
 	struct rd *r = arg;
 	hs_readdir_res *res_ = res;
 	struct fso *d = fo_obj(r->ino);
-	const hs_readdir_ok *ok = &res_->hs_readdir_res_u.ok;
+	/* res is NULL when the call failed (err set). */
+	const hs_readdir_ok *ok = res_ ? &res_->hs_readdir_res_u.ok : NULL;
 
 	if (!err && res_->status)
 		err = res_->status;

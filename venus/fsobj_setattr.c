@@ -188,6 +188,11 @@ static void sa_truncate(void *arg, int err)
 	o->written = 1;
 	cache_note(o->r.ino, s->sa.size, fo_now_us());
 	if (o->writers) {
+		/* Stored at the last close; the change is now (vice stamps
+		 * its own ctime at the store). */
+		struct timespec now = { 0, UTIME_NOW };
+
+		o->r.ctime = fo_to_hs_time(&now);
 		fo_save(o);
 		fo_update_pin(o);
 		sa_rest(s);

@@ -184,19 +184,18 @@ void hf_readlink(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- creating and removing names ---- */
 
-/* Only regular files exist in vice: no devices, fifos or sockets. */
+/* Regular files, fifos, sockets and device nodes are objects in vice;
+ * the kernel serves a special file's data itself (FUSE gives such inodes
+ * to init_special_inode), so nothing but the name and attributes is ours.
+ * mode arrives with the umask applied. */
 void hf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct hf_pend *p;
 
-	if (!S_ISREG(mode)) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
 	if (hf_bad_name(req, name) || !(p = hf_pend_new(req)))
 		return;
-	fso_create(parent, name, mode & 07777, ctx->uid, ctx->gid, hf_entry_done, p);
+	fso_mknod(parent, name, mode, rdev, ctx->uid, ctx->gid, hf_entry_done, p);
 }
 
 /* A new directory logs a record: its reply passes the zones. */

@@ -41,7 +41,7 @@ enum phase { PH_PROBE, PH_RESOLVE, PH_VISIT, PH_CLOSE, PH_DONE };
 /* An object to visit. */
 struct item {
 	uint64_t    ino;     /* 0: resolve path first */
-	mode_t      type;    /* S_IFREG, S_IFDIR, S_IFLNK */
+	mode_t      type;    /* S_IFREG, S_IFDIR, S_IFLNK, or a special file's */
 	enum expand expand;
 	int         member;  /* 1: record it as a member of a c/c+ entry;
 			      * 2: it is one (gone is not an error) */
@@ -280,6 +280,15 @@ static void on_opened(void *arg, int err, int fd, const struct fso_attr *a)
 	done_op(w, PH_CLOSE);
 }
 
+static void on_special(void *arg, int err, const struct fso_attr *a)
+{
+	struct hwalk *w = arg;
+
+	if (err)
+		obj_error(w, err);
+	done_op(w, PH_DONE);
+}
+
 static void on_readlink(void *arg, int err, const char *target)
 {
 	struct hwalk *w = arg;
@@ -332,6 +341,9 @@ static void visit(struct hwalk *w)
 		fso_readdir(it->ino, on_readdir, w);
 	} else if (S_ISLNK(it->type)) {
 		fso_readlink(it->ino, on_readlink, w);
+	} else if (!S_ISREG(it->type)) {
+		/* FIFO, socket, device: its attributes are all there is. */
+		fso_getattr(it->ino, on_special, w);
 	} else {
 		w->fetches0 = V->stats.fetches;
 		fso_open(it->ino, O_RDONLY, on_opened, w);

@@ -54,6 +54,7 @@ static const struct vproc procs[] = {
 		       sizeof(hs_stats_res), op_stats, 0 },
 	[HS_REINTEGRATE] = P(hs_reint_args, hs_reint_res, op_reintegrate, 0),
 	[HS_STAGED] = P(hs_staged_args, hs_staged_res, op_staged, 0),
+	[HS_MKNOD] = P(hs_mknod_args, hs_create_res, op_mknod, 0),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])

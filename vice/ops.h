@@ -34,6 +34,8 @@ int op_setattr(struct vclient *c, void *args, void *res);
 /* ops_dir.c: namespace */
 int op_create(struct vclient *c, void *args, void *res);
 int op_mkdir(struct vclient *c, void *args, void *res);
+/* mknod: fifo, socket, device node or regular file (HS_MKNOD). */
+int op_mknod(struct vclient *c, void *args, void *res);
 int op_symlink(struct vclient *c, void *args, void *res);
 int op_link(struct vclient *c, void *args, void *res);
 int op_remove(struct vclient *c, void *args, void *res);

@@ -1,5 +1,5 @@
 /*
- * vice/ops_dir.c - namespace changes: create, mkdir, symlink, link,
+ * vice/ops_dir.c - namespace changes: create, mkdir, mknod, symlink, link,
  * remove, rmdir, rename.
  *
  * Breaks go to other clients' promises on every directory whose entries
@@ -53,6 +53,21 @@ int op_create(struct vclient *c, void *args, void *res)
 int op_mkdir(struct vclient *c, void *args, void *res)
 {
 	return make_node(c, args, HS_FDIR, res);
+}
+
+int op_mknod(struct vclient *c, void *args, void *res)
+{
+	hs_mknod_args *a = args;
+	struct vs_new n = {
+		.dir = a->dir, .sid = a->sid, .name = a->name, .type = a->type,
+		.mode = a->mode, .uid = a->uid, .gid = a->gid,
+		.mtime = a->mtime, .rdev = a->rdev,
+	};
+
+	/* Directories and symlinks have their own calls. */
+	if (a->type == HS_FDIR || a->type == HS_FLNK)
+		return EINVAL;
+	return make(c, &n, res);
 }
 
 int op_symlink(struct vclient *c, void *args, void *res)

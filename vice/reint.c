@@ -37,6 +37,7 @@ static const hs_storeid *rec_sid(const hs_cml_rec *rec)
 	case HS_OP_CREATE:  return &u->create.a.sid;
 	case HS_OP_MKDIR:   return &u->mkdir.a.sid;
 	case HS_OP_SYMLINK: return &u->symlink.a.sid;
+	case HS_OP_MKNOD:   return &u->mknod.a.sid;
 	case HS_OP_LINK:    return &u->link.sid;
 	case HS_OP_REMOVE:  return &u->remove.sid;
 	case HS_OP_RMDIR:   return &u->rmdir.sid;

@@ -102,6 +102,19 @@ static int do_symlink(struct reint *R, const hs_reint_symlink *s,
 	return do_make(R, &n, &s->local, obj);
 }
 
+static int do_mknod(struct reint *R, const hs_reint_mknod *m, hs_attr *obj)
+{
+	struct vs_new n = {
+		.dir = m->a.dir, .sid = m->a.sid, .name = m->a.name,
+		.type = m->a.type, .mode = m->a.mode, .uid = m->a.uid,
+		.gid = m->a.gid, .mtime = m->a.mtime, .rdev = m->a.rdev,
+	};
+
+	if (m->a.type == HS_FDIR || m->a.type == HS_FLNK)
+		return EINVAL;
+	return do_make(R, &n, &m->local, obj);
+}
+
 static int do_link(struct reint *R, const hs_link_args *a, hs_attr *obj)
 {
 	hs_create_ok ok;
@@ -170,6 +183,8 @@ int reint_apply(struct reint *R, const hs_cml_rec *rec, hs_reint_result *res)
 		return do_remove(R, &u->rmdir, 1, obj);
 	case HS_OP_RENAME:
 		return do_rename(R, &u->rename, obj);
+	case HS_OP_MKNOD:
+		return do_mknod(R, &u->mknod, obj);
 	}
 	return EINVAL;
 }

@@ -25,6 +25,9 @@ unsigned reint_names(hs_cml_rec *rec, hs_fid *out[REINT_NAMES])
 	case HS_OP_SYMLINK:
 		out[n++] = &rec->hs_cml_rec_u.symlink.a.dir;
 		break;
+	case HS_OP_MKNOD:
+		out[n++] = &rec->hs_cml_rec_u.mknod.a.dir;
+		break;
 	case HS_OP_LINK:
 		out[n++] = &rec->hs_cml_rec_u.link.dir;
 		out[n++] = &rec->hs_cml_rec_u.link.target;
@@ -53,6 +56,8 @@ const hs_fid *reint_local(const hs_cml_rec *rec)
 		return &rec->hs_cml_rec_u.mkdir.local;
 	case HS_OP_SYMLINK:
 		return &rec->hs_cml_rec_u.symlink.local;
+	case HS_OP_MKNOD:
+		return &rec->hs_cml_rec_u.mknod.local;
 	default:
 		return NULL;
 	}

@@ -71,6 +71,21 @@ static int db_pragmas(sqlite3 *db)
 	return 0;
 }
 
+/* A store made before special files has no vnodes.rdev: add it (0). */
+static int add_rdev(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, "SELECT rdev FROM vnodes LIMIT 0", -1,
+				    &s, NULL);
+
+	sqlite3_finalize(s);
+	if (rc == SQLITE_OK)
+		return 0;
+	rc = sqlite3_exec(db, "ALTER TABLE vnodes ADD COLUMN"
+			  " rdev INTEGER NOT NULL DEFAULT 0", NULL, NULL, NULL);
+	return rc ? vs_sqlerr(rc) : 0;
+}
+
 static int db_prepare(struct vstore *vs)
 {
 	int i, rc;
@@ -78,6 +93,8 @@ static int db_prepare(struct vstore *vs)
 	rc = sqlite3_exec(vs->db, vs_schema, NULL, NULL, NULL);
 	if (rc)
 		return vs_sqlerr(rc);
+	if ((rc = add_rdev(vs->db)))
+		return rc;
 	for (i = 0; i < S_COUNT; i++) {
 		rc = sqlite3_prepare_v3(vs->db, vs_sql[i], -1,
 					SQLITE_PREPARE_PERSISTENT, &vs->st[i],

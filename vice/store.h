@@ -27,7 +27,7 @@
 
 struct vstore;
 
-/* What a new object is made of (create, mkdir, symlink). */
+/* What a new object is made of (create, mkdir, mknod, symlink). */
 struct vs_new {
 	hs_fid dir;
 	hs_storeid sid;
@@ -37,6 +37,7 @@ struct vs_new {
 	unsigned uid, gid;
 	hs_time mtime;          /* client's clock; {0,0}: use the server's */
 	const char *target;     /* symlinks only */
+	uint64_t rdev;          /* HS_FCHR, HS_FBLK only */
 };
 
 /* Open (creating on first use) the store under root.  First start makes

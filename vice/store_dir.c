@@ -90,6 +90,7 @@ static void new_vnode(const struct vs_new *n, const struct vn *d,
 	v->sid = n->sid;
 	v->nlink = n->type == HS_FDIR ? 2 : 1;
 	v->parent = n->type == HS_FDIR ? d->vnode : 0;
+	v->rdev = n->rdev;
 }
 
 static int create_run(struct vstore *vs, void *arg)
@@ -119,7 +120,10 @@ static int create_run(struct vstore *vs, void *arg)
 
 static int new_check(const struct vs_new *n)
 {
-	if (n->type != HS_FREG && n->type != HS_FDIR && n->type != HS_FLNK)
+	if (n->type < HS_FREG || n->type > HS_FBLK)
+		return EINVAL;
+	/* Only device nodes have a device number. */
+	if (n->rdev && n->type != HS_FCHR && n->type != HS_FBLK)
 		return EINVAL;
 	if (n->type != HS_FLNK)
 		return 0;

@@ -49,6 +49,7 @@ struct vn {
 	int64_t atime, mtime, ctime;
 	hs_storeid sid;
 	uint32_t parent;        /* dirs: parent's vnode, 0 for a volume root */
+	uint64_t rdev;          /* device nodes: dev_t; else 0 */
 };
 
 /* A record of an applied store id (what a duplicate must report). */

@@ -22,6 +22,7 @@ const char vs_schema[] =
 	" ctime INTEGER NOT NULL, dv INTEGER NOT NULL,"
 	" sid_client INTEGER NOT NULL, sid_seq INTEGER NOT NULL,"
 	" nlink INTEGER NOT NULL, parent INTEGER NOT NULL, target TEXT,"
+	" rdev INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(vol, vnode)) WITHOUT ROWID;"
 	/* id orders a directory's entries for readdir cookies. */
 	"CREATE TABLE IF NOT EXISTS dirents("
@@ -53,7 +54,7 @@ const char vs_schema[] =
 	" size INTEGER NOT NULL);";
 
 #define VN_COLS "uniq, type, mode, uid, gid, size, atime, mtime, ctime, dv," \
-	" sid_client, sid_seq, nlink, parent"
+	" sid_client, sid_seq, nlink, parent, rdev"
 
 const char *const vs_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -78,14 +79,15 @@ const char *const vs_sql[S_COUNT] = {
 		" next_uniq = next_uniq + 1 WHERE id = ?1",
 	[S_VN_GET] = "SELECT " VN_COLS " FROM vnodes"
 		" WHERE vol = ?1 AND vnode = ?2",
-	/* S_VN_INSERT and S_VN_UPDATE share parameter numbers 1..16. */
+	/* S_VN_INSERT and S_VN_UPDATE share parameter numbers 1..17. */
 	[S_VN_INSERT] = "INSERT INTO vnodes(vol, vnode, " VN_COLS ", target)"
 		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13, ?14, ?15, ?16, ?17)",
+		" ?13, ?14, ?15, ?16, ?17, ?18)",
 	[S_VN_UPDATE] = "UPDATE vnodes SET uniq = ?3, type = ?4, mode = ?5,"
 		" uid = ?6, gid = ?7, size = ?8, atime = ?9, mtime = ?10,"
 		" ctime = ?11, dv = ?12, sid_client = ?13, sid_seq = ?14,"
-		" nlink = ?15, parent = ?16 WHERE vol = ?1 AND vnode = ?2",
+		" nlink = ?15, parent = ?16, rdev = ?17"
+		" WHERE vol = ?1 AND vnode = ?2",
 	[S_VN_DELETE] = "DELETE FROM vnodes WHERE vol = ?1 AND vnode = ?2",
 	[S_VN_TARGET] = "SELECT target FROM vnodes WHERE vol = ?1 AND vnode = ?2",
 	[S_DE_LOOKUP] = "SELECT child FROM dirents"

@@ -23,6 +23,7 @@ static void vn_read(sqlite3_stmt *s, uint32_t vol, uint32_t vnode,
 	v->sid.seq = (uint64_t)sqlite3_column_int64(s, 11);
 	v->nlink = (uint32_t)sqlite3_column_int64(s, 12);
 	v->parent = (uint32_t)sqlite3_column_int64(s, 13);
+	v->rdev = (uint64_t)sqlite3_column_int64(s, 14);
 }
 
 int vs_vn_get_num(struct vstore *vs, uint32_t vol, uint32_t vnode,
@@ -52,7 +53,7 @@ int vs_vn_get(struct vstore *vs, const hs_fid *fid, struct vn *out)
 	return err;
 }
 
-/* Bind parameters 1..16 shared by S_VN_INSERT and S_VN_UPDATE. */
+/* Bind parameters 1..17 shared by S_VN_INSERT and S_VN_UPDATE. */
 static void vn_bind(sqlite3_stmt *s, const struct vn *v)
 {
 	sqlite3_bind_int64(s, 1, v->vol);
@@ -71,6 +72,7 @@ static void vn_bind(sqlite3_stmt *s, const struct vn *v)
 	sqlite3_bind_int64(s, 14, (int64_t)v->sid.seq);
 	sqlite3_bind_int64(s, 15, v->nlink);
 	sqlite3_bind_int64(s, 16, v->parent);
+	sqlite3_bind_int64(s, 17, (int64_t)v->rdev);
 }
 
 int vs_vn_insert(struct vstore *vs, const struct vn *v, const char *target)
@@ -79,7 +81,7 @@ int vs_vn_insert(struct vstore *vs, const struct vn *v, const char *target)
 
 	vn_bind(s, v);
 	if (target)
-		sqlite3_bind_text(s, 17, target, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 18, target, -1, SQLITE_STATIC);
 	return vs_exec(vs, s);
 }
 
@@ -139,6 +141,7 @@ void vs_vn_attr(const struct vn *v, hs_attr *a)
 	vs_ns_time(v->ctime, &a->ctime);
 	a->dataversion = v->dv;
 	a->storeid = v->sid;
+	a->rdev = v->rdev;
 }
 
 void vs_vn_touch(struct vn *v, const hs_storeid *sid, int64_t now)

@@ -30,7 +30,7 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(sys.argv[1])
 s.sendall(b"subscribe\n")
-time.sleep(3600)
+time.sleep(3600)   # not a wait: it never reads, until the test kills it
 EOF
 # A subscriber that reads its first line, then nothing until FLAG exists,
 # then what venus kept for it, into OUT, up to the "dropped" line (the

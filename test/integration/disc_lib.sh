@@ -94,17 +94,15 @@ dt_vice_kill9() {
 	HT_VICE_PID=
 }
 
+# Nothing listens on TCP port $1.
+_dt_port_free() { ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+
 # The port of the first start is kept so that venus finds vice again.
 dt_vice_restart() {
 	[ -n "${DT_VICE_PORT:-}" ] || DT_VICE_PORT=$VICE_PORT
-	local i
-	# A port still held by a dying process: retry for a few seconds.
-	for ((i = 0; i < 50; i++)); do
-		if ! ss -Htln "sport = :$DT_VICE_PORT" 2>/dev/null | grep -q .; then
-			break
-		fi
-		sleep 0.1
-	done
+	# A port still held by a dying process: wait for it to be free (if it
+	# stays held, ht_vice_start says so).
+	ht_wait_for 5 _dt_port_free "$DT_VICE_PORT" || true
 	local log=$VICE_ROOT/vice.log n0=0
 	[ -f "$log" ] && n0=$(grep -c '^vice: listening on' "$log" || true)
 	ht_vice_start -p "$DT_VICE_PORT"

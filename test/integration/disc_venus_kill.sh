@@ -41,7 +41,7 @@ try:
         os.write(j, ("C %s %s %s\n" % (tmp, final, h)).encode())
         os.rename(os.path.join(d, tmp), os.path.join(d, final))
         os.write(j, ("R %s %s\n" % (tmp, final)).encode())
-        time.sleep(0.004)
+        time.sleep(0.004)   # pacing, not a wait: spreads the files out
 except OSError as e:
     print("writer: round %d stopped after %d files: %s" % (rnd, i, e), file=sys.stderr)
     with open(journal + ".stop", "w") as f:
@@ -128,6 +128,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		2>"$HT_TMP/writer.err" &
 	wpid=$!
 	delay=$(dt_rand_ms 50 900)
+	# Not a wait on a condition: the kill lands at a random moment of the
+	# writer's run on purpose.
 	sleep "$delay"
 	kill_at=$(date +%s.%N)
 	dt_venus_kill9 A

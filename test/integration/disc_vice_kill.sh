@@ -87,6 +87,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	frpid=$!
 	HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $frpid"
 	delay=$(dt_rand_ms 50 "$hi")
+	# Not a wait on a condition: vice dies at a random moment of the
+	# reintegration on purpose.
 	sleep "$delay"
 	at_kill=$(dt_pending A)
 	dt_vice_kill9

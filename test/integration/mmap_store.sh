@@ -9,9 +9,16 @@ ht_venus_start B
 A=$(ht_mnt A)
 B=$(ht_mnt B)
 
+# vice's store count, asked through venus NAME, is at least N.
+stores_at_least() {
+	local n
+	n=$(ht_cfs "$1" serverstats 2>/dev/null | awk '$1 == "stores" { print $2 }')
+	[ -n "$n" ] && [ "$n" -ge "$2" ]
+}
+
 head -c 8192 /dev/zero | tr '\0' 'a' >"$A/f"
 ht_check "B reads the original" bash -c "[ \"\$(head -c 4 '$B/f')\" = aaaa ]"
-sleep 1
+ht_check "vice has the first store" ht_wait_for 30 stores_at_least A 1
 stores0=$(ht_sstat A stores)
 
 ht_check "mmapwrite succeeds" ht_t "$MMAPWRITE" "$A/f" 100 "MAPPED-WRITE"

@@ -32,6 +32,9 @@ printf 'prog: main.o lib.o\n\t$(CC) -o $@ main.o lib.o\n%%.o: %%.c\n\t$(CC) -c -
 ht_check "make on A" ht_t make -C "$A/proj" prog
 ht_check "prog prints 42 on B" bash -c "[ \"\$('$B/proj/prog')\" = 42 ]"
 ht_check "a second make (on B) has nothing to do" ht_t make -C "$B/proj" -q prog
+# Not a wait on a condition: touch must give lib.c an mtime in a later
+# second than lib.o's, or make cannot tell them apart on a file system
+# with whole-second timestamps.
 sleep 1.1
 touch "$A/proj/lib.c"
 ht_check "after touching lib.c, B's make -q sees work to do" bash -c "! timeout 60 make -C '$B/proj' -q prog"

@@ -18,6 +18,22 @@ vice_up() {
 	done
 }
 
+# specials TAG DIR: FIFOs and device nodes through Hesper's module (mknod
+# becomes a CREATE with the type; venus keeps the object on vice, this
+# kernel serves the data).
+specials() {
+	t=$1 d=$2
+	check "[$t] mkfifo" mkfifo $d/fifo
+	check "[$t] the FIFO is a FIFO" sh -c "[ \"\$(stat -c %F $d/fifo)\" = fifo ]"
+	check "[$t] the FIFO carries data between two processes" sh -c "
+		(timeout 10 sh -c 'echo through > $d/fifo') &
+		[ \"\$(timeout 10 cat $d/fifo)\" = through ]; r=\$?; wait; exit \$r"
+	check "[$t] mknod c 1 3" mknod $d/null c 1 3
+	check "[$t] the node is char 1,3" sh -c "[ \"\$(stat -c '%F %t %T' $d/null)\" = 'character special file 1 3' ]"
+	check "[$t] the node opens this kernel's /dev/null" sh -c "echo x > $d/null && [ -z \"\$(cat $d/null)\" ]"
+	check "[$t] rm of the special files" rm $d/fifo $d/null
+}
+
 # venus_run MOD FS CACHEDIR
 venus_run() {
 	mod=$1 fs=$2 cache=$3 t="venus-$1/$2"
@@ -41,6 +57,7 @@ venus_run() {
 	check "[$t] mkdir $sub" mkdir $sub
 	run kcheck $x "$t" $sub "HESPER_CTL=$cache/venus.ctl cfs serverstats"
 	[ "$mod/$fs" = hesper/tmpfs ] && programs "$t" $sub
+	[ $mod = hesper ] && specials "$t" $sub
 	HESPER_CTL=$cache/venus.ctl cfs stats 2>&1 | tr '\n' ' ' | sed "s|^|note - [$t] venus stats: |"; echo
 	kill -TERM $v_pid
 	i=0

@@ -44,6 +44,7 @@
 #include <rpc/rpc.h>
 
 #include "hesper.h"
+#include "test/unit/testlib.h"
 
 #define IO_TIMEOUT_S 10
 
@@ -182,11 +183,6 @@ static size_t call_header(unsigned char *buf, size_t cap, uint32_t xid,
 	return n;
 }
 
-static bool_t xdr_nothing(XDR *x, void *p)
-{
-	return TRUE;
-}
-
 /* A successful REPLY header with no results; returns its length. */
 static size_t reply_header(unsigned char *buf, size_t cap, uint32_t xid)
 {
@@ -200,7 +196,7 @@ static size_t reply_header(unsigned char *buf, size_t cap, uint32_t xid)
 	m.rm_reply.rp_stat = MSG_ACCEPTED;
 	m.acpted_rply.ar_verf.oa_flavor = AUTH_NONE;
 	m.acpted_rply.ar_stat = SUCCESS;
-	m.acpted_rply.ar_results.proc = (xdrproc_t)xdr_nothing;
+	m.acpted_rply.ar_results.proc = TL_XDR_NONE;
 	xdrmem_create(&x, (char *)buf, (u_int)cap, XDR_ENCODE);
 	n = xdr_replymsg(&x, &m) ? xdr_getpos(&x) : 0;
 	xdr_destroy(&x);

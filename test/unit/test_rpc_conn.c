@@ -24,6 +24,7 @@
 
 #include "hesper/rpc.h"
 #include "hesper.h"
+#include "test/unit/testlib.h"
 
 #define NCALLS 100
 
@@ -71,8 +72,7 @@ static long elapsed_ms(const struct timeval *t0)
 		event_base_loop(E.base, EVLOOP_ONCE); \
 } while (0)
 
-static bool_t xdr_nothing(XDR *x, void *p) { return TRUE; }
-#define XNONE ((xdrproc_t)xdr_nothing)
+#define XNONE TL_XDR_NONE
 
 /* ---- server side ---- */
 

@@ -20,23 +20,21 @@
 #include "venus/venus.h"
 #include "venus/cache.h"
 #include "venus/db.h"
+#include "test/unit/testlib.h"
 
-static char dir[64];
+static char dir[TL_PATH_LEN];
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/venus-unit-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tl_mkdtemp(dir, "venus-unit");
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	cache_fini();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	tl_rmrf(dir);
+	return 0;
 }
 
 /* A container of n bytes for ino, recorded with the given age. */
@@ -297,6 +295,45 @@ static void test_db_schema_version(void **state)
 	assert_null(db);
 }
 
+/* A version 1 database (no fsobj.rdev) is upgraded; rdev then persists. */
+static void test_db_upgrade_rdev(void **state)
+{
+	char path[4096];
+	sqlite3 *db;
+	struct db_fso r;
+
+	db_path(path, sizeof(path));
+	assert_int_equal(db_open(path, &db), 0);
+	memset(&r, 0, sizeof(r));
+	r.ino = 3;
+	r.fid.vnode = 3;
+	r.type = HS_FREG;
+	assert_int_equal(db_fso_put(db, &r), 0);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE fsobj DROP COLUMN rdev;"
+				      "UPDATE schema_version SET version = 1",
+				      NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	assert_int_equal(db_open(path, &db), 0);
+	nrows = 0;
+	assert_int_equal(db_fso_foreach(db, count_row, NULL), 0);
+	assert_int_equal(nrows, 1);
+	assert_int_equal(seen.rdev, 0);
+	r.ino = 4;
+	r.fid.vnode = 4;
+	r.type = HS_FCHR;
+	r.rdev = 0x10305;
+	assert_int_equal(db_fso_put(db, &r), 0);
+	assert_int_equal(db_fso_del(db, 3), 0);
+	db_close(db);
+	assert_int_equal(db_open(path, &db), 0);
+	nrows = 0;
+	assert_int_equal(db_fso_foreach(db, count_row, NULL), 0);
+	assert_int_equal(nrows, 1);
+	assert_int_equal(seen.type, HS_FCHR);
+	assert_int_equal(seen.rdev, 0x10305);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_db_persistence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storeid_monotonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_schema_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_upgrade_rdev, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

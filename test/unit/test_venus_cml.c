@@ -19,9 +19,10 @@
 #include "venus/venus.h"
 #include "venus/cml.h"
 #include "venus/db.h"
+#include "test/unit/testlib.h"
 
 static struct venus venus;
-static char dir[64];
+static char dir[TL_PATH_LEN];
 static const hs_fid obj = { 1, 7, 7 };
 static const hs_fid pdir = { 1, 1, 1 };
 
@@ -45,8 +46,7 @@ static int setup(void **state)
 {
 	V = &venus;
 	memset(V, 0, sizeof(*V));
-	snprintf(dir, sizeof(dir), "/tmp/venus-cml-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tl_mkdtemp(dir, "venus-cml");
 	V->cfg.cachedir = dir;
 	V->next_seq = 1;
 	open_log();
@@ -55,11 +55,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	close_log();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	tl_rmrf(dir);
+	return 0;
 }
 
 /* Log a store of f (data from fd) with sequence number seq. */

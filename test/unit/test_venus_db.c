@@ -112,6 +112,8 @@ static void test_v1_opens(void **state)
 	assert_int_equal(client, 8058973530080794253ULL);
 	assert_int_equal(next, 1025);
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
+	/* Version 2 added fsobj.rdev: 0 for every object of version 1. */
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE rdev = 0"), 10);
 	assert_int_equal(cml_init(), 0);
 	assert_int_equal(cml_count(), 9);
 	assert_int_equal(cml_conflict_records(), 0);

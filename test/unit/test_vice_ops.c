@@ -6,7 +6,6 @@
  * the changer's reply, and one reintegration block end to end.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,178 +16,54 @@
 #include <event2/event.h>
 #include "vice/vice.h"
 #include "vice/store.h"
-
-/* A test client: its connection and the breaks it was sent. */
-struct client {
-	struct hrpc_conn *conn;
-	int up, closed;
-	unsigned breaks;        /* fids received in HS_CB_BREAK */
-	hs_fid last_break;
-};
+#include "test/unit/testlib_vice.h"
 
 /* The world: a vice and two clients on one loop. */
 struct world {
-	char root[64];
-	struct vice v;
-	struct hrpc_tls *ctls;
-	struct client a, b;
+	struct tl_vice t;
+	struct tl_client a, b;
 	uint64_t seq;
 };
 
-/* One outgoing call, completed synchronously by running the loop. */
-struct wait {
-	int done, err;
-	void *out;
-	size_t size;
-	char *data;             /* fetch: the chunk, copied */
-	size_t len;
-};
-
-static void done_cb(void *arg, int err, void *res)
-{
-	struct wait *w = arg;
-
-	w->done = 1;
-	w->err = err;
-	if (res && w->out)
-		memcpy(w->out, res, w->size);
-	if (res && w->size == sizeof(hs_fetch_res) &&
-	    ((hs_fetch_res *)res)->status == 0) {
-		hs_fetch_ok *ok = &((hs_fetch_res *)res)->hs_fetch_res_u.ok;
-
-		w->len = ok->data.data_len;
-		w->data = malloc(w->len + 1);
-		memcpy(w->data, ok->data.data_val, w->len);
-		w->data[w->len] = '\0';
-	}
-}
-
+/* Thin wrappers over testlib_vice.h, so that the tests read as before. */
 static void run_until(struct world *w, const int *flag)
 {
-	int i;
-
-	for (i = 0; i < 2000 && !*flag; i++)
-		event_base_loop(w->v.base, EVLOOP_ONCE);
-	assert_true(*flag);
+	tl_run_until(w->t.v.base, flag);
 }
 
 /* Call proc on c and return the status of its (shallowly copied) result. */
-static int call(struct world *w, struct client *c, uint32_t proc,
+static int call(struct world *w, struct tl_client *c, uint32_t proc,
 		xdrproc_t ap, const void *args, xdrproc_t rp, void *res,
-		size_t ressize, struct wait *wt)
+		size_t ressize, struct tl_wait *wt)
 {
-	struct wait local = { 0 };
-
-	if (!wt)
-		wt = &local;
-	wt->out = res;
-	wt->size = ressize;
-	assert_int_equal(hrpc_call(c->conn, HS_VICE_PROG, HS_VICE_V1, proc, ap,
-				   args, rp, ressize, 5000, done_cb, wt), 0);
-	run_until(w, &wt->done);
-	assert_int_equal(wt->err, 0);
-	return res ? *(int *)res : 0;
+	return tl_call(&w->t, c, proc, ap, args, rp, res, ressize, wt);
 }
 
-static int c_connected(struct hrpc_conn *conn, const char *fp, void *arg)
-{
-	((struct client *)arg)->up = 1;
-	return 0;
-}
-
-static void c_closed(struct hrpc_conn *conn, int err, void *arg)
-{
-	((struct client *)arg)->closed = 1;
-}
-
-static bool_t xdr_nothing(XDR *x, void *p)
-{
-	return TRUE;
-}
-
-/* The client serves HS_CB_PROG: count the fids it is told about. */
-static void c_dispatch(struct hrpc_conn *conn, struct hrpc_call *call,
-		       void *arg)
-{
-	struct client *c = arg;
-	hs_fidlist l;
-
-	memset(&l, 0, sizeof l);
-	if (hrpc_call_proc(call) == HS_CB_BREAK &&
-	    hrpc_call_args(call, (xdrproc_t)xdr_hs_fidlist, &l)) {
-		c->breaks += l.fids.fids_len;
-		if (l.fids.fids_len)
-			c->last_break = l.fids.fids_val[0];
-		xdr_free((xdrproc_t)xdr_hs_fidlist, &l);
-	}
-	hrpc_reply(call, (xdrproc_t)xdr_nothing, NULL);
-}
-
-static const struct hrpc_conn_ops cops = {
-	c_connected, c_closed, c_dispatch,
-};
-
-static int hs_connect(struct world *w, struct client *c, uint64_t id,
+static int hs_connect(struct world *w, struct tl_client *c, uint64_t id,
 		      unsigned version)
 {
-	hs_connect_args a = { version, id, "test", HS_FEAT_CALLBACKS };
-	hs_connect_res r;
-
-	return call(w, c, HS_CONNECT, (xdrproc_t)xdr_hs_connect_args, &a,
-		    (xdrproc_t)xdr_hs_connect_res, &r, sizeof r, NULL);
-}
-
-static void open_client(struct world *w, struct client *c)
-{
-	int port = hrpc_listener_port(w->v.lis);
-
-	c->conn = hrpc_connect(w->v.base, w->ctls, "127.0.0.1", port, &cops, c);
-	assert_non_null(c->conn);
-	run_until(w, &c->up);
+	return tl_hs_connect(&w->t, c, id, version);
 }
 
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof *w);
-	char err[256], fp[HRPC_FP_LEN];
 
-	strcpy(w->root, "/tmp/vice-ops-XXXXXX");
-	assert_non_null(mkdtemp(w->root));
-	assert_int_equal(vs_open(w->root, &w->v.vs, err, sizeof err), 0);
-	w->v.tls = vice_tls_init(w->root, fp, err, sizeof err);
-	assert_non_null(w->v.tls);
-	w->v.base = event_base_new();
-	w->v.lis = hrpc_listen(w->v.base, w->v.tls, "127.0.0.1", 0,
-			       &vice_conn_ops, &w->v, err, sizeof err);
-	assert_non_null(w->v.lis);
-	w->ctls = hrpc_tls_client(NULL, err, sizeof err);
-	assert_non_null(w->ctls);
-	open_client(w, &w->a);
-	open_client(w, &w->b);
+	assert_non_null(w);
+	tl_vice_start(&w->t, "vice-ops");
+	tl_client_open(&w->t, &w->a);
+	tl_client_open(&w->t, &w->b);
 	*state = w;
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *f)
-{
-	return remove(path);
 }
 
 static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	hrpc_close(w->a.conn);
-	hrpc_close(w->b.conn);
-	hrpc_listener_free(w->v.lis);
-	vice_clients_close(&w->v);
-	event_base_loop(w->v.base, EVLOOP_NONBLOCK);
-	event_base_free(w->v.base);
-	hrpc_tls_free(w->v.tls);
-	hrpc_tls_free(w->ctls);
-	vs_close(w->v.vs);
-	nftw(w->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tl_client_close(&w->a);
+	tl_client_close(&w->b);
+	tl_vice_stop(&w->t);
 	free(w);
 	return 0;
 }
@@ -211,14 +86,14 @@ static void test_connect_rules(void **state)
 			      (xdrproc_t)xdr_hs_attr_res, &r, sizeof r, NULL),
 			 0);
 	assert_int_equal(r.hs_attr_res_u.attr.mode, 0777);
-	assert_int_equal(call(w, &w->a, HS_STATS, (xdrproc_t)xdr_nothing, NULL,
+	assert_int_equal(call(w, &w->a, HS_STATS, TL_XDR_NONE, NULL,
 			      (xdrproc_t)xdr_hs_stats_res, &st, sizeof st,
 			      NULL), 0);
 	assert_int_equal(st.hs_stats_res_u.stats.clients, 1);
 }
 
 /* Create "f" in the root as client c; returns its fid. */
-static hs_fid create_f(struct world *w, struct client *c, const char *name)
+static hs_fid create_f(struct world *w, struct tl_client *c, const char *name)
 {
 	hs_create_args a = { .dir = { 1, 1, 1 }, .sid = { 7, ++w->seq },
 			     .name = (char *)name, .mode = 0644 };
@@ -230,7 +105,7 @@ static hs_fid create_f(struct world *w, struct client *c, const char *name)
 	return r.hs_create_res_u.ok.obj.fid;
 }
 
-static int store(struct world *w, struct client *c, const hs_fid *fid,
+static int store(struct world *w, struct tl_client *c, const hs_fid *fid,
 		 const char *data, hs_storeid sid)
 {
 	hs_store_chunk_args ca = { .fid = *fid, .sid = sid };
@@ -256,7 +131,7 @@ static void test_store_fetch_break(void **state)
 	hs_fetch_args fa = { .count = 100 };
 	hs_fetch_res fr;
 	hs_stats_res st;
-	struct wait wt = { 0 };
+	struct tl_wait wt = { 0 };
 	hs_storeid sid = { 7, 1000 };
 
 	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
@@ -283,7 +158,7 @@ static void test_store_fetch_break(void **state)
 			      &wt), 0);
 	assert_string_equal(wt.data, "two!");
 	free(wt.data);
-	assert_int_equal(call(w, &w->a, HS_STATS, (xdrproc_t)xdr_nothing, NULL,
+	assert_int_equal(call(w, &w->a, HS_STATS, TL_XDR_NONE, NULL,
 			      (xdrproc_t)xdr_hs_stats_res, &st, sizeof st,
 			      NULL), 0);
 	assert_int_equal(st.hs_stats_res_u.stats.stores, 2);
@@ -300,7 +175,7 @@ static void test_dir_break(void **state)
 	hs_readdir_res rr;
 	hs_getroot_res gr;
 	hs_name name = "";
-	struct wait wt = { 0 };
+	struct tl_wait wt = { 0 };
 
 	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
 	assert_int_equal(hs_connect(w, &w->b, 8, HS_PROTO_VERSION), 0);
@@ -372,7 +247,7 @@ static void test_reintegrate(void **state)
 	hs_cml_rec recs[2];
 	hs_reint_args a = { { 2, recs } };
 	struct reint_wait rw;
-	struct wait wt = { 0 };
+	struct tl_wait wt = { 0 };
 	hs_status_res sr;
 	hs_staged_res gr;
 	hs_readdir_res rr;
@@ -426,7 +301,7 @@ static void test_reintegrate(void **state)
 	reintegrate(w, &a, &rw);
 	assert_int_equal(rw.r[0].status, 0);
 	assert_memory_equal(&rw.r[0].obj.fid, &fa.fid, sizeof fa.fid);
-	assert_int_equal(call(w, &w->a, HS_STATS, (xdrproc_t)xdr_nothing, NULL,
+	assert_int_equal(call(w, &w->a, HS_STATS, TL_XDR_NONE, NULL,
 			      (xdrproc_t)xdr_hs_stats_res, &st, sizeof st,
 			      NULL), 0);
 	assert_int_equal(ss->reint_blocks, 2);

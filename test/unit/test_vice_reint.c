@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,14 +19,14 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "vice/store.h"
+#include "test/unit/testlib_vice.h"
 
 #define CLIENT 77
 #define LOCAL(n) ((hs_fid){ 1, HS_LOCAL_VNODE | (n), 1 })
 
 /* One test's world: a temp root, the store, and a block being built. */
 struct world {
-	char root[64];
-	struct vstore *vs;
+	struct tl_store s;
 	uint64_t seq;
 	hs_fid top;
 	hs_cml_rec recs[HS_REINT_MAX];
@@ -43,30 +42,18 @@ static hs_storeid sid_of(struct world *w)
 
 static void reopen(struct world *w)
 {
-	char err[256];
-
-	vs_close(w->vs);
-	assert_int_equal(vs_open(w->root, &w->vs, err, sizeof err), 0);
+	tl_store_reopen(&w->s);
 }
 
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof *w);
-	char err[256];
 
 	assert_non_null(w);
-	strcpy(w->root, "/tmp/vice-reint-XXXXXX");
-	assert_non_null(mkdtemp(w->root));
-	assert_int_equal(vs_open(w->root, &w->vs, err, sizeof err), 0);
+	tl_store_open(&w->s, "vice-reint");
 	w->top = (hs_fid){ 1, 1, 1 };
 	*state = w;
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *f)
-{
-	return remove(path);
 }
 
 static int teardown(void **state)
@@ -74,8 +61,7 @@ static int teardown(void **state)
 	struct world *w = *state;
 
 	xdr_free((xdrproc_t)xdr_hs_reint_ok, &w->ok);
-	vs_close(w->vs);
-	nftw(w->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tl_store_close(&w->s);
 	free(w);
 	return 0;
 }
@@ -156,7 +142,7 @@ static int apply(struct world *w)
 
 	xdr_free((xdrproc_t)xdr_hs_reint_ok, &w->ok);
 	memset(&w->ok, 0, sizeof w->ok);
-	return vs_reint(w->vs, CLIENT, &a, &w->ok, &w->info);
+	return vs_reint(w->s.vs, CLIENT, &a, &w->ok, &w->info);
 }
 
 static const hs_reint_result *res(struct world *w, unsigned i)
@@ -173,14 +159,14 @@ static int stage(struct world *w, hs_fid fid, hs_storeid sid, uint64_t off,
 
 	a.data.data_len = (u_int)strlen(data);
 	a.data.data_val = (char *)data;
-	return vs_store_chunk(w->vs, &a, &dup);
+	return vs_store_chunk(w->s.vs, &a, &dup);
 }
 
 static int lookup(struct world *w, hs_fid dir, const char *name,
 		  hs_attr *obj)
 {
 	hs_lookup_ok ok;
-	int r = vs_lookup(w->vs, &dir, name, &ok);
+	int r = vs_lookup(w->s.vs, &dir, name, &ok);
 
 	if (!r && obj)
 		*obj = ok.obj;
@@ -194,7 +180,7 @@ static char *contents(struct world *w, hs_fid fid)
 	char *s;
 
 	memset(&ok, 0, sizeof ok);
-	assert_int_equal(vs_fetch(w->vs, &fid, 0, HS_CHUNK_MAX, &ok), 0);
+	assert_int_equal(vs_fetch(w->s.vs, &fid, 0, HS_CHUNK_MAX, &ok), 0);
 	s = strndup(ok.data.data_val, ok.data.data_len);
 	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 	return s;
@@ -239,7 +225,7 @@ static hs_attr bump(struct world *w, hs_fid f, const char *data)
 	int dup;
 
 	assert_int_equal(stage(w, f, sid, 0, data), 0);
-	assert_int_equal(vs_store_commit(w->vs, &a, &out, &dup), 0);
+	assert_int_equal(vs_store_commit(w->s.vs, &a, &out, &dup), 0);
 	return out;
 }
 
@@ -267,7 +253,7 @@ static void test_block_applies(void **state)
 	/* An empty block commits nothing, fine. */
 	assert_int_equal(apply(w), 0);
 	assert_int_equal(w->ok.results.results_len, 0);
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top0), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top0), 0);
 	build_mixed(w);
 	assert_int_equal(apply(w), 0);
 	for (i = 0; i < 5; i++)
@@ -287,7 +273,7 @@ static void test_block_applies(void **state)
 	assert_memory_equal(&b.fid, &res(w, 0)->obj.fid, sizeof b.fid);
 	assert_contents(w, b.fid, "hello");
 	/* The dir changed: it is in the list of fids to break. */
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top1), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top1), 0);
 	assert_true(top1.dataversion > top0.dataversion);
 	for (i = 0; i < w->info.nchanged; i++)
 		if (w->info.changed[i].vnode == 1)
@@ -305,7 +291,7 @@ static void test_retry_is_noop(void **state)
 	build_mixed(w);
 	assert_int_equal(apply(w), 0);
 	memcpy(first, w->ok.results.results_val, sizeof first);
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top0), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top0), 0);
 	/* The reply was lost: the same block again. */
 	assert_int_equal(apply(w), 0);
 	assert_int_equal(w->info.applied, 0);
@@ -320,7 +306,7 @@ static void test_retry_is_noop(void **state)
 			    sizeof(hs_fid));
 	assert_memory_equal(&res(w, 2)->obj.fid, &first[2].obj.fid,
 			    sizeof(hs_fid));
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top1), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top1), 0);
 	assert_int_equal(top1.dataversion, top0.dataversion);
 	assert_contents(w, first[0].obj.fid, "hello");
 }
@@ -362,6 +348,48 @@ static void test_local_fid_across_blocks(void **state)
 	assert_int_equal(res(w, 1)->status, HS_ESKIPPED);
 }
 
+static void r_mknod(struct world *w, hs_fid dir, const char *name,
+		    hs_ftype type, uint64_t rdev, hs_fid local)
+{
+	hs_reint_mknod *m = &rec(w, HS_OP_MKNOD)->hs_cml_rec_u.mknod;
+
+	m->local = local;
+	m->a.dir = dir;
+	m->a.sid = sid_of(w);
+	m->a.name = (char *)name;
+	m->a.type = type;
+	m->a.mode = 0620;
+	m->a.rdev = rdev;
+}
+
+/* Disconnected mknods: applied with type and rdev, their local fids
+ * usable by later records; a dir type is refused. */
+static void test_mknod(void **state)
+{
+	struct world *w = *state;
+	hs_attr got;
+
+	r_mknod(w, w->top, "fifo", HS_FIFO, 0, LOCAL(1));
+	r_mknod(w, w->top, "zero", HS_FCHR, 0x105, LOCAL(2));
+	r_setattr(w, LOCAL(1), 0600);
+	r_mknod(w, w->top, "dir", HS_FDIR, 0, LOCAL(3));
+	assert_int_equal(apply(w), 0);
+	assert_int_equal(res(w, 0)->status, 0);
+	assert_int_equal(res(w, 0)->obj.type, HS_FIFO);
+	assert_false(res(w, 0)->obj.fid.vnode & HS_LOCAL_VNODE);
+	assert_int_equal(res(w, 1)->status, 0);
+	assert_int_equal(res(w, 1)->obj.rdev, 0x105);
+	assert_int_equal(res(w, 2)->status, 0);
+	assert_int_equal(res(w, 3)->status, EINVAL);
+	assert_int_equal(lookup(w, w->top, "fifo", &got), 0);
+	assert_int_equal(got.type, HS_FIFO);
+	assert_int_equal(got.mode, 0600);
+	assert_int_equal(lookup(w, w->top, "zero", &got), 0);
+	assert_int_equal(got.type, HS_FCHR);
+	assert_int_equal(got.rdev, 0x105);
+	assert_int_equal(lookup(w, w->top, "dir", NULL), ENOENT);
+}
+
 /* update/update: the file changed on the server since the client read it. */
 static void test_conflict_update_update(void **state)
 {
@@ -381,7 +409,7 @@ static void test_conflict_update_update(void **state)
 	assert_int_equal(w->info.conflicts, 1);
 	assert_int_equal(w->info.applied, 1);
 	assert_contents(w, f.fid, "theirs");
-	assert_int_equal(vs_getattr(w->vs, &f.fid, &now), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &f.fid, &now), 0);
 	assert_int_equal(now.mode, 0644);
 	assert_int_equal(lookup(w, w->top, "g", NULL), 0);
 }
@@ -481,7 +509,7 @@ static void test_thousand_creates(void **state)
 	assert_int_equal(blocks, 8);
 	do {
 		memset(&rd, 0, sizeof rd);
-		assert_int_equal(vs_readdir(w->vs, &w->top, cookie, 0, &rd), 0);
+		assert_int_equal(vs_readdir(w->s.vs, &w->top, cookie, 0, &rd), 0);
 		total += rd.entries.entries_len;
 		cookie = rd.cookie;
 		i = rd.eof;
@@ -494,7 +522,7 @@ static void test_thousand_creates(void **state)
 		hs_reint_args a = { { HS_REINT_MAX + 1, w->recs } };
 
 		xdr_free((xdrproc_t)xdr_hs_reint_ok, &w->ok);
-		assert_int_equal(vs_reint(w->vs, CLIENT, &a, &w->ok, &w->info),
+		assert_int_equal(vs_reint(w->s.vs, CLIENT, &a, &w->ok, &w->info),
 				 EINVAL);
 	}
 }
@@ -507,29 +535,29 @@ static void test_staged_resume(void **state)
 	hs_fid local = LOCAL(5);
 	uint64_t n;
 
-	assert_int_equal(vs_staged(w->vs, &f.fid, &sid, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &f.fid, &sid, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(stage(w, f.fid, sid, 0, "hello "), 0);
-	assert_int_equal(vs_staged(w->vs, &f.fid, &sid, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &f.fid, &sid, &n), 0);
 	assert_int_equal(n, 6);
 	/* The client resumes where vice says it stopped. */
 	assert_int_equal(stage(w, f.fid, sid, n, "world"), 0);
-	assert_int_equal(vs_staged(w->vs, &f.fid, &sid, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &f.fid, &sid, &n), 0);
 	assert_int_equal(n, 11);
 	/* Staged under a local fid too (checked at the commit). */
-	assert_int_equal(vs_staged(w->vs, &local, &gap, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &local, &gap, &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(vs_staged(w->vs, &w->top, &gap, &n), EISDIR);
+	assert_int_equal(vs_staged(w->s.vs, &w->top, &gap, &n), EISDIR);
 	/* A chunk past a missing one does not count (a hole at 0). */
 	assert_int_equal(stage(w, f.fid, gap, 1 << 20, "late"), 0);
-	assert_int_equal(vs_staged(w->vs, &f.fid, &gap, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &f.fid, &gap, &n), 0);
 	assert_int_equal(n, 0);
 	r_store(w, f.fid, sid, f.dataversion, 11);
 	assert_int_equal(apply(w), 0);
 	assert_int_equal(res(w, 0)->status, 0);
 	assert_contents(w, f.fid, "hello world");
 	/* Committed: nothing left to send. */
-	assert_int_equal(vs_staged(w->vs, &f.fid, &sid, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &f.fid, &sid, &n), 0);
 	assert_int_equal(n, 11);
 }
 
@@ -545,16 +573,16 @@ static void test_staged_survives_restart(void **state)
 	assert_int_equal(stage(w, f.fid, sid, 0, "kept over"), 0);
 	assert_int_equal(stage(w, f.fid, old, 0, "abandoned"), 0);
 	/* The other client staged nothing for 8 days. */
-	snprintf(path, sizeof path, "%s/data/tmp/%u.1", w->root, CLIENT + 5);
+	snprintf(path, sizeof path, "%s/data/tmp/%u.1", w->s.root, CLIENT + 5);
 	clock_gettime(CLOCK_REALTIME, &ts[0]);
 	ts[0].tv_sec -= 8 * 24 * 3600;
 	ts[1] = ts[0];
 	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 	reopen(w);
-	assert_int_equal(vs_staged(w->vs, &f.fid, &old, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &f.fid, &old, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(vs_staged(w->vs, &f.fid, &sid, &n), 0);
+	assert_int_equal(vs_staged(w->s.vs, &f.fid, &sid, &n), 0);
 	assert_int_equal(n, 9);
 	assert_int_equal(stage(w, f.fid, sid, n, " restart"), 0);
 	r_store(w, f.fid, sid, 0, 17);
@@ -611,7 +639,7 @@ static void assert_untouched(struct world *w, uint64_t dv)
 	assert_int_equal(lookup(w, w->top, "a", NULL), ENOENT);
 	assert_int_equal(lookup(w, w->top, "b", NULL), ENOENT);
 	assert_int_equal(lookup(w, w->top, "tmp", NULL), ENOENT);
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top), 0);
 	assert_int_equal(top.dataversion, dv);
 }
 
@@ -622,24 +650,24 @@ static void test_killed_mid_block(void **state)
 	pid_t pid;
 	int st;
 
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top), 0);
 	build_mixed(w);
 	die_at = 3;
-	vs_reint_set_hook(w->vs, fail_hook, NULL);
+	vs_reint_set_hook(w->s.vs, fail_hook, NULL);
 	assert_int_equal(apply(w), EIO);
 	assert_int_equal(w->ok.results.results_len, 0);
 	assert_untouched(w, top.dataversion);
 	/* A real death: the child exits inside the transaction. */
-	vs_close(w->vs);
-	w->vs = NULL;
+	vs_close(w->s.vs);
+	w->s.vs = NULL;
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char err[256];
 
-		if (vs_open(w->root, &w->vs, err, sizeof err))
+		if (vs_open(w->s.root, &w->s.vs, err, sizeof err))
 			_exit(2);
-		vs_reint_set_hook(w->vs, exit_hook, NULL);
+		vs_reint_set_hook(w->s.vs, exit_hook, NULL);
 		(void)apply(w);
 		_exit(3);
 	}
@@ -648,7 +676,7 @@ static void test_killed_mid_block(void **state)
 	reopen(w);
 	assert_untouched(w, top.dataversion);
 	/* The retry after the restart applies it all, once. */
-	vs_reint_set_hook(w->vs, NULL, NULL);
+	vs_reint_set_hook(w->s.vs, NULL, NULL);
 	assert_int_equal(apply(w), 0);
 	assert_int_equal(w->info.applied, 5);
 	assert_int_equal(lookup(w, w->top, "b", &b), 0);
@@ -672,7 +700,7 @@ static void test_killed_after_commit(void **state)
 	r_remove(w, w->top, "f", f.fid, 0);
 	r_create(w, HS_OP_CREATE, w->top, "f", LOCAL(2));
 	r_store(w, LOCAL(2), s3, 0, 3);
-	vs_reint_set_hook(w->vs, committed_hook, NULL);
+	vs_reint_set_hook(w->s.vs, committed_hook, NULL);
 	assert_int_equal(apply(w), 0);
 	assert_contents(w, g.fid, "g");         /* data files not yet done */
 	reopen(w);      /* finishes the committed block's data files */
@@ -680,12 +708,12 @@ static void test_killed_after_commit(void **state)
 	assert_int_equal(lookup(w, w->top, "f", &got), 0);
 	assert_int_equal(got.size, 3);
 	assert_contents(w, got.fid, "abc");
-	assert_int_equal(vs_getattr(w->vs, &f.fid, &got), ESTALE);
+	assert_int_equal(vs_getattr(w->s.vs, &f.fid, &got), ESTALE);
 	/* Nothing is left behind: the old f's data, the staged files. */
-	snprintf(path, sizeof path, "%s/data/1/%u.%u", w->root, f.fid.vnode,
+	snprintf(path, sizeof path, "%s/data/1/%u.%u", w->s.root, f.fid.vnode,
 		 f.fid.unique);
 	assert_int_equal(access(path, F_OK), -1);
-	snprintf(path, sizeof path, "%s/data/tmp/%u.%u", w->root, CLIENT,
+	snprintf(path, sizeof path, "%s/data/tmp/%u.%u", w->s.root, CLIENT,
 		 (unsigned)s2.seq);
 	assert_int_equal(access(path, F_OK), -1);
 }
@@ -697,6 +725,7 @@ int main(void)
 		T(test_block_applies),
 		T(test_retry_is_noop),
 		T(test_local_fid_across_blocks),
+		T(test_mknod),
 		T(test_conflict_update_update),
 		T(test_conflict_update_remove),
 		T(test_conflict_remove_update),

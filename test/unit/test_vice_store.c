@@ -1,10 +1,10 @@
 /*
  * test/unit/test_vice_store.c - vice's store layer against a temp root:
  * namespace semantics and errors, hostile names, staged stores and their
- * idempotent commit, conflicts, persistence across reopening.
+ * idempotent commit, conflicts, persistence across reopening, special
+ * files (type and rdev) and the upgrade of a store without rdev.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -14,12 +14,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "vice/store.h"
+#include "test/unit/testlib_vice.h"
 
 /* One test's world: a temp root and the store open on it. */
 struct world {
-	char root[64];
-	struct vstore *vs;
+	struct tl_store s;
 	uint64_t seq;           /* next store id's sequence number */
 	hs_fid top;             /* the root directory */
 };
@@ -33,41 +34,28 @@ static hs_storeid next_sid(struct world *w)
 
 static void reopen(struct world *w)
 {
-	char err[256];
-
-	vs_close(w->vs);
-	assert_int_equal(vs_open(w->root, &w->vs, err, sizeof err), 0);
+	tl_store_reopen(&w->s);
 }
 
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof *w);
-	char err[256];
 	hs_volinfo vol;
 
 	assert_non_null(w);
-	strcpy(w->root, "/tmp/vice-test-XXXXXX");
-	assert_non_null(mkdtemp(w->root));
-	assert_int_equal(vs_open(w->root, &w->vs, err, sizeof err), 0);
-	assert_int_equal(vs_getroot(w->vs, "", &vol), 0);
+	tl_store_open(&w->s, "vice-test");
+	assert_int_equal(vs_getroot(w->s.vs, "", &vol), 0);
 	w->top = vol.root;
 	xdr_free((xdrproc_t)xdr_hs_volinfo, &vol);
 	*state = w;
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *f)
-{
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	vs_close(w->vs);
-	nftw(w->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tl_store_close(&w->s);
 	free(w);
 	return 0;
 }
@@ -84,7 +72,7 @@ static int make(struct world *w, const hs_fid *dir, const char *name,
 	int dup, r;
 
 	memset(&ok, 0, sizeof ok);
-	r = vs_create(w->vs, &n, &ok, &dup);
+	r = vs_create(w->s.vs, &n, &ok, &dup);
 	assert_int_equal(dup, 0);
 	if (obj)
 		*obj = ok.obj;
@@ -95,7 +83,7 @@ static int lookup(struct world *w, const hs_fid *dir, const char *name,
 		  hs_attr *obj)
 {
 	hs_lookup_ok ok;
-	int r = vs_lookup(w->vs, dir, name, &ok);
+	int r = vs_lookup(w->s.vs, dir, name, &ok);
 
 	if (!r && obj)
 		*obj = ok.obj;
@@ -110,7 +98,7 @@ static int do_remove(struct world *w, const hs_fid *dir, const char *name,
 	hs_remove_ok tmp;
 	int dup;
 
-	return vs_remove(w->vs, &a, isdir, ok ? ok : &tmp, &dup);
+	return vs_remove(w->s.vs, &a, isdir, ok ? ok : &tmp, &dup);
 }
 
 static int do_rename(struct world *w, const hs_fid *sd, const char *sn,
@@ -122,7 +110,7 @@ static int do_rename(struct world *w, const hs_fid *sd, const char *sn,
 	hs_rename_ok tmp;
 	int dup;
 
-	return vs_rename(w->vs, &a, ok ? ok : &tmp, &dup);
+	return vs_rename(w->s.vs, &a, ok ? ok : &tmp, &dup);
 }
 
 static int stage(struct world *w, const hs_fid *fid, hs_storeid sid,
@@ -133,7 +121,7 @@ static int stage(struct world *w, const hs_fid *fid, hs_storeid sid,
 
 	a.data.data_len = (u_int)strlen(data);
 	a.data.data_val = (char *)data;
-	return vs_store_chunk(w->vs, &a, &dup);
+	return vs_store_chunk(w->s.vs, &a, &dup);
 }
 
 static int commit(struct world *w, const hs_fid *fid, hs_storeid sid,
@@ -142,7 +130,7 @@ static int commit(struct world *w, const hs_fid *fid, hs_storeid sid,
 	hs_store_commit_args a = { .fid = *fid, .sid = sid,
 				   .base_version = base, .size = size };
 
-	return vs_store_commit(w->vs, &a, out, dup);
+	return vs_store_commit(w->s.vs, &a, out, dup);
 }
 
 /* The whole contents of fid as a string (short files only). */
@@ -152,7 +140,7 @@ static char *contents(struct world *w, const hs_fid *fid)
 	char *s;
 
 	memset(&ok, 0, sizeof ok);
-	assert_int_equal(vs_fetch(w->vs, fid, 0, HS_CHUNK_MAX, &ok), 0);
+	assert_int_equal(vs_fetch(w->s.vs, fid, 0, HS_CHUNK_MAX, &ok), 0);
 	s = strndup(ok.data.data_val, ok.data.data_len);
 	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 	return s;
@@ -168,18 +156,18 @@ static void test_first_start(void **state)
 	assert_int_equal(w->top.volume, 1);
 	assert_int_equal(w->top.vnode, 1);
 	assert_int_equal(w->top.unique, 1);
-	assert_int_equal(vs_getattr(w->vs, &w->top, &a), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &a), 0);
 	assert_int_equal(a.type, HS_FDIR);
 	assert_int_equal(a.mode, 0777);
-	assert_int_equal(vs_getroot(w->vs, "root", &vol), 0);
+	assert_int_equal(vs_getroot(w->s.vs, "root", &vol), 0);
 	assert_string_equal(vol.name, "root");
 	xdr_free((xdrproc_t)xdr_hs_volinfo, &vol);
-	assert_int_equal(vs_getroot(w->vs, "nosuch", &vol), ENOENT);
+	assert_int_equal(vs_getroot(w->s.vs, "nosuch", &vol), ENOENT);
 	memset(&list, 0, sizeof list);
-	assert_int_equal(vs_listvol(w->vs, &list), 0);
+	assert_int_equal(vs_listvol(w->s.vs, &list), 0);
 	assert_int_equal(list.vols.vols_len, 1);
 	xdr_free((xdrproc_t)xdr_hs_vollist, &list);
-	assert_int_not_equal(vs_server_id(w->vs), 0);
+	assert_int_not_equal(vs_server_id(w->s.vs), 0);
 }
 
 static void test_create_lookup(void **state)
@@ -188,11 +176,11 @@ static void test_create_lookup(void **state)
 	hs_attr f, d, l, got, top0, top1;
 	char *target = NULL;
 
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top0), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top0), 0);
 	assert_int_equal(make(w, &w->top, "file", HS_FREG, NULL, &f), 0);
 	assert_int_equal(make(w, &w->top, "dir", HS_FDIR, NULL, &d), 0);
 	assert_int_equal(make(w, &w->top, "link", HS_FLNK, "file", &l), 0);
-	assert_int_equal(vs_getattr(w->vs, &w->top, &top1), 0);
+	assert_int_equal(vs_getattr(w->s.vs, &w->top, &top1), 0);
 	assert_int_equal(top1.dataversion, top0.dataversion + 3);
 	assert_int_equal(top1.nlink, 3);
 	assert_int_equal(f.mode, 0644);
@@ -201,10 +189,10 @@ static void test_create_lookup(void **state)
 	assert_int_equal(l.size, 4);
 	assert_int_equal(lookup(w, &w->top, "dir", &got), 0);
 	assert_memory_equal(&got.fid, &d.fid, sizeof got.fid);
-	assert_int_equal(vs_readlink(w->vs, &l.fid, &target), 0);
+	assert_int_equal(vs_readlink(w->s.vs, &l.fid, &target), 0);
 	assert_string_equal(target, "file");
 	free(target);
-	assert_int_equal(vs_readlink(w->vs, &f.fid, &target), EINVAL);
+	assert_int_equal(vs_readlink(w->s.vs, &f.fid, &target), EINVAL);
 	assert_int_equal(make(w, &w->top, "file", HS_FREG, NULL, NULL), EEXIST);
 	assert_int_equal(make(w, &w->top, "l2", HS_FLNK, "", NULL), ENOENT);
 	assert_int_equal(lookup(w, &w->top, "nope", NULL), ENOENT);
@@ -253,7 +241,7 @@ static void test_readdir_pages(void **state)
 	}
 	do {
 		memset(&ok, 0, sizeof ok);
-		assert_int_equal(vs_readdir(w->vs, &w->top, cookie, 2, &ok), 0);
+		assert_int_equal(vs_readdir(w->s.vs, &w->top, cookie, 2, &ok), 0);
 		for (i = 0; i < ok.entries.entries_len; i++) {
 			snprintf(name, sizeof name, "e%u", seen++);
 			assert_string_equal(ok.entries.entries_val[i].name, name);
@@ -284,18 +272,18 @@ static void test_remove(void **state)
 	/* A second name keeps the object alive. */
 	la = (hs_link_args){ .dir = w->top, .sid = next_sid(w),
 			     .name = "f2", .target = f.fid };
-	assert_int_equal(vs_link(w->vs, &la, &cok, &dup), 0);
+	assert_int_equal(vs_link(w->s.vs, &la, &cok, &dup), 0);
 	assert_int_equal(cok.obj.nlink, 2);
 	la.sid = next_sid(w);
 	la.target = d.fid;
 	la.name = "d2";
-	assert_int_equal(vs_link(w->vs, &la, &cok, &dup), EPERM);
+	assert_int_equal(vs_link(w->s.vs, &la, &cok, &dup), EPERM);
 	assert_int_equal(do_remove(w, &d.fid, "f", 0, &ok), 0);
 	assert_false(ok.obj_gone);
 	assert_int_equal(ok.obj.nlink, 1);
 	assert_int_equal(do_remove(w, &w->top, "f2", 0, &ok), 0);
 	assert_true(ok.obj_gone);
-	assert_int_equal(vs_getattr(w->vs, &f.fid, &f), ESTALE);
+	assert_int_equal(vs_getattr(w->s.vs, &f.fid, &f), ESTALE);
 	assert_int_equal(do_remove(w, &w->top, "d", 1, &ok), 0);
 	assert_true(ok.obj_gone);
 	assert_int_equal(ok.dir.nlink, 2);
@@ -313,15 +301,15 @@ static void test_remove_expect(void **state)
 	a.sid = next_sid(w);
 	a.obj = f.fid;
 	a.obj.unique++;
-	assert_int_equal(vs_remove(w->vs, &a, 0, &ok, &dup), HS_ECONFLICT);
+	assert_int_equal(vs_remove(w->s.vs, &a, 0, &ok, &dup), HS_ECONFLICT);
 	a.obj = f.fid;
 	a.base_version = f.dataversion + 5;
-	assert_int_equal(vs_remove(w->vs, &a, 0, &ok, &dup), HS_ECONFLICT);
+	assert_int_equal(vs_remove(w->s.vs, &a, 0, &ok, &dup), HS_ECONFLICT);
 	a.base_version = f.dataversion;
-	assert_int_equal(vs_remove(w->vs, &a, 0, &ok, &dup), 0);
+	assert_int_equal(vs_remove(w->s.vs, &a, 0, &ok, &dup), 0);
 	assert_int_equal(dup, 0);
 	/* The same store id again: reported, not applied twice. */
-	assert_int_equal(vs_remove(w->vs, &a, 0, &ok, &dup), 0);
+	assert_int_equal(vs_remove(w->s.vs, &a, 0, &ok, &dup), 0);
 	assert_int_equal(dup, 1);
 	assert_true(ok.obj_gone);
 }
@@ -354,7 +342,7 @@ static void test_rename(void **state)
 	assert_int_equal(do_rename(w, &a.fid, "f", &b.fid, "g", &ok), 0);
 	assert_true(ok.replaced);
 	assert_memory_equal(&ok.replaced_fid, &g.fid, sizeof g.fid);
-	assert_int_equal(vs_getattr(w->vs, &g.fid, &got), ESTALE);
+	assert_int_equal(vs_getattr(w->s.vs, &g.fid, &got), ESTALE);
 	assert_int_equal(lookup(w, &b.fid, "g", &got), 0);
 	assert_memory_equal(&got.fid, &f.fid, sizeof f.fid);
 	assert_int_equal(lookup(w, &a.fid, "f", NULL), ENOENT);
@@ -428,17 +416,17 @@ static void test_fetch_setattr(void **state)
 	assert_int_equal(stage(w, &f.fid, sid, 0, "0123456789"), 0);
 	assert_int_equal(commit(w, &f.fid, sid, 0, 10, &got, &dup), 0);
 	memset(&ok, 0, sizeof ok);
-	assert_int_equal(vs_fetch(w->vs, &f.fid, 8, 100, &ok), 0);
+	assert_int_equal(vs_fetch(w->s.vs, &f.fid, 8, 100, &ok), 0);
 	assert_int_equal(ok.data.data_len, 2);
 	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 	memset(&ok, 0, sizeof ok);
-	assert_int_equal(vs_fetch(w->vs, &f.fid, 50, 100, &ok), 0);
+	assert_int_equal(vs_fetch(w->s.vs, &f.fid, 50, 100, &ok), 0);
 	assert_int_equal(ok.data.data_len, 0);
 	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
-	assert_int_equal(vs_fetch(w->vs, &w->top, 0, 1, &ok), EISDIR);
+	assert_int_equal(vs_fetch(w->s.vs, &w->top, 0, 1, &ok), EISDIR);
 	sa.fid = f.fid;
 	sa.sid = next_sid(w);
-	assert_int_equal(vs_setattr(w->vs, &sa, &got, &dup), 0);
+	assert_int_equal(vs_setattr(w->s.vs, &sa, &got, &dup), 0);
 	assert_int_equal(got.size, 4);
 	assert_int_equal(got.mode, 0600);
 	s = contents(w, &f.fid);
@@ -446,7 +434,7 @@ static void test_fetch_setattr(void **state)
 	free(s);
 	sa.fid = w->top;
 	sa.sid = next_sid(w);
-	assert_int_equal(vs_setattr(w->vs, &sa, &got, &dup), EISDIR);
+	assert_int_equal(vs_setattr(w->s.vs, &sa, &got, &dup), EISDIR);
 }
 
 /* A sparse store stays sparse, and a fetch sends its extents only. */
@@ -467,7 +455,7 @@ static void test_sparse(void **state)
 	assert_int_equal(got.size, size);
 
 	memset(&ok, 0, sizeof ok);
-	assert_int_equal(vs_fetch(w->vs, &f.fid, 0, HS_CHUNK_MAX, &ok), 0);
+	assert_int_equal(vs_fetch(w->s.vs, &f.fid, 0, HS_CHUNK_MAX, &ok), 0);
 	assert_true(ok.ext.ext_len >= 1);
 	assert_int_equal(ok.ext.ext_val[0].offset, 0);
 	assert_memory_equal(ok.data.data_val, "ab", 2);
@@ -479,7 +467,7 @@ static void test_sparse(void **state)
 	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 
 	memset(&ok, 0, sizeof ok);
-	assert_int_equal(vs_fetch(w->vs, &f.fid, far, HS_CHUNK_MAX, &ok), 0);
+	assert_int_equal(vs_fetch(w->s.vs, &f.fid, far, HS_CHUNK_MAX, &ok), 0);
 	assert_int_equal(ok.ext.ext_len, 1);
 	assert_int_equal(ok.ext.ext_val[0].offset, far);
 	assert_memory_equal(ok.data.data_val, "cd", 2);
@@ -487,7 +475,7 @@ static void test_sparse(void **state)
 	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 
 	memset(&ok, 0, sizeof ok);
-	assert_int_equal(vs_fetch(w->vs, &f.fid, far + (1u << 20), 100, &ok), 0);
+	assert_int_equal(vs_fetch(w->s.vs, &f.fid, far + (1u << 20), 100, &ok), 0);
 	assert_int_equal(ok.ext.ext_len, 0);
 	assert_int_equal(ok.data.data_len, 0);
 	assert_int_equal(ok.next_data, size);
@@ -503,14 +491,14 @@ static void test_idempotent_create(void **state)
 	hs_readdir_ok rd;
 	int dup;
 
-	assert_int_equal(vs_create(w->vs, &n, &a, &dup), 0);
+	assert_int_equal(vs_create(w->s.vs, &n, &a, &dup), 0);
 	assert_int_equal(dup, 0);
-	assert_int_equal(vs_create(w->vs, &n, &b, &dup), 0);
+	assert_int_equal(vs_create(w->s.vs, &n, &b, &dup), 0);
 	assert_int_equal(dup, 1);
 	assert_memory_equal(&a.obj.fid, &b.obj.fid, sizeof a.obj.fid);
 	assert_int_equal(a.dir.dataversion, b.dir.dataversion);
 	memset(&rd, 0, sizeof rd);
-	assert_int_equal(vs_readdir(w->vs, &w->top, 0, 0, &rd), 0);
+	assert_int_equal(vs_readdir(w->s.vs, &w->top, 0, 0, &rd), 0);
 	assert_int_equal(rd.entries.entries_len, 1);
 	xdr_free((xdrproc_t)xdr_hs_readdir_ok, &rd);
 }
@@ -518,7 +506,7 @@ static void test_idempotent_create(void **state)
 static void test_persistence(void **state)
 {
 	struct world *w = *state;
-	uint64_t id = vs_server_id(w->vs);
+	uint64_t id = vs_server_id(w->s.vs);
 	hs_attr d, f, got;
 	hs_storeid sid = next_sid(w);
 	char *s;
@@ -529,7 +517,7 @@ static void test_persistence(void **state)
 	assert_int_equal(stage(w, &f.fid, sid, 0, "kept"), 0);
 	assert_int_equal(commit(w, &f.fid, sid, 0, 4, &got, &dup), 0);
 	reopen(w);
-	assert_int_equal(vs_server_id(w->vs), id);
+	assert_int_equal(vs_server_id(w->s.vs), id);
 	assert_int_equal(lookup(w, &d.fid, "f", &got), 0);
 	assert_int_equal(got.size, 4);
 	assert_int_equal(got.dataversion, f.dataversion + 1);
@@ -543,13 +531,82 @@ static void test_persistence(void **state)
 	assert_true(got.fid.vnode > f.fid.vnode);
 }
 
+static int make_special(struct world *w, const char *name, hs_ftype type,
+			uint64_t rdev, hs_attr *out)
+{
+	struct vs_new n = { .dir = w->top, .sid = next_sid(w), .name = name,
+			    .type = type, .mode = 0640, .rdev = rdev };
+	hs_create_ok ok;
+	int dup, r = vs_create(w->s.vs, &n, &ok, &dup);
+
+	if (!r && out)
+		*out = ok.obj;
+	return r;
+}
+
+static void test_special(void **state)
+{
+	struct world *w = *state;
+	hs_attr a;
+	char *t = NULL;
+
+	assert_int_equal(make_special(w, "fifo", HS_FIFO, 0, &a), 0);
+	assert_int_equal(a.type, HS_FIFO);
+	assert_int_equal(a.mode, 0640);
+	assert_int_equal(a.size, 0);
+	assert_int_equal(make_special(w, "sock", HS_FSOCK, 0, NULL), 0);
+	assert_int_equal(make_special(w, "chr", HS_FCHR, 0x10305, &a), 0);
+	assert_int_equal(make_special(w, "blk", HS_FBLK, 0x700, NULL), 0);
+	/* Only device nodes have a number; no such type as 99. */
+	assert_int_equal(make_special(w, "bad", HS_FIFO, 5, NULL), EINVAL);
+	assert_int_equal(make_special(w, "bad", (hs_ftype)99, 0, NULL), EINVAL);
+	assert_int_equal(lookup(w, &w->top, "bad", NULL), ENOENT);
+	/* No data to fetch or store, no target to read. */
+	assert_int_equal(vs_readlink(w->s.vs, &a.fid, &t), EINVAL);
+	free(t);
+	reopen(w);
+	assert_int_equal(lookup(w, &w->top, "chr", &a), 0);
+	assert_int_equal(a.type, HS_FCHR);
+	assert_int_equal(a.rdev, 0x10305);
+	assert_int_equal(lookup(w, &w->top, "blk", &a), 0);
+	assert_int_equal(a.rdev, 0x700);
+	assert_int_equal(lookup(w, &w->top, "sock", &a), 0);
+	assert_int_equal(a.type, HS_FSOCK);
+	assert_int_equal(a.rdev, 0);
+}
+
+/* A store made before special files (no vnodes.rdev) opens, and its
+ * objects read rdev 0. */
+static void test_upgrade_rdev(void **state)
+{
+	struct world *w = *state;
+	char path[128];
+	sqlite3 *db;
+	hs_attr a;
+
+	assert_int_equal(make(w, &w->top, "old", HS_FREG, NULL, NULL), 0);
+	vs_close(w->s.vs);
+	w->s.vs = NULL;
+	snprintf(path, sizeof path, "%s/vice.db", w->s.root);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE vnodes DROP COLUMN rdev",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	reopen(w);
+	assert_int_equal(lookup(w, &w->top, "old", &a), 0);
+	assert_int_equal(a.rdev, 0);
+	assert_int_equal(make_special(w, "chr", HS_FCHR, 0x105, &a), 0);
+	assert_int_equal(lookup(w, &w->top, "chr", &a), 0);
+	assert_int_equal(a.rdev, 0x105);
+}
+
 static void test_root_locked(void **state)
 {
 	struct world *w = *state;
 	struct vstore *other = NULL;
 	char err[256];
 
-	assert_int_equal(vs_open(w->root, &other, err, sizeof err),
+	assert_int_equal(vs_open(w->s.root, &other, err, sizeof err),
 			 -EWOULDBLOCK);
 	assert_null(other);
 	assert_non_null(strstr(err, "in use"));
@@ -571,6 +628,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idempotent_create, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_special, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_rdev, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_root_locked, setup, teardown),
 	};
 

@@ -1,0 +1,491 @@
+/*
+ * test/unit/test_venus_core.c - venus's core against a real vice, in one
+ * process: vice (libvice.a) serves TLS on 127.0.0.1 and venus's server
+ * connection, fsobj layer, CML, reintegration and conflict handling
+ * (libvenus.a) run on the same event loop, with no front end
+ * (fso_set_front is never called).  A second client of vice, "other",
+ * plays another workstation.
+ *
+ * Checks: create + store at close + fetch round trip; a callback break
+ * from vice invalidates the cached object; a change made disconnected is
+ * logged in the CML and reintegration applies it; an update/update
+ * conflict found at reintegration is noted with the local version kept.
+ *
+ * The venus wiring mirrors main.c's start() and shutdown_all() minus the
+ * front end, the control socket and hoarding; it lives in venus_start()
+ * and venus_stop() alone so that it follows venus's own wiring easily.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <event2/event.h>
+
+#include "test/unit/testlib_vice.h"
+#include "venus/venus.h"
+#include "venus/db.h"
+#include "venus/cache.h"
+#include "venus/fsobj.h"
+#include "venus/server.h"
+#include "venus/cml.h"
+#include "venus/volstate.h"
+#include "venus/reint.h"
+#include "venus/conflict.h"
+
+#define OTHER_ID 99
+
+/* The world: vice, venus on vice's loop, and another client of vice. */
+struct world {
+	struct tl_vice t;
+	struct tl_client other;
+	uint64_t other_seq;         /* the other client's store ids */
+	char cache[TL_PATH_LEN];    /* venus's cachedir */
+	char server[16], mount[16];
+	struct venus venus;
+};
+
+/* ---- venus's wiring: what main.c's start() does, without a front end,
+ * the control socket or hoarding ---- */
+
+static int venus_up(void *arg)
+{
+	return srv_is_up();
+}
+
+static void venus_start(struct world *w)
+{
+	struct venus_config *c = &w->venus.cfg;
+	char path[TL_PATH_LEN + 16];
+
+	V = &w->venus;
+	memset(V, 0, sizeof *V);
+	V->base = w->t.v.base;
+	strcpy(w->server, "127.0.0.1");
+	strcpy(w->mount, "/coda-test");
+	c->server = w->server;
+	c->port = tl_vice_port(&w->t);
+	c->cachedir = w->cache;
+	c->mountpoint = w->mount;
+	c->cachesize = 64u << 20;
+	c->cachefiles = 10000;
+	c->wholefilemaxsize = 50u << 20;
+	c->timeout_ms = tl_wait_ms();
+	c->cml_entries = 100000;
+	c->serverprobe = 3600;      /* no probes: the tests reconnect */
+
+	snprintf(path, sizeof path, "%s/venus.db", w->cache);
+	assert_int_equal(db_open(path, &V->db), 0);
+	assert_int_equal(db_meta_load(V->db, &V->client_id, &V->next_seq), 0);
+	assert_int_equal(cache_init(c->cachedir, c->cachesize, c->cachefiles), 0);
+	cache_set_big(c->wholefilemaxsize);
+	assert_int_equal(fso_init(), 0);
+	assert_int_equal(cml_init(), 0);
+	fso_log_dirty();
+	fso_cml_settle();
+	assert_int_equal(srv_start(), 0);
+	vst_init();
+	assert_true(tl_run_cond(V->base, venus_up, NULL));
+}
+
+static void venus_stop(struct world *w)
+{
+	vst_fini();
+	srv_stop();
+	cml_fini();
+	fso_fini();
+	cache_fini();
+	db_close(V->db);
+	V->db = NULL;
+	V = NULL;
+}
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof *w);
+
+	assert_non_null(w);
+	tl_vice_start(&w->t, "venus-core-vice");
+	tl_mkdtemp(w->cache, "venus-core-cache");
+	venus_start(w);
+	tl_client_open(&w->t, &w->other);
+	assert_int_equal(tl_hs_connect(&w->t, &w->other, OTHER_ID,
+				       HS_PROTO_VERSION), 0);
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct world *w = *state;
+
+	venus_stop(w);
+	tl_client_close(&w->other);
+	tl_vice_stop(&w->t);
+	tl_rmrf(w->cache);
+	free(w);
+	return 0;
+}
+
+/* ---- venus's operations, made synchronous by running the loop ---- */
+
+struct op {
+	int done, err, fd;
+	struct fso_attr a;
+};
+
+static void attr_cb(void *arg, int err, const struct fso_attr *a)
+{
+	struct op *o = arg;
+
+	o->err = err;
+	if (!err && a)
+		o->a = *a;
+	o->done = 1;
+}
+
+static void err_cb(void *arg, int err)
+{
+	struct op *o = arg;
+
+	o->err = err;
+	o->done = 1;
+}
+
+static void open_cb(void *arg, int err, int fd, const struct fso_attr *a)
+{
+	struct op *o = arg;
+
+	o->err = err;
+	o->fd = err ? -1 : dup(fd);
+	if (!err && a)
+		o->a = *a;
+	o->done = 1;
+}
+
+static void readdir_cb(void *arg, int err, const struct fso_dirent *e,
+		       size_t n)
+{
+	err_cb(arg, err);
+}
+
+static void wait_op(struct op *o)
+{
+	tl_run_until(V->base, &o->done);
+}
+
+static int v_getattr(uint64_t ino)
+{
+	struct op o = { 0 };
+
+	fso_getattr(ino, attr_cb, &o);
+	wait_op(&o);
+	return o.err;
+}
+
+static int v_readdir(uint64_t ino)
+{
+	struct op o = { 0 };
+
+	fso_readdir(ino, readdir_cb, &o);
+	wait_op(&o);
+	return o.err;
+}
+
+/* Create name in the root; returns its attributes. */
+static struct fso_attr v_create(const char *name)
+{
+	struct op o = { 0 };
+
+	fso_create(FSO_ROOT_INO, name, 0644, 0, 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	return o.a;
+}
+
+/* Open ino, run the I/O, close; returns the close's error (a store's). */
+static int v_io(uint64_t ino, int flags, const char *data, char *buf,
+		size_t len)
+{
+	struct op o = { 0 }, c = { 0 };
+	ssize_t n;
+
+	fso_open(ino, flags, open_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	assert_true(o.fd >= 0);
+	if (data) {
+		assert_int_equal(pwrite(o.fd, data, strlen(data), 0),
+				 (ssize_t)strlen(data));
+	} else {
+		n = pread(o.fd, buf, len - 1, 0);
+		assert_true(n >= 0);
+		buf[n] = '\0';
+	}
+	close(o.fd);
+	fso_close(ino, flags, data != NULL, err_cb, &c);
+	wait_op(&c);
+	return c.err;
+}
+
+static int v_write(uint64_t ino, const char *data)
+{
+	return v_io(ino, O_WRONLY | O_TRUNC, data, NULL, 0);
+}
+
+static void assert_v_contents(uint64_t ino, const char *want)
+{
+	char buf[256];
+
+	assert_int_equal(v_io(ino, O_RDONLY, NULL, buf, sizeof buf), 0);
+	assert_string_equal(buf, want);
+}
+
+/* The cache's view of ino (fso_foreach_cached). */
+struct find {
+	uint64_t ino;
+	int found;
+	struct fso_cacheinfo ci;
+};
+
+static void find_one(void *arg, const struct fso_cacheinfo *ci)
+{
+	struct find *f = arg;
+
+	if (ci->ino == f->ino) {
+		f->found = 1;
+		f->ci = *ci;
+	}
+}
+
+static struct fso_cacheinfo cached(uint64_t ino)
+{
+	struct find f = { .ino = ino };
+
+	fso_foreach_cached(find_one, &f);
+	assert_true(f.found);
+	return f.ci;
+}
+
+/* ---- the other workstation, straight to vice ---- */
+
+static int other_lookup(struct world *w, const char *name, hs_fid *fid)
+{
+	hs_lookup_args a = { .dir = { 1, 1, 1 }, .name = (char *)name };
+	hs_lookup_res r;
+	int st;
+
+	st = tl_call(&w->t, &w->other, HS_LOOKUP,
+		     (xdrproc_t)xdr_hs_lookup_args, &a,
+		     (xdrproc_t)xdr_hs_lookup_res, &r, sizeof r, NULL);
+	if (!st && fid)
+		*fid = r.hs_lookup_res_u.ok.obj.fid;
+	return st;
+}
+
+static void assert_other_contents(struct world *w, const hs_fid *fid,
+				  const char *want)
+{
+	hs_fetch_args fa = { .fid = *fid, .count = 4096 };
+	hs_fetch_res fr;
+	struct tl_wait wt = { 0 };
+
+	assert_int_equal(tl_call(&w->t, &w->other, HS_FETCH,
+				 (xdrproc_t)xdr_hs_fetch_args, &fa,
+				 (xdrproc_t)xdr_hs_fetch_res, &fr, sizeof fr,
+				 &wt), 0);
+	assert_non_null(wt.data);
+	assert_string_equal(wt.data, want);
+	free(wt.data);
+}
+
+static void other_store(struct world *w, const hs_fid *fid, const char *data)
+{
+	hs_storeid sid = { OTHER_ID, ++w->other_seq };
+	hs_store_chunk_args ca = { .fid = *fid, .sid = sid };
+	hs_store_commit_args ma = { .fid = *fid, .sid = sid,
+				    .size = strlen(data) };
+	hs_status_res sr;
+	hs_attr_res ar;
+
+	ca.data.data_len = (u_int)strlen(data);
+	ca.data.data_val = (char *)data;
+	assert_int_equal(tl_call(&w->t, &w->other, HS_STORE_CHUNK,
+				 (xdrproc_t)xdr_hs_store_chunk_args, &ca,
+				 (xdrproc_t)xdr_hs_status_res, &sr, sizeof sr,
+				 NULL), 0);
+	assert_int_equal(tl_call(&w->t, &w->other, HS_STORE_COMMIT,
+				 (xdrproc_t)xdr_hs_store_commit_args, &ma,
+				 (xdrproc_t)xdr_hs_attr_res, &ar, sizeof ar,
+				 NULL), 0);
+}
+
+/* ---- conditions to wait for ---- */
+
+static int cml_empty(void *arg)
+{
+	return cml_count() == 0 && !reint_running();
+}
+
+static int has_conflict(void *arg)
+{
+	return cml_conflicts() > 0 && !reint_running();
+}
+
+static int broken(void *arg)
+{
+	return V->stats.callback_breaks >= *(const uint64_t *)arg;
+}
+
+/* ---- the tests ---- */
+
+/* A file created through venus reaches vice at close, and venus fetches
+ * it back once its cached copy is discarded. */
+static void test_round_trip(void **state)
+{
+	struct world *w = *state;
+	struct fso_attr f;
+	hs_fid fid;
+	uint64_t fetches;
+
+	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	f = v_create("f");
+	assert_false(f.fid.vnode & HS_LOCAL_VNODE);
+	assert_int_equal(v_write(f.ino, "hello venus"), 0);
+	assert_int_equal(V->stats.stores, 1);
+	assert_int_equal(other_lookup(w, "f", &fid), 0);
+	assert_memory_equal(&fid, &f.fid, sizeof fid);
+	assert_other_contents(w, &fid, "hello venus");
+
+	assert_int_equal(fso_flush(f.ino), 0);
+	fetches = V->stats.fetches;
+	assert_v_contents(f.ino, "hello venus");
+	assert_int_equal(V->stats.fetches, fetches + 1);
+	assert_int_equal(cml_count(), 0);
+}
+
+/* vice breaks venus's promise when another client stores: the cached
+ * object loses its callback and the next open fetches the new data. */
+static void test_callback_break(void **state)
+{
+	struct world *w = *state;
+	struct fso_attr f;
+	uint64_t want;
+
+	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	f = v_create("b");
+	assert_int_equal(v_write(f.ino, "one"), 0);
+	assert_int_equal(fso_flush(f.ino), 0);
+	assert_v_contents(f.ino, "one");    /* fetched: a promise now */
+	assert_true(cached(f.ino).has_callback);
+	assert_true(cached(f.ino).has_data);
+
+	want = V->stats.callback_breaks + 1;
+	other_store(w, &f.fid, "two!");
+	/* vice sent the break before answering the store. */
+	assert_true(tl_run_cond(V->base, broken, &want));
+	assert_false(cached(f.ino).has_callback);
+	assert_v_contents(f.ino, "two!");
+}
+
+/* Disconnected, a create and its data are logged, not sent; at
+ * reconnection reintegration applies them and empties the CML. */
+static void test_disconnected_reint(void **state)
+{
+	struct world *w = *state;
+	struct fso_attr f;
+	struct fso_cacheinfo ci;
+	hs_fid fid;
+
+	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	assert_int_equal(v_readdir(FSO_ROOT_INO), 0);
+	vst_disconnect();
+	assert_int_equal(vst_state(), VST_DISCONNECTED);
+	f = v_create("d");
+	assert_true(f.fid.vnode & HS_LOCAL_VNODE);
+	assert_int_equal(v_write(f.ino, "made offline"), 0);
+	assert_true(cml_count() >= 2);      /* the create and the store */
+	assert_int_equal(other_lookup(w, "d", NULL), ENOENT);
+
+	vst_reconnect();
+	assert_true(tl_run_cond(V->base, cml_empty, NULL));
+	assert_int_equal(vst_state(), VST_CONNECTED);
+	assert_int_equal(other_lookup(w, "d", &fid), 0);
+	assert_false(fid.vnode & HS_LOCAL_VNODE);
+	assert_other_contents(w, &fid, "made offline");
+	/* The same ino now names the server's fid. */
+	assert_int_equal(v_getattr(f.ino), 0);
+	ci = cached(f.ino);
+	assert_memory_equal(&ci.fid, &fid, sizeof fid);
+}
+
+/* The local version of a conflicted record, found by cml_foreach. */
+static int conflict_file(void *arg, struct cml_row *r)
+{
+	if (!r->conflict)
+		return 0;
+	conflict_path(r, arg, 4096);
+	return 1;
+}
+
+/* Both sides change one file while apart: vice refuses venus's store at
+ * reintegration, the record stays in the CML marked update/update, the
+ * local version is kept and the server's wins in the namespace. */
+static void test_update_conflict(void **state)
+{
+	struct world *w = *state;
+	struct fso_attr f;
+	hs_fid objs[256];
+	unsigned n = 0;
+	char path[4096] = "", buf[64] = "";
+	int fd;
+	ssize_t len;
+
+	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	f = v_create("c");
+	assert_int_equal(v_write(f.ino, "base"), 0);
+	vst_disconnect();
+	assert_int_equal(v_write(f.ino, "mine"), 0);
+	assert_true(cml_count() >= 1);
+	other_store(w, &f.fid, "theirs");
+
+	vst_reconnect();
+	assert_true(tl_run_cond(V->base, has_conflict, NULL));
+	assert_int_equal(cml_conflicts(), 1);
+	assert_int_equal(conflict_objects(NULL, objs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_memory_equal(&objs[0], &f.fid, sizeof f.fid);
+	assert_string_equal(conflict_kind(HS_OP_STORE, HS_ECONFLICT),
+			    "update/update");
+	assert_int_equal(cml_foreach(&f.fid, conflict_file, path), 0);
+	assert_true(path[0] != '\0');
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	assert_true(len >= 0);
+	buf[len] = '\0';
+	assert_string_equal(buf, "mine");
+	assert_other_contents(w, &f.fid, "theirs");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_callback_break, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_disconnected_reint, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_update_conflict, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
