@@ -1,18 +1,22 @@
 #!/bin/bash
-# A cache directory made by the release before the SQL layer (venus.db
-# schema version 1) keeps working: test/integration/fixtures/venus_v1.tar.gz
-# holds that release's vice store and venus cachedir, made by
-# fixtures/mk_venus_v1.sh (A cached a tree, was disconnected, logged 9 CML
-# records, hoarded proj 100:d).  This venus opens it with vice down: it
-# migrates the schema, lists the CML, shows the hoard entry and serves the
-# cached files from their containers without a fetch.  When vice is back
-# and A reconnects, reintegration applies the records and a second client
-# sees them.
+# Cache directories made by earlier releases keep working.  The fixtures
+# in test/integration/fixtures hold a release's vice store and venus
+# cachedir, made by fixtures/mk_venus_fixture.sh (A cached a tree, was
+# disconnected, logged 9 CML records, hoarded proj 100:d).
+#
+# venus_v1 (venus.db schema version 1): this venus opens it with vice
+# down, migrates the schema, lists the CML, shows the hoard entry and
+# serves the cached files from their containers without a fetch.  When
+# vice is back and A reconnects, reintegration applies the records and a
+# second client sees them.
+# venus_v2 (version 2, the release before the SQL layer): venus C opens
+# it with its vice down, migrates nothing, and shows the same.
 HT_TIMEOUT=${HT_TIMEOUT:-240}
 source "$(dirname "$0")/disc_lib.sh"
 HOARD=${HOARD:-$top_builddir/tools/hoard}
 [ -x "$HOARD" ] || ht_hard "$HOARD not built (run make first)"
-fixture=$top_srcdir/test/integration/fixtures/venus_v1.tar.gz
+fixtures=$top_srcdir/test/integration/fixtures
+fixture=$fixtures/venus_v1.tar.gz
 
 tar -xzf "$fixture" -C "$HT_TMP" || ht_hard "cannot unpack $fixture"
 # The same vice (its TLS key is in the fixture) on a port free here.
@@ -79,4 +83,23 @@ ht_check "A still has no pending records" test "$(dt_pending A)" = 0
 ht_check "A still shows the hoard entry" bash -c \
 	"HESPER_CTL='$(ht_ctl A)' '$HOARD' list | grep -qx 'add $A/proj 100:d	# uid 0'"
 ht_check "A reads its file" ht_has_content "$A/cached" "$(printf 'cached on A\nappended offline')"
+
+# ---- a version 2 cache (its vice is not here: C stays disconnected) ----------
+
+mkdir -p "$HT_TMP/v2" "$HT_TMP/C"
+tar -xzf "$fixtures/venus_v2.tar.gz" -C "$HT_TMP/v2" || ht_hard "cannot unpack venus_v2.tar.gz"
+mv "$HT_TMP/v2/A/cache" "$HT_TMP/C/cache"
+C=$(ht_mnt C)
+ht_venus_start C "${probe[@]}" --server "127.0.0.1:$(ht_free_port)"
+ht_check "C migrates nothing" bash -c "! grep -q 'schema version .* migrated' '$HT_TMP/C/venus.log'"
+ht_check "C says Disconnected" test "$(dt_state C)" = Disconnected
+ht_check "C kept its 9 CML records" test "$(dt_pending C)" = 9
+ht_check "cfs listlocal on C names 9 records" bash -c \
+	"HESPER_CTL='$(ht_ctl C)' '$CFS' listlocal '$C' | grep -q '^9 entries total in the modify log'"
+ht_check "hoard list on C shows the entry" bash -c \
+	"HESPER_CTL='$(ht_ctl C)' '$HOARD' list | grep -qx 'add $C/proj 100:d	# uid 0'"
+ht_check "C reads a file changed offline" ht_has_content "$C/cached" "$(printf 'cached on A\nappended offline')"
+ht_check "C reads a renamed file" ht_has_content "$C/d/inner.renamed" "cached in d"
+ht_check "C reads its cached 3000 lines" cmp <(seq 1 3000) "$C/d/numbers"
+ht_check "C needed no fetch" test "$(ht_stat C fetches)" = 0
 ht_done

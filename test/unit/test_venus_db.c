@@ -1,10 +1,10 @@
 /*
- * test_venus_db.c - venus.db's schema versions (venus/db.c): a file
- * written by the release before the SQL layer (schema version 1: the
- * `sqlite3 .dump` in test/integration/fixtures/venus_v1.sql, made by that
- * venus) opens at DB_SCHEMA_VERSION with its fsobj rows, CML and hoard
- * entry; an older hoard table without column attrs is converted; a newer
- * version is refused and left as it was.
+ * test_venus_db.c - venus.db's schema versions (venus/db.c): files
+ * written by earlier releases (the `sqlite3 .dump`s in
+ * test/integration/fixtures: venus_v1.sql, schema version 1; venus_v2.sql,
+ * version 2 before the SQL layer) open at DB_SCHEMA_VERSION with their
+ * fsobj rows, CML and hoard entry; an older hoard table without column
+ * attrs is converted; a newer version is refused and left as it was.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -28,13 +28,17 @@
 static struct venus venus;
 static char dir[64], dbpath[128];
 
-/* The v1 dump, with each (from, to) pair replaced once. */
-static char *dump(const char *const *edits)
+/* A fixture's dump (name: "venus_v1.sql"...), with each (from, to) pair
+ * of edits replaced once. */
+static char *dump(const char *name, const char *const *edits)
 {
-	FILE *f = fopen(FIXTURE_DIR "/venus_v1.sql", "r");
+	char path[512];
+	FILE *f;
 	char *s = calloc(1, 1 << 20), *p;
 	size_t n;
 
+	snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, name);
+	f = fopen(path, "r");
 	assert_non_null(f);
 	assert_non_null(s);
 	n = fread(s, 1, (1 << 20) - 1, f);
@@ -98,7 +102,7 @@ static int teardown(void **state)
 /* Everything the old venus wrote is there after the migration. */
 static void test_v1_opens(void **state)
 {
-	char *sql = dump(NULL);
+	char *sql = dump("venus_v1.sql", NULL);
 	uint64_t client = 0, next = 0;
 	const struct hoard_entry *e;
 	size_t n;
@@ -133,6 +137,33 @@ static void test_v1_opens(void **state)
 	cml_fini();
 }
 
+/* The release before the SQL layer wrote version 2 (cml, hoard and
+ * hoard_member made by their modules): it opens as it is. */
+static void test_v2_opens(void **state)
+{
+	char *sql = dump("venus_v2.sql", NULL);
+	uint64_t client = 0, next = 0;
+	const struct hoard_entry *e;
+	size_t n;
+
+	make_db(sql);
+	free(sql);
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(one("SELECT version FROM schema_version"), 2);
+	assert_int_equal(db_meta_load(V->db, &client, &next), 0);
+	assert_int_equal(client, 8581224481183318416ULL);
+	assert_int_equal(next, 1025);
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
+	assert_int_equal(cml_init(), 0);
+	assert_int_equal(cml_count(), 9);
+	assert_int_equal(hoard_init(), 0);
+	e = hoard_entries(&n);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].path, "proj");
+	hoard_fini();
+	cml_fini();
+}
+
 /* A hoard table from before column attrs: the column is added and the row
  * converted once. */
 static void test_v1_hoard_without_attrs(void **state)
@@ -144,7 +175,7 @@ static void test_v1_hoard_without_attrs(void **state)
 		"INSERT INTO hoard VALUES('proj',100,1,0,1);",
 		NULL
 	};
-	char *sql = dump(edits);
+	char *sql = dump("venus_v1.sql", edits);
 	size_t n;
 
 	make_db(sql);
@@ -167,7 +198,7 @@ static void test_newer_refused(void **state)
 		"INSERT INTO schema_version VALUES(99);",
 		NULL
 	};
-	char *sql = dump(edits);
+	char *sql = dump("venus_v1.sql", edits);
 	sqlite3 *db = NULL;
 
 	make_db(sql);
@@ -192,6 +223,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_v1_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_opens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_hoard_without_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_file, setup, teardown),
