@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "venus/db.h"
 #include <hesper/ctlproto.h>
 #include "venus/venus.h"
 #include "venus/cml.h"
+#include "venus/db.h"
 #include "venus/ctl_int.h"
 
 /* Width of the widest path argument, for Coda's aligned echo. */
