@@ -20,13 +20,14 @@
 #include "venus/cml.h"
 #include "venus/db.h"
 #include "venus/hoard.h"
+#include "test/unit/testlib.h"
 
 #ifndef FIXTURE_DIR
 #error "FIXTURE_DIR: test/integration/fixtures of the source tree"
 #endif
 
 static struct venus venus;
-static char dir[64], dbpath[128];
+static char dir[TL_PATH_LEN], dbpath[128];
 
 /* A fixture's dump (name: "venus_v1.sql"...), with each (from, to) pair
  * of edits replaced once. */
@@ -80,8 +81,7 @@ static int setup(void **state)
 {
 	V = &venus;
 	memset(V, 0, sizeof(*V));
-	snprintf(dir, sizeof(dir), "/tmp/venus-db-XXXXXX");
-	assert_non_null(mkdtemp(dir));
+	tl_mkdtemp(dir, "venus-db");
 	snprintf(dbpath, sizeof(dbpath), "%s/venus.db", dir);
 	V->cfg.cachedir = dir;
 	V->cfg.mountpoint = "/coda";
@@ -91,12 +91,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	db_close(V->db);
 	V->db = NULL;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	tl_rmrf(dir);
+	return 0;
 }
 
 /* Everything the old venus wrote is there after the migration. */
