@@ -86,8 +86,9 @@ struct db_fso {
 int db_open(const char *path, sqlite3 **out);
 void db_close(sqlite3 *db);
 
-/* Run a batch in one transaction.  db_begin fails (EIO) inside another;
- * db_commit of a failed batch: call db_rollback instead. */
+/* Run a batch in one transaction.  db_begin fails (EIO) inside another.
+ * A failed batch ends with db_rollback; a COMMIT that fails is rolled
+ * back by db_commit, which returns its errno. */
 int db_begin(sqlite3 *db);
 int db_commit(sqlite3 *db);
 int db_rollback(sqlite3 *db);
@@ -106,12 +107,14 @@ int db_checkpoint(sqlite3 *db, int *frames, int *moved);
 /* Prepare statement id; NULL after logging.  The caller binds, steps and
  * finalizes it (or hands it to db_run). */
 sqlite3_stmt *db_st(sqlite3 *db, enum db_stmt id);
-/* Step st (a statement without rows) and finalize it: 0, ENOSPC or EIO
- * (logged).  A NULL st (a failed db_st) gives EIO. */
+/* Step st once (a statement without rows, or one whose row is not
+ * wanted, as a PRAGMA's) and finalize it: 0, ENOSPC or EIO (logged).  A
+ * NULL st (a failed db_st) gives EIO. */
 int db_run(sqlite3 *db, sqlite3_stmt *st);
 /* Run statement id without binds, as db_run. */
 int db_exec(sqlite3 *db, enum db_stmt id);
-/* The errno of a failed step of st: ENOSPC or EIO, logged. */
+/* The errno of the last failed SQLite call on db, logged with what:
+ * ENOSPC (disk full) or EIO. */
 int db_step_err(sqlite3 *db, const char *what);
 /* Bind a fid's volume, vnode, unique to parameters i..i+2. */
 void db_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f);
