@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * compat.h - the few VFS API differences between the kernels Hesper
- * builds against (Debian 12's 6.1 and bookworm-backports' 6.12).
+ * builds against: Debian 12's 6.1, bookworm-backports' 6.12 and the newest
+ * Debian ships (trixie-backports' 7.3), each booted by test/kernel/run.sh.
+ * Each guard names the release that changed the API.
  */
 #ifndef HESPER_COMPAT_H
 #define HESPER_COMPAT_H
@@ -51,11 +53,21 @@
 #define hcfs_splice_read	generic_file_splice_read
 #endif
 
-/* 6.12 still has call_mmap(); later kernels call it vfs_mmap(). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+/* 6.17 renamed call_mmap() to vfs_mmap() ("mm: rename call_mmap/
+ * mmap_prepare to vfs_mmap/mmap_prepare"); it also runs ->mmap_prepare. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
 #define hcfs_call_mmap(f, vma)	vfs_mmap(f, vma)
 #else
 #define hcfs_call_mmap(f, vma)	call_mmap(f, vma)
+#endif
+
+/* 6.16 added ->mmap_prepare() as the other way a file can be mapped ("mm:
+ * introduce new .mmap_prepare() file callback"); ext4 and tmpfs have only
+ * it since 6.17, so a container file may lack ->mmap. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 16, 0)
+#define hcfs_can_mmap(f)	((f)->f_op->mmap || (f)->f_op->mmap_prepare)
+#else
+#define hcfs_can_mmap(f)	((f)->f_op->mmap != NULL)
 #endif
 
 /* Since 6.8 vfs_iter_write() takes freeze protection itself; before, the
@@ -66,6 +78,60 @@
 #else
 #define hcfs_start_write(f)	file_start_write(f)
 #define hcfs_end_write(f)	file_end_write(f)
+#endif
+
+/* 6.17 made the superblock's default dentry operations private (s_d_op
+ * became __s_d_op; "new helper: set_default_d_op()"). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 17, 0)
+#define hcfs_set_default_d_op(sb, ops)	set_default_d_op(sb, ops)
+#else
+#define hcfs_set_default_d_op(sb, ops)	((sb)->s_d_op = (ops))
+#endif
+
+/* 6.19 added accessors for inode->i_state (inode_state_read_once() and
+ * co., per OpenZFS's configure check); later the field became a struct,
+ * so reading it directly no longer compiles. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 19, 0)
+#define hcfs_inode_state(i)	inode_state_read_once(i)
+#else
+#define hcfs_inode_state(i)	READ_ONCE((i)->i_state)
+#endif
+
+/* 6.14 gave ->d_revalidate() the parent directory and the name ("make
+ * ->d_revalidate() take parent directory and name"); we still find both
+ * from the dentry as before, so they go unused. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#define HCFS_D_REVALIDATE_PARAMS(dentry, flags) \
+	struct inode *hcfs_dir_unused, const struct qstr *hcfs_name_unused, \
+	struct dentry *dentry, unsigned int flags
+#else
+#define HCFS_D_REVALIDATE_PARAMS(dentry, flags) \
+	struct dentry *dentry, unsigned int flags
+#endif
+
+/* 6.15 made ->mkdir() return a dentry ("Change inode_operations.mkdir to
+ * return struct dentry *"); NULL means the one passed was used, as ours
+ * always is. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#define HCFS_MKDIR_RET		struct dentry *
+#define hcfs_mkdir_ret(err)	ERR_PTR(err)
+#else
+#define HCFS_MKDIR_RET		int
+#define hcfs_mkdir_ret(err)	(err)
+#endif
+
+/* 7.0 removed ->create()'s "excl" argument ("vfs: remove the excl argument
+ * from the ->create() inode_operation"); only ->atomic_open() sees O_EXCL
+ * now.  We then ask venus for an exclusive create, as vfs_create() always
+ * did: ->create() runs only on a name the lookup found negative, so EEXIST
+ * can only come from a create racing on another client, and failing then
+ * never breaks an O_EXCL caller. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define HCFS_CREATE_EXCL_PARAM	/* none */
+#define HCFS_CREATE_EXCL	true
+#else
+#define HCFS_CREATE_EXCL_PARAM	, bool excl
+#define HCFS_CREATE_EXCL	excl
 #endif
 
 #endif /* HESPER_COMPAT_H */

@@ -134,7 +134,7 @@ neg:
 	return d_splice_alias(inode, dentry);
 }
 
-static int hcfs_d_revalidate(struct dentry *dentry, unsigned int flags)
+static int hcfs_d_revalidate(HCFS_D_REVALIDATE_PARAMS(dentry, flags))
 {
 	struct name_snapshot name;
 	struct inode *inode, *dir;
@@ -235,9 +235,9 @@ static int hcfs_make(struct inode *dir, struct dentry *dentry, umode_t mode,
 }
 
 static int hcfs_create(HCFS_IDMAP_T idmap, struct inode *dir,
-		       struct dentry *dentry, umode_t mode, bool excl)
+		       struct dentry *dentry, umode_t mode HCFS_CREATE_EXCL_PARAM)
 {
-	return hcfs_make(dir, dentry, mode, excl, 0);
+	return hcfs_make(dir, dentry, mode, HCFS_CREATE_EXCL, 0);
 }
 
 /* venus keeps the object on vice; its data path is this kernel's
@@ -252,8 +252,7 @@ static int hcfs_mknod(HCFS_IDMAP_T idmap, struct inode *dir,
 	return -EINVAL;
 }
 
-static int hcfs_mkdir(HCFS_IDMAP_T idmap, struct inode *dir,
-		      struct dentry *dentry, umode_t mode)
+static int hcfs_do_mkdir(struct inode *dir, struct dentry *dentry, umode_t mode)
 {
 	const struct qstr *name = &dentry->d_name;
 	struct hcfs_mkdir_in *in;
@@ -278,6 +277,12 @@ static int hcfs_mkdir(HCFS_IDMAP_T idmap, struct inode *dir,
 		return err;
 	hcfs_dir_changed(dir);
 	return hcfs_instantiate(dir, dentry, &out);
+}
+
+static HCFS_MKDIR_RET hcfs_mkdir(HCFS_IDMAP_T idmap, struct inode *dir,
+				 struct dentry *dentry, umode_t mode)
+{
+	return hcfs_mkdir_ret(hcfs_do_mkdir(dir, dentry, mode));
 }
 
 /* REMOVE or RMDIR of dentry's name in dir. */

@@ -271,7 +271,7 @@ static int hcfs_file_mmap(struct file *file, struct vm_area_struct *vma)
 	struct hcfs_vm_ops *hvm;
 	int ret;
 
-	if (!host->f_op->mmap)
+	if (!hcfs_can_mmap(host))
 		return -ENODEV;
 	if (WARN_ON_ONCE(vma->vm_file != file))
 		return -EIO;

@@ -167,7 +167,7 @@ struct inode *hcfs_iget(struct super_block *sb, const struct hcfs_fid *fid,
 			     hcfs_set_fid, (void *)fid);
 	if (!inode)
 		return ERR_PTR(-ENOMEM);
-	if (inode->i_state & I_NEW) {
+	if (hcfs_inode_state(inode) & I_NEW) {
 		inode->i_mode = type;
 		inode->i_ino = attr->va_fileid ? (unsigned long)attr->va_fileid
 					       : hcfs_fid_hash(fid);

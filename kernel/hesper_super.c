@@ -137,7 +137,7 @@ static int hcfs_fill_super(struct super_block *sb, struct fs_context *fc)
 
 	sb->s_magic = HCFS_SUPER_MAGIC;
 	sb->s_op = &hcfs_sops;
-	sb->s_d_op = &hcfs_dentry_ops;
+	hcfs_set_default_d_op(sb, &hcfs_dentry_ops);
 	sb->s_blocksize = 4096;
 	sb->s_blocksize_bits = 12;
 	sb->s_maxbytes = MAX_LFS_FILESIZE;

@@ -18,80 +18,12 @@
 #include "venus/cml.h"
 #include "venus/cml_int.h"
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS cml(seq INTEGER PRIMARY KEY,"
-	" op INTEGER NOT NULL, vol INTEGER NOT NULL, vnode INTEGER NOT NULL,"
-	" uniq INTEGER NOT NULL, dvnode INTEGER NOT NULL, duniq INTEGER NOT NULL,"
-	" ino INTEGER NOT NULL, base INTEGER NOT NULL, size INTEGER NOT NULL,"
-	" mask INTEGER NOT NULL, frozen INTEGER NOT NULL DEFAULT 0,"
-	" conflict INTEGER NOT NULL DEFAULT 0, logged INTEGER NOT NULL,"
-	" name TEXT, rec BLOB NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS cml_obj ON cml(vol, vnode, uniq);";
-
-int cml_exec(const char *sql)
+/* A count from the CML; 0 after a logged error (counts are advisory). */
+uint64_t cml_u64(enum db_stmt id, const hs_fid *fid)
 {
-	char *msg = NULL;
+	uint64_t v;
 
-	int rc = sqlite3_exec(V->db, sql, NULL, NULL, &msg);
-
-	if (rc != SQLITE_OK) {
-		vlog(LOG_ERR, "venus.db: %s: %s", sql, msg ? msg : "?");
-		sqlite3_free(msg);
-		return cml_sqlerr(rc);
-	}
-	return 0;
-}
-
-int cml_sqlerr(int rc)
-{
-	return (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
-}
-
-sqlite3_stmt *cml_prep(const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		vlog(LOG_ERR, "venus.db: %s: %s", sql, sqlite3_errmsg(V->db));
-		return NULL;
-	}
-	return st;
-}
-
-int cml_run(sqlite3_stmt *st)
-{
-	int rc;
-
-	if (!st)
-		return EIO;
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		vlog(LOG_ERR, "venus.db: cml: %s", sqlite3_errmsg(V->db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : cml_sqlerr(rc);
-}
-
-/* A single integer from a query with up to three fid columns bound. */
-uint64_t cml_query_u64(const char *sql, const hs_fid *fid)
-{
-	sqlite3_stmt *st = cml_prep(sql);
-	uint64_t v = 0;
-
-	if (!st)
-		return 0;
-	if (fid)
-		cml_bind_fid(st, 1, fid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-void cml_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f)
-{
-	sqlite3_bind_int64(st, i, f->volume);
-	sqlite3_bind_int64(st, i + 1, f->vnode);
-	sqlite3_bind_int64(st, i + 2, f->unique);
+	return db_u64(V->db, id, fid, &v) ? 0 : v;
 }
 
 static int mkdir_in_cache(const char *sub)
@@ -108,11 +40,10 @@ static int mkdir_in_cache(const char *sub)
 
 int cml_init(void)
 {
-	int err = cml_exec(schema);
+	int err = mkdir_in_cache("cml");
+	uint64_t max = 0;
 	unsigned n;
 
-	if (!err)
-		err = mkdir_in_cache("cml");
 	if (!err)
 		err = mkdir_in_cache("conflicts");
 	if (err)
@@ -124,10 +55,12 @@ int cml_init(void)
 	/* A store id in the log is never handed out again, even if the
 	 * reservation of its block did not reach the disk: vice would take
 	 * a new record with it for one already applied. */
-	if (V->next_seq <= cml_max_seq()) {
+	if ((err = db_u64(V->db, DB_CML_MAX_SEQ, NULL, &max)))
+		return err;
+	if (V->next_seq <= max) {
 		vlog(LOG_WARNING, "CML: store ids up to %llu are in the log; continuing after them",
-		     (unsigned long long)cml_max_seq());
-		V->next_seq = cml_max_seq() + 1;
+		     (unsigned long long)max);
+		V->next_seq = max + 1;
 	}
 	n = cml_count();
 	if (n)
@@ -150,27 +83,32 @@ int cml_begin(void)
 {
 	int err;
 
-	if (!depth && sqlite3_get_autocommit(V->db))
-		db_durable(V->db, 1);
-	if ((err = cml_exec("SAVEPOINT cml")))
+	if (!depth && !db_in_txn(V->db) && (err = db_durable(V->db, 1)))
 		return err;
+	if ((err = db_exec(V->db, DB_SAVEPOINT))) {
+		if (!depth && !db_in_txn(V->db))
+			db_durable(V->db, 0);
+		return err;
+	}
 	depth++;
 	return 0;
 }
 
+/* A failed RELEASE (the commit of the outermost level) rolls back, so
+ * that no half-made batch stays open. */
 int cml_commit(int err)
 {
 	int outer = depth == 1, rc;
 
 	if (err)
-		cml_exec("ROLLBACK TO cml");
-	if ((rc = cml_exec("RELEASE cml")) && !err) {
+		db_exec(V->db, DB_ROLLBACK_TO);
+	if ((rc = db_exec(V->db, DB_RELEASE)) && !err) {
 		err = rc;
-		cml_exec("ROLLBACK TO cml");
-		cml_exec("RELEASE cml");
+		db_exec(V->db, DB_ROLLBACK_TO);
+		db_exec(V->db, DB_RELEASE);
 	}
 	depth--;
-	if (outer && sqlite3_get_autocommit(V->db)) {
+	if (outer && !db_in_txn(V->db)) {
 		db_durable(V->db, 0);
 		cml_data_settle(!err);
 	}
@@ -205,66 +143,62 @@ static uint32_t rec_mask(const hs_cml_rec *rec)
 	return rec->op == HS_OP_SETATTR ? rec->hs_cml_rec_u.setattr.mask : 0;
 }
 
-/* The frozen copies of the store rows a WHERE selects go once the DELETE
- * that follows is committed (cml_drop.c). */
-static void drop_data(const char *where, const hs_fid *fid, uint32_t mask)
-{
-	char sql[512];
-	sqlite3_stmt *st;
+/* The rows a cancellation removes: its SELECT of their stores, its DELETE. */
+struct cancel {
+	enum db_stmt seqs, del;
+};
 
-	snprintf(sql, sizeof sql, "SELECT seq FROM cml WHERE op = %d AND %s", HS_OP_STORE, where);
-	if (!(st = cml_prep(sql)))
-		return;
-	cml_bind_fid(st, 1, fid);
-	if (strstr(where, "?4"))
+/* The frozen copies of the store rows c selects go once the DELETE that
+ * follows is committed (cml_drop.c). */
+static int drop_data(const struct cancel *c, const hs_fid *fid, uint32_t mask)
+{
+	sqlite3_stmt *st = db_st(V->db, c->seqs);
+	int rc;
+
+	if (!st)
+		return EIO;
+	db_bind_fid(st, 1, fid);
+	if (c->seqs == DB_CML_BY_SETATTR_SEQS)
 		sqlite3_bind_int64(st, 4, mask);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		cml_data_drop((uint64_t)sqlite3_column_int64(st, 0));
 	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_step_err(V->db, "cml: stores to cancel");
 }
 
-static int delete_where(const char *where, const hs_fid *fid, uint32_t mask)
+static int delete_where(const struct cancel *c, const hs_fid *fid, uint32_t mask)
 {
-	char sql[512];
 	sqlite3_stmt *st;
-	int own = sqlite3_get_autocommit(V->db), err;
+	int own = !db_in_txn(V->db), err;
 
 	/* One transaction, so that the copies are unlinked only when the
 	 * rows are really gone. */
 	if (own && (err = cml_begin()))
 		return err;
-	drop_data(where, fid, mask);
-	snprintf(sql, sizeof sql, "DELETE FROM cml WHERE %s", where);
-	if (!(st = cml_prep(sql)))
-		err = EIO;
-	else {
-		cml_bind_fid(st, 1, fid);
-		if (strstr(where, "?4"))
-			sqlite3_bind_int64(st, 4, mask);
-		err = cml_run(st);
+	err = drop_data(c, fid, mask);
+	if (!err) {
+		if ((st = db_st(V->db, c->del))) {
+			db_bind_fid(st, 1, fid);
+			if (c->del == DB_CML_BY_SETATTR_DEL)
+				sqlite3_bind_int64(st, 4, mask);
+		}
+		err = db_run(V->db, st);
 	}
 	return own ? cml_commit(err) : err;
 }
 
-#define SAME_OBJ "vol = ?1 AND vnode = ?2 AND uniq = ?3 AND frozen = 0 AND conflict = 0"
+static const struct cancel by_store = { DB_CML_BY_STORE_SEQS, DB_CML_BY_STORE_DEL },
+	by_setattr = { DB_CML_BY_SETATTR_SEQS, DB_CML_BY_SETATTR_DEL },
+	of_obj = { DB_CML_OBJ_SEQS, DB_CML_OBJ_DEL };
 
 /* A store cancels earlier stores and utimes-only setattrs; a setattr
- * cancels earlier setattrs whose fields it sets again. */
+ * cancels earlier setattrs whose fields it sets again (db_sql.c). */
 static int cancel_before(const hs_cml_rec *rec, const hs_fid *obj)
 {
-	char where[256];
-
-	if (rec->op == HS_OP_STORE) {
-		snprintf(where, sizeof where, SAME_OBJ " AND (op = %d OR (op = %d AND"
-			 " (mask & ~%d) = 0))", HS_OP_STORE, HS_OP_SETATTR,
-			 HS_SET_ATIME | HS_SET_MTIME);
-		return delete_where(where, obj, 0);
-	}
-	if (rec->op == HS_OP_SETATTR) {
-		snprintf(where, sizeof where, SAME_OBJ " AND op = %d AND (mask & ~?4) = 0",
-			 HS_OP_SETATTR);
-		return delete_where(where, obj, rec_mask(rec));
-	}
+	if (rec->op == HS_OP_STORE)
+		return delete_where(&by_store, obj, 0);
+	if (rec->op == HS_OP_SETATTR)
+		return delete_where(&by_setattr, obj, rec_mask(rec));
 	return 0;
 }
 
@@ -278,40 +212,28 @@ static int cancel_before(const hs_cml_rec *rec, const hs_fid *obj)
 static int cancel_before_keep_base(const hs_cml_rec *rec, const hs_fid *obj,
 				   uint64_t *base)
 {
-	const char *rows = "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND vnode = ?2 AND"
-			   " uniq = ?3 AND conflict = 0";
-	const char *first = "SELECT base FROM cml WHERE vol = ?1 AND vnode = ?2 AND"
-			    " uniq = ?3 AND conflict = 0 ORDER BY seq LIMIT 1";
+	uint64_t rows = 0;
+	int err = 0;
 
 	if (cml_is_local(obj))
 		*base = 0;
-	else if (cml_query_u64(rows, obj))
-		*base = cml_query_u64(first, obj);
-	return cancel_before(rec, obj);
+	else if (!(err = db_u64(V->db, DB_CML_OBJ_ROWS, obj, &rows)) && rows)
+		err = db_u64(V->db, DB_CML_OBJ_BASE, obj, base);
+	return err ? err : cancel_before(rec, obj);
 }
 
 int cml_identity_cancellable(const hs_fid *fid)
 {
-	char sql[256];
-
-	if (!cml_is_local(fid))
-		return 0;
-	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND vnode = ?2 AND"
-		 " uniq = ?3 AND (op IN (%d, %d, %d, %d) AND frozen = 0 AND conflict = 0)",
-		 HS_OP_CREATE, HS_OP_MKDIR, HS_OP_SYMLINK, HS_OP_MKNOD);
-	if (cml_query_u64(sql, fid) != 1)
+	if (!cml_is_local(fid) || cml_u64(DB_CML_CREATES, fid) != 1)
 		return 0;
 	/* Its renames go with it (vice never saw the name they moved); a
 	 * link gave it a second name, and records of its children need it. */
-	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM cml WHERE (vol = ?1 AND vnode = ?2 AND"
-		 " uniq = ?3 AND (op = %d OR frozen OR conflict)) OR"
-		 " (vol = ?1 AND dvnode = ?2 AND duniq = ?3)", HS_OP_LINK);
-	return cml_query_u64(sql, fid) == 0;
+	return cml_u64(DB_CML_KEEPERS, fid) == 0;
 }
 
 int cml_drop_obj(const hs_fid *fid)
 {
-	return delete_where("vol = ?1 AND vnode = ?2 AND uniq = ?3", fid, 0);
+	return delete_where(&of_obj, fid, 0);
 }
 
 /* ---- append ---- */
@@ -326,14 +248,12 @@ static int insert(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_
 
 	if (err)
 		return err;
-	st = cml_prep("INSERT INTO cml(seq, op, vol, vnode, uniq, dvnode, duniq, ino, base,"
-		      " size, mask, logged, name, rec) VALUES (?4, ?5, ?1, ?2, ?3, ?6, ?7, ?8,"
-		      " ?9, ?10, ?11, ?12, ?13, ?14)");
+	st = db_st(V->db, DB_CML_INSERT);
 	if (!st) {
 		free(buf);
 		return EIO;
 	}
-	cml_bind_fid(st, 1, obj);
+	db_bind_fid(st, 1, obj);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)cml_rec_seq(rec));
 	sqlite3_bind_int(st, 5, rec->op);
 	sqlite3_bind_int64(st, 6, dir ? dir->vnode : 0);
@@ -346,7 +266,7 @@ static int insert(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_
 	if (name)
 		sqlite3_bind_text(st, 13, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 14, buf, (int)len, free);
-	return cml_run(st);
+	return db_run(V->db, st);
 }
 
 /* The store's frozen copy, durable before its row is. */
@@ -370,7 +290,7 @@ static int freeze(const hs_cml_rec *rec, int datafd, uint64_t *size)
 int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t ino,
 	       int datafd, uint64_t base, const char *name)
 {
-	int own = sqlite3_get_autocommit(V->db), err;
+	int own = !db_in_txn(V->db), err;
 	uint64_t size;
 	char path[4096];
 
@@ -397,31 +317,32 @@ int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t i
 
 unsigned cml_count(void)
 {
-	return (unsigned)cml_query_u64("SELECT COUNT(*) FROM cml", NULL);
+	return (unsigned)cml_u64(DB_CML_COUNT, NULL);
 }
 
 uint64_t cml_bytes(void)
 {
-	return cml_query_u64("SELECT COALESCE(SUM(size), 0) FROM cml", NULL);
+	return cml_u64(DB_CML_BYTES, NULL);
 }
 
 unsigned cml_conflicts(void)
 {
-	return (unsigned)cml_query_u64("SELECT COUNT(DISTINCT ino) FROM cml WHERE conflict != 0",
-				       NULL);
+	return (unsigned)cml_u64(DB_CML_CONFLICT_OBJS, NULL);
+}
+
+unsigned cml_conflict_records(void)
+{
+	return (unsigned)cml_u64(DB_CML_CONFLICT_RECS, NULL);
 }
 
 int cml_names(const hs_fid *fid)
 {
-	return cml_query_u64("SELECT COUNT(*) FROM cml WHERE vol = ?1 AND conflict = 0 AND"
-			     " ((vnode = ?2 AND uniq = ?3) OR (dvnode = ?2 AND duniq = ?3))",
-			     fid) != 0;
+	return cml_u64(DB_CML_NAMES, fid) != 0;
 }
 
 unsigned cml_oldest_age(void)
 {
-	uint64_t t = cml_query_u64("SELECT COALESCE(MIN(logged), 0) FROM cml WHERE conflict = 0",
-				   NULL);
+	uint64_t t = cml_u64(DB_CML_OLDEST, NULL);
 	time_t now = time(NULL);
 
 	return t && (uint64_t)now > t ? (unsigned)((uint64_t)now - t) : 0;

@@ -75,6 +75,12 @@ int cml_drop_obj(const hs_fid *fid);
 unsigned cml_count(void);
 uint64_t cml_bytes(void);
 unsigned cml_conflicts(void);
+/* Records in conflict (cml_conflicts counts their objects). */
+unsigned cml_conflict_records(void);
+/* The store id sequence number of a record (its log position). */
+uint64_t cml_rec_seq(const hs_cml_rec *rec);
+/* The record's base_version field, or NULL for ops without one. */
+uint64_t *cml_rec_base(hs_cml_rec *rec);
 /* Does any record name fid (as object or directory)? */
 int cml_names(const hs_fid *fid);
 /* Seconds since the oldest pending record was logged (0 if none). */
@@ -115,8 +121,6 @@ void cml_data_settle(int committed);
 void cml_set_settle_hook(void (*fn)(void *arg, int committed), void *arg);
 /* At start: remove copies no row names (left by a death after a commit). */
 void cml_data_sweep(void);
-/* The highest seq in the CML (0 if empty). */
-uint64_t cml_max_seq(void);
 
 /* <cachedir>/cml/<seq>. */
 void cml_data_path(uint64_t seq, char *buf, size_t len);

@@ -52,7 +52,7 @@ void cml_data_drop(uint64_t seq)
 		D.cap = cap;
 	}
 	D.seqs[D.n++] = seq;
-	if (sqlite3_get_autocommit(V->db))
+	if (!db_in_txn(V->db))
 		cml_data_settle(1);   /* no transaction open: the DELETE is committed */
 }
 
@@ -73,14 +73,15 @@ void cml_data_settle(int committed)
 	D.n = 0;
 }
 
-/* Is seq a row of the CML? */
+/* Is seq a row of the CML?  In doubt (an SQLite error), yes: the data
+ * is kept. */
 static int has_row(uint64_t seq)
 {
-	sqlite3_stmt *st = cml_prep("SELECT COUNT(*) FROM cml WHERE seq = ?1");
-	int n = 0;
+	sqlite3_stmt *st = db_st(V->db, DB_CML_HAS);
+	int n = 1;
 
 	if (!st)
-		return 1;   /* in doubt, keep the data */
+		return 1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
@@ -113,9 +114,4 @@ void cml_data_sweep(void)
 	closedir(d);
 	if (n)
 		vlog(LOG_INFO, "CML: removed %u frozen copies no record names", n);
-}
-
-uint64_t cml_max_seq(void)
-{
-	return cml_query_u64("SELECT COALESCE(MAX(seq), 0) FROM cml", NULL);
 }

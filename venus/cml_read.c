@@ -14,8 +14,7 @@
 #include "venus/cml.h"
 #include "venus/cml_int.h"
 
-#define COLS "seq, op, vol, vnode, uniq, dvnode, duniq, ino, base, size, frozen," \
-	" conflict, name, rec"
+/* Rows are read in db_sql.c's CML_COLS order. */
 
 uint64_t cml_rec_seq(const hs_cml_rec *rec)
 {
@@ -93,19 +92,10 @@ void cml_row_free(struct cml_row *r)
 	memset(&r->rec, 0, sizeof r->rec);
 }
 
-/* A row is held while its object or directory has a record in conflict:
- * sending it would apply it out of order.  3, 4, 5, 10: HS_OP_CREATE,
- * HS_OP_MKDIR, HS_OP_SYMLINK, HS_OP_MKNOD. */
-#define HELD "EXISTS (SELECT 1 FROM cml c WHERE c.conflict != 0 AND c.vol = cml.vol AND" \
-	" ((c.vnode = cml.vnode AND c.uniq = cml.uniq) OR" \
-	"  (c.vnode = cml.dvnode AND c.uniq = cml.duniq) OR" \
-	"  (c.dvnode = cml.vnode AND c.duniq = cml.uniq AND c.op IN (3, 4, 5, 10))))"
-
 int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
 {
-	sqlite3_stmt *st = cml_prep("SELECT " COLS " FROM cml WHERE conflict = 0 AND NOT "
-				    HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1");
-	int err = 0, rc;
+	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
+	int err = 0, rc = SQLITE_DONE;
 
 	*n = 0;
 	if (!st)
@@ -117,61 +107,63 @@ int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigne
 			break;
 		(*n)++;
 	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_step_err(V->db, "cml: block");
 	sqlite3_finalize(st);
-	if (err) {
+	/* Frozen: vice may apply them from now on, so nothing cancels them. */
+	for (unsigned i = 0; !err && i < *n; i++) {
+		if ((st = db_st(V->db, DB_CML_FREEZE)))
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].seq);
+		err = db_run(V->db, st);
+	}
+	/* Rows already frozen stay so (over-careful: they are sent again). */
+	if (err)
 		while (*n)
 			cml_row_free(&rows[--*n]);
-		return err;
-	}
-	for (unsigned i = 0; i < *n; i++) {
-		st = cml_prep("UPDATE cml SET frozen = 1 WHERE seq = ?1");
-		if (st)
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].seq);
-		cml_run(st);
-	}
-	return 0;
+	return err;
 }
 
 int cml_foreach(const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg)
 {
-	sqlite3_stmt *st = cml_prep(fid ? "SELECT " COLS " FROM cml WHERE vol = ?1 AND"
-				    " ((vnode = ?2 AND uniq = ?3) OR (dvnode = ?2 AND duniq = ?3))"
-				    " ORDER BY seq" : "SELECT " COLS " FROM cml ORDER BY seq");
+	sqlite3_stmt *st = db_st(V->db, fid ? DB_CML_OF_FID : DB_CML_ALL);
 	struct cml_row r;
-	int err = 0, stop = 0;
+	int err = 0, stop = 0, rc = SQLITE_DONE;
 
 	if (!st)
 		return EIO;
 	if (fid)
-		cml_bind_fid(st, 1, fid);
-	while (!stop && !err && sqlite3_step(st) == SQLITE_ROW) {
+		db_bind_fid(st, 1, fid);
+	while (!stop && !err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!(err = row_read(st, &r)))
 			stop = fn(arg, &r);
 		cml_row_free(&r);
 	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_step_err(V->db, "cml: scan");
 	sqlite3_finalize(st);
 	return err;
 }
 
 void cml_thaw(void)
 {
-	cml_exec("UPDATE cml SET frozen = 0 WHERE frozen != 0");
+	db_exec(V->db, DB_CML_THAW);
 }
 
-static int by_seq(const char *sql, uint64_t seq, int64_t v)
+static int by_seq(enum db_stmt id, uint64_t seq, int64_t v)
 {
-	sqlite3_stmt *st = cml_prep(sql);
+	sqlite3_stmt *st = db_st(V->db, id);
 
 	if (!st)
 		return EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-	sqlite3_bind_int64(st, 2, v);
-	return cml_run(st);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, v);
+	return db_run(V->db, st);
 }
 
 int cml_done(uint64_t seq)
 {
-	int err = by_seq("DELETE FROM cml WHERE seq = ?1 AND ?2 = 0", seq, 0);
+	int err = by_seq(DB_CML_DONE, seq, 0);
 
 	if (!err)
 		cml_data_drop(seq);   /* after the commit: see cml_drop.c */
@@ -180,46 +172,40 @@ int cml_done(uint64_t seq)
 
 int cml_set_conflict(uint64_t seq, int status)
 {
-	return by_seq("UPDATE cml SET conflict = ?2, frozen = 0 WHERE seq = ?1", seq, status);
+	return by_seq(DB_CML_SET_CONFLICT, seq, status);
 }
 
 int cml_clear_conflict(uint64_t seq, int nobase)
 {
-	return by_seq(nobase ? "UPDATE cml SET conflict = 0, base = ?2 WHERE seq = ?1" :
-		      "UPDATE cml SET conflict = 0 WHERE seq = ?1 AND ?2 = 0", seq, 0);
+	return by_seq(nobase ? DB_CML_CLEAR_CONFLICT_BASE : DB_CML_CLEAR_CONFLICT, seq, 0);
 }
 
 int cml_rebase(const hs_fid *fid, uint64_t dv)
 {
-	sqlite3_stmt *st = cml_prep("UPDATE cml SET base = ?4 WHERE vol = ?1 AND vnode = ?2"
-				    " AND uniq = ?3 AND base != 0");
+	sqlite3_stmt *st = db_st(V->db, DB_CML_REBASE);
 
-	if (!st)
-		return EIO;
-	cml_bind_fid(st, 1, fid);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)dv);
-	return cml_run(st);
+	if (st) {
+		db_bind_fid(st, 1, fid);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)dv);
+	}
+	return db_run(V->db, st);
+}
+
+static int refid(enum db_stmt id, const hs_fid *oldf, const hs_fid *newf)
+{
+	sqlite3_stmt *st = db_st(V->db, id);
+
+	if (st) {
+		db_bind_fid(st, 1, oldf);
+		sqlite3_bind_int64(st, 4, newf->vnode);
+		sqlite3_bind_int64(st, 5, newf->unique);
+	}
+	return db_run(V->db, st);
 }
 
 int cml_refid(const hs_fid *oldf, const hs_fid *newf)
 {
-	sqlite3_stmt *st = cml_prep("UPDATE cml SET vnode = ?4, uniq = ?5 WHERE vol = ?1 AND"
-				    " vnode = ?2 AND uniq = ?3");
-	int err;
+	int err = refid(DB_CML_REFID_OBJ, oldf, newf);
 
-	if (!st)
-		return EIO;
-	cml_bind_fid(st, 1, oldf);
-	sqlite3_bind_int64(st, 4, newf->vnode);
-	sqlite3_bind_int64(st, 5, newf->unique);
-	if ((err = cml_run(st)))
-		return err;
-	st = cml_prep("UPDATE cml SET dvnode = ?4, duniq = ?5 WHERE vol = ?1 AND"
-		      " dvnode = ?2 AND duniq = ?3");
-	if (!st)
-		return EIO;
-	cml_bind_fid(st, 1, oldf);
-	sqlite3_bind_int64(st, 4, newf->vnode);
-	sqlite3_bind_int64(st, 5, newf->unique);
-	return cml_run(st);
+	return err ? err : refid(DB_CML_REFID_DIR, oldf, newf);
 }

@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <hesper/ctlproto.h>
 #include "venus/venus.h"
 #include "venus/cml.h"
+#include "venus/db.h"
 #include "venus/ctl_int.h"
 
 /* Width of the widest path argument, for Coda's aligned echo. */
@@ -381,12 +381,10 @@ static void flushvolume_finish(struct ctl_req *r)
 static void cmd_truncatelog(struct ctl_req *r)
 {
 	int logged = 0, moved = 0;
-	int rc = sqlite3_wal_checkpoint_v2(V->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-					   &logged, &moved);
+	int err = db_checkpoint(V->db, &logged, &moved);
 
-	if (rc != SQLITE_OK) {
-		ctl_fail(r, rc == SQLITE_BUSY ? EBUSY : EIO, "  VIOC_TRUNCATELOG: %s",
-			 sqlite3_errstr(rc));
+	if (err) {
+		ctl_fail(r, err, "  VIOC_TRUNCATELOG: %s", strerror(err));
 		return;
 	}
 	if (r->json)

@@ -1,5 +1,6 @@
 /*
- * db.c - SQLite storage of venus's metadata (schema in db.h).
+ * db.c - the SQL layer on venus.db (db.h): open and migrate, transactions,
+ * statements from db_sql[], fsobj and directory rows.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,92 +11,163 @@
 #include "venus/venus.h"
 #include "venus/db.h"
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
-	" client_id INTEGER NOT NULL, next_seq INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS fsobj(ino INTEGER PRIMARY KEY,"
-	" vol INTEGER NOT NULL, vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
-	" type INTEGER NOT NULL, mode INTEGER, nlink INTEGER, uid INTEGER, gid INTEGER,"
-	" size INTEGER, atime_s INTEGER, atime_ns INTEGER, mtime_s INTEGER,"
-	" mtime_ns INTEGER, ctime_s INTEGER, ctime_ns INTEGER,"
-	" dataversion INTEGER, data_dv INTEGER, has_data INTEGER, dirty INTEGER,"
-	" last_used INTEGER, parent INTEGER, name TEXT, target TEXT,"
-	" rdev INTEGER NOT NULL DEFAULT 0, UNIQUE(vol, vnode, uniq));"
-	"CREATE TABLE IF NOT EXISTS dirent(dir INTEGER NOT NULL, name TEXT NOT NULL,"
-	" child INTEGER NOT NULL, PRIMARY KEY(dir, name)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS dirent_child ON dirent(child);";
-
-static int db_err(sqlite3 *db, const char *what)
+int db_step_err(sqlite3 *db, const char *what)
 {
 	vlog(LOG_ERR, "venus.db: %s: %s", what, sqlite3_errmsg(db));
 	/* A full cache disk is the caller's ENOSPC, not an I/O error. */
 	return (sqlite3_errcode(db) & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 }
 
-static int exec(sqlite3 *db, const char *sql)
+static int db_err(sqlite3 *db, const char *what)
+{
+	return db_step_err(db, what);
+}
+
+/* Run SQL text of several statements (the schema) without binds. */
+static int exec_text(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		vlog(LOG_ERR, "venus.db: %s: %s", sql, msg ? msg : "?");
+	if (rc != SQLITE_OK) {
+		vlog(LOG_ERR, "venus.db: %.60s...: %s", sql, msg ? msg : sqlite3_errstr(rc));
 		sqlite3_free(msg);
-		return EIO;
+		return (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 	}
 	return 0;
 }
 
-static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+sqlite3_stmt *db_st(sqlite3 *db, enum db_stmt id)
 {
 	sqlite3_stmt *st = NULL;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_err(db, sql);
+	if (sqlite3_prepare_v2(db, db_sql[id], -1, &st, NULL) != SQLITE_OK) {
+		db_err(db, db_sql[id]);
+		sqlite3_finalize(st);
 		return NULL;
 	}
 	return st;
 }
 
-/* Step a statement that returns no rows, then finalize it. */
-static int run(sqlite3 *db, sqlite3_stmt *st)
+int db_run(sqlite3 *db, sqlite3_stmt *st)
 {
-	int rc;
+	int rc, err = 0;
 
 	if (!st)
 		return EIO;
 	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = db_err(db, sqlite3_sql(st));
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, "step");
+	return err;
+}
+
+int db_exec(sqlite3 *db, enum db_stmt id)
+{
+	return db_run(db, db_st(db, id));
+}
+
+void db_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f)
+{
+	sqlite3_bind_int64(st, i, f->volume);
+	sqlite3_bind_int64(st, i + 1, f->vnode);
+	sqlite3_bind_int64(st, i + 2, f->unique);
+}
+
+int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
+{
+	sqlite3_stmt *st = db_st(db, id);
+	int rc, err = 0;
+
+	*v = 0;
+	if (!st)
+		return EIO;
+	if (fid)
+		db_bind_fid(st, 1, fid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		err = db_err(db, db_sql[id]);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ---- open and migrate ---- */
+
+/* hoard.attrs came after some version 1 files were written, and hoard.c
+ * added it at each start, outside the version; rows without it are
+ * converted by hoard.c (the meaning of old flags is hoard's to know).
+ * Checked at every open: a table without the column (an old file, or
+ * one altered by hand) would fail every hoard statement. */
+static int hoard_attrs(sqlite3 *db)
+{
+	uint64_t has = 0;
+	int err = db_u64(db, DB_HOARD_HAS_ATTRS, NULL, &has);
+
+	if (!err && !has)
+		err = db_exec(db, DB_HOARD_ADD_ATTRS);
+	return err;
+}
+
+/* Version 1 to 2: special files.  Every object of version 1 is a file,
+ * directory or symlink: rdev 0. */
+static int migrate_1(sqlite3 *db)
+{
+	uint64_t has = 0;
+	int err = db_u64(db, DB_FSO_HAS_RDEV, NULL, &has);
+
+	if (!err && !has)
+		err = db_exec(db, DB_FSO_ADD_RDEV);
+	return err;
+}
+
+/* Migration from version i to i + 1 is step[i]. */
+static int (*const step[DB_SCHEMA_VERSION])(sqlite3 *db) = {
+	[1] = migrate_1,
+};
+
+static int set_version(sqlite3 *db, enum db_stmt id, int v)
+{
+	sqlite3_stmt *st = db_st(db, id);
+
+	if (st)
+		sqlite3_bind_int(st, 1, v);
+	return db_run(db, st);
 }
 
 static int check_version(sqlite3 *db)
 {
-	sqlite3_stmt *st = prep(db, "SELECT version FROM schema_version");
-	int rc, v = -1;
+	sqlite3_stmt *st = db_st(db, DB_VERSION_GET);
+	int rc, v = -1, err = 0;
 
 	if (!st)
 		return EIO;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		err = db_err(db, "schema_version");
 	sqlite3_finalize(st);
-	if (v < 0) {
-		st = prep(db, "INSERT INTO schema_version(version) VALUES (?)");
-		if (st)
-			sqlite3_bind_int(st, 1, DB_SCHEMA_VERSION);
-		return run(db, st);
-	}
-	/* Version 1 had no special files: every rdev is 0. */
-	if (v == 1 && !exec(db, "ALTER TABLE fsobj ADD COLUMN"
-			    " rdev INTEGER NOT NULL DEFAULT 0;"
-			    "UPDATE schema_version SET version = 2;"))
-		v = 2;
-	if (v != DB_SCHEMA_VERSION) {
-		vlog(LOG_ERR, "venus.db: schema version %d, this venus knows %d",
+	if (err)
+		return err;
+	if (v < 0)   /* a new file: db_schema made it at the current version */
+		return set_version(db, DB_VERSION_INIT, DB_SCHEMA_VERSION);
+	if (v > DB_SCHEMA_VERSION || v < 1) {
+		vlog(LOG_ERR, "venus.db: schema version %d, this venus knows 1 to %d",
 		     v, DB_SCHEMA_VERSION);
 		return EPROTO;
 	}
-	return 0;
+	if (v == DB_SCHEMA_VERSION)
+		return 0;
+	for (int i = v; !err && i < DB_SCHEMA_VERSION; i++)
+		err = step[i](db);
+	if (!err)
+		err = set_version(db, DB_VERSION_SET, DB_SCHEMA_VERSION);
+	if (!err)
+		vlog(LOG_NOTICE, "venus.db: schema version %d migrated to %d", v,
+		     DB_SCHEMA_VERSION);
+	return err;
 }
 
 int db_open(const char *path, sqlite3 **out)
@@ -111,15 +183,21 @@ int db_open(const char *path, sqlite3 **out)
 		return EIO;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	rc = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+	rc = db_exec(db, DB_WAL);
 	if (!rc)
-		rc = exec(db, "BEGIN IMMEDIATE");
+		rc = db_durable(db, 0);
+	if (!rc)
+		rc = db_exec(db, DB_BEGIN_IMMEDIATE);
 	if (!rc) {
-		rc = exec(db, schema);
+		rc = exec_text(db, db_schema);
 		if (!rc)
 			rc = check_version(db);
-		if (exec(db, rc ? "ROLLBACK" : "COMMIT") && !rc)
-			rc = EIO;
+		if (!rc)
+			rc = hoard_attrs(db);
+		if (rc)
+			db_exec(db, DB_ROLLBACK);
+		else
+			rc = db_commit(db);
 	}
 	if (rc) {
 		sqlite3_close(db);
@@ -137,24 +215,53 @@ void db_close(sqlite3 *db)
 
 int db_begin(sqlite3 *db)
 {
-	return exec(db, "BEGIN");
+	return db_exec(db, DB_BEGIN);
 }
 
+/* A failed COMMIT leaves the transaction open: roll it back, so that the
+ * next db_begin is not refused and nothing half-made stays pending. */
 int db_commit(sqlite3 *db)
 {
-	return exec(db, "COMMIT");
+	int err = db_exec(db, DB_COMMIT);
+
+	if (err && db_in_txn(db))
+		db_exec(db, DB_ROLLBACK);
+	return err;
 }
 
-void db_durable(sqlite3 *db, int on)
+int db_rollback(sqlite3 *db)
 {
-	exec(db, on ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+	return db_exec(db, DB_ROLLBACK);
 }
+
+int db_in_txn(sqlite3 *db)
+{
+	return !sqlite3_get_autocommit(db);
+}
+
+int db_durable(sqlite3 *db, int on)
+{
+	return db_exec(db, on ? DB_SYNC_FULL : DB_SYNC_NORMAL);
+}
+
+int db_checkpoint(sqlite3 *db, int *frames, int *moved)
+{
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+					   frames, moved);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	vlog(LOG_WARNING, "venus.db: checkpoint: %s", sqlite3_errstr(rc));
+	return rc == SQLITE_BUSY ? EBUSY : EIO;
+}
+
+/* ---- meta ---- */
 
 int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq)
 {
-	sqlite3_stmt *st = prep(db, "SELECT client_id, next_seq FROM meta WHERE id = 1");
+	sqlite3_stmt *st = db_st(db, DB_META_GET);
 	uint64_t id = 0;
-	int rc;
+	int rc, err;
 
 	if (!st)
 		return EIO;
@@ -174,30 +281,40 @@ int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq)
 			return EIO;
 		id &= INT64_MAX;
 	}
-	st = prep(db, "INSERT INTO meta(id, client_id, next_seq) VALUES (1, ?, 1)");
+	st = db_st(db, DB_META_INIT);
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
-	db_durable(db, 1);
-	rc = run(db, st);
-	db_durable(db, 0);
-	if (rc)
-		return rc;
+	if ((err = db_durable(db, 1))) {
+		sqlite3_finalize(st);
+		return err;
+	}
+	err = db_run(db, st);
+	if (db_durable(db, 0) && !err)
+		err = EIO;
+	if (err)
+		return err;
 	*client_id = id;
 	*next_seq = 1;
 	return 0;
 }
 
+/* FULL sync must be on for the UPDATE's commit, or the reservation is
+ * not known to be on disk. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto)
 {
-	sqlite3_stmt *st = prep(db, "UPDATE meta SET next_seq = ? WHERE id = 1");
-	int rc;
+	sqlite3_stmt *st = db_st(db, DB_META_SEQ);
+	int err;
 
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
-	db_durable(db, 1);
-	rc = run(db, st);
-	db_durable(db, 0);
-	return rc;
+	if ((err = db_durable(db, 1))) {
+		sqlite3_finalize(st);
+		return err;
+	}
+	err = db_run(db, st);
+	if (db_durable(db, 0) && !err)
+		err = EIO;
+	return err;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
@@ -210,11 +327,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 
 int db_fso_put(sqlite3 *db, const struct db_fso *r)
 {
-	sqlite3_stmt *st = prep(db,
-		"INSERT OR REPLACE INTO fsobj(ino, vol, vnode, uniq, type, mode, nlink,"
-		" uid, gid, size, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns,"
-		" dataversion, data_dv, has_data, dirty, last_used, parent, name, target,"
-		" rdev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	sqlite3_stmt *st = db_st(db, DB_FSO_PUT);
 	int i = 1;
 
 	if (!st)
@@ -244,16 +357,16 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r)
 	bind_text_or_null(st, i++, r->name);
 	bind_text_or_null(st, i++, r->target);
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->rdev);
-	return run(db, st);
+	return db_run(db, st);
 }
 
 int db_fso_del(sqlite3 *db, uint64_t ino)
 {
-	sqlite3_stmt *st = prep(db, "DELETE FROM fsobj WHERE ino = ?");
+	sqlite3_stmt *st = db_st(db, DB_FSO_DEL);
 
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)ino);
-	return run(db, st);
+	return db_run(db, st);
 }
 
 static void row_to_fso(sqlite3_stmt *st, struct db_fso *r)
@@ -290,11 +403,7 @@ static void row_to_fso(sqlite3_stmt *st, struct db_fso *r)
 
 int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg)
 {
-	sqlite3_stmt *st = prep(db,
-		"SELECT ino, vol, vnode, uniq, type, mode, nlink, uid, gid, size,"
-		" atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, dataversion,"
-		" data_dv, has_data, dirty, last_used, parent, name, target, rdev"
-		" FROM fsobj");
+	sqlite3_stmt *st = db_st(db, DB_FSO_ALL);
 	struct db_fso r;
 	int rc;
 
@@ -310,49 +419,48 @@ int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), v
 
 int db_dirent_put(sqlite3 *db, uint64_t dir, const char *name, uint64_t child)
 {
-	sqlite3_stmt *st = prep(db,
-		"INSERT OR REPLACE INTO dirent(dir, name, child) VALUES (?, ?, ?)");
+	sqlite3_stmt *st = db_st(db, DB_DE_PUT);
 
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)child);
 	}
-	return run(db, st);
+	return db_run(db, st);
 }
 
 int db_dirent_del(sqlite3 *db, uint64_t dir, const char *name)
 {
-	sqlite3_stmt *st = prep(db, "DELETE FROM dirent WHERE dir = ? AND name = ?");
+	sqlite3_stmt *st = db_st(db, DB_DE_DEL);
 
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 	}
-	return run(db, st);
+	return db_run(db, st);
 }
 
 int db_dirent_clear(sqlite3 *db, uint64_t dir)
 {
-	sqlite3_stmt *st = prep(db, "DELETE FROM dirent WHERE dir = ?");
+	sqlite3_stmt *st = db_st(db, DB_DE_CLEAR);
 
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
-	return run(db, st);
+	return db_run(db, st);
 }
 
 int db_dirent_del_child(sqlite3 *db, uint64_t child)
 {
-	sqlite3_stmt *st = prep(db, "DELETE FROM dirent WHERE child = ?");
+	sqlite3_stmt *st = db_st(db, DB_DE_DEL_CHILD);
 
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)child);
-	return run(db, st);
+	return db_run(db, st);
 }
 
 int db_dirent_get(sqlite3 *db, uint64_t dir, const char *name, uint64_t *child)
 {
-	sqlite3_stmt *st = prep(db, "SELECT child FROM dirent WHERE dir = ? AND name = ?");
+	sqlite3_stmt *st = db_st(db, DB_DE_GET);
 	int rc;
 
 	if (!st)
@@ -371,7 +479,7 @@ int db_dirent_get(sqlite3 *db, uint64_t dir, const char *name, uint64_t *child)
 int db_dirent_foreach(sqlite3 *db, uint64_t dir,
 		      int (*fn)(void *arg, const char *name, uint64_t child), void *arg)
 {
-	sqlite3_stmt *st = prep(db, "SELECT name, child FROM dirent WHERE dir = ? ORDER BY name");
+	sqlite3_stmt *st = db_st(db, DB_DE_LIST);
 	int rc;
 
 	if (!st)

@@ -1,10 +1,17 @@
 /*
- * db.h - venus's metadata in SQLite (<cachedir>/venus.db).
+ * db.h - the one SQL layer of venus: <cachedir>/venus.db in SQLite.
+ *
+ * The schema and every statement are in db_sql.c (db_schema, db_sql[]),
+ * like vice/store_sql.c; nothing else in venus holds SQL.  fsobj and
+ * directory rows have typed functions here; the CML (cml*.c) and the hoard
+ * database (hoard.c) bind their statements from the table through
+ * db_st/db_run/db_u64.  This is the store layer: it calls only util.
  *
  * WAL journal, synchronous=NORMAL: a crash of venus loses nothing that was
  * committed; commits that must survive a power cut too (store ids, dirty
  * marks) are made with db_durable().  All functions return 0 or a positive
- * errno (EIO for an SQLite error, logged; ENOENT for a missing row).
+ * errno: ENOSPC when the cache disk is full, EIO for another SQLite error
+ * (both logged), ENOENT for a missing row, EPROTO for a newer schema.
  */
 #ifndef VENUS_DB_H
 #define VENUS_DB_H
@@ -13,8 +20,44 @@
 #include <sqlite3.h>
 #include "hesper.h"
 
-/* 2: fsobj.rdev (special files); a version 1 database is upgraded. */
+/* Version of db_schema, in table schema_version.  1: before special
+ * files (no fsobj.rdev); 2: fsobj.rdev.  Since the SQL layer every table
+ * is in db_schema (cml, hoard and hoard_member were made by their modules
+ * before, same columns).  db_open migrates 1 to 2. */
 #define DB_SCHEMA_VERSION 2
+
+/* Every statement venus runs on venus.db: index into db_sql[]. */
+enum db_stmt {
+	DB_BEGIN, DB_BEGIN_IMMEDIATE, DB_COMMIT, DB_ROLLBACK,
+	DB_SAVEPOINT, DB_RELEASE, DB_ROLLBACK_TO,
+	DB_SYNC_FULL, DB_SYNC_NORMAL, DB_WAL,
+	DB_VERSION_GET, DB_VERSION_INIT, DB_VERSION_SET,
+	DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV, DB_HOARD_HAS_ATTRS, DB_HOARD_ADD_ATTRS,
+	DB_META_GET, DB_META_INIT, DB_META_SEQ,
+	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
+	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
+	DB_CML_INSERT, DB_CML_OBJ_ROWS, DB_CML_OBJ_BASE,
+	DB_CML_BY_STORE_SEQS, DB_CML_BY_STORE_DEL,
+	DB_CML_BY_SETATTR_SEQS, DB_CML_BY_SETATTR_DEL,
+	DB_CML_OBJ_SEQS, DB_CML_OBJ_DEL, DB_CML_CREATES, DB_CML_KEEPERS,
+	DB_CML_COUNT, DB_CML_BYTES, DB_CML_CONFLICT_RECS, DB_CML_CONFLICT_OBJS,
+	DB_CML_NAMES, DB_CML_OLDEST, DB_CML_MAX_SEQ, DB_CML_HAS,
+	DB_CML_BLOCK, DB_CML_FREEZE, DB_CML_ALL, DB_CML_OF_FID, DB_CML_THAW,
+	DB_CML_DONE, DB_CML_SET_CONFLICT, DB_CML_CLEAR_CONFLICT,
+	DB_CML_CLEAR_CONFLICT_BASE, DB_CML_REBASE, DB_CML_REFID_OBJ,
+	DB_CML_REFID_DIR,
+	DB_HO_LIST, DB_HO_PUT, DB_HO_MODIFY, DB_HO_DEL, DB_HO_DEL_ALL,
+	DB_HO_DEL_UID, DB_HO_EXPANDED, DB_HO_LEGACY, DB_HO_SET_ATTRS,
+	DB_HO_SET_FLAGS,
+	DB_HM_DEL, DB_HM_DEL_UNEXPANDED, DB_HM_DEL_ALL, DB_HM_DEL_UID, DB_HM_ADD,
+	DB_HM_LIST,
+	DB_COUNT
+};
+
+/* The schema (CREATE ... IF NOT EXISTS of every table) and the SQL text
+ * of each statement (db_sql.c). */
+extern const char db_schema[];
+extern const char *const db_sql[DB_COUNT];
 
 /* One row of table fsobj: what survives a restart of an fsobj. */
 struct db_fso {
@@ -37,16 +80,47 @@ struct db_fso {
 	uint64_t rdev;         /* device nodes: dev_t (makedev(3)); else 0 */
 };
 
-/* Open (creating if needed) the database at path and its schema.  An
- * unknown newer schema version fails with EPROTO. */
+/* Open (creating if needed) the database at path, make its schema and
+ * migrate an older version to DB_SCHEMA_VERSION, in one transaction.  A
+ * newer schema version fails with EPROTO (nothing is changed). */
 int db_open(const char *path, sqlite3 **out);
 void db_close(sqlite3 *db);
 
-/* Run a batch in one transaction. */
+/* Run a batch in one transaction.  db_begin fails (EIO) inside another.
+ * A failed batch ends with db_rollback; a COMMIT that fails is rolled
+ * back by db_commit, which returns its errno. */
 int db_begin(sqlite3 *db);
 int db_commit(sqlite3 *db);
-/* Make the next commits fully synced (on = 1) or NORMAL again (on = 0). */
-void db_durable(sqlite3 *db, int on);
+int db_rollback(sqlite3 *db);
+/* 1 while a transaction (or savepoint) is open on db. */
+int db_in_txn(sqlite3 *db);
+/* Make the next commits fully synced (on = 1) or NORMAL again (on = 0).
+ * Only outside a transaction (SQLite ignores it inside one). */
+int db_durable(sqlite3 *db, int on);
+/* Copy the WAL into venus.db and truncate it (`cfs truncatelog`); frames
+ * and moved get the WAL's frames and those copied.  EBUSY when a reader
+ * kept it from finishing, else EIO. */
+int db_checkpoint(sqlite3 *db, int *frames, int *moved);
+
+/* ---- statements from db_sql[], for cml*.c and hoard.c ---- */
+
+/* Prepare statement id; NULL after logging.  The caller binds, steps and
+ * finalizes it (or hands it to db_run). */
+sqlite3_stmt *db_st(sqlite3 *db, enum db_stmt id);
+/* Step st once (a statement without rows, or one whose row is not
+ * wanted, as a PRAGMA's) and finalize it: 0, ENOSPC or EIO (logged).  A
+ * NULL st (a failed db_st) gives EIO. */
+int db_run(sqlite3 *db, sqlite3_stmt *st);
+/* Run statement id without binds, as db_run. */
+int db_exec(sqlite3 *db, enum db_stmt id);
+/* The errno of the last failed SQLite call on db, logged with what:
+ * ENOSPC (disk full) or EIO. */
+int db_step_err(sqlite3 *db, const char *what);
+/* Bind a fid's volume, vnode, unique to parameters i..i+2. */
+void db_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f);
+/* The first column of the first row of statement id, fid (if given)
+ * bound to ?1..?3, into *v (0 if no row).  0, ENOSPC or EIO. */
+int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v);
 
 /* Client id (made at random on first use; never 0) and the first store id
  * sequence number not yet reserved. */

@@ -157,9 +157,19 @@ uint64_t fo_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-void fo_save(struct fso *o)
+/* A row not saved leaves venus.db behind memory: logged here with the
+ * object (db.c logged SQLite's reason); callers that can act on it (undo,
+ * fail the operation) take the errno, the others go on with memory as the
+ * truth until the next save. */
+int fo_save(struct fso *o)
 {
-	db_fso_put(V->db, &o->r);
+	int err = db_fso_put(V->db, &o->r);
+
+	if (err)
+		vlog(LOG_ERR, "fsobj %" PRIu64 " (fid %x.%x.%x): not saved in venus.db: %s",
+		     o->r.ino, o->r.fid.volume, o->r.fid.vnode, o->r.fid.unique,
+		     strerror(err));
+	return err;
 }
 
 /* A new record for fid with a fresh ino (or the given one). */
@@ -196,7 +206,7 @@ static struct {
  * leaves a container without a record, which the start sweeps. */
 static void drop_container(uint64_t ino)
 {
-	if (sqlite3_get_autocommit(V->db)) {
+	if (!db_in_txn(V->db)) {
 		cache_drop(ino);
 		return;
 	}

@@ -120,7 +120,8 @@ struct fso *fo_obj(uint64_t ino);
 struct fso *fo_obj_by_fid(const hs_fid *fid);
 struct fso *fo_obj_for_attr(const hs_attr *a, int own);
 void fo_obj_gone(struct fso *o);
-void fo_save(struct fso *o);
+/* Write o's row to venus.db: 0, or ENOSPC/EIO, logged with the object. */
+int fo_save(struct fso *o);
 mode_t fo_type_bits(int type);
 
 /* ---- fsobj_find.c ---- */

@@ -190,8 +190,9 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
 		o->r.mtime = a->mtime;
 	o->r.ctime = vu_time_now();
 	o->cml = 1;
-	fo_save(o);
-	err = cml_append(&rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
+	/* The row and the record commit together or not at all. */
+	if (!(err = fo_save(o)))
+		err = cml_append(&rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
 	return logged(cml_commit(err), "a setattr");
 }
 
@@ -361,9 +362,9 @@ int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_store
 	db_dirent_put(V->db, dir->r.ino, name, o->r.ino);
 	o->r.nlink++;
 	o->cml = 1;
-	fo_save(o);
 	touch_dir(dir);
-	err = cml_append(&rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
+	if (!(err = fo_save(o)))
+		err = cml_append(&rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
 	return logged(cml_commit(err), "a link");
 }
 

@@ -103,12 +103,16 @@ static void rd_reply_cached(struct fso *d, fso_readdir_cb cb, void *arg)
 	free(l.v);
 }
 
-/* The whole listing arrived: it replaces the cached entries. */
-static void rd_install(struct rd *r, struct fso *d)
+/* The whole listing arrived: it replaces the cached entries, in one
+ * transaction.  0, or the errno of a failed begin or commit: then the
+ * directory is not complete in venus.db and is listed again next time. */
+static int rd_install(struct rd *r, struct fso *d)
 {
 	size_t i;
+	int err = db_begin(V->db);
 
-	db_begin(V->db);
+	if (err)
+		return err;
 	db_dirent_clear(V->db, d->r.ino);
 	for (i = 0; i < r->n; i++) {
 		struct rd_ent *e = &r->ents[i];
@@ -121,7 +125,9 @@ static void rd_install(struct rd *r, struct fso *d)
 	d->r.has_data = 1;
 	d->r.data_dv = r->dv;
 	fo_save(d);
-	db_commit(V->db);
+	if ((err = db_commit(V->db)))
+		d->r.has_data = 0;
+	return err;
 }
 
 static void rd_page(struct rd *r);
@@ -176,8 +182,7 @@ static void readdir_done(void *arg, int err, void *res)
 		fo_apply_attr(d, &ok->dir, 0);
 		err = rd_take(r, ok);
 		r->cookie = ok->cookie;
-		if (!err && ok->eof) {
-			rd_install(r, d);
+		if (!err && ok->eof && !(err = rd_install(r, d))) {
 			rd_reply_cached(d, r->cb, r->arg);
 			rd_free(r);
 			return;

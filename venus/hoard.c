@@ -18,33 +18,21 @@
 #include <hesper/hoardcmd.h>
 
 #include "venus/venus.h"
+#include "venus/db.h"
 #include "venus/hoard_int.h"
 
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS hoard(path TEXT PRIMARY KEY,"
-	" priority INTEGER NOT NULL, flags INTEGER NOT NULL, uid INTEGER NOT NULL,"
-	" expanded INTEGER NOT NULL DEFAULT 0, attrs INTEGER);"
-	"CREATE TABLE IF NOT EXISTS hoard_member(entry TEXT NOT NULL,"
-	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;";
 
-
-static int sql_err(const char *what)
+/* Run statement id of db_sql.c (no result rows).  fmt names the binds,
+ * in parameter order: 's' a string, 'u' an unsigned.  *changes (if given)
+ * receives the rows changed.  0, ENOSPC or EIO (logged by db.c). */
+static int sql_run(int *changes, enum db_stmt id, const char *fmt, ...)
 {
-	vlog(LOG_ERR, "venus.db: hoard: %s: %s", what, sqlite3_errmsg(V->db));
-	return EIO;
-}
-
-/* Run one statement without result rows.  fmt names the binds: 's' a
- * string, 'u' an unsigned.  *changes (if given) receives the rows changed.
- * 0 or EIO. */
-static int sql_run(int *changes, const char *sql, const char *fmt, ...)
-{
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = db_st(V->db, id);
 	va_list ap;
-	int rc, i = 1;
+	int err, i = 1;
 
-	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sql);
+	if (!st)
+		return EIO;
 	va_start(ap, fmt);
 	for (; *fmt; fmt++, i++) {
 		if (*fmt == 's')
@@ -53,13 +41,10 @@ static int sql_run(int *changes, const char *sql, const char *fmt, ...)
 			sqlite3_bind_int64(st, i, va_arg(ap, unsigned));
 	}
 	va_end(ap);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sql_err(sql);
-	if (changes)
+	err = db_run(V->db, st);
+	if (!err && changes)
 		*changes = sqlite3_changes(V->db);
-	return 0;
+	return err;
 }
 
 static void free_entries(struct hoard *h)
@@ -97,15 +82,14 @@ static int take_row(sqlite3_stmt *st, struct hoard_entry *e)
 /* Reread the entries from the database. */
 static int load(struct hoard *h)
 {
-	static const char sql[] = "SELECT path, priority, attrs, uid, expanded FROM hoard";
 	sqlite3_stmt *st;
 	struct hoard_entry *v;
 	size_t cap = 0;
-	int rc, err = 0;
+	int rc = SQLITE_DONE, err = 0;
 
 	free_entries(h);
-	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sql);
+	if (!(st = db_st(V->db, DB_HO_LIST)))
+		return EIO;
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (h->n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -118,9 +102,9 @@ static int load(struct hoard *h)
 		if (!(err = take_row(st, &h->v[h->n])))
 			h->n++;
 	}
-	sqlite3_finalize(st);
 	if (!err && rc != SQLITE_DONE)
-		err = sql_err(sql);
+		err = db_step_err(V->db, "hoard: list");
+	sqlite3_finalize(st);
 	if (h->n)
 		qsort(h->v, h->n, sizeof *h->v, by_depth);
 	return err;
@@ -137,11 +121,10 @@ static int changed(struct hoard *h, int err)
 
 int hoard_put(struct hoard *h, const char *path, unsigned prio, unsigned flags, uid_t uid)
 {
-	int err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path);
+	int err = sql_run(NULL, DB_HM_DEL, "s", path);
 
 	if (!err)
-		err = sql_run(NULL, "INSERT OR REPLACE INTO hoard(path, priority, flags, uid,"
-			      " expanded, attrs) VALUES (?, ?, ?, ?, 0, ?)", "suuuu", path,
+		err = sql_run(NULL, DB_HO_PUT, "suuuu", path,
 			      prio, flags, (unsigned)uid, hoard_flags_to_coda(flags));
 	return changed(h, err);
 }
@@ -151,27 +134,23 @@ int hoard_modify(struct hoard *h, const char *path, unsigned prio, unsigned flag
 	int n = 0, err;
 
 	/* New flags make a new set of members; the same ones keep theirs. */
-	err = sql_run(&n, "UPDATE hoard SET priority = ?, uid = ?,"
-		      " expanded = CASE WHEN flags = ? THEN expanded ELSE 0 END,"
-		      " flags = ?, attrs = ? WHERE path = ?", "uuuuus", prio,
-		      (unsigned)uid, flags, flags, hoard_flags_to_coda(flags), path);
+	err = sql_run(&n, DB_HO_MODIFY, "uuuus", prio, (unsigned)uid, flags,
+		      hoard_flags_to_coda(flags), path);
 	if (!err && !n)
 		return ENOENT;
 	if (!err)
-		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ? AND"
-			      " (SELECT expanded FROM hoard WHERE path = ?) = 0", "ss",
-			      path, path);
+		err = sql_run(NULL, DB_HM_DEL_UNEXPANDED, "s", path);
 	return changed(h, err);
 }
 
 int hoard_delete(struct hoard *h, const char *path)
 {
-	int n = 0, err = sql_run(&n, "DELETE FROM hoard WHERE path = ?", "s", path);
+	int n = 0, err = sql_run(&n, DB_HO_DEL, "s", path);
 
 	if (!err && !n)
 		return ENOENT;
 	if (!err)
-		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path);
+		err = sql_run(NULL, DB_HM_DEL, "s", path);
 	return changed(h, err);
 }
 
@@ -180,15 +159,14 @@ int hoard_clear(struct hoard *h, long uid)
 	int err;
 
 	if (uid == HOARD_ALL_UIDS) {
-		err = sql_run(NULL, "DELETE FROM hoard", "");
+		err = sql_run(NULL, DB_HO_DEL_ALL, "");
 		if (!err)
-			err = sql_run(NULL, "DELETE FROM hoard_member", "");
+			err = sql_run(NULL, DB_HM_DEL_ALL, "");
 		return changed(h, err);
 	}
-	err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry IN"
-		      " (SELECT path FROM hoard WHERE uid = ?)", "u", (unsigned)uid);
+	err = sql_run(NULL, DB_HM_DEL_UID, "u", (unsigned)uid);
 	if (!err)
-		err = sql_run(NULL, "DELETE FROM hoard WHERE uid = ?", "u", (unsigned)uid);
+		err = sql_run(NULL, DB_HO_DEL_UID, "u", (unsigned)uid);
 	return changed(h, err);
 }
 
@@ -211,36 +189,38 @@ const struct hoard_entry *hoard_entries(const struct hoard *h, size_t *n)
 
 int hoard_set_members(struct hoard *h, const char *entry, char *const *paths, size_t n)
 {
-	int err = sql_run(NULL, "BEGIN", "");
+	int err = db_begin(V->db);
 
 	if (!err)
-		err = sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", entry);
+		err = sql_run(NULL, DB_HM_DEL, "s", entry);
 	for (size_t i = 0; !err && i < n; i++)
-		err = sql_run(NULL, "INSERT OR IGNORE INTO hoard_member(entry, path)"
-			      " VALUES (?, ?)", "ss", entry, paths[i]);
+		err = sql_run(NULL, DB_HM_ADD, "ss", entry, paths[i]);
 	if (!err)
-		err = sql_run(NULL, "UPDATE hoard SET expanded = 1 WHERE path = ?", "s", entry);
-	if (sql_run(NULL, err ? "ROLLBACK" : "COMMIT", "") && !err)
-		err = EIO;
+		err = sql_run(NULL, DB_HO_EXPANDED, "s", entry);
+	if (err)
+		db_rollback(V->db);
+	else
+		err = db_commit(V->db);
 	return err ? err : load(h);
 }
 
 int hoard_members(const struct hoard *h, const char *entry, void (*fn)(void *arg, const char *path), void *arg)
 {
-	static const char sql[] = "SELECT path FROM hoard_member WHERE entry = ? ORDER BY path";
-	sqlite3_stmt *st;
-	int rc;
+	sqlite3_stmt *st = db_st(V->db, DB_HM_LIST);
+	int rc, err = 0;
 
-	if (sqlite3_prepare_v2(V->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sql);
+	if (!st)
+		return EIO;
 	sqlite3_bind_text(st, 1, entry, -1, SQLITE_TRANSIENT);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *p = (const char *)sqlite3_column_text(st, 0);
 
 		fn(arg, p ? p : "");
 	}
+	if (rc != SQLITE_DONE)
+		err = db_step_err(V->db, "hoard: members");
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : sql_err(sql);
+	return err;
 }
 
 static void tick(evutil_socket_t fd, short what, void *arg)
@@ -303,33 +283,29 @@ static int migrate_row(const char *path, unsigned old)
 		typed = hoard_flags_str(flags);
 	}
 	if (flags == (old & HOARD_FLAGS_MASK))
-		return sql_run(NULL, "UPDATE hoard SET attrs = ? WHERE path = ?", "us",
+		return sql_run(NULL, DB_HO_SET_ATTRS, "us",
 			       hoard_flags_to_coda(flags), path);
 	vlog(LOG_WARNING, "hoard: entry %s%s%s: flags \"%s\" were stored as %s;"
 	     " now %s, as in Coda (members recorded again at the next walk)",
 	     V->cfg.mountpoint, *path ? "/" : "", path, typed, meaning(old & HOARD_FLAGS_MASK),
 	     meaning(flags));
-	if (sql_run(NULL, "DELETE FROM hoard_member WHERE entry = ?", "s", path))
+	if (sql_run(NULL, DB_HM_DEL, "s", path))
 		return EIO;
-	return sql_run(NULL, "UPDATE hoard SET flags = ?, attrs = ?, expanded = 0"
-		       " WHERE path = ?", "uus", flags, hoard_flags_to_coda(flags), path);
+	return sql_run(NULL, DB_HO_SET_FLAGS, "uus", flags, hoard_flags_to_coda(flags), path);
 }
 
-/* Add column attrs to an old table and convert the rows lacking it, in
- * one transaction.  0 or EIO. */
+/* Convert the rows lacking attrs (db.c's migration added the column to
+ * an old table), in one transaction.  0, ENOMEM, ENOSPC or EIO. */
 static int migrate(void)
 {
-	static const char sel[] = "SELECT path, flags FROM hoard WHERE attrs IS NULL";
 	sqlite3_stmt *st;
 	char **paths = NULL;
 	unsigned *olds = NULL;
 	size_t n = 0, cap = 0;
-	int rc, err = 0;
+	int rc = SQLITE_DONE, err = 0;
 
-	/* fails harmlessly ("duplicate column") when it is there already */
-	sqlite3_exec(V->db, "ALTER TABLE hoard ADD COLUMN attrs INTEGER", NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(V->db, sel, -1, &st, NULL) != SQLITE_OK)
-		return sql_err(sel);
+	if (!(st = db_st(V->db, DB_HO_LEGACY)))
+		return EIO;
 	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *p = (const char *)sqlite3_column_text(st, 0);
 
@@ -351,12 +327,16 @@ static int migrate(void)
 		}
 		olds[n++] = (unsigned)sqlite3_column_int(st, 1);
 	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_step_err(V->db, "hoard: old rows");
 	sqlite3_finalize(st);
-	if (n && !err && !(err = sql_run(NULL, "BEGIN", ""))) {
+	if (n && !err && !(err = db_begin(V->db))) {
 		for (size_t i = 0; i < n && !err; i++)
 			err = migrate_row(paths[i], olds[i]);
-		if (sql_run(NULL, err ? "ROLLBACK" : "COMMIT", "") && !err)
-			err = EIO;
+		if (err)
+			db_rollback(V->db);
+		else
+			err = db_commit(V->db);
 		if (!err)
 			vlog(LOG_NOTICE, "hoard: %zu entries converted to Coda's flag"
 			     " encoding", n);
@@ -370,7 +350,6 @@ static int migrate(void)
 
 int hoard_init(struct hoard **hp)
 {
-	char *msg = NULL;
 	struct hoard *h;
 	int err;
 
@@ -378,11 +357,6 @@ int hoard_init(struct hoard **hp)
 		return ENOMEM;
 	h->next_id = 1;
 
-	if (sqlite3_exec(V->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		vlog(LOG_ERR, "venus.db: hoard tables: %s", msg ? msg : "?");
-		sqlite3_free(msg);
-		return EIO;
-	}
 	if ((err = migrate()) || (err = changed(h, 0)))
 		return err;
 	h->off = 0;

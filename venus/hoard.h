@@ -43,8 +43,8 @@ struct hoard;
 
 /* ---- for main.c ---- */
 
-/* Make *h: create the tables if needed, load the entries, build the
- * priority map and arm the periodic walk.  Call after fso_init().  0 or a
+/* Make *h: load the entries (converting an old release's rows once),
+ * build the priority map and arm the periodic walk.  Call after fso_init().  0 or a
  * positive errno (logged); *h is to be freed with hoard_free either way. */
 int hoard_init(struct hoard **h);
 /* Stop walks and timers and free the entries.  Call before srv_stop(): a

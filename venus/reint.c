@@ -16,7 +16,6 @@
 #include "venus/cache.h"
 #include "venus/cml.h"
 #include "venus/db.h"
-#include "venus/cml_int.h"
 #include "venus/conflict.h"
 #include "venus/fsobj.h"
 #include "venus/fsobj_disc.h"
@@ -101,8 +100,7 @@ static void finish(struct reint *ri, int err)
 
 static void progress(struct reint *ri)
 {
-	unsigned left = cml_count() - (unsigned)cml_query_u64(
-		"SELECT COUNT(*) FROM cml WHERE conflict != 0", NULL);
+	unsigned left = cml_count() - cml_conflict_records();
 
 	for (struct rwaiter *w = ri->waiters; w; w = w->next)
 		if (w->progress)
@@ -135,6 +133,7 @@ static void block_done(void *arg, int err, void *resp)
 	struct reint *ri = arg;
 	hs_reint_res *r = resp;
 	const hs_reint_ok *ok;
+	int txn;
 
 	if (!err && r->status)
 		err = r->status;
@@ -145,7 +144,10 @@ static void block_done(void *arg, int err, void *resp)
 		return;
 	}
 	ok = &r->hs_reint_res_u.ok;
-	db_begin(V->db);
+	/* One transaction for the block's results; without it (an SQLite
+	 * error, logged) each result commits on its own, which is as safe:
+	 * vice knows which store ids it applied. */
+	txn = db_begin(V->db);
 	for (unsigned i = 0; i < ri->n && i < ok->results.results_len; i++)
 		on_result(ri, &ri->rows[i], &ok->results.results_val[i]);
 	/* Directories named by the applied records (their entries changed
@@ -153,7 +155,7 @@ static void block_done(void *arg, int err, void *resp)
 	fso_cml_settle();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
-	cml_data_settle(db_commit(V->db) == 0);
+	cml_data_settle(txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
 	ri->sent += ri->n;
 	event_emit(EVK_REINT, &(struct event_fields){ .n = ri->n, .left = cml_count() });
 	free_rows(ri);

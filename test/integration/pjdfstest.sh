@@ -49,7 +49,7 @@ rc=0
 tail -n 40 "$log"
 ht_note "prove exited $rc; slowest test files:"
 sed -n 's|.*/tests/\([^ ]*\.t\) [. ]*ok *\([0-9]*\) ms.*|\2 ms \1|p' "$log" |
-	sort -rn | head -n 8 | sed 's/^/  /'
+	sort -rn | sed -n '1,8s/^/  /p'   # reads all: no SIGPIPE under pipefail
 
 # Failed files from prove's summary: "/path/tests/x/n.t (Wstat: W Tests:
 # N Failed: F)" with W or F not 0, or followed by "Parse errors:" (a bad

@@ -5,13 +5,17 @@
 # builds the in-guest programs statically, packs them with busybox, the
 # module, coda.ko, fuse.ko, ext4 and loop into an initramfs, boots it under
 # qemu (TCG) and reads ok/FAIL lines from the serial console.  Repeats for
-# bookworm-backports' 6.12 when it can be fetched (see fetch-backports.sh).
+# bookworm-backports' 6.12 when it can be fetched (see fetch-backports.sh)
+# and for the newest kernel Debian ships, trixie-backports', built in a
+# cached trixie root (see fetch-newest.sh).
 #
 # Exit: 0 all passed, 1 a failure, 77 skipped (no qemu, kernel image or
 # headers).  Env knobs:
 #   WORK=/tmp/hesper-ktest.$UID.$$  scratch directory (removed after a pass)
 #   CACHE=/var/tmp/hesper-ktest  uncompressed vmlinux, backports kernel
-#   KERNELS="default bpo"        which kernels to boot (bpo = 6.12)
+#   NEWEST_CACHE=/var/cache/hesper/kbuild-trixie  trixie root (~650 MB)
+#   KERNELS="default bpo newest" which kernels to boot (bpo = 6.12,
+#                                newest = trixie-backports', 7.3 today)
 #   VM_TIMEOUT=280 SMP=2 MEM=1024
 #   NO_GCC=1                     do not pack gcc for the compile test
 #   BENCH=1                      boot once into bench/kernel-bench-guest.sh
@@ -26,7 +30,8 @@ HERE=$SRC/test/kernel
 WORK=${WORK:-/tmp/hesper-ktest.$(id -u).$$}
 CACHE=${CACHE:-/var/tmp/hesper-ktest}
 KERNELS_SET=${KERNELS:+1}
-KERNELS=${KERNELS:-default bpo}
+KERNELS=${KERNELS:-default bpo newest}
+NEWEST_CACHE=${NEWEST_CACHE:-/var/cache/hesper/kbuild-trixie}
 VM_TIMEOUT=${VM_TIMEOUT:-280}
 SMP=${SMP:-2}
 MEM=${MEM:-1024}
@@ -115,13 +120,19 @@ copy_gcc() {
 	done
 }
 
-# vmlinux_of IMG: uncompressed ELF (PVH entry) boots twice as fast under TCG
+# vmlinux_of IMG KVER: uncompressed ELF (PVH entry) boots twice as fast
+# under TCG.  Debian's 6.x images are xz, trixie-backports' 7.x zstd.
 vmlinux_of() {
-	local img=$1 out=$CACHE/vmlinux-$(basename "$1") pos
+	local img=$1 out=$CACHE/vmlinux-$2 pos magic unz
 	if [ ! -s "$out" ] || [ "$img" -nt "$out" ]; then
-		pos=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$img" | head -1 | cut -d: -f1 || true)
+		for magic in '\xfd7zXZ\x00:xz' '\x28\xb5\x2f\xfd:zstd'; do
+			unz=${magic##*:}
+			pos=$(LC_ALL=C grep -obUaP "${magic%:*}" "$img" | head -1 | cut -d: -f1 || true)
+			[ -n "$pos" ] && command -v "$unz" > /dev/null && break
+			pos=
+		done
 		if [ -n "$pos" ]; then
-			tail -c +$((pos + 1)) "$img" | xz -dc > "$out.tmp" 2>/dev/null || true
+			tail -c +$((pos + 1)) "$img" | $unz -dc > "$out.tmp" 2>/dev/null || true
 			if [ "$(head -c4 "$out.tmp" | od -An -c | tr -d ' ')" = '177ELF' ] &&
 			   readelf -n "$out.tmp" 2>/dev/null | grep -q 'Xen.*(0x00000012)'; then
 				mv "$out.tmp" "$out"
@@ -132,11 +143,22 @@ vmlinux_of() {
 	if [ -s "$out" ]; then echo "$out"; else echo "$img"; fi
 }
 
-total_pass=0 total_fail=0 rc_all=0
-# boot_kernel NAME KVER KBUILD MODROOT IMAGE [EXTRA-CMDLINE]
+# in_root ROOT CMD...: CMD chrooted into ROOT with its own /proc (objtool
+# reads it), in a private mount namespace so nothing stays mounted.
+in_root() {
+	local root=$1; shift
+	# shellcheck disable=SC2016 # $0/$@ are sh -c's own
+	unshare --mount --propagation private --fork \
+		sh -c 'mount -t proc proc "$0/proc" && exec chroot "$0" "$@"' "$root" \
+		env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin LC_ALL=C.UTF-8 "$@"
+}
+
+total_pass=0 total_fail=0 rc_all=0 booted=0
+# boot_kernel NAME KVER KBUILD MODROOT IMAGE [EXTRA-CMDLINE [ROOT]]
+# ROOT: build the module chrooted there (KBUILD is a path inside it).
 boot_kernel() {
-	local name=$1 kver=$2 kbuild=$3 modroot=$4 image=$5 extra=${6:-}
-	local w=$WORK/$name r t log deps kind p base
+	local name=$1 kver=$2 kbuild=$3 modroot=$4 image=$5 extra=${6:-} root=${7:-}
+	local w=$WORK/$name r t log deps kind p base cw
 	r=$w/root; log=$w/console.log
 	mkdir -p "$w/mod" "$r"/{bin,dev,proc,sys,tmp,mnt,images,lib/modules}
 	ln -s bin "$r/sbin"
@@ -149,10 +171,19 @@ boot_kernel() {
 	cp "$SRC/include/hesper/coda_abi.h" "$w/mod/include/hesper/"
 	# A fresh make, not a child of `make check -jN`: its job-server notice
 	# is not a compiler warning.
-	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-	make -s -C "$w/mod" KDIR="$kbuild" CONFIG_DEBUG_INFO_BTF_MODULES= all \
-		> "$w/build.log" 2>&1 ||
-		{ cat "$w/build.log"; die "module build failed for $kver"; }
+	if [ -n "$root" ]; then
+		cw=$(mktemp -d "$root/tmp/hesper-mod.XXXXXX")
+		cp -r "$w/mod/." "$cw/"
+		in_root "$root" make -s -C "/tmp/$(basename "$cw")" KDIR="$kbuild" \
+			CONFIG_DEBUG_INFO_BTF_MODULES= all > "$w/build.log" 2>&1 ||
+			{ cat "$w/build.log"; rm -rf "$cw"; die "module build failed for $kver"; }
+		cp "$cw/hesper.ko" "$w/mod/"; rm -rf "$cw"
+	else
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		make -s -C "$w/mod" KDIR="$kbuild" CONFIG_DEBUG_INFO_BTF_MODULES= all \
+			> "$w/build.log" 2>&1 ||
+			{ cat "$w/build.log"; die "module build failed for $kver"; }
+	fi
 	if grep -E 'warning:|error:' "$w/build.log"; then die "module build warnings for $kver"; fi
 	modinfo -F vermagic "$w/mod/hesper.ko" | grep -q "^$kver " || die "vermagic mismatch"
 	say "[$name] module built for $kver in $(secs "$t")s"
@@ -193,11 +224,12 @@ boot_kernel() {
 	set +e
 	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
 		-nodefaults -no-user-config -m "$MEM" -smp "$SMP" \
-		-kernel "$(vmlinux_of "$image")" -initrd "$w/initramfs.gz" \
+		-kernel "$(vmlinux_of "$image" "$kver")" -initrd "$w/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 quiet $extra" \
 		-display none -serial stdio -no-reboot < /dev/null > "$log" 2>&1
 	local qrc=$?
 	set -e
+	booted=$((booted + 1))
 	grep -E '^(ok|FAIL|note) |^bench:|^guest:|^dmesg:|^venus:|^vice:|^sqlite:|^HESPER-KTEST' "$log" | sed "s/^/[$name] /"
 	local p_=$(grep -c '^ok ' "$log" || true) f_=$(grep -c '^FAIL ' "$log" || true)
 	total_pass=$((total_pass + p_)); total_fail=$((total_fail + f_))
@@ -224,8 +256,24 @@ for k in $KERNELS; do
 		else
 			say "6.12 (bookworm-backports) not available: skipped"
 		fi ;;
+	newest)
+		# trixie-backports' kernel, its module built in a cached trixie
+		# root (its kbuild tools need trixie's glibc and gcc-14)
+		if NEW=$("$HERE/fetch-newest.sh" "$NEWEST_CACHE" 2> "$WORK/newest.err"); then
+			sed 's/^/  /' "$WORK/newest.err"
+			# shellcheck disable=SC2086
+			set -- $NEW
+			v=${1%%[+-]*}
+			boot_kernel "${v%.*}" "$1" "$2" "$3" "$4" \
+				"$([ -n "${VENUS_ALL_KERNELS:-}" ] || echo ktest.venus=0)" "$3"
+		else
+			sed 's/^/  /' "$WORK/newest.err"
+			say "SKIP newest kernel (trixie-backports): $(tail -1 "$WORK/newest.err")"
+		fi ;;
+	*) die "unknown kernel '$k' in KERNELS (default, bpo, newest)" ;;
 	esac
 done
 say "total: $total_pass passed, $total_fail failed in $(secs "$T0")s"
+[ $booted -gt 0 ] || skip "no kernel could be booted (KERNELS=$KERNELS)"
 [ $rc_all -eq 0 ] && [ -z "${KEEP:-}" ] && rm -rf "$WORK"
 exit $rc_all

@@ -1,0 +1,237 @@
+/*
+ * test_venus_db.c - venus.db's schema versions (venus/db.c): files
+ * written by earlier releases (the `sqlite3 .dump`s in
+ * test/integration/fixtures: venus_v1.sql, schema version 1; venus_v2.sql,
+ * version 2 before the SQL layer) open at DB_SCHEMA_VERSION with their
+ * fsobj rows, CML and hoard entry; an older hoard table without column
+ * attrs is converted; a newer version is refused and left as it was.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "venus/venus.h"
+#include "venus/cml.h"
+#include "venus/db.h"
+#include "venus/hoard.h"
+#include "test/unit/testlib.h"
+
+#ifndef FIXTURE_DIR
+#error "FIXTURE_DIR: test/integration/fixtures of the source tree"
+#endif
+
+static struct venus venus;
+static char dir[TL_PATH_LEN], dbpath[128];
+
+/* A fixture's dump (name: "venus_v1.sql"...), with each (from, to) pair
+ * of edits replaced once. */
+static char *dump(const char *name, const char *const *edits)
+{
+	char path[512];
+	FILE *f;
+	char *s = calloc(1, 1 << 20), *p;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", FIXTURE_DIR, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(s);
+	n = fread(s, 1, (1 << 20) - 1, f);
+	fclose(f);
+	assert_true(n > 0 && n < (1 << 20) - 4096);
+	for (; edits && edits[0]; edits += 2) {
+		size_t lf = strlen(edits[0]), lt = strlen(edits[1]);
+
+		assert_non_null(p = strstr(s, edits[0]));
+		memmove(p + lt, p + lf, strlen(p + lf) + 1);
+		memcpy(p, edits[1], lt);
+	}
+	return s;
+}
+
+/* Write a database from SQL text as the old venus left it. */
+static void make_db(const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int64_t one(const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(V->db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int setup(void **state)
+{
+	V = &venus;
+	memset(V, 0, sizeof(*V));
+	tl_mkdtemp(dir, "venus-db");
+	snprintf(dbpath, sizeof(dbpath), "%s/venus.db", dir);
+	V->cfg.cachedir = dir;
+	V->cfg.mountpoint = "/coda";
+	V->next_seq = 1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	db_close(V->db);
+	V->db = NULL;
+	tl_rmrf(dir);
+	return 0;
+}
+
+/* Everything the old venus wrote is there after the migration. */
+static void test_v1_opens(void **state)
+{
+	char *sql = dump("venus_v1.sql", NULL);
+	uint64_t client = 0, next = 0;
+	const struct hoard_entry *e;
+	struct hoard *h = NULL;
+	size_t n;
+
+	make_db(sql);
+	free(sql);
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(one("SELECT COUNT(*) FROM schema_version"), 1);
+	assert_int_equal(db_meta_load(V->db, &client, &next), 0);
+	assert_int_equal(client, 8058973530080794253ULL);
+	assert_int_equal(next, 1025);
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
+	/* Version 2 added fsobj.rdev: 0 for every object of version 1. */
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE rdev = 0"), 10);
+	assert_int_equal(cml_init(), 0);
+	assert_int_equal(cml_count(), 9);
+	assert_int_equal(cml_conflict_records(), 0);
+	assert_int_equal(hoard_init(&h), 0);
+	e = hoard_entries(h, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].path, "proj");
+	assert_int_equal(e[0].prio, 100);
+	hoard_fini(h);
+	hoard_free(h);
+	cml_fini();
+	db_close(V->db);
+	/* Reopened at the new version: nothing to do, nothing lost. */
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(cml_init(), 0);
+	assert_int_equal(cml_count(), 9);
+	cml_fini();
+}
+
+/* The release before the SQL layer wrote version 2 (cml, hoard and
+ * hoard_member made by their modules): it opens as it is. */
+static void test_v2_opens(void **state)
+{
+	char *sql = dump("venus_v2.sql", NULL);
+	uint64_t client = 0, next = 0;
+	const struct hoard_entry *e;
+	struct hoard *h = NULL;
+	size_t n;
+
+	make_db(sql);
+	free(sql);
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(one("SELECT version FROM schema_version"), 2);
+	assert_int_equal(db_meta_load(V->db, &client, &next), 0);
+	assert_int_equal(client, 8581224481183318416ULL);
+	assert_int_equal(next, 1025);
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
+	assert_int_equal(cml_init(), 0);
+	assert_int_equal(cml_count(), 9);
+	assert_int_equal(hoard_init(&h), 0);
+	e = hoard_entries(h, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].path, "proj");
+	hoard_fini(h);
+	hoard_free(h);
+	cml_fini();
+}
+
+/* A hoard table from before column attrs: the column is added and the row
+ * converted once. */
+static void test_v1_hoard_without_attrs(void **state)
+{
+	static const char *const edits[] = {
+		" expanded INTEGER NOT NULL DEFAULT 0, attrs INTEGER);",
+		" expanded INTEGER NOT NULL DEFAULT 0);",
+		"INSERT INTO hoard VALUES('proj',100,3,0,1,4);",
+		"INSERT INTO hoard VALUES('proj',100,1,0,1);",
+		NULL
+	};
+	char *sql = dump("venus_v1.sql", edits);
+	struct hoard *h = NULL;
+	size_t n;
+
+	make_db(sql);
+	free(sql);
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(one("SELECT COUNT(*) FROM pragma_table_info('hoard')"
+			     " WHERE name = 'attrs'"), 1);
+	assert_int_equal(hoard_init(&h), 0);
+	assert_int_equal(one("SELECT COUNT(*) FROM hoard WHERE attrs IS NULL"), 0);
+	hoard_entries(h, &n);
+	assert_int_equal(n, 1);
+	hoard_fini(h);
+	hoard_free(h);
+}
+
+/* A file from a newer venus is refused, untouched. */
+static void test_newer_refused(void **state)
+{
+	static const char *const edits[] = {
+		"INSERT INTO schema_version VALUES(1);",
+		"INSERT INTO schema_version VALUES(99);",
+		NULL
+	};
+	char *sql = dump("venus_v1.sql", edits);
+	sqlite3 *db = NULL;
+
+	make_db(sql);
+	free(sql);
+	assert_int_equal(db_open(dbpath, &db), EPROTO);
+	assert_null(db);
+	assert_int_equal(sqlite3_open(dbpath, &V->db), SQLITE_OK);
+	assert_int_equal(one("SELECT version FROM schema_version"), 99);
+}
+
+/* A new file is made at the current version, with every table. */
+static void test_new_file(void **state)
+{
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(one("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
+			     " name IN ('meta', 'fsobj', 'dirent', 'cml', 'hoard',"
+			     " 'hoard_member')"), 6);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_v1_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v1_hoard_without_attrs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_file, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
