@@ -1,60 +1,54 @@
 #!/bin/bash
 # test/layering.sh - venus's layers go one way (doc/design.md, issue 7).
 #
-# Each venus source file belongs to one layer; a file may include the
-# headers of, and call the functions defined in, its own layer or lower
-# ones only.  Lower layers report upward through hook structs that main.c
-# registers through wire.c (srv_hooks, vst_hooks, cache_set_priority,
+# Each venus source file belongs to one layer, named by its folder
+# (venus/util, store, net, log, core, repair, hoard, ctl, front/{fuse,coda};
+# main.c and wire.c in venus/ itself); a file may include the headers of,
+# and call the functions defined in, its own layer or lower ones only.
+# Lower layers report upward through hook structs that main.c registers
+# through wire.c (srv_hooks, vst_hooks, cache_set_priority,
 # cml_set_settle_hook; the front ends call fso_set_front), which this check
-# cannot see and need not.  Fails on an
-# upward include or call, on an include of a private header (fsobj_int.h,
-# cml_int.h, hoard_int.h) from outside its files, and on a venus file missing from the table below (a new
-# file must be given its layer).
+# cannot see and need not.  Fails on an upward include or call, on an
+# include of a private header (fsobj_int.h, cml_int.h, hoard_int.h) from
+# outside its files, and on a file in a folder that is no layer.
 #
-# Calls are found as file-cycles.py finds them: the non-static function
-# definitions of each .c file, and every "name(" in the others, with
-# comments and strings removed.  Run by hand: test/layering.sh [VENUS_DIR]
+# Calls are found by text: the non-static function definitions of each .c
+# file, and every "name(" in the others, with comments and strings
+# removed.  Run by hand: test/layering.sh [VENUS_DIR]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:-${top_srcdir:-$here/..}/venus}
 exec python3 - "$dir" <<'PY'
 import os, re, sys
 
-# Bottom to top.  When the files move into folders (venus/<layer>/...),
-# layer_of() can take the folder instead of this table.
+# Bottom to top.  A file's layer is its folder under venus/ (front/fuse
+# and front/coda are both "front"); main.c and wire.c sit at the top, in
+# venus/ itself.  A file in any other folder fails the check.
 LAYERS = ["util", "store", "net", "log", "core", "repair", "hoard", "ctl",
           "front", "main"]
-TABLE = {
-    "util":   "venus.h venus.c log.c config.c event.c event.h util.c util.h",
-    "store":  "db.c db_sql.c db.h cache.c cache.h",
-    "net":    "server.c server.h",
-    "log":    "cml.c cml.h cml_int.h cml_read.c cml_data.c cml_drop.c "
-              "volstate.c volstate.h zone.c zone.h",
-    "core":   "fsobj.c fsobj.h fsobj_int.h fsobj_disc.h fsobj_find.c "
-              "fsobj_readdir.c fsobj_fetch.c fsobj_open.c fsobj_store.c "
-              "fsobj_setattr.c fsobj_dir.c fsobj_ctl.c fsobj_cb.c "
-              "fsobj_local.c fsobj_zone.c fsobj_disc.c",
-    "repair": "reint.c reint.h conflict.c conflict_keep.c conflict.h",
-    "hoard":  "hoard.c hoard.h hoard_int.h hoard_known.c hoard_map.c hoard_walk.c",
-    "ctl":    "ctl.c ctl.h ctl_int.h ctl_ckpt.c ctl_cmds.c ctl_cml.c "
-              "ctl_events.c ctl_fid.c ctl_hoard.c ctl_vol.c",
-    "front":  "front.h fuse.c fuse_int.h fuse_dir.c fuse_fdref.c fuse_file.c "
-              "fuse_inode.c fuse_mapped.c fuse_node.c fuse_notify.c "
-              "coda.c coda_int.h coda_dir.c coda_file.c coda_ops.c "
-              "coda_reply.c fuse_zone.c",
-    "main":   "main.c wire.c wire.h",
-}
-RANK = {}
-for layer, names in TABLE.items():
-    for n in names.split():
-        RANK[n] = LAYERS.index(layer)
 
 root = sys.argv[1]
 bad = []
-files = sorted(f for f in os.listdir(root) if f.endswith((".c", ".h")))
+files = []   # paths relative to root, e.g. "core/fsobj.c"
+for dp, dns, fns in os.walk(root):
+    dns.sort()
+    for fn in sorted(fns):
+        if fn.endswith((".c", ".h")):
+            files.append(os.path.relpath(os.path.join(dp, fn), root))
+
+def layer_of(f):
+    d = os.path.dirname(f)
+    if d == "":
+        return "main"
+    return d.split("/")[0]
+
+RANK = {}
 for f in files:
-    if f not in RANK:
-        bad.append("%s: not in test/layering.sh's table: give it a layer" % f)
+    if layer_of(f) in LAYERS:
+        RANK[f] = LAYERS.index(layer_of(f))
+    else:
+        bad.append("%s: venus/%s/ is no layer (%s)" % (f, os.path.dirname(f), " ".join(LAYERS)))
+BYBASE = {os.path.basename(f): f for f in files}
 
 def name(r):
     return LAYERS[r]
@@ -66,11 +60,16 @@ def strip(s):
 
 src = {f: open(os.path.join(root, f), errors="replace").read() for f in files}
 
-# Includes of venus headers: "venus/x.h" or "x.h" next to the file.
-incre = re.compile(r'^\s*#\s*include\s+"(?:venus/)?([^"/]+)"', re.M)
+# Includes of venus headers: "venus/<layer>/x.h", or "x.h" next to the file.
+incre = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+def header(f, inc):
+    if inc.startswith("venus/"):
+        return inc[len("venus/"):]
+    near = os.path.normpath(os.path.join(os.path.dirname(f), inc))
+    return near if near in RANK else None
 for f in files:
     for m in incre.finditer(src[f]):
-        h = m.group(1)
+        h = header(f, m.group(1))
         if h in RANK and f in RANK and RANK[h] > RANK[f]:
             bad.append("%s (%s) includes %s (%s)" % (f, name(RANK[f]), h, name(RANK[h])))
 
@@ -78,8 +77,8 @@ for f in files:
 PRIVATE = {"fsobj_int.h": "fsobj", "cml_int.h": "cml", "hoard_int.h": "hoard"}
 for f in files:
     for m in incre.finditer(src[f]):
-        h = m.group(1)
-        if h in PRIVATE and not f.startswith(PRIVATE[h]):
+        h = os.path.basename(m.group(1))
+        if h in PRIVATE and not os.path.basename(f).startswith(PRIVATE[h]):
             bad.append("%s includes %s, private to %s*" % (f, h, PRIVATE[h]))
 
 # Calls of functions defined in another file.

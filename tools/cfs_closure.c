@@ -1,6 +1,6 @@
 /*
  * cfs_closure.c - cfs examineclosure and replayclosure (Coda's ec, rc):
- * the closures cfs checkpointml writes (venus/ctl_ckpt.c: REALM_VOL.tar,
+ * the closures cfs checkpointml writes (venus/ctl/ctl_ckpt.c: REALM_VOL.tar,
  * ustar, members named by their path below the mount point) are listed
  * with tar(1), or extracted back into the mount point so the saved data
  * become new changes.  As in Coda these run in cfs, not in venus: the

@@ -3,7 +3,7 @@
  *
  * Coda's codacon (coda-src/vtools/codacon.cc) reads venus's mariner port
  * and prints each line with " ( HH:MM:SS )" appended.  This one sends
- * "subscribe" on venus's control socket (venus/ctl_events.c documents the
+ * "subscribe" on venus's control socket (venus/ctl/ctl_events.c documents the
  * stream) and prints one line per event in the same manner, or one JSON
  * object per line with --json.  Like Coda's, it waits for venus when it
  * cannot reach it, unless --once is given.
@@ -31,7 +31,7 @@ struct opts {
 	int         once;
 };
 
-/* One event as venus sent it (venus/ctl_events.c). */
+/* One event as venus sent it (venus/ctl/ctl_events.c). */
 struct ev {
 	const char *kind;
 	long long   sec;

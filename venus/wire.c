@@ -6,14 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "venus/venus.h"
-#include "venus/cache.h"
-#include "venus/cml.h"
-#include "venus/fsobj.h"
-#include "venus/hoard.h"
-#include "venus/reint.h"
-#include "venus/server.h"
-#include "venus/volstate.h"
+#include "venus/util/venus.h"
+#include "venus/store/cache.h"
+#include "venus/log/cml.h"
+#include "venus/core/fsobj.h"
+#include "venus/hoard/hoard.h"
+#include "venus/repair/reint.h"
+#include "venus/net/server.h"
+#include "venus/log/volstate.h"
 #include "venus/wire.h"
 
 static void srv_up(void *arg)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Yellow and red zones (venus/zone.h).  A venus with a CML limit of 50
+# Yellow and red zones (venus/log/zone.h).  A venus with a CML limit of 50
 # records is disconnected and creates 200 small files: every create, write
 # and close succeeds (writers are slowed, then stalled for a bounded time
 # while Disconnected, never refused), and `cfs stats` counts yellow delays

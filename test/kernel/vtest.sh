@@ -1,6 +1,6 @@
 # vtest.sh - sourced by guest-init.sh when run.sh packed real vice, venus
 # and cfs: the same written-flag and namespace checks (kcheck) through
-# venus's kernel front end (venus/coda.c), on Hesper's module and on the
+# venus's kernel front end (venus/front/coda/coda.c), on Hesper's module and on the
 # stock coda.ko, with the cache on tmpfs and on ext4.  A store is counted
 # by vice (cfs serverstats).  Busybox sh; uses ok/bad/check/run/wait_mount
 # and programs() from guest-init.sh.

@@ -17,9 +17,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "venus/venus.h"
-#include "venus/cache.h"
-#include "venus/db.h"
+#include "venus/util/venus.h"
+#include "venus/store/cache.h"
+#include "venus/store/db.h"
 #include "test/unit/testlib.h"
 
 static char dir[TL_PATH_LEN];

@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "venus/venus.h"
-#include "venus/cml.h"
-#include "venus/db.h"
+#include "venus/util/venus.h"
+#include "venus/log/cml.h"
+#include "venus/store/db.h"
 #include "test/unit/testlib.h"
 
 static struct venus venus;

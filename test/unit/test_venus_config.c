@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "venus/venus.h"
-#include "venus/fsobj.h"
+#include "venus/util/venus.h"
+#include "venus/core/fsobj.h"
 
 static char conf_path[64];
 

@@ -29,15 +29,15 @@
 #include <event2/event.h>
 
 #include "test/unit/testlib_vice.h"
-#include "venus/venus.h"
-#include "venus/db.h"
-#include "venus/cache.h"
-#include "venus/fsobj.h"
-#include "venus/server.h"
-#include "venus/cml.h"
-#include "venus/volstate.h"
-#include "venus/reint.h"
-#include "venus/conflict.h"
+#include "venus/util/venus.h"
+#include "venus/store/db.h"
+#include "venus/store/cache.h"
+#include "venus/core/fsobj.h"
+#include "venus/net/server.h"
+#include "venus/log/cml.h"
+#include "venus/log/volstate.h"
+#include "venus/repair/reint.h"
+#include "venus/repair/conflict.h"
 #include "venus/wire.h"
 
 #define OTHER_ID 99

@@ -1,5 +1,5 @@
 /*
- * test_venus_db.c - venus.db's schema versions (venus/db.c): files
+ * test_venus_db.c - venus.db's schema versions (venus/store/db.c): files
  * written by earlier releases (the `sqlite3 .dump`s in
  * test/integration/fixtures: venus_v1.sql, schema version 1; venus_v2.sql,
  * version 2 before the SQL layer) open at DB_SCHEMA_VERSION with their
@@ -16,10 +16,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "venus/venus.h"
-#include "venus/cml.h"
-#include "venus/db.h"
-#include "venus/hoard.h"
+#include "venus/util/venus.h"
+#include "venus/log/cml.h"
+#include "venus/store/db.h"
+#include "venus/hoard/hoard.h"
 #include "test/unit/testlib.h"
 
 #ifndef FIXTURE_DIR

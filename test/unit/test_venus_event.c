@@ -1,5 +1,5 @@
 /*
- * test_venus_event.c - venus's event ring (venus/event.c): nothing is kept
+ * test_venus_event.c - venus's event ring (venus/util/event.c): nothing is kept
  * without a listener, records come back in order with their fields, a
  * reader that fell behind is told how many it lost, and the listener runs
  * once per burst from the loop, never inside event_emit.
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "venus/event.h"
+#include "venus/util/event.h"
 
 static int woken;
 

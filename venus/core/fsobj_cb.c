@@ -1,0 +1,229 @@
+/*
+ * fsobj_cb.c - callback breaks, the front end's invalidation hooks, and
+ * loading the cache at start.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "venus/util/venus.h"
+#include "venus/core/fsobj.h"
+#include "venus/core/fsobj_int.h"
+#include "venus/net/server.h"
+#include "venus/store/db.h"
+#include "venus/store/cache.h"
+#include "venus/util/event.h"
+
+/* ================================================================ */
+/* Callbacks and front-end hooks                                     */
+/* ================================================================ */
+
+void fso_front_fence(void (*done)(void *arg), void *arg)
+{
+	if (fso_tab.front && fso_tab.front->fence)
+		fso_tab.front->fence(done, arg);
+	else
+		done(arg);
+}
+
+void fso_set_front(const struct vfront_ops *ops)
+{
+	fso_tab.front = ops;
+}
+
+void front_inval_inode(uint64_t ino)
+{
+	if (fso_tab.front && fso_tab.front->inval_inode)
+		fso_tab.front->inval_inode(ino);
+}
+
+void front_inval_entry(uint64_t dir, const char *name)
+{
+	if (fso_tab.front && fso_tab.front->inval_entry && name && name[0])
+		fso_tab.front->inval_entry(dir, name);
+}
+
+void front_replace(uint64_t ino, const hs_fid *oldf, const hs_fid *newf)
+{
+	if (fso_tab.front && fso_tab.front->replace)
+		fso_tab.front->replace(ino, oldf, newf);
+	else
+		front_inval_inode(ino);
+}
+
+static int inval_name(void *arg, const char *name, uint64_t child)
+{
+	const uint64_t *dir = arg;
+
+	front_inval_entry(*dir, name);
+	return 0;
+}
+
+/* Tell the kernel to forget what it cached of o. */
+static void inval(struct fso *o)
+{
+	front_inval_inode(o->r.ino);
+	if (o->r.type == HS_FDIR && fso_tab.front && fso_tab.front->inval_entry)
+		db_dirent_foreach(V->db, o->r.ino, inval_name, &o->r.ino);
+}
+
+void fso_cb_break(const hs_fid *fid)
+{
+	struct fso *o = fo_obj_by_fid(fid);
+
+	if (!o)
+		return;
+	vlog(LOG_DEBUG, "callback break on %u.%u.%u (ino %" PRIu64 ")",
+	     fid->volume, fid->vnode, fid->unique, o->r.ino);
+	o->has_cb = 0;
+	event_emit(EVK_CALLBACK, &(struct event_fields){ .fid = fid, .name = o->r.name, .peer = srv_name(V->srv) });
+	inval(o);
+}
+
+void fso_cb_lost(void)
+{
+	size_t i;
+
+	for (i = 0; i < fso_tab.nbuckets; i++) {
+		struct fso *o;
+
+		for (o = fso_tab.by_ino[i]; o; o = o->ino_next) {
+			if (!o->has_cb)
+				continue;
+			o->has_cb = 0;
+			inval(o);
+		}
+	}
+}
+
+/* ================================================================ */
+/* Start and stop                                                    */
+/* ================================================================ */
+
+static void load_one(void *arg, const struct db_fso *r)
+{
+	int *err = arg;
+	struct fso *o;
+
+	if (*err)
+		return;
+	if (!(o = fo_new_obj(&r->fid, r->type, r->ino))) {
+		*err = ENOMEM;
+		return;
+	}
+	o->r = *r;
+	o->r.name = r->name ? strdup(r->name) : NULL;
+	o->r.target = r->target ? strdup(r->target) : NULL;
+	o->pending = r->dirty;
+}
+
+/* Containers: drop leftovers (temporaries, files without a record) and
+ * account the rest. */
+static void scan_containers(void)
+{
+	char dirpath[4096], *slash;
+	DIR *dir;
+	struct dirent *de;
+
+	cache_path(0, dirpath, sizeof(dirpath));
+	slash = strrchr(dirpath, '/');
+	if (slash)
+		*slash = '\0';
+	if (!(dir = opendir(dirpath)))
+		return;
+	while ((de = readdir(dir))) {
+		char *end;
+		uint64_t ino = strtoull(de->d_name, &end, 10);
+		struct fso *o = *end ? NULL : fo_obj(ino);
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (!o || !o->r.has_data || o->r.type != HS_FREG ||
+		    fstatat(dirfd(dir), de->d_name, &st, 0)) {
+			unlinkat(dirfd(dir), de->d_name, 0);
+			continue;
+		}
+		cache_note(ino, cache_st_bytes(&st), o->r.last_used);
+		fo_update_pin(o);
+	}
+	closedir(dir);
+}
+
+/* Records that claim a container that is missing lose the claim. */
+static void check_claims(void)
+{
+	size_t i;
+
+	for (i = 0; i < fso_tab.nbuckets; i++) {
+		struct fso *o;
+
+		for (o = fso_tab.by_ino[i]; o; o = o->ino_next) {
+			if (o->r.type == HS_FREG && o->r.has_data && !cache_has(o->r.ino)) {
+				if (o->r.dirty)
+					vlog(LOG_ERR, "dirty container of ino %" PRIu64 " is missing",
+					     o->r.ino);
+				o->r.has_data = 0;
+				o->r.dirty = 0;
+				o->pending = 0;
+				fo_save(o);
+			}
+		}
+	}
+}
+
+int fso_init(void)
+{
+	int err = 0, lerr = 0;
+	unsigned dirty = 0;
+	size_t i;
+
+	fso_fini();
+	fso_tab.next_ino = FSO_ROOT_INO + 1;
+	if ((err = fo_grow()))
+		return err;
+	err = db_fso_foreach(V->db, load_one, &lerr);
+	if (err || lerr)
+		return err ? err : lerr;
+	scan_containers();
+	check_claims();
+	for (i = 0; i < fso_tab.nbuckets; i++) {
+		struct fso *o;
+
+		for (o = fso_tab.by_ino[i]; o; o = o->ino_next)
+			dirty += o->r.dirty != 0;
+	}
+	vlog(LOG_INFO, "cache: %zu objects, %" PRIu64 " containers, %" PRIu64 " bytes%s",
+	     fso_tab.count, cache_files(), cache_bytes(), dirty ? ", some dirty" : "");
+	if (dirty)
+		vlog(LOG_WARNING, "%u containers hold changes not yet stored to vice; "
+		     "they are logged as stores once the CML is open", dirty);
+	fo_trim();
+	return 0;
+}
+
+void fso_fini(void)
+{
+	size_t i;
+
+	for (i = 0; i < fso_tab.nbuckets; i++) {
+		struct fso *o = fso_tab.by_ino[i], *next;
+
+		for (; o; o = next) {
+			next = o->ino_next;
+			fo_free_obj(o);
+		}
+	}
+	free(fso_tab.by_ino);
+	free(fso_tab.by_fid);
+	memset(&fso_tab, 0, sizeof(fso_tab));
+}
+

@@ -1,0 +1,324 @@
+/*
+ * fsobj_find.c - finding objects: the root, revalidation of attributes
+ * (getattr) and lookup of a name in a directory.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "venus/util/venus.h"
+#include "venus/core/fsobj.h"
+#include "venus/core/fsobj_int.h"
+#include "venus/net/server.h"
+#include "venus/store/db.h"
+#include "venus/store/cache.h"
+
+/* ================================================================ */
+/* Finding objects: root, revalidation                               */
+/* ================================================================ */
+
+struct kctx {
+	uint64_t ino;
+	fso_k    k;
+	void    *arg;
+	hs_fid   fid;
+};
+
+static struct kctx *kctx_new(uint64_t ino, fso_k k, void *arg)
+{
+	struct kctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		k(arg, ENOMEM, NULL);
+	else {
+		c->ino = ino;
+		c->k = k;
+		c->arg = arg;
+	}
+	return c;
+}
+
+static void kctx_finish(struct kctx *c, int err, struct fso *o)
+{
+	fso_k k = c->k;
+	void *arg = c->arg;
+
+	free(c);
+	k(arg, err, err ? NULL : o);
+}
+
+static void getattr_done(void *arg, int err, void *res)
+{
+	struct kctx *c = arg;
+	hs_attr_res *r = res;
+	struct fso *o = fo_obj(c->ino);
+
+	if (!err && r->status)
+		err = r->status;
+	if (!o && !err)
+		err = ESTALE;
+	if (err == ETIMEDOUT && o && o->r.dataversion) {
+		/* vice unreachable: serve what we have, as Coda does while
+		 * disconnected; no promise, so the next use asks again. */
+		kctx_finish(c, 0, o);
+		return;
+	}
+	if (err == ENOENT || err == ESTALE) {
+		if (o && c->ino != FSO_ROOT_INO)
+			fo_obj_gone(o);
+		/* Removed elsewhere while open here: this client keeps its
+		 * copy until the last close (Coda's semantics). */
+		if ((o = fo_obj(c->ino)) != NULL && o->removed) {
+			kctx_finish(c, 0, o);
+			return;
+		}
+		err = ENOENT;
+	}
+	if (!err)
+		fo_apply_attr(o, &r->hs_attr_res_u.attr, 0);
+	kctx_finish(c, err, o);
+}
+
+/* Ask vice for c->ino's attributes. */
+static void send_getattr(struct kctx *c, const hs_fid *fid)
+{
+	srv_call(V->srv, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid, (xdrproc_t)xdr_hs_attr_res,
+		 sizeof(hs_attr_res), getattr_done, c);
+}
+
+static void getroot_done(void *arg, int err, void *res)
+{
+	struct kctx *c = arg;
+	hs_getroot_res *r = res;
+	struct fso *o = fo_obj(FSO_ROOT_INO);
+
+	if (!err && r->status)
+		err = r->status;
+	if (err) {
+		kctx_finish(c, err, NULL);
+		return;
+	}
+	if (!o) {
+		o = fo_new_obj(&r->hs_getroot_res_u.vol.root, HS_FDIR, FSO_ROOT_INO);
+		if (!o) {
+			kctx_finish(c, ENOMEM, NULL);
+			return;
+		}
+		o->r.mode = 0755;
+		fo_save(o);
+	}
+	send_getattr(c, &o->r.fid);
+}
+
+/* The object ino (the root is learnt from vice on first use). */
+void fo_with_obj(uint64_t ino, int fresh, fso_k k, void *arg)
+{
+	struct fso *o = fo_obj(ino);
+	struct kctx *c;
+	static char empty[] = "";
+	hs_name vol = empty;
+
+	/* An open file whose last link is gone: the container is the truth. */
+	if (o && (!fresh || o->has_cb || o->removed || fo_trust_cache(o))) {
+		k(arg, 0, o);
+		return;
+	}
+	if (!o && ino != FSO_ROOT_INO) {
+		k(arg, ENOENT, NULL);
+		return;
+	}
+	if (!(c = kctx_new(ino, k, arg)))
+		return;
+	if (o)
+		send_getattr(c, &o->r.fid);
+	else
+		srv_call(V->srv, HS_GETROOT, (xdrproc_t)xdr_hs_name, &vol,
+			 (xdrproc_t)xdr_hs_getroot_res, sizeof(hs_getroot_res),
+			 getroot_done, c);
+}
+
+/* The object with current attributes. */
+void fo_with_fresh(uint64_t ino, fso_k k, void *arg)
+{
+	fo_with_obj(ino, 1, k, arg);
+}
+
+/* ================================================================ */
+/* getattr                                                           */
+/* ================================================================ */
+
+struct acb {
+	fso_attr_cb cb;
+	void       *arg;
+};
+
+static struct acb *acb_new(fso_attr_cb cb, void *arg)
+{
+	struct acb *a = malloc(sizeof(*a));
+
+	if (!a)
+		cb(arg, ENOMEM, NULL);
+	else {
+		a->cb = cb;
+		a->arg = arg;
+	}
+	return a;
+}
+
+/* Answer an fso_attr_cb from a continuation. */
+static void acb_reply(void *arg, int err, struct fso *o)
+{
+	struct acb a = *(struct acb *)arg;
+	struct fso_attr at;
+
+	free(arg);
+	if (err) {
+		a.cb(a.arg, err, NULL);
+		return;
+	}
+	fo_fill_attr(o, &at);
+	a.cb(a.arg, 0, &at);
+}
+
+void fso_getattr(uint64_t ino, fso_attr_cb cb, void *arg)
+{
+	struct acb *a = acb_new(cb, arg);
+
+	if (a)
+		fo_with_fresh(ino, acb_reply, a);
+}
+
+/* ================================================================ */
+/* lookup                                                            */
+/* ================================================================ */
+
+int fso_check_name(const char *name, size_t len)
+{
+	if (!name || len == 0)
+		return EINVAL;
+	if (memchr(name, '\0', len) || memchr(name, '/', len))
+		return EINVAL;
+	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+		return EINVAL;
+	if (len > HS_MAXNAMELEN)
+		return ENAMETOOLONG;
+	return 0;
+}
+
+int fo_check_cname(const char *name)
+{
+	return name ? fso_check_name(name, strnlen(name, HS_MAXNAMELEN + 1)) : EINVAL;
+}
+
+struct lk {
+	uint64_t dir;
+	char     name[HS_MAXNAMELEN + 1];
+	fso_k    k;
+	void    *arg;
+};
+
+static void lk_finish(struct lk *l, int err, struct fso *o)
+{
+	fso_k k = l->k;
+	void *arg = l->arg;
+
+	free(l);
+	k(arg, err, err ? NULL : o);
+}
+
+static void lookup_done(void *arg, int err, void *res)
+{
+	struct lk *l = arg;
+	hs_lookup_res *r = res;
+	struct fso *d = fo_obj(l->dir), *o = NULL;
+
+	if (!err && r->status)
+		err = r->status;
+	if (!err && !d)
+		err = ESTALE;
+	if (!err) {
+		fo_apply_attr(d, &r->hs_lookup_res_u.ok.dir, 0);
+		o = fo_obj_for_attr(&r->hs_lookup_res_u.ok.obj, 0);
+		if (!o)
+			err = ENOMEM;
+		else
+			fo_dir_add(d, l->name, o);
+	}
+	lk_finish(l, err, o);
+}
+
+static void child_fresh(void *arg, int err, struct fso *o)
+{
+	lk_finish(arg, err, o);
+}
+
+static void lookup_in_dir(void *arg, int err, struct fso *d)
+{
+	struct lk *l = arg;
+	hs_lookup_args a;
+	uint64_t child;
+
+	if (!err && d->r.type != HS_FDIR)
+		err = ENOTDIR;
+	if (err) {
+		lk_finish(l, err, NULL);
+		return;
+	}
+	/* A complete, current listing answers without vice, misses too. */
+	/* Disconnected, the entries we know are all there is (a create that
+	 * collides on vice is a create/create conflict at reintegration). */
+	if (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data) ||
+	    fo_offline()) {
+		err = db_dirent_get(V->db, d->r.ino, l->name, &child);
+		if (err == ENOENT) {
+			lk_finish(l, ENOENT, NULL);
+			return;
+		}
+		if (!err && fo_obj(child)) {
+			fo_with_fresh(child, child_fresh, l);
+			return;
+		}
+	}
+	a.dir = d->r.fid;
+	a.name = l->name;
+	srv_call(V->srv, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
+		 (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), lookup_done, l);
+}
+
+/* Look up name in dir; k gets the child with current attributes. */
+void fo_lookup_obj(uint64_t dir, const char *name, fso_k k, void *arg)
+{
+	struct lk *l;
+	int err = fo_check_cname(name);
+
+	if (err) {
+		k(arg, err, NULL);
+		return;
+	}
+	if (!(l = calloc(1, sizeof(*l)))) {
+		k(arg, ENOMEM, NULL);
+		return;
+	}
+	l->dir = dir;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->k = k;
+	l->arg = arg;
+	fo_with_fresh(dir, lookup_in_dir, l);
+}
+
+void fso_lookup(uint64_t dir, const char *name, fso_attr_cb cb, void *arg)
+{
+	struct acb *a = acb_new(cb, arg);
+
+	if (a)
+		fo_lookup_obj(dir, name, acb_reply, a);
+}
+

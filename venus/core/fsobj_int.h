@@ -1,0 +1,205 @@
+/*
+ * fsobj_int.h - private to venus/fsobj*.c: the in-memory record of a cached
+ * object and the helpers the fsobj files share.  fsobj.h is the public
+ * interface, fsobj_disc.h the one for reintegration and conflicts; nothing
+ * outside venus/fsobj*.c includes this (test/layering.sh and the review
+ * keep it so).
+ */
+#ifndef VENUS_FSOBJ_INT_H
+#define VENUS_FSOBJ_INT_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "venus/util/venus.h"
+#include "venus/core/fsobj.h"
+#include "venus/store/db.h"
+#include "venus/core/fsobj_disc.h"
+
+#define FETCH_INFLIGHT 4    /* HS_FETCH calls in flight per fetch */
+#define STORE_INFLIGHT 3    /* HS_STORE_CHUNK calls in flight per store */
+#define FETCH_RESTARTS 8    /* give up when the file keeps changing */
+
+struct fetch;
+struct store;
+struct waiter;
+
+/*
+ * struct fso: one cached object (its row r in venus.db, plus what only
+ * this run knows).  It lives in fso_tab from first sight until eviction
+ * (fo_free_obj) or removal (fo_obj_gone); core alone writes its fields.
+ *
+ * States of the contents (files; directories and symlinks alike with
+ * "entries" or "target" for "container"):
+ *   EMPTY     r.has_data 0: nothing cached; an open fetches.
+ *   CURRENT   r.has_data, r.data_dv == r.dataversion: vice's version.
+ *   STALE     r.has_data, r.data_dv != r.dataversion: vice moved on (a
+ *             callback break, another client's store); refetched on open
+ *             unless LOCAL.
+ *   LOCAL     r.has_data and the container holds changes vice has not
+ *             seen: written/writers/pending/r.dirty (fo_container_local),
+ *             or cml (the log names it: the cache is the truth).
+ * Orthogonal: has_cb (vice promised to tell us of changes), opens and
+ * writers (the front end's opens), removed (unlinked while open).
+ *
+ * Invariants (kept by every function that writes the fields):
+ *   (1) writers <= opens.
+ *   (2) removed: vice no longer has the object (fo_obj_gone) while an
+ *       open, fetch or store held it; it stays for them, stores nothing,
+ *       is no longer dirty (unless cml), and goes when the last ends.
+ *   (3) A fetch never replaces a LOCAL container (fo_ensure_data and
+ *       fso_open check fo_container_local first): data not on vice is
+ *       never overwritten by vice's.
+ *   (4) r.dirty is 1 from the first write until a store of that data is
+ *       on vice or in the CML (durable): a restart (fso_log_dirty) logs
+ *       what a dead run left dirty.
+ *   (5) cml is 1 iff a CML record names r.fid (fo_cml_settle recomputes
+ *       it); while it is 1 the cache is served without asking vice
+ *       (fo_trust_cache) and every mutation of it is logged (fo_must_log).
+ *   (6) The container is pinned (fo_update_pin) exactly while any of
+ *       opens, r.dirty, pending, store, fetch, written, cml or a local fid
+ *       holds: eviction never drops data vice does not have.
+ *   (7) A local fid (cml_is_local) lives only while the create that made
+ *       it is in the CML; reintegration swaps in vice's fid and keeps
+ *       r.ino (fo_refid), so the kernel's inode stays valid.
+ *   (8) At most one store is under way (store); callers that need another
+ *       wait on store_next and run when it ends.
+ */
+struct fso {
+	struct db_fso r;
+	int           has_cb;     /* a callback promise covers r */
+	unsigned      opens;
+	unsigned      writers;    /* opens for writing */
+	int           written;    /* the written flag: set since the last store */
+	int           pending;    /* dirty with no store under way (failed or
+				   * left from a previous run): store at close */
+	int           removed;    /* last link gone while open */
+	int           flush_stored; /* a close(2) stored since the last open */
+	struct fetch *fetch;      /* fetch under way */
+	struct store *store;      /* store under way */
+	struct waiter *store_next;/* callers waiting for another store */
+	int           cml;        /* CML records name it: the cache is the truth */
+	int           missed;     /* needed while vice was unreachable, not cached */
+	struct fso   *ino_next, *fid_next;
+};
+
+/* A continuation that needs an object. */
+typedef void (*fso_k)(void *arg, int err, struct fso *o);
+/* A continuation that needs only a status. */
+typedef void (*err_k)(void *arg, int err);
+
+/* Callers waiting for a fetch or a store. */
+struct waiter {
+	err_k          k;
+	void          *arg;
+	struct waiter *next;
+};
+
+/* The in-memory table (fsobj.c). */
+struct fso_table {
+	struct fso **by_ino, **by_fid;
+	size_t       nbuckets, count;
+	uint64_t     next_ino;
+	const struct vfront_ops *front;
+};
+extern struct fso_table fso_tab;
+
+
+/* ---- fsobj.c ---- */
+void fo_apply_attr(struct fso *o, const hs_attr *a, int own);
+int fo_container_local(const struct fso *o);
+int fo_contents_current(const struct fso *o);
+void fo_dir_add(struct fso *dir, const char *name, struct fso *child);
+void fo_dir_del(struct fso *dir, const char *name);
+void fo_fill_attr(const struct fso *o, struct fso_attr *a);
+void fo_free_obj(struct fso *o);
+int fo_grow(void);
+struct fso *fo_new_obj(const hs_fid *fid, int type, uint64_t ino);
+uint64_t fo_now_us(void);
+struct fso *fo_obj(uint64_t ino);
+struct fso *fo_obj_by_fid(const hs_fid *fid);
+struct fso *fo_obj_for_attr(const hs_attr *a, int own);
+void fo_obj_gone(struct fso *o);
+/* Write o's row to venus.db: 0, or ENOSPC/EIO, logged with the object. */
+int fo_save(struct fso *o);
+mode_t fo_type_bits(int type);
+
+/* ---- fsobj_find.c ---- */
+int fo_check_cname(const char *name);
+void fo_lookup_obj(uint64_t dir, const char *name, fso_k k, void *arg);
+void fo_with_fresh(uint64_t ino, fso_k k, void *arg);
+void fo_with_obj(uint64_t ino, int fresh, fso_k k, void *arg);
+
+/* ---- fsobj_fetch.c ---- */
+int fo_add_waiter(struct waiter **list, err_k k, void *arg);
+void fo_ensure_data(struct fso *o, err_k k, void *arg);
+void fo_trim(void);
+void fo_update_pin(struct fso *o);
+void fo_wake(struct waiter *list, int err);
+
+/* ---- fsobj_store.c ---- */
+void fo_store_then(struct fso *o, err_k k, void *arg);
+
+/* ---- fsobj_open.c ---- */
+void fo_close_settle(uint64_t ino);
+
+/* ---- fsobj_cb.c: the front end's caches (fso_tab.front), NULL-safe ---- */
+/* The kernel forgets what it cached of ino (attributes, pages). */
+void front_inval_inode(uint64_t ino);
+/* ... of the name dir/name (nothing for an empty name). */
+void front_inval_entry(uint64_t dir, const char *name);
+/* ino's fid changed from oldf to newf (Coda's REPLACE), or inval_inode. */
+void front_replace(uint64_t ino, const hs_fid *oldf, const hs_fid *newf);
+
+/* ---- fsobj_zone.c: the zones on mutation replies ---- */
+/* Reply cb(arg, 0, a) once the zones admit it (zone_admit); a is copied. */
+void fo_zone_attr(fso_attr_cb cb, void *arg, const struct fso_attr *a);
+/* Reply cb(arg, err): at once for an error, else once the zones admit it. */
+void fo_zone_err(fso_err_cb cb, void *arg, int err);
+
+/* ---- fsobj_setattr.c ---- */
+hs_time fo_to_hs_time(const struct timespec *ts);
+
+/* ---- fsobj_local.c: mutations applied locally and logged (CML) ---- */
+struct cml_row;
+/* vice is unreachable (a failed call or probe, or cfs disconnect): serve
+ * what the cache has, log every change. */
+int fo_offline(void);
+/* Serve o from the cache without asking vice: vice is unreachable, o is
+ * known only locally, or the log holds changes to it. */
+int fo_trust_cache(const struct fso *o);
+/* THE decision for every mutation (create, link, remove, rename, setattr,
+ * store): 1 = apply locally and log it (fo_log_*), 0 = send it to vice.
+ * Logging when the volume is not strongly connected, when older records
+ * wait (order), or when any of a, b, c (NULLs skipped) is trusted from
+ * the cache.  No other place in core asks volstate. */
+int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c);
+/* Log o's container as a store record (durable before it returns).
+ * 0 or an errno; the container keeps the data either way. */
+int fo_log_store(struct fso *o);
+/* Apply sa (size excluded) to o and log it.  0 or an errno. */
+int fo_log_setattr(struct fso *o, const struct fso_setattr *sa);
+/* The name operations below take sid NULL for a fresh store id, or the
+ * one of a call to vice that failed with a network error: vice may have
+ * applied it, and the same id makes reintegration a no-op for it then. */
+/* create/mkdir/symlink (proc HS_CREATE, HS_MKDIR, HS_SYMLINK) in dir:
+ * a local fid, the cached entry, a record.  *out: the new object. */
+int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode, uid_t uid,
+		  gid_t gid, const char *target, const hs_storeid *sid, struct fso **out);
+/* mknod of a special file (type HS_FIFO..HS_FBLK, rdev for devices) in
+ * dir: as fo_log_create, with an HS_OP_MKNOD record. */
+int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint64_t rdev,
+		 uid_t uid, gid_t gid, const hs_storeid *sid, struct fso **out);
+int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_storeid *sid);
+int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
+		  const hs_storeid *sid);
+int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
+		  struct fso *o, const hs_storeid *sid);
+/* Recompute o->cml from the log. */
+void fo_cml_settle(struct fso *o);
+/* fsobj_ctl.c: best-known path of o below the mount. */
+void fo_path_of(const struct fso *o, char *buf, size_t len);
+/* Change o's fid (local -> server): the ino stays; tables, db, front. */
+void fo_refid(struct fso *o, const hs_fid *newf);
+
+#endif /* VENUS_FSOBJ_INT_H */

@@ -1,0 +1,266 @@
+/*
+ * fsobj_store.c - storing a container to vice (the written flag's
+ * consequence): chunks, then one commit.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "venus/util/venus.h"
+#include "venus/util/util.h"
+#include "venus/core/fsobj.h"
+#include "venus/core/fsobj_int.h"
+#include "venus/net/server.h"
+#include "venus/store/db.h"
+#include "venus/store/cache.h"
+#include "venus/util/event.h"
+
+/* ================================================================ */
+/* Store (the written flag's consequence)                            */
+/* ================================================================ */
+
+struct store {
+	uint64_t       ino;
+	hs_fid         fid;
+	int            fd;
+	hs_storeid     sid;
+	uint64_t       size, next, base;
+	uint64_t       sent;       /* data bytes sent (holes are not) */
+	hs_time        mtime;
+	unsigned       inflight;
+	int            err, pumping, committing;
+	struct waiter *waiters;
+	uint64_t       t0;         /* started (fo_now_us), for codacon */
+};
+
+static void store_pump(struct store *s);
+static void start_store(struct fso *o, struct waiter *waiters);
+
+static void store_chunk_done(void *arg, int err, void *res)
+{
+	struct store *s = arg;
+	hs_status_res *r = res;
+
+	s->inflight--;
+	if (!err && r->status)
+		err = r->status;
+	if (err && !s->err)
+		s->err = err;
+	store_pump(s);
+}
+
+static void store_issue(struct store *s)
+{
+	hs_store_chunk_args a;
+	uint64_t off, n;
+	char *buf;
+	ssize_t got;
+	int err;
+
+	if ((err = cache_next_extent(s->fd, s->next, s->size, HS_CHUNK_MAX, &off, &n))) {
+		s->err = err;
+		return;
+	}
+	if (!n && s->next) {
+		s->next = s->size;   /* a hole to the end: the commit sets the size */
+		return;
+	}
+	/* A file that is all hole still sends one empty chunk: vice commits
+	 * only what was staged (ENOENT otherwise). */
+	if (!(buf = malloc(n ? n : 1))) {
+		s->err = ENOMEM;
+		return;
+	}
+	if (!n)
+		off = 0;
+	got = n ? pread(s->fd, buf, n, (off_t)off) : 0;
+	if (got != (ssize_t)n) {
+		s->err = got < 0 ? errno : EIO;
+		free(buf);
+		return;
+	}
+	a.fid = s->fid;
+	a.sid = s->sid;
+	a.offset = off;
+	a.data.data_len = (u_int)n;
+	a.data.data_val = buf;
+	s->next = n ? off + n : s->size;
+	s->sent += n;
+	s->inflight++;
+	srv_call(V->srv, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), store_chunk_done, s);
+	free(buf);   /* srv_call has encoded it */
+}
+
+static void store_end(struct store *s)
+{
+	struct fso *o = fo_obj(s->ino);
+	struct waiter *w = s->waiters, *next = NULL;
+	int err = s->err;
+
+	close(s->fd);
+	event_emit(EVK_STORE, &(struct event_fields){ .fid = &s->fid, .name = o ? o->r.name : NULL, .bytes = s->size, .usec = fo_now_us() - s->t0, .err = err });
+	if (o && err && vu_net_error(err)) {
+		/* vice went away mid-store: the change goes to the CML. */
+		o->store = NULL;
+		vlog(LOG_WARNING, "store of ino %" PRIu64 " failed (%s): logged for reintegration",
+		     o->r.ino, strerror(err));
+		err = s->err = fo_log_store(o);
+	}
+	if (o) {
+		o->store = NULL;
+		if (err) {
+			char path[4096];
+
+			o->pending = 1;
+			cache_path(o->r.ino, path, sizeof(path));
+			vlog(LOG_ERR, "STORE FAILED for %s (fid %u.%u.%u): %s; the changes stay "
+			     "in %s and are sent again at the next close",
+			     o->r.name ? o->r.name : "?", s->fid.volume, s->fid.vnode,
+			     s->fid.unique, strerror(err), path);
+		}
+		next = o->store_next;
+		o->store_next = NULL;
+	}
+	free(s);
+	if (o && next && (o->written || o->pending))
+		start_store(o, next);
+	else
+		fo_wake(next, err);
+	if (o)
+		fo_update_pin(o);
+	fo_wake(w, err);
+}
+
+static void commit_done(void *arg, int err, void *res)
+{
+	struct store *s = arg;
+	hs_attr_res *r = res;
+	struct fso *o = fo_obj(s->ino);
+
+	if (!err && r->status == HS_ECONFLICT) {
+		vlog(LOG_ERR, "store of %u.%u.%u conflicts: vice has a version newer than %" PRIu64,
+		     s->fid.volume, s->fid.vnode, s->fid.unique, s->base);
+		err = EIO;
+	} else if (!err && r->status) {
+		err = r->status;
+	}
+	if (!err && o) {
+		fo_apply_attr(o, &r->hs_attr_res_u.attr, 0);
+		o->r.data_dv = o->r.dataversion;
+		o->r.has_data = 1;
+		o->r.dirty = o->writers || o->written;
+		fo_save(o);
+		V->stats.stores++;
+		V->stats.store_bytes += s->sent;
+	}
+	if (err && !s->err)
+		s->err = err;
+	store_end(s);
+}
+
+static void store_commit(struct store *s)
+{
+	hs_store_commit_args a;
+
+	s->committing = 1;
+	a.fid = s->fid;
+	a.sid = s->sid;
+	a.base_version = s->base;
+	a.size = s->size;
+	a.mtime = s->mtime;
+	srv_call(V->srv, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
+		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
+}
+
+/* Chunks STORE_INFLIGHT at a time, then the commit (see fetch_pump). */
+static void store_pump(struct store *s)
+{
+	if (s->pumping)
+		return;
+	s->pumping = 1;
+	while (!s->err && s->inflight < STORE_INFLIGHT && s->next < s->size)
+		store_issue(s);
+	if (!s->inflight) {
+		if (s->err) {
+			store_end(s);
+			return;
+		}
+		if (!s->committing) {
+			s->pumping = 0;
+			store_commit(s);
+			return;
+		}
+	}
+	s->pumping = 0;
+}
+
+static void start_store(struct fso *o, struct waiter *waiters)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	char path[4096];
+	struct stat st;
+
+	/* The dirty mark reaches the disk before anything else happens. */
+	db_durable(V->db, 1);
+	o->r.dirty = 1;
+	fo_save(o);
+	db_durable(V->db, 0);
+	cache_path(o->r.ino, path, sizeof(path));
+	if (!s || (s->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(s->fd, &st)) {
+		int err = s ? errno : ENOMEM;
+
+		if (s && s->fd >= 0)
+			close(s->fd);
+		free(s);
+		o->pending = 1;
+		vlog(LOG_ERR, "cannot store %s: %s", path, strerror(err));
+		fo_wake(waiters, err);
+		return;
+	}
+	o->written = 0;
+	o->pending = 0;
+	s->ino = o->r.ino;
+	s->fid = o->r.fid;
+	s->size = (uint64_t)st.st_size;
+	s->mtime.sec = st.st_mtim.tv_sec;
+	s->mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
+	s->base = o->r.data_dv;
+	s->waiters = waiters;
+	s->t0 = fo_now_us();
+	srv_new_storeid(&s->sid);
+	o->store = s;
+	fo_update_pin(o);
+	store_pump(s);
+}
+
+/* Store o's container, then k(arg, err).  One store at a time per object:
+ * a request during a store waits and is served by the next one. */
+void fo_store_then(struct fso *o, err_k k, void *arg)
+{
+	struct waiter *w = NULL;
+
+	if (fo_add_waiter(&w, k, arg)) {
+		k(arg, ENOMEM);
+		return;
+	}
+	if (o->store) {
+		w->next = o->store_next;
+		o->store_next = w;
+		return;
+	}
+	if (fo_must_log(o, NULL, NULL)) {
+		fo_wake(w, fo_log_store(o));
+		return;
+	}
+	start_store(o, w);
+}
+

@@ -1,0 +1,79 @@
+/*
+ * ctl_int.h - helpers shared by the control commands' files (ctl_cmds.c,
+ * ctl_vol.c, ctl_fid.c, ctl_ckpt.c, ctl_cml.c); not used outside them.
+ */
+#ifndef VENUS_CTL_INT_H
+#define VENUS_CTL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "venus/core/fsobj.h"
+#include "venus/ctl/ctl.h"
+
+/* For srv_call without arguments: libtirpc's xdr_void takes none, so it
+ * does not cast cleanly to xdrproc_t. */
+bool_t ctl_xdr_none(XDR *x, void *p);
+#define CTL_XDR_NONE ((xdrproc_t)ctl_xdr_none)
+
+/* "true" or "false". */
+const char *ctl_jbool(int v);
+
+/* The absolute path of rel (mount-relative) under the mount point, in
+ * buf (n bytes), for messages.  Returns buf. */
+const char *ctl_disp(char *buf, size_t n, const char *rel);
+
+/* "volume.vnode.unique" in hex, Coda's fid form. */
+void ctl_fid_str(char *buf, size_t n, const hs_fid *f);
+
+/* The realm fids are printed with ("...@REALM"). */
+const char *ctl_realm(void);
+
+/* One path argument, resolved. */
+struct ctl_path_res {
+	int             err;   /* 0, or why it did not resolve */
+	struct fso_attr a;
+};
+
+/* Resolve every argument of r that does not begin with '-' (options and,
+ * per ctlp_opt_has_value, their values are skipped: err is -1), then call
+ * finish(r).  r->state is the struct ctl_walk. */
+struct ctl_walk {
+	void (*finish)(struct ctl_req *r);
+	int  next;          /* the argument being resolved */
+	int  in_resolve;    /* inside fso_resolve */
+	int  sync_done;     /* ... and it already called back */
+	struct ctl_path_res res[];
+};
+void ctl_walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r));
+
+/* Report argument i's failure err: a stderr line "PATH: strerror", or a
+ * JSON array element (*first tracks the comma). */
+void ctl_path_error(struct ctl_req *r, int i, int err, int *first);
+
+
+/* The volume of rel's deepest cached ancestor, in *vol, when err says vice
+ * is unreachable (Coda's listvol -local).  0, or err. */
+int ctl_guess_volume(const char *rel, int err, uint32_t *vol);
+
+/* The volume of rel's deepest cached ancestor (rel mount-relative; "" the
+ * mount point); 0 if nothing is cached (ctl_vol.c). */
+uint32_t ctl_cached_volume(const char *rel);
+
+struct cml_row;
+/* A CML record as Coda's venus lists it (cmlent::writeops):
+ * "Store \t/coda/a (length = 5)", "Mkdir \t/coda/d", ...; path is the
+ * record's mount-relative path (ctl_cml.c). */
+void ctl_cml_opline(const struct cml_row *row, const char *path, char *buf,
+		    size_t len);
+
+/* A volume's name as vice last told it, or "unknown" (ctl_vol.c). */
+const char *ctl_volname(uint32_t id);
+
+/* The command files' entry points (ctl_dispatch calls them after the
+ * argument and privilege checks). */
+void ctl_vol_run(struct ctl_req *r);   /* listvol, checkvolumes, checkservers */
+void ctl_fid_run(struct ctl_req *r);   /* getfid, getpath, getpfid, flush*,
+					* truncatelog */
+void ctl_ckpt_run(struct ctl_req *r);  /* checkpointml */
+
+#endif /* VENUS_CTL_INT_H */

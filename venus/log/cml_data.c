@@ -1,0 +1,116 @@
+/*
+ * cml_data.c - frozen copies of stored files, <cachedir>/cml/<seq>.
+ *
+ * A store record must name data that no later write can change, so the
+ * container is copied at close: a reflink (ioctl FICLONE) costs nothing on
+ * btrfs/XFS, otherwise copy_file_range.  Never a hash: the bytes themselves
+ * must survive until vice has them.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <linux/fs.h>
+
+#include "venus/util/venus.h"
+#include "venus/log/cml.h"
+#include "venus/store/cache.h"
+
+void cml_data_path(uint64_t seq, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/cml/%llu", V->cfg.cachedir, (unsigned long long)seq);
+}
+
+/* Copy [in, in + n) to the same offset: copy_file_range, falling back
+ * to read/write across devices. */
+static int copy_extent(int src, int dst, off_t in, uint64_t n)
+{
+	char buf[65536];
+	off_t out = in;
+	ssize_t r;
+
+	while (n > 0) {
+		r = copy_file_range(src, &in, dst, &out, n, 0);
+		if (r <= 0)
+			break;
+		n -= (uint64_t)r;
+	}
+	if (!n)
+		return 0;
+	if (r < 0 && errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+	    errno != EOPNOTSUPP)
+		return errno;
+	while (n > 0 && (r = pread(src, buf, n < sizeof buf ? n : sizeof buf, in)) > 0) {
+		if (pwrite(dst, buf, (size_t)r, in) != r)
+			return errno ? errno : EIO;
+		in += r;
+		n -= (uint64_t)r;
+	}
+	return r < 0 ? errno : 0;
+}
+
+/* Copy the data extents of src; holes stay holes (a sparse file costs
+ * no more in the CML than in its container). */
+static int copy_range(int src, int dst)
+{
+	struct stat st;
+	uint64_t next = 0, off, n;
+	int err;
+
+	if (fstat(src, &st) || ftruncate(dst, st.st_size))
+		return errno;
+	for (;;) {
+		err = cache_next_extent(src, next, (uint64_t)st.st_size,
+					UINT64_C(1) << 30, &off, &n);
+		if (err || !n)
+			return err;
+		if ((err = copy_extent(src, dst, (off_t)off, n)))
+			return err;
+		next = off + n;
+	}
+}
+
+/* fsync the directory so that the new name is durable too. */
+static int sync_dir(const char *path)
+{
+	char dir[4096];
+	int fd, err = 0;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fsync(fd))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+int cml_copy_file(int src, const char *path)
+{
+	char tmp[4200];
+	int dst, err = 0;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (dst < 0)
+		return errno;
+	if (ioctl(dst, FICLONE, src) < 0)
+		err = copy_range(src, dst);
+	if (!err && fsync(dst))
+		err = errno;
+	if (close(dst) && !err)
+		err = errno;
+	if (!err && rename(tmp, path))
+		err = errno;
+	if (!err)
+		err = sync_dir(path);
+	if (err)
+		unlink(tmp);
+	return err;
+}

@@ -1,0 +1,117 @@
+/*
+ * cml_drop.c - removing frozen copies only once their rows are gone for
+ * good.
+ *
+ * A row deleted inside a transaction comes back if venus dies before the
+ * commit; had its <cachedir>/cml/<seq> been unlinked at the DELETE, the
+ * restarted venus would hold a store record without data and
+ * reintegration would stop there forever.  So copies are unlinked after
+ * the commit (cml_data_settle), and a copy left behind by a death between
+ * commit and unlink is swept at start (cml_data_sweep).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "venus/util/venus.h"
+#include "venus/log/cml.h"
+#include "venus/log/cml_int.h"
+
+static struct {
+	uint64_t *seqs;
+	size_t    n, cap;
+	void    (*settled)(void *arg, int committed);   /* post-commit hook */
+	void     *settled_arg;
+} D;
+
+void cml_set_settle_hook(void (*fn)(void *arg, int committed), void *arg)
+{
+	D.settled = fn;
+	D.settled_arg = arg;
+}
+
+void cml_data_drop(uint64_t seq)
+{
+	uint64_t *p;
+
+	if (D.n == D.cap) {
+		size_t cap = D.cap ? D.cap * 2 : 32;
+
+		if (!(p = realloc(D.seqs, cap * sizeof *p))) {
+			/* Kept on disk: the sweep at the next start removes it. */
+			vlog(LOG_WARNING, "CML: out of memory; frozen copy %" PRIu64
+			     " stays until the next start", seq);
+			return;
+		}
+		D.seqs = p;
+		D.cap = cap;
+	}
+	D.seqs[D.n++] = seq;
+	if (!db_in_txn(V->db))
+		cml_data_settle(1);   /* no transaction open: the DELETE is committed */
+}
+
+void cml_data_settle(int committed)
+{
+	char path[4096];
+
+	/* The one hook after every commit the CML makes (its own and
+	 * reintegration's): removed objects' containers wait for it too. */
+	if (D.settled)
+		D.settled(D.settled_arg, committed);
+
+	for (size_t i = 0; committed && i < D.n; i++) {
+		cml_data_path(D.seqs[i], path, sizeof path);
+		if (unlink(path) && errno != ENOENT)
+			vlog(LOG_WARNING, "CML: %s: %s", path, strerror(errno));
+	}
+	D.n = 0;
+}
+
+/* Is seq a row of the CML?  In doubt (an SQLite error), yes: the data
+ * is kept. */
+static int has_row(uint64_t seq)
+{
+	sqlite3_stmt *st = db_st(V->db, DB_CML_HAS);
+	int n = 1;
+
+	if (!st)
+		return 1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n != 0;
+}
+
+void cml_data_sweep(void)
+{
+	char dir[4096], path[4400];
+	struct dirent *e;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof dir, "%s/cml", V->cfg.cachedir);
+	if (!(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long long seq = strtoull(e->d_name, &end, 10);
+
+		if (e->d_name[0] == '.' || (*end == 0 && has_row(seq)))
+			continue;
+		/* An orphan (its row was committed away) or a half-made
+		 * copy (*.tmp: its row was never committed). */
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (unlink(path) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n)
+		vlog(LOG_INFO, "CML: removed %u frozen copies no record names", n);
+}

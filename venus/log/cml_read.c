@@ -1,0 +1,211 @@
+/*
+ * cml_read.c - reading the CML back: blocks for reintegration, rows for
+ * the repair commands, and the updates reintegration makes to rows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "venus/util/venus.h"
+#include "venus/log/cml.h"
+#include "venus/log/cml_int.h"
+
+/* Rows are read in db_sql.c's CML_COLS order. */
+
+uint64_t cml_rec_seq(const hs_cml_rec *rec)
+{
+	const typeof(rec->hs_cml_rec_u) *u = &rec->hs_cml_rec_u;
+
+	switch (rec->op) {
+	case HS_OP_STORE:   return u->store.sid.seq;
+	case HS_OP_SETATTR: return u->setattr.sid.seq;
+	case HS_OP_CREATE:  return u->create.a.sid.seq;
+	case HS_OP_MKDIR:   return u->mkdir.a.sid.seq;
+	case HS_OP_SYMLINK: return u->symlink.a.sid.seq;
+	case HS_OP_MKNOD:   return u->mknod.a.sid.seq;
+	case HS_OP_LINK:    return u->link.sid.seq;
+	case HS_OP_REMOVE:  return u->remove.sid.seq;
+	case HS_OP_RMDIR:   return u->rmdir.sid.seq;
+	case HS_OP_RENAME:  return u->rename.sid.seq;
+	}
+	return 0;
+}
+
+uint64_t *cml_rec_base(hs_cml_rec *rec)
+{
+	typeof(rec->hs_cml_rec_u) *u = &rec->hs_cml_rec_u;
+
+	switch (rec->op) {
+	case HS_OP_STORE:   return &u->store.base_version;
+	case HS_OP_SETATTR: return &u->setattr.base_version;
+	case HS_OP_REMOVE:  return &u->remove.base_version;
+	case HS_OP_RMDIR:   return &u->rmdir.base_version;
+	case HS_OP_RENAME:  return &u->rename.base_version;
+	default:            return NULL;
+	}
+}
+
+static int decode(const void *blob, int len, hs_cml_rec *rec)
+{
+	XDR x;
+	int ok;
+
+	memset(rec, 0, sizeof *rec);
+	xdrmem_create(&x, (char *)blob, (u_int)len, XDR_DECODE);
+	ok = xdr_hs_cml_rec(&x, rec);
+	xdr_destroy(&x);
+	return ok ? 0 : EIO;
+}
+
+static int row_read(sqlite3_stmt *st, struct cml_row *r)
+{
+	const char *name = (const char *)sqlite3_column_text(st, 12);
+
+	memset(r, 0, sizeof *r);
+	r->seq = (uint64_t)sqlite3_column_int64(st, 0);
+	r->op = sqlite3_column_int(st, 1);
+	r->obj.volume = r->dir.volume = (uint32_t)sqlite3_column_int64(st, 2);
+	r->obj.vnode = (uint32_t)sqlite3_column_int64(st, 3);
+	r->obj.unique = (uint32_t)sqlite3_column_int64(st, 4);
+	r->dir.vnode = (uint32_t)sqlite3_column_int64(st, 5);
+	r->dir.unique = (uint32_t)sqlite3_column_int64(st, 6);
+	r->ino = (uint64_t)sqlite3_column_int64(st, 7);
+	r->base = (uint64_t)sqlite3_column_int64(st, 8);
+	r->size = (uint64_t)sqlite3_column_int64(st, 9);
+	r->frozen = sqlite3_column_int(st, 10);
+	r->conflict = sqlite3_column_int(st, 11);
+	snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+	if (decode(sqlite3_column_blob(st, 13), sqlite3_column_bytes(st, 13), &r->rec)) {
+		vlog(LOG_ERR, "CML: record %llu does not decode", (unsigned long long)r->seq);
+		return EIO;
+	}
+	return 0;
+}
+
+void cml_row_free(struct cml_row *r)
+{
+	xdr_free((xdrproc_t)xdr_hs_cml_rec, (char *)&r->rec);
+	memset(&r->rec, 0, sizeof r->rec);
+}
+
+int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
+{
+	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
+	int err = 0, rc = SQLITE_DONE;
+
+	*n = 0;
+	if (!st)
+		return EIO;
+	sqlite3_bind_int(st, 1, (int)max);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((err = row_read(st, &rows[*n])))
+			break;
+		(*n)++;
+	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_step_err(V->db, "cml: block");
+	sqlite3_finalize(st);
+	/* Frozen: vice may apply them from now on, so nothing cancels them. */
+	for (unsigned i = 0; !err && i < *n; i++) {
+		if ((st = db_st(V->db, DB_CML_FREEZE)))
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].seq);
+		err = db_run(V->db, st);
+	}
+	/* Rows already frozen stay so (over-careful: they are sent again). */
+	if (err)
+		while (*n)
+			cml_row_free(&rows[--*n]);
+	return err;
+}
+
+int cml_foreach(const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg)
+{
+	sqlite3_stmt *st = db_st(V->db, fid ? DB_CML_OF_FID : DB_CML_ALL);
+	struct cml_row r;
+	int err = 0, stop = 0, rc = SQLITE_DONE;
+
+	if (!st)
+		return EIO;
+	if (fid)
+		db_bind_fid(st, 1, fid);
+	while (!stop && !err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!(err = row_read(st, &r)))
+			stop = fn(arg, &r);
+		cml_row_free(&r);
+	}
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_step_err(V->db, "cml: scan");
+	sqlite3_finalize(st);
+	return err;
+}
+
+void cml_thaw(void)
+{
+	db_exec(V->db, DB_CML_THAW);
+}
+
+static int by_seq(enum db_stmt id, uint64_t seq, int64_t v)
+{
+	sqlite3_stmt *st = db_st(V->db, id);
+
+	if (!st)
+		return EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, v);
+	return db_run(V->db, st);
+}
+
+int cml_done(uint64_t seq)
+{
+	int err = by_seq(DB_CML_DONE, seq, 0);
+
+	if (!err)
+		cml_data_drop(seq);   /* after the commit: see cml_drop.c */
+	return err;
+}
+
+int cml_set_conflict(uint64_t seq, int status)
+{
+	return by_seq(DB_CML_SET_CONFLICT, seq, status);
+}
+
+int cml_clear_conflict(uint64_t seq, int nobase)
+{
+	return by_seq(nobase ? DB_CML_CLEAR_CONFLICT_BASE : DB_CML_CLEAR_CONFLICT, seq, 0);
+}
+
+int cml_rebase(const hs_fid *fid, uint64_t dv)
+{
+	sqlite3_stmt *st = db_st(V->db, DB_CML_REBASE);
+
+	if (st) {
+		db_bind_fid(st, 1, fid);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)dv);
+	}
+	return db_run(V->db, st);
+}
+
+static int refid(enum db_stmt id, const hs_fid *oldf, const hs_fid *newf)
+{
+	sqlite3_stmt *st = db_st(V->db, id);
+
+	if (st) {
+		db_bind_fid(st, 1, oldf);
+		sqlite3_bind_int64(st, 4, newf->vnode);
+		sqlite3_bind_int64(st, 5, newf->unique);
+	}
+	return db_run(V->db, st);
+}
+
+int cml_refid(const hs_fid *oldf, const hs_fid *newf)
+{
+	int err = refid(DB_CML_REFID_OBJ, oldf, newf);
+
+	return err ? err : refid(DB_CML_REFID_DIR, oldf, newf);
+}

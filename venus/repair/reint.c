@@ -1,0 +1,392 @@
+/*
+ * reint.c - one reintegration pass (reint.h): take a block, stage its
+ * stores, send it, act on each result, repeat.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "venus/util/venus.h"
+#include "venus/net/server.h"
+#include "venus/store/cache.h"
+#include "venus/log/cml.h"
+#include "venus/store/db.h"
+#include "venus/repair/conflict.h"
+#include "venus/core/fsobj.h"
+#include "venus/core/fsobj_disc.h"
+#include "venus/repair/reint.h"
+#include "venus/log/volstate.h"
+#include "venus/log/zone.h"
+#include "venus/util/event.h"
+
+struct rwaiter {
+	reint_progress_fn progress;
+	reint_done_fn     done;
+	void             *arg;
+	struct rwaiter   *next;
+};
+
+/* Records per HS_REINTEGRATE block: Coda's ~100, under the wire's
+ * HS_REINT_MAX, so one block stays one short vice transaction. */
+#define REINT_BLOCK 100
+
+struct reint {
+	struct srv     *srv;         /* the server the records go to */
+	int             running;
+	struct cml_row  rows[HS_REINT_MAX];
+	unsigned        n;
+	unsigned        si;          /* the store row being staged */
+	uint64_t        off;         /* next byte of it to send */
+	int             fd;          /* its frozen copy */
+	int             conflicts;   /* refused in this pass */
+	unsigned        sent;        /* records sent in this pass (codacon) */
+	unsigned        min_age;
+	time_t          until;       /* 0: no budget */
+	struct rwaiter *waiters;
+};
+
+static void next_block(struct reint *ri);
+static void stage_next(struct reint *ri);
+
+int reint_running(const struct reint *ri)
+{
+	return ri->running;
+}
+
+static void free_rows(struct reint *ri)
+{
+	while (ri->n)
+		cml_row_free(&ri->rows[--ri->n]);
+	if (ri->fd >= 0)
+		close(ri->fd);
+	ri->fd = -1;
+}
+
+static void finish(struct reint *ri, int err)
+{
+	struct rwaiter *w = ri->waiters;
+
+	free_rows(ri);
+	/* Without results (vice or the network died) the block's outcome is
+	 * unknown: vice may have applied it.  Its records stay frozen, never
+	 * cancelled, until a later pass learns their fate; a later store
+	 * cancelling one that vice already applied would carry a stale
+	 * version and raise a false conflict. */
+	if (!err || err == HS_ECONFLICT)
+		cml_thaw();
+	ri->running = 0;
+	ri->waiters = NULL;
+	if (!err && (ri->conflicts || cml_conflicts()))
+		err = HS_ECONFLICT;
+	if (err && err != HS_ECONFLICT)
+		vlog(LOG_WARNING, "reintegration stopped: %s; %u records stay in the CML",
+		     strerror(err), cml_count());
+	if (ri->sent || ri->conflicts || (err && err != HS_ECONFLICT))   /* not idle trickle passes */
+		event_emit(EVK_REINT, &(struct event_fields){ .flag = 1, .left = cml_count(), .err = err });
+	while (w) {
+		struct rwaiter *next = w->next;
+
+		if (w->done)
+			w->done(w->arg, err);
+		free(w);
+		w = next;
+	}
+}
+
+static void progress(struct reint *ri)
+{
+	unsigned left = cml_count() - cml_conflict_records();
+
+	for (struct rwaiter *w = ri->waiters; w; w = w->next)
+		if (w->progress)
+			w->progress(w->arg, left);
+}
+
+/* ---- results ---- */
+
+static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_result *res)
+{
+	if (res->status == 0) {
+		fso_reint_applied(row, res);   /* maps a local fid to vice's first */
+		/* The object's later records build on this version now, whether
+		 * or not venus holds it in memory (type 0: vice no longer has
+		 * it, nothing to build on). */
+		if (res->obj.type)
+			cml_rebase(&res->obj.fid, res->obj.dataversion);
+		cml_done(row->seq);
+		return;
+	}
+	if (res->status == HS_ESKIPPED)
+		return;
+	ri->conflicts++;
+	cml_set_conflict(row->seq, res->status);
+	conflict_note(row, res->status);
+}
+
+static void block_done(void *arg, int err, void *resp)
+{
+	struct reint *ri = arg;
+	hs_reint_res *r = resp;
+	const hs_reint_ok *ok;
+	int txn;
+
+	if (!err && r->status)
+		err = r->status;
+	if (err) {
+		vlog(LOG_ERR, "HS_REINTEGRATE of %u records failed: %s; kept for a retry",
+		     ri->n, strerror(err));
+		finish(ri, err);
+		return;
+	}
+	ok = &r->hs_reint_res_u.ok;
+	/* One transaction for the block's results; without it (an SQLite
+	 * error, logged) each result commits on its own, which is as safe:
+	 * vice knows which store ids it applied. */
+	txn = db_begin(V->db);
+	for (unsigned i = 0; i < ri->n && i < ok->results.results_len; i++)
+		on_result(ri, &ri->rows[i], &ok->results.results_val[i]);
+	/* Directories named by the applied records (their entries changed
+	 * locally) are no longer the truth once no record names them. */
+	fso_cml_settle();
+	/* The applied rows' frozen copies go only once their DELETEs are on
+	 * disk: a death before that sends the block again, with its data. */
+	cml_data_settle(txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
+	ri->sent += ri->n;
+	event_emit(EVK_REINT, &(struct event_fields){ .n = ri->n, .left = cml_count() });
+	free_rows(ri);
+	cml_thaw();
+	zone_recheck(vst_zone(V->vol));
+	progress(ri);
+	if (ri->until && time(NULL) >= ri->until) {
+		finish(ri, 0);
+		return;
+	}
+	next_block(ri);
+}
+
+/* Only the first record of an object in the block checks its version;
+ * the later ones build on it. */
+static void set_bases(struct reint *ri, hs_cml_rec *recs)
+{
+	for (unsigned i = 0; i < ri->n; i++) {
+		uint64_t *b = cml_rec_base(&recs[i]);
+		int first = 1;
+
+		for (unsigned j = 0; j < i && first; j++)
+			if (!memcmp(&ri->rows[j].obj, &ri->rows[i].obj, sizeof(hs_fid)))
+				first = 0;
+		if (b)
+			*b = first ? ri->rows[i].base : 0;
+	}
+}
+
+static void send_block(struct reint *ri)
+{
+	hs_cml_rec *recs = calloc(ri->n, sizeof *recs);
+	hs_reint_args a;
+
+	if (!recs) {
+		finish(ri, ENOMEM);
+		return;
+	}
+	for (unsigned i = 0; i < ri->n; i++)
+		recs[i] = ri->rows[i].rec;
+	set_bases(ri, recs);
+	a.recs.recs_len = ri->n;
+	a.recs.recs_val = recs;
+	vlog(LOG_DEBUG, "reintegrating %u records from %" PRIu64, ri->n, ri->rows[0].seq);
+	srv_call(ri->srv, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
+		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, ri);
+	free(recs);
+}
+
+/* ---- staging the stores' data ---- */
+
+static hs_store_commit_args *cur_store(struct reint *ri)
+{
+	return &ri->rows[ri->si].rec.hs_cml_rec_u.store;
+}
+
+static void chunk_done(void *arg, int err, void *resp)
+{
+	struct reint *ri = arg;
+	hs_status_res *r = resp;
+
+	if (!err && r->status)
+		err = r->status;
+	if (err == ETIMEDOUT) {
+		finish(ri, err);
+		return;
+	}
+	if (err) {
+		/* vice will refuse the record itself; say why there. */
+		vlog(LOG_WARNING, "staging record %" PRIu64 ": %s", ri->rows[ri->si].seq,
+		     strerror(err));
+		ri->off = UINT64_MAX;
+	}
+	stage_next(ri);
+}
+
+static void send_chunk(struct reint *ri)
+{
+	uint64_t size = ri->rows[ri->si].size, off, n;
+	hs_store_chunk_args a;
+	char *buf;
+	ssize_t got;
+	int err;
+
+	/* Data extents only: holes are never sent. */
+	if ((err = cache_next_extent(ri->fd, ri->off, size, HS_CHUNK_MAX, &off, &n))) {
+		vlog(LOG_ERR, "CML data of record %" PRIu64 ": %s", ri->rows[ri->si].seq,
+		     strerror(err));
+		finish(ri, EIO);
+		return;
+	}
+	if (!n && ri->off) {
+		ri->off = size;
+		stage_next(ri);
+		return;
+	}
+	/* All hole from 0: one empty chunk, so that vice has it staged. */
+	if (!n)
+		off = 0;
+	if (!(buf = malloc(n ? n : 1))) {
+		finish(ri, ENOMEM);
+		return;
+	}
+	got = n ? pread(ri->fd, buf, n, (off_t)off) : 0;
+	if (got != (ssize_t)n) {
+		vlog(LOG_ERR, "CML data of record %" PRIu64 " is short: %s", ri->rows[ri->si].seq,
+		     got < 0 ? strerror(errno) : "truncated");
+		free(buf);
+		finish(ri, EIO);
+		return;
+	}
+	a.fid = cur_store(ri)->fid;
+	a.sid = cur_store(ri)->sid;
+	a.offset = off;
+	a.data.data_len = (u_int)n;
+	a.data.data_val = buf;
+	ri->off = n ? off + n : size;
+	srv_call(ri->srv, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, ri);
+	free(buf);
+}
+
+static void staged_done(void *arg, int err, void *resp)
+{
+	struct reint *ri = arg;
+	hs_staged_res *r = resp;
+
+	if (!err && r->status)
+		err = r->status;
+	if (err == ETIMEDOUT) {
+		finish(ri, err);
+		return;
+	}
+	ri->off = err ? UINT64_MAX : r->hs_staged_res_u.staged;
+	stage_next(ri);
+}
+
+/* Stage the current store from where vice is, then move to the next. */
+static void stage_next(struct reint *ri)
+{
+	char path[4096];
+
+	if (ri->fd >= 0 && ri->off < ri->rows[ri->si].size) {
+		send_chunk(ri);
+		return;
+	}
+	if (ri->fd >= 0) {
+		close(ri->fd);
+		ri->fd = -1;
+		ri->si++;
+	}
+	while (ri->si < ri->n && ri->rows[ri->si].op != HS_OP_STORE)
+		ri->si++;
+	if (ri->si == ri->n) {
+		send_block(ri);
+		return;
+	}
+	cml_data_path(ri->rows[ri->si].seq, path, sizeof path);
+	if ((ri->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		vlog(LOG_ERR, "CML data %s: %s", path, strerror(errno));
+		finish(ri, EIO);
+		return;
+	}
+	ri->off = UINT64_MAX;
+	hs_staged_args a = { cur_store(ri)->fid, cur_store(ri)->sid };
+	srv_call(ri->srv, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
+		 (xdrproc_t)xdr_hs_staged_res, sizeof(hs_staged_res), staged_done, ri);
+}
+
+static void next_block(struct reint *ri)
+{
+	int err;
+
+	if (!srv_reachable(ri->srv)) {
+		finish(ri, ETIMEDOUT);
+		return;
+	}
+	if ((err = cml_take_block(ri->rows, REINT_BLOCK, ri->min_age, &ri->n))) {
+		finish(ri, err);
+		return;
+	}
+	if (!ri->n) {
+		finish(ri, 0);
+		return;
+	}
+	ri->si = 0;
+	ri->fd = -1;
+	stage_next(ri);
+}
+
+void reint_run(struct reint *ri, unsigned min_age, unsigned budget, reint_progress_fn prog,
+	       reint_done_fn done, void *arg)
+{
+	struct rwaiter *w = NULL;
+
+	if ((prog || done) && !(w = calloc(1, sizeof *w))) {
+		if (done)
+			done(arg, ENOMEM);
+		return;
+	}
+	if (w) {
+		*w = (struct rwaiter){ prog, done, arg, ri->waiters };
+		ri->waiters = w;
+	}
+	if (ri->running)
+		return;
+	ri->running = 1;
+	ri->conflicts = 0;
+	ri->sent = 0;
+	ri->min_age = min_age;
+	ri->until = budget ? time(NULL) + budget : 0;
+	next_block(ri);
+}
+
+struct reint *reint_new(struct srv *srv)
+{
+	struct reint *ri = calloc(1, sizeof(*ri));
+
+	if (!ri)
+		return NULL;
+	ri->srv = srv;
+	ri->fd = -1;
+	return ri;
+}
+
+void reint_free(struct reint *ri)
+{
+	if (!ri)
+		return;
+	if (ri->running)
+		finish(ri, ETIMEDOUT);   /* waiters hear of the end */
+	free_rows(ri);
+	free(ri);
+}

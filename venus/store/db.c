@@ -1,0 +1,495 @@
+/*
+ * db.c - the SQL layer on venus.db (db.h): open and migrate, transactions,
+ * statements from db_sql[], fsobj and directory rows.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/random.h>
+
+#include "venus/util/venus.h"
+#include "venus/store/db.h"
+
+int db_step_err(sqlite3 *db, const char *what)
+{
+	vlog(LOG_ERR, "venus.db: %s: %s", what, sqlite3_errmsg(db));
+	/* A full cache disk is the caller's ENOSPC, not an I/O error. */
+	return (sqlite3_errcode(db) & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
+}
+
+static int db_err(sqlite3 *db, const char *what)
+{
+	return db_step_err(db, what);
+}
+
+/* Run SQL text of several statements (the schema) without binds. */
+static int exec_text(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		vlog(LOG_ERR, "venus.db: %.60s...: %s", sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return (rc & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
+	}
+	return 0;
+}
+
+sqlite3_stmt *db_st(sqlite3 *db, enum db_stmt id)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db, db_sql[id], -1, &st, NULL) != SQLITE_OK) {
+		db_err(db, db_sql[id]);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+int db_run(sqlite3 *db, sqlite3_stmt *st)
+{
+	int rc, err = 0;
+
+	if (!st)
+		return EIO;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = db_err(db, sqlite3_sql(st));
+	sqlite3_finalize(st);
+	return err;
+}
+
+int db_exec(sqlite3 *db, enum db_stmt id)
+{
+	return db_run(db, db_st(db, id));
+}
+
+void db_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f)
+{
+	sqlite3_bind_int64(st, i, f->volume);
+	sqlite3_bind_int64(st, i + 1, f->vnode);
+	sqlite3_bind_int64(st, i + 2, f->unique);
+}
+
+int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
+{
+	sqlite3_stmt *st = db_st(db, id);
+	int rc, err = 0;
+
+	*v = 0;
+	if (!st)
+		return EIO;
+	if (fid)
+		db_bind_fid(st, 1, fid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		err = db_err(db, db_sql[id]);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ---- open and migrate ---- */
+
+/* hoard.attrs came after some version 1 files were written, and hoard.c
+ * added it at each start, outside the version; rows without it are
+ * converted by hoard.c (the meaning of old flags is hoard's to know).
+ * Checked at every open: a table without the column (an old file, or
+ * one altered by hand) would fail every hoard statement. */
+static int hoard_attrs(sqlite3 *db)
+{
+	uint64_t has = 0;
+	int err = db_u64(db, DB_HOARD_HAS_ATTRS, NULL, &has);
+
+	if (!err && !has)
+		err = db_exec(db, DB_HOARD_ADD_ATTRS);
+	return err;
+}
+
+/* Version 1 to 2: special files.  Every object of version 1 is a file,
+ * directory or symlink: rdev 0. */
+static int migrate_1(sqlite3 *db)
+{
+	uint64_t has = 0;
+	int err = db_u64(db, DB_FSO_HAS_RDEV, NULL, &has);
+
+	if (!err && !has)
+		err = db_exec(db, DB_FSO_ADD_RDEV);
+	return err;
+}
+
+/* Migration from version i to i + 1 is step[i]. */
+static int (*const step[DB_SCHEMA_VERSION])(sqlite3 *db) = {
+	[1] = migrate_1,
+};
+
+static int set_version(sqlite3 *db, enum db_stmt id, int v)
+{
+	sqlite3_stmt *st = db_st(db, id);
+
+	if (st)
+		sqlite3_bind_int(st, 1, v);
+	return db_run(db, st);
+}
+
+static int check_version(sqlite3 *db)
+{
+	sqlite3_stmt *st = db_st(db, DB_VERSION_GET);
+	int rc, v = -1, err = 0;
+
+	if (!st)
+		return EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		err = db_err(db, "schema_version");
+	sqlite3_finalize(st);
+	if (err)
+		return err;
+	if (v < 0)   /* a new file: db_schema made it at the current version */
+		return set_version(db, DB_VERSION_INIT, DB_SCHEMA_VERSION);
+	if (v > DB_SCHEMA_VERSION || v < 1) {
+		vlog(LOG_ERR, "venus.db: schema version %d, this venus knows 1 to %d",
+		     v, DB_SCHEMA_VERSION);
+		return EPROTO;
+	}
+	if (v == DB_SCHEMA_VERSION)
+		return 0;
+	for (int i = v; !err && i < DB_SCHEMA_VERSION; i++)
+		err = step[i](db);
+	if (!err)
+		err = set_version(db, DB_VERSION_SET, DB_SCHEMA_VERSION);
+	if (!err)
+		vlog(LOG_NOTICE, "venus.db: schema version %d migrated to %d", v,
+		     DB_SCHEMA_VERSION);
+	return err;
+}
+
+int db_open(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	*out = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK) {
+		vlog(LOG_ERR, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return EIO;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = db_exec(db, DB_WAL);
+	if (!rc)
+		rc = db_durable(db, 0);
+	if (!rc)
+		rc = db_exec(db, DB_BEGIN_IMMEDIATE);
+	if (!rc) {
+		rc = exec_text(db, db_schema);
+		if (!rc)
+			rc = check_version(db);
+		if (!rc)
+			rc = hoard_attrs(db);
+		if (rc)
+			db_exec(db, DB_ROLLBACK);
+		else
+			rc = db_commit(db);
+	}
+	if (rc) {
+		sqlite3_close(db);
+		return rc;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(sqlite3 *db)
+{
+	if (db)
+		sqlite3_close(db);
+}
+
+int db_begin(sqlite3 *db)
+{
+	return db_exec(db, DB_BEGIN);
+}
+
+/* A failed COMMIT leaves the transaction open: roll it back, so that the
+ * next db_begin is not refused and nothing half-made stays pending. */
+int db_commit(sqlite3 *db)
+{
+	int err = db_exec(db, DB_COMMIT);
+
+	if (err && db_in_txn(db))
+		db_exec(db, DB_ROLLBACK);
+	return err;
+}
+
+int db_rollback(sqlite3 *db)
+{
+	return db_exec(db, DB_ROLLBACK);
+}
+
+int db_in_txn(sqlite3 *db)
+{
+	return !sqlite3_get_autocommit(db);
+}
+
+int db_durable(sqlite3 *db, int on)
+{
+	return db_exec(db, on ? DB_SYNC_FULL : DB_SYNC_NORMAL);
+}
+
+int db_checkpoint(sqlite3 *db, int *frames, int *moved)
+{
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+					   frames, moved);
+
+	if (rc == SQLITE_OK)
+		return 0;
+	vlog(LOG_WARNING, "venus.db: checkpoint: %s", sqlite3_errstr(rc));
+	return rc == SQLITE_BUSY ? EBUSY : EIO;
+}
+
+/* ---- meta ---- */
+
+int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq)
+{
+	sqlite3_stmt *st = db_st(db, DB_META_GET);
+	uint64_t id = 0;
+	int rc, err;
+
+	if (!st)
+		return EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*client_id = (uint64_t)sqlite3_column_int64(st, 0);
+		*next_seq = (uint64_t)sqlite3_column_int64(st, 1);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(db, "meta");
+	/* First use: a random, nonzero client id; SQLite integers are signed. */
+	while (id == 0) {
+		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+			return EIO;
+		id &= INT64_MAX;
+	}
+	st = db_st(db, DB_META_INIT);
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	if ((err = db_durable(db, 1))) {
+		sqlite3_finalize(st);
+		return err;
+	}
+	err = db_run(db, st);
+	if (db_durable(db, 0) && !err)
+		err = EIO;
+	if (err)
+		return err;
+	*client_id = id;
+	*next_seq = 1;
+	return 0;
+}
+
+/* FULL sync must be on for the UPDATE's commit, or the reservation is
+ * not known to be on disk. */
+int db_seq_reserve(sqlite3 *db, uint64_t upto)
+{
+	sqlite3_stmt *st = db_st(db, DB_META_SEQ);
+	int err;
+
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
+	if ((err = db_durable(db, 1))) {
+		sqlite3_finalize(st);
+		return err;
+	}
+	err = db_run(db, st);
+	if (db_durable(db, 0) && !err)
+		err = EIO;
+	return err;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int db_fso_put(sqlite3 *db, const struct db_fso *r)
+{
+	sqlite3_stmt *st = db_st(db, DB_FSO_PUT);
+	int i = 1;
+
+	if (!st)
+		return EIO;
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->ino);
+	sqlite3_bind_int64(st, i++, r->fid.volume);
+	sqlite3_bind_int64(st, i++, r->fid.vnode);
+	sqlite3_bind_int64(st, i++, r->fid.unique);
+	sqlite3_bind_int(st, i++, r->type);
+	sqlite3_bind_int64(st, i++, r->mode);
+	sqlite3_bind_int64(st, i++, r->nlink);
+	sqlite3_bind_int64(st, i++, r->uid);
+	sqlite3_bind_int64(st, i++, r->gid);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->size);
+	sqlite3_bind_int64(st, i++, r->atime.sec);
+	sqlite3_bind_int64(st, i++, r->atime.nsec);
+	sqlite3_bind_int64(st, i++, r->mtime.sec);
+	sqlite3_bind_int64(st, i++, r->mtime.nsec);
+	sqlite3_bind_int64(st, i++, r->ctime.sec);
+	sqlite3_bind_int64(st, i++, r->ctime.nsec);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->dataversion);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->data_dv);
+	sqlite3_bind_int(st, i++, r->has_data);
+	sqlite3_bind_int(st, i++, r->dirty);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->last_used);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->parent);
+	bind_text_or_null(st, i++, r->name);
+	bind_text_or_null(st, i++, r->target);
+	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->rdev);
+	return db_run(db, st);
+}
+
+int db_fso_del(sqlite3 *db, uint64_t ino)
+{
+	sqlite3_stmt *st = db_st(db, DB_FSO_DEL);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)ino);
+	return db_run(db, st);
+}
+
+static void row_to_fso(sqlite3_stmt *st, struct db_fso *r)
+{
+	int i = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->ino = (uint64_t)sqlite3_column_int64(st, i++);
+	r->fid.volume = (unsigned)sqlite3_column_int64(st, i++);
+	r->fid.vnode = (unsigned)sqlite3_column_int64(st, i++);
+	r->fid.unique = (unsigned)sqlite3_column_int64(st, i++);
+	r->type = sqlite3_column_int(st, i++);
+	r->mode = (uint32_t)sqlite3_column_int64(st, i++);
+	r->nlink = (uint32_t)sqlite3_column_int64(st, i++);
+	r->uid = (uint32_t)sqlite3_column_int64(st, i++);
+	r->gid = (uint32_t)sqlite3_column_int64(st, i++);
+	r->size = (uint64_t)sqlite3_column_int64(st, i++);
+	r->atime.sec = sqlite3_column_int64(st, i++);
+	r->atime.nsec = (unsigned)sqlite3_column_int64(st, i++);
+	r->mtime.sec = sqlite3_column_int64(st, i++);
+	r->mtime.nsec = (unsigned)sqlite3_column_int64(st, i++);
+	r->ctime.sec = sqlite3_column_int64(st, i++);
+	r->ctime.nsec = (unsigned)sqlite3_column_int64(st, i++);
+	r->dataversion = (uint64_t)sqlite3_column_int64(st, i++);
+	r->data_dv = (uint64_t)sqlite3_column_int64(st, i++);
+	r->has_data = sqlite3_column_int(st, i++);
+	r->dirty = sqlite3_column_int(st, i++);
+	r->last_used = (uint64_t)sqlite3_column_int64(st, i++);
+	r->parent = (uint64_t)sqlite3_column_int64(st, i++);
+	r->name = (char *)sqlite3_column_text(st, i++);
+	r->target = (char *)sqlite3_column_text(st, i++);
+	r->rdev = (uint64_t)sqlite3_column_int64(st, i++);
+}
+
+int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg)
+{
+	sqlite3_stmt *st = db_st(db, DB_FSO_ALL);
+	struct db_fso r;
+	int rc;
+
+	if (!st)
+		return EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_to_fso(st, &r);
+		fn(arg, &r);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_err(db, "fsobj scan");
+}
+
+int db_dirent_put(sqlite3 *db, uint64_t dir, const char *name, uint64_t child)
+{
+	sqlite3_stmt *st = db_st(db, DB_DE_PUT);
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)child);
+	}
+	return db_run(db, st);
+}
+
+int db_dirent_del(sqlite3 *db, uint64_t dir, const char *name)
+{
+	sqlite3_stmt *st = db_st(db, DB_DE_DEL);
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	}
+	return db_run(db, st);
+}
+
+int db_dirent_clear(sqlite3 *db, uint64_t dir)
+{
+	sqlite3_stmt *st = db_st(db, DB_DE_CLEAR);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
+	return db_run(db, st);
+}
+
+int db_dirent_del_child(sqlite3 *db, uint64_t child)
+{
+	sqlite3_stmt *st = db_st(db, DB_DE_DEL_CHILD);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)child);
+	return db_run(db, st);
+}
+
+int db_dirent_get(sqlite3 *db, uint64_t dir, const char *name, uint64_t *child)
+{
+	sqlite3_stmt *st = db_st(db, DB_DE_GET);
+	int rc;
+
+	if (!st)
+		return EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*child = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? ENOENT : db_err(db, "dirent");
+}
+
+int db_dirent_foreach(sqlite3 *db, uint64_t dir,
+		      int (*fn)(void *arg, const char *name, uint64_t child), void *arg)
+{
+	sqlite3_stmt *st = db_st(db, DB_DE_LIST);
+	int rc;
+
+	if (!st)
+		return EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
+		       (uint64_t)sqlite3_column_int64(st, 1)))
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(db, "dirent scan");
+}
