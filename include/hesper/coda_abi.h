@@ -3,7 +3,7 @@
  * coda_abi.h - the Coda kernel upcall protocol (version 5), as Hesper
  * speaks it, plus Hesper's extensions.
  *
- * Shared by kernel/ (the hesper module) and venus/coda.c.  Layouts follow
+ * Shared by kernel/ (the hesper module) and venus/front/coda/coda.c.  Layouts follow
  * Linux include/uapi/linux/coda.h byte for byte on x86_64 and other LP64
  * targets, so venus can serve the stock coda.ko with the same code; names
  * are prefixed hcfs_/HCFS_ so this header never clashes with <linux/coda.h>

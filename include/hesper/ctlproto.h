@@ -1,6 +1,6 @@
 /*
  * hesper/ctlproto.h - the control socket's wire format, shared by venus
- * (venus/ctl.c) and cfs (tools/cfs.c).
+ * (venus/ctl/ctl.c) and cfs (tools/cfs.c).
  *
  * Request: one line, at most CTLP_MAX_LINE bytes with its '\n':
  *     [--json] COMMAND ARG...

@@ -1,6 +1,6 @@
 /*
  * hesper/hoardcmd.h - the hoard command language (doc/hoard.1), shared by
- * the hoard tool (tools/hoard.c), venus (venus/ctl_hoard.c) and its unit
+ * the hoard tool (tools/hoard.c), venus (venus/ctl/ctl_hoard.c) and its unit
  * test.  Pure parsing: no I/O, no allocation.  The grammar and the flag
  * meanings are Coda's (coda-src/vtools/hoard.cc, hoard(1)).
  *
