@@ -95,6 +95,18 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
 
 /* ---- open and migrate ---- */
 
+/* Run statement add unless statement has (a count) says the column is
+ * there: migrations that may meet a half-done earlier attempt. */
+static int add_column(sqlite3 *db, enum db_stmt has_id, enum db_stmt add_id)
+{
+	uint64_t has = 0;
+	int err = db_u64(db, has_id, NULL, &has);
+
+	if (!err && !has)
+		err = db_exec(db, add_id);
+	return err;
+}
+
 /* hoard.attrs came after some version 1 files were written, and hoard.c
  * added it at each start, outside the version; rows without it are
  * converted by hoard.c (the meaning of old flags is hoard's to know).
@@ -102,24 +114,14 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
  * one altered by hand) would fail every hoard statement. */
 static int hoard_attrs(sqlite3 *db)
 {
-	uint64_t has = 0;
-	int err = db_u64(db, DB_HOARD_HAS_ATTRS, NULL, &has);
-
-	if (!err && !has)
-		err = db_exec(db, DB_HOARD_ADD_ATTRS);
-	return err;
+	return add_column(db, DB_HOARD_HAS_ATTRS, DB_HOARD_ADD_ATTRS);
 }
 
 /* Version 1 to 2: special files.  Every object of version 1 is a file,
  * directory or symlink: rdev 0. */
 static int migrate_1(sqlite3 *db)
 {
-	uint64_t has = 0;
-	int err = db_u64(db, DB_FSO_HAS_RDEV, NULL, &has);
-
-	if (!err && !has)
-		err = db_exec(db, DB_FSO_ADD_RDEV);
-	return err;
+	return add_column(db, DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV);
 }
 
 /* Migration from version i to i + 1 is step[i]. */
