@@ -168,18 +168,19 @@ static int start(void)
 		return -1;
 	if (!(err = cache_init(V->cfg.cachedir, V->cfg.cachesize, V->cfg.cachefiles)))
 		cache_set_big(V->cfg.wholefilemaxsize);
-	wire_cml();
-	if (err || (err = fso_init()) || (err = cml_init()) || (err = hoard_init(&V->hoard))) {
+	if (err || (err = fso_init()) || !(V->cml = cml_init(&err)) ||
+	    (err = hoard_init(&V->hoard))) {
 		vlog(LOG_ERR, "cache %s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}
+	wire_cml(V->cml);
 	wire_cache(V->hoard);
 	fso_log_dirty();
 	fso_cml_settle();
 	if (!(V->srv = wire_srv_start(&err)))
 		return -1;
-	if (!(V->reint = reint_new(V->srv)) ||
-	    !(V->vol = wire_volume(V->srv, V->reint))) {
+	if (!(V->reint = reint_new(V->srv, V->cml)) ||
+	    !(V->vol = wire_volume(V->srv, V->cml, V->reint))) {
 		vlog(LOG_ERR, "out of memory");
 		return -1;
 	}
@@ -206,7 +207,8 @@ static void shutdown_all(void)
 	V->reint = NULL;
 	hoard_free(V->hoard);
 	V->hoard = NULL;
-	cml_fini();
+	cml_fini(V->cml);
+	V->cml = NULL;
 	fso_fini();
 	cache_fini();
 	db_close(V->db);

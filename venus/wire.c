@@ -60,11 +60,11 @@ static int vol_busy(void *arg)
 	return reint_running(arg);
 }
 
-struct volume *wire_volume(struct srv *srv, struct reint *ri)
+struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri)
 {
 	struct vst_hooks h = { .trickle = vol_trickle, .busy = vol_busy, .arg = ri };
 
-	return vst_init(srv, &h);
+	return vst_init(srv, cml, &h);
 }
 
 static void cml_settled(void *arg, int committed)
@@ -72,9 +72,9 @@ static void cml_settled(void *arg, int committed)
 	fso_gone_settle(committed);
 }
 
-void wire_cml(void)
+void wire_cml(struct cml *c)
 {
-	cml_set_settle_hook(cml_settled, NULL);
+	cml_set_settle_hook(c, cml_settled, NULL);
 }
 
 static unsigned cache_prio(void *arg, uint64_t ino)

@@ -8,6 +8,7 @@
 #define VENUS_WIRE_H
 
 struct srv;
+struct cml;
 struct volume;
 struct reint;
 struct hoard;
@@ -15,10 +16,11 @@ struct hoard;
 /* srv_start with the server hooks: up -> vst_server_up(V->vol);
  * cb_break, cb_lost, fence -> fsobj.  NULL with *err as srv_start. */
 struct srv *wire_srv_start(int *err);
-/* vst_init on srv with the volume hooks: trickle/busy -> ri. */
-struct volume *wire_volume(struct srv *srv, struct reint *ri);
-/* The CML's post-commit hook -> fso_gone_settle.  Before cml_init. */
-void wire_cml(void);
+/* vst_init on srv and cml with the volume hooks: trickle/busy -> ri. */
+struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri);
+/* c's post-commit hook -> fso_gone_settle.  Right after cml_init, before
+ * anything is logged. */
+void wire_cml(struct cml *c);
 /* cache.c's eviction priority -> hoard_priority(h).  After cache_init. */
 void wire_cache(struct hoard *h);
 

@@ -21,6 +21,21 @@
 #include "venus/store/db.h"
 #include "test/unit/testlib.h"
 
+
+/* cml_init into V->cml: 0 or its errno. */
+static int open_cml(void)
+{
+	int err = 0;
+
+	V->cml = cml_init(&err);
+	return V->cml ? 0 : err;
+}
+
+static void close_cml(void)
+{
+	cml_fini(V->cml);
+	V->cml = NULL;
+}
 static struct venus venus;
 static char dir[TL_PATH_LEN];
 static const hs_fid obj = { 1, 7, 7 };
@@ -32,12 +47,12 @@ static void open_log(void)
 
 	snprintf(path, sizeof(path), "%s/venus.db", dir);
 	assert_int_equal(db_open(path, &V->db), 0);
-	assert_int_equal(cml_init(), 0);
+	assert_int_equal(open_cml(), 0);
 }
 
 static void close_log(void)
 {
-	cml_fini();
+	close_cml();
 	db_close(V->db);
 	V->db = NULL;
 }
@@ -70,7 +85,7 @@ static void log_store(uint64_t seq, const hs_fid *f, int fd, uint64_t base)
 	rec.hs_cml_rec_u.store.fid = *f;
 	rec.hs_cml_rec_u.store.sid.seq = seq;
 	rec.hs_cml_rec_u.store.size = (uint64_t)lseek(fd, 0, SEEK_END);
-	assert_int_equal(cml_append(&rec, f, NULL, 10, fd, base, "f"), 0);
+	assert_int_equal(cml_append(V->cml, &rec, f, NULL, 10, fd, base, "f"), 0);
 }
 
 static void log_utimes(uint64_t seq, const hs_fid *f, uint64_t base)
@@ -82,7 +97,7 @@ static void log_utimes(uint64_t seq, const hs_fid *f, uint64_t base)
 	rec.hs_cml_rec_u.setattr.fid = *f;
 	rec.hs_cml_rec_u.setattr.sid.seq = seq;
 	rec.hs_cml_rec_u.setattr.mask = HS_SET_MTIME;
-	assert_int_equal(cml_append(&rec, f, NULL, 10, -1, base, "f"), 0);
+	assert_int_equal(cml_append(V->cml, &rec, f, NULL, 10, -1, base, "f"), 0);
 }
 
 static void log_create(uint64_t seq, const hs_fid *f, const char *name)
@@ -96,7 +111,7 @@ static void log_create(uint64_t seq, const hs_fid *f, const char *name)
 	rec.hs_cml_rec_u.create.a.sid.seq = seq;
 	rec.hs_cml_rec_u.create.a.name = (char *)name;
 	rec.hs_cml_rec_u.create.a.mode = 0644;
-	assert_int_equal(cml_append(&rec, f, &pdir, 11, -1, 0, name), 0);
+	assert_int_equal(cml_append(V->cml, &rec, f, &pdir, 11, -1, 0, name), 0);
 }
 
 /* A container holding text. */
@@ -146,14 +161,14 @@ static void test_persists(void **state)
 	close(fd);
 	close_log();
 	open_log();
-	assert_int_equal(cml_count(), 2);   /* the store cancelled the utimes */
-	assert_int_equal(cml_foreach(NULL, collect, &s), 0);
+	assert_int_equal(cml_count(V->cml), 2);   /* the store cancelled the utimes */
+	assert_int_equal(cml_foreach(V->cml, NULL, collect, &s), 0);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(s.seq[0], 5);
 	assert_int_equal(s.op[0], HS_OP_CREATE);
 	assert_int_equal(s.seq[1], 9);
 	assert_int_equal(s.op[1], HS_OP_STORE);
-	assert_int_equal(cml_bytes(), 4);
+	assert_int_equal(cml_bytes(V->cml), 4);
 }
 
 static void test_store_cancels(void **state)
@@ -165,8 +180,8 @@ static void test_store_cancels(void **state)
 	log_utimes(2, &obj, 5);
 	log_store(3, &obj, fd, 6);
 	close(fd);
-	assert_int_equal(cml_count(), 1);
-	assert_int_equal(cml_foreach(&obj, collect, &s), 0);
+	assert_int_equal(cml_count(V->cml), 1);
+	assert_int_equal(cml_foreach(V->cml, &obj, collect, &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_int_equal(s.seq[0], 3);
 	assert_int_equal(s.base[0], 5);   /* the first record's version check */
@@ -183,11 +198,11 @@ static void test_identity(void **state)
 	log_store(3, &f, fd, 0);
 	log_utimes(4, &f, 0);
 	close(fd);
-	assert_true(cml_identity_cancellable(&f));
-	assert_int_equal(cml_drop_obj(&f), 0);
-	assert_int_equal(cml_count(), 1);
-	assert_false(cml_names(&f));
-	assert_true(cml_names(&other));
+	assert_true(cml_identity_cancellable(V->cml, &f));
+	assert_int_equal(cml_drop_obj(V->cml, &f), 0);
+	assert_int_equal(cml_count(V->cml), 1);
+	assert_false(cml_names(V->cml, &f));
+	assert_true(cml_names(V->cml, &other));
 }
 
 static void test_frozen_copy(void **state)

@@ -55,6 +55,21 @@ struct world {
 /* ---- venus's wiring: what main.c's start() does, without a front end,
  * the control socket or hoarding ---- */
 
+
+/* cml_init into V->cml: 0 or its errno. */
+static int open_cml(void)
+{
+	int err = 0;
+
+	V->cml = cml_init(&err);
+	return V->cml ? 0 : err;
+}
+
+static void close_cml(void)
+{
+	cml_fini(V->cml);
+	V->cml = NULL;
+}
 static int venus_up(void *arg)
 {
 	return srv_is_up(V->srv);
@@ -88,14 +103,14 @@ static void venus_start(struct world *w)
 	assert_int_equal(cache_init(c->cachedir, c->cachesize, c->cachefiles), 0);
 	cache_set_big(c->wholefilemaxsize);
 	assert_int_equal(fso_init(), 0);
-	wire_cml();
-	assert_int_equal(cml_init(), 0);
+	assert_int_equal(open_cml(), 0);
+	wire_cml(V->cml);
 	fso_log_dirty();
 	fso_cml_settle();
 	V->srv = wire_srv_start(&err);
 	assert_non_null(V->srv);
-	assert_non_null(V->reint = reint_new(V->srv));
-	assert_non_null(V->vol = wire_volume(V->srv, V->reint));
+	assert_non_null(V->reint = reint_new(V->srv, V->cml));
+	assert_non_null(V->vol = wire_volume(V->srv, V->cml, V->reint));
 	assert_true(tl_run_cond(V->base, venus_up, NULL));
 }
 
@@ -104,7 +119,7 @@ static void venus_stop(struct world *w)
 	vst_fini(V->vol);
 	srv_stop(V->srv);
 	reint_free(V->reint);
-	cml_fini();
+	close_cml();
 	fso_fini();
 	cache_fini();
 	db_close(V->db);
@@ -336,12 +351,12 @@ static void other_store(struct world *w, const hs_fid *fid, const char *data)
 
 static int cml_empty(void *arg)
 {
-	return cml_count() == 0 && !reint_running(V->reint);
+	return cml_count(V->cml) == 0 && !reint_running(V->reint);
 }
 
 static int has_conflict(void *arg)
 {
-	return cml_conflicts() > 0 && !reint_running(V->reint);
+	return cml_conflicts(V->cml) > 0 && !reint_running(V->reint);
 }
 
 static int broken(void *arg)
@@ -373,7 +388,7 @@ static void test_round_trip(void **state)
 	fetches = V->stats.fetches;
 	assert_v_contents(f.ino, "hello venus");
 	assert_int_equal(V->stats.fetches, fetches + 1);
-	assert_int_equal(cml_count(), 0);
+	assert_int_equal(cml_count(V->cml), 0);
 }
 
 /* vice breaks venus's promise when another client stores: the cached
@@ -416,7 +431,7 @@ static void test_disconnected_reint(void **state)
 	f = v_create("d");
 	assert_true(f.fid.vnode & HS_LOCAL_VNODE);
 	assert_int_equal(v_write(f.ino, "made offline"), 0);
-	assert_true(cml_count() >= 2);      /* the create and the store */
+	assert_true(cml_count(V->cml) >= 2);      /* the create and the store */
 	assert_int_equal(other_lookup(w, "d", NULL), ENOENT);
 
 	vst_reconnect(V->vol);
@@ -458,18 +473,18 @@ static void test_update_conflict(void **state)
 	assert_int_equal(v_write(f.ino, "base"), 0);
 	vst_disconnect(V->vol);
 	assert_int_equal(v_write(f.ino, "mine"), 0);
-	assert_true(cml_count() >= 1);
+	assert_true(cml_count(V->cml) >= 1);
 	other_store(w, &f.fid, "theirs");
 
 	vst_reconnect(V->vol);
 	assert_true(tl_run_cond(V->base, has_conflict, NULL));
-	assert_int_equal(cml_conflicts(), 1);
+	assert_int_equal(cml_conflicts(V->cml), 1);
 	assert_int_equal(conflict_objects(NULL, objs, &n), 0);
 	assert_int_equal(n, 1);
 	assert_memory_equal(&objs[0], &f.fid, sizeof f.fid);
 	assert_string_equal(conflict_kind(HS_OP_STORE, HS_ECONFLICT),
 			    "update/update");
-	assert_int_equal(cml_foreach(&f.fid, conflict_file, path), 0);
+	assert_int_equal(cml_foreach(V->cml, &f.fid, conflict_file, path), 0);
 	assert_true(path[0] != '\0');
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);

@@ -26,6 +26,21 @@
 #error "FIXTURE_DIR: test/integration/fixtures of the source tree"
 #endif
 
+
+/* cml_init into V->cml: 0 or its errno. */
+static int open_cml(void)
+{
+	int err = 0;
+
+	V->cml = cml_init(&err);
+	return V->cml ? 0 : err;
+}
+
+static void close_cml(void)
+{
+	cml_fini(V->cml);
+	V->cml = NULL;
+}
 static struct venus venus;
 static char dir[TL_PATH_LEN], dbpath[128];
 
@@ -117,9 +132,9 @@ static void test_v1_opens(void **state)
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
 	/* Version 2 added fsobj.rdev: 0 for every object of version 1. */
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE rdev = 0"), 10);
-	assert_int_equal(cml_init(), 0);
-	assert_int_equal(cml_count(), 9);
-	assert_int_equal(cml_conflict_records(), 0);
+	assert_int_equal(open_cml(), 0);
+	assert_int_equal(cml_count(V->cml), 9);
+	assert_int_equal(cml_conflict_records(V->cml), 0);
 	assert_int_equal(hoard_init(&h), 0);
 	e = hoard_entries(h, &n);
 	assert_int_equal(n, 1);
@@ -127,14 +142,14 @@ static void test_v1_opens(void **state)
 	assert_int_equal(e[0].prio, 100);
 	hoard_fini(h);
 	hoard_free(h);
-	cml_fini();
+	close_cml();
 	db_close(V->db);
 	/* Reopened at the new version: nothing to do, nothing lost. */
 	assert_int_equal(db_open(dbpath, &V->db), 0);
 	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
-	assert_int_equal(cml_init(), 0);
-	assert_int_equal(cml_count(), 9);
-	cml_fini();
+	assert_int_equal(open_cml(), 0);
+	assert_int_equal(cml_count(V->cml), 9);
+	close_cml();
 }
 
 /* The release before the SQL layer wrote version 2 (cml, hoard and
@@ -155,15 +170,15 @@ static void test_v2_opens(void **state)
 	assert_int_equal(client, 8581224481183318416ULL);
 	assert_int_equal(next, 1025);
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
-	assert_int_equal(cml_init(), 0);
-	assert_int_equal(cml_count(), 9);
+	assert_int_equal(open_cml(), 0);
+	assert_int_equal(cml_count(V->cml), 9);
 	assert_int_equal(hoard_init(&h), 0);
 	e = hoard_entries(h, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(e[0].path, "proj");
 	hoard_fini(h);
 	hoard_free(h);
-	cml_fini();
+	close_cml();
 }
 
 /* A hoard table from before column attrs: the column is added and the row

@@ -74,7 +74,7 @@ static int logged(int err, const char *what)
 
 void fo_cml_settle(struct fso *o)
 {
-	o->cml = cml_names(&o->r.fid);
+	o->cml = cml_names(V->cml, &o->r.fid);
 	fo_update_pin(o);
 }
 
@@ -103,7 +103,7 @@ static int log_store(struct fso *o)
 	rec.hs_cml_rec_u.store.size = (uint64_t)st.st_size;
 	rec.hs_cml_rec_u.store.mtime.sec = st.st_mtim.tv_sec;
 	rec.hs_cml_rec_u.store.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
-	err = cml_append(&rec, &o->r.fid, NULL, o->r.ino, fd, o->r.data_dv, o->r.name);
+	err = cml_append(V->cml, &rec, &o->r.fid, NULL, o->r.ino, fd, o->r.data_dv, o->r.name);
 	close(fd);
 	if (!err) {
 		o->written = 0;
@@ -176,7 +176,7 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
 		a->mtime = fo_to_hs_time(&sa->mtime);
 	if (!a->mask)
 		return 0;
-	if ((err = cml_begin()))
+	if ((err = cml_begin(V->cml)))
 		return logged(err, "a setattr");
 	if (a->mask & HS_SET_MODE)
 		o->r.mode = a->mode;
@@ -192,8 +192,8 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
 	o->cml = 1;
 	/* The row and the record commit together or not at all. */
 	if (!(err = fo_save(o)))
-		err = cml_append(&rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
-	return logged(cml_commit(err), "a setattr");
+		err = cml_append(V->cml, &rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
+	return logged(cml_commit(V->cml, err), "a setattr");
 }
 
 /* ---- create, mkdir, symlink ---- */
@@ -268,7 +268,7 @@ static int log_new(struct fso *dir, hs_cml_rec *rec, const hs_fid *fid,
 	struct fso *o;
 	int err;
 
-	if ((err = cml_begin()))
+	if ((err = cml_begin(V->cml)))
 		return logged(err, "a create");
 	o = local_obj(fid, n->type, n->mode, n->uid, n->gid, n->target, n->rdev);
 	if (!o)
@@ -276,9 +276,9 @@ static int log_new(struct fso *dir, hs_cml_rec *rec, const hs_fid *fid,
 	if (!err) {
 		fo_dir_add(dir, name, o);
 		touch_dir(dir);
-		err = cml_append(rec, fid, &dir->r.fid, o->r.ino, -1, 0, name);
+		err = cml_append(V->cml, rec, fid, &dir->r.fid, o->r.ino, -1, 0, name);
 	}
-	if ((err = cml_commit(err)) && o)
+	if ((err = cml_commit(V->cml, err)) && o)
 		fo_obj_gone(o);
 	*out = err ? NULL : o;
 	return logged(err, "a create");
@@ -357,33 +357,33 @@ int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_store
 	use_sid(&a->sid, sid);
 	a->name = (char *)name;
 	a->target = o->r.fid;
-	if ((err = cml_begin()))
+	if ((err = cml_begin(V->cml)))
 		return logged(err, "a link");
 	db_dirent_put(V->db, dir->r.ino, name, o->r.ino);
 	o->r.nlink++;
 	o->cml = 1;
 	touch_dir(dir);
 	if (!(err = fo_save(o)))
-		err = cml_append(&rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
-	return logged(cml_commit(err), "a link");
+		err = cml_append(V->cml, &rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
+	return logged(cml_commit(V->cml, err), "a link");
 }
 
 /* The last name of an object created in the log: its records go, and so
  * does the remove (identity cancellation). */
 static int cancel_identity(struct fso *dir, const char *name, struct fso *o)
 {
-	int err = cml_begin();
+	int err = cml_begin(V->cml);
 
 	if (err)
 		return err;
-	err = cml_drop_obj(&o->r.fid);
+	err = cml_drop_obj(V->cml, &o->r.fid);
 	if (!err) {
 		fo_dir_del(dir, name);
 		touch_dir(dir);
 		o->cml = 0;
 		fo_obj_gone(o);
 	}
-	return cml_commit(err);
+	return cml_commit(V->cml, err);
 }
 
 static int dir_empty(void *arg, const char *name, uint64_t child)
@@ -406,7 +406,7 @@ static int log_remove(struct fso *dir, const char *name, struct fso *o, int isdi
 		if (!empty)
 			return ENOTEMPTY;
 	}
-	if ((isdir || o->r.nlink <= 1) && cml_identity_cancellable(&o->r.fid))
+	if ((isdir || o->r.nlink <= 1) && cml_identity_cancellable(V->cml, &o->r.fid))
 		return logged(cancel_identity(dir, name, o), "a cancellation");
 	memset(&rec, 0, sizeof rec);
 	rec.op = isdir ? HS_OP_RMDIR : HS_OP_REMOVE;
@@ -414,9 +414,9 @@ static int log_remove(struct fso *dir, const char *name, struct fso *o, int isdi
 	a->sid = *sid;
 	a->name = (char *)name;
 	a->obj = o->r.fid;
-	if ((err = cml_begin()))
+	if ((err = cml_begin(V->cml)))
 		return logged(err, "a remove");
-	err = cml_append(&rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
+	err = cml_append(V->cml, &rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
 	if (!err) {
 		fo_dir_del(dir, name);
 		touch_dir(dir);
@@ -428,7 +428,7 @@ static int log_remove(struct fso *dir, const char *name, struct fso *o, int isdi
 			fo_obj_gone(o);
 		}
 	}
-	return logged(cml_commit(err), "a remove");
+	return logged(cml_commit(V->cml, err), "a remove");
 }
 
 int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
@@ -452,7 +452,7 @@ static int log_rename_rec(struct fso *sd, const char *name, struct fso *dd,
 	rec.op = HS_OP_RENAME;
 	*a = (hs_rename_args){ sd->r.fid, (char *)name, dd->r.fid, (char *)newname,
 			       *sid, o->r.fid, 0 };
-	err = cml_append(&rec, &o->r.fid, &sd->r.fid, o->r.ino, -1, base_of(o), newname);
+	err = cml_append(V->cml, &rec, &o->r.fid, &sd->r.fid, o->r.ino, -1, base_of(o), newname);
 	if (!err) {
 		fo_dir_del(sd, name);
 		fo_dir_add(dd, newname, o);
@@ -481,13 +481,13 @@ int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *
 	use_sid(&rsid, sid);
 	/* The victim's removal and the rename are one change: a death between
 	 * them must not leave the old name gone and the new one not there. */
-	if ((err = cml_begin()))
+	if ((err = cml_begin(V->cml)))
 		return logged(err, "a rename");
 	if (v)
 		err = log_remove(dd, newname, v, v->r.type == HS_FDIR, &vsid);
 	if (!err)
 		err = log_rename_rec(sd, name, dd, newname, o, &rsid);
-	return logged(cml_commit(err), "a rename");
+	return logged(cml_commit(V->cml, err), "a rename");
 }
 
 /* ---- reintegration's results ---- */
@@ -502,7 +502,7 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	if (o && cml_is_local(&o->r.fid) && !cml_is_local(&a->fid) &&
 	    (row->op == HS_OP_CREATE || row->op == HS_OP_MKDIR || row->op == HS_OP_SYMLINK ||
 	     row->op == HS_OP_MKNOD)) {
-		cml_refid(&o->r.fid, &a->fid);
+		cml_refid(V->cml, &o->r.fid, &a->fid);
 		fo_refid(o, &a->fid);
 	}
 	if (row->dir.vnode && (d = fo_obj_by_fid(&row->dir)))
@@ -519,7 +519,7 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	}
 	/* reint.c rebases the later records on a->dataversion right after
 	 * this returns (for objects not in memory too): once per record. */
-	if (cml_names(&o->r.fid)) {
+	if (cml_names(V->cml, &o->r.fid)) {
 		/* Records are still logged (row itself is deleted only after
 		 * this): keep our view, learn the version.  A rename, link or
 		 * setattr moves vice's version without touching the data, so a
@@ -548,7 +548,7 @@ void fso_cml_settle(void)
 				fo_cml_settle(o);
 	for (size_t i = 0; i < fso_tab.nbuckets; i++)
 		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next)
-			if (!o->cml && cml_names(&o->r.fid))
+			if (!o->cml && cml_names(V->cml, &o->r.fid))
 				fo_cml_settle(o);
 }
 

@@ -201,7 +201,7 @@ static void ckpt_write(struct ctl_req *r, uint32_t vol)
 		return;
 	}
 	vlog(LOG_NOTICE, "Checkpointing %s to %s and %s", ctl_volname(vol), tarp, cmlp);
-	cml_foreach(NULL, ckpt_row, &c);
+	cml_foreach(V->cml, NULL, ckpt_row, &c);
 	if (fwrite(zero, sizeof zero, 1, c.tar) != 1 && !c.err)
 		c.err = EIO;
 	if (fclose(c.tar) != 0 && !c.err)

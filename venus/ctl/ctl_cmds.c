@@ -27,7 +27,7 @@
 /* The CML's count (one state for every volume: Hesper serves one vice). */
 unsigned venus_cml_pending(uint32_t vol)
 {
-	return cml_count();
+	return cml_count(V->cml);
 }
 
 /* ---- helpers ---- */

@@ -129,7 +129,7 @@ static void fr_done(void *arg, int err)
 		ctl_printf(r, CTLP_STDOUT, "{\"path\":");
 		ctl_json_str(r, where);
 		ctl_printf(r, CTLP_STDOUT, ",\"remaining\":%u,\"conflicts\":%u,\"errno\":%d,"
-			   "\"result\":\"%s\"}\n", cml_count(), cml_conflicts(),
+			   "\"result\":\"%s\"}\n", cml_count(V->cml), cml_conflicts(V->cml),
 			   err == HS_ECONFLICT ? EIO : err,
 			   !err ? "reintegrated" : err == HS_ECONFLICT ? "conflict" : "error");
 	} else if (!err) {
@@ -137,7 +137,7 @@ static void fr_done(void *arg, int err)
 			   fr_volume(r));
 	} else if (err == HS_ECONFLICT) {
 		ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining for volume %s\n"
-			   "Reintegration failed due to a conflict\n", cml_count(),
+			   "Reintegration failed due to a conflict\n", cml_count(V->cml),
 			   fr_volume(r));
 	} else {
 		ctl_printf(r, CTLP_STDERR, "Reintegration of %s failed: %s\n", where,
@@ -155,7 +155,7 @@ static void cmd_fr(struct ctl_req *r)
 		return;
 	}
 	if (!r->json)
-		fr_progress(r, cml_count());
+		fr_progress(r, cml_count(V->cml));
 	reint_run(V->reint, 0, 0, fr_progress, fr_done, r);
 }
 
@@ -254,7 +254,7 @@ static void run_list(struct ctl_req *r, int conflicts_only, const char *key,
 		slash_path(r->argv[0], l.want, sizeof l.want);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"%s\":[", key);
-	cml_foreach(NULL, fn, &l);
+	cml_foreach(V->cml, NULL, fn, &l);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	else if (!conflicts_only)   /* listlocal: Coda's trailer */
@@ -307,7 +307,7 @@ static void cmd_checklocal(struct ctl_req *r)
 
 	if (r->argc && r->argv[0][0])
 		slash_path(r->argv[0], l.want, sizeof l.want);
-	cml_foreach(NULL, check_head, &l);
+	cml_foreach(V->cml, NULL, check_head, &l);
 	if (!l.n)
 		ctl_printf(r, CTLP_STDOUT, r->json ? "{\"head\":null}\n" :
 			   "no local mutations\n");
@@ -379,7 +379,7 @@ static void cmd_repair(struct ctl_req *r, int preserve)
 	}
 	if (!all) {
 		slash_path(path, f.want, sizeof f.want);
-		cml_foreach(NULL, find_conflict, &f);
+		cml_foreach(V->cml, NULL, find_conflict, &f);
 		if (!f.found) {
 			snprintf(msg, sizeof msg, "%s%s: not in conflict", V->cfg.mountpoint, f.want);
 			ctl_fail(r, ENOENT, "%s", msg);

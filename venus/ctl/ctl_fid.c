@@ -52,7 +52,7 @@ static unsigned vv_flags(const hs_fid *fid)
 {
 	int incon = 0;
 
-	cml_foreach(fid, row_in_conflict, &incon);
+	cml_foreach(V->cml, fid, row_in_conflict, &incon);
 	return incon ? 0x1 : 0;
 }
 

@@ -124,11 +124,11 @@ static void vol_tally(uint32_t vol, struct vol_cml *t)
 	*t = (struct vol_cml){ vol, 0, 0, 0 };
 	if (nvolnames <= 1) {
 		t->n = venus_cml_pending(vol);
-		t->conflicts = cml_conflicts();
-		t->bytes = cml_bytes();
+		t->conflicts = cml_conflicts(V->cml);
+		t->bytes = cml_bytes(V->cml);
 		return;
 	}
-	cml_foreach(NULL, tally_row, t);
+	cml_foreach(V->cml, NULL, tally_row, t);
 }
 
 /* Coda's VolumeStateType name for Hesper's state. */

@@ -19,7 +19,7 @@
 #include "venus/log/cml_int.h"
 
 /* A count from the CML; 0 after a logged error (counts are advisory). */
-uint64_t cml_u64(enum db_stmt id, const hs_fid *fid)
+uint64_t cml_u64(struct cml *c, enum db_stmt id, const hs_fid *fid)
 {
 	uint64_t v;
 
@@ -38,67 +38,77 @@ static int mkdir_in_cache(const char *sub)
 	return 0;
 }
 
-int cml_init(void)
+struct cml *cml_init(int *errp)
 {
+	struct cml *c = NULL;
 	int err = mkdir_in_cache("cml");
 	uint64_t max = 0;
 	unsigned n;
 
 	if (!err)
 		err = mkdir_in_cache("conflicts");
-	if (err)
-		return err;
+	if (!err && !(c = calloc(1, sizeof *c)))
+		err = ENOMEM;
+	if (err) {
+		*errp = err;
+		return NULL;
+	}
 	/* A block in flight when venus died is sent again (vice knows which
 	 * store ids it applied); until then its records stay frozen: vice may
 	 * have applied them, so nothing may cancel them (Coda). */
-	cml_data_sweep();
+	cml_data_sweep(c);
 	/* A store id in the log is never handed out again, even if the
 	 * reservation of its block did not reach the disk: vice would take
 	 * a new record with it for one already applied. */
-	if ((err = db_u64(V->db, DB_CML_MAX_SEQ, NULL, &max)))
-		return err;
+	if ((err = db_u64(V->db, DB_CML_MAX_SEQ, NULL, &max))) {
+		cml_fini(c);
+		*errp = err;
+		return NULL;
+	}
 	if (V->next_seq <= max) {
 		vlog(LOG_WARNING, "CML: store ids up to %llu are in the log; continuing after them",
 		     (unsigned long long)max);
 		V->next_seq = max + 1;
 	}
-	n = cml_count();
+	n = cml_count(c);
 	if (n)
 		vlog(LOG_NOTICE, "CML: %u records pending reintegration (%u in conflict)",
-		     n, cml_conflicts());
-	return 0;
+		     n, cml_conflicts(c));
+	*errp = 0;
+	return c;
 }
 
-void cml_fini(void)
+void cml_fini(struct cml *c)
 {
+	if (!c)
+		return;
+	free(c->drop);
+	free(c);
 }
-
-/* Nesting depth of cml_begin; the outermost level owns the transaction. */
-static unsigned depth;
 
 /* synchronous can only change outside a transaction: FULL is set before
  * the outermost SAVEPOINT so that its RELEASE (the commit) is fsynced
  * before the caller replies. */
-int cml_begin(void)
+int cml_begin(struct cml *c)
 {
 	int err;
 
-	if (!depth && !db_in_txn(V->db) && (err = db_durable(V->db, 1)))
+	if (!c->depth && !db_in_txn(V->db) && (err = db_durable(V->db, 1)))
 		return err;
 	if ((err = db_exec(V->db, DB_SAVEPOINT))) {
-		if (!depth && !db_in_txn(V->db))
+		if (!c->depth && !db_in_txn(V->db))
 			db_durable(V->db, 0);
 		return err;
 	}
-	depth++;
+	c->depth++;
 	return 0;
 }
 
 /* A failed RELEASE (the commit of the outermost level) rolls back, so
  * that no half-made batch stays open. */
-int cml_commit(int err)
+int cml_commit(struct cml *c, int err)
 {
-	int outer = depth == 1, rc;
+	int outer = c->depth == 1, rc;
 
 	if (err)
 		db_exec(V->db, DB_ROLLBACK_TO);
@@ -107,10 +117,10 @@ int cml_commit(int err)
 		db_exec(V->db, DB_ROLLBACK_TO);
 		db_exec(V->db, DB_RELEASE);
 	}
-	depth--;
+	c->depth--;
 	if (outer && !db_in_txn(V->db)) {
 		db_durable(V->db, 0);
-		cml_data_settle(!err);
+		cml_data_settle(c, !err);
 	}
 	return err;
 }
@@ -150,41 +160,43 @@ struct cancel {
 
 /* The frozen copies of the store rows c selects go once the DELETE that
  * follows is committed (cml_drop.c). */
-static int drop_data(const struct cancel *c, const hs_fid *fid, uint32_t mask)
+static int drop_data(struct cml *c, const struct cancel *k, const hs_fid *fid,
+		     uint32_t mask)
 {
-	sqlite3_stmt *st = db_st(V->db, c->seqs);
+	sqlite3_stmt *st = db_st(V->db, k->seqs);
 	int rc;
 
 	if (!st)
 		return EIO;
 	db_bind_fid(st, 1, fid);
-	if (c->seqs == DB_CML_BY_SETATTR_SEQS)
+	if (k->seqs == DB_CML_BY_SETATTR_SEQS)
 		sqlite3_bind_int64(st, 4, mask);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		cml_data_drop((uint64_t)sqlite3_column_int64(st, 0));
+		cml_data_drop(c, (uint64_t)sqlite3_column_int64(st, 0));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_step_err(V->db, "cml: stores to cancel");
 }
 
-static int delete_where(const struct cancel *c, const hs_fid *fid, uint32_t mask)
+static int delete_where(struct cml *c, const struct cancel *k, const hs_fid *fid,
+			uint32_t mask)
 {
 	sqlite3_stmt *st;
 	int own = !db_in_txn(V->db), err;
 
 	/* One transaction, so that the copies are unlinked only when the
 	 * rows are really gone. */
-	if (own && (err = cml_begin()))
+	if (own && (err = cml_begin(c)))
 		return err;
-	err = drop_data(c, fid, mask);
+	err = drop_data(c, k, fid, mask);
 	if (!err) {
-		if ((st = db_st(V->db, c->del))) {
+		if ((st = db_st(V->db, k->del))) {
 			db_bind_fid(st, 1, fid);
-			if (c->del == DB_CML_BY_SETATTR_DEL)
+			if (k->del == DB_CML_BY_SETATTR_DEL)
 				sqlite3_bind_int64(st, 4, mask);
 		}
 		err = db_run(V->db, st);
 	}
-	return own ? cml_commit(err) : err;
+	return own ? cml_commit(c, err) : err;
 }
 
 static const struct cancel by_store = { DB_CML_BY_STORE_SEQS, DB_CML_BY_STORE_DEL },
@@ -193,12 +205,12 @@ static const struct cancel by_store = { DB_CML_BY_STORE_SEQS, DB_CML_BY_STORE_DE
 
 /* A store cancels earlier stores and utimes-only setattrs; a setattr
  * cancels earlier setattrs whose fields it sets again (db_sql.c). */
-static int cancel_before(const hs_cml_rec *rec, const hs_fid *obj)
+static int cancel_before(struct cml *c, const hs_cml_rec *rec, const hs_fid *obj)
 {
 	if (rec->op == HS_OP_STORE)
-		return delete_where(&by_store, obj, 0);
+		return delete_where(c, &by_store, obj, 0);
 	if (rec->op == HS_OP_SETATTR)
-		return delete_where(&by_setattr, obj, rec_mask(rec));
+		return delete_where(c, &by_setattr, obj, rec_mask(rec));
 	return 0;
 }
 
@@ -209,8 +221,8 @@ static int cancel_before(const hs_cml_rec *rec, const hs_fid *obj)
  * applied records move the rest on (cml_rebase), so a store that cancels
  * the first record, or a chmod left in front of it, never goes unchecked
  * and never overwrites another client's update. */
-static int cancel_before_keep_base(const hs_cml_rec *rec, const hs_fid *obj,
-				   uint64_t *base)
+static int cancel_before_keep_base(struct cml *c, const hs_cml_rec *rec,
+				   const hs_fid *obj, uint64_t *base)
 {
 	uint64_t rows = 0;
 	int err = 0;
@@ -219,21 +231,21 @@ static int cancel_before_keep_base(const hs_cml_rec *rec, const hs_fid *obj,
 		*base = 0;
 	else if (!(err = db_u64(V->db, DB_CML_OBJ_ROWS, obj, &rows)) && rows)
 		err = db_u64(V->db, DB_CML_OBJ_BASE, obj, base);
-	return err ? err : cancel_before(rec, obj);
+	return err ? err : cancel_before(c, rec, obj);
 }
 
-int cml_identity_cancellable(const hs_fid *fid)
+int cml_identity_cancellable(struct cml *c, const hs_fid *fid)
 {
-	if (!cml_is_local(fid) || cml_u64(DB_CML_CREATES, fid) != 1)
+	if (!cml_is_local(fid) || cml_u64(c, DB_CML_CREATES, fid) != 1)
 		return 0;
 	/* Its renames go with it (vice never saw the name they moved); a
 	 * link gave it a second name, and records of its children need it. */
-	return cml_u64(DB_CML_KEEPERS, fid) == 0;
+	return cml_u64(c, DB_CML_KEEPERS, fid) == 0;
 }
 
-int cml_drop_obj(const hs_fid *fid)
+int cml_drop_obj(struct cml *c, const hs_fid *fid)
 {
-	return delete_where(&of_obj, fid, 0);
+	return delete_where(c, &of_obj, fid, 0);
 }
 
 /* ---- append ---- */
@@ -287,7 +299,7 @@ static int freeze(const hs_cml_rec *rec, int datafd, uint64_t *size)
 	return 0;
 }
 
-int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t ino,
+int cml_append(struct cml *c, hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t ino,
 	       int datafd, uint64_t base, const char *name)
 {
 	int own = !db_in_txn(V->db), err;
@@ -299,13 +311,13 @@ int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t i
 		     (unsigned long long)cml_rec_seq(rec), strerror(err));
 		return err;
 	}
-	if (own && (err = cml_begin()))
+	if (own && (err = cml_begin(c)))
 		return err;
-	err = cancel_before_keep_base(rec, obj, &base);
+	err = cancel_before_keep_base(c, rec, obj, &base);
 	if (!err)
 		err = insert(rec, obj, dir, ino, base, size, name);
 	if (own)
-		err = cml_commit(err);
+		err = cml_commit(c, err);
 	if (err && rec->op == HS_OP_STORE) {
 		cml_data_path(cml_rec_seq(rec), path, sizeof path);
 		unlink(path);
@@ -315,34 +327,34 @@ int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t i
 
 /* ---- counts ---- */
 
-unsigned cml_count(void)
+unsigned cml_count(struct cml *c)
 {
-	return (unsigned)cml_u64(DB_CML_COUNT, NULL);
+	return (unsigned)cml_u64(c, DB_CML_COUNT, NULL);
 }
 
-uint64_t cml_bytes(void)
+uint64_t cml_bytes(struct cml *c)
 {
-	return cml_u64(DB_CML_BYTES, NULL);
+	return cml_u64(c, DB_CML_BYTES, NULL);
 }
 
-unsigned cml_conflicts(void)
+unsigned cml_conflicts(struct cml *c)
 {
-	return (unsigned)cml_u64(DB_CML_CONFLICT_OBJS, NULL);
+	return (unsigned)cml_u64(c, DB_CML_CONFLICT_OBJS, NULL);
 }
 
-unsigned cml_conflict_records(void)
+unsigned cml_conflict_records(struct cml *c)
 {
-	return (unsigned)cml_u64(DB_CML_CONFLICT_RECS, NULL);
+	return (unsigned)cml_u64(c, DB_CML_CONFLICT_RECS, NULL);
 }
 
-int cml_names(const hs_fid *fid)
+int cml_names(struct cml *c, const hs_fid *fid)
 {
-	return cml_u64(DB_CML_NAMES, fid) != 0;
+	return cml_u64(c, DB_CML_NAMES, fid) != 0;
 }
 
-unsigned cml_oldest_age(void)
+unsigned cml_oldest_age(struct cml *c)
 {
-	uint64_t t = cml_u64(DB_CML_OLDEST, NULL);
+	uint64_t t = cml_u64(c, DB_CML_OLDEST, NULL);
 	time_t now = time(NULL);
 
 	return t && (uint64_t)now > t ? (unsigned)((uint64_t)now - t) : 0;

@@ -18,6 +18,12 @@
  * log cancels all of its records (identity cancellation).  Rows being
  * reintegrated are frozen and never cancelled.
  *
+ * One struct cml is the CML of one volume (today venus has one volume:
+ * main.c makes it, V->cml, before anything is logged or replayed).
+ * Every function that reads or changes the log's rows or its in-memory
+ * state takes it first; the helpers on records, fids and paths at the end
+ * do not.  Not thread-safe: venus's one event loop calls it.
+ *
  * Errors are positive errno values (EIO for SQLite errors, logged).
  */
 #ifndef VENUS_CML_H
@@ -41,11 +47,16 @@ struct cml_row {
 	char       name[256];   /* the name it made/removed/renamed, or "" */
 };
 
-/* Create the schema and <cachedir>/cml, <cachedir>/conflicts.  Records
- * left by a previous run (or frozen when it died) are kept and unfrozen.
- * 0 or an errno. */
-int cml_init(void);
-void cml_fini(void);
+/* One volume's CML; opaque (cml_int.h). */
+struct cml;
+
+/* Open the CML in V->db: make <cachedir>/cml and <cachedir>/conflicts,
+ * sweep orphaned frozen copies, move V->next_seq past the log's store ids.
+ * Records left by a previous run (or frozen when it died) are kept.
+ * The CML, or NULL with *err set (an errno: ENOMEM, EIO, mkdir's). */
+struct cml *cml_init(int *err);
+/* Free c (the rows stay in venus.db); NULL is fine. */
+void cml_fini(struct cml *c);
 
 /* Append rec (its sid set by the caller) about obj/ino.  For a store,
  * datafd is the container to freeze (else -1); base is the server version
@@ -53,74 +64,78 @@ void cml_fini(void);
  * identity-cancelled remove).  Runs inside the caller's transaction if one
  * is open, else in its own; either way the caller commits durably with
  * cml_commit.  0 or an errno (nothing logged). */
-int cml_append(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t ino,
-	       int datafd, uint64_t base, const char *name);
+int cml_append(struct cml *c, hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir,
+	       uint64_t ino, int datafd, uint64_t base, const char *name);
 
 /* Open a transaction for a local mutation plus its record (synchronous=FULL
  * on commit).  Nests (a savepoint): a rename that replaces a name logs the
  * victim's remove and the rename as one change. */
-int cml_begin(void);
+int cml_begin(struct cml *c);
 /* Commit it durably (0), or roll back when err != 0 (the innermost level
  * only).  Returns err or the commit's error. */
-int cml_commit(int err);
+int cml_commit(struct cml *c, int err);
 
 /* Does the log hold a create of fid that is not frozen, and no rename of
  * it (so that removing it cancels its whole identity)? */
-int cml_identity_cancellable(const hs_fid *fid);
+int cml_identity_cancellable(struct cml *c, const hs_fid *fid);
 /* Drop every record about fid (identity cancellation, discardlocal). */
-int cml_drop_obj(const hs_fid *fid);
+int cml_drop_obj(struct cml *c, const hs_fid *fid);
 
 /* Counts for cfs listvol: records pending, bytes of frozen store data,
  * records in conflict. */
-unsigned cml_count(void);
-uint64_t cml_bytes(void);
-unsigned cml_conflicts(void);
+unsigned cml_count(struct cml *c);
+uint64_t cml_bytes(struct cml *c);
+unsigned cml_conflicts(struct cml *c);
 /* Records in conflict (cml_conflicts counts their objects). */
-unsigned cml_conflict_records(void);
+unsigned cml_conflict_records(struct cml *c);
 /* The store id sequence number of a record (its log position). */
 uint64_t cml_rec_seq(const hs_cml_rec *rec);
 /* The record's base_version field, or NULL for ops without one. */
 uint64_t *cml_rec_base(hs_cml_rec *rec);
 /* Does any record name fid (as object or directory)? */
-int cml_names(const hs_fid *fid);
+int cml_names(struct cml *c, const hs_fid *fid);
 /* Seconds since the oldest pending record was logged (0 if none). */
-unsigned cml_oldest_age(void);
+unsigned cml_oldest_age(struct cml *c);
 
 /* Read up to max sendable rows in log order (not in conflict, not held by
  * a conflict on their object or directory, logged at least min_age
  * seconds ago) into rows; n set.  Rows are marked frozen.  0 or an errno. */
-int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n);
+int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
+		   unsigned *n);
 /* Read rows about fid (all of them when fid is NULL) in log order. fn
  * returns nonzero to stop. */
-int cml_foreach(const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg);
+int cml_foreach(struct cml *c, const hs_fid *fid,
+		int (*fn)(void *arg, struct cml_row *r), void *arg);
 void cml_row_free(struct cml_row *r);
 /* Unfreeze every row (after a failed or finished block). */
-void cml_thaw(void);
+void cml_thaw(struct cml *c);
 /* The record is applied: drop the row and its frozen copy. */
-int cml_done(uint64_t seq);
+int cml_done(struct cml *c, uint64_t seq);
 /* Mark the row in conflict with status (HS_ECONFLICT, EEXIST, ...). */
-int cml_set_conflict(uint64_t seq, int status);
+int cml_set_conflict(struct cml *c, uint64_t seq, int status);
 /* Clear the conflict of the row; with nobase its record stops checking the
  * server version (preservelocal). */
-int cml_clear_conflict(uint64_t seq, int nobase);
+int cml_clear_conflict(struct cml *c, uint64_t seq, int nobase);
 /* Rebase the pending records of fid on the version vice now has. */
-int cml_rebase(const hs_fid *fid, uint64_t dv);
+int cml_rebase(struct cml *c, const hs_fid *fid, uint64_t dv);
 /* The object's fid changed from a local fid to the server's. */
-int cml_refid(const hs_fid *oldf, const hs_fid *newf);
+int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf);
 
 /* The frozen copy of row seq, whose DELETE was just run, is unlinked
  * once that DELETE is committed (at once outside a transaction). */
-void cml_data_drop(uint64_t seq);
+void cml_data_drop(struct cml *c, uint64_t seq);
 /* The transaction that deleted rows ended: unlink their copies if it
  * committed, else keep them (the rows are back). */
-void cml_data_settle(int committed);
-/* The post-commit hook: fn(arg, committed) runs first in every
+void cml_data_settle(struct cml *c, int committed);
+/* c's post-commit hook: fn(arg, committed) runs first in every
  * cml_data_settle, so that state above the log (fsobj's removed objects'
- * containers) settles with the same transaction.  main.c registers it;
- * one hook, NULL to clear. */
-void cml_set_settle_hook(void (*fn)(void *arg, int committed), void *arg);
-/* At start: remove copies no row names (left by a death after a commit). */
-void cml_data_sweep(void);
+ * containers) settles with the same transaction.  main.c registers it
+ * (wire.c); one hook per CML, NULL to clear. */
+void cml_set_settle_hook(struct cml *c, void (*fn)(void *arg, int committed),
+			 void *arg);
+/* At start (cml_init): remove copies no row names (left by a death after
+ * a commit). */
+void cml_data_sweep(struct cml *c);
 
 /* <cachedir>/cml/<seq>. */
 void cml_data_path(uint64_t seq, char *buf, size_t len);

@@ -22,60 +22,54 @@
 #include "venus/log/cml.h"
 #include "venus/log/cml_int.h"
 
-static struct {
-	uint64_t *seqs;
-	size_t    n, cap;
-	void    (*settled)(void *arg, int committed);   /* post-commit hook */
-	void     *settled_arg;
-} D;
-
-void cml_set_settle_hook(void (*fn)(void *arg, int committed), void *arg)
+void cml_set_settle_hook(struct cml *c, void (*fn)(void *arg, int committed),
+			 void *arg)
 {
-	D.settled = fn;
-	D.settled_arg = arg;
+	c->settled = fn;
+	c->settled_arg = arg;
 }
 
-void cml_data_drop(uint64_t seq)
+void cml_data_drop(struct cml *c, uint64_t seq)
 {
 	uint64_t *p;
 
-	if (D.n == D.cap) {
-		size_t cap = D.cap ? D.cap * 2 : 32;
+	if (c->ndrop == c->capdrop) {
+		size_t cap = c->capdrop ? c->capdrop * 2 : 32;
 
-		if (!(p = realloc(D.seqs, cap * sizeof *p))) {
+		if (!(p = realloc(c->drop, cap * sizeof *p))) {
 			/* Kept on disk: the sweep at the next start removes it. */
 			vlog(LOG_WARNING, "CML: out of memory; frozen copy %" PRIu64
 			     " stays until the next start", seq);
 			return;
 		}
-		D.seqs = p;
-		D.cap = cap;
+		c->drop = p;
+		c->capdrop = cap;
 	}
-	D.seqs[D.n++] = seq;
+	c->drop[c->ndrop++] = seq;
 	if (!db_in_txn(V->db))
-		cml_data_settle(1);   /* no transaction open: the DELETE is committed */
+		cml_data_settle(c, 1);   /* no transaction open: the DELETE is committed */
 }
 
-void cml_data_settle(int committed)
+void cml_data_settle(struct cml *c, int committed)
 {
 	char path[4096];
 
 	/* The one hook after every commit the CML makes (its own and
 	 * reintegration's): removed objects' containers wait for it too. */
-	if (D.settled)
-		D.settled(D.settled_arg, committed);
+	if (c->settled)
+		c->settled(c->settled_arg, committed);
 
-	for (size_t i = 0; committed && i < D.n; i++) {
-		cml_data_path(D.seqs[i], path, sizeof path);
+	for (size_t i = 0; committed && i < c->ndrop; i++) {
+		cml_data_path(c->drop[i], path, sizeof path);
 		if (unlink(path) && errno != ENOENT)
 			vlog(LOG_WARNING, "CML: %s: %s", path, strerror(errno));
 	}
-	D.n = 0;
+	c->ndrop = 0;
 }
 
 /* Is seq a row of the CML?  In doubt (an SQLite error), yes: the data
  * is kept. */
-static int has_row(uint64_t seq)
+static int has_row(struct cml *c, uint64_t seq)
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_HAS);
 	int n = 1;
@@ -89,7 +83,7 @@ static int has_row(uint64_t seq)
 	return n != 0;
 }
 
-void cml_data_sweep(void)
+void cml_data_sweep(struct cml *c)
 {
 	char dir[4096], path[4400];
 	struct dirent *e;
@@ -103,7 +97,7 @@ void cml_data_sweep(void)
 		char *end;
 		unsigned long long seq = strtoull(e->d_name, &end, 10);
 
-		if (e->d_name[0] == '.' || (*end == 0 && has_row(seq)))
+		if (e->d_name[0] == '.' || (*end == 0 && has_row(c, seq)))
 			continue;
 		/* An orphan (its row was committed away) or a half-made
 		 * copy (*.tmp: its row was never committed). */

@@ -92,7 +92,7 @@ void cml_row_free(struct cml_row *r)
 	memset(&r->rec, 0, sizeof r->rec);
 }
 
-int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
+int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
 	int err = 0, rc = SQLITE_DONE;
@@ -123,7 +123,7 @@ int cml_take_block(struct cml_row *rows, unsigned max, unsigned min_age, unsigne
 	return err;
 }
 
-int cml_foreach(const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg)
+int cml_foreach(struct cml *c, const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg)
 {
 	sqlite3_stmt *st = db_st(V->db, fid ? DB_CML_OF_FID : DB_CML_ALL);
 	struct cml_row r;
@@ -144,12 +144,12 @@ int cml_foreach(const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void
 	return err;
 }
 
-void cml_thaw(void)
+void cml_thaw(struct cml *c)
 {
 	db_exec(V->db, DB_CML_THAW);
 }
 
-static int by_seq(enum db_stmt id, uint64_t seq, int64_t v)
+static int by_seq(struct cml *c, enum db_stmt id, uint64_t seq, int64_t v)
 {
 	sqlite3_stmt *st = db_st(V->db, id);
 
@@ -161,26 +161,26 @@ static int by_seq(enum db_stmt id, uint64_t seq, int64_t v)
 	return db_run(V->db, st);
 }
 
-int cml_done(uint64_t seq)
+int cml_done(struct cml *c, uint64_t seq)
 {
-	int err = by_seq(DB_CML_DONE, seq, 0);
+	int err = by_seq(c, DB_CML_DONE, seq, 0);
 
 	if (!err)
-		cml_data_drop(seq);   /* after the commit: see cml_drop.c */
+		cml_data_drop(c, seq);   /* after the commit: see cml_drop.c */
 	return err;
 }
 
-int cml_set_conflict(uint64_t seq, int status)
+int cml_set_conflict(struct cml *c, uint64_t seq, int status)
 {
-	return by_seq(DB_CML_SET_CONFLICT, seq, status);
+	return by_seq(c, DB_CML_SET_CONFLICT, seq, status);
 }
 
-int cml_clear_conflict(uint64_t seq, int nobase)
+int cml_clear_conflict(struct cml *c, uint64_t seq, int nobase)
 {
-	return by_seq(nobase ? DB_CML_CLEAR_CONFLICT_BASE : DB_CML_CLEAR_CONFLICT, seq, 0);
+	return by_seq(c, nobase ? DB_CML_CLEAR_CONFLICT_BASE : DB_CML_CLEAR_CONFLICT, seq, 0);
 }
 
-int cml_rebase(const hs_fid *fid, uint64_t dv)
+int cml_rebase(struct cml *c, const hs_fid *fid, uint64_t dv)
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_REBASE);
 
@@ -191,7 +191,7 @@ int cml_rebase(const hs_fid *fid, uint64_t dv)
 	return db_run(V->db, st);
 }
 
-static int refid(enum db_stmt id, const hs_fid *oldf, const hs_fid *newf)
+static int refid(struct cml *c, enum db_stmt id, const hs_fid *oldf, const hs_fid *newf)
 {
 	sqlite3_stmt *st = db_st(V->db, id);
 
@@ -203,9 +203,9 @@ static int refid(enum db_stmt id, const hs_fid *oldf, const hs_fid *newf)
 	return db_run(V->db, st);
 }
 
-int cml_refid(const hs_fid *oldf, const hs_fid *newf)
+int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf)
 {
-	int err = refid(DB_CML_REFID_OBJ, oldf, newf);
+	int err = refid(c, DB_CML_REFID_OBJ, oldf, newf);
 
-	return err ? err : refid(DB_CML_REFID_DIR, oldf, newf);
+	return err ? err : refid(c, DB_CML_REFID_DIR, oldf, newf);
 }

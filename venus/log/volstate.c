@@ -16,6 +16,7 @@
 struct volume {
 	struct vst_hooks hooks;
 	struct srv   *srv;         /* the server the volume lives on */
+	struct cml   *cml;         /* its log (made and freed by main.c) */
 	struct zone  *zone;        /* its log's yellow/red zones */
 	unsigned      age, time;   /* the mode; (0, 0) is strong */
 	struct event *tick;        /* once a second: trickle */
@@ -45,15 +46,15 @@ int vst_disconnected(const struct volume *w)
 
 int vst_logging(const struct volume *w)
 {
-	return vst_state(w) != VST_CONNECTED || cml_count() > 0;
+	return vst_state(w) != VST_CONNECTED || cml_count(w->cml) > 0;
 }
 
 /* Reintegrate what is old enough, within the mode's time budget. */
 static void trickle(struct volume *w)
 {
-	if (!srv_reachable(w->srv) || w->hooks.busy(w->hooks.arg) || !cml_count())
+	if (!srv_reachable(w->srv) || w->hooks.busy(w->hooks.arg) || !cml_count(w->cml))
 		return;
-	if (w->age && cml_oldest_age() < w->age)
+	if (w->age && cml_oldest_age(w->cml) < w->age)
 		return;
 	w->hooks.trickle(w->hooks.arg, w->age, w->time);
 }
@@ -80,7 +81,7 @@ static void start_mode(struct volume *w)
 	     " time %u s", w->age, w->time);
 }
 
-struct volume *vst_init(struct srv *srv, const struct vst_hooks *hooks)
+struct volume *vst_init(struct srv *srv, struct cml *cml, const struct vst_hooks *hooks)
 {
 	struct timeval tv = { 1, 0 };
 	struct volume *w = calloc(1, sizeof(*w));
@@ -89,6 +90,7 @@ struct volume *vst_init(struct srv *srv, const struct vst_hooks *hooks)
 		return NULL;
 	w->hooks = *hooks;
 	w->srv = srv;
+	w->cml = cml;
 	if (!(w->zone = zone_new(w))) {
 		free(w);
 		return NULL;
@@ -108,6 +110,11 @@ void vst_fini(struct volume *w)
 		event_free(w->tick);
 	zone_free(w->zone);
 	free(w);
+}
+
+struct cml *vst_cml(const struct volume *w)
+{
+	return w ? w->cml : NULL;
 }
 
 struct zone *vst_zone(const struct volume *w)
@@ -144,7 +151,7 @@ void vst_reconnect(struct volume *w)
 
 void vst_server_up(struct volume *w)
 {
-	unsigned n = cml_count();
+	unsigned n = cml_count(w->cml);
 
 	if (n)
 		vlog(LOG_NOTICE, "vice is back: %u CML records to reintegrate", n);

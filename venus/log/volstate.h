@@ -20,6 +20,7 @@ enum vst_state {
 };
 
 struct srv;
+struct cml;
 
 /* A volume's connection state and write-back mode; opaque.  main.c makes
  * the one instance (V->vol).  Until it exists (start-up logs what a dead
@@ -38,9 +39,10 @@ struct vst_hooks {
 	void *arg;
 };
 
-/* Make the volume on srv and start its trickle timer (after cml_init and
+/* Make the volume on srv whose log is cml (not owned: main.c made it
+ * first, for start-up) and start its trickle timer (after cml_init and
  * srv_start).  NULL when out of memory. */
-struct volume *vst_init(struct srv *srv, const struct vst_hooks *hooks);
+struct volume *vst_init(struct srv *srv, struct cml *cml, const struct vst_hooks *hooks);
 /* Stop the timer and free w; NULL is fine. */
 void vst_fini(struct volume *w);
 
@@ -54,6 +56,8 @@ int vst_logging(const struct volume *w);
 /* Serve cached objects without revalidating them (vice unreachable). */
 int vst_disconnected(const struct volume *w);
 
+/* w's CML (cml.h); NULL for a NULL w. */
+struct cml *vst_cml(const struct volume *w);
 /* The zones of w's log (zone.h); NULL for a NULL w. */
 struct zone *vst_zone(const struct volume *w);
 

@@ -90,8 +90,8 @@ static int zone_now(const struct zone *z, unsigned *frac)
 	if (!vst_logging(z->vol))
 		return 0;   /* strongly connected: the log is empty */
 	zone_get_limits(z, &r, &y);
-	zn = zone_of(cml_count(), y, r, &fn);
-	zb = zone_of(cml_bytes(), pct_of(V->cfg.cachesize, ZONE_YELLOW_PCT),
+	zn = zone_of(cml_count(vst_cml(z->vol)), y, r, &fn);
+	zb = zone_of(cml_bytes(vst_cml(z->vol)), pct_of(V->cfg.cachesize, ZONE_YELLOW_PCT),
 		     pct_of(V->cfg.cachesize, ZONE_RED_PCT), &fb);
 	*frac = zn == zb ? (fn > fb ? fn : fb) : zn > zb ? fn : fb;
 	return zn > zb ? zn : zb;
@@ -110,8 +110,8 @@ unsigned zone_level(const struct zone *z)
 
 	if (!vst_logging(z->vol))
 		return 0;
-	by_n = percent(cml_count(), V->cfg.cml_entries);
-	by_bytes = percent(cml_bytes(), V->cfg.cachesize);
+	by_n = percent(cml_count(vst_cml(z->vol)), V->cfg.cml_entries);
+	by_bytes = percent(cml_bytes(vst_cml(z->vol)), V->cfg.cachesize);
 	return by_n > by_bytes ? by_n : by_bytes;
 }
 
@@ -133,7 +133,7 @@ static int zwait_give_up(struct zwait *w)
 
 	if (time(NULL) < w->deadline)
 		return 0;
-	n = cml_count();
+	n = cml_count(vst_cml(z->vol));
 	if (!vst_disconnected(z->vol) && n < w->count) {
 		w->count = n;
 		w->deadline = time(NULL) + ZONE_STALL_MAX_S;
@@ -202,7 +202,7 @@ void zone_admit(struct zone *z, void (*cont)(void *arg), void *arg)
 	w->red = zone == 2;
 	if (w->red) {
 		V->stats.zone_red_stalls++;
-		w->count = cml_count();
+		w->count = cml_count(vst_cml(z->vol));
 		w->deadline = time(NULL) + ZONE_STALL_MAX_S;
 	} else {
 		V->stats.zone_yellow_delays++;

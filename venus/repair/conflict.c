@@ -71,7 +71,7 @@ static int local_data(const struct cml_row *row)
 	if (row->op == HS_OP_STORE)
 		n.seq = row->seq;
 	else
-		cml_foreach(&row->obj, find_store, &n);
+		cml_foreach(V->cml, &row->obj, find_store, &n);
 	if (n.seq)
 		cml_data_path(n.seq, path, sizeof path);
 	else
@@ -135,7 +135,7 @@ static int gather(const hs_fid *fid, struct repair *p)
 
 	p->fid = fid;
 	p->n = 0;
-	if ((err = cml_foreach(NULL, collect, p)))
+	if ((err = cml_foreach(V->cml, NULL, collect, p)))
 		return err;
 	return p->n ? 0 : ENOENT;
 }
@@ -146,7 +146,7 @@ int conflict_discard(const hs_fid *fid)
 	int err = gather(fid, &p);
 
 	for (unsigned i = 0; !err && i < p.n; i++) {
-		err = cml_drop_obj(&p.objs[i]);
+		err = cml_drop_obj(V->cml, &p.objs[i]);
 		if (!err)
 			fso_local_discarded(&p.objs[i]);
 	}

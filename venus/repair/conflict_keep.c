@@ -82,7 +82,7 @@ static int open_local(const hs_fid *fid, uint64_t ino)
 	struct newest n = { 0 };
 	char path[4096];
 
-	cml_foreach(fid, newest_store, &n);
+	cml_foreach(V->cml, fid, newest_store, &n);
 	if (n.seq)
 		cml_data_path(n.seq, path, sizeof path);
 	else
@@ -94,7 +94,7 @@ static int clear_row(void *arg, struct cml_row *r)
 {
 	(void)arg;
 	if (r->conflict)
-		cml_clear_conflict(r->seq, 1);
+		cml_clear_conflict(V->cml, r->seq, 1);
 	return 0;
 }
 
@@ -107,7 +107,7 @@ static int resend(const struct kept_row *kr)
 		fso_disc_show_local(&kr->obj, fd);
 		close(fd);
 	}
-	if ((err = cml_foreach(&kr->obj, clear_row, NULL)))
+	if ((err = cml_foreach(V->cml, &kr->obj, clear_row, NULL)))
 		return err;
 	fso_local_discarded(&kr->obj);   /* recompute its cml mark */
 	return 0;
@@ -131,7 +131,7 @@ static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
 	rec.hs_cml_rec_u.store.size = (uint64_t)st.st_size;
 	rec.hs_cml_rec_u.store.mtime.sec = st.st_mtim.tv_sec;
 	rec.hs_cml_rec_u.store.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
-	if ((err = cml_append(&rec, &s->fid, NULL, ino, fd, s->dataversion, name)) ||
+	if ((err = cml_append(V->cml, &rec, &s->fid, NULL, ino, fd, s->dataversion, name)) ||
 	    (mode & 07777) == (s->mode & 07777))
 		return err;
 	memset(&rec, 0, sizeof rec);
@@ -140,7 +140,7 @@ static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
 	srv_new_storeid(&rec.hs_cml_rec_u.setattr.sid);
 	rec.hs_cml_rec_u.setattr.mask = HS_SET_MODE;
 	rec.hs_cml_rec_u.setattr.mode = mode & 07777;
-	return cml_append(&rec, &s->fid, NULL, ino, -1, 0, name);
+	return cml_append(V->cml, &rec, &s->fid, NULL, ino, -1, 0, name);
 }
 
 /* create/create: the local file's data onto the server's object s. */
@@ -155,12 +155,12 @@ static int onto_server(struct keep *k, const struct kept_row *kr, const hs_attr 
 		return EISDIR;   /* only files have data to carry over */
 	if ((fd = open_local(&kr->obj, kr->ino)) < 0)
 		return errno;
-	if ((err = cml_begin()))
+	if ((err = cml_begin(V->cml)))
 		goto out;
-	err = cml_drop_obj(&kr->obj);
+	err = cml_drop_obj(V->cml, &kr->obj);
 	if (!err)
 		err = log_onto(s, have_so ? so.ino : 0, fd, mode, kr->name);
-	if ((err = cml_commit(err)))
+	if ((err = cml_commit(V->cml, err)))
 		goto out;
 	fso_disc_show_local(&s->fid, fd);
 	fso_local_discarded(&kr->obj);
@@ -182,9 +182,9 @@ static int recreate(struct keep *k, const struct kept_row *kr)
 		return ENOENT;
 	if ((fd = open_local(&kr->obj, kr->ino)) < 0)
 		return errno;
-	if ((err = cml_begin()))
+	if ((err = cml_begin(V->cml)))
 		goto out;
-	err = cml_drop_obj(&kr->obj);
+	err = cml_drop_obj(V->cml, &kr->obj);
 	if (!err)
 		err = fso_disc_recreate(&kr->obj, &n);
 	if (!err) {
@@ -194,7 +194,7 @@ static int recreate(struct keep *k, const struct kept_row *kr)
 		s.mode = n.mode;
 		err = log_onto(&s, n.ino, fd, n.mode, o.name);
 	}
-	if ((err = cml_commit(err)))
+	if ((err = cml_commit(V->cml, err)))
 		goto out;
 	fso_disc_show_local(&n.fid, fd);
 	fso_local_discarded(&kr->obj);
@@ -254,10 +254,10 @@ static int still_conflicts(const struct keep *k)
 	struct kept_row kr;
 
 	if (k->all)
-		return cml_conflicts() != 0;
+		return cml_conflicts(V->cml) != 0;
 	for (unsigned i = 0; i < k->n; i++) {
 		kr.found = 0;
-		cml_foreach(&k->check[i], first_conflict, &kr);
+		cml_foreach(V->cml, &k->check[i], first_conflict, &kr);
 		if (kr.found)
 			return 1;
 	}
@@ -283,7 +283,7 @@ static void keep_next(struct keep *k)
 
 	for (; k->i < k->n; k->i++) {
 		kr.found = 0;
-		cml_foreach(&k->objs[k->i], first_conflict, &kr);
+		cml_foreach(V->cml, &k->objs[k->i], first_conflict, &kr);
 		if (!kr.found)
 			continue;
 		if (kr.status == EEXIST && (kr.op == HS_OP_CREATE || kr.op == HS_OP_SYMLINK ||

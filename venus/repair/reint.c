@@ -37,6 +37,7 @@ struct rwaiter {
 
 struct reint {
 	struct srv     *srv;         /* the server the records go to */
+	struct cml     *cml;         /* the log they come from */
 	int             running;
 	struct cml_row  rows[HS_REINT_MAX];
 	unsigned        n;
@@ -78,16 +79,16 @@ static void finish(struct reint *ri, int err)
 	 * cancelling one that vice already applied would carry a stale
 	 * version and raise a false conflict. */
 	if (!err || err == HS_ECONFLICT)
-		cml_thaw();
+		cml_thaw(ri->cml);
 	ri->running = 0;
 	ri->waiters = NULL;
-	if (!err && (ri->conflicts || cml_conflicts()))
+	if (!err && (ri->conflicts || cml_conflicts(ri->cml)))
 		err = HS_ECONFLICT;
 	if (err && err != HS_ECONFLICT)
 		vlog(LOG_WARNING, "reintegration stopped: %s; %u records stay in the CML",
-		     strerror(err), cml_count());
+		     strerror(err), cml_count(ri->cml));
 	if (ri->sent || ri->conflicts || (err && err != HS_ECONFLICT))   /* not idle trickle passes */
-		event_emit(EVK_REINT, &(struct event_fields){ .flag = 1, .left = cml_count(), .err = err });
+		event_emit(EVK_REINT, &(struct event_fields){ .flag = 1, .left = cml_count(ri->cml), .err = err });
 	while (w) {
 		struct rwaiter *next = w->next;
 
@@ -100,7 +101,7 @@ static void finish(struct reint *ri, int err)
 
 static void progress(struct reint *ri)
 {
-	unsigned left = cml_count() - cml_conflict_records();
+	unsigned left = cml_count(ri->cml) - cml_conflict_records(ri->cml);
 
 	for (struct rwaiter *w = ri->waiters; w; w = w->next)
 		if (w->progress)
@@ -117,14 +118,14 @@ static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_resu
 		 * or not venus holds it in memory (type 0: vice no longer has
 		 * it, nothing to build on). */
 		if (res->obj.type)
-			cml_rebase(&res->obj.fid, res->obj.dataversion);
-		cml_done(row->seq);
+			cml_rebase(ri->cml, &res->obj.fid, res->obj.dataversion);
+		cml_done(ri->cml, row->seq);
 		return;
 	}
 	if (res->status == HS_ESKIPPED)
 		return;
 	ri->conflicts++;
-	cml_set_conflict(row->seq, res->status);
+	cml_set_conflict(ri->cml, row->seq, res->status);
 	conflict_note(row, res->status);
 }
 
@@ -155,11 +156,11 @@ static void block_done(void *arg, int err, void *resp)
 	fso_cml_settle();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
-	cml_data_settle(txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
+	cml_data_settle(ri->cml, txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
 	ri->sent += ri->n;
-	event_emit(EVK_REINT, &(struct event_fields){ .n = ri->n, .left = cml_count() });
+	event_emit(EVK_REINT, &(struct event_fields){ .n = ri->n, .left = cml_count(ri->cml) });
 	free_rows(ri);
-	cml_thaw();
+	cml_thaw(ri->cml);
 	zone_recheck(vst_zone(V->vol));
 	progress(ri);
 	if (ri->until && time(NULL) >= ri->until) {
@@ -333,7 +334,7 @@ static void next_block(struct reint *ri)
 		finish(ri, ETIMEDOUT);
 		return;
 	}
-	if ((err = cml_take_block(ri->rows, REINT_BLOCK, ri->min_age, &ri->n))) {
+	if ((err = cml_take_block(ri->cml, ri->rows, REINT_BLOCK, ri->min_age, &ri->n))) {
 		finish(ri, err);
 		return;
 	}
@@ -370,13 +371,14 @@ void reint_run(struct reint *ri, unsigned min_age, unsigned budget, reint_progre
 	next_block(ri);
 }
 
-struct reint *reint_new(struct srv *srv)
+struct reint *reint_new(struct srv *srv, struct cml *cml)
 {
 	struct reint *ri = calloc(1, sizeof(*ri));
 
 	if (!ri)
 		return NULL;
 	ri->srv = srv;
+	ri->cml = cml;
 	ri->fd = -1;
 	return ri;
 }

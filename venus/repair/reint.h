@@ -14,13 +14,15 @@
 #define VENUS_REINT_H
 
 struct srv;
+struct cml;
 
 /* The reintegration of one volume's CML to its server; opaque.  main.c
  * makes the one instance (V->reint). */
 struct reint;
 
-/* A reintegrator sending to srv.  NULL when out of memory. */
-struct reint *reint_new(struct srv *srv);
+/* A reintegrator sending the records of cml (not owned) to srv.  NULL
+ * when out of memory. */
+struct reint *reint_new(struct srv *srv, struct cml *cml);
 /* Free ri; a pass still running ends with ETIMEDOUT first.  Call after
  * srv_stop (which fails the calls in flight).  NULL is fine. */
 void reint_free(struct reint *ri);

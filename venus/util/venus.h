@@ -64,6 +64,7 @@ struct venus_stats {
 };
 
 struct srv;       /* server.h: the connection to vice */
+struct cml;       /* cml.h: the volume's client modification log */
 struct volume;    /* volstate.h: the volume's connection state */
 struct reint;     /* reint.h: its reintegration */
 struct hoard;     /* hoard.h: the hoard database and walks */
@@ -79,6 +80,7 @@ struct venus {
 	uint64_t            next_seq;   /* next store id sequence number */
 	uint64_t            seq_limit;  /* ids below it are reserved in the db */
 	struct srv         *srv;        /* made by main.c (srv_start) */
+	struct cml         *cml;        /* made by main.c (cml_init) */
 	struct volume      *vol;        /* made by main.c (vst_init) */
 	struct reint       *reint;      /* made by main.c (reint_new) */
 	struct hoard       *hoard;      /* made by main.c (hoard_init) */
