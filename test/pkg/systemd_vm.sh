@@ -52,7 +52,7 @@ mkdir -p "$(dirname "$VMROOT")"
 exec 9>"$VMROOT.lock"
 flock -w "${BOOTSTRAP_TIMEOUT:-900}" 9 || die "timed out waiting for $VMROOT.lock"
 if [ ! -f "$VMROOT/.hesper-complete" ]; then
-	# shellcheck source=../../scripts/deps.sh
+	# shellcheck source=/dev/null # scripts/deps.sh, only its functions
 	mirror=$(. "$top_srcdir/scripts/deps.sh" >/dev/null 2>&1; hs_debian_mirror) ||
 		skip "no Debian mirror in /etc/apt/sources* for debootstrap"
 	say "debootstrap bookworm into $VMROOT from $mirror (once per machine)"
@@ -180,9 +180,8 @@ cat "$base" "$tmp/overlay.cpio.gz" >"$tmp/initramfs.gz"
 # Uncompressed vmlinux boots faster under TCG (PVH entry); the kernel
 # tests cache one, else the bzImage is booted.
 kernel=/boot/vmlinuz-$KVER
-for k in "${CACHE:-/var/tmp/hesper-ktest}/vmlinux-$KVER"; do
-	[ -s "$k" ] && kernel=$k
-done
+k=${CACHE:-/var/tmp/hesper-ktest}/vmlinux-$KVER
+[ -s "$k" ] && kernel=$k
 load=$(awk -v n="$(nproc)" '{ p = int($1 / n * 100); print (p < 100 ? 100 : (p > 1000 ? 1000 : p)) }' /proc/loadavg)
 vmt=$(( ${VM_TIMEOUT:-400} * load / 100 ))
 say "booting $kernel (systemd as PID 1 from the initramfs; tcg, timeout ${vmt}s)"
