@@ -81,7 +81,17 @@ int hrpc_call(struct hrpc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
 	      xdrproc_t resproc, size_t ressize,
 	      unsigned timeout_ms, hrpc_done_fn done, void *cbarg)
 {
-	struct opaque_auth none = { AUTH_NONE, NULL, 0 };
+	return hrpc_call_as(c, NULL, prog, vers, proc, argproc, args, resproc,
+			    ressize, timeout_ms, done, cbarg);
+}
+
+int hrpc_call_as(struct hrpc_conn *c, const struct hrpc_cred *cred,
+		 uint32_t prog, uint32_t vers, uint32_t proc,
+		 xdrproc_t argproc, const void *args,
+		 xdrproc_t resproc, size_t ressize,
+		 unsigned timeout_ms, hrpc_done_fn done, void *cbarg)
+{
+	struct opaque_auth none = { AUTH_NONE, NULL, 0 }, as = none;
 	struct rpc_msg m;
 	struct pending *p;
 	struct timeval tv;
@@ -89,6 +99,13 @@ int hrpc_call(struct hrpc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
 
 	if (c->state != C_UP)
 		return -ENOTCONN;
+	if (cred) {
+		if (cred->len > HRPC_MAX_CRED || (cred->len && !cred->body))
+			return -EINVAL;
+		as.oa_flavor = (enum_t)cred->flavor;
+		as.oa_base = (caddr_t)cred->body;
+		as.oa_length = cred->len;
+	}
 	p = calloc(1, sizeof *p);
 	if (!p)
 		return -ENOMEM;
@@ -107,7 +124,7 @@ int hrpc_call(struct hrpc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
 	m.rm_call.cb_prog = prog;
 	m.rm_call.cb_vers = vers;
 	m.rm_call.cb_proc = proc;
-	m.rm_call.cb_cred = none;
+	m.rm_call.cb_cred = as;
 	m.rm_call.cb_verf = none;
 	r = conn_send_msg(c, (xdrproc_t)xdr_callmsg, &m,
 		     argproc ? argproc : conn_xdr_nothing_proc(), args);

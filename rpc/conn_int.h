@@ -42,6 +42,9 @@ struct hrpc_call {
 	uint32_t xid, prog, vers, proc;
 	unsigned char *rec;   /* the whole record */
 	size_t len, argoff;   /* args are rec[argoff..len) */
+	uint32_t cred_flavor; /* the call's credential (RFC 5531 cb_cred): */
+	size_t credoff;       /* its body is rec[credoff..credoff+credlen) */
+	unsigned credlen;
 };
 
 struct hrpc_conn {

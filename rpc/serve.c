@@ -14,14 +14,17 @@
 
 #include "rpc/conn_int.h"
 
-/* Skip an opaque_auth, bounded by RFC 5531's MAX_AUTH_BYTES. */
-static int skip_auth(XDR *x)
+/* Read an opaque_auth's flavor and length, bounded by RFC 5531's
+ * MAX_AUTH_BYTES, and step over its body, noting where the body starts. */
+static int read_auth(XDR *x, u_int *flavor, u_int *len, size_t *off)
 {
 	char body[MAX_AUTH_BYTES];
-	u_int flavor, n;
 
-	return xdr_u_int(x, &flavor) && xdr_u_int(x, &n) &&
-	       n <= MAX_AUTH_BYTES && xdr_opaque(x, body, n);
+	if (!xdr_u_int(x, flavor) || !xdr_u_int(x, len) ||
+	    *len > MAX_AUTH_BYTES)
+		return 0;
+	*off = xdr_getpos(x);
+	return xdr_opaque(x, body, *len);
 }
 
 static void call_free(struct hrpc_call *call)
@@ -107,8 +110,8 @@ static void reply_rpc_mismatch(struct hrpc_conn *c, uint32_t xid)
 int conn_handle_call(struct hrpc_conn *c, unsigned char *rec, size_t len)
 {
 	struct hrpc_call *call;
-	u_int xid, mtype, rpcvers, prog, vers, proc;
-	size_t off;
+	u_int xid, mtype, rpcvers, prog, vers, proc, cflavor, clen, vflavor, vlen;
+	size_t off, credoff, verfoff;
 	XDR x;
 	int ok;
 
@@ -116,7 +119,8 @@ int conn_handle_call(struct hrpc_conn *c, unsigned char *rec, size_t len)
 	ok = xdr_u_int(&x, &xid) && xdr_u_int(&x, &mtype) &&
 	     xdr_u_int(&x, &rpcvers) && xdr_u_int(&x, &prog) &&
 	     xdr_u_int(&x, &vers) && xdr_u_int(&x, &proc) &&
-	     skip_auth(&x) && skip_auth(&x);
+	     read_auth(&x, &cflavor, &clen, &credoff) &&
+	     read_auth(&x, &vflavor, &vlen, &verfoff);
 	off = xdr_getpos(&x);
 	xdr_destroy(&x);
 	if (!ok) {
@@ -133,7 +137,8 @@ int conn_handle_call(struct hrpc_conn *c, unsigned char *rec, size_t len)
 		free(rec);
 		return ENOMEM;
 	}
-	*call = (struct hrpc_call){ c, xid, prog, vers, proc, rec, len, off };
+	*call = (struct hrpc_call){ c, xid, prog, vers, proc, rec, len, off,
+				    cflavor, credoff, clen };
 	c->nincoming++;
 	hrpc_conn_ref(c);
 	if (c->ops->dispatch)
@@ -149,6 +154,13 @@ uint32_t hrpc_call_proc(const struct hrpc_call *call) { return call->proc; }
 struct hrpc_conn *hrpc_call_conn(const struct hrpc_call *call)
 {
 	return call->c;
+}
+
+void hrpc_call_cred(const struct hrpc_call *call, struct hrpc_cred *out)
+{
+	out->flavor = call->cred_flavor;
+	out->body = call->rec + call->credoff;
+	out->len = call->credlen;
 }
 
 int hrpc_call_args(struct hrpc_call *call, xdrproc_t argproc, void *args)

@@ -59,6 +59,11 @@ static const struct vproc procs[] = {
 
 #define NPROCS (sizeof procs / sizeof procs[0])
 
+/* Until a call's token is resolved: System:AnyUser only. */
+static const struct vident anonymous = {
+	HS_ID_ANONYMOUS, 0, 0, 1, { HS_ID_ANYUSER },
+};
+
 /* A call that ran, waiting for its breaks to be answered. */
 struct held {
 	struct hrpc_call *call;
@@ -110,11 +115,13 @@ static void run(struct vclient *c, struct hrpc_call *call,
 		return;
 	}
 	v->cur_wait = w = cb_wait_begin();
+	v->who = &anonymous;
 	if (!c->client_id && !p->before_connect)
 		*(int *)h->res = EPERM;
 	else
 		*(int *)h->res = p->fn(c, h->args, h->res);
 	v->cur_wait = NULL;
+	v->who = NULL;
 	cb_wait_end(w, reply_now, h);
 }
 

@@ -14,6 +14,20 @@
 #include "hesper.h"
 #include "fidset.h"
 
+/* Who a call is made as: Coda's CPS (current protection subdomain).
+ * Filled per call from its token (HS_AUTH_FLAVOR credential); a call
+ * without a valid token is anonymous. */
+#define VIDENT_MAXCPS 64
+struct vident {
+	int32_t id;             /* the user's protection id; HS_ID_ANONYMOUS */
+	int authenticated;      /* 1: a valid token named id */
+	int admin;              /* 1: id is in System:Administrators */
+	unsigned ncps;          /* ids in cps */
+	int32_t cps[VIDENT_MAXCPS]; /* id, its groups (transitively),
+				 * System:AnyUser, System:AuthUser if
+				 * authenticated */
+};
+
 /* The whole server. */
 struct vice {
 	struct event_base *base;
@@ -23,6 +37,7 @@ struct vice {
 	struct vclient *clients;        /* every connection past TLS */
 	hs_server_stats stats;          /* HS_STATS; clients is live */
 	struct cb_wait *cur_wait;       /* breaks of the call being run */
+	const struct vident *who;       /* caller of the call being run */
 };
 
 /* One connection (= one client). */

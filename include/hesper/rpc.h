@@ -144,6 +144,23 @@ int hrpc_call(struct hrpc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
 	      xdrproc_t resproc, size_t ressize,
 	      unsigned timeout_ms, hrpc_done_fn done, void *cbarg);
 
+/* A call's credential: RFC 5531's opaque_auth (cb_cred).  flavor 0 is
+ * AUTH_NONE; the body is at most HRPC_MAX_CRED bytes (MAX_AUTH_BYTES). */
+#define HRPC_MAX_CRED 400
+struct hrpc_cred {
+	uint32_t flavor;
+	const void *body;
+	unsigned len;
+};
+
+/* hrpc_call with a credential (NULL: AUTH_NONE, as hrpc_call).  -EINVAL if
+ * cred->len > HRPC_MAX_CRED; otherwise as hrpc_call. */
+int hrpc_call_as(struct hrpc_conn *c, const struct hrpc_cred *cred,
+		 uint32_t prog, uint32_t vers, uint32_t proc,
+		 xdrproc_t argproc, const void *args,
+		 xdrproc_t resproc, size_t ressize,
+		 unsigned timeout_ms, hrpc_done_fn done, void *cbarg);
+
 /* Number of calls sent on c and not yet answered. */
 unsigned hrpc_conn_pending(const struct hrpc_conn *c);
 
@@ -154,6 +171,10 @@ uint32_t hrpc_call_vers(const struct hrpc_call *call);
 uint32_t hrpc_call_proc(const struct hrpc_call *call);
 /* The connection the call came in on (still referenced by the call). */
 struct hrpc_conn *hrpc_call_conn(const struct hrpc_call *call);
+
+/* The call's credential; out->body points into the call's record and
+ * stays valid until the call is answered. */
+void hrpc_call_cred(const struct hrpc_call *call, struct hrpc_cred *out);
 
 /* Decode the arguments into *args (zeroed by the caller).  Returns 1 on
  * success, 0 if they do not decode (then answer hrpc_reply_error with

@@ -331,7 +331,7 @@ static void connect_done(void *cbarg, int err, void *res)
 
 static void test_both_ways(void **state)
 {
-	hs_connect_args a = { HS_PROTO_VERSION, 42, "unit", 0 };
+	hs_connect_args a = { .proto_version = HS_PROTO_VERSION, .client_id = 42, .client_name = "unit" };
 	struct cli k;
 	int done = 0;
 

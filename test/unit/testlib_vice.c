@@ -145,7 +145,8 @@ int tl_call(struct tl_vice *t, struct tl_client *c, uint32_t proc,
 int tl_hs_connect(struct tl_vice *t, struct tl_client *c, uint64_t id,
 		  unsigned version)
 {
-	hs_connect_args a = { version, id, "test", HS_FEAT_CALLBACKS };
+	hs_connect_args a = { .proto_version = version, .client_id = id,
+			      .client_name = "test", .features = HS_FEAT_CALLBACKS };
 	hs_connect_res r;
 
 	return tl_call(t, c, HS_CONNECT, (xdrproc_t)xdr_hs_connect_args, &a,

@@ -19,12 +19,14 @@
 
 #include "venus/util/venus.h"
 #include "venus/net/server.h"
+#include "venus/net/token.h"
 #include "venus/store/db.h"
 #include "venus/util/event.h"
 
 /* One call from fsobj, queued or in flight. */
 struct qcall {
 	uint32_t      proc;
+	uid_t         uid;        /* calls as this uid's token; SRV_SELF: none */
 	xdrproc_t     resproc;
 	size_t        ressize;
 	hrpc_done_fn  done;
@@ -153,11 +155,19 @@ static void q_send(struct qcall *q)
 	struct srv *s = q->s;
 	uint64_t now = now_ms();
 	unsigned left = q->deadline > now ? (unsigned)(q->deadline - now) : 1;
+	struct vtoken t;
+	struct hrpc_cred cred = { HS_AUTH_FLAVOR, NULL, 0 };
 	int rc;
 
 	q_unlink(q);
-	rc = hrpc_call(s->conn, HS_VICE_PROG, HS_VICE_V1, q->proc, (xdrproc_t)xdr_raw, q,
-		       q->resproc, q->ressize, left, q_sent_done, q);
+	/* Looked up at send time: a clog while the call waited counts. */
+	if (q->uid != SRV_SELF && token_get(q->uid, &t) == 0) {
+		cred.body = t.tok;
+		cred.len = t.len;
+	}
+	rc = hrpc_call_as(s->conn, cred.len ? &cred : NULL, HS_VICE_PROG,
+			  HS_VICE_V1, q->proc, (xdrproc_t)xdr_raw, q,
+			  q->resproc, q->ressize, left, q_sent_done, q);
 	if (rc)
 		q_finish(q, -rc, NULL);
 }
@@ -544,6 +554,14 @@ const char *srv_name(const struct srv *s)
 void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 	      xdrproc_t resproc, size_t ressize, hrpc_done_fn done, void *cbarg)
 {
+	srv_call_as(s, SRV_SELF, proc, argproc, args, resproc, ressize, done,
+		    cbarg);
+}
+
+void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
+		 const void *args, xdrproc_t resproc, size_t ressize,
+		 hrpc_done_fn done, void *cbarg)
+{
 	struct qcall *q = calloc(1, sizeof(*q));
 	int err;
 
@@ -552,6 +570,7 @@ void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 		return;
 	}
 	q->s = s;
+	q->uid = uid;
 	q->proc = proc;
 	q->resproc = resproc;
 	q->ressize = ressize;

@@ -11,6 +11,7 @@
 #define VENUS_SERVER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <hesper/rpc.h>
 #include "hesper.h"   /* rpcgen: hs_fid, hs_storeid */
 
@@ -58,6 +59,15 @@ const char *srv_name(const struct srv *s);
  * garbled reply -> EIO. */
 void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 	      xdrproc_t resproc, size_t ressize, hrpc_done_fn done, void *cbarg);
+/* The caller venus names for its own calls (hoard walks, probes): no
+ * token, so System:AnyUser's rights. */
+#define SRV_SELF ((uid_t)-1)
+/* srv_call made as local uid: the call carries uid's token (token.h) as
+ * its credential, looked up when it is sent; without a live token it goes
+ * as System:AnyUser.  srv_call is srv_call_as(SRV_SELF, ...). */
+void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
+		 const void *args, xdrproc_t resproc, size_t ressize,
+		 hrpc_done_fn done, void *cbarg);
 /* HS_NULL: done(arg, 0) if vice answers within the call timeout, else
  * done(arg, errno) as srv_call maps it.  For hoard walks that want to know
  * before they start. */
