@@ -16,6 +16,7 @@
 #include "hesper/sdnotify.h"
 #include "vice.h"
 #include "store.h"
+#include "pdb.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
@@ -119,6 +120,7 @@ static int start(struct vice *v, const struct opts *o)
 	int r;
 
 	if ((r = vs_open(o->root, &v->vs, err, sizeof err)) < 0 ||
+	    pdb_open(o->root, &v->pdb, err, sizeof err) ||
 	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
 	    !(v->base = event_base_new()) ||
 	    !(v->lis = hrpc_listen(v->base, v->tls, o->addr, o->port,
@@ -162,6 +164,7 @@ static void stop(struct vice *v)
 	if (v->base)
 		event_base_free(v->base);
 	hrpc_tls_free(v->tls);
+	pdb_close(v->pdb);
 	vs_close(v->vs);
 }
 

@@ -32,6 +32,7 @@ struct vident {
 struct vice {
 	struct event_base *base;
 	struct vstore *vs;
+	struct pdb *pdb;                /* protection database (pdb.h) */
 	struct hrpc_tls *tls;
 	struct hrpc_listener *lis;
 	struct vclient *clients;        /* every connection past TLS */
