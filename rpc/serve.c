@@ -34,11 +34,9 @@ static void call_free(struct hrpc_call *call)
 	c->nincoming--;
 	free(call->rec);
 	free(call);
-	if (c->paused && c->state == C_UP &&
-	    c->nincoming < HRPC_MAX_INCOMING) {
+	if (c->paused && c->nincoming < HRPC_MAX_INCOMING) {
 		c->paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		event_active(c->step, EV_TIMEOUT, 0);  /* buffered records */
+		conn_resume_reading(c);
 	}
 	hrpc_conn_unref(c);
 }
