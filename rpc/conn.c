@@ -21,7 +21,9 @@
  * Input holds at most one partial record (hrec_take bounds it by
  * HRPC_MAX_RECORD from its header, and nothing is allocated before it is
  * whole); with hrpc_limits.record_ms it must be whole within that time of
- * its first byte being read, or the conn closes with ETIMEDOUT.
+ * its first byte being read, and a peer that made us pause on output must
+ * read it down to HRPC_OUTPUT_RESUME within that time, or the conn closes
+ * with ETIMEDOUT: a peer cannot hold either buffer for longer.
  */
 #include <config.h>
 
@@ -240,14 +242,19 @@ void conn_resume_reading(struct hrpc_conn *c)
 	event_active(c->step, EV_TIMEOUT, 0);  /* buffered records */
 }
 
-/* The record deadline runs while part of a record is buffered and we are
- * reading; a paused conn is waiting on us, not on its peer. */
+/* The record deadline runs while the peer owes us bytes: part of a record
+ * is buffered and we are reading, or our replies wait for it to read them
+ * (out_paused).  A conn paused at HRPC_MAX_INCOMING waits on us instead. */
 static void record_clock(struct hrpc_conn *c)
 {
+	int owed;
+
 	if (!c->record_ms)
 		return;
-	if (c->state != C_UP || c->paused || c->out_paused ||
-	    !evbuffer_get_length(bufferevent_get_input(c->bev))) {
+	owed = c->state == C_UP && !c->paused &&
+	       (c->out_paused ||
+		evbuffer_get_length(bufferevent_get_input(c->bev)));
+	if (!owed) {
 		event_del(c->rectimer);
 	} else if (!evtimer_pending(c->rectimer, NULL)) {
 		struct timeval tv;
@@ -295,6 +302,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 	if (!c->out_paused)
 		return;
 	c->out_paused = 0;
+	event_del(c->rectimer);  /* it read what it owed */
 	conn_resume_reading(c);
 }
 

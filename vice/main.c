@@ -31,9 +31,9 @@
 #define DEFAULT_PORT 2432
 /* Connection limits (doc/vice.8, doc/design.md "Bounded server"). */
 #define FD_RESERVE 64           /* fds kept for the store, sqlite, logs */
-#define DEFAULT_PER_HOST 128
+#define DEFAULT_PER_HOST 64
 #define DEFAULT_CONNECT_S 30    /* TLS + HS_CONNECT */
-#define DEFAULT_RECORD_S 60     /* a 4 MiB record at 0.5 Mbit/s */
+#define DEFAULT_RECORD_S 60     /* a 4 MiB record (or reply) at 0.5 Mbit/s */
 
 struct opts {
 	int foreground, debug, port;

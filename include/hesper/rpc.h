@@ -127,9 +127,10 @@ struct hrpc_limits {
 	 * handshake plus the owner's own hello); past it the conn closes
 	 * with ETIMEDOUT.  0: only HRPC_CONNECT_TIMEOUT_MS for TLS. */
 	unsigned admit_ms;
-	/* ms a record may take from its first byte to its last; past it
-	 * the conn closes with ETIMEDOUT.  Not counted while the conn does
-	 * not read (paused by HRPC_MAX_INCOMING or HRPC_OUTPUT_PAUSE). */
+	/* ms the peer may owe us bytes: a record from its first byte to
+	 * its last, or replies that paused reading (HRPC_OUTPUT_PAUSE) until
+	 * it read them down to HRPC_OUTPUT_RESUME.  Past it the conn closes
+	 * with ETIMEDOUT.  Not counted while paused at HRPC_MAX_INCOMING. */
 	unsigned record_ms;
 	/* Over a cap the connection is accepted and closed at once (so the
 	 * backlog does not fill) and this is called (may be NULL): peer is

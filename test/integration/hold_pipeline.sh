@@ -13,7 +13,9 @@ NFLOOD=50
 # output, plus vice's own 64 MiB: 50 x 5.1 + 64 = 319 MiB.
 BOUND_KB=$((320 * 1024))
 
-ht_vice_start
+# The deadline for unread replies (--record-timeout) is hold_partial.sh's;
+# here the flood must stay connected while RSS is measured.
+ht_vice_start --record-timeout 3600
 if grep -q libasan "/proc/$HT_VICE_PID/maps"; then
 	# ASan's shadow and allocator metadata are not vice's to bound.
 	BOUND_KB=$((BOUND_KB + 512 * 1024))

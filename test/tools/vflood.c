@@ -18,9 +18,9 @@
  * After trying all N it prints "vflood: opened A refused B" (refused: reset,
  * or the handshake or HS_CONNECT failed), then "vflood: closed by server C"
  * whenever C changes, and "vflood: all closed" once every opened
- * connection was closed by the server.  partial exits 0 then, or 1 if some
- * are still open after --wait SECS (default 120); the other modes run until
- * SIGTERM or SIGINT (exit 0).
+ * connection was closed by the server.  With --wait SECS (partial: 120 if
+ * not given) it exits 0 then, or 1 if some are still open after SECS;
+ * otherwise it holds them until SIGTERM or SIGINT (exit 0).
  *
  * Plain blocking sockets and OpenSSL, no certificate check: a test tool,
  * not the transport.
@@ -411,7 +411,7 @@ int main(int argc, char **argv)
 	printf("vflood: opened %ld refused %ld\n", opened, n - opened);
 	fflush(stdout);
 	all = watch(pf, cs, n, opened, wait_s);
-	if (!all && m != PARTIAL) {
+	if (!all && wait_s <= 0) {
 		/* Keep holding until told to stop. */
 		while (!stop)
 			pause();
@@ -422,5 +422,5 @@ int main(int argc, char **argv)
 	free(pf);
 	SSL_CTX_free(ctx);
 	freeaddrinfo(ai);
-	return m == PARTIAL && !all ? 1 : 0;
+	return wait_s > 0 && !all ? 1 : 0;
 }
