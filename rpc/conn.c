@@ -7,8 +7,10 @@
  * so an owner may close or unref from any callback.  Closing frees the
  * bufferevent at once; the struct goes when the last ref drops.
  *
- * Flow control: at most HRPC_MAX_INCOMING dispatched calls await replies;
- * beyond that reading stops (TCP back-pressure) until replies are sent.
+ * Flow control: at most HRPC_MAX_INCOMING dispatched calls, holding less
+ * than HRPC_MAX_INCOMING_BYTES of records plus the last one, await
+ * replies; beyond that reading stops (TCP back-pressure) until replies
+ * are sent.
  * On the accepting side reading also stops while more than
  * HRPC_OUTPUT_PAUSE bytes of output wait, until they drain to
  * HRPC_OUTPUT_RESUME (the write watermark): a client that pipelines
@@ -225,7 +227,8 @@ static int handle_record(struct hrpc_conn *c, unsigned char *rec, size_t len)
  * side, too many reply bytes await the peer. */
 static void maybe_pause(struct hrpc_conn *c)
 {
-	if (c->nincoming >= HRPC_MAX_INCOMING)
+	if (c->nincoming >= HRPC_MAX_INCOMING ||
+	    c->inbytes >= HRPC_MAX_INCOMING_BYTES)
 		c->paused = 1;
 	if (c->server && evbuffer_get_length(bufferevent_get_output(c->bev)) >
 			 HRPC_OUTPUT_PAUSE)

@@ -77,6 +77,7 @@ struct hrpc_conn {
 	enum cstate state;
 	int server, announced, paused, dns_done, dns_result, last_err;
 	unsigned npending, nincoming;
+	size_t inbytes;          /* record bytes of the nincoming calls */
 	uint32_t next_xid;
 	uint32_t dead[DEAD_XIDS];
 	unsigned ndead;

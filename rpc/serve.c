@@ -2,7 +2,7 @@
  * rpc/serve.c - incoming calls (rpc.h): header decode, dispatch, the
  * hrpc_call_* accessors, and hrpc_reply / hrpc_reply_error.  Each call
  * awaiting its reply holds a conn ref and counts against
- * HRPC_MAX_INCOMING (see rpc/conn.c).
+ * HRPC_MAX_INCOMING and HRPC_MAX_INCOMING_BYTES (see rpc/conn.c).
  */
 #include <config.h>
 
@@ -32,9 +32,11 @@ static void call_free(struct hrpc_call *call)
 	struct hrpc_conn *c = call->c;
 
 	c->nincoming--;
+	c->inbytes -= call->len;
 	free(call->rec);
 	free(call);
-	if (c->paused && c->nincoming < HRPC_MAX_INCOMING) {
+	if (c->paused && c->nincoming < HRPC_MAX_INCOMING &&
+	    c->inbytes < HRPC_MAX_INCOMING_BYTES) {
 		c->paused = 0;
 		conn_resume_reading(c);
 	}
@@ -138,6 +140,7 @@ int conn_handle_call(struct hrpc_conn *c, unsigned char *rec, size_t len)
 	*call = (struct hrpc_call){ c, xid, prog, vers, proc, rec, len, off,
 				    cflavor, credoff, clen };
 	c->nincoming++;
+	c->inbytes += len;
 	hrpc_conn_ref(c);
 	if (c->ops->dispatch)
 		c->ops->dispatch(c, call, c->arg);

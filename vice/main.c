@@ -32,6 +32,7 @@
 /* Connection limits (doc/vice.8, doc/design.md "Bounded server"). */
 #define FD_RESERVE 64           /* fds kept for the store, sqlite, logs */
 #define DEFAULT_PER_HOST 64
+#define MIN_CONNS 64            /* default global cap on a small machine */
 #define DEFAULT_CONNECT_S 30    /* TLS + HS_CONNECT */
 #define DEFAULT_RECORD_S 60     /* a 4 MiB record (or reply) at 0.5 Mbit/s */
 
@@ -166,6 +167,20 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(v->base);
 }
 
+/* The default global cap: what half of RAM holds at HRPC_CONN_MAX_BYTES
+ * each (so no flood can make vice's buffers outgrow it), at least
+ * MIN_CONNS. */
+static long mem_conns(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	long n;
+
+	if (pages <= 0 || psize <= 0)
+		return MIN_CONNS;
+	n = (long)((double)pages * (double)psize / 2 / HRPC_CONN_MAX_BYTES);
+	return n < MIN_CONNS ? MIN_CONNS : n;
+}
+
 /* Raise the fd limit to its hard limit and set the global connection cap
  * below it: a flood of connections must not leave vice without fds for
  * its store, nor make accept(2) fail for everyone. */
@@ -194,7 +209,9 @@ static void set_max_conns(struct opts *o)
 	if (o->max_conns > fit)
 		vlog(LOG_WARNING, "--max-conns %ld is above what the fd limit %ld "
 		     "allows; using %ld", o->max_conns, (long)rl.rlim_cur, fit);
-	if (o->max_conns < 0 || o->max_conns > fit)
+	if (o->max_conns < 0)
+		o->max_conns = mem_conns();
+	if (o->max_conns > fit)
 		o->max_conns = fit;
 	o->lim.max_conns = (unsigned)o->max_conns;
 }
@@ -216,8 +233,10 @@ static int start(struct vice *v, struct opts *o)
 	}
 	set_max_conns(o);
 	hrpc_listener_set_limits(v->lis, &o->lim);
-	vlog(LOG_INFO, "at most %u connections, %u per host (0: no cap); "
-	     "%u s to connect, %u s per record", o->lim.max_conns,
+	vlog(LOG_INFO, "at most %u connections (buffers at most %u MiB), "
+	     "%u per host (0: no cap); %u s to connect, %u s per record",
+	     o->lim.max_conns,
+	     (unsigned)((double)o->lim.max_conns * HRPC_CONN_MAX_BYTES / 1048576),
 	     o->lim.max_conns_per_host, o->lim.admit_ms / 1000,
 	     o->lim.record_ms / 1000);
 	printf("vice: listening on %s port %d\n", o->addr ? o->addr : "*",

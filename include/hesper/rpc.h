@@ -38,6 +38,10 @@
 /* Added: incoming calls on one conn awaiting hrpc_reply; past this the conn
  * stops reading (TCP back-pressure) until some are answered. */
 #define HRPC_MAX_INCOMING 256
+/* Added (issue 9): ... and once the records of those calls reach this many
+ * bytes (a call answered later, say after callback breaks, keeps its
+ * record; a peer could pad small calls to HRPC_MAX_RECORD). */
+#define HRPC_MAX_INCOMING_BYTES HRPC_MAX_RECORD
 /* Added: bytes of unsent output on one conn beyond which hrpc_call fails
  * with -ENOBUFS and hrpc_reply closes the conn (on_closed(ENOBUFS)): a
  * peer that stops reading cannot make us buffer without bound. */
@@ -49,6 +53,13 @@
  * accepting side pauses, so two peers cannot both wait on each other. */
 #define HRPC_OUTPUT_PAUSE (1024u * 1024)
 #define HRPC_OUTPUT_RESUME (256u * 1024)
+/* Added (issue 9): the most one accepted conn buffers for its peer, in
+ * bytes: a partial record being received, the records of calls awaiting
+ * replies (HRPC_MAX_INCOMING_BYTES plus the one that crossed it), and
+ * output (HRPC_OUTPUT_PAUSE plus the reply that crossed it), plus 1 MiB
+ * for TLS and buffer overhead.  A server sizes its connection cap by it. */
+#define HRPC_CONN_MAX_BYTES (4u * HRPC_MAX_RECORD + HRPC_OUTPUT_PAUSE + \
+			     1024u * 1024)
 
 struct hrpc_tls;   /* TLS configuration (an SSL_CTX and its policy) */
 struct hrpc_conn;  /* one connection */
