@@ -182,7 +182,8 @@ static void list_one(struct ctl_req *r, const struct hoard_entry *e, int first)
 	if (!r->json) {
 		/* a line `hoard -f` takes back */
 		ctl_printf(r, CTLP_STDOUT, "add %s %u%s%s\t# uid %u\n",
-			   quoted(q, sizeof q, abs), e->prio, *f ? ":" : "", f,
+			   ctl_esc_controls(r, quoted(q, sizeof q, abs)), e->prio,
+			   *f ? ":" : "", f,
 			   (unsigned)e->uid);
 		return;
 	}
@@ -248,13 +249,13 @@ static void verify_one(void *arg, const struct hoard_entry *e, const char *path,
 	if (in & VI_CACHED && (in & VI_DATA || !need)) {
 		if (v->verbosity && !v->r->json)
 			ctl_printf(v->r, CTLP_STDOUT, "%s: cached\n",
-				   disp(buf, sizeof buf, path));
+				   ctl_esc(v->r, disp(buf, sizeof buf, path)));
 		return;
 	}
 	v->missing++;
 	disp(buf, sizeof buf, path);
 	if (!v->r->json) {
-		ctl_printf(v->r, CTLP_STDOUT, "%s: not cached\n", buf);
+		ctl_printf(v->r, CTLP_STDOUT, "%s: not cached\n", ctl_esc(v->r, buf));
 		return;
 	}
 	ctl_printf(v->r, CTLP_STDOUT, "%s", v->missing > 1 ? "," : "");
