@@ -3,7 +3,7 @@
 # is refused (EPERM, a clear message, venus unchanged) the commands that
 # change state every user shares; nobody's listcache, getfid, getpath and
 # listlocal show only what nobody may see: not a file in root's 0700
-# directory, not root's CML records, but nobody's own.
+# directory, not root's CML records or hoard entries, but nobody's own.
 source "$(dirname "$0")/disc_lib.sh"
 
 NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
@@ -46,6 +46,15 @@ root_getpath() { ht_cfs A getpath "$1" | grep -q secret; }
 ht_check "root's getpath names it" root_getpath "$fid"
 out=$(ncfs getfid "$A/private/secret" 2>&1) && ht_fail "nobody's getfid of the private file succeeded: $out"
 ht_check "nobody's getfid of the private file gives no fid" bash -c '! grep -q "FID =" <<<"$1"' _ "$out"
+
+# root's hoard entries are root's to see.
+HOARD=$top_builddir/tools/hoard
+install -m 755 "$HOARD" "$HT_TMP/hoard"
+ht_check "root hoards the private directory" env HESPER_CTL="$SOCK" "$HOARD" add "$A/private" 50:d
+ht_check "root's hoard list shows it" bash -c 'HESPER_CTL="$1" "$2" list | grep -q private' _ "$SOCK" "$HOARD"
+out=$(HESPER_CTL=$SOCK "${NOBODY[@]}" "$HT_TMP/hoard" list 2>&1) || ht_fail "nobody's hoard list failed: $out"
+ht_check "nobody's hoard list hides root's entry" bash -c '! grep -q private <<<"$1"' _ "$out"
+out=$(HESPER_CTL=$SOCK "${NOBODY[@]}" "$HT_TMP/hoard" add "$A/shared" 10 2>&1) && ht_fail "nobody changed the hoard database"
 
 # ---- CML records: each user sees their own ----
 ht_check "root disconnects" ht_cfs A disconnect

@@ -23,6 +23,7 @@
 #include <hesper/hoardcmd.h>
 
 #include "venus/util/venus.h"
+#include "venus/ctl/ctl_int.h"
 #include "venus/core/fsobj.h"
 #include "venus/ctl/ctl.h"
 #include "venus/hoard/hoard.h"
@@ -122,6 +123,23 @@ static int uid_arg(struct ctl_req *r, int i, long *uid)
 	return 0;
 }
 
+/* uid_arg for the read-only commands: a user other than root sees only
+ * their own entries (the others' paths are theirs to know). */
+static int own_uid_arg(struct ctl_req *r, int i, long *uid)
+{
+	if (uid_arg(r, i, uid))
+		return -1;
+	if (ctl_is_root(r))
+		return 0;
+	if (*uid != HOARD_ALL_UIDS && *uid != (long)r->uid) {
+		ctl_fail(r, EPERM, "%s: %s (only root may see another user's hoard "
+			 "entries)", r->cmd, strerror(EPERM));
+		return -1;
+	}
+	*uid = (long)r->uid;
+	return 0;
+}
+
 static void cmd_clear(struct ctl_req *r)
 {
 	long uid;
@@ -200,7 +218,7 @@ static void cmd_list(struct ctl_req *r)
 	const struct hoard_entry *v = hoard_entries(V->hoard, &n);
 	long uid;
 
-	if (uid_arg(r, 0, &uid))
+	if (own_uid_arg(r, 0, &uid))
 		return;
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"entries\":[");
@@ -280,7 +298,7 @@ static void cmd_verify(struct ctl_req *r)
 			return;
 		}
 	}
-	if (uid_arg(r, 1, &v.uid))
+	if (own_uid_arg(r, 1, &v.uid))
 		return;
 	v.verbosity = (unsigned)verb;
 	fso_foreach_cached(note_cached, &v);
