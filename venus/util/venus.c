@@ -77,6 +77,27 @@ static int socket_in_cache(const char *cachedir, const char *sock)
 	return slash && n == cl && !strncmp(sock, cachedir, n);
 }
 
+/* Warn when a directory above the control socket keeps other users out
+ * (a 0700 parent): their cfs would fail with EACCES. */
+static void check_reachable(const char *sock)
+{
+	char *p = strdup(sock);
+	struct stat st;
+
+	if (!p)
+		return;
+	for (char *s = strrchr(p, '/'); s && s > p; s = strrchr(p, '/')) {
+		*s = '\0';
+		if (stat(p, &st) == 0 && !(st.st_mode & S_IXOTH)) {
+			vlog(LOG_WARNING, "%s: mode %04o: users other than root cannot "
+			     "reach the control socket %s", p, (unsigned)(st.st_mode & 07777),
+			     sock);
+			break;
+		}
+	}
+	free(p);
+}
+
 int venus_cachedir_prepare(void)
 {
 	static const char *const files[] = { "venus.db", "venus.db-wal",
@@ -120,5 +141,7 @@ int venus_cachedir_prepare(void)
 		if (err)
 			return err;
 	}
+	if (sock)
+		check_reachable(sock);
 	return 0;
 }
