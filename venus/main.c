@@ -160,7 +160,7 @@ static int start(void)
 {
 	int err;
 
-	if ((err = mkdirs(V->cfg.cachedir))) {
+	if ((err = venus_cachedir_prepare())) {
 		vlog(LOG_ERR, "%s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}

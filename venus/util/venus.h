@@ -106,4 +106,12 @@ int venus_config_load(struct venus_config *cfg, const char *path, int argc, char
 /* Free the strings of cfg and zero it. */
 void venus_config_free(struct venus_config *cfg);
 
+/* Make V->cfg.cachedir (and the control socket's directory) with private
+ * modes, and tighten an existing cache's (an upgrade from a loose one):
+ * the cache directory 0700, or 0711 when it holds the control socket;
+ * venus.db and its -wal/-shm, known_servers 0600; cml, conflicts,
+ * containers 0700.  Sets venus's umask to 077, so all it makes later is
+ * private too (containers: cache_init).  0 or an errno.  Before db_open. */
+int venus_cachedir_prepare(void);
+
 #endif /* VENUS_VENUS_H */
