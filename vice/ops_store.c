@@ -26,7 +26,8 @@ int op_store_chunk(struct vclient *c, void *args, void *res)
 	if ((err = vice_sid_check(c, &a->sid)))
 		return err;
 	/* Staging is charged to the caller (quotas per user, store.h). */
-	err = vs_store_chunk(c->v->vs, a, c->v->who->id, &dup);
+	err = vs_store_chunk(c->v->vs, a, c->v->who ? c->v->who->id :
+			     HS_ID_ANONYMOUS, &dup);
 	if (!err && !dup)
 		c->v->stats.store_bytes += a->data.data_len;
 	return err;

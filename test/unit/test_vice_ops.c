@@ -370,6 +370,7 @@ static void test_connect_key(void **state)
 	tl_client_open(&w->t, &c);
 	assert_int_equal(connect_key(w, &c, 70, 'k', HS_CLIENT_KEY), 0);
 	run_until(w, &w->a.closed);
+	w->a.conn = NULL;       /* closed and freed by the transport */
 	assert_int_equal(getattr_root(w, &c), 0);
 	tl_client_close(&c);
 }
