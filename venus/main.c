@@ -127,6 +127,8 @@ static int open_db(void)
 	free(path);
 	if (!err)
 		err = db_meta_load(V->db, &V->client_id, &V->next_seq);
+	if (!err)
+		err = db_client_key(V->db, V->client_key);
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <event2/event.h>
+#include "hesper.h"
 
 /* Configuration: SYSCONFDIR/hesper/venus.conf (venus.conf(5)), then the
  * command line.  Keys take Coda's names where the meaning is the same. */
@@ -77,6 +78,7 @@ struct venus {
 	struct venus_stats  stats;
 	sqlite3            *db;         /* <cachedir>/venus.db, WAL */
 	uint64_t            client_id;  /* random, stored in the db; store ids use it */
+	unsigned char       client_key[HS_CLIENT_KEY]; /* secret, with client_id */
 	uint64_t            next_seq;   /* next store id sequence number */
 	uint64_t            seq_limit;  /* ids below it are reserved in the db */
 	struct srv         *srv;        /* made by main.c (srv_start) */
