@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vice.h"
+#include "auth.h"
 #include "store.h"
 
 static int on_connected(struct hrpc_conn *conn, const char *fp, void *arg)
@@ -49,6 +50,7 @@ static void on_closed(struct hrpc_conn *conn, int err, void *arg)
 	if (c->client_id)
 		v->stats.clients--;
 	cb_forget(c);
+	vauth_conn_gone(c);
 	hrpc_conn_set_data(conn, NULL);
 	free(c);
 }

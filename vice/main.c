@@ -2,7 +2,8 @@
  * vice/main.c - the Hesper file server: options, start-up, the event
  * loop and a clean shutdown on SIGTERM/SIGINT.
  *
- * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]  (vice(8))
+ * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]
+ *      [--keytab FILE] [--hostname NAME] [--token-lifetime SECS]  (vice(8))
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include "vice.h"
 #include "store.h"
 #include "pdb.h"
+#include "auth.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
@@ -32,20 +34,28 @@ struct opts {
 	char *root;             /* absolute, malloc'd */
 	const char *addr;       /* NULL: every address */
 	const char *pidfile;    /* --pidfile; NULL: none */
+	const char *keytab;     /* --keytab: offer GSSAPI */
+	const char *hostname;   /* --hostname: GSSAPI's hesper/HOST */
+	unsigned lifetime;      /* --token-lifetime: cap, seconds */
 };
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE] [--version]\n"
+	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]\n"
+		"            [--keytab FILE] [--hostname NAME] [--token-lifetime SECS] [--version]\n"
 		"  default ROOT %s, e.g. --pidfile %s/hesper/vice.pid\n",
 		DEFAULT_ROOT, RUNSTATEDIR);
 	exit(1);
 }
 
-enum { OPT_PIDFILE = 256, OPT_VERSION };
+enum { OPT_PIDFILE = 256, OPT_VERSION, OPT_KEYTAB, OPT_HOSTNAME,
+       OPT_LIFETIME };
 
 static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "keytab", required_argument, NULL, OPT_KEYTAB },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "token-lifetime", required_argument, NULL, OPT_LIFETIME },
 	{ "version", no_argument,       NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
@@ -76,6 +86,27 @@ static void parse(int argc, char **argv, struct opts *o)
 			if (!*optarg)
 				usage();
 			o->pidfile = optarg;
+			break;
+		case OPT_KEYTAB:
+			if (!*optarg)
+				usage();
+			o->keytab = optarg;
+			break;
+		case OPT_HOSTNAME:
+			if (!*optarg)
+				usage();
+			o->hostname = optarg;
+			break;
+		case OPT_LIFETIME:
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || port < 60 ||
+			    port > 30L * 24 * 3600) {
+				fprintf(stderr, "vice: bad token lifetime (60 s"
+					" to 30 days): %s\n", optarg);
+				exit(1);
+			}
+			o->lifetime = (unsigned)port;
 			break;
 		case OPT_VERSION:
 			printf("vice (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
@@ -117,10 +148,12 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static int start(struct vice *v, const struct opts *o)
 {
 	char err[512] = "", fp[HRPC_FP_LEN];
+	struct vauth_opts ao = { o->root, o->keytab, o->hostname, o->lifetime };
 	int r;
 
 	if ((r = vs_open(o->root, &v->vs, err, sizeof err)) < 0 ||
 	    pdb_open(o->root, &v->pdb, err, sizeof err) ||
+	    vauth_init(v, &ao, err, sizeof err) ||
 	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
 	    !(v->base = event_base_new()) ||
 	    !(v->lis = hrpc_listen(v->base, v->tls, o->addr, o->port,
@@ -164,6 +197,7 @@ static void stop(struct vice *v)
 	if (v->base)
 		event_base_free(v->base);
 	hrpc_tls_free(v->tls);
+	vauth_shutdown();
 	pdb_close(v->pdb);
 	vs_close(v->vs);
 }
