@@ -341,8 +341,9 @@ ht_clog() {
 # (call it directly, not in $(...), so the exit handler learns of it).
 # Skips the test without useradd/runuser.
 ht_local_user() {
-	command -v useradd >/dev/null && command -v runuser >/dev/null ||
+	if ! command -v useradd >/dev/null || ! command -v runuser >/dev/null; then
 		ht_skip "useradd or runuser is missing"
+	fi
 	useradd -M -N -s /usr/sbin/nologin "$1" || ht_hard "useradd $1 failed"
 	HT_LOCAL_USERS+=("$1")
 }
