@@ -69,9 +69,14 @@ ht_check "unknown user: the same message" test "$msg" = "$msg2"
 
 # The tokens survive a venus restart (<cachedir>/tokens).
 ht_check "tokens file is 0600" test "$(stat -c %a "$(ht_cachedir A)/tokens")" = 600
+# The client key venus sends in HS_CONNECT: 32 bytes, kept across restarts.
+key_of() { sqlite3 "file:$(ht_cachedir A)/venus.db?mode=ro" "SELECT hex(key) FROM client_key"; }
+key1=$(key_of)
+ht_check "venus made a 32-byte client key" test "${#key1}" -eq 64
 HT_NO_CLOG=1
 ht_venus_stop A
 ht_venus_start A
+ht_check "the client key survived the restart" test "$(key_of)" = "$key1"
 ht_check "alice's token survived the restart" \
 	bash -c "HESPER_CTL='$CTL' runuser -u '$U1' -- '$CTOKENS' | grep -q 'Coda user id:[[:space:]]*$UID1\$'"
 

@@ -337,6 +337,8 @@ static void send_connect(evutil_socket_t fd, short what, void *arg)
 	struct srv *s = hrpc_conn_get_data(c);
 	hs_connect_args a;
 	char host[HS_MAXCLIENTNAME + 1] = "venus";
+	static unsigned char key[HS_CLIENT_KEY];
+	static int have_key;
 	int rc;
 
 	if (c != s->conn) {
@@ -349,6 +351,14 @@ static void send_connect(evutil_socket_t fd, short what, void *arg)
 	a.client_id = V->client_id;
 	a.client_name = host;
 	a.features = HS_FEAT_CALLBACKS;
+	if (!have_key && (rc = db_client_key(V->db, key)))
+		vlog(LOG_ERR, "no client key (%s): connecting without one",
+		     strerror(rc));
+	have_key = have_key || !rc;
+	if (have_key) {
+		a.client_key.client_key_val = (char *)key;
+		a.client_key.client_key_len = HS_CLIENT_KEY;
+	}
 	rc = hrpc_call(c, HS_VICE_PROG, HS_VICE_V1, HS_CONNECT,
 		       (xdrproc_t)xdr_hs_connect_args, &a, (xdrproc_t)xdr_hs_connect_res,
 		       sizeof(hs_connect_res), call_timeout(), connect_done, c);

@@ -125,6 +125,9 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v);
 /* Client id (made at random on first use; never 0) and the first store id
  * sequence number not yet reserved. */
 int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq);
+/* The client key (db_key.c): HS_CLIENT_KEY random bytes made, durably,
+ * on first use and kept with the client id.  0, ENOSPC or EIO. */
+int db_client_key(sqlite3 *db, unsigned char out[HS_CLIENT_KEY]);
 /* Record durably that sequence numbers below upto may have been used. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto);
 
