@@ -59,7 +59,7 @@ struct run {
 	char pass[PASS_MAX];
 	uint64_t session;
 	int err;                /* 0 while going, else why it stopped */
-	const char *why;        /* message for err */
+	char why[256];          /* message for err; "" if none */
 	int done;
 	/* the result */
 	unsigned char token[HS_TOKEN_MAX];
@@ -332,7 +332,7 @@ static void stop(struct run *r, int err, const char *why)
 {
 	if (!r->err) {
 		r->err = err;
-		r->why = why;
+		snprintf(r->why, sizeof r->why, "%s", why ? why : "");
 	}
 	event_base_loopbreak(r->base);
 }
@@ -512,12 +512,16 @@ int main(int argc, char **argv)
 	authenticate(&o, &si, &r);
 	explicit_bzero(r.pass, sizeof r.pass);
 	if (!r.done) {
-		if (r.err == EACCES && !r.why)
-			die("Invalid login (wrong user name or password).");
+		if (r.err == EACCES && !*r.why)
+			die("Invalid login (%s).", o.kerberos ?
+			    "vice refused the Kerberos principal" :
+			    "wrong user name or password");
 		if (r.err == ENOSYS)
 			die("vice does not offer %s", r.mech);
-		die("Invalid login (%s%s%s).", r.why ? r.why : "",
-		    r.why ? ": " : "", strerror(r.err ? r.err : EIO));
+		if (*r.why && (r.err == EACCES || r.err == EINVAL))
+			die("Invalid login (%s).", r.why);
+		die("Invalid login (%s%s%s).", r.why, *r.why ? ": " : "",
+		    strerror(r.err ? r.err : EIO));
 	}
 	hand_to_venus(&o, &r);
 	return 0;

@@ -58,7 +58,8 @@ static int aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 {
 	const struct propval *cur;
 	char name[PDB_NAME_MAX + 1], secret[PDB_SECRET_MAX + 1];
-	size_t n = strcspn(user, "@");
+	const char *at = memchr(user, '@', ulen);
+	size_t n = at ? (size_t)(at - user) : ulen;
 	int32_t id;
 
 	(void)glob;
@@ -66,15 +67,16 @@ static int aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 	 * nothing to add (and must not fail the exchange). */
 	if (flags & SASL_AUXPROP_AUTHZID)
 		return SASL_OK;
-	if (n > ulen)
-		n = ulen;
 	if (!A.v || !A.v->pdb || n == 0 || n > PDB_NAME_MAX)
 		return SASL_NOUSER;
 	memcpy(name, user, n);
 	name[n] = '\0';
-	if (pdb_id_of(A.v->pdb, name, &id) || id < 0 ||
-	    pdb_secret_get(A.v->pdb, id, secret, sizeof secret))
+	if (pdb_id_of(A.v->pdb, name, &id) || id < 0)
 		return SASL_NOUSER;
+	/* A user without a password (a Kerberos user) has nothing to add:
+	 * SCRAM then fails for want of a secret, GSSAPI goes on. */
+	if (pdb_secret_get(A.v->pdb, id, secret, sizeof secret))
+		return SASL_OK;
 	for (cur = sp->utils->prop_get(sp->propctx); cur && cur->name; cur++) {
 		if (strcmp(cur->name, "*authPassword"))
 			continue;
@@ -85,6 +87,7 @@ static int aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 		sp->utils->prop_set(sp->propctx, cur->name, secret,
 				    (int)strlen(secret));
 	}
+	explicit_bzero(secret, sizeof secret);
 	return SASL_OK;
 }
 
