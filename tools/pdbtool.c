@@ -32,9 +32,7 @@
 #define LOCALSTATEDIR "/var"
 #endif
 #define DEFAULT_ROOT LOCALSTATEDIR "/lib/hesper/vice"
-/* PBKDF2 rounds for new verifiers: RFC 7677 asks at least 4096; Cyrus
- * SASL clients accept up to 65536. */
-#define SCRAM_ITER 10000
+#define SCRAM_ITER PDB_SCRAM_ITER
 #define PASS_MAX 1024
 
 static int json;

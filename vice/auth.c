@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
@@ -53,6 +54,27 @@ static time_t mono(void)
 
 /* ---- the auxprop plugin: pdb's verifiers for SCRAM ---- */
 
+/* A verifier for a name with none (unknown user, Kerberos-only user):
+ * stable per name, derived from auth.key, so the exchange looks like a
+ * real user's up to the final EACCES (RFC 5802 section 9: no user
+ * enumeration through the server-first message). */
+static int decoy(const char *name, char *out, size_t n)
+{
+	unsigned char salt[32], stored[32], server[32];
+	char s64[48], st64[48], sv64[48];
+
+	if (vtoken_mac("scram-salt", name, strlen(name), salt) ||
+	    vtoken_mac("scram-stored", name, strlen(name), stored) ||
+	    vtoken_mac("scram-server", name, strlen(name), server))
+		return -1;
+	EVP_EncodeBlock((unsigned char *)s64, salt, 16);
+	EVP_EncodeBlock((unsigned char *)st64, stored, 32);
+	EVP_EncodeBlock((unsigned char *)sv64, server, 32);
+	snprintf(out, n, "SCRAM-SHA-256$%d:%s$%s:%s", PDB_SCRAM_ITER, s64,
+		 st64, sv64);
+	return 0;
+}
+
 static int aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 		      const char *user, unsigned ulen)
 {
@@ -71,12 +93,12 @@ static int aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 		return SASL_NOUSER;
 	memcpy(name, user, n);
 	name[n] = '\0';
-	if (pdb_id_of(A.v->pdb, name, &id) || id < 0)
+	/* No such user, or no password (a Kerberos user): a decoy, which no
+	 * proof matches; finish() refuses a name pdb does not have. */
+	if ((pdb_id_of(A.v->pdb, name, &id) || id < 0 ||
+	     pdb_secret_get(A.v->pdb, id, secret, sizeof secret)) &&
+	    decoy(name, secret, sizeof secret))
 		return SASL_NOUSER;
-	/* A user without a password (a Kerberos user) has nothing to add:
-	 * SCRAM then fails for want of a secret, GSSAPI goes on. */
-	if (pdb_secret_get(A.v->pdb, id, secret, sizeof secret))
-		return SASL_OK;
 	for (cur = sp->utils->prop_get(sp->propctx); cur && cur->name; cur++) {
 		if (strcmp(cur->name, "*authPassword"))
 			continue;

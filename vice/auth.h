@@ -66,6 +66,11 @@ struct vtoken_info {
 int vtoken_key_load(const char *root, char *err, size_t errlen);
 /* Seal t into out (VTOKEN_LEN bytes).  0, or EIO. */
 int vtoken_seal(const struct vtoken_info *t, unsigned char *out);
+/* HMAC-SHA-256 under auth.key of label and data into out: stable
+ * per-realm pseudo-random values (the decoy SCRAM verifiers of unknown
+ * users).  0, or EIO (no key). */
+int vtoken_mac(const char *label, const void *data, size_t n,
+	       unsigned char out[32]);
 /* Open a sealed token: 0, or EINVAL (not ours, tampered, wrong length).
  * Expiry is the caller's to check. */
 int vtoken_open(const unsigned char *in, unsigned len, struct vtoken_info *t);

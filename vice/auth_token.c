@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "auth.h"
@@ -155,4 +156,19 @@ int vtoken_open(const unsigned char *in, unsigned len, struct vtoken_info *t)
 	t->expires = (int64_t)get(pl + 13, 8);
 	memcpy(t->id, pl + 21, 16);
 	return 0;
+}
+
+int vtoken_mac(const char *label, const void *data, size_t n,
+	       unsigned char out[32])
+{
+	unsigned char buf[512];
+	size_t l = strlen(label) + 1;
+	unsigned len = 32;
+
+	if (!have_key || l + n > sizeof buf)
+		return EIO;
+	memcpy(buf, label, l);
+	memcpy(buf + l, data, n);
+	return HMAC(EVP_sha256(), key, sizeof key, buf, l + n, out, &len) ?
+	       0 : EIO;
 }

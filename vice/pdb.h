@@ -24,6 +24,10 @@ struct vident;
 
 /* Longest user or group name, bytes. */
 #define PDB_NAME_MAX 64
+/* PBKDF2 rounds of the SCRAM verifiers pdbtool makes (RFC 7677 asks at
+ * least 4096; Cyrus SASL clients accept up to 65536).  vice's decoys for
+ * unknown users use the same count. */
+#define PDB_SCRAM_ITER 10000
 /* Longest stored SASL secret (a SCRAM authPassword verifier), bytes. */
 #define PDB_SECRET_MAX 512
 

@@ -66,6 +66,10 @@ set +e
 msg2=$(echo "x" | HESPER_CTL=$CTL "$CLOG" -pipe nosuchuser 2>&1)
 set -e
 ht_check "unknown user: the same message" test "$msg" = "$msg2"
+# ... and the same exchange: vice answers with a decoy salt and fails
+# only at the proof, so the protocol does not tell users apart either.
+ht_check "vice never says 'user not found'" bash -c "! grep -q 'user not found' '$VICE_ROOT/vice.log'"
+ht_check "vice failed both at the proof" test "$(grep -c 'StoredKey mismatch' "$VICE_ROOT/vice.log")" -eq 2
 
 # The tokens survive a venus restart (<cachedir>/tokens).
 ht_check "tokens file is 0600" test "$(stat -c %a "$(ht_cachedir A)/tokens")" = 600
