@@ -103,13 +103,21 @@ int pdb_open(const char *root, struct pdb **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
-	/* Create it 0600 ourselves: sqlite would honour the umask. */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	/* Create it 0600 ourselves: sqlite would honour the umask.  Made
+	 * by root (pdbtool) in a root owned by vice's user, it goes to that
+	 * user, or vice could not open it. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		struct stat st;
+
+		if (geteuid() == 0 && stat(root, &st) == 0 && st.st_uid != 0 &&
+		    fchown(fd, st.st_uid, st.st_gid))
+			snprintf(err, errlen, "%s: chown: %s", path, strerror(errno));
+		close(fd);
+	} else if (errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	close(fd);
 	if (sqlite3_open_v2(path, &p->db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK ||
 	    sqlite3_busy_timeout(p->db, 10000) != SQLITE_OK ||
