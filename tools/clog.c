@@ -323,6 +323,21 @@ static int cb_confpath(void *ctx, const char **path)
 	return SASL_OK;
 }
 
+/* Load only the plugins Hesper uses (SCRAM, GSSAPI): fewer surprises
+ * from whatever else is installed, and no plugin whose set-up leaks
+ * (GS2's). */
+static int sasl_verify(void *ctx, const char *file, sasl_verify_type_t type)
+{
+	const char *base = strrchr(file, '/');
+
+	(void)ctx;
+	base = base ? base + 1 : file;
+	if (type != SASL_VRFY_PLUGIN)
+		return SASL_OK;
+	return !strncmp(base, "libscram.", 9) || !strncmp(base, "libgssapiv2.", 12) ?
+	       SASL_OK : SASL_CONTINUE;
+}
+
 typedef int (*sasl_cb_fn)(void);
 #define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
 
@@ -424,7 +439,7 @@ static int on_connected(struct hrpc_conn *c, const char *fp, void *arg)
 	rc = sasl_client_start(r->sc, r->mech, NULL, &out, &outlen, &used);
 	if (rc != SASL_OK && rc != SASL_CONTINUE) {
 		stop(r, EINVAL, sasl_errdetail(r->sc));
-		return 0;
+		return EINVAL;  /* the transport closes c */
 	}
 	r->conn = c;
 	send_step(r, out, outlen);
@@ -436,6 +451,7 @@ static void on_closed(struct hrpc_conn *c, int err, void *arg)
 	struct run *r = arg;
 
 	(void)c;
+	r->conn = NULL;
 	if (!r->done)
 		stop(r, err ? err : ECONNRESET, "lost the connection to vice");
 }
@@ -461,7 +477,13 @@ static void authenticate(const struct opts *o, struct sinfo *si, struct run *r)
 	r->o = o;
 	r->si = si;
 	r->mech = o->kerberos ? "GSSAPI" : "SCRAM-SHA-256";
-	if ((rc = sasl_client_init(NULL)) != SASL_OK)
+	static const sasl_callback_t global[] = {
+		{ SASL_CB_GETCONFPATH, CB(cb_confpath), NULL },
+		{ SASL_CB_VERIFYFILE, CB(sasl_verify), NULL },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
+
+	if ((rc = sasl_client_init(global)) != SASL_OK)
 		die("cannot start SASL: %s", sasl_errstring(rc, NULL, NULL));
 	if ((rc = sasl_client_new("hesper", si->host, NULL, NULL, cbs, 0,
 				  &r->sc)) != SASL_OK ||
@@ -477,6 +499,8 @@ static void authenticate(const struct opts *o, struct sinfo *si, struct run *r)
 	event_base_dispatch(r->base);
 	if (r->conn)
 		hrpc_close(r->conn);
+	/* Let the transport finish closing and free the connection. */
+	event_base_loop(r->base, EVLOOP_NONBLOCK);
 	event_base_loop(r->base, EVLOOP_NONBLOCK);
 	sasl_dispose(&r->sc);
 	sasl_client_done();

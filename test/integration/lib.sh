@@ -113,6 +113,8 @@ HT_VICE_PID=
 VICE_PORT=
 VICE_ROOT=$HT_TMP/vice
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+# Leaks inside system libraries we cannot fix (test/integration/lsan.supp).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top_srcdir/test/integration/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 ht_gone() { ! kill -0 "$1" 2>/dev/null; }
