@@ -547,6 +547,10 @@ int main(int argc, char **argv)
 		die("Invalid login (%s%s%s).", r.why, *r.why ? ": " : "",
 		    strerror(r.err ? r.err : EIO));
 	}
+	/* GSSAPI: the principal names the user; a name given must match. */
+	if (o.kerberos && *o.user && strcmp(o.user, r.name))
+		die("your Kerberos principal is pdb user %s, not %s", r.name,
+		    o.user);
 	hand_to_venus(&o, &r);
 	return 0;
 }

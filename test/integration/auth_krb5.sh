@@ -90,6 +90,7 @@ out=$(as_u1 "$CTOKENS")
 ht_note "ctokens: $(tr '\n' ' ' <<<"$out")"
 ht_check "ctokens shows alice's id" grep -q "Coda user id:[[:space:]]*$UID1\$" <<<"$out"
 ht_check "vice logged a GSSAPI login for alice" grep -q "alice ($UID1) authenticated with GSSAPI" "$VICE_ROOT/vice.log"
+ht_check "clog -kerberos bob with alice's ticket is refused" bash -c "! HESPER_CTL='$CTL' runuser -u '$U1' -- env KRB5_CONFIG='$K/krb5.conf' KRB5CCNAME='FILE:$CC' '$CLOG' -kerberos bob 2>/dev/null"
 
 # A principal with no pdb user is refused.
 kadmin.local -r "$REALM" -q "addprinc -pw $ALICEPW mallory" >>"$K/setup.log" 2>&1
