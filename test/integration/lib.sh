@@ -313,11 +313,12 @@ ht_vice_start() {
 
 ht_pdbtool() { "$PDBTOOL" -r "$VICE_ROOT/root" "$@"; }
 
-# ht_user_add NAME ID: a pdb user with a random password in $HT_TMP/pw.NAME.
+# ht_user_add NAME ID: a pdb user with a random password in $HT_TMP/pw.NAME
+# (the same password when a test makes NAME on a second vice root).
 ht_user_add() {
 	local pw=$HT_TMP/pw.$1
 	ht_pdbtool nu "$1" "$2" >/dev/null || ht_hard "pdbtool nu $1 $2 failed"
-	(umask 077 && head -c 18 /dev/urandom | base64 >"$pw")
+	[ -s "$pw" ] || (umask 077 && head -c 18 /dev/urandom | base64 >"$pw")
 	ht_pdbtool passwd -pipe "$1" <"$pw" >/dev/null || ht_hard "pdbtool passwd $1 failed"
 }
 
