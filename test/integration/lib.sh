@@ -182,7 +182,7 @@ ht_cleanup() {
 	ht_kill "$HT_VICE_PID"
 	[ -n "${HT_EXTRA_PIDS:-}" ] && for name in $HT_EXTRA_PIDS; do ht_kill "$name"; done
 	for name in ${HT_SMALL_FS:-}; do umount "$name" 2>/dev/null || umount -l "$name"; done
-	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log; do
+	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log "$HT_TMP"/*/clog.log; do
 		ht_scan_log "$name"
 	done
 	if [ "$rc" -eq 0 ] && [ "$(ht_nfails)" -ne 0 ]; then
