@@ -544,7 +544,8 @@ int main(int argc, char **argv)
 			die("vice does not offer %s", r.mech);
 		if (*r.why && (r.err == EACCES || r.err == EINVAL))
 			die("Invalid login (%s).", r.why);
-		die("Invalid login (%s%s%s).", r.why, *r.why ? ": " : "",
+		die("cannot authenticate to vice %s:%d (%s%s%s)", si.host,
+		    si.port, r.why, *r.why ? ": " : "",
 		    strerror(r.err ? r.err : EIO));
 	}
 	/* GSSAPI: the principal names the user; a name given must match. */

@@ -119,4 +119,16 @@ PY
 now=$(date +%s)
 ht_check "vice capped the token at its --token-lifetime" \
 	test -n "$exp" -a "$((exp - now))" -le 3600 -a "$((exp - now))" -gt 3000
+
+# vice down: clog says it cannot reach vice (not "Invalid login"), exit 1,
+# and the token venus holds is untouched.
+ht_vice_stop
+set +e
+msg=$(HESPER_CTL=$CTL runuser -u "$U2" -- "$CLOG" -pipe bob <"$HT_TMP/pw.bob" 2>&1)
+rc=$?
+set -e
+ht_note "vice down: $msg"
+ht_check "clog with vice down exits 1" test "$rc" -eq 1
+ht_check "... saying it cannot reach vice" grep -q 'cannot authenticate to vice' <<<"$msg"
+ht_check "... and bob's token stays" bash -c "HESPER_CTL='$CTL' runuser -u '$U2' -- '$CTOKENS' | grep -q 'Coda user id:[[:space:]]*$UID2\$'"
 ht_done
