@@ -32,6 +32,18 @@ ht_check "ng alice:friends" ht_pdbtool ng alice:friends alice
 ht_check "ag alice:friends bob" ht_pdbtool ag alice:friends bob
 ht_check "bob's CPS holds alice:friends" \
 	bash -c "'$PDBTOOL' -r '$VICE_ROOT/root' i bob | grep -q 'cps: \\[ $UID2 -'"
+# pdbtool's refusals: exit 1, a message, nothing changed.
+refused() { local out; ! out=$(ht_pdbtool "$@" 2>&1) && grep -q '^pdbtool: ' <<<"$out"; }
+ht_check "pdbtool refuses a bad user name" refused nu 'bad:name' 5000
+ht_check "pdbtool refuses a taken id" refused nu carol "$UID1"
+ht_check "pdbtool refuses a group not named OWNER:x" refused ng bob:x alice
+ht_check "pdbtool refuses deleting a system group" refused d System:AnyUser
+ht_check "pdbtool refuses adding to a user" refused ag alice bob
+ht_check "pdbtool refuses an unknown member" refused ag alice:friends nobody
+ht_check "pdbtool refuses a password for a group" bash -c "! echo x | '$PDBTOOL' -r '$VICE_ROOT/root' passwd -pipe alice:friends 2>/dev/null"
+ht_check "pdbtool refuses an empty password" bash -c "! echo | '$PDBTOOL' -r '$VICE_ROOT/root' passwd -pipe alice 2>/dev/null"
+ht_check "carol was not made" refused l carol
+ht_check "pdbtool list --json parses" bash -c "'$PDBTOOL' -r '$VICE_ROOT/root' --json list | python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(e[\"name\"]==\"alice:friends\" for e in d)'"
 ht_check "pdb.db is 0600" test "$(stat -c %a "$VICE_ROOT/root/pdb.db")" = 600
 ht_check "auth.key is 0600" test "$(stat -c %a "$VICE_ROOT/root/auth.key")" = 600
 ht_check "no password in clear in pdb.db" \
