@@ -37,7 +37,8 @@
 
 static int json;
 
-static void __attribute__((noreturn)) usage(int rc)
+/* Print the usage; exit with rc unless going on (interactive help). */
+static void usage(int rc, int go_on)
 {
 	fprintf(rc ? stderr : stdout,
 		"usage: pdbtool [-r ROOT] [--json] COMMAND [ARG...]\n"
@@ -55,8 +56,18 @@ static void __attribute__((noreturn)) usage(int rc)
 		"  passwd [-pipe|--stdin] USER\n"
 		"                      set USER's password (from the terminal, or one\n"
 		"                      line on stdin)\n"
+		"  (no COMMAND: read commands from stdin, one per line)\n"
 		"  --version\n", DEFAULT_ROOT);
-	exit(rc);
+	if (!go_on)
+		exit(rc);
+}
+
+/* Wrong arguments to a command: say so (the full usage with "help"). */
+static int bad_usage(const char *cmd)
+{
+	fprintf(stderr, "pdbtool: wrong arguments to \"%s\" (see pdbtool help)\n",
+		cmd);
+	return 1;
 }
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -304,10 +315,10 @@ static int cmd_passwd(struct pdb *p, int argc, char **argv)
 		else if (!user && argv[i][0] != '-')
 			user = argv[i];
 		else
-			usage(1);
+			return bad_usage(argv[0]);
 	}
 	if (!user)
-		usage(1);
+		return bad_usage(argv[0]);
 	if (lookup(p, user, &id))
 		return 1;
 	if (id < 0)
@@ -339,11 +350,10 @@ static int cmd_passwd(struct pdb *p, int argc, char **argv)
 
 /* ---- the other verbs ---- */
 
-static int need(int argc, int n)
+/* 0 if argc is n, else 1 after a message. */
+static int need(char **argv, int argc, int n)
 {
-	if (argc != n)
-		usage(1);
-	return 0;
+	return argc == n ? 0 : bad_usage(argv[0]);
 }
 
 static int cmd_nu(struct pdb *p, int argc, char **argv)
@@ -352,7 +362,7 @@ static int cmd_nu(struct pdb *p, int argc, char **argv)
 	int rc;
 
 	if (argc != 2 && argc != 3)
-		usage(1);
+		return bad_usage(argv[0]);
 	if (!pdb_user_name_ok(argv[1]))
 		return fail("bad user name \"%s\" (letters, digits, '.', '_', "
 			    "'-'; at most %d bytes)", argv[1], PDB_NAME_MAX);
@@ -372,7 +382,8 @@ static int cmd_ng(struct pdb *p, int argc, char **argv)
 	int32_t owner, id;
 	int rc;
 
-	need(argc, 3);
+	if (need(argv, argc, 3))
+		return 1;
 	if (lookup(p, argv[2], &owner))
 		return 1;
 	if (owner < 0)
@@ -394,7 +405,8 @@ static int cmd_member(struct pdb *p, int argc, char **argv, int add)
 	int32_t gid, mid;
 	int rc;
 
-	need(argc, 3);
+	if (need(argv, argc, 3))
+		return 1;
 	if (lookup(p, argv[1], &gid) || lookup(p, argv[2], &mid))
 		return 1;
 	if (gid >= 0)
@@ -416,7 +428,8 @@ static int cmd_delete(struct pdb *p, int argc, char **argv)
 	int32_t id;
 	int rc;
 
-	need(argc, 2);
+	if (need(argv, argc, 2))
+		return 1;
 	if (lookup(p, argv[1], &id))
 		return 1;
 	rc = pdb_delete(p, id);
@@ -434,7 +447,7 @@ static int run(struct pdb *p, int argc, char **argv)
 
 	if (!strcmp(c, "nu") || !strcmp(c, "nui")) {
 		if (!strcmp(c, "nui") && argc != 3)
-			usage(1);
+			return bad_usage(c);
 		return cmd_nu(p, argc, argv);
 	}
 	if (!strcmp(c, "ng"))
@@ -442,11 +455,13 @@ static int run(struct pdb *p, int argc, char **argv)
 	if (!strcmp(c, "ag") || !strcmp(c, "rg"))
 		return cmd_member(p, argc, argv, c[0] == 'a');
 	if (!strcmp(c, "i") || !strcmp(c, "n")) {
-		need(argc, 2);
+		if (need(argv, argc, 2))
+			return 1;
 		return lookup(p, argv[1], &id) || show(p, id);
 	}
 	if (!strcmp(c, "l")) {
-		need(argc, 2);
+		if (need(argv, argc, 2))
+			return 1;
 		if (lookup(p, argv[1], &id))
 			return 1;
 		printf("%s's id is %d\n", argv[1], id);
@@ -456,7 +471,8 @@ static int run(struct pdb *p, int argc, char **argv)
 		struct list_state ls = { p, 1 };
 		int rc;
 
-		need(argc, 1);
+		if (need(argv, argc, 1))
+			return 1;
 		if (json)
 			printf("[");
 		rc = pdb_each(p, list_one, &ls);
@@ -469,9 +485,42 @@ static int run(struct pdb *p, int argc, char **argv)
 	if (!strcmp(c, "passwd"))
 		return cmd_passwd(p, argc, argv);
 	if (!strcmp(c, "help"))
-		usage(0);
-	fprintf(stderr, "pdbtool: unknown command \"%s\"\n", c);
-	usage(1);
+		usage(0, 0);
+	fprintf(stderr, "pdbtool: unknown command \"%s\" (see pdbtool help)\n", c);
+	return 1;
+}
+
+/* No command on the command line: read commands from stdin, one per line
+ * (Coda's pdbtool prompts for them); "exit" or end of input stops.  1 if
+ * any failed. */
+static int interactive(struct pdb *p)
+{
+	char line[1024], *words[16], *save;
+	int tty = isatty(0), failed = 0, n;
+
+	for (;;) {
+		if (tty) {
+			fputs("pdbtool> ", stdout);
+			fflush(stdout);
+		}
+		if (!fgets(line, sizeof line, stdin))
+			break;
+		n = 0;
+		for (char *w = strtok_r(line, " \t\r\n", &save); w && n < 16;
+		     w = strtok_r(NULL, " \t\r\n", &save))
+			words[n++] = w;
+		if (!n || words[0][0] == '#')
+			continue;
+		if (!strcmp(words[0], "exit") || !strcmp(words[0], "quit"))
+			break;
+		words[n] = NULL;
+		if (!strcmp(words[0], "help"))
+			usage(0, 1);
+		else
+			failed |= run(p, n, words);
+		fflush(stdout);
+	}
+	return failed;
 }
 
 int main(int argc, char **argv)
@@ -490,19 +539,17 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
 			root = argv[++i];
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(0);
+			usage(0, 0);
 		} else {
-			usage(1);
+			usage(1, 0);
 		}
 	}
-	if (i == argc)
-		usage(1);
 	if (access(root, W_OK | X_OK))
 		return fail("%s: %s (is -r the vice root?)", root, strerror(errno));
 	umask(077);
 	if (pdb_open(root, &p, err, sizeof err))
 		return fail("%s", err);
-	rc = run(p, argc - i, argv + i);
+	rc = i == argc ? interactive(p) : run(p, argc - i, argv + i);
 	pdb_close(p);
 	return rc;
 }

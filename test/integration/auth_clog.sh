@@ -43,6 +43,7 @@ ht_check "pdbtool refuses an unknown member" refused ag alice:friends nobody
 ht_check "pdbtool refuses a password for a group" bash -c "! echo x | '$PDBTOOL' -r '$VICE_ROOT/root' passwd -pipe alice:friends 2>/dev/null"
 ht_check "pdbtool refuses an empty password" bash -c "! echo | '$PDBTOOL' -r '$VICE_ROOT/root' passwd -pipe alice 2>/dev/null"
 ht_check "carol was not made" refused l carol
+ht_check "pdbtool reads commands from stdin" bash -c "printf 'nu dave 7000\nag alice:friends dave\n' | '$PDBTOOL' -r '$VICE_ROOT/root' >/dev/null && '$PDBTOOL' -r '$VICE_ROOT/root' i dave | grep -q 'belongs to groups: \[ -206 \]'"
 ht_check "pdbtool list --json parses" bash -c "'$PDBTOOL' -r '$VICE_ROOT/root' --json list | python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(e[\"name\"]==\"alice:friends\" for e in d)'"
 ht_check "pdb.db is 0600" test "$(stat -c %a "$VICE_ROOT/root/pdb.db")" = 600
 ht_check "auth.key is 0600" test "$(stat -c %a "$VICE_ROOT/root/auth.key")" = 600
