@@ -60,6 +60,7 @@ void vauth_ident(struct vclient *c, struct hrpc_call *call,
 	struct pdb *pdb = c->v->pdb;
 	uint64_t gen;
 	int64_t expires;
+	const char *peer = c->conn ? hrpc_conn_peer(c->conn) : "-";
 
 	anonymous(who);
 	hrpc_call_cred(call, &cred);
@@ -73,9 +74,14 @@ void vauth_ident(struct vclient *c, struct hrpc_call *call,
 		return;
 	}
 	if (resolve(pdb, &cred, who, &expires)) {
+		vlog(LOG_DEBUG, "%s: a token that does not open, has expired or"
+		     " names a deleted user: System:AnyUser", peer);
 		anonymous(who);
 		return;
 	}
+	vlog(LOG_DEBUG, "%s: calls as id %d (%u ids in its CPS%s)",
+	     peer, who->id, who->ncps,
+	     who->admin ? ", an administrator" : "");
 	if (!k && !(k = c->auth = calloc(1, sizeof(*k))))
 		return;
 	k->len = cred.len;
