@@ -299,20 +299,22 @@ static int cb_name(void *ctx, int id, const char **result, unsigned *len)
 	return SASL_OK;
 }
 
+/* The password as SASL wants it; wiped with r->pass after the exchange. */
+static union {
+	sasl_secret_t s;
+	char buf[sizeof(sasl_secret_t) + PASS_MAX];
+} secret;
+
 static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
 {
-	static union {
-		sasl_secret_t s;
-		char buf[sizeof(sasl_secret_t) + PASS_MAX];
-	} sec;
 	struct run *r = ctx;
 	size_t n = strlen(r->pass);
 
 	(void)conn;
 	(void)id;
-	sec.s.len = n;
-	memcpy(sec.s.data, r->pass, n + 1);
-	*out = &sec.s;
+	secret.s.len = n;
+	memcpy(secret.s.data, r->pass, n + 1);
+	*out = &secret.s;
 	return SASL_OK;
 }
 
@@ -535,6 +537,7 @@ int main(int argc, char **argv)
 		get_pass(&o, r.pass, sizeof r.pass);
 	authenticate(&o, &si, &r);
 	explicit_bzero(r.pass, sizeof r.pass);
+	explicit_bzero(&secret, sizeof secret);
 	if (!r.done) {
 		if (r.err == EACCES && !*r.why)
 			die("Invalid login (%s).", o.kerberos ?
