@@ -200,6 +200,11 @@ int vauth_init(struct vice *v, const struct vauth_opts *o, char *err,
 		snprintf(A.host, sizeof A.host, "localhost");
 	snprintf(A.mechs, sizeof A.mechs, "SCRAM-SHA-256%s",
 		 o->keytab ? " GSSAPI" : "");
+	if (o->keytab && access(o->keytab, R_OK)) {
+		snprintf(err, errlen, "--keytab %s: %s", o->keytab,
+			 strerror(errno));
+		return -1;
+	}
 	/* The GSSAPI plugin (MIT krb5) finds its keytab here. */
 	if (o->keytab && setenv("KRB5_KTNAME", o->keytab, 1)) {
 		snprintf(err, errlen, "cannot set KRB5_KTNAME");
