@@ -300,46 +300,6 @@ int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq)
 	return 0;
 }
 
-/* The client key (meta.client_key, a column added on first use): made
- * with the id's row, secret, sent in every HS_CONNECT so that vice knows
- * the client id is ours (vice binds the id to the first key it sees). */
-int db_client_key(sqlite3 *db, unsigned char key[HS_CLIENT_KEY])
-{
-	sqlite3_stmt *st = NULL;
-	int rc, have = 0, err;
-
-	if (sqlite3_prepare_v2(db, "SELECT client_key FROM meta WHERE id = 1",
-			       -1, &st, NULL) != SQLITE_OK &&
-	    sqlite3_exec(db, "ALTER TABLE meta ADD COLUMN client_key BLOB",
-			 NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(db, "meta.client_key");
-	if (!st && sqlite3_prepare_v2(db, "SELECT client_key FROM meta"
-				      " WHERE id = 1", -1, &st, NULL))
-		return db_err(db, "meta.client_key");
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == HS_CLIENT_KEY) {
-		memcpy(key, sqlite3_column_blob(st, 0), HS_CLIENT_KEY);
-		have = 1;
-	}
-	sqlite3_finalize(st);
-	if (have)
-		return 0;
-	if (getrandom(key, HS_CLIENT_KEY, 0) != HS_CLIENT_KEY)
-		return EIO;
-	if (sqlite3_prepare_v2(db, "UPDATE meta SET client_key = ?1"
-			       " WHERE id = 1", -1, &st, NULL))
-		return db_err(db, "meta.client_key");
-	sqlite3_bind_blob(st, 1, key, HS_CLIENT_KEY, SQLITE_STATIC);
-	if ((err = db_durable(db, 1))) {
-		sqlite3_finalize(st);
-		return err;
-	}
-	err = db_run(db, st);
-	if (db_durable(db, 0) && !err)
-		err = EIO;
-	return err;
-}
-
 /* FULL sync must be on for the UPDATE's commit, or the reservation is
  * not known to be on disk. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto)
