@@ -55,6 +55,8 @@ static const struct vproc procs[] = {
 	[HS_REINTEGRATE] = P(hs_reint_args, hs_reint_res, op_reintegrate, 0),
 	[HS_STAGED] = P(hs_staged_args, hs_staged_res, op_staged, 0),
 	[HS_MKNOD] = P(hs_mknod_args, hs_create_res, op_mknod, 0),
+	[HS_GETACL] = P(hs_fid, hs_acl_res, op_getacl, 0),
+	[HS_SETACL] = P(hs_setacl_args, hs_attr_res, op_setacl, 0),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])
