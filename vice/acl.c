@@ -210,21 +210,54 @@ int acl_make(struct vstore *vs, const struct vident *who, const hs_fid *dir,
 	return 0;
 }
 
+/* Do directories a and b have the same ACL?  1, 0, or -errno. */
+static int same_acl(struct vstore *vs, const hs_fid *a, const hs_fid *b)
+{
+	struct vs_acl *x = malloc(2 * sizeof *x);
+	int r, err;
+
+	if (!x)
+		return -ENOMEM;
+	if ((err = vs_acl_get(vs, a, &x[0])) || (err = vs_acl_get(vs, b, &x[1])))
+		r = -err;
+	else
+		r = x[0].npos == x[1].npos && x[0].nneg == x[1].nneg &&
+			!memcmp(x[0].pos, x[1].pos, x[0].npos * sizeof x->pos[0]) &&
+			!memcmp(x[0].neg, x[1].neg, x[0].nneg * sizeof x->neg[0]);
+	free(x);
+	return r;
+}
+
+/* May obj (a non-directory) get a name in dir without coming under a
+ * different ACL?  0 or EXDEV (Coda refuses every cross-directory link;
+ * between directories with equal ACLs nothing is exposed). */
+static int stays_under(struct vstore *vs, const hs_fid *obj, const hs_fid *dir)
+{
+	hs_fid cur;
+	int r, err;
+
+	if ((r = vs_dir_holds(vs, dir, obj)) != 0)
+		return r < 0 ? -r : 0;
+	if ((err = vs_obj_dir(vs, obj, &cur)))
+		return err;
+	r = same_acl(vs, &cur, dir);
+	if (r < 0)
+		return -r;
+	return r ? 0 : EXDEV;
+}
+
 int acl_link(struct vstore *vs, const struct vident *who,
 	     const hs_link_args *a)
 {
 	unsigned r;
-	int err = acl_rights(vs, who, &a->dir, &r, NULL), in;
+	int err = acl_rights(vs, who, &a->dir, &r, NULL);
 
 	if (err)
 		return err;
 	if ((err = need(r, HS_R_INSERT)))
 		return err;
-	/* A second name elsewhere would put the file under a second ACL. */
-	in = vs_dir_holds(vs, &a->dir, &a->target);
-	if (in < 0)
-		return -in;
-	return in ? 0 : EXDEV;
+	/* A second name elsewhere must not put the file under another ACL. */
+	return stays_under(vs, &a->target, &a->dir);
 }
 
 int acl_remove(struct vstore *vs, const struct vident *who,
@@ -257,7 +290,7 @@ int acl_rename(struct vstore *vs, const struct vident *who,
 		return err;
 	if (src.obj.type != HS_FDIR && src.obj.nlink > 1 &&
 	    memcmp(&a->src_dir, &a->dst_dir, sizeof a->dst_dir))
-		return EXDEV;
+		return stays_under(vs, &src.obj.fid, &a->dst_dir);
 	return 0;
 }
 

@@ -49,14 +49,16 @@ int acl_setattr(struct vstore *vs, const struct vident *who,
  * *uid becomes the caller's id unless the caller is an administrator. */
 int acl_make(struct vstore *vs, const struct vident *who, const hs_fid *dir,
 	     hs_ftype type, unsigned *uid);
-/* link: i on dir; the target must be in dir already (EXDEV, Coda). */
+/* link: i on dir; a target in another directory must be under an equal
+ * ACL (else EXDEV: Coda refuses every cross-directory link). */
 int acl_link(struct vstore *vs, const struct vident *who,
 	     const hs_link_args *a);
 /* remove, rmdir: d on dir. */
 int acl_remove(struct vstore *vs, const struct vident *who,
 	       const hs_remove_args *a);
 /* rename: d on the source dir, i on the target dir (and d there when a
- * name is replaced); a file with several links stays in its directory. */
+ * name is replaced); a file with several links moves only between
+ * directories with equal ACLs (EXDEV). */
 int acl_rename(struct vstore *vs, const struct vident *who,
 	       const hs_rename_args *a);
 /* One reintegration record (fids resolved): the check of its operation;
