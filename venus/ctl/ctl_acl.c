@@ -244,34 +244,54 @@ static int sa_put(struct sa *s, int l, const char *name, unsigned rights)
 	return 0;
 }
 
+/* JSON: the ACL as vice now has it (names and ids). */
+static void sa_show(void *arg, int err, void *res)
+{
+	struct sa *s = arg;
+	struct ctl_req *r = s->r;
+	hs_acl_res *ar = res;
+	char buf[PATH_MAX + 256];
+
+	if (!err && ar->status)
+		err = ar->status;
+	ctl_disp(buf, sizeof buf, r->argv[s->dir]);
+	if (err) {
+		sa_fail(s, err, "%s: set, but reading it back failed: %s", buf);
+		return;
+	}
+	ctl_printf(r, CTLP_STDOUT, "{\"path\":");
+	ctl_json_str(r, buf);
+	print_acl(r, &ar->hs_acl_res_u.acl);
+	ctl_printf(r, CTLP_STDOUT, "}\n");
+	sa_free(s);
+	ctl_done(r, 0);
+}
+
 static void sa_set_done(void *arg, int err, void *res)
 {
 	struct sa *s = arg;
 	struct ctl_req *r = s->r;
 	hs_attr_res *ar = res;
-	hs_acl shown;
 	char buf[PATH_MAX + 256];
 
 	if (!err && ar->status)
 		err = ar->status;
+	ctl_disp(buf, sizeof buf, r->argv[s->dir]);
 	if (err == ENOENT) {
-		sa_fail(s, err, "%s: %s (a name unknown to the servers?)",
-			ctl_disp(buf, sizeof buf, r->argv[s->dir]));
+		sa_fail(s, err, "%s: %s (a name unknown to the servers?)", buf);
 		return;
 	}
 	if (err) {
-		sa_fail(s, err, "%s: %s", ctl_disp(buf, sizeof buf,
-						    r->argv[s->dir]));
+		sa_fail(s, err, "%s: %s", buf);
 		return;
 	}
 	/* Every uid's cached rights under the old ACL are void. */
 	rights_forget(&s->set.dir);
 	if (r->json) {
-		ctl_printf(r, CTLP_STDOUT, "{\"path\":");
-		ctl_json_str(r, ctl_disp(buf, sizeof buf, r->argv[s->dir]));
-		shown = s->set.acl;
-		print_acl(r, &shown);
-		ctl_printf(r, CTLP_STDOUT, "}\n");
+		srv_call_as(V->srv, r->uid, HS_GETACL, (xdrproc_t)xdr_hs_fid,
+			    &s->set.dir, (xdrproc_t)xdr_hs_acl_res,
+			    sizeof(hs_acl_res), sa_show, s);
+		return;
 	}
 	sa_free(s);
 	ctl_done(r, 0);
