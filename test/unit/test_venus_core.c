@@ -133,6 +133,7 @@ static int setup(void **state)
 
 	assert_non_null(w);
 	tl_vice_start(&w->t, "venus-core-vice");
+	tl_vice_open_root(&w->t);
 	tl_mkdtemp(w->cache, "venus-core-cache");
 	venus_start(w);
 	tl_client_open(&w->t, &w->other);
