@@ -205,7 +205,7 @@ static int v_getattr(uint64_t ino)
 {
 	struct op o = { 0 };
 
-	fso_getattr(ino, attr_cb, &o);
+	fso_getattr(ino, 0, attr_cb, &o);
 	wait_op(&o);
 	return o.err;
 }
@@ -214,7 +214,7 @@ static int v_readdir(uint64_t ino)
 {
 	struct op o = { 0 };
 
-	fso_readdir(ino, readdir_cb, &o);
+	fso_readdir(ino, 0, readdir_cb, &o);
 	wait_op(&o);
 	return o.err;
 }
@@ -237,7 +237,7 @@ static int v_io(uint64_t ino, int flags, const char *data, char *buf,
 	struct op o = { 0 }, c = { 0 };
 	ssize_t n;
 
-	fso_open(ino, flags, open_cb, &o);
+	fso_open(ino, flags, 0, open_cb, &o);
 	wait_op(&o);
 	assert_int_equal(o.err, 0);
 	assert_true(o.fd >= 0);

@@ -3,6 +3,13 @@
  * vice last reported them (hs_attr.rights / anyrights, Coda's
  * CallerAccess / AnyAccess), kept while the directory's callback promise
  * holds.  A uid without a token has System:AnyUser's rights.
+ *
+ * Memory only, bounded: at most RIGHTS_MAX (dir, uid) entries, the least
+ * recently used going first (Coda keeps a small per-fsobj array instead).
+ * Entries noted before the last rights_forget_all (the connection that
+ * held the promises dropped) are "stale": still what vice last said, and
+ * what a disconnected venus goes by, but to be asked again while vice is
+ * reachable.
  */
 #ifndef VENUS_RIGHTS_H
 #define VENUS_RIGHTS_H
@@ -10,17 +17,25 @@
 #include <sys/types.h>
 #include "hesper.h"   /* rpcgen: hs_fid, HS_R_* */
 
+/* Most (dir, uid) entries held. */
+#define RIGHTS_MAX 4096
+
 /* Rights vice reported for uid on dir (rights) and for System:AnyUser
- * (anyrights). */
+ * (anyrights), both HS_R_* bits. */
 void rights_note(const hs_fid *dir, uid_t uid, unsigned rights,
 		 unsigned anyrights);
-/* uid's rights on dir into *rights: 0, or ENOENT when not known (ask vice
- * as uid).  Falls back to the AnyUser rights of dir for a uid without a
- * token. */
+/* uid's rights on dir into *rights: 0 (current), ESTALE (noted before the
+ * last rights_forget_all; *rights filled), or ENOENT when not known (ask
+ * vice as uid).  Falls back to the AnyUser rights of dir for a uid
+ * without a live token (token.h). */
 int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights);
 /* dir's callback broke (or its ACL changed): forget every uid's rights. */
 void rights_forget(const hs_fid *dir);
-/* Every promise is void (connection lost): forget everything. */
+/* Every promise is void (connection lost): what is known turns stale. */
 void rights_forget_all(void);
+/* Drop everything (tests, shutdown). */
+void rights_clear(void);
+/* Entries held (for tests and cfs). */
+unsigned rights_count(void);
 
 #endif /* VENUS_RIGHTS_H */

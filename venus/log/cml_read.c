@@ -79,6 +79,7 @@ static int row_read(sqlite3_stmt *st, struct cml_row *r)
 	r->frozen = sqlite3_column_int(st, 10);
 	r->conflict = sqlite3_column_int(st, 11);
 	snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+	r->uid = (uid_t)sqlite3_column_int64(st, 14);
 	if (decode(sqlite3_column_blob(st, 13), sqlite3_column_bytes(st, 13), &r->rec)) {
 		vlog(LOG_ERR, "CML: record %llu does not decode", (unsigned long long)r->seq);
 		return EIO;
@@ -92,21 +93,76 @@ void cml_row_free(struct cml_row *r)
 	memset(&r->rec, 0, sizeof r->rec);
 }
 
-int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
+/* Objects and directories named by rows left waiting: later rows that
+ * name one wait too.  Bounded: past it the block ends (a later pass goes
+ * on). */
+#define WAIT_FIDS 512
+struct waitset {
+	hs_fid   fid[WAIT_FIDS];
+	unsigned n;
+};
+
+static int ws_has(const struct waitset *w, const hs_fid *f)
+{
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->fid[i].volume == f->volume && w->fid[i].vnode == f->vnode &&
+		    w->fid[i].unique == f->unique)
+			return 1;
+	return 0;
+}
+
+/* 0, or ENOSPC when the set is full. */
+static int ws_add(struct waitset *w, const struct cml_row *r)
+{
+	if (w->n + 2 > WAIT_FIDS)
+		return ENOSPC;
+	if (!ws_has(w, &r->obj))
+		w->fid[w->n++] = r->obj;
+	if ((r->dir.vnode || r->dir.unique) && !ws_has(w, &r->dir))
+		w->fid[w->n++] = r->dir;
+	return 0;
+}
+
+static int ws_names(const struct waitset *w, const struct cml_row *r)
+{
+	return ws_has(w, &r->obj) || ((r->dir.vnode || r->dir.unique) && ws_has(w, &r->dir));
+}
+
+int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
+		   int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n)
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
+	struct waitset *ws = calloc(1, sizeof *ws);
 	int err = 0, rc = SQLITE_DONE;
 
 	*n = 0;
-	if (!st)
-		return EIO;
-	sqlite3_bind_int(st, 1, (int)max);
+	if (!st || !ws) {
+		sqlite3_finalize(st);
+		free(ws);
+		return st ? ENOMEM : EIO;
+	}
+	sqlite3_bind_int(st, 1, -1);   /* no limit: rows may be left */
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = row_read(st, &rows[*n])))
+		struct cml_row *r = &rows[*n];
+
+		if ((err = row_read(st, r)))
 			break;
+		if (ws_names(ws, r) || (wait && wait(arg, r->uid))) {
+			int full = ws_add(ws, r);
+
+			cml_row_free(r);
+			if (full)
+				break;
+			continue;
+		}
+		if (*n && r->uid != rows[0].uid) {
+			cml_row_free(r);
+			break;
+		}
 		(*n)++;
 	}
+	free(ws);
 	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = db_step_err(V->db, "cml: block");
 	sqlite3_finalize(st);

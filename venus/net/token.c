@@ -10,6 +10,14 @@
 
 static struct vtoken table[TOKEN_MAX_USERS];
 static unsigned ntokens;
+static void (*set_hook)(void *arg, uid_t uid);
+static void *set_hook_arg;
+
+void token_set_hook(void (*fn)(void *arg, uid_t uid), void *arg)
+{
+	set_hook = fn;
+	set_hook_arg = arg;
+}
 
 static struct vtoken *find(uid_t uid)
 {
@@ -34,6 +42,8 @@ int token_set(const struct vtoken *t)
 		slot = &table[ntokens++];
 	}
 	*slot = *t;
+	if (set_hook)
+		set_hook(set_hook_arg, t->uid);
 	return 0;
 }
 

@@ -124,9 +124,18 @@ static int migrate_1(sqlite3 *db)
 	return add_column(db, DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV);
 }
 
+/* Version 2 to 3: each CML record carries the local uid it is
+ * reintegrated as.  Records of version 2 were made as root's (venus made
+ * every call the same way): uid 0. */
+static int migrate_2(sqlite3 *db)
+{
+	return add_column(db, DB_CML_HAS_UID, DB_CML_ADD_UID);
+}
+
 /* Migration from version i to i + 1 is step[i]. */
 static int (*const step[DB_SCHEMA_VERSION])(sqlite3 *db) = {
 	[1] = migrate_1,
+	[2] = migrate_2,
 };
 
 static int set_version(sqlite3 *db, enum db_stmt id, int v)

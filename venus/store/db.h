@@ -21,10 +21,11 @@
 #include "hesper.h"
 
 /* Version of db_schema, in table schema_version.  1: before special
- * files (no fsobj.rdev); 2: fsobj.rdev.  Since the SQL layer every table
- * is in db_schema (cml, hoard and hoard_member were made by their modules
- * before, same columns).  db_open migrates 1 to 2. */
-#define DB_SCHEMA_VERSION 2
+ * files (no fsobj.rdev); 2: fsobj.rdev; 3: cml.uid (the local user each
+ * record is reintegrated as).  Since the SQL layer every table is in
+ * db_schema (cml, hoard and hoard_member were made by their modules
+ * before, same columns).  db_open migrates 1 to 2 to 3. */
+#define DB_SCHEMA_VERSION 3
 
 /* Every statement venus runs on venus.db: index into db_sql[]. */
 enum db_stmt {
@@ -33,6 +34,7 @@ enum db_stmt {
 	DB_SYNC_FULL, DB_SYNC_NORMAL, DB_WAL,
 	DB_VERSION_GET, DB_VERSION_INIT, DB_VERSION_SET,
 	DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV, DB_HOARD_HAS_ATTRS, DB_HOARD_ADD_ATTRS,
+	DB_CML_HAS_UID, DB_CML_ADD_UID,
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
 	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,

@@ -1,0 +1,156 @@
+/*
+ * test_venus_rights.c - the rights cache (venus/core/rights.c): rights
+ * per (directory, uid) as vice reported them; a callback break forgets the
+ * directory's; a lost connection makes them stale (still what a
+ * disconnected venus goes by); a uid without a token gets System:AnyUser's;
+ * memory stays within RIGHTS_MAX entries.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "venus/core/rights.h"
+#include "venus/net/token.h"
+
+static const hs_fid d1 = { 1, 1, 1 }, d2 = { 1, 2, 2 };
+
+static void give_token(uid_t uid, int64_t expires)
+{
+	struct vtoken t;
+
+	memset(&t, 0, sizeof t);
+	t.uid = uid;
+	t.len = 4;
+	t.expires = expires;
+	assert_int_equal(token_set(&t), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	rights_clear();
+	give_token(1000, time(NULL) + 3600);
+	give_token(1001, time(NULL) + 3600);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	token_drop(1000);
+	token_drop(1001);
+	token_drop(1002);
+	rights_clear();
+	return 0;
+}
+
+static void test_per_uid(void **state)
+{
+	unsigned r;
+
+	(void)state;
+	assert_int_equal(rights_get(&d1, 1000, &r), ENOENT);
+	rights_note(&d1, 1000, HS_R_ALL, HS_R_READ | HS_R_LOOKUP);
+	rights_note(&d1, 1001, HS_R_LOOKUP, HS_R_READ | HS_R_LOOKUP);
+	assert_int_equal(rights_get(&d1, 1000, &r), 0);
+	assert_int_equal(r, HS_R_ALL);
+	assert_int_equal(rights_get(&d1, 1001, &r), 0);
+	assert_int_equal(r, HS_R_LOOKUP);
+	assert_int_equal(rights_get(&d2, 1000, &r), ENOENT);
+	/* A newer report replaces the older one. */
+	rights_note(&d1, 1000, HS_R_READ, 0);
+	assert_int_equal(rights_get(&d1, 1000, &r), 0);
+	assert_int_equal(r, HS_R_READ);
+	assert_int_equal(rights_count(), 2);
+}
+
+static void test_forget_on_break(void **state)
+{
+	unsigned r;
+
+	(void)state;
+	rights_note(&d1, 1000, HS_R_ALL, 0);
+	rights_note(&d1, 1001, HS_R_ALL, 0);
+	rights_note(&d2, 1000, HS_R_LOOKUP, 0);
+	rights_forget(&d1);
+	assert_int_equal(rights_get(&d1, 1000, &r), ENOENT);
+	assert_int_equal(rights_get(&d1, 1001, &r), ENOENT);
+	assert_int_equal(rights_get(&d2, 1000, &r), 0);
+	assert_int_equal(r, HS_R_LOOKUP);
+	assert_int_equal(rights_count(), 1);
+}
+
+static void test_stale_after_lost(void **state)
+{
+	unsigned r;
+
+	(void)state;
+	rights_note(&d1, 1000, HS_R_ALL, 0);
+	rights_forget_all();
+	/* Still known (for a disconnected venus), but to be asked again. */
+	assert_int_equal(rights_get(&d1, 1000, &r), ESTALE);
+	assert_int_equal(r, HS_R_ALL);
+	rights_note(&d1, 1000, HS_R_LOOKUP, 0);
+	assert_int_equal(rights_get(&d1, 1000, &r), 0);
+	assert_int_equal(r, HS_R_LOOKUP);
+}
+
+static void test_anyuser_without_token(void **state)
+{
+	unsigned r;
+
+	(void)state;
+	rights_note(&d1, 1000, HS_R_ALL, HS_R_READ | HS_R_LOOKUP);
+	/* 1002 has no token: its calls go as System:AnyUser. */
+	assert_int_equal(rights_get(&d1, 1002, &r), 0);
+	assert_int_equal(r, HS_R_READ | HS_R_LOOKUP);
+	/* An expired token is no token. */
+	give_token(1002, time(NULL) - 1);
+	assert_int_equal(rights_get(&d1, 1002, &r), 0);
+	assert_int_equal(r, HS_R_READ | HS_R_LOOKUP);
+	/* AnyUser's rights follow the latest report, whoever's call it was. */
+	rights_note(&d1, 1001, HS_R_ALL, HS_R_LOOKUP);
+	assert_int_equal(rights_get(&d1, 1002, &r), 0);
+	assert_int_equal(r, HS_R_LOOKUP);
+	/* With a token, a uid never reported is unknown: ask vice. */
+	assert_int_equal(rights_get(&d2, 1002, &r), ENOENT);
+}
+
+static void test_bounded(void **state)
+{
+	unsigned r, i;
+	hs_fid f = { 2, 0, 0 };
+
+	(void)state;
+	rights_note(&d1, 1000, HS_R_ALL, 0);
+	for (i = 0; i < RIGHTS_MAX + 100; i++) {
+		f.vnode = f.unique = i + 10;
+		rights_note(&f, 1001, HS_R_LOOKUP, 0);
+		if (i == RIGHTS_MAX / 2)   /* used: it stays */
+			assert_int_equal(rights_get(&d1, 1000, &r), 0);
+	}
+	assert_int_equal(rights_count(), RIGHTS_MAX);
+	assert_int_equal(rights_get(&d1, 1000, &r), 0);   /* recently used */
+	f.vnode = f.unique = 10;                          /* the oldest: gone */
+	assert_int_equal(rights_get(&f, 1001, &r), ENOENT);
+	f.vnode = f.unique = RIGHTS_MAX + 109;            /* the newest */
+	assert_int_equal(rights_get(&f, 1001, &r), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_per_uid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_on_break, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_after_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anyuser_without_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
