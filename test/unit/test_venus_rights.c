@@ -1,9 +1,10 @@
 /*
  * test_venus_rights.c - the rights cache (venus/core/rights.c): rights
- * per (directory, uid) as vice reported them; a callback break forgets the
- * directory's; a lost connection makes them stale (still what a
- * disconnected venus goes by); a uid without a token gets System:AnyUser's;
- * memory stays within RIGHTS_MAX entries.
+ * per (directory, uid) as vice reported them; a callback break on the
+ * directory, or a lost connection, makes them stale (still what a
+ * disconnected venus goes by, never trusted while connected); a uid
+ * without a token gets System:AnyUser's; memory stays within RIGHTS_MAX
+ * entries.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -78,11 +79,17 @@ static void test_forget_on_break(void **state)
 	rights_note(&d1, 1001, HS_R_ALL, 0);
 	rights_note(&d2, 1000, HS_R_LOOKUP, 0);
 	rights_forget(&d1);
-	assert_int_equal(rights_get(&d1, 1000, &r), ENOENT);
-	assert_int_equal(rights_get(&d1, 1001, &r), ENOENT);
+	/* Every uid's rights on d1 are stale; d2's hold. */
+	assert_int_equal(rights_get(&d1, 1000, &r), ESTALE);
+	assert_int_equal(r, HS_R_ALL);
+	assert_int_equal(rights_get(&d1, 1001, &r), ESTALE);
 	assert_int_equal(rights_get(&d2, 1000, &r), 0);
 	assert_int_equal(r, HS_R_LOOKUP);
-	assert_int_equal(rights_count(), 1);
+	/* The next report (vice asked again) is current. */
+	rights_note(&d1, 1000, HS_R_LOOKUP, 0);
+	assert_int_equal(rights_get(&d1, 1000, &r), 0);
+	assert_int_equal(r, HS_R_LOOKUP);
+	assert_int_equal(rights_get(&d1, 1001, &r), ESTALE);
 }
 
 static void test_stale_after_lost(void **state)

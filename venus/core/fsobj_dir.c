@@ -201,6 +201,7 @@ static void create_done(void *arg, int err, void *res)
 	if (fresh && d->proc != HS_LINK)
 		new_contents(d, o);
 	fo_dir_add(dir, d->proc == HS_LINK ? d->newname : d->name, o);
+	fo_note_rights(d->uid, &r->hs_create_res_u.ok.obj);   /* a new dir's own ACL */
 	dop_reply(d, 0, o);
 }
 
@@ -415,6 +416,7 @@ static void remove_done(void *arg, int err, void *res)
 	}
 	if (dir) {
 		fo_apply_attr(dir, &r->hs_remove_res_u.ok.dir, 1);
+		fo_note_rights(d->uid, &r->hs_remove_res_u.ok.dir);
 		fo_dir_del(dir, d->name);
 	}
 	if (o) {
@@ -499,10 +501,13 @@ static void rename_done(void *arg, int err, void *res)
 	ok = &r->hs_rename_res_u.ok;   /* res is NULL when the call failed */
 	if (sd) {
 		fo_apply_attr(sd, &ok->src_dir, 1);
+		fo_note_rights(d->uid, &ok->src_dir);
 		fo_dir_del(sd, d->name);
 	}
-	if (dd && dd != sd)
+	if (dd && dd != sd) {
 		fo_apply_attr(dd, &ok->dst_dir, 1);
+		fo_note_rights(d->uid, &ok->dst_dir);
+	}
 	if (ok->replaced && (victim = fo_obj_by_fid(&ok->replaced_fid)) && victim != o) {
 		/* It may live on under another name: ask vice next time. */
 		victim->has_cb = 0;

@@ -267,10 +267,12 @@ static void lookup_done(void *arg, int err, void *res)
 		fo_apply_attr(d, &r->hs_lookup_res_u.ok.dir, 0);
 		fo_note_rights(l->uid, &r->hs_lookup_res_u.ok.dir);
 		o = fo_obj_for_attr(&r->hs_lookup_res_u.ok.obj, 0);
-		if (!o)
+		if (!o) {
 			err = ENOMEM;
-		else
+		} else {
 			fo_dir_add(d, l->name, o);
+			fo_note_rights(l->uid, &r->hs_lookup_res_u.ok.obj);
+		}
 	}
 	lk_finish(l, err, o);
 }

@@ -17,6 +17,7 @@ struct rent {
 	uid_t        uid;
 	unsigned     rights, any;
 	unsigned     epoch;       /* rights_forget_all generation noted in */
+	int          broken;      /* rights_forget since noted */
 	int          used;
 	struct rent *hnext;       /* hash chain */
 	struct rent *lprev, *lnext; /* LRU: head most recent */
@@ -74,6 +75,12 @@ static void drop(struct rent *e)
 	nused--;
 }
 
+/* Noted under a promise that still holds. */
+static int current(const struct rent *e)
+{
+	return e->epoch == epoch && !e->broken;
+}
+
 static struct rent *find(const hs_fid *dir, uid_t uid)
 {
 	for (struct rent *e = buckets[hash(dir)]; e; e = e->hnext)
@@ -117,6 +124,7 @@ void rights_note(const hs_fid *dir, uid_t uid, unsigned rights, unsigned anyrigh
 	e->rights = rights & HS_R_ALL;
 	e->any = anyrights & HS_R_ALL;
 	e->epoch = epoch;
+	e->broken = 0;
 	lru_push(e);
 }
 
@@ -129,11 +137,11 @@ int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights)
 	if (!e && token_get(uid, &t) != 0) {
 		/* No live token: the call would go as System:AnyUser. */
 		for (struct rent *o = buckets[hash(dir)]; o; o = o->hnext)
-			if (same(&o->dir, dir) && (!e || o->epoch > e->epoch))
+			if (same(&o->dir, dir) && (!e || (current(o) && !current(e))))
 				e = o;
 		if (e) {
 			*rights = e->any;
-			return e->epoch == epoch ? 0 : ESTALE;
+			return current(e) ? 0 : ESTALE;
 		}
 	}
 	if (!e)
@@ -141,18 +149,14 @@ int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights)
 	lru_unlink(e);
 	lru_push(e);
 	*rights = e->rights;
-	return e->epoch == epoch ? 0 : ESTALE;
+	return current(e) ? 0 : ESTALE;
 }
 
 void rights_forget(const hs_fid *dir)
 {
-	struct rent *e = buckets[hash(dir)], *next;
-
-	for (; e; e = next) {
-		next = e->hnext;
+	for (struct rent *e = buckets[hash(dir)]; e; e = e->hnext)
 		if (same(&e->dir, dir))
-			drop(e);
-	}
+			e->broken = 1;
 }
 
 void rights_forget_all(void)

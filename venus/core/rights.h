@@ -6,10 +6,12 @@
  *
  * Memory only, bounded: at most RIGHTS_MAX (dir, uid) entries, the least
  * recently used going first (Coda keeps a small per-fsobj array instead).
- * Entries noted before the last rights_forget_all (the connection that
- * held the promises dropped) are "stale": still what vice last said, and
- * what a disconnected venus goes by, but to be asked again while vice is
- * reachable.
+ * An entry whose promise ended (the directory's callback broke, or the
+ * connection that held the promises dropped) is "stale": still what vice
+ * last said, and what a disconnected venus goes by (as it goes by the
+ * data it last had; vice checks every record again at reintegration),
+ * but never trusted while vice is reachable: the user's next call asks
+ * vice again.
  */
 #ifndef VENUS_RIGHTS_H
 #define VENUS_RIGHTS_H
@@ -24,12 +26,13 @@
  * (anyrights), both HS_R_* bits. */
 void rights_note(const hs_fid *dir, uid_t uid, unsigned rights,
 		 unsigned anyrights);
-/* uid's rights on dir into *rights: 0 (current), ESTALE (noted before the
- * last rights_forget_all; *rights filled), or ENOENT when not known (ask
- * vice as uid).  Falls back to the AnyUser rights of dir for a uid
+/* uid's rights on dir into *rights: 0 (current), ESTALE (its promise
+ * ended since; *rights filled), or ENOENT when not known (ask vice as
+ * uid).  Falls back to the AnyUser rights of dir for a uid
  * without a live token (token.h). */
 int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights);
-/* dir's callback broke (or its ACL changed): forget every uid's rights. */
+/* dir's callback broke (or its ACL changed): every uid's rights on it
+ * turn stale. */
 void rights_forget(const hs_fid *dir);
 /* Every promise is void (connection lost): what is known turns stale. */
 void rights_forget_all(void);

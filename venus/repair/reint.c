@@ -259,7 +259,8 @@ static void send_block(struct reint *ri)
 	set_bases(ri, recs);
 	a.recs.recs_len = ri->n;
 	a.recs.recs_val = recs;
-	vlog(LOG_DEBUG, "reintegrating %u records from %" PRIu64, ri->n, ri->rows[0].seq);
+	vlog(LOG_DEBUG, "reintegrating %u records of uid %u from %" PRIu64, ri->n,
+	     (unsigned)ri->rows[0].uid, ri->rows[0].seq);
 	srv_call_as(ri->srv, ri->rows[0].uid, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
 		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, ri);
 	free(recs);
