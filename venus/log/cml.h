@@ -105,8 +105,9 @@ unsigned cml_oldest_age(struct cml *c);
  * seconds ago) into rows; n set.  The rows are one uid's: the first
  * sendable row's, up to the first row of another uid (a block goes with
  * one user's token).  Rows of a uid for which wait(arg, uid) is nonzero
- * are left, and so are the later rows (any uid's) about an object or
- * directory one of them names, which build on them.  wait may be NULL.
+ * are left, and so are the later rows (any uid's) that build on them:
+ * about an object or directory one of them names, or in a directory one
+ * of them made (a create in the same directory is independent).  wait may be NULL.
  * Rows are marked frozen.  0 or an errno. */
 int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
 		   int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n);

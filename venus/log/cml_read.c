@@ -93,39 +93,47 @@ void cml_row_free(struct cml_row *r)
 	memset(&r->rec, 0, sizeof r->rec);
 }
 
-/* Objects and directories named by rows left waiting: later rows that
- * name one wait too.  Bounded: past it the block ends (a later pass goes
- * on). */
-#define WAIT_FIDS 512
+/* What rows left waiting touch: their objects and their directories.
+ * A later row builds on one of them if it is about a waiting object or
+ * directory, or names a waiting object as its directory (a create in a
+ * directory made by a waiting record); two creates in one directory are
+ * independent.  Bounded: past it the block ends (a later pass goes on). */
+#define WAIT_FIDS 256
 struct waitset {
-	hs_fid   fid[WAIT_FIDS];
-	unsigned n;
+	hs_fid   obj[WAIT_FIDS], dir[WAIT_FIDS];
+	unsigned nobj, ndir;
 };
 
-static int ws_has(const struct waitset *w, const hs_fid *f)
+static int fid_in(const hs_fid *set, unsigned n, const hs_fid *f)
 {
-	for (unsigned i = 0; i < w->n; i++)
-		if (w->fid[i].volume == f->volume && w->fid[i].vnode == f->vnode &&
-		    w->fid[i].unique == f->unique)
+	for (unsigned i = 0; i < n; i++)
+		if (set[i].volume == f->volume && set[i].vnode == f->vnode &&
+		    set[i].unique == f->unique)
 			return 1;
 	return 0;
+}
+
+static int has_dir(const struct cml_row *r)
+{
+	return r->dir.vnode || r->dir.unique;
 }
 
 /* 0, or ENOSPC when the set is full. */
 static int ws_add(struct waitset *w, const struct cml_row *r)
 {
-	if (w->n + 2 > WAIT_FIDS)
+	if (w->nobj == WAIT_FIDS || w->ndir == WAIT_FIDS)
 		return ENOSPC;
-	if (!ws_has(w, &r->obj))
-		w->fid[w->n++] = r->obj;
-	if ((r->dir.vnode || r->dir.unique) && !ws_has(w, &r->dir))
-		w->fid[w->n++] = r->dir;
+	if (!fid_in(w->obj, w->nobj, &r->obj))
+		w->obj[w->nobj++] = r->obj;
+	if (has_dir(r) && !fid_in(w->dir, w->ndir, &r->dir))
+		w->dir[w->ndir++] = r->dir;
 	return 0;
 }
 
-static int ws_names(const struct waitset *w, const struct cml_row *r)
+static int ws_needs(const struct waitset *w, const struct cml_row *r)
 {
-	return ws_has(w, &r->obj) || ((r->dir.vnode || r->dir.unique) && ws_has(w, &r->dir));
+	return fid_in(w->obj, w->nobj, &r->obj) || fid_in(w->dir, w->ndir, &r->obj) ||
+	       (has_dir(r) && fid_in(w->obj, w->nobj, &r->dir));
 }
 
 int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
@@ -148,7 +156,7 @@ int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned m
 
 		if ((err = row_read(st, r)))
 			break;
-		if (ws_names(ws, r) || (wait && wait(arg, r->uid))) {
+		if (ws_needs(ws, r) || (wait && wait(arg, r->uid))) {
 			int full = ws_add(ws, r);
 
 			cml_row_free(r);
