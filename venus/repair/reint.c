@@ -46,10 +46,11 @@ struct reint {
 	 * token (as System:AnyUser): they wait for one (reint_token). */
 	uid_t           refused[REINT_WAIT_MAX];
 	unsigned        nrefused;
-	/* Users whose records the last block choice left waiting. */
-	uid_t           waiting[REINT_WAIT_MAX];
-	int             why[REINT_WAIT_MAX];  /* ENOENT, EKEYEXPIRED, EACCES */
-	unsigned        nwaiting;
+	/* Users whose records this pass left waiting (and the last pass's:
+	 * the log says so once, not at every trickle). */
+	uid_t           waiting[REINT_WAIT_MAX], waited[REINT_WAIT_MAX];
+	int             why[REINT_WAIT_MAX];  /* EKEYEXPIRED, EACCES */
+	unsigned        nwaiting, nwaited;
 	struct cml     *cml;         /* the log they come from */
 	int             running;
 	struct cml_row  rows[HS_REINT_MAX];
@@ -137,9 +138,10 @@ static void note_waiting(struct reint *ri, uid_t uid, int why)
 		return;
 	ri->waiting[ri->nwaiting] = uid;
 	ri->why[ri->nwaiting++] = why;
-	vlog(LOG_NOTICE, "reintegration of uid %u's records pending tokens (%s): run clog",
-	     (unsigned)uid, why == EKEYEXPIRED ? "expired" : why == EACCES ?
-	     "refused without one" : "none");
+	if (!uid_in(ri->waited, ri->nwaited, uid))
+		vlog(LOG_NOTICE,
+		     "reintegration of uid %u's records pending tokens (%s): run clog",
+		     (unsigned)uid, why == EKEYEXPIRED ? "expired" : "refused without one");
 }
 
 /* cml_take_block's wait: a user whose token expired waits for a new one
@@ -425,6 +427,8 @@ void reint_run(struct reint *ri, unsigned min_age, unsigned budget, reint_progre
 	if (ri->running)
 		return;
 	ri->running = 1;
+	memcpy(ri->waited, ri->waiting, ri->nwaiting * sizeof ri->waiting[0]);
+	ri->nwaited = ri->nwaiting;
 	ri->nwaiting = 0;
 	ri->conflicts = 0;
 	ri->sent = 0;
@@ -471,6 +475,9 @@ int reint_token(struct reint *ri, uid_t uid)
 			ri->waiting[i] = ri->waiting[--ri->nwaiting];
 			ri->why[i] = ri->why[ri->nwaiting];
 		}
+	for (unsigned i = 0; i < ri->nwaited; i++)
+		if (ri->waited[i] == uid)
+			ri->waited[i] = ri->waited[--ri->nwaited];
 	return was;
 }
 
