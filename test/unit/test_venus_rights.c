@@ -124,7 +124,12 @@ static void test_anyuser_without_token(void **state)
 	rights_note(&d1, 1001, HS_R_ALL, HS_R_LOOKUP);
 	assert_int_equal(rights_get(&d1, 1002, &r), 0);
 	assert_int_equal(r, HS_R_LOOKUP);
-	/* With a token, a uid never reported is unknown: ask vice. */
+	/* Without a token a uid has AnyUser's rights, whatever it had
+	 * with the one it held. */
+	token_drop(1000);
+	assert_int_equal(rights_get(&d1, 1000, &r), 0);
+	assert_int_equal(r, HS_R_LOOKUP);
+	/* Nothing known of the directory at all: ask vice. */
 	assert_int_equal(rights_get(&d2, 1002, &r), ENOENT);
 }
 

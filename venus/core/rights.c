@@ -131,20 +131,21 @@ void rights_note(const hs_fid *dir, uid_t uid, unsigned rights, unsigned anyrigh
 int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights)
 {
 	struct vtoken t;
-	struct rent *e = find(dir, uid);
+	struct rent *e = NULL;
 
 	*rights = 0;
-	if (!e && token_get(uid, &t) != 0) {
-		/* No live token: the call would go as System:AnyUser. */
+	if (token_get(uid, &t) != 0) {
+		/* No live token: uid's calls go as System:AnyUser, whatever
+		 * it had with the token it held before. */
 		for (struct rent *o = buckets[hash(dir)]; o; o = o->hnext)
 			if (same(&o->dir, dir) && (!e || (current(o) && !current(e))))
 				e = o;
-		if (e) {
-			*rights = e->any;
-			return current(e) ? 0 : ESTALE;
-		}
+		if (!e)
+			return ENOENT;
+		*rights = e->any;
+		return current(e) ? 0 : ESTALE;
 	}
-	if (!e)
+	if (!(e = find(dir, uid)))
 		return ENOENT;
 	lru_unlink(e);
 	lru_push(e);

@@ -28,8 +28,8 @@ void rights_note(const hs_fid *dir, uid_t uid, unsigned rights,
 		 unsigned anyrights);
 /* uid's rights on dir into *rights: 0 (current), ESTALE (its promise
  * ended since; *rights filled), or ENOENT when not known (ask vice as
- * uid).  Falls back to the AnyUser rights of dir for a uid
- * without a live token (token.h). */
+ * uid).  A uid without a live token (token.h) has System:AnyUser's
+ * rights on dir, as its calls go as System:AnyUser. */
 int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights);
 /* dir's callback broke (or its ACL changed): every uid's rights on it
  * turn stale. */
