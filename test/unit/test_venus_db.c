@@ -134,6 +134,7 @@ static void test_v1_opens(void **state)
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE rdev = 0"), 10);
 	/* Version 3 added cml.uid: root's (0) for every record before it. */
 	assert_int_equal(one("SELECT COUNT(*) FROM cml WHERE uid = 0"), 9);
+	assert_int_equal(one("SELECT COUNT(*) FROM rights"), 0);   /* made, empty */
 	assert_int_equal(open_cml(), 0);
 	assert_int_equal(cml_count(V->cml), 9);
 	assert_int_equal(cml_conflict_records(V->cml), 0);
@@ -239,7 +240,7 @@ static void test_new_file(void **state)
 	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
 	assert_int_equal(one("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
 			     " name IN ('meta', 'fsobj', 'dirent', 'cml', 'hoard',"
-			     " 'hoard_member')"), 6);
+			     " 'hoard_member', 'rights')"), 7);
 }
 
 int main(void)

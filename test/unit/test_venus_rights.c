@@ -15,8 +15,11 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "venus/util/venus.h"
 #include "venus/core/rights.h"
 #include "venus/net/token.h"
+#include "venus/store/db.h"
+#include "test/unit/testlib.h"
 
 static const hs_fid d1 = { 1, 1, 1 }, d2 = { 1, 2, 2 };
 
@@ -154,6 +157,49 @@ static void test_bounded(void **state)
 	assert_int_equal(rights_get(&f, 1001, &r), 0);
 }
 
+/* venus.db keeps what was noted: a restarted venus loads it stale (what a
+ * disconnected venus goes by); an entry reused for another is deleted. */
+static void test_kept_in_db(void **state)
+{
+	static struct venus venus;
+	char dir[TL_PATH_LEN], path[TL_PATH_LEN + 16];
+	unsigned r;
+	hs_fid f = { 3, 0, 0 };
+
+	(void)state;
+	V = &venus;
+	memset(V, 0, sizeof *V);
+	tl_mkdtemp(dir, "venus-rights");
+	snprintf(path, sizeof path, "%s/venus.db", dir);
+	assert_int_equal(db_open(path, &V->db), 0);
+	rights_note(&d1, 1000, HS_R_ALL, HS_R_LOOKUP);
+	rights_note(&d2, 1001, HS_R_READ | HS_R_LOOKUP, HS_R_LOOKUP);
+	rights_forget_all();
+	db_close(V->db);
+	rights_clear();
+
+	assert_int_equal(db_open(path, &V->db), 0);
+	assert_int_equal(rights_load(), 2);
+	assert_int_equal(rights_get(&d2, 1001, &r), ESTALE);
+	assert_int_equal(r, HS_R_READ | HS_R_LOOKUP);
+	assert_int_equal(rights_get(&d1, 1000, &r), ESTALE);   /* used last */
+	assert_int_equal(r, HS_R_ALL);
+	/* Filling the cache reuses the least recently used: d2's goes,
+	 * from venus.db too. */
+	for (unsigned i = 0; i < RIGHTS_MAX - 1; i++) {
+		f.vnode = f.unique = i + 10;
+		rights_note(&f, 1000, HS_R_LOOKUP, 0);
+	}
+	assert_int_equal(rights_get(&d2, 1001, &r), ENOENT);
+	rights_clear();
+	assert_int_equal(rights_load(), RIGHTS_MAX);
+	assert_int_equal(rights_get(&d2, 1001, &r), ENOENT);
+	assert_int_equal(rights_get(&d1, 1000, &r), ESTALE);
+	db_close(V->db);
+	V = NULL;
+	tl_rmrf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_after_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_anyuser_without_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_in_db, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,6 +199,7 @@ int fso_init(void)
 		return err ? err : lerr;
 	scan_containers();
 	check_claims();
+	fo_rights_init();
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		struct fso *o;
 

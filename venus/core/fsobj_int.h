@@ -143,6 +143,8 @@ void fo_getattr_as(uint64_t ino, uid_t uid, fso_k k, void *arg);
 
 /* ---- fsobj_rights.c: uid's rights (rights.h) checked before core serves
  * from the cache or logs what vice would refuse (Coda's CheckAcRights) ---- */
+/* At fso_init: the rights an earlier run noted (venus.db), all stale. */
+void fo_rights_init(void);
 /* Note the rights a vice reply carried for the uid it was made as. */
 void fo_note_rights(uid_t uid, const hs_attr *a);
 /* need (HS_R_* bits) on o's ACL (a file's: its parent's): 0, EACCES, or

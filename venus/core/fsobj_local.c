@@ -520,6 +520,10 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	}
 	if (row->dir.vnode && (d = fo_obj_by_fid(&row->dir)))
 		d->has_cb = 0;   /* its version moved on vice: ask again */
+	/* The rights the record's user has there (a directory made offline:
+	 * its own ACL, learnt only now). */
+	if (a->type && !cml_is_local(&a->fid))
+		fo_note_rights(row->uid, a);
 	if (!o || memcmp(&o->r.fid, &a->fid, sizeof(hs_fid)))
 		return;
 	/* A duplicate whose object is gone on vice carries only the fid: no

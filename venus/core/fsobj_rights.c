@@ -6,10 +6,10 @@
  * The rights of a file are those of its directory (its parent's ACL);
  * a directory's are its own.  Local checking starts once vice has shown
  * that it reports rights (a reply with rights or anyrights set: every ACL
- * gives someone something, the volume root at least System:AnyUser rl);
- * before that (a vice from before ACLs, or a venus restarted while
- * disconnected, since the cache is memory only) the kernel's mode-bit
- * checks are all there is, as before.
+ * gives someone something, the volume root at least System:AnyUser rl),
+ * in this run or an earlier one (venus.db keeps what it said); before
+ * that (a vice from before ACLs) the kernel's mode-bit checks are all
+ * there is, as before.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +23,12 @@
 _Static_assert(FSO_SELF == SRV_SELF, "fsobj.h's FSO_SELF is server.h's SRV_SELF");
 
 static int reported;   /* vice has reported rights since start */
+
+void fo_rights_init(void)
+{
+	rights_clear();
+	reported = rights_load() > 0;
+}
 
 /* The directory whose ACL governs o, or NULL (parent unknown). */
 static struct fso *acl_dir(struct fso *o)

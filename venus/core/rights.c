@@ -2,13 +2,17 @@
  * rights.c - the rights cache (rights.h): a fixed pool of RIGHTS_MAX
  * entries, hashed by directory fid (every uid's entry of one directory
  * shares a chain, so forgetting a directory and the AnyUser fallback walk
- * one chain), on an LRU list for reuse.
+ * one chain), on an LRU list for reuse.  venus.db's table rights mirrors
+ * the values (written when they change, deleted when an entry is reused)
+ * so that a venus restarted while disconnected still goes by them.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "venus/util/venus.h"
 #include "venus/core/rights.h"
 #include "venus/net/token.h"
+#include "venus/store/db.h"
 
 #define NBUCKETS 1024   /* power of two */
 
@@ -62,6 +66,21 @@ static void lru_push(struct rent *e)
 		lru_tail = e;
 }
 
+/* The mirror in venus.db, if venus has one open (not in unit tests of
+ * this file alone); errors are logged by db.c and otherwise ignored: the
+ * memory copy is what counts while venus runs. */
+static void mirror_put(const struct rent *e)
+{
+	if (V && V->db)
+		db_rights_put(V->db, &e->dir, (uint32_t)e->uid, e->rights, e->any);
+}
+
+static void mirror_del(const struct rent *e)
+{
+	if (V && V->db)
+		db_rights_del(V->db, &e->dir, (uint32_t)e->uid);
+}
+
 static void drop(struct rent *e)
 {
 	struct rent **pp = &buckets[hash(&e->dir)];
@@ -91,8 +110,10 @@ static struct rent *find(const hs_fid *dir, uid_t uid)
 
 static struct rent *take_free(void)
 {
-	if (nused == RIGHTS_MAX)
+	if (nused == RIGHTS_MAX) {
+		mirror_del(lru_tail);
 		drop(lru_tail);
+	}
 	for (unsigned i = 0; i < RIGHTS_MAX; i++)
 		if (!pool[i].used)
 			return &pool[i];
@@ -103,6 +124,7 @@ void rights_note(const hs_fid *dir, uid_t uid, unsigned rights, unsigned anyrigh
 {
 	struct rent *e = find(dir, uid);
 	unsigned h;
+	int changed = !e || e->rights != (rights & HS_R_ALL) || e->any != (anyrights & HS_R_ALL);
 
 	/* AnyUser's rights are the same for every uid: keep them in step. */
 	for (struct rent *o = buckets[hash(dir)]; o; o = o->hnext)
@@ -126,6 +148,36 @@ void rights_note(const hs_fid *dir, uid_t uid, unsigned rights, unsigned anyrigh
 	e->epoch = epoch;
 	e->broken = 0;
 	lru_push(e);
+	if (changed)
+		mirror_put(e);
+}
+
+static int load_one(void *arg, const hs_fid *dir, uint32_t uid, unsigned rights,
+		    unsigned anyrights)
+{
+	struct rent *e;
+	unsigned h;
+
+	if (nused == RIGHTS_MAX || find(dir, (uid_t)uid) || !(e = take_free()))
+		return nused == RIGHTS_MAX;
+	h = hash(dir);
+	*e = (struct rent){ .dir = *dir, .uid = (uid_t)uid, .rights = rights & HS_R_ALL,
+			    .any = anyrights & HS_R_ALL, .epoch = epoch - 1, .used = 1,
+			    .hnext = buckets[h] };
+	buckets[h] = e;
+	nused++;
+	lru_push(e);
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+unsigned rights_load(void)
+{
+	unsigned n = 0;
+
+	if (V && V->db)
+		db_rights_foreach(V->db, load_one, &n);
+	return n;
 }
 
 int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights)

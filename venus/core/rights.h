@@ -4,8 +4,9 @@
  * CallerAccess / AnyAccess), kept while the directory's callback promise
  * holds.  A uid without a token has System:AnyUser's rights.
  *
- * Memory only, bounded: at most RIGHTS_MAX (dir, uid) entries, the least
- * recently used going first (Coda keeps a small per-fsobj array instead).
+ * Bounded: at most RIGHTS_MAX (dir, uid) entries, the least recently
+ * used going first (Coda keeps a small per-fsobj array instead), mirrored
+ * in venus.db's table rights, as Coda keeps them in RVM.
  * An entry whose promise ended (the directory's callback broke, or the
  * connection that held the promises dropped) is "stale": still what vice
  * last said, and what a disconnected venus goes by (as it goes by the
@@ -36,8 +37,11 @@ int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights);
 void rights_forget(const hs_fid *dir);
 /* Every promise is void (connection lost): what is known turns stale. */
 void rights_forget_all(void);
-/* Drop everything (tests, shutdown). */
+/* Drop everything in memory (venus.db's copy stays). */
 void rights_clear(void);
+/* Load the rights venus.db holds (noted by an earlier run), at most
+ * RIGHTS_MAX, all stale; call once V->db is open.  How many. */
+unsigned rights_load(void);
 /* Entries held (for tests and cfs). */
 unsigned rights_count(void);
 

@@ -53,6 +53,7 @@ enum db_stmt {
 	DB_HO_SET_FLAGS,
 	DB_HM_DEL, DB_HM_DEL_UNEXPANDED, DB_HM_DEL_ALL, DB_HM_DEL_UID, DB_HM_ADD,
 	DB_HM_LIST,
+	DB_RIGHTS_PUT, DB_RIGHTS_DEL, DB_RIGHTS_ALL,
 	DB_COUNT
 };
 
@@ -135,6 +136,15 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r);
 int db_fso_del(sqlite3 *db, uint64_t ino);
 /* Call fn for every row (r and its strings are valid during the call). */
 int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg);
+
+/* The rights cache (venus/core/rights.h): uid's and System:AnyUser's
+ * HS_R_* rights on directory dir, as vice last reported them. */
+int db_rights_put(sqlite3 *db, const hs_fid *dir, uint32_t uid, unsigned rights,
+		  unsigned anyrights);
+int db_rights_del(sqlite3 *db, const hs_fid *dir, uint32_t uid);
+/* Call fn for every row; fn returns nonzero to stop. */
+int db_rights_foreach(sqlite3 *db, int (*fn)(void *arg, const hs_fid *dir, uint32_t uid,
+					     unsigned rights, unsigned anyrights), void *arg);
 
 /* Directory entries (dir ino, name) -> child ino. */
 int db_dirent_put(sqlite3 *db, uint64_t dir, const char *name, uint64_t child);

@@ -55,7 +55,12 @@ const char db_schema[] =
 	" priority INTEGER NOT NULL, flags INTEGER NOT NULL, uid INTEGER NOT NULL,"
 	" expanded INTEGER NOT NULL DEFAULT 0, attrs INTEGER);"
 	"CREATE TABLE IF NOT EXISTS hoard_member(entry TEXT NOT NULL,"
-	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;";
+	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;"
+	/* The rights cache (rights.h; version 3): a local uid's and
+	 * System:AnyUser's rights on a directory, as vice last said. */
+	"CREATE TABLE IF NOT EXISTS rights(vol INTEGER NOT NULL, vnode INTEGER NOT NULL,"
+	" uniq INTEGER NOT NULL, uid INTEGER NOT NULL, rights INTEGER NOT NULL,"
+	" anyrights INTEGER NOT NULL, PRIMARY KEY(vol, vnode, uniq, uid)) WITHOUT ROWID;";
 
 #define FSO_COLS "ino, vol, vnode, uniq, type, mode, nlink, uid, gid, size," \
 	" atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, dataversion," \
@@ -194,4 +199,10 @@ const char *const db_sql[DB_COUNT] = {
 		" (SELECT path FROM hoard WHERE uid = ?1)",
 	[DB_HM_ADD] = "INSERT OR IGNORE INTO hoard_member(entry, path) VALUES (?1, ?2)",
 	[DB_HM_LIST] = "SELECT path FROM hoard_member WHERE entry = ?1 ORDER BY path",
+
+	/* ---- the rights cache (rights.c) ---- */
+	[DB_RIGHTS_PUT] = "INSERT OR REPLACE INTO rights(vol, vnode, uniq, uid, rights,"
+		" anyrights) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[DB_RIGHTS_DEL] = "DELETE FROM rights WHERE " OF_OBJ " AND uid = ?4",
+	[DB_RIGHTS_ALL] = "SELECT vol, vnode, uniq, uid, rights, anyrights FROM rights",
 };
