@@ -6,10 +6,13 @@
  * The rights of a file are those of its directory (its parent's ACL);
  * a directory's are its own.  Local checking starts once vice has shown
  * that it reports rights (a reply with rights or anyrights set: every ACL
- * gives someone something, the volume root at least System:AnyUser rl),
- * in this run or an earlier one (venus.db keeps what it said); before
- * that (a vice from before ACLs) the kernel's mode-bit checks are all
- * there is, as before.
+ * gives someone something, the volume root at least System:AnyUser rl)
+ * while some local user holds a token, in this run or an earlier one
+ * (venus.db keeps what it said).  Before that the kernel's mode-bit
+ * checks are all there is, as before: a vice from before ACLs reports
+ * nothing (or, from before protocol 3's fields were filled, garbage), and
+ * while nobody holds a token every call went as System:AnyUser, so the
+ * cache holds nothing AnyUser could not have had.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "venus/core/rights.h"
 #include "venus/log/cml.h"
 #include "venus/net/server.h"
+#include "venus/net/token.h"
 
 _Static_assert(FSO_SELF == SRV_SELF, "fsobj.h's FSO_SELF is server.h's SRV_SELF");
 
@@ -38,12 +42,29 @@ static struct fso *acl_dir(struct fso *o)
 	return o->r.parent ? fo_obj(o->r.parent) : NULL;
 }
 
+static void count_token(const struct vtoken *t, void *arg)
+{
+	(void)t;
+	(*(unsigned *)arg)++;
+}
+
+/* Does any local user hold a token (live or not)? */
+static int site_has_tokens(void)
+{
+	unsigned n = 0;
+
+	token_each(count_token, &n);
+	return n != 0;
+}
+
 void fo_note_rights(uid_t uid, const hs_attr *a)
 {
 	struct fso *o, *d;
 
 	if (!a->rights && !a->anyrights)
 		return;   /* vice reports none (no ACLs), or nothing known */
+	if (!reported && !site_has_tokens())
+		return;
 	reported = 1;
 	if (a->type == HS_FDIR) {
 		rights_note(&a->fid, uid, a->rights, a->anyrights);
