@@ -472,6 +472,7 @@ static void set_token(uid_t uid, int64_t expires)
 
 	memset(&t, 0, sizeof t);
 	t.uid = uid;
+	snprintf(t.name, sizeof t.name, "u%u", (unsigned)uid);
 	t.len = 8;
 	memcpy(t.tok, "testtokn", 8);
 	t.expires = expires;

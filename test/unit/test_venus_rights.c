@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -29,6 +30,7 @@ static void give_token(uid_t uid, int64_t expires)
 
 	memset(&t, 0, sizeof t);
 	t.uid = uid;
+	snprintf(t.name, sizeof t.name, "u%u", (unsigned)uid);
 	t.len = 4;
 	t.expires = expires;
 	assert_int_equal(token_set(&t), 0);
