@@ -68,7 +68,9 @@ fi
 mkfs.ext4 -q -F -L hcache "$WORK/ext4.img" 48M
 B=${top_builddir:-$PWD}
 VENUS=${VENUS:-$B/venus/venus} VICE=${VICE:-$B/vice/vice} CFS=${CFS:-$B/tools/cfs}
-if [ -x "$VENUS" ] && [ -x "$VICE" ] && [ -x "$CFS" ]; then
+PDBTOOL=${PDBTOOL:-$B/tools/pdbtool} CLOG=${CLOG:-$B/tools/clog}
+if [ -x "$VENUS" ] && [ -x "$VICE" ] && [ -x "$CFS" ] && [ -x "$PDBTOOL" ] &&
+   [ -x "$CLOG" ]; then
 	with_venus=1
 	say "real venus/vice: $VENUS, $VICE"
 	# A sanitizer build is about venus, and the suite runs once without:
@@ -92,6 +94,18 @@ copy_prog() {
 		[ -e "$r$lib" ] && continue
 		mkdir -p "$r$(dirname "$lib")"; cp -L "$lib" "$r$lib"
 	done
+}
+
+# copy_sasl ROOT: Cyrus SASL's SCRAM plugin (dlopen()ed, so ldd misses
+# it) for vice and clog: the guest's venus calls as root with a token.
+copy_sasl() {
+	local r=$1 d=/usr/lib/x86_64-linux-gnu/sasl2 f
+	mkdir -p "$r$d"
+	for f in "$d"/libscram.so*; do
+		[ -e "$f" ] && cp -P "$f" "$r$d/"
+	done
+	[ -e "$d/libscram.so" ] && copy_prog "$d/libscram.so" "$r" "$d"
+	return 0
 }
 
 # copy_gcc ROOT: just enough of gcc, binutils and libc's headers for the
@@ -194,7 +208,10 @@ boot_kernel() {
 	install -m755 "$HERE/guest-init.sh" "$r/init"
 	if [ -n "$with_venus" ]; then
 		install -m644 "$HERE/vtest.sh" "$r/bin/vtest.sh"
-		for p in "$VENUS" "$VICE" "$CFS"; do copy_prog "$p" "$r" /bin; done
+		for p in "$VENUS" "$VICE" "$CFS" "$PDBTOOL" "$CLOG"; do
+			copy_prog "$p" "$r" /bin
+		done
+		copy_sasl "$r"
 		cp "$WORK/ext4.img" "$r/images/ext4b.img"
 	fi
 	command -v sqlite3 >/dev/null && copy_prog "$(command -v sqlite3)" "$r"

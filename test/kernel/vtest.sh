@@ -16,6 +16,17 @@ vice_up() {
 		kill -0 $vice_pid 2>/dev/null || return 1
 		sleep 0.1
 	done
+	# vice enforces ACLs: root (id 0, an administrator) gets a token in
+	# every venus (clog_root), as the integration tests' harness does.
+	head -c 18 /dev/urandom | base64 > /tmp/vice/pw
+	pdbtool -r /tmp/vice/root nu root 0 > /dev/null &&
+		pdbtool -r /tmp/vice/root ag System:Administrators root > /dev/null &&
+		pdbtool -r /tmp/vice/root passwd -pipe root < /tmp/vice/pw > /dev/null
+}
+
+# clog_root CACHEDIR TAG: root's token in the venus of CACHEDIR.
+clog_root() {
+	check "[$2] clog root" sh -c "HESPER_CTL=$1/venus.ctl clog -pipe root < /tmp/vice/pw > /dev/null"
 }
 
 # specials TAG DIR: FIFOs and device nodes through Hesper's module (mknod
@@ -49,6 +60,7 @@ venus_run() {
 		return
 	fi
 	ok "[$t] venus --frontend $mod mounted /mnt/v"
+	clog_root "$cache" "$t"
 	x=
 	[ $mod = coda ] && x=-x
 	[ "$mod/$fs" = coda/tmpfs ] && x="-x -T"
@@ -84,6 +96,7 @@ venus_zone() {
 		-o cml_entries=1000 --frontend $mod 127.0.0.1:2432 > /tmp/venus-zone-$mod.log 2>&1 &
 	v_pid=$!
 	wait_mount /mnt/v || { bad "[$t] mount"; kill -9 $v_pid; wait $v_pid 2>/dev/null; return; }
+	clog_root "$cache" "$t"
 	export HESPER_CTL=$cache/venus.ctl
 	check "[$t] mkdir while connected" mkdir /mnt/v/zone-$mod
 	check "[$t] cfs zonelimit 900 2" cfs zonelimit 900 2
@@ -108,6 +121,7 @@ venus_kill() {
 		--frontend hesper 127.0.0.1:2432 > /tmp/venus-kill.log 2>&1 &
 	v_pid=$!
 	wait_mount /mnt/v || { bad "[venus-kill] mount"; kill -9 $v_pid; return; }
+	clog_root /tmp/vcache-kill venus-kill
 	echo data > /mnt/v/killfile
 	kill -9 $v_pid; wait $v_pid 2>/dev/null
 	check "[venus-kill] after kill -9 of venus: open fails fast" \
