@@ -5,8 +5,9 @@
  * rpc/call.c conn_handle_reply) into vice's dispatch (vice/dispatch.c)
  * and its handlers, on a real store.
  *
- * One process-wide vice (store and protection database on a temp root
- * under /dev/shm, or $TMPDIR) and, per input, one connection: a real
+ * One process-wide vice (store and protection database on a temp root,
+ * /dev/shm/hesper-fuzz-call-<pid> or the same under $TMPDIR, removed at
+ * exit or by the next run if this one crashed) and, per input, one connection: a real
  * struct hrpc_conn whose bufferevent has no socket (replies pile up in
  * its output buffer, where they are checked to be records of RFC 5531
  * messages and dropped).  The store keeps what inputs did to it, as a
@@ -18,12 +19,15 @@
  * HS_FETCH whose result is decoded) pending, so a reply in the input is
  * decoded too.  The rest is the byte stream from the client.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -92,14 +96,41 @@ static void store_open(void)
 		die("pdb_open", err);
 }
 
+/* Roots of runs that died without cleaning up (a crash, a timeout):
+ * <tmp>/hesper-fuzz-call-<pid> whose process is gone. */
+static void sweep_stale(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	char path[512];
+
+	while (d && (e = readdir(d))) {
+		long pid;
+		char *end;
+
+		if (strncmp(e->d_name, "hesper-fuzz-call-", 17))
+			continue;
+		pid = strtol(e->d_name + 17, &end, 10);
+		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;  /* not ours, or still running */
+		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void init(void)
 {
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
 			  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char err[256], fp[HRPC_FP_LEN];
 
-	snprintf(F.root, sizeof F.root, "%s/hesper-fuzz-call-XXXXXX", tmp);
-	if (!mkdtemp(F.root))
+	sweep_stale(tmp);
+	snprintf(F.root, sizeof F.root, "%s/hesper-fuzz-call-%ld", tmp,
+		 (long)getpid());
+	nftw(F.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (mkdir(F.root, 0700) < 0)
 		die(F.root, strerror(errno));
 	atexit(cleanup);
 	if (!(F.v.base = event_base_new()))
