@@ -17,6 +17,7 @@
 
 #include <event2/buffer.h>
 
+#include "hesper/rpc.h"
 #include "rpc/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Record size limits byte 0 chooses from: tiny ones reach HREC_TOOBIG
  * with short inputs; the last is the transport's. */
 static const size_t limits[] = { 0, 1, 4, 7, 8, 64, 255, 4096,
-				 4u * 1024 * 1024 + 64 * 1024 };
+				 HRPC_MAX_RECORD };
 #define NLIMITS (sizeof limits / sizeof limits[0])
 
 static uint32_t be32(const uint8_t *b)
