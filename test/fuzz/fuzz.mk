@@ -22,7 +22,7 @@ BINS = $(addprefix test/fuzz/,$(TARGETS))
 
 # What each target links, beyond its own source.
 XDR_SRC = rpc/hesper_xdr.c
-RPC_SRC = rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c
+RPC_SRC = rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c rpc/listen.c
 CTL_SRC = tools/ctlproto.c tools/hoardcmd.c
 VICE_SRC = $(addprefix vice/,store.c store_sql.c store_db.c store_time.c \
 	store_file.c store_vnode.c store_applied.c store_read.c store_data.c \
