@@ -5,12 +5,10 @@
  * rpc/call.c conn_handle_reply) into vice's dispatch (vice/dispatch.c)
  * and its handlers, on a real store.
  *
- * One process-wide vice (store and protection database on a temp root,
- * /dev/shm/hesper-fuzz-call-<pid> or the same under $TMPDIR, removed at
- * exit or by the next run if this one crashed) and, per input, one connection: a real
- * struct hrpc_conn whose bufferevent has no socket (replies pile up in
- * its output buffer, where they are checked to be records of RFC 5531
- * messages and dropped).  The store keeps what inputs did to it, as a
+ * One process-wide vice (test/fuzz/fuzz_vice.h) and, per input, one
+ * connection: a real struct hrpc_conn whose bufferevent has no socket
+ * (replies pile up in its output buffer, where they are checked to be
+ * records of RFC 5531 messages and dropped).  The store keeps what inputs did to it, as a
  * real vice does across connections; it is made afresh every
  * STORE_RUNS inputs so it stays small.
  *
@@ -19,143 +17,25 @@
  * HS_FETCH whose result is decoded) pending, so a reply in the input is
  * decoded too.  The rest is the byte stream from the client.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "rpc/conn_int.h"
+#include "test/fuzz/fuzz_vice.h"
 #include "rpc/record.h"
-#include "vice/vice.h"
-#include "vice/store.h"
-#include "vice/pdb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define STORE_RUNS 2000
 
-static struct {
-	char root[256];
-	struct vice v;
-	unsigned runs;
-} F;
-
-static int rm_one(const char *p, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	return remove(p);
-}
-
-static void store_close(void)
-{
-	if (F.v.vs) {
-		vs_close(F.v.vs);
-		pdb_close(F.v.pdb);
-		F.v.vs = NULL;
-		F.v.pdb = NULL;
-	}
-}
-
-static void cleanup(void)
-{
-	store_close();
-	if (F.root[0])
-		nftw(F.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void die(const char *what, const char *err)
-{
-	fprintf(stderr, "fuzz_call: %s: %s\n", what, err);
-	cleanup();
-	exit(1);
-}
-
-/* A fresh store and pdb in F.root/store. */
-static void store_open(void)
-{
-	char dir[300], err[256];
-
-	store_close();
-	snprintf(dir, sizeof dir, "%s/store", F.root);
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (mkdir(dir, 0700) < 0)
-		die(dir, strerror(errno));
-	if (vs_open(dir, &F.v.vs, err, sizeof err) < 0)
-		die("vs_open", err);
-	if (pdb_open(dir, &F.v.pdb, err, sizeof err))
-		die("pdb_open", err);
-}
-
-/* Roots of runs that died without cleaning up (a crash, a timeout):
- * <tmp>/hesper-fuzz-call-<pid> whose process is gone. */
-static void sweep_stale(const char *tmp)
-{
-	DIR *d = opendir(tmp);
-	struct dirent *e;
-	char path[512];
-
-	while (d && (e = readdir(d))) {
-		long pid;
-		char *end;
-
-		if (strncmp(e->d_name, "hesper-fuzz-call-", 17))
-			continue;
-		pid = strtol(e->d_name + 17, &end, 10);
-		if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;  /* not ours, or still running */
-		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
-		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	}
-	if (d)
-		closedir(d);
-}
-
-static void init(void)
-{
-	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
-			  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char err[256], fp[HRPC_FP_LEN];
-
-	sweep_stale(tmp);
-	snprintf(F.root, sizeof F.root, "%s/hesper-fuzz-call-%ld", tmp,
-		 (long)getpid());
-	nftw(F.root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	if (mkdir(F.root, 0700) < 0)
-		die(F.root, strerror(errno));
-	atexit(cleanup);
-	if (!(F.v.base = event_base_new()))
-		die("event_base_new", "failed");
-	if (!(F.v.tls = vice_tls_init(F.root, fp, err, sizeof err)))
-		die("vice_tls_init", err);
-	store_open();
-}
-
-/* A connection as vice's listener makes one, up past TLS, with no
- * socket under it. */
-static struct hrpc_conn *conn_open(void)
-{
-	struct hrpc_conn *c = conn_new(F.v.base, F.v.tls, &vice_conn_ops, &F.v);
-
-	if (!c || !(c->bev = bufferevent_socket_new(F.v.base, -1, 0)))
-		abort();
-	snprintf(c->peer, sizeof c->peer, "fuzz");
-	event_del(c->deadline);
-	c->state = C_UP;
-	c->announced = 1;
-	if (vice_conn_ops.on_connected(c, "", &F.v))
-		abort();
-	return c;
-}
+static unsigned runs;
 
 /* A whole call record (malloc'd, no record mark) of proc with args. */
 static unsigned char *make_call(uint32_t xid, uint32_t proc, xdrproc_t ap,
@@ -242,28 +122,6 @@ static int handle_record(struct hrpc_conn *c, unsigned char *rec, size_t len)
 	}
 }
 
-/* What vice wrote must be whole records of calls or replies. */
-static void check_output(struct hrpc_conn *c)
-{
-	struct evbuffer *out = bufferevent_get_output(c->bev);
-	unsigned char *rec;
-	size_t len;
-
-
-	/* A bufferevent freezes its output's start (only it may drain it,
-	 * by writing); we are the writer here. */
-	evbuffer_unfreeze(out, 1);
-	while (hrec_take(out, HRPC_MAX_RECORD, &rec, &len) == HREC_OK) {
-		if (len < 8 || (conn_be32(rec + 4) != CALL &&
-				conn_be32(rec + 4) != REPLY))
-			abort();
-		free(rec);
-	}
-	if (evbuffer_get_length(out))
-		abort();  /* a partial record */
-	evbuffer_freeze(out, 1);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct evbuffer *in;
@@ -271,11 +129,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (!F.root[0])
-		init();
-	if (++F.runs % STORE_RUNS == 0)
-		store_open();
-	c = conn_open();
+	fv_init();
+	if (++runs % STORE_RUNS == 0)
+		fv_store_reset();
+	c = fv_conn_open();
 	hrpc_conn_ref(c);  /* ours: c outlives a close below */
 	if (data[0] & 1)
 		send_connect(c);
@@ -293,9 +150,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (st == HREC_NEED_MORE)
 			break;
 		err = st == HREC_OK ? handle_record(c, rec, len) : EPROTO;
-		event_base_loop(F.v.base, EVLOOP_NONBLOCK);
+		event_base_loop(fv.base, EVLOOP_NONBLOCK);
 		if (c->state == C_UP)
-			check_output(c);
+			fv_check_output(c);
 		if (err) {
 			conn_fail(c, err);
 			break;
@@ -303,12 +160,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	evbuffer_free(in);
 	if (c->state == C_UP) {
-		check_output(c);
+		fv_check_output(c);
 		if (c->nincoming)
 			abort();  /* every call was answered */
 	}
 	hrpc_close(c);
-	event_base_loop(F.v.base, EVLOOP_NONBLOCK);
+	event_base_loop(fv.base, EVLOOP_NONBLOCK);
 	hrpc_conn_unref(c);
 	return 0;
 }
