@@ -18,6 +18,10 @@ FUZZ_LDFLAGS = $(FUZZ_SAN) -fsanitize=fuzzer
 
 O = test/fuzz/obj
 TARGETS = fuzz_record fuzz_xdr fuzz_call fuzz_ctl
+# fuzz_auth needs vice's authentication (vice/auth.h, issue 9).
+ifneq ($(wildcard $(srcdir)/vice/auth.h),)
+TARGETS += fuzz_auth
+endif
 BINS = $(addprefix test/fuzz/,$(TARGETS))
 
 # What each target links, beyond its own source.
@@ -29,7 +33,8 @@ VICE_SRC = $(addprefix vice/,store.c store_sql.c store_db.c store_time.c \
 	store_dir.c store_unlink.c store_localfid.c store_redo.c \
 	store_stage.c store_reserve.c reint.c reint_fids.c reint_deps.c \
 	reint_apply.c fidset.c log.c callback.c clients.c dispatch.c ops.c \
-	ops_store.c ops_dir.c ops_reint.c pdb.c tlsinit.c)
+	ops_store.c ops_dir.c ops_reint.c pdb.c tlsinit.c) \
+	$(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/vice/auth*.c))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
@@ -50,6 +55,8 @@ test/fuzz/fuzz_record: $(call obj,test/fuzz/fuzz_record.c rpc/record.c)
 test/fuzz/fuzz_xdr: $(call obj,test/fuzz/fuzz_xdr.c $(XDR_SRC))
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 test/fuzz/fuzz_call: $(call obj,test/fuzz/fuzz_call.c test/fuzz/fuzz_vice.c $(VICE_SRC) $(RPC_SRC) $(XDR_SRC))
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+test/fuzz/fuzz_auth: $(call obj,test/fuzz/fuzz_auth.c test/fuzz/fuzz_vice.c $(VICE_SRC) $(RPC_SRC) $(XDR_SRC))
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 test/fuzz/fuzz_ctl: $(call obj,test/fuzz/fuzz_ctl.c $(CTL_SRC))
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)

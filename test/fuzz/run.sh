@@ -14,6 +14,8 @@ top_builddir=${top_builddir:-$PWD}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 secs=${FUZZ_CHECK_SECONDS:-15}
 TARGETS="fuzz_record fuzz_xdr fuzz_call fuzz_ctl"
+# As test/fuzz/fuzz.mk: fuzz_auth once vice has authentication.
+[ -f "$top_srcdir/vice/auth.h" ] && TARGETS="$TARGETS fuzz_auth"
 
 skip() {
 	echo "SKIP: $*"
