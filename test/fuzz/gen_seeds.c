@@ -2,7 +2,7 @@
  * test/fuzz/gen_seeds.c - writes the seed corpora of the fuzz targets
  * (test/fuzz/corpus/<target>/): valid encodings of every XDR type, RPC
  * sessions a venus would send vice, record streams, control requests
- * and replies.  Run by hand when the protocol changes:
+ * and replies, HS_AUTH exchanges and tokens.  Run by hand when the protocol changes:
  *     make fuzz-seeds   (in the build directory; rewrites the corpus)
  * Seeds are named by what they hold, so a rerun replaces them in place.
  */
@@ -546,6 +546,68 @@ static void gen_ctl(void)
 	}
 }
 
+/* ---- authentication (fuzz_auth) ---- */
+
+/* Append one fuzz_auth step: a 2-byte length, then hs_auth_args. */
+static void put_auth_step(struct buf *b, uint64_t session, const char *mech,
+			  const char *user, const char *data)
+{
+	hs_auth_args a = { session, (char *)mech, (char *)user, 0,
+			   { (u_int)strlen(data), (char *)data } };
+	struct buf m = { 0 };
+	unsigned char len[2];
+
+	if (!put_xdr(&m, (xdrproc_t)xdr_hs_auth_args, &a))
+		abort();
+	len[0] = (unsigned char)(m.len >> 8);
+	len[1] = (unsigned char)m.len;
+	put(b, len, 2);
+	put(b, m.p, m.len);
+	free(m.p);
+}
+
+static void gen_auth(void)
+{
+	/* RFC 7677's example messages, for user alice. */
+	static const char first[] = "n,,n=alice,r=rOprNGfwEbeRWgbNEkqO";
+	static const char final[] = "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTC"
+		"AfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+	struct buf b = { 0 };
+	unsigned char mode;
+
+	mode = 0;
+	put(&b, &mode, 1);
+	put_auth_step(&b, 0, "SCRAM-SHA-256", "alice", first);
+	put_auth_step(&b, 1, "", "", final);
+	write_seed("fuzz_auth", "scram-alice", &b);
+	b.len = 1;
+	put_auth_step(&b, 0, "SCRAM-SHA-256", "mallory",
+		      "n,,n=mallory,r=abcdefghijklmnop");
+	put_auth_step(&b, 1, "", "", "c=biws,r=abcdefghijklmnopXYZ,p=AAAA");
+	write_seed("fuzz_auth", "scram-unknown-user", &b);
+	b.len = 1;
+	put_auth_step(&b, 0, "GSSAPI", "", "\x60\x82");
+	put_auth_step(&b, 0, "PLAIN", "alice", "\0alice\0secret");
+	put_auth_step(&b, 77, "", "", "c=biws");
+	write_seed("fuzz_auth", "other-mechs", &b);
+	/* A forged credential. */
+	b.len = 0;
+	mode = 1;
+	put(&b, &mode, 1);
+	for (unsigned i = 0; i < 66; i++)
+		put(&b, "\x42", 1);
+	write_seed("fuzz_auth", "forged", &b);
+	/* alice's token unchanged, and with one bit flipped. */
+	b.len = 0;
+	mode = 2;
+	put(&b, &mode, 1);
+	put(&b, "\0", 1);
+	write_seed("fuzz_auth", "token-valid", &b);
+	put(&b, "\0\0\0\0\0\0\0\0\0\0\x01", 11);
+	write_seed("fuzz_auth", "token-bitflip", &b);
+	free(b.p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -558,5 +620,6 @@ int main(int argc, char **argv)
 	gen_call();
 	gen_record();
 	gen_ctl();
+	gen_auth();
 	return 0;
 }
