@@ -7,12 +7,25 @@
  * so an owner may close or unref from any callback.  Closing frees the
  * bufferevent at once; the struct goes when the last ref drops.
  *
- * Flow control: at most HRPC_MAX_INCOMING dispatched calls await replies;
- * beyond that reading stops (TCP back-pressure) until replies are sent.
- * Output is not bounded by watermarks (pausing reads on output would let
- * two peers that both send large records deadlock); instead hrpc_call
- * fails with -ENOBUFS and a reply closes the conn with ENOBUFS once more
- * than HRPC_MAX_OUTPUT bytes wait for a peer that does not read.
+ * Flow control: at most HRPC_MAX_INCOMING dispatched calls, holding less
+ * than HRPC_MAX_INCOMING_BYTES of records plus the last one, await
+ * replies; beyond that reading stops (TCP back-pressure) until replies
+ * are sent.
+ * On the accepting side reading also stops while more than
+ * HRPC_OUTPUT_PAUSE bytes of output wait, until they drain to
+ * HRPC_OUTPUT_RESUME (the write watermark): a client that pipelines
+ * requests and never reads costs one reply, not a queue.  The connecting
+ * side never pauses on output, so two peers sending each other large
+ * records cannot both stop reading.  As a backstop hrpc_call fails with
+ * -ENOBUFS and a reply closes the conn with ENOBUFS once more than
+ * HRPC_MAX_OUTPUT bytes wait.
+ *
+ * Input holds at most one partial record (hrec_take bounds it by
+ * HRPC_MAX_RECORD from its header, and nothing is allocated before it is
+ * whole); with hrpc_limits.record_ms it must be whole within that time of
+ * its first byte being read, and a peer that made us pause on output must
+ * read it down to HRPC_OUTPUT_RESUME within that time, or the conn closes
+ * with ETIMEDOUT: a peer cannot hold either buffer for longer.
  */
 #include <config.h>
 
@@ -68,6 +81,9 @@ void conn_destroy(struct hrpc_conn *c)
 {
 	if (c->bev)
 		bufferevent_free(c->bev);
+	conn_gate_release(c);
+	if (c->rectimer)
+		event_free(c->rectimer);
 	if (c->step)
 		event_free(c->step);
 	if (c->deadline)
@@ -105,8 +121,10 @@ static void conn_fail2(struct hrpc_conn *c, int perr, int cerr)
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
+	conn_gate_release(c);    /* its fd is closed */
 	event_del(c->deadline);
 	event_del(c->step);
+	event_del(c->rectimer);
 	if (c->dnsreq) {
 		struct evdns_getaddrinfo_request *r = c->dnsreq;
 		c->dnsreq = NULL;
@@ -205,10 +223,54 @@ static int handle_record(struct hrpc_conn *c, unsigned char *rec, size_t len)
 	}
 }
 
+/* Stop reading if too many calls await replies or, on the accepting
+ * side, too many reply bytes await the peer. */
+static void maybe_pause(struct hrpc_conn *c)
+{
+	if (c->nincoming >= HRPC_MAX_INCOMING ||
+	    c->inbytes >= HRPC_MAX_INCOMING_BYTES)
+		c->paused = 1;
+	if (c->server && evbuffer_get_length(bufferevent_get_output(c->bev)) >
+			 HRPC_OUTPUT_PAUSE)
+		c->out_paused = 1;
+	if (c->paused || c->out_paused)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+void conn_resume_reading(struct hrpc_conn *c)
+{
+	if (c->state != C_UP || !c->bev || c->paused || c->out_paused)
+		return;
+	bufferevent_enable(c->bev, EV_READ);
+	event_active(c->step, EV_TIMEOUT, 0);  /* buffered records */
+}
+
+/* The record deadline runs while the peer owes us bytes: part of a record
+ * is buffered and we are reading, or our replies wait for it to read them
+ * (out_paused).  A conn paused at HRPC_MAX_INCOMING waits on us instead. */
+static void record_clock(struct hrpc_conn *c)
+{
+	int owed;
+
+	if (!c->record_ms)
+		return;
+	owed = c->state == C_UP && !c->paused &&
+	       (c->out_paused ||
+		evbuffer_get_length(bufferevent_get_input(c->bev)));
+	if (!owed) {
+		event_del(c->rectimer);
+	} else if (!evtimer_pending(c->rectimer, NULL)) {
+		struct timeval tv;
+
+		conn_ms_to_tv(c->record_ms, &tv);
+		evtimer_add(c->rectimer, &tv);
+	}
+}
+
 static void conn_process(struct hrpc_conn *c)
 {
 	hrpc_conn_ref(c);
-	while (c->state == C_UP && !c->paused) {
+	while (c->state == C_UP && !c->paused && !c->out_paused) {
 		struct evbuffer *in = bufferevent_get_input(c->bev);
 		unsigned char *rec;
 		size_t len;
@@ -216,23 +278,48 @@ static void conn_process(struct hrpc_conn *c)
 
 		if (st == HREC_NEED_MORE)
 			break;
+		event_del(c->rectimer);  /* what follows is a new record */
 		err = st == HREC_OK ? handle_record(c, rec, len)
 				    : st == HREC_NOMEM ? ENOMEM : EPROTO;
 		if (err) {
 			conn_fail(c, err);
 			break;
 		}
-		if (c->state == C_UP && c->nincoming >= HRPC_MAX_INCOMING) {
-			c->paused = 1;
-			bufferevent_disable(c->bev, EV_READ);
-		}
+		if (c->state == C_UP)
+			maybe_pause(c);
 	}
+	record_clock(c);
 	hrpc_conn_unref(c);
 }
 
 static void read_cb(struct bufferevent *bev, void *arg)
 {
 	conn_process(arg);
+}
+
+/* Output drained to HRPC_OUTPUT_RESUME (server side's write watermark). */
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+	struct hrpc_conn *c = arg;
+
+	if (!c->out_paused)
+		return;
+	c->out_paused = 0;
+	event_del(c->rectimer);  /* it read what it owed */
+	conn_resume_reading(c);
+}
+
+static void record_late_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_fail(arg, ETIMEDOUT);
+}
+
+void hrpc_conn_admit(struct hrpc_conn *c)
+{
+	if (!c->admit_wait)
+		return;
+	c->admit_wait = 0;
+	event_del(c->deadline);
 }
 
 /* ---- connection events ---- */
@@ -248,7 +335,8 @@ static void conn_up(struct hrpc_conn *c)
 		hrpc_tls_x509_fp(peer, fp);
 		X509_free(peer);
 	}
-	event_del(c->deadline);
+	if (!c->admit_wait)
+		event_del(c->deadline);
 	c->state = C_UP;
 	c->announced = 1;
 	hrpc_conn_ref(c);
@@ -318,7 +406,10 @@ int conn_make_bev(struct hrpc_conn *c, evutil_socket_t fd, const char *host)
 		return -ENOMEM;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	bufferevent_setcb(c->bev, read_cb, NULL, event_cb, c);
+	bufferevent_setcb(c->bev, read_cb, c->server ? write_cb : NULL,
+			  event_cb, c);
+	if (c->server)
+		bufferevent_setwatermark(c->bev, EV_WRITE, HRPC_OUTPUT_RESUME, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	return 0;
 }
@@ -458,7 +549,8 @@ struct hrpc_conn *conn_new(struct event_base *base, struct hrpc_tls *tls,
 		c->next_xid = 1;
 	c->step = event_new(base, -1, 0, step_cb, c);
 	c->deadline = evtimer_new(base, deadline_cb, c);
-	if (!c->step || !c->deadline) {
+	c->rectimer = evtimer_new(base, record_late_cb, c);
+	if (!c->step || !c->deadline || !c->rectimer) {
 		conn_destroy(c);
 		return NULL;
 	}

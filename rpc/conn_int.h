@@ -47,6 +47,19 @@ struct hrpc_call {
 	unsigned credlen;
 };
 
+/* A listener's limits and counts, shared by it and the conns it accepted
+ * (refcounted: either may go first).  rpc/listen.c. */
+#define GATE_BUCKETS 256
+struct gate_host;
+struct hrpc_gate {
+	int refs;
+	uint32_t seed;           /* keys the host hash (random) */
+	struct hrpc_limits lim;
+	unsigned nconns;
+	unsigned long refused;
+	struct gate_host *hosts[GATE_BUCKETS];
+};
+
 struct hrpc_conn {
 	struct event_base *base;
 	struct hrpc_tls *tls;
@@ -64,11 +77,19 @@ struct hrpc_conn {
 	enum cstate state;
 	int server, announced, paused, dns_done, dns_result, last_err;
 	unsigned npending, nincoming;
+	size_t inbytes;          /* record bytes of the nincoming calls */
 	uint32_t next_xid;
 	uint32_t dead[DEAD_XIDS];
 	unsigned ndead;
 	struct plist buckets[NBUCKETS];
 	char peer[INET6_ADDRSTRLEN + 16];
+	/* Server side (issue 9): */
+	struct hrpc_gate *gate;  /* counted in it while non-NULL */
+	unsigned char srckey[16]; /* source address key (rpc/listen.c) */
+	int out_paused;          /* replies unread past HRPC_OUTPUT_PAUSE */
+	int admit_wait;          /* deadline runs until hrpc_conn_admit */
+	unsigned record_ms;      /* hrpc_limits.record_ms */
+	struct event *rectimer;  /* the record being received is late */
 };
 
 /* ---- small helpers ---- */
@@ -115,6 +136,15 @@ void conn_format_addr(const struct sockaddr *sa, char *out, size_t n);
 /* Encode hdrproc(hdr) then, if given, bodyproc(body) as one record. */
 int conn_send_msg(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
 		  xdrproc_t bodyproc, const void *body);
+
+/* Reading was paused (HRPC_MAX_INCOMING or output): read again if no
+ * reason remains, and process records already buffered. */
+void conn_resume_reading(struct hrpc_conn *c);
+
+/* ---- rpc/listen.c: the gate ---- */
+
+/* Drop c from its gate's counts (idempotent). */
+void conn_gate_release(struct hrpc_conn *c);
 
 /* ---- rpc/call.c: outgoing calls ---- */
 

@@ -31,7 +31,9 @@ enum hrec_status {
  * anything is allocated.  On HREC_OK *rec is a malloc'd buffer of *len
  * bytes (the fragments' data joined; *rec is non-NULL even when *len is 0)
  * and the record's bytes are drained from in.  Otherwise nothing is
- * drained and *rec is untouched. */
+ * drained and *rec is untouched: a partial record costs only the bytes
+ * already in `in`, never the length its headers announce (the transport
+ * bounds how long it may stay partial: hrpc_limits.record_ms). */
 enum hrec_status hrec_take(struct evbuffer *in, size_t max,
 			   unsigned char **rec, size_t *len);
 

@@ -2,7 +2,7 @@
  * rpc/serve.c - incoming calls (rpc.h): header decode, dispatch, the
  * hrpc_call_* accessors, and hrpc_reply / hrpc_reply_error.  Each call
  * awaiting its reply holds a conn ref and counts against
- * HRPC_MAX_INCOMING (see rpc/conn.c).
+ * HRPC_MAX_INCOMING and HRPC_MAX_INCOMING_BYTES (see rpc/conn.c).
  */
 #include <config.h>
 
@@ -32,13 +32,13 @@ static void call_free(struct hrpc_call *call)
 	struct hrpc_conn *c = call->c;
 
 	c->nincoming--;
+	c->inbytes -= call->len;
 	free(call->rec);
 	free(call);
-	if (c->paused && c->state == C_UP &&
-	    c->nincoming < HRPC_MAX_INCOMING) {
+	if (c->paused && c->nincoming < HRPC_MAX_INCOMING &&
+	    c->inbytes < HRPC_MAX_INCOMING_BYTES) {
 		c->paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		event_active(c->step, EV_TIMEOUT, 0);  /* buffered records */
+		conn_resume_reading(c);
 	}
 	hrpc_conn_unref(c);
 }
@@ -140,6 +140,7 @@ int conn_handle_call(struct hrpc_conn *c, unsigned char *rec, size_t len)
 	*call = (struct hrpc_call){ c, xid, prog, vers, proc, rec, len, off,
 				    cflavor, credoff, clen };
 	c->nincoming++;
+	c->inbytes += len;
 	hrpc_conn_ref(c);
 	if (c->ops->dispatch)
 		c->ops->dispatch(c, call, c->arg);

@@ -2,7 +2,10 @@
  * vice/main.c - the Hesper file server: options, start-up, the event
  * loop and a clean shutdown on SIGTERM/SIGINT.
  *
- * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]  (vice(8))
+ * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]
+ *      [--max-conns N] [--max-conns-per-host N] [--connect-timeout SECS]
+ *      [--record-timeout SECS]
+ *      [--keytab FILE] [--hostname NAME] [--token-lifetime SECS]  (vice(8))
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <event2/event.h>
 #include "config.h"
@@ -17,6 +21,7 @@
 #include "vice.h"
 #include "store.h"
 #include "pdb.h"
+#include "auth.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
@@ -26,29 +31,68 @@
 #endif
 #define DEFAULT_ROOT LOCALSTATEDIR "/lib/hesper/vice"
 #define DEFAULT_PORT 2432
+/* Connection limits (doc/vice.8, doc/design.md "Bounded server"). */
+#define FD_RESERVE 64           /* fds kept for the store, sqlite, logs */
+#define DEFAULT_PER_HOST 64
+#define MIN_CONNS 64            /* default global cap on a small machine */
+#define DEFAULT_CONNECT_S 30    /* TLS + HS_CONNECT */
+#define DEFAULT_RECORD_S 60     /* a 4 MiB record (or reply) at 0.5 Mbit/s */
 
 struct opts {
 	int foreground, debug, port;
 	char *root;             /* absolute, malloc'd */
 	const char *addr;       /* NULL: every address */
 	const char *pidfile;    /* --pidfile; NULL: none */
+	long max_conns;         /* -1: from RLIMIT_NOFILE */
+	struct hrpc_limits lim;
+	const char *keytab;     /* --keytab: offer GSSAPI */
+	const char *hostname;   /* --hostname: GSSAPI's hesper/HOST */
+	unsigned lifetime;      /* --token-lifetime: cap, seconds */
 };
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE] [--version]\n"
+	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]\n"
+		"            [--max-conns N] [--max-conns-per-host N]\n"
+		"            [--connect-timeout SECS] [--record-timeout SECS]\n"
+		"            [--keytab FILE] [--hostname NAME] [--token-lifetime SECS] [--version]\n"
 		"  default ROOT %s, e.g. --pidfile %s/hesper/vice.pid\n",
 		DEFAULT_ROOT, RUNSTATEDIR);
 	exit(1);
 }
 
-enum { OPT_PIDFILE = 256, OPT_VERSION };
+enum { OPT_PIDFILE = 256, OPT_VERSION, OPT_MAXCONNS, OPT_PERHOST,
+       OPT_CONNECT_TO, OPT_RECORD_TO, OPT_KEYTAB, OPT_HOSTNAME,
+       OPT_LIFETIME };
 
 static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "keytab", required_argument, NULL, OPT_KEYTAB },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "token-lifetime", required_argument, NULL, OPT_LIFETIME },
 	{ "version", no_argument,       NULL, OPT_VERSION },
+	{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
+	{ "max-conns-per-host", required_argument, NULL, OPT_PERHOST },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TO },
+	{ "record-timeout", required_argument, NULL, OPT_RECORD_TO },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* A whole number in [lo, hi] for option name, or exit with a message. */
+static long number(const char *name, const char *s, long lo, long hi)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || end == s || n < lo || n > hi) {
+		fprintf(stderr, "vice: %s must be a number from %ld to %ld: %s\n",
+			name, lo, hi, s);
+		exit(1);
+	}
+	return n;
+}
 
 /* The root as an absolute path: a daemon works from "/". */
 static char *abs_root(const char *root)
@@ -70,6 +114,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	int ch;
 
 	o->port = DEFAULT_PORT;
+	o->max_conns = -1;
+	o->lim.max_conns_per_host = DEFAULT_PER_HOST;
+	o->lim.admit_ms = DEFAULT_CONNECT_S * 1000;
+	o->lim.record_ms = DEFAULT_RECORD_S * 1000;
+	o->lim.on_refused = vice_conn_refused;
 	while ((ch = getopt_long(argc, argv, "fdr:l:p:", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_PIDFILE:
@@ -77,9 +126,45 @@ static void parse(int argc, char **argv, struct opts *o)
 				usage();
 			o->pidfile = optarg;
 			break;
+		case OPT_KEYTAB:
+			if (!*optarg)
+				usage();
+			o->keytab = optarg;
+			break;
+		case OPT_HOSTNAME:
+			if (!*optarg)
+				usage();
+			o->hostname = optarg;
+			break;
+		case OPT_LIFETIME:
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || port < 60 ||
+			    port > 30L * 24 * 3600) {
+				fprintf(stderr, "vice: bad token lifetime (60 s"
+					" to 30 days): %s\n", optarg);
+				exit(1);
+			}
+			o->lifetime = (unsigned)port;
+			break;
 		case OPT_VERSION:
 			printf("vice (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			exit(0);
+		case OPT_MAXCONNS:
+			o->max_conns = number("--max-conns", optarg, 1, 1000000);
+			break;
+		case OPT_PERHOST:
+			o->lim.max_conns_per_host = (unsigned)number(
+				"--max-conns-per-host", optarg, 0, 1000000);
+			break;
+		case OPT_CONNECT_TO:
+			o->lim.admit_ms = (unsigned)number("--connect-timeout",
+							   optarg, 1, 3600) * 1000;
+			break;
+		case OPT_RECORD_TO:
+			o->lim.record_ms = (unsigned)number("--record-timeout",
+							    optarg, 1, 3600) * 1000;
+			break;
 		case 'f': o->foreground = 1; break;
 		case 'd': o->debug = 1; break;
 		case 'r': root = optarg; break;
@@ -113,14 +198,65 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(v->base);
 }
 
+/* The default global cap: what half of RAM holds at HRPC_CONN_MAX_BYTES
+ * each (so no flood can make vice's buffers outgrow it), at least
+ * MIN_CONNS. */
+static long mem_conns(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	long n;
+
+	if (pages <= 0 || psize <= 0)
+		return MIN_CONNS;
+	n = (long)((double)pages * (double)psize / 2 / HRPC_CONN_MAX_BYTES);
+	return n < MIN_CONNS ? MIN_CONNS : n;
+}
+
+/* Raise the fd limit to its hard limit and set the global connection cap
+ * below it: a flood of connections must not leave vice without fds for
+ * its store, nor make accept(2) fail for everyone. */
+static void set_max_conns(struct opts *o)
+{
+	struct rlimit rl;
+	long fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		if (want == RLIM_INFINITY || want > 1048576)
+			want = 1048576;
+		if (want > rl.rlim_cur) {
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				vlog(LOG_WARNING, "cannot raise the fd limit: %s",
+				     strerror(errno));
+		}
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 1048576)
+		rl.rlim_cur = 1048576;
+	fit = (long)rl.rlim_cur > 2 * FD_RESERVE ? (long)rl.rlim_cur - FD_RESERVE
+						  : (long)rl.rlim_cur / 2;
+	if (o->max_conns > fit)
+		vlog(LOG_WARNING, "--max-conns %ld is above what the fd limit %ld "
+		     "allows; using %ld", o->max_conns, (long)rl.rlim_cur, fit);
+	if (o->max_conns < 0)
+		o->max_conns = mem_conns();
+	if (o->max_conns > fit)
+		o->max_conns = fit;
+	o->lim.max_conns = (unsigned)o->max_conns;
+}
+
 /* Open the store, TLS and the listening socket; print the two lines. */
-static int start(struct vice *v, const struct opts *o)
+static int start(struct vice *v, struct opts *o)
 {
 	char err[512] = "", fp[HRPC_FP_LEN];
+	struct vauth_opts ao = { o->root, o->keytab, o->hostname, o->lifetime };
 	int r;
 
 	if ((r = vs_open(o->root, &v->vs, err, sizeof err)) < 0 ||
 	    pdb_open(o->root, &v->pdb, err, sizeof err) ||
+	    vauth_init(v, &ao, err, sizeof err) ||
 	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
 	    !(v->base = event_base_new()) ||
 	    !(v->lis = hrpc_listen(v->base, v->tls, o->addr, o->port,
@@ -128,6 +264,14 @@ static int start(struct vice *v, const struct opts *o)
 		vlog(LOG_ERR, "%s", *err ? err : "cannot start");
 		return -1;
 	}
+	set_max_conns(o);
+	hrpc_listener_set_limits(v->lis, &o->lim);
+	vlog(LOG_INFO, "at most %u connections (buffers at most %u MiB), "
+	     "%u per host (0: no cap); %u s to connect, %u s per record",
+	     o->lim.max_conns,
+	     (unsigned)((double)o->lim.max_conns * HRPC_CONN_MAX_BYTES / 1048576),
+	     o->lim.max_conns_per_host, o->lim.admit_ms / 1000,
+	     o->lim.record_ms / 1000);
 	printf("vice: listening on %s port %d\n", o->addr ? o->addr : "*",
 	       hrpc_listener_port(v->lis));
 	printf("vice: certificate SHA-256 fingerprint %s\n", fp);
@@ -164,6 +308,7 @@ static void stop(struct vice *v)
 	if (v->base)
 		event_base_free(v->base);
 	hrpc_tls_free(v->tls);
+	vauth_shutdown();
 	pdb_close(v->pdb);
 	vs_close(v->vs);
 }

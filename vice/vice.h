@@ -50,6 +50,7 @@ struct vclient {
 	unsigned features;              /* HS_FEAT_* agreed at HS_CONNECT */
 	struct fidset promises;         /* fids this client has callbacks on */
 	int doomed;                     /* a break failed: close it */
+	struct vauth_cache *auth;       /* last token seen (auth_ident.c) */
 };
 
 /* ---- log.c: stderr in the foreground, syslog once daemonised ---- */
@@ -67,6 +68,8 @@ void vlog(int prio, const char *fmt, ...)
 extern const struct hrpc_conn_ops vice_conn_ops;
 /* Close every client connection (shutdown). */
 void vice_clients_close(struct vice *v);
+/* hrpc_limits.on_refused: log a refused connection, rate-limited. */
+void vice_conn_refused(const char *peer, int per_host, void *arg);
 
 /* ---- dispatch.c: HS_VICE_PROG calls ---- */
 void vice_dispatch(struct hrpc_conn *conn, struct hrpc_call *call, void *arg);

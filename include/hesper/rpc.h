@@ -38,10 +38,28 @@
 /* Added: incoming calls on one conn awaiting hrpc_reply; past this the conn
  * stops reading (TCP back-pressure) until some are answered. */
 #define HRPC_MAX_INCOMING 256
+/* Added (issue 9): ... and once the records of those calls reach this many
+ * bytes (a call answered later, say after callback breaks, keeps its
+ * record; a peer could pad small calls to HRPC_MAX_RECORD). */
+#define HRPC_MAX_INCOMING_BYTES HRPC_MAX_RECORD
 /* Added: bytes of unsent output on one conn beyond which hrpc_call fails
  * with -ENOBUFS and hrpc_reply closes the conn (on_closed(ENOBUFS)): a
  * peer that stops reading cannot make us buffer without bound. */
 #define HRPC_MAX_OUTPUT (64u * HRPC_MAX_RECORD)
+/* Added (issue 9): an accepted (server-side) conn stops reading requests
+ * while more than HRPC_OUTPUT_PAUSE bytes of its replies wait unsent, and
+ * reads again once they drained to HRPC_OUTPUT_RESUME: a peer that does not
+ * read its replies holds at most one reply more than this.  Only the
+ * accepting side pauses, so two peers cannot both wait on each other. */
+#define HRPC_OUTPUT_PAUSE (1024u * 1024)
+#define HRPC_OUTPUT_RESUME (256u * 1024)
+/* Added (issue 9): the most one accepted conn buffers for its peer, in
+ * bytes: a partial record being received, the records of calls awaiting
+ * replies (HRPC_MAX_INCOMING_BYTES plus the one that crossed it), and
+ * output (HRPC_OUTPUT_PAUSE plus the reply that crossed it), plus 1 MiB
+ * for TLS and buffer overhead.  A server sizes its connection cap by it. */
+#define HRPC_CONN_MAX_BYTES (4u * HRPC_MAX_RECORD + HRPC_OUTPUT_PAUSE + \
+			     1024u * 1024)
 
 struct hrpc_tls;   /* TLS configuration (an SSL_CTX and its policy) */
 struct hrpc_conn;  /* one connection */
@@ -110,6 +128,36 @@ struct hrpc_listener *hrpc_listen(struct event_base *base, struct hrpc_tls *tls,
 int hrpc_listener_port(const struct hrpc_listener *l);
 void hrpc_listener_free(struct hrpc_listener *l);
 
+/* Added (issue 9): what a listener allows its peers.  Zero in a field
+ * means no limit.  Counts are of accepted conns not yet closed, from TCP
+ * accept on (handshaking, admitted and idle alike). */
+struct hrpc_limits {
+	unsigned max_conns;          /* conns open at once */
+	unsigned max_conns_per_host; /* ... from one source address */
+	/* ms from accept until the owner calls hrpc_conn_admit (TLS
+	 * handshake plus the owner's own hello); past it the conn closes
+	 * with ETIMEDOUT.  0: only HRPC_CONNECT_TIMEOUT_MS for TLS. */
+	unsigned admit_ms;
+	/* ms the peer may owe us bytes: a record from its first byte to
+	 * its last, or replies that paused reading (HRPC_OUTPUT_PAUSE) until
+	 * it read them down to HRPC_OUTPUT_RESUME.  Past it the conn closes
+	 * with ETIMEDOUT.  Not counted while paused at HRPC_MAX_INCOMING. */
+	unsigned record_ms;
+	/* Over a cap the connection is accepted and closed at once (so the
+	 * backlog does not fill) and this is called (may be NULL): peer is
+	 * "addr:port", per_host 1 for the per-address cap, 0 for the global
+	 * one; arg is the listener's arg. */
+	void (*on_refused)(const char *peer, int per_host, void *arg);
+};
+
+/* Apply lim (copied) to connections accepted from now on. */
+void hrpc_listener_set_limits(struct hrpc_listener *l,
+			      const struct hrpc_limits *lim);
+/* Conns accepted by l and not yet closed. */
+unsigned hrpc_listener_nconns(const struct hrpc_listener *l);
+/* Connections refused at a cap since l was made. */
+unsigned long hrpc_listener_refused(const struct hrpc_listener *l);
+
 /* Close now: pending calls fail with ECONNABORTED, on_closed(0) follows. */
 void hrpc_close(struct hrpc_conn *c);
 /* Reference counting; a conn lives while referenced or open. */
@@ -124,6 +172,9 @@ const char *hrpc_conn_peer(const struct hrpc_conn *c);
 struct event_base *hrpc_conn_base(const struct hrpc_conn *c);
 /* 1 once the TLS handshake finished and until the conn closes. */
 int hrpc_conn_is_up(const struct hrpc_conn *c);
+/* Added (issue 9): the peer has identified itself (vice: HS_CONNECT
+ * succeeded); stops the hrpc_limits.admit_ms deadline.  No-op otherwise. */
+void hrpc_conn_admit(struct hrpc_conn *c);
 
 /* ---- outgoing calls ---- */
 

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -40,6 +41,8 @@ static struct {
 	int port;
 	int s_up, s_closed, s_err;       /* server-side conn events */
 	struct hrpc_call *stash;          /* a call left unanswered */
+	int fetches;                      /* HS_FETCH calls answered */
+	int refused[2];                   /* on_refused: global, per host */
 } E;
 
 struct cli {
@@ -127,9 +130,21 @@ static void srv_dispatch(struct hrpc_conn *c, struct hrpc_call *call, void *arg)
 		return;
 	}
 	switch (hrpc_call_proc(call)) {
-	case HS_NULL:
+	case HS_NULL:      /* also admits the conn (hrpc_limits.admit_ms) */
+		hrpc_conn_admit(c);
 		hrpc_reply(call, XNONE, NULL);
 		break;
+	case HS_FETCH: {   /* a 1 MiB reply, at once */
+		static char data[1024 * 1024];
+		hs_fetch_res r;
+
+		memset(&r, 0, sizeof r);
+		r.hs_fetch_res_u.ok.data.data_len = sizeof data;
+		r.hs_fetch_res_u.ok.data.data_val = data;
+		E.fetches++;
+		hrpc_reply(call, (xdrproc_t)xdr_hs_fetch_res, &r);
+		break;
+	}
 	case HS_GETATTR:
 		memset(&fid, 0, sizeof fid);
 		if (!hrpc_call_args(call, (xdrproc_t)xdr_hs_fid, &fid)) {
@@ -493,6 +508,216 @@ static void test_cafile(void **state)
 	hrpc_tls_free(bad);
 }
 
+/* ---- hrpc_limits and flow control (issue 9) ---- */
+
+static void on_refused(const char *peer, int per_host, void *arg)
+{
+	assert_int_equal(strncmp(peer, "127.0.0.1:", 10), 0);
+	E.refused[per_host ? 1 : 0]++;
+}
+
+static void set_limits(unsigned max, unsigned per_host, unsigned admit_ms,
+		       unsigned record_ms)
+{
+	struct hrpc_limits lim = { max, per_host, admit_ms, record_ms,
+				   on_refused };
+
+	hrpc_listener_set_limits(E.l, &lim);
+}
+
+/* Wait until the server side saw every client of earlier tests go. */
+static void settle(void)
+{
+	RUN_UNTIL(hrpc_listener_nconns(E.l) == 0, 5000);
+	assert_int_equal(hrpc_listener_nconns(E.l), 0);
+}
+
+static void test_caps(void **state)
+{
+	struct cli k[3];
+	unsigned long refused0 = hrpc_listener_refused(E.l);
+
+	settle();
+	set_limits(0, 2, 0, 0);
+	cli_open(&k[0], E.ctls, "127.0.0.1");
+	cli_open(&k[1], E.ctls, "127.0.0.1");
+	assert_true(k[0].up && k[1].up);
+	assert_int_equal(hrpc_listener_nconns(E.l), 2);
+	cli_open(&k[2], E.ctls, "127.0.0.1");   /* third from one host */
+	RUN_UNTIL(k[2].closed, 5000);
+	assert_false(k[2].up);
+	assert_true(k[2].closed);
+	assert_int_equal(E.refused[1], 1);
+	assert_int_equal(hrpc_listener_refused(E.l), refused0 + 1);
+	null_works(&k[0]);
+
+	set_limits(3, 0, 0, 0);                 /* global cap */
+	cli_open(&k[2], E.ctls, "127.0.0.1");
+	assert_true(k[2].up);
+	cli_close(&k[2]);
+	RUN_UNTIL(hrpc_listener_nconns(E.l) == 2, 5000);
+	set_limits(2, 0, 0, 0);
+	cli_open(&k[2], E.ctls, "127.0.0.1");
+	RUN_UNTIL(k[2].closed, 5000);
+	assert_false(k[2].up);
+	assert_int_equal(E.refused[0], 1);
+	cli_close(&k[0]);
+	cli_close(&k[1]);
+	settle();                               /* counts drop with the fds */
+	set_limits(0, 0, 0, 0);
+}
+
+static void test_admit_deadline(void **state)
+{
+	struct cli k, k2;
+	int closed0;
+
+	settle();
+	set_limits(0, 0, 300, 0);
+	cli_open(&k, E.ctls, "127.0.0.1");      /* TLS up, never admitted */
+	assert_true(k.up);
+	closed0 = E.s_closed;
+	RUN_UNTIL(k.closed && E.s_closed > closed0, 5000);
+	assert_true(k.closed);
+	assert_int_equal(E.s_err, ETIMEDOUT);
+
+	cli_open(&k2, E.ctls, "127.0.0.1");
+	null_works(&k2);                        /* HS_NULL admits it here */
+	RUN_UNTIL(0, 600);                      /* twice the deadline */
+	assert_false(k2.closed);
+	null_works(&k2);
+	cli_close(&k2);
+	set_limits(0, 0, 0, 0);
+}
+
+/* A raw TLS client: sends out once connected, reads only when told. */
+struct rawc {
+	struct bufferevent *bev;
+	const unsigned char *out;
+	size_t outlen, got;
+	int closed;
+};
+
+static void rawc_read(struct bufferevent *bev, void *arg)
+{
+	struct rawc *r = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	r->got += evbuffer_get_length(in);
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void rawc_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct rawc *r = arg;
+
+	if (what & BEV_EVENT_CONNECTED)
+		bufferevent_write(bev, r->out, r->outlen);
+	else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		r->closed = 1;
+}
+
+static void rawc_open(struct rawc *r, SSL_CTX *ctx, int reading)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	a.sin_port = htons((uint16_t)E.port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r->bev = bufferevent_openssl_socket_new(E.base, -1, SSL_new(ctx),
+		BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	assert_non_null(r->bev);
+	bufferevent_openssl_set_allow_dirty_shutdown(r->bev, 1);
+	bufferevent_setcb(r->bev, rawc_read, NULL, rawc_event, r);
+	bufferevent_enable(r->bev, reading ? EV_READ | EV_WRITE : EV_WRITE);
+	assert_int_equal(bufferevent_socket_connect(r->bev,
+		(struct sockaddr *)&a, sizeof a), 0);
+}
+
+/* n HS_FETCH calls as records, back to back, into buf; their length. */
+static size_t fetch_calls(unsigned char *buf, size_t cap, int n)
+{
+	hs_fetch_args fa = { { 1, 2, 3 }, 0, HS_CHUNK_MAX };
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct rpc_msg m;
+		XDR x;
+
+		memset(&m, 0, sizeof m);
+		m.rm_xid = (uint32_t)i + 1;
+		m.rm_direction = CALL;
+		m.rm_call.cb_rpcvers = 2;
+		m.rm_call.cb_prog = HS_VICE_PROG;
+		m.rm_call.cb_vers = HS_VICE_V1;
+		m.rm_call.cb_proc = HS_FETCH;
+		xdrmem_create(&x, (char *)buf + off + 4, (u_int)(cap - off - 4),
+			      XDR_ENCODE);
+		assert_true(xdr_callmsg(&x, &m) && xdr_hs_fetch_args(&x, &fa));
+		buf[off] = 0x80;
+		buf[off + 1] = 0;
+		buf[off + 2] = (unsigned char)(xdr_getpos(&x) >> 8);
+		buf[off + 3] = (unsigned char)xdr_getpos(&x);
+		off += 4 + xdr_getpos(&x);
+		xdr_destroy(&x);
+	}
+	return off;
+}
+
+static void test_output_pause(void **state)
+{
+	static unsigned char calls[64 * 128];
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	struct rawc r = { 0 };
+	int n = 40, seen;
+
+	settle();
+	E.fetches = 0;
+	r.out = calls;
+	r.outlen = fetch_calls(calls, sizeof calls, n);
+	rawc_open(&r, ctx, 0);                  /* never reads, for now */
+	RUN_UNTIL(E.fetches > 0, 5000);
+	RUN_UNTIL(0, 500);                      /* all 40 would be done */
+	seen = E.fetches;
+	assert_true(seen > 0);
+	/* 1 MiB replies: past HRPC_OUTPUT_PAUSE the server stops reading;
+	 * the kernel's socket buffers take a few more. */
+	assert_true(seen < n);
+	assert_false(r.closed);
+	bufferevent_enable(r.bev, EV_READ);     /* now read: it resumes */
+	RUN_UNTIL(E.fetches == n && r.got >= (size_t)n << 20, 10000);
+	assert_int_equal(E.fetches, n);
+	assert_true(r.got >= (size_t)n << 20);
+	bufferevent_free(r.bev);
+	SSL_CTX_free(ctx);
+}
+
+static void test_record_deadline(void **state)
+{
+	static const unsigned char half[14] = { 0x80, 0, 0x03, 0xe8 };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	struct rawc r = { 0 };
+	int closed0;
+	struct cli k;
+
+	settle();
+	set_limits(0, 0, 0, 300);
+	cli_open(&k, E.ctls, "127.0.0.1");      /* idle: not late */
+	closed0 = E.s_closed;
+	r.out = half;                           /* 10 of 1000 bytes */
+	r.outlen = sizeof half;
+	rawc_open(&r, ctx, 1);
+	RUN_UNTIL(r.closed && E.s_closed > closed0, 5000);
+	assert_true(r.closed);
+	assert_int_equal(E.s_err, ETIMEDOUT);
+	assert_false(k.closed);
+	null_works(&k);
+	cli_close(&k);
+	bufferevent_free(r.bev);
+	SSL_CTX_free(ctx);
+	set_limits(0, 0, 0, 0);
+}
+
 /* ---- fixture ---- */
 
 static int setup(void **state)
@@ -555,6 +780,10 @@ int main(void)
 		cmocka_unit_test(test_ipv6_and_names),
 		cmocka_unit_test(test_garbage_record),
 		cmocka_unit_test(test_cafile),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_admit_deadline),
+		cmocka_unit_test(test_output_pause),
+		cmocka_unit_test(test_record_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
