@@ -579,6 +579,12 @@ static void gen_auth(void)
 	put(&b, &mode, 1);
 	put_auth_step(&b, 0, "SCRAM-SHA-256", "alice", first);
 	put_auth_step(&b, 1, "", "", final);
+	write_seed("fuzz_auth", "scram-alice-wrong-proof", &b);
+	/* fuzz_auth makes the right client-final for "%FINAL%". */
+	b.len = 1;
+	put_auth_step(&b, 0, "SCRAM-SHA-256", "alice", first);
+	put_auth_step(&b, 1, "", "", "%FINAL%");
+	put_auth_step(&b, 1, "", "", "");  /* after the server-final message */
 	write_seed("fuzz_auth", "scram-alice", &b);
 	b.len = 1;
 	put_auth_step(&b, 0, "SCRAM-SHA-256", "mallory",
