@@ -4,7 +4,7 @@
  * server underneath), the sealed token (vtoken_open) and the identity a
  * call's credential gives (vauth_ident).
  *
- * One vice (test/fuzz/fuzz_vice.h) with vauth_init done and a pdb user
+ * One vice (test/fuzz/fuzz_vice.h, vauth_init included) and a pdb user
  * "alice" (id 1000) holding a SCRAM verifier, and one connection per
  * input.  Byte 0 picks what the rest is:
  *   0: HS_AUTH steps, each a 2-byte big-endian length and that many
@@ -77,20 +77,12 @@ static void make_alice(void)
 static void init(void)
 {
 	static int done;
-	struct vauth_opts o = { 0 };
 	struct vtoken_info t = { 0 };
-	char err[256];
 
 	if (done)
 		return;
 	done = 1;
 	fv_init();
-	o.root = fv_root;
-	o.hostname = "fuzz";
-	if (vauth_init(&fv, &o, err, sizeof err)) {
-		fprintf(stderr, "fuzz_auth: vauth_init: %s\n", err);
-		exit(1);
-	}
 	make_alice();
 	t.vid = ALICE;
 	t.issued = time(NULL);

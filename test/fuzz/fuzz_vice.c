@@ -20,6 +20,7 @@
 #include "rpc/record.h"
 #include "vice/store.h"
 #include "vice/pdb.h"
+#include "vice/auth.h"
 
 struct vice fv;
 char fv_root[256];
@@ -42,6 +43,7 @@ static void store_close(void)
 
 static void cleanup(void)
 {
+	vauth_shutdown();
 	store_close();
 	if (fv_root[0])
 		nftw(fv_root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -99,6 +101,7 @@ void fv_init(void)
 	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" :
 			  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char err[256], fp[HRPC_FP_LEN];
+	struct vauth_opts ao = { 0 };
 
 	if (fv_root[0])
 		return;
@@ -114,6 +117,11 @@ void fv_init(void)
 	if (!(fv.tls = vice_tls_init(fv_root, fp, err, sizeof err)))
 		die("vice_tls_init", err);
 	fv_store_reset();
+	/* HS_AUTH answers and tokens open as in a real vice (no GSSAPI). */
+	ao.root = fv_root;
+	ao.hostname = "fuzz";
+	if (vauth_init(&fv, &ao, err, sizeof err))
+		die("vauth_init", err);
 }
 
 /* A connection as vice's listener makes one, up past TLS, with no

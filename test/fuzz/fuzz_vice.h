@@ -12,7 +12,8 @@
 #include "rpc/conn_int.h"
 #include "vice/vice.h"
 
-/* The vice: base, vs, pdb and tls are set up by fv_init. */
+/* The vice: base, vs, pdb and tls are set up by fv_init, and its
+ * authentication (vauth_init: a key in the root, SCRAM, no GSSAPI). */
 extern struct vice fv;
 /* Its root directory (the store is in <root>/store). */
 extern char fv_root[256];
