@@ -35,6 +35,15 @@ fi
 
 log=$top_builddir/test/fuzz/build.log
 mkdir -p "$top_builddir/test/fuzz"
+# clang without its runtime libraries (Debian's libclang-rt-N-dev, only
+# recommended by clang) cannot link a fuzzer: a reason to skip, not a bug.
+probe=$top_builddir/test/fuzz/probe
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
+	'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return 0; }' >"$probe.c"
+if ! "$fuzz_cc" -fsanitize=fuzzer,address,undefined -o "$probe" "$probe.c" >"$probe.log" 2>&1; then
+	skip "$fuzz_cc cannot link a libFuzzer target (apt-get install libclang-rt-14-dev): $(head -n 1 "$probe.log")"
+fi
+rm -f "$probe" "$probe.c" "$probe.log"
 if ! ${MAKE:-make} -C "$top_builddir" fuzz-build >"$log" 2>&1; then
 	tail -n 40 "$log"
 	echo "FAIL: building the fuzz targets (log: $log)"
