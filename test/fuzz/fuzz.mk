@@ -17,24 +17,18 @@ FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(FUZZ_WARN)
 FUZZ_LDFLAGS = $(FUZZ_SAN) -fsanitize=fuzzer
 
 O = test/fuzz/obj
-TARGETS = fuzz_record fuzz_xdr fuzz_call fuzz_ctl
-# fuzz_auth needs vice's authentication (vice/auth.h, issue 9).
-ifneq ($(wildcard $(srcdir)/vice/auth.h),)
-TARGETS += fuzz_auth
-endif
+TARGETS = fuzz_record fuzz_xdr fuzz_call fuzz_auth fuzz_ctl
 BINS = $(addprefix test/fuzz/,$(TARGETS))
 
 # What each target links, beyond its own source.
 XDR_SRC = rpc/hesper_xdr.c
 RPC_SRC = rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c rpc/listen.c
 CTL_SRC = tools/ctlproto.c tools/hoardcmd.c
-VICE_SRC = $(addprefix vice/,store.c store_sql.c store_db.c store_time.c \
-	store_file.c store_vnode.c store_applied.c store_read.c store_data.c \
-	store_dir.c store_unlink.c store_localfid.c store_redo.c \
-	store_stage.c store_reserve.c reint.c reint_fids.c reint_deps.c \
-	reint_apply.c fidset.c log.c callback.c clients.c dispatch.c ops.c \
-	ops_store.c ops_dir.c ops_reint.c pdb.c tlsinit.c) \
-	$(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/vice/auth*.c))
+# vice's library (vice/Makefile.inc's libvice.a) without its daemon
+# start-up, which needs libsystemd: every vice/*.c but main.c, daemon.c.
+VICE_SRC = $(patsubst $(srcdir)/%,%,$(filter-out \
+	$(srcdir)/vice/main.c $(srcdir)/vice/daemon.c, \
+	$(wildcard $(srcdir)/vice/*.c)))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 

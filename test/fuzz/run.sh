@@ -13,9 +13,7 @@ set -u
 top_builddir=${top_builddir:-$PWD}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 secs=${FUZZ_CHECK_SECONDS:-15}
-TARGETS="fuzz_record fuzz_xdr fuzz_call fuzz_ctl"
-# As test/fuzz/fuzz.mk: fuzz_auth once vice has authentication.
-[ -f "$top_srcdir/vice/auth.h" ] && TARGETS="$TARGETS fuzz_auth"
+TARGETS="fuzz_record fuzz_xdr fuzz_call fuzz_auth fuzz_ctl"
 
 skip() {
 	echo "SKIP: $*"
