@@ -154,12 +154,26 @@ static int parse_args(int argc, char **argv, struct opts *o)
 }
 
 
+/* setacl's one path: DIR after its flags (Coda's argument order);
+ * the NAME RIGHTS pairs after it are plain words. */
+static int acl_dir_index(const struct opts *o)
+{
+	int i = 0;
+
+	while (i < o->argc && (!strcmp(o->argv[i], "-clear") ||
+			       !strcmp(o->argv[i], "-negative")))
+		i++;
+	return i;
+}
+
 /* Is word i of o's arguments an option or an option's value (not a
  * path)? */
 static int is_option(const struct opts *o, int i)
 {
 	enum ctlp_args k = o->cmd->args;
 
+	if (!strcmp(o->cmd->name, "setacl"))
+		return i != acl_dir_index(o);
 	if (k != CTLP_ARGS_FLAGPATH && k != CTLP_ARGS_FLAGPATHS)
 		return 0;
 	if (o->argv[i][0] == '-')
@@ -308,7 +322,9 @@ static int run_cmd(struct opts *o, struct ctlc_link *l)
 
 	if (o->argc && (k == CTLP_ARGS_PATHS || k == CTLP_ARGS_OPTPATH ||
 			k == CTLP_ARGS_FLAGPATH || k == CTLP_ARGS_FLAGPATHS ||
-			k == CTLP_ARGS_CKPT)) {
+			k == CTLP_ARGS_CKPT ||
+			(!strcmp(o->cmd->name, "setacl") &&
+			 acl_dir_index(o) < o->argc))) {
 		char *mnt = ctlc_mountpoint(l);
 
 		if (!mnt) {

@@ -13,6 +13,7 @@
 #include "venus/hoard/hoard.h"
 #include "venus/repair/reint.h"
 #include "venus/net/server.h"
+#include "venus/net/token.h"
 #include "venus/log/volstate.h"
 #include "venus/wire.h"
 
@@ -60,10 +61,18 @@ static int vol_busy(void *arg)
 	return reint_running(arg);
 }
 
+/* A user got a token: records of theirs that waited for one may go. */
+static void token_new(void *arg, uid_t uid)
+{
+	if (reint_token(arg, uid) && V->vol)
+		vst_kick(V->vol);
+}
+
 struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri)
 {
 	struct vst_hooks h = { .trickle = vol_trickle, .busy = vol_busy, .arg = ri };
 
+	token_set_hook(token_new, ri);
 	return vst_init(srv, cml, &h);
 }
 

@@ -16,7 +16,8 @@ struct hoard;
 /* srv_start with the server hooks: up -> vst_server_up(V->vol);
  * cb_break, cb_lost, fence -> fsobj.  NULL with *err as srv_start. */
 struct srv *wire_srv_start(int *err);
-/* vst_init on srv and cml with the volume hooks: trickle/busy -> ri. */
+/* vst_init on srv and cml with the volume hooks: trickle/busy -> ri;
+ * token_set_hook -> reint_token(ri) then vst_kick. */
 struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri);
 /* c's post-commit hook -> fso_gone_settle.  Right after cml_init, before
  * anything is logged. */

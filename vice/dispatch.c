@@ -58,6 +58,8 @@ static const struct vproc procs[] = {
 	[HS_MKNOD] = P(hs_mknod_args, hs_create_res, op_mknod, 0),
 	/* clog authenticates without a client id: no HS_CONNECT needed. */
 	[HS_AUTH] = P(hs_auth_args, hs_auth_res, op_auth, 1),
+	[HS_GETACL] = P(hs_fid, hs_acl_res, op_getacl, 0),
+	[HS_SETACL] = P(hs_setacl_args, hs_attr_res, op_setacl, 0),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])

@@ -1,10 +1,12 @@
 /*
  * vice/ops.c - HS_CONNECT, volumes, stats and the read-only queries.
  * Queries grant the caller callback promises on what they return.
+ * Every query needs l on the directory (acl.h); fetch needs r.
  */
 #include <errno.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include "acl.h"
 #include "ops.h"
 #include "store.h"
 
@@ -118,10 +120,14 @@ int op_stats(struct vclient *c, void *args, void *res)
 int op_getattr(struct vclient *c, void *args, void *res)
 {
 	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
-	int err = vs_getattr(c->v->vs, args, attr);
+	int err = acl_lookup(c->v->vs, op_who(c), args);
 
 	if (!err)
+		err = vs_getattr(c->v->vs, args, attr);
+	if (!err) {
+		op_rights(c, attr);
 		cb_grant(c, &attr->fid);
+	}
 	return err;
 }
 
@@ -129,9 +135,13 @@ int op_lookup(struct vclient *c, void *args, void *res)
 {
 	hs_lookup_args *a = args;
 	hs_lookup_ok *ok = &((hs_lookup_res *)res)->hs_lookup_res_u.ok;
-	int err = vs_lookup(c->v->vs, &a->dir, a->name, ok);
+	int err = acl_lookup(c->v->vs, op_who(c), &a->dir);
 
+	if (!err)
+		err = vs_lookup(c->v->vs, &a->dir, a->name, ok);
 	if (!err) {
+		op_rights(c, &ok->obj);
+		op_rights(c, &ok->dir);
 		cb_grant(c, &ok->obj.fid);
 		cb_grant(c, &ok->dir.fid);
 	}
@@ -142,10 +152,14 @@ int op_readdir(struct vclient *c, void *args, void *res)
 {
 	hs_readdir_args *a = args;
 	hs_readdir_ok *ok = &((hs_readdir_res *)res)->hs_readdir_res_u.ok;
-	int err = vs_readdir(c->v->vs, &a->dir, a->cookie, a->count, ok);
+	int err = acl_lookup(c->v->vs, op_who(c), &a->dir);
 
 	if (!err)
+		err = vs_readdir(c->v->vs, &a->dir, a->cookie, a->count, ok);
+	if (!err) {
+		op_rights(c, &ok->dir);
 		cb_grant(c, &ok->dir.fid);
+	}
 	return err;
 }
 
@@ -153,10 +167,13 @@ int op_fetch(struct vclient *c, void *args, void *res)
 {
 	hs_fetch_args *a = args;
 	hs_fetch_ok *ok = &((hs_fetch_res *)res)->hs_fetch_res_u.ok;
-	int err = vs_fetch(c->v->vs, &a->fid, a->offset, a->count, ok);
+	int err = acl_fetch(c->v->vs, op_who(c), &a->fid);
 
+	if (!err)
+		err = vs_fetch(c->v->vs, &a->fid, a->offset, a->count, ok);
 	c->v->stats.fetches++;
 	if (!err) {
+		op_rights(c, &ok->attr);
 		c->v->stats.fetch_bytes += ok->data.data_len;
 		cb_grant(c, &ok->attr.fid);
 	}
@@ -166,7 +183,10 @@ int op_fetch(struct vclient *c, void *args, void *res)
 int op_readlink(struct vclient *c, void *args, void *res)
 {
 	hs_readlink_res *r = res;
-	int err = vs_readlink(c->v->vs, args, &r->hs_readlink_res_u.target);
+	int err = acl_lookup(c->v->vs, op_who(c), args);
+
+	if (!err)
+		err = vs_readlink(c->v->vs, args, &r->hs_readlink_res_u.target);
 
 	if (!err)
 		cb_grant(c, args);

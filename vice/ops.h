@@ -47,6 +47,14 @@ int op_remove(struct vclient *c, void *args, void *res);
 int op_rmdir(struct vclient *c, void *args, void *res);
 int op_rename(struct vclient *c, void *args, void *res);
 
+/* ops_acl.c: access lists (HS_GETACL, HS_SETACL) */
+int op_getacl(struct vclient *c, void *args, void *res);
+int op_setacl(struct vclient *c, void *args, void *res);
+/* The caller of the call being run (System:AnyUser outside a call). */
+const struct vident *op_who(struct vclient *c);
+/* Fill the caller's rights into a (acl_fill). */
+void op_rights(struct vclient *c, hs_attr *a);
+
 /* ops_reint.c: reintegration */
 int op_reintegrate(struct vclient *c, void *args, void *res);
 int op_staged(struct vclient *c, void *args, void *res);

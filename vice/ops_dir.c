@@ -4,8 +4,10 @@
  *
  * Breaks go to other clients' promises on every directory whose entries
  * changed and on every object whose attributes (link count, parent)
- * changed or that went away.
+ * changed or that went away.  Rights (acl.h): i to add an entry, d to
+ * take one away; new objects belong to the caller.
  */
+#include "acl.h"
 #include "ops.h"
 #include "store.h"
 
@@ -19,15 +21,18 @@ static void changed(struct vclient *c, int dup, const hs_fid *fids,
 		cb_break(c->v, c, fids, n);
 }
 
-/* create, mkdir, symlink: one new entry in dir. */
-static int make(struct vclient *c, const struct vs_new *n, void *res)
+/* create, mkdir, symlink, mknod: one new entry in dir. */
+static int make(struct vclient *c, struct vs_new *n, void *res)
 {
 	hs_create_ok *ok = &((hs_create_res *)res)->hs_create_res_u.ok;
 	int dup, err;
 
 	if ((err = vice_sid_check(c, &n->sid)) ||
+	    (err = acl_make(c->v->vs, op_who(c), &n->dir, n->type, &n->uid)) ||
 	    (err = vs_create(c->v->vs, n, ok, &dup)))
 		return err;
+	op_rights(c, &ok->obj);
+	op_rights(c, &ok->dir);
 	changed(c, dup, &ok->dir.fid, 1);
 	cb_grant(c, &ok->obj.fid);
 	cb_grant(c, &ok->dir.fid);
@@ -90,8 +95,11 @@ int op_link(struct vclient *c, void *args, void *res)
 	hs_fid fids[2];
 
 	if ((err = vice_sid_check(c, &((hs_link_args *)args)->sid)) ||
+	    (err = acl_link(c->v->vs, op_who(c), args)) ||
 	    (err = vs_link(c->v->vs, args, ok, &dup)))
 		return err;
+	op_rights(c, &ok->obj);
+	op_rights(c, &ok->dir);
 	fids[0] = ok->dir.fid;
 	fids[1] = ok->obj.fid;
 	changed(c, dup, fids, 2);
@@ -107,7 +115,8 @@ static int unlink_op(struct vclient *c, hs_remove_args *a, int isdir,
 	int dup, err;
 	hs_fid fids[2];
 
-	if ((err = vice_sid_check(c, &a->sid)))
+	if ((err = vice_sid_check(c, &a->sid)) ||
+	    (err = acl_remove(c->v->vs, op_who(c), a)))
 		return err;
 	err = vs_remove(c->v->vs, a, isdir, ok, &dup);
 
@@ -121,6 +130,9 @@ static int unlink_op(struct vclient *c, hs_remove_args *a, int isdir,
 		(void)vs_reserve_fill(c->v->vs);
 	if (err)
 		return err;
+	op_rights(c, &ok->dir);
+	if (!ok->obj_gone)
+		op_rights(c, &ok->obj);
 	fids[0] = ok->dir.fid;
 	fids[1] = ok->obj.fid;
 	changed(c, dup, fids, 2);
@@ -150,8 +162,12 @@ int op_rename(struct vclient *c, void *args, void *res)
 	unsigned n = 3;
 
 	if ((err = vice_sid_check(c, &((hs_rename_args *)args)->sid)) ||
+	    (err = acl_rename(c->v->vs, op_who(c), args)) ||
 	    (err = vs_rename(c->v->vs, args, ok, &dup)))
 		return err;
+	op_rights(c, &ok->src_dir);
+	op_rights(c, &ok->dst_dir);
+	op_rights(c, &ok->obj);
 	fids[0] = ok->src_dir.fid;
 	fids[1] = ok->dst_dir.fid;
 	fids[2] = ok->obj.fid;

@@ -5,13 +5,39 @@
  * The block is applied by the store layer (reint.c); here: counters,
  * callback breaks to other clients on everything it changed (before the
  * reply, as for single operations), and promises for the caller on the
- * objects it now has the current version of.
+ * objects it now has the current version of.  Each record is checked as
+ * the block's caller (acl_record); a refused record gets its errno
+ * (EACCES) and the client keeps it as a conflict.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "acl.h"
 #include "ops.h"
 #include "store.h"
+
+/* vs_reint_check: arg is the client. */
+static int check(void *arg, hs_cml_rec *rec)
+{
+	struct vclient *c = arg;
+
+	return acl_record(c->v->vs, op_who(c), rec);
+}
+
+/* vs_reint as the call's caller. */
+static int reint_as(struct vclient *c, hs_reint_args *a, hs_reint_ok *ok,
+		    struct vs_reint_info *in)
+{
+	const struct vident *who = op_who(c);
+	int err;
+
+	vs_reint_set_check(c->v->vs, check, c);
+	vs_set_writer(c->v->vs, (uint32_t)who->id, who->admin);
+	err = vs_reint(c->v->vs, c->client_id, a, ok, in);
+	vs_set_writer(c->v->vs, 0, 1);
+	vs_reint_set_check(c->v->vs, NULL, NULL);
+	return err;
+}
 
 /* Counters of one committed block. */
 static void count(struct vice *v, const struct vs_reint_info *in)
@@ -80,12 +106,12 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 		free(in);
 		return err;
 	}
-	err = vs_reint(c->v->vs, c->client_id, args, ok, in);
+	err = reint_as(c, args, ok, in);
 	/* Deletes work on a full disk: see store_reserve.c. */
 	if ((err == ENOSPC || err == EDQUOT) && deletes &&
 	    vs_reserve_release(c->v->vs)) {
 		vlog(LOG_WARNING, "disk full: reserve released for reintegrated deletes");
-		err = vs_reint(c->v->vs, c->client_id, args, ok, in);
+		err = reint_as(c, args, ok, in);
 	}
 	if (!err && deletes)
 		(void)vs_reserve_fill(c->v->vs);
@@ -106,8 +132,10 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 	 * repeated record whose object is gone since). */
 	for (i = 0; i < ok->results.results_len; i++)
 		if (ok->results.results_val[i].status == 0 &&
-		    ok->results.results_val[i].obj.type != 0)
+		    ok->results.results_val[i].obj.type != 0) {
+			op_rights(c, &ok->results.results_val[i].obj);
 			cb_grant(c, &ok->results.results_val[i].obj.fid);
+		}
 	free(in);
 	return 0;
 }

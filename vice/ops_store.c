@@ -2,8 +2,10 @@
  * vice/ops_store.c - stores and setattr: changes to one object.
  *
  * A file's contents or attributes do not change its directory's entries,
- * so only promises on the object itself are broken.
+ * so only promises on the object itself are broken.  Stores need w on
+ * the file's directory, setattr Coda's rights (acl.h).
  */
+#include "acl.h"
 #include "ops.h"
 #include "store.h"
 
@@ -25,6 +27,10 @@ int op_store_chunk(struct vclient *c, void *args, void *res)
 
 	if ((err = vice_sid_check(c, &a->sid)))
 		return err;
+	/* A local fid is made by a reintegration block: checked there. */
+	if (!(a->fid.vnode & HS_LOCAL_VNODE) &&
+	    (err = acl_store(c->v->vs, op_who(c), &a->fid)))
+		return err;
 	/* Staging is charged to the caller (quotas per user, store.h). */
 	err = vs_store_chunk(c->v->vs, a, c->v->who ? c->v->who->id :
 			     HS_ID_ANONYMOUS, &dup);
@@ -37,11 +43,18 @@ int op_store_commit(struct vclient *c, void *args, void *res)
 {
 	hs_store_commit_args *a = args;
 	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
+	const struct vident *who = op_who(c);
 	int dup, err;
 
 	if ((err = vice_sid_check(c, &a->sid)) ||
-	    (err = vs_store_commit(c->v->vs, a, attr, &dup)))
+	    (err = acl_store(c->v->vs, who, &a->fid)))
 		return err;
+	vs_set_writer(c->v->vs, (uint32_t)who->id, who->admin);
+	err = vs_store_commit(c->v->vs, a, attr, &dup);
+	vs_set_writer(c->v->vs, 0, 1);
+	if (err)
+		return err;
+	op_rights(c, attr);
 	if (!dup)
 		c->v->stats.stores++;
 	changed(c, dup, &attr->fid);
@@ -54,10 +67,11 @@ int op_setattr(struct vclient *c, void *args, void *res)
 	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
 	int dup, err;
 
-	if ((err = vice_sid_check(c, &a->sid)))
+	if ((err = vice_sid_check(c, &a->sid)) ||
+	    (err = acl_setattr(c->v->vs, op_who(c), a)) ||
+	    (err = vs_setattr(c->v->vs, a, attr, &dup)))
 		return err;
-	err = vs_setattr(c->v->vs, a, attr, &dup);
-	if (!err)
-		changed(c, dup, &attr->fid);
-	return err;
+	op_rights(c, attr);
+	changed(c, dup, &attr->fid);
+	return 0;
 }

@@ -20,6 +20,12 @@ void vs_reint_set_hook(struct vstore *vs, vs_reint_hook fn, void *arg)
 	vs->hook_arg = arg;
 }
 
+void vs_reint_set_check(struct vstore *vs, vs_reint_check fn, void *arg)
+{
+	vs->check = fn;
+	vs->check_arg = arg;
+}
+
 /* A failure of the server rather than of the record. */
 static int server_error(int err)
 {
@@ -117,6 +123,8 @@ static int one(struct reint *R, const hs_cml_rec *rec, hs_reint_result *res)
 		failed(R, rec, res, HS_ESKIPPED);
 		return 0;
 	}
+	if (!err && R->vs->check)
+		err = R->vs->check(R->vs->check_arg, &cur);
 	if (!err)
 		err = apply_one(R, &cur, res);
 	if (err && (server_error(err) || !vs_tx_alive(R->vs)))

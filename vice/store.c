@@ -156,7 +156,8 @@ static int root_volume(struct vstore *vs)
 	return vs_voldir_make(vs, ROOT_VOL);
 }
 
-/* First start: make the root volume and the server id, atomically. */
+/* First start: make the root volume, the server id and the default
+ * ACLs, atomically. */
 static int first_start(struct vstore *vs)
 {
 	struct vn v;
@@ -169,6 +170,8 @@ static int first_start(struct vstore *vs)
 		err = root_volume(vs);
 	if (!err)
 		err = server_id(vs);
+	if (!err)
+		err = vs_acl_migrate(vs);
 	if (err) {
 		vs_rollback(vs);
 		return err;
@@ -222,8 +225,10 @@ int vs_open(const char *root, struct vstore **out, char *err, size_t errlen)
 	int rc = ENOMEM;
 
 	*out = NULL;
-	if (vs)
+	if (vs) {
 		vs->lockfd = -1;
+		vs->writer_privileged = 1;
+	}
 	if (!vs || !(vs->root = strdup(root)) ||
 	    asprintf(&vs->datadir, "%s/data", root) < 0) {
 		if (vs)

@@ -128,6 +128,39 @@ int vs_rename(struct vstore *vs, const hs_rename_args *a, hs_rename_ok *out,
 int vs_staged(struct vstore *vs, const hs_fid *fid, const hs_storeid *sid,
 	      uint64_t *staged);
 
+/* ---- access lists (store_acl.c) ----
+ * Each directory has one ACL (Coda's): positive and negative entries of
+ * (protection id, HS_R_* rights), at most HS_ACL_MAX in each list.  A new
+ * volume's root gets System:AnyUser rl and System:Administrators rlidwka;
+ * mkdir gives the new directory a copy of its parent's.  What the rights
+ * mean is vice/acl.c's business. */
+struct vs_acl_ent {
+	int32_t id;             /* user > 0, group < 0 (vice/pdb.h) */
+	uint32_t rights;        /* HS_R_* */
+};
+struct vs_acl {
+	unsigned npos, nneg;
+	struct vs_acl_ent pos[HS_ACL_MAX], neg[HS_ACL_MAX];
+};
+/* The ACL of directory dir: 0, ESTALE, ENOTDIR or EIO. */
+int vs_acl_get(struct vstore *vs, const hs_fid *dir, struct vs_acl *out);
+/* Replace dir's ACL under store id sid (dataversion + 1, so cached rights
+ * go stale); out is dir after.  EINVAL: more than HS_ACL_MAX entries in a
+ * list or an id listed twice. */
+int vs_acl_set(struct vstore *vs, const hs_fid *dir, const hs_storeid *sid,
+	       const struct vs_acl *acl, hs_attr *out, int *dup);
+/* The directory whose ACL covers fid: fid itself for a directory, else
+ * the directory holding an entry for it.  0, ESTALE or ENOENT (no
+ * directory names it). */
+int vs_obj_dir(struct vstore *vs, const hs_fid *fid, hs_fid *dir);
+/* 1 if directory dir holds an entry for obj, 0 if not, or -errno. */
+int vs_dir_holds(struct vstore *vs, const hs_fid *dir, const hs_fid *obj);
+
+/* Who the following stores are made by: a store by a writer that neither
+ * owns the file nor is privileged clears its S_ISUID and S_ISGID bits
+ * (POSIX write(2)).  Until called: privileged. */
+void vs_set_writer(struct vstore *vs, uint32_t uid, int privileged);
+
 /* ---- room to delete on a full disk (store_reserve.c) ---- */
 
 /* Bytes kept allocated in <root>/reserve while the disk has room. */
@@ -176,5 +209,14 @@ int vs_reint(struct vstore *vs, uint64_t client, const hs_reint_args *a,
 #define VS_REINT_COMMITTED 0xffffffffu
 typedef int (*vs_reint_hook)(void *arg, unsigned n);
 void vs_reint_set_hook(struct vstore *vs, vs_reint_hook fn, void *arg);
+
+/* Access check of each record of a block, its fids resolved, run inside
+ * the block's transaction before the record is applied (so it sees the
+ * records before it).  It returns 0 or an errno (EACCES, EPERM, EXDEV)
+ * that becomes the record's status, and may rewrite the record (the
+ * owner of a new object).  Records already applied are not checked.
+ * NULL: no checks. */
+typedef int (*vs_reint_check)(void *arg, hs_cml_rec *rec);
+void vs_reint_set_check(struct vstore *vs, vs_reint_check fn, void *arg);
 
 #endif /* VICE_STORE_H */

@@ -159,6 +159,9 @@ int vs_store_meta(struct vstore *vs, struct vn *v,
 	};
 	int err;
 
+	/* POSIX: a write by anyone but the owner drops set-id bits. */
+	if (!vs->writer_privileged && vs->writer != v->uid)
+		v->mode &= ~06000u;
 	v->size = a->size;
 	v->mtime = (a->mtime.sec || a->mtime.nsec) ?
 		vs_time_ns(&a->mtime) : now;

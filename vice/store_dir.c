@@ -1,9 +1,9 @@
 /*
  * vice/store_dir.c - create, mkdir, symlink and link.
  *
- * Permissions: vice trusts the uid/gid the client sends and checks no
- * access rights itself (there is no authentication yet); venus and the
- * kernel enforce the mode bits.
+ * Access rights are checked above the store (vice/acl.c), which also
+ * sets the owner of new objects; a new directory inherits its parent's
+ * ACL here, in the transaction that makes it.
  */
 #include <errno.h>
 #include <string.h>
@@ -109,8 +109,11 @@ static int create_run(struct vstore *vs, void *arg)
 				t->n->target : NULL)) ||
 	    (err = vs_de_insert(vs, &t->d, t->n->name, &t->obj)))
 		return err;
-	if (t->n->type == HS_FDIR)
+	if (t->n->type == HS_FDIR) {
 		t->d.nlink++;
+		if ((err = vs_acl_inherit(vs, &t->d, &t->obj)))
+			return err;
+	}
 	if ((err = dir_changed(vs, &t->d, &t->n->sid, t->obj.mtime, now)))
 		return err;
 	rec.o_vnode = t->obj.vnode;

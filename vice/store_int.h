@@ -18,6 +18,7 @@ enum vs_stmt {
 	S_AP_GET, S_AP_PUT, S_CL_GET, S_CL_PUT,
 	S_LF_GET, S_LF_PUT,
 	S_RD_ADD, S_RD_LIST, S_RD_CLEAR,
+	S_ACL_GET, S_ACL_PUT, S_ACL_CLEAR, S_ACL_COPY, S_DE_PARENT, S_DE_HOLDS,
 	S_COUNT
 };
 
@@ -52,6 +53,10 @@ struct vstore {
 	vs_reint_hook hook;     /* test hook, see vs_reint_set_hook() */
 	void *hook_arg;
 	struct vs_stagetab stage; /* staged stores (store_stage.c) */
+	vs_reint_check check;   /* access check, see vs_reint_set_check() */
+	void *check_arg;
+	uint32_t writer;        /* see vs_set_writer() */
+	int writer_privileged;
 };
 
 /* One vnode row.  Times in ns since the epoch. */
@@ -119,6 +124,17 @@ int vs_de_insert(struct vstore *vs, const struct vn *dir, const char *name,
 int vs_de_delete(struct vstore *vs, const struct vn *dir, const char *name);
 /* 1 if dir has entries, 0 if empty, -errno on error. */
 int vs_de_any(struct vstore *vs, const struct vn *dir);
+
+/* ---- store_acl.c: access lists ---- */
+/* Give the new directory child its parent's ACL (mkdir; in the open
+ * transaction). */
+int vs_acl_inherit(struct vstore *vs, const struct vn *parent,
+		   const struct vn *child);
+/* The directory v is gone: drop its ACL. */
+int vs_acl_drop(struct vstore *vs, const struct vn *v);
+/* First start and stores made before ACLs: every directory without one
+ * gets the volume default (Coda's createvol). */
+int vs_acl_migrate(struct vstore *vs);
 
 /* ---- store_applied.c: idempotency ---- */
 /* 1 and *rec if sid was applied, 0 if not (or sid is {0,0}), -errno. */

@@ -56,7 +56,15 @@ const char vs_schema[] =
 	 * first HS_CONNECT: nobody else may use the id or its store ids. */
 	"CREATE TABLE IF NOT EXISTS clients("
 	" id INTEGER PRIMARY KEY, key_hash BLOB NOT NULL,"
-	" bound INTEGER NOT NULL);";
+	" bound INTEGER NOT NULL);"
+	/* Access lists of directories (store_acl.c): one row per entry;
+	 * neg 1 for the negative list. */
+	"CREATE TABLE IF NOT EXISTS acls("
+	" vol INTEGER NOT NULL, vnode INTEGER NOT NULL, neg INTEGER NOT NULL,"
+	" id INTEGER NOT NULL, rights INTEGER NOT NULL,"
+	" PRIMARY KEY(vol, vnode, neg, id)) WITHOUT ROWID;"
+	/* A file's directory (its ACL applies to it). */
+	"CREATE INDEX IF NOT EXISTS dirents_child ON dirents(vol, child);";
 
 #define VN_COLS "uniq, type, mode, uid, gid, size, atime, mtime, ctime, dv," \
 	" sid_client, sid_seq, nlink, parent, rdev"
@@ -125,4 +133,19 @@ const char *const vs_sql[S_COUNT] = {
 	[S_RD_LIST] = "SELECT id, op, vol, vnode, uniq, sid_client, sid_seq,"
 		" size FROM redo ORDER BY id",
 	[S_RD_CLEAR] = "DELETE FROM redo WHERE id <= ?1",
+	[S_ACL_GET] = "SELECT neg, id, rights FROM acls"
+		" WHERE vol = ?1 AND vnode = ?2 ORDER BY neg, id",
+	[S_ACL_PUT] = "INSERT OR REPLACE INTO acls(vol, vnode, neg, id, rights)"
+		" VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_ACL_CLEAR] = "DELETE FROM acls WHERE vol = ?1 AND vnode = ?2",
+	[S_ACL_COPY] = "INSERT OR REPLACE INTO acls(vol, vnode, neg, id, rights)"
+		" SELECT vol, ?3, neg, id, rights FROM acls"
+		" WHERE vol = ?1 AND vnode = ?2",
+	/* The directory that holds a non-directory (the first, should hard
+	 * links made before ACLs span two). */
+	[S_DE_PARENT] = "SELECT d.dir, v.uniq FROM dirents d JOIN vnodes v"
+		" ON v.vol = d.vol AND v.vnode = d.dir"
+		" WHERE d.vol = ?1 AND d.child = ?2 ORDER BY d.id LIMIT 1",
+	[S_DE_HOLDS] = "SELECT 1 FROM dirents"
+		" WHERE vol = ?1 AND dir = ?2 AND child = ?3 LIMIT 1",
 };

@@ -95,8 +95,12 @@ int vs_vn_update(struct vstore *vs, const struct vn *v)
 
 int vs_vn_delete(struct vstore *vs, const struct vn *v)
 {
-	sqlite3_stmt *s = vs_st(vs, S_VN_DELETE);
+	sqlite3_stmt *s;
+	int err;
 
+	if (v->type == HS_FDIR && (err = vs_acl_drop(vs, v)))
+		return err;
+	s = vs_st(vs, S_VN_DELETE);
 	sqlite3_bind_int64(s, 1, v->vol);
 	sqlite3_bind_int64(s, 2, v->vnode);
 	return vs_exec(vs, s);

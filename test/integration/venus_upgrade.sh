@@ -10,7 +10,8 @@
 # vice is back and A reconnects, reintegration applies the records and a
 # second client sees them.
 # venus_v2 (version 2, the release before the SQL layer): venus C opens
-# it with its vice down, migrates nothing, and shows the same.
+# it with its vice down, migrates it to version 3 (each CML record gets
+# uid 0: venus made every call as root then), and shows the same.
 HT_TIMEOUT=${HT_TIMEOUT:-240}
 source "$(dirname "$0")/disc_lib.sh"
 HOARD=${HOARD:-$top_builddir/tools/hoard}
@@ -31,7 +32,7 @@ probe=(-o serverprobe=2)
 dt_venus_accepts serverprobe=2 || probe=()
 ht_venus_start A "${probe[@]}"
 ht_check "venus logs the migration of venus.db from version 1" \
-	grep -q 'venus.db: schema version 1 migrated to 2' "$HT_TMP/A/venus.log"
+	grep -q 'venus.db: schema version 1 migrated to 3' "$HT_TMP/A/venus.log"
 ht_check "A says Disconnected" test "$(dt_state A)" = Disconnected
 ht_check "A kept its 9 CML records (cfs lv: $(dt_pending A))" test "$(dt_pending A)" = 9
 ht_cfs A listlocal "$A" >"$HT_TMP/listlocal" 2>&1 || ht_fail "cfs listlocal failed: $(cat "$HT_TMP/listlocal")"
@@ -91,7 +92,10 @@ tar -xzf "$fixtures/venus_v2.tar.gz" -C "$HT_TMP/v2" || ht_hard "cannot unpack v
 mv "$HT_TMP/v2/A/cache" "$HT_TMP/C/cache"
 C=$(ht_mnt C)
 ht_venus_start C "${probe[@]}" --server "127.0.0.1:$(ht_free_port)"
-ht_check "C migrates nothing" bash -c "! grep -q 'schema version .* migrated' '$HT_TMP/C/venus.log'"
+ht_check "C migrates version 2 to 3" grep -q 'venus.db: schema version 2 migrated to 3' \
+	"$HT_TMP/C/venus.log"
+ht_check "C's 9 CML records are root's (uid 0)" test \
+	"$(sqlite3 "$(ht_cachedir C)/venus.db" 'SELECT COUNT(*) FROM cml WHERE uid = 0')" = 9
 ht_check "C says Disconnected" test "$(dt_state C)" = Disconnected
 ht_check "C kept its 9 CML records" test "$(dt_pending C)" = 9
 ht_check "cfs listlocal on C names 9 records" bash -c \

@@ -85,7 +85,20 @@ static void log_store(uint64_t seq, const hs_fid *f, int fd, uint64_t base)
 	rec.hs_cml_rec_u.store.fid = *f;
 	rec.hs_cml_rec_u.store.sid.seq = seq;
 	rec.hs_cml_rec_u.store.size = (uint64_t)lseek(fd, 0, SEEK_END);
-	assert_int_equal(cml_append(V->cml, &rec, f, NULL, 10, fd, base, "f"), 0);
+	assert_int_equal(cml_append(V->cml, 0, &rec, f, NULL, 10, fd, base, "f"), 0);
+}
+
+/* A setattr of mask (HS_SET_*) made for uid. */
+static void log_setattr_as(uint64_t seq, const hs_fid *f, unsigned mask, uid_t uid)
+{
+	hs_cml_rec rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.op = HS_OP_SETATTR;
+	rec.hs_cml_rec_u.setattr.fid = *f;
+	rec.hs_cml_rec_u.setattr.sid.seq = seq;
+	rec.hs_cml_rec_u.setattr.mask = mask;
+	assert_int_equal(cml_append(V->cml, uid, &rec, f, NULL, 10, -1, 1, "f"), 0);
 }
 
 static void log_utimes(uint64_t seq, const hs_fid *f, uint64_t base)
@@ -97,7 +110,7 @@ static void log_utimes(uint64_t seq, const hs_fid *f, uint64_t base)
 	rec.hs_cml_rec_u.setattr.fid = *f;
 	rec.hs_cml_rec_u.setattr.sid.seq = seq;
 	rec.hs_cml_rec_u.setattr.mask = HS_SET_MTIME;
-	assert_int_equal(cml_append(V->cml, &rec, f, NULL, 10, -1, base, "f"), 0);
+	assert_int_equal(cml_append(V->cml, 0, &rec, f, NULL, 10, -1, base, "f"), 0);
 }
 
 static void log_create(uint64_t seq, const hs_fid *f, const char *name)
@@ -111,7 +124,7 @@ static void log_create(uint64_t seq, const hs_fid *f, const char *name)
 	rec.hs_cml_rec_u.create.a.sid.seq = seq;
 	rec.hs_cml_rec_u.create.a.name = (char *)name;
 	rec.hs_cml_rec_u.create.a.mode = 0644;
-	assert_int_equal(cml_append(V->cml, &rec, f, &pdir, 11, -1, 0, name), 0);
+	assert_int_equal(cml_append(V->cml, 0, &rec, f, &pdir, 11, -1, 0, name), 0);
 }
 
 /* A container holding text. */
@@ -222,10 +235,64 @@ static void test_frozen_copy(void **state)
 	assert_string_equal(buf, "before");
 }
 
+static int wait_1000(void *arg, uid_t uid)
+{
+	(void)arg;
+	return uid == 1000;
+}
+
+/* A block is one uid's run of records; a waiting uid's records are left,
+ * with the later records (any uid's) about the same objects; the uid
+ * survives a reopen. */
+static void test_uid_blocks(void **state)
+{
+	static const hs_fid a = { 1, 21, 21 }, b = { 1, 22, 22 }, c = { 1, 23, 23 },
+		d = { 1, 24, 24 };
+	struct cml_row rows[8];
+	unsigned n;
+
+	log_setattr_as(1, &a, HS_SET_MODE | HS_SET_MTIME, 1000);
+	log_setattr_as(2, &b, HS_SET_MTIME, 1000);
+	log_setattr_as(3, &c, HS_SET_MTIME, 1001);
+	log_setattr_as(4, &d, HS_SET_MTIME, 1000);
+	/* Builds on record 1 (object a; does not cancel it: fewer fields). */
+	log_setattr_as(5, &a, HS_SET_MTIME, 1001);
+	close_log();
+	open_log();
+	assert_int_equal(cml_count(V->cml), 5);
+	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, NULL, NULL, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].seq, 1);
+	assert_int_equal(rows[1].seq, 2);
+	assert_int_equal(rows[0].uid, 1000);
+	assert_int_equal(rows[1].uid, 1000);
+	while (n)
+		cml_row_free(&rows[--n]);
+	cml_thaw(V->cml);
+	/* uid 1000 waits: 1001's record 3 goes, its record 5 (on a) waits. */
+	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, wait_1000, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, 3);
+	assert_int_equal(rows[0].uid, 1001);
+	cml_row_free(&rows[0]);
+	assert_int_equal(cml_done(V->cml, 3), 0);
+	cml_thaw(V->cml);
+	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, wait_1000, NULL, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(cml_count(V->cml), 4);   /* nothing dropped */
+	/* A max of 1 ends a block at one record. */
+	assert_int_equal(cml_take_block(V->cml, rows, 1, 0, NULL, NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, 1);
+	cml_row_free(&rows[0]);
+	cml_thaw(V->cml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_persists, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uid_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cancels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frozen_copy, setup, teardown),

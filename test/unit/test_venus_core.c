@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <event2/event.h>
@@ -34,6 +35,7 @@
 #include "venus/store/cache.h"
 #include "venus/core/fsobj.h"
 #include "venus/net/server.h"
+#include "venus/net/token.h"
 #include "venus/log/cml.h"
 #include "venus/log/volstate.h"
 #include "venus/repair/reint.h"
@@ -133,6 +135,7 @@ static int setup(void **state)
 
 	assert_non_null(w);
 	tl_vice_start(&w->t, "venus-core-vice");
+	tl_vice_open_root(&w->t);
 	tl_mkdtemp(w->cache, "venus-core-cache");
 	venus_start(w);
 	tl_client_open(&w->t, &w->other);
@@ -205,7 +208,7 @@ static int v_getattr(uint64_t ino)
 {
 	struct op o = { 0 };
 
-	fso_getattr(ino, attr_cb, &o);
+	fso_getattr(ino, 0, attr_cb, &o);
 	wait_op(&o);
 	return o.err;
 }
@@ -214,9 +217,20 @@ static int v_readdir(uint64_t ino)
 {
 	struct op o = { 0 };
 
-	fso_readdir(ino, readdir_cb, &o);
+	fso_readdir(ino, 0, readdir_cb, &o);
 	wait_op(&o);
 	return o.err;
+}
+
+/* Create name in the root as uid; returns its attributes. */
+static struct fso_attr v_create_as(const char *name, uid_t uid)
+{
+	struct op o = { 0 };
+
+	fso_create(FSO_ROOT_INO, name, 0644, uid, uid, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	return o.a;
 }
 
 /* Create name in the root; returns its attributes. */
@@ -237,7 +251,7 @@ static int v_io(uint64_t ino, int flags, const char *data, char *buf,
 	struct op o = { 0 }, c = { 0 };
 	ssize_t n;
 
-	fso_open(ino, flags, open_cb, &o);
+	fso_open(ino, flags, 0, open_cb, &o);
 	wait_op(&o);
 	assert_int_equal(o.err, 0);
 	assert_true(o.fd >= 0);
@@ -359,6 +373,12 @@ static int has_conflict(void *arg)
 	return cml_conflicts(V->cml) > 0 && !reint_running(V->reint);
 }
 
+/* Reintegration ended with n records left. */
+static int cml_left(void *arg)
+{
+	return cml_count(V->cml) == *(const unsigned *)arg && !reint_running(V->reint);
+}
+
 static int broken(void *arg)
 {
 	return V->stats.callback_breaks >= *(const uint64_t *)arg;
@@ -446,6 +466,51 @@ static void test_disconnected_reint(void **state)
 	assert_memory_equal(&ci.fid, &fid, sizeof fid);
 }
 
+static void set_token(uid_t uid, int64_t expires)
+{
+	struct vtoken t;
+
+	memset(&t, 0, sizeof t);
+	t.uid = uid;
+	t.len = 8;
+	memcpy(t.tok, "testtokn", 8);
+	t.expires = expires;
+	assert_int_equal(token_set(&t), 0);
+}
+
+/* Each user's records go in blocks of their own; a user whose token
+ * expired waits (nothing dropped) while the others' records go on, and
+ * a new token (token_set's hook) sends theirs. */
+static void test_token_wait(void **state)
+{
+	struct world *w = *state;
+	unsigned one = 1;
+	uid_t who[4];
+	int why[4];
+
+	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	assert_int_equal(v_readdir(FSO_ROOT_INO), 0);
+	set_token(1000, time(NULL) - 10);   /* expired */
+	vst_disconnect(V->vol);
+	v_create_as("of1000", 1000);
+	v_create_as("of1001", 1001);
+	assert_int_equal(cml_count(V->cml), 2);
+
+	vst_reconnect(V->vol);
+	assert_true(tl_run_cond(V->base, cml_left, &one));
+	assert_int_equal(other_lookup(w, "of1001", NULL), 0);
+	assert_int_equal(other_lookup(w, "of1000", NULL), ENOENT);
+	assert_int_equal(reint_waiting(V->reint, who, why, 4), 1);
+	assert_int_equal(who[0], 1000);
+	assert_int_equal(why[0], EKEYEXPIRED);
+
+	set_token(1000, time(NULL) + 3600);   /* clog: the hook resumes */
+	assert_true(tl_run_cond(V->base, cml_empty, NULL));
+	assert_int_equal(other_lookup(w, "of1000", NULL), 0);
+	assert_int_equal(reint_waiting(V->reint, who, why, 4), 0);
+	token_drop(1000);
+}
+
 /* The local version of a conflicted record, found by cml_foreach. */
 static int conflict_file(void *arg, struct cml_row *r)
 {
@@ -506,6 +571,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disconnected_reint, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_update_conflict, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_token_wait, setup,
 						teardown),
 	};
 

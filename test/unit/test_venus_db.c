@@ -132,6 +132,9 @@ static void test_v1_opens(void **state)
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
 	/* Version 2 added fsobj.rdev: 0 for every object of version 1. */
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE rdev = 0"), 10);
+	/* Version 3 added cml.uid: root's (0) for every record before it. */
+	assert_int_equal(one("SELECT COUNT(*) FROM cml WHERE uid = 0"), 9);
+	assert_int_equal(one("SELECT COUNT(*) FROM rights"), 0);   /* made, empty */
 	assert_int_equal(open_cml(), 0);
 	assert_int_equal(cml_count(V->cml), 9);
 	assert_int_equal(cml_conflict_records(V->cml), 0);
@@ -153,7 +156,8 @@ static void test_v1_opens(void **state)
 }
 
 /* The release before the SQL layer wrote version 2 (cml, hoard and
- * hoard_member made by their modules): it opens as it is. */
+ * hoard_member made by their modules): it opens, its records migrated to
+ * version 3 as root's. */
 static void test_v2_opens(void **state)
 {
 	char *sql = dump("venus_v2.sql", NULL);
@@ -165,7 +169,8 @@ static void test_v2_opens(void **state)
 	make_db(sql);
 	free(sql);
 	assert_int_equal(db_open(dbpath, &V->db), 0);
-	assert_int_equal(one("SELECT version FROM schema_version"), 2);
+	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(one("SELECT COUNT(*) FROM cml WHERE uid = 0"), 9);
 	assert_int_equal(db_meta_load(V->db, &client, &next), 0);
 	assert_int_equal(client, 8581224481183318416ULL);
 	assert_int_equal(next, 1025);
@@ -235,7 +240,7 @@ static void test_new_file(void **state)
 	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
 	assert_int_equal(one("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND"
 			     " name IN ('meta', 'fsobj', 'dirent', 'cml', 'hoard',"
-			     " 'hoard_member')"), 6);
+			     " 'hoard_member', 'rights')"), 7);
 }
 
 int main(void)

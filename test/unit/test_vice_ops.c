@@ -55,6 +55,7 @@ static int setup(void **state)
 
 	assert_non_null(w);
 	tl_vice_start(&w->t, "vice-ops");
+	tl_vice_open_root(&w->t);
 	tl_client_open(&w->t, &w->a);
 	tl_client_open(&w->t, &w->b);
 	*state = w;

@@ -31,6 +31,19 @@ void tl_vice_start(struct tl_vice *t, const char *tag)
 	assert_non_null(t->ctls);
 }
 
+void tl_vice_open_root(struct tl_vice *t)
+{
+	static const hs_fid root = { 1, 1, 1 };
+	struct vs_acl acl = {
+		.npos = 1, .pos = { { HS_ID_ANYUSER, HS_R_ALL } },
+	};
+	hs_storeid sid = { 0, 0 };
+	hs_attr a;
+	int dup;
+
+	assert_int_equal(vs_acl_set(t->v.vs, &root, &sid, &acl, &a, &dup), 0);
+}
+
 void tl_vice_stop(struct tl_vice *t)
 {
 	hrpc_listener_free(t->v.lis);

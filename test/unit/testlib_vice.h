@@ -62,6 +62,9 @@ struct tl_wait {
 /* Make the loop, a temp root "/tmp/<tag>-XXXXXX", open the store, the
  * server TLS identity and the listener; fails the test on any error. */
 void tl_vice_start(struct tl_vice *t, const char *tag);
+/* Give System:AnyUser every right on the root volume's root (and so on
+ * what is made under it): for tests whose clients carry no token. */
+void tl_vice_open_root(struct tl_vice *t);
 /* Close every connection, the listener, the loop and the store, and
  * remove the root.  Close test clients (tl_client_close) first. */
 void tl_vice_stop(struct tl_vice *t);

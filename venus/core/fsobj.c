@@ -186,8 +186,14 @@ struct fso *fo_new_obj(const hs_fid *fid, int type, uint64_t ino)
 	o->r.fid = *fid;
 	o->r.type = type;
 	o->r.last_used = fo_now_us();
+	o->wuid = FO_NO_WRITER;
 	link_obj(o);
 	return o;
+}
+
+uid_t fo_writer(const struct fso *o)
+{
+	return o->wuid != FO_NO_WRITER ? o->wuid : (uid_t)o->r.uid;
 }
 
 /* Containers of records deleted in the open transaction (see drop_container). */

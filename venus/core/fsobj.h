@@ -15,6 +15,16 @@
  *
  * Front ends name objects by a local 64-bit inode number ("ino"), stable
  * for the life of the cache; FSO_ROOT_INO is the root of the mount.
+ *
+ * Every call is made as someone: uid is the local user whose request it
+ * is (FUSE's fuse_req_ctx, the Coda upcall's cred), and every vice call it
+ * causes goes as that user (srv_call_as: the user's token, or
+ * System:AnyUser without one); SRV_SELF (server.h) is venus's own.
+ * Before serving from the cache, or logging while disconnected, core
+ * checks the user's rights vice reported (rights.h, Coda's): lookup and
+ * readdir need l, open r (read) or w (write, truncate), create, mkdir,
+ * mknod, symlink and link i, unlink and rmdir d, rename d and i; EACCES
+ * otherwise.  A create's uid is both the caller and the new owner.
  */
 #ifndef VENUS_FSOBJ_H
 #define VENUS_FSOBJ_H
@@ -24,6 +34,8 @@
 #include "hesper.h"   /* rpcgen: hs_fid, hs_attr */
 
 #define FSO_ROOT_INO 1
+/* The uid of venus's own calls (SRV_SELF in server.h). */
+#define FSO_SELF ((uid_t)-1)
 
 /* A snapshot of an object's attributes for a front end. */
 struct fso_attr {
@@ -53,18 +65,20 @@ typedef void (*fso_readlink_cb)(void *arg, int err, const char *target);
 int fso_check_name(const char *name, size_t len);
 
 /* Attributes: from the cache while a callback promise holds, else vice. */
-void fso_getattr(uint64_t ino, fso_attr_cb cb, void *arg);
+void fso_getattr(uint64_t ino, uid_t uid, fso_attr_cb cb, void *arg);
 /* Look name up in directory dir. */
-void fso_lookup(uint64_t dir, const char *name, fso_attr_cb cb, void *arg);
+void fso_lookup(uint64_t dir, const char *name, uid_t uid, fso_attr_cb cb, void *arg);
 /* All entries of a directory ("." and ".." excluded). */
-void fso_readdir(uint64_t dir, fso_readdir_cb cb, void *arg);
-void fso_readlink(uint64_t ino, fso_readlink_cb cb, void *arg);
+void fso_readdir(uint64_t dir, uid_t uid, fso_readdir_cb cb, void *arg);
+void fso_readlink(uint64_t ino, uid_t uid, fso_readlink_cb cb, void *arg);
 
 /* Open a file: fetch the whole file into its container unless the cached
  * copy is current, then hand back an fd of the container opened with
  * flags' access mode (O_TRUNC is applied and counts as written).  Each
- * successful open must be paired with one fso_close. */
-void fso_open(uint64_t ino, int flags, fso_open_cb cb, void *arg);
+ * successful open must be paired with one fso_close.  An open for writing
+ * makes uid the writer: the stores of what it writes (at close, flush or
+ * in the CML) go as uid. */
+void fso_open(uint64_t ino, int flags, uid_t uid, fso_open_cb cb, void *arg);
 
 /* Close one open.  written: the front end saw a write, truncate,
  * fallocate or mapped write through this open (the written flag).  When the
@@ -113,7 +127,8 @@ struct fso_setattr {
 	uint64_t  size;
 	struct timespec atime, mtime;
 };
-void fso_setattr(uint64_t ino, const struct fso_setattr *sa, fso_attr_cb cb, void *arg);
+void fso_setattr(uint64_t ino, uid_t uid, const struct fso_setattr *sa, fso_attr_cb cb,
+		 void *arg);
 
 /* Back-pressure: the callbacks of fso_create, fso_mkdir, fso_mknod and
  * fso_symlink, and of an fso_close or fso_flush_store that stored, run
@@ -130,11 +145,12 @@ void fso_mknod(uint64_t dir, const char *name, mode_t mode, uint64_t rdev, uid_t
 	       gid_t gid, fso_attr_cb cb, void *arg);
 void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, gid_t gid,
 		 fso_attr_cb cb, void *arg);
-void fso_link(uint64_t ino, uint64_t newdir, const char *newname, fso_attr_cb cb, void *arg);
-void fso_unlink(uint64_t dir, const char *name, fso_err_cb cb, void *arg);
-void fso_rmdir(uint64_t dir, const char *name, fso_err_cb cb, void *arg);
+void fso_link(uint64_t ino, uint64_t newdir, const char *newname, uid_t uid, fso_attr_cb cb,
+	      void *arg);
+void fso_unlink(uint64_t dir, const char *name, uid_t uid, fso_err_cb cb, void *arg);
+void fso_rmdir(uint64_t dir, const char *name, uid_t uid, fso_err_cb cb, void *arg);
 void fso_rename(uint64_t dir, const char *name, uint64_t newdir, const char *newname,
-		fso_err_cb cb, void *arg);
+		uid_t uid, fso_err_cb cb, void *arg);
 
 /* Drop the front end's interest in ino (FUSE forget); the record stays
  * cached until evicted. */
@@ -143,8 +159,10 @@ void fso_forget(uint64_t ino, uint64_t nlookup);
 /* ---- for cfs (ctl.c) ---- */
 
 /* Resolve a path relative to the mount point ("" or "/" is the root),
- * walking lookups.  */
+ * walking lookups as venus itself (SRV_SELF). */
 void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg);
+/* The same as uid (hoard walks: the entry's uid). */
+void fso_resolve_as(const char *relpath, uid_t uid, fso_attr_cb cb, void *arg);
 /* Discard the cached data and attributes of ino (cfs flushobject).
  * EBUSY if it is open or dirty. */
 int fso_flush(uint64_t ino);

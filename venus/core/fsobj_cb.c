@@ -17,6 +17,7 @@
 #include "venus/util/venus.h"
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
+#include "venus/core/rights.h"
 #include "venus/net/server.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
@@ -79,6 +80,7 @@ void fso_cb_break(const hs_fid *fid)
 {
 	struct fso *o = fo_obj_by_fid(fid);
 
+	rights_forget(fid);   /* an ACL change breaks the directory's callback */
 	if (!o)
 		return;
 	vlog(LOG_DEBUG, "callback break on %u.%u.%u (ino %" PRIu64 ")",
@@ -91,6 +93,8 @@ void fso_cb_break(const hs_fid *fid)
 void fso_cb_lost(void)
 {
 	size_t i;
+
+	rights_forget_all();
 
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		struct fso *o;
@@ -195,6 +199,7 @@ int fso_init(void)
 		return err ? err : lerr;
 	scan_containers();
 	check_claims();
+	fo_rights_init();
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		struct fso *o;
 

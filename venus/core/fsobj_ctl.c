@@ -30,6 +30,7 @@ struct walk {
 	char       *path;     /* copy, consumed component by component */
 	char       *next;
 	uint64_t    ino;
+	uid_t       uid;      /* who the lookups are made for */
 	fso_attr_cb cb;
 	void       *arg;
 };
@@ -64,10 +65,15 @@ static void walk_step(void *arg, int err, struct fso *o)
 		walk_step(w, 0, o);
 		return;
 	}
-	fo_lookup_obj(w->ino, name, walk_step, w);
+	fo_lookup_obj(w->ino, name, w->uid, walk_step, w);
 }
 
 void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg)
+{
+	fso_resolve_as(relpath, SRV_SELF, cb, arg);
+}
+
+void fso_resolve_as(const char *relpath, uid_t uid, fso_attr_cb cb, void *arg)
 {
 	struct walk *w = calloc(1, sizeof(*w));
 
@@ -77,9 +83,10 @@ void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg)
 		return;
 	}
 	w->next = w->path;
+	w->uid = uid;
 	w->cb = cb;
 	w->arg = arg;
-	fo_with_fresh(FSO_ROOT_INO, walk_step, w);
+	fo_with_fresh(FSO_ROOT_INO, uid, walk_step, w);
 }
 
 int fso_flush(uint64_t ino)

@@ -34,7 +34,7 @@ struct dop {
 	char        newname[HS_MAXNAMELEN + 1];
 	char       *target;
 	mode_t      mode;
-	uid_t       uid;
+	uid_t       uid;        /* the caller (and a new object's owner) */
 	gid_t       gid;
 	int         type;       /* mknod: hs_ftype */
 	uint64_t    rdev;       /* mknod of a device: dev_t */
@@ -143,18 +143,29 @@ static int dop_log_instead(struct dop *d, int err, struct fso **out)
 		if (!dd || !o)
 			return err;
 		*out = o;
-		return fo_log_link(dd, d->newname, o, &d->sid);
+		return fo_log_link(dd, d->newname, o, d->uid, &d->sid);
 	case HS_REMOVE: case HS_RMDIR:
-		return dir && o ? fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, &d->sid)
+		return dir && o ? fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, d->uid,
+						&d->sid)
 				: err;
 	case HS_RENAME:
-		return dir && dd && o ? fo_log_rename(dir, d->name, dd, d->newname, o, &d->sid)
+		return dir && dd && o ? fo_log_rename(dir, d->name, dd, d->newname, o, d->uid,
+						      &d->sid)
 				      : err;
 	}
 	return err;
 }
 
 /* The reply to a failed call: logged instead when vice went away. */
+/* Rights the caller needs on dir (Coda's); not known while vice is
+ * reachable: vice, called as the caller, decides. */
+static int dop_rights(const struct dop *d, struct fso *dir, unsigned need)
+{
+	int err = fo_rights_check(dir, d->uid, need);
+
+	return err == EAGAIN ? 0 : err;
+}
+
 static void dop_failed(struct dop *d, int err)
 {
 	struct fso *o = NULL;
@@ -180,6 +191,7 @@ static void create_done(void *arg, int err, void *res)
 		return;
 	}
 	fo_apply_attr(dir, &r->hs_create_res_u.ok.dir, 1);
+	fo_note_rights(d->uid, &r->hs_create_res_u.ok.dir);
 	fresh = !fo_obj_by_fid(&r->hs_create_res_u.ok.obj.fid);
 	o = fo_obj_for_attr(&r->hs_create_res_u.ok.obj, 1);
 	if (!o) {
@@ -189,6 +201,7 @@ static void create_done(void *arg, int err, void *res)
 	if (fresh && d->proc != HS_LINK)
 		new_contents(d, o);
 	fo_dir_add(dir, d->proc == HS_LINK ? d->newname : d->name, o);
+	fo_note_rights(d->uid, &r->hs_create_res_u.ok.obj);   /* a new dir's own ACL */
 	dop_reply(d, 0, o);
 }
 
@@ -207,7 +220,7 @@ static void mknod_send(struct dop *d, struct fso *dir)
 	m.gid = d->gid;
 	m.rdev = d->rdev;
 	m.mtime = vu_time_now();
-	srv_call(V->srv, HS_MKNOD, (xdrproc_t)xdr_hs_mknod_args, &m,
+	srv_call_as(V->srv, d->uid, HS_MKNOD, (xdrproc_t)xdr_hs_mknod_args, &m,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
@@ -219,6 +232,8 @@ static void create_send(void *arg, int err, struct fso *dir)
 
 	if (!err && dir->r.type != HS_FDIR)
 		err = ENOTDIR;
+	if (!err)
+		err = dop_rights(d, dir, HS_R_INSERT);
 	if (err) {
 		dop_reply(d, err, NULL);
 		return;
@@ -248,7 +263,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 		s.uid = d->uid;
 		s.gid = d->gid;
 		s.mtime = vu_time_now();
-		srv_call(V->srv, HS_SYMLINK, (xdrproc_t)xdr_hs_symlink_args, &s,
+		srv_call_as(V->srv, d->uid, HS_SYMLINK, (xdrproc_t)xdr_hs_symlink_args, &s,
 			 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 		return;
 	}
@@ -261,7 +276,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 	c.uid = d->uid;
 	c.gid = d->gid;
 	c.mtime = vu_time_now();
-	srv_call(V->srv, d->proc, (xdrproc_t)xdr_hs_create_args, &c,
+	srv_call_as(V->srv, d->uid, d->proc, (xdrproc_t)xdr_hs_create_args, &c,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
@@ -276,7 +291,7 @@ static void make_node(uint32_t proc, uint64_t dir, const char *name, mode_t mode
 	d->mode = mode;
 	d->uid = uid;
 	d->gid = gid;
-	fo_with_obj(dir, 0, create_send, d);
+	fo_with_obj(dir, 0, uid, create_send, d);
 }
 
 void fso_create(uint64_t dir, const char *name, mode_t mode, uid_t uid, gid_t gid,
@@ -318,7 +333,7 @@ void fso_mknod(uint64_t dir, const char *name, mode_t mode, uint64_t rdev, uid_t
 	d->rdev = type == HS_FCHR || type == HS_FBLK ? rdev : 0;
 	d->uid = uid;
 	d->gid = gid;
-	fo_with_obj(dir, 0, create_send, d);
+	fo_with_obj(dir, 0, uid, create_send, d);
 }
 
 void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, gid_t gid,
@@ -338,7 +353,7 @@ void fso_symlink(uint64_t dir, const char *name, const char *target, uid_t uid, 
 		dop_reply(d, ENOMEM, NULL);
 		return;
 	}
-	fo_with_obj(dir, 0, create_send, d);
+	fo_with_obj(dir, 0, uid, create_send, d);
 }
 
 static void link_send(void *arg, int err, struct fso *dir)
@@ -353,12 +368,14 @@ static void link_send(void *arg, int err, struct fso *dir)
 		err = ENOENT;
 	if (!err && o->r.type == HS_FDIR)
 		err = EPERM;
+	if (!err)
+		err = dop_rights(d, dir, HS_R_INSERT);
 	if (err) {
 		dop_reply(d, err, NULL);
 		return;
 	}
 	if (fo_must_log(dir, o, NULL)) {
-		err = fo_log_link(dir, d->newname, o, NULL);
+		err = fo_log_link(dir, d->newname, o, d->uid, NULL);
 		dop_reply(d, err, err ? NULL : o);
 		return;
 	}
@@ -367,20 +384,22 @@ static void link_send(void *arg, int err, struct fso *dir)
 	a.sid = d->sid;
 	a.name = d->newname;
 	a.target = o->r.fid;
-	srv_call(V->srv, HS_LINK, (xdrproc_t)xdr_hs_link_args, &a,
+	srv_call_as(V->srv, d->uid, HS_LINK, (xdrproc_t)xdr_hs_link_args, &a,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
-void fso_link(uint64_t ino, uint64_t newdir, const char *newname, fso_attr_cb cb, void *arg)
+void fso_link(uint64_t ino, uint64_t newdir, const char *newname, uid_t uid, fso_attr_cb cb,
+	      void *arg)
 {
 	struct dop *d = dop_new(HS_LINK, newdir, newname, cb, NULL, arg);
 
 	if (!d)
 		return;
 	d->ino = ino;
+	d->uid = uid;
 	d->newdir = newdir;
 	snprintf(d->newname, sizeof(d->newname), "%s", newname);
-	fo_with_obj(newdir, 0, link_send, d);
+	fo_with_obj(newdir, 0, uid, link_send, d);
 }
 
 static void remove_done(void *arg, int err, void *res)
@@ -397,6 +416,7 @@ static void remove_done(void *arg, int err, void *res)
 	}
 	if (dir) {
 		fo_apply_attr(dir, &r->hs_remove_res_u.ok.dir, 1);
+		fo_note_rights(d->uid, &r->hs_remove_res_u.ok.dir);
 		fo_dir_del(dir, d->name);
 	}
 	if (o) {
@@ -421,12 +441,15 @@ static void remove_send(void *arg, int err, struct fso *o)
 		err = ENOTDIR;
 	if (!err && d->proc == HS_REMOVE && o->r.type == HS_FDIR)
 		err = EISDIR;
+	if (!err)
+		err = dop_rights(d, dir, HS_R_DELETE);
 	if (err) {
 		dop_reply(d, err, NULL);
 		return;
 	}
 	if (fo_must_log(dir, o, NULL)) {
-		dop_reply(d, fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, NULL), NULL);
+		dop_reply(d, fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, d->uid, NULL),
+			  NULL);
 		return;
 	}
 	d->ino = o->r.ino;
@@ -436,26 +459,30 @@ static void remove_send(void *arg, int err, struct fso *o)
 	a.sid = d->sid;
 	a.name = d->name;
 	a.obj = o->r.fid;
-	srv_call(V->srv, d->proc, (xdrproc_t)xdr_hs_remove_args, &a,
+	srv_call_as(V->srv, d->uid, d->proc, (xdrproc_t)xdr_hs_remove_args, &a,
 		 (xdrproc_t)xdr_hs_remove_res, sizeof(hs_remove_res), remove_done, d);
 }
 
-void fso_unlink(uint64_t dir, const char *name, fso_err_cb cb, void *arg)
+void fso_unlink(uint64_t dir, const char *name, uid_t uid, fso_err_cb cb, void *arg)
 {
 	struct dop *d = dop_new(HS_REMOVE, dir, name, NULL, cb, arg);
 
 	fso_room_delete();   /* a full cache disk must not stop deletes */
-	if (d)
-		fo_lookup_obj(dir, name, remove_send, d);
+	if (d) {
+		d->uid = uid;
+		fo_lookup_obj(dir, name, uid, remove_send, d);
+	}
 }
 
-void fso_rmdir(uint64_t dir, const char *name, fso_err_cb cb, void *arg)
+void fso_rmdir(uint64_t dir, const char *name, uid_t uid, fso_err_cb cb, void *arg)
 {
 	struct dop *d = dop_new(HS_RMDIR, dir, name, NULL, cb, arg);
 
 	fso_room_delete();   /* a full cache disk must not stop deletes */
-	if (d)
-		fo_lookup_obj(dir, name, remove_send, d);
+	if (d) {
+		d->uid = uid;
+		fo_lookup_obj(dir, name, uid, remove_send, d);
+	}
 }
 
 static void rename_done(void *arg, int err, void *res)
@@ -474,10 +501,13 @@ static void rename_done(void *arg, int err, void *res)
 	ok = &r->hs_rename_res_u.ok;   /* res is NULL when the call failed */
 	if (sd) {
 		fo_apply_attr(sd, &ok->src_dir, 1);
+		fo_note_rights(d->uid, &ok->src_dir);
 		fo_dir_del(sd, d->name);
 	}
-	if (dd && dd != sd)
+	if (dd && dd != sd) {
 		fo_apply_attr(dd, &ok->dst_dir, 1);
+		fo_note_rights(d->uid, &ok->dst_dir);
+	}
 	if (ok->replaced && (victim = fo_obj_by_fid(&ok->replaced_fid)) && victim != o) {
 		/* It may live on under another name: ask vice next time. */
 		victim->has_cb = 0;
@@ -502,12 +532,14 @@ static void rename_send(void *arg, int err, struct fso *o)
 		err = ENOENT;
 	if (!err && dd->r.type != HS_FDIR)
 		err = ENOTDIR;
+	if (!err && !(err = dop_rights(d, sd, HS_R_DELETE)))
+		err = dop_rights(d, dd, HS_R_INSERT);
 	if (err) {
 		dop_reply(d, err, NULL);
 		return;
 	}
 	if (fo_must_log(sd, dd, o)) {
-		dop_reply(d, fo_log_rename(sd, d->name, dd, d->newname, o, NULL), NULL);
+		dop_reply(d, fo_log_rename(sd, d->name, dd, d->newname, o, d->uid, NULL), NULL);
 		return;
 	}
 	d->ino = o->r.ino;
@@ -519,12 +551,12 @@ static void rename_send(void *arg, int err, struct fso *o)
 	srv_new_storeid(&d->sid);
 	a.sid = d->sid;
 	a.obj = o->r.fid;
-	srv_call(V->srv, HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,
+	srv_call_as(V->srv, d->uid, HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,
 		 (xdrproc_t)xdr_hs_rename_res, sizeof(hs_rename_res), rename_done, d);
 }
 
 void fso_rename(uint64_t dir, const char *name, uint64_t newdir, const char *newname,
-		fso_err_cb cb, void *arg)
+		uid_t uid, fso_err_cb cb, void *arg)
 {
 	struct dop *d;
 	int err = fo_check_cname(newname);
@@ -535,9 +567,10 @@ void fso_rename(uint64_t dir, const char *name, uint64_t newdir, const char *new
 	}
 	if (!(d = dop_new(HS_RENAME, dir, name, NULL, cb, arg)))
 		return;
+	d->uid = uid;
 	d->newdir = newdir;
 	snprintf(d->newname, sizeof(d->newname), "%s", newname);
-	fo_lookup_obj(dir, name, rename_send, d);
+	fo_lookup_obj(dir, name, uid, rename_send, d);
 }
 
 void fso_forget(uint64_t ino, uint64_t nlookup)

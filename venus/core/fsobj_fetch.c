@@ -31,6 +31,7 @@
 struct fetch {
 	uint64_t       ino;
 	hs_fid         fid;
+	uid_t          uid;        /* the caller it is fetched for */
 	int            fd;         /* the temporary container */
 	uint64_t       dv, size;   /* the version being fetched */
 	uint64_t       next, got;  /* next offset to ask for; bytes written */
@@ -169,8 +170,8 @@ static void fetch_issue(struct fetch *f)
 	a.fid = f->fid;
 	a.offset = c->off;
 	a.count = c->count;
-	srv_call(V->srv, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a, (xdrproc_t)xdr_hs_fetch_res,
-		 sizeof(hs_fetch_res), fetch_chunk_done, c);
+	srv_call_as(V->srv, f->uid, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a,
+		    (xdrproc_t)xdr_hs_fetch_res, sizeof(hs_fetch_res), fetch_chunk_done, c);
 }
 
 static void evicted(void *arg, uint64_t ino)
@@ -326,7 +327,7 @@ static int fetch_start(struct fso *o)
 }
 
 /* Make o's container hold the current contents, then k(arg, err). */
-void fo_ensure_data(struct fso *o, err_k k, void *arg)
+void fo_ensure_data(struct fso *o, uid_t uid, err_k k, void *arg)
 {
 	int err = 0;
 
@@ -334,8 +335,8 @@ void fo_ensure_data(struct fso *o, err_k k, void *arg)
 		k(arg, 0);
 		return;
 	}
-	if (!o->fetch)
-		err = fetch_start(o);
+	if (!o->fetch && !(err = fetch_start(o)))
+		o->fetch->uid = uid;
 	if (!err)
 		err = fo_add_waiter(&o->fetch->waiters, k, arg);
 	if (err) {

@@ -27,12 +27,13 @@
 
 struct kctx {
 	uint64_t ino;
+	uid_t    uid;     /* the caller (srv_call_as) */
 	fso_k    k;
 	void    *arg;
 	hs_fid   fid;
 };
 
-static struct kctx *kctx_new(uint64_t ino, fso_k k, void *arg)
+static struct kctx *kctx_new(uint64_t ino, uid_t uid, fso_k k, void *arg)
 {
 	struct kctx *c = calloc(1, sizeof(*c));
 
@@ -40,6 +41,7 @@ static struct kctx *kctx_new(uint64_t ino, fso_k k, void *arg)
 		k(arg, ENOMEM, NULL);
 	else {
 		c->ino = ino;
+		c->uid = uid;
 		c->k = k;
 		c->arg = arg;
 	}
@@ -82,16 +84,18 @@ static void getattr_done(void *arg, int err, void *res)
 		}
 		err = ENOENT;
 	}
-	if (!err)
+	if (!err) {
 		fo_apply_attr(o, &r->hs_attr_res_u.attr, 0);
+		fo_note_rights(c->uid, &r->hs_attr_res_u.attr);
+	}
 	kctx_finish(c, err, o);
 }
 
 /* Ask vice for c->ino's attributes. */
 static void send_getattr(struct kctx *c, const hs_fid *fid)
 {
-	srv_call(V->srv, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid, (xdrproc_t)xdr_hs_attr_res,
-		 sizeof(hs_attr_res), getattr_done, c);
+	srv_call_as(V->srv, c->uid, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid,
+		    (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), getattr_done, c);
 }
 
 static void getroot_done(void *arg, int err, void *res)
@@ -119,7 +123,7 @@ static void getroot_done(void *arg, int err, void *res)
 }
 
 /* The object ino (the root is learnt from vice on first use). */
-void fo_with_obj(uint64_t ino, int fresh, fso_k k, void *arg)
+void fo_with_obj(uint64_t ino, int fresh, uid_t uid, fso_k k, void *arg)
 {
 	struct fso *o = fo_obj(ino);
 	struct kctx *c;
@@ -135,20 +139,34 @@ void fo_with_obj(uint64_t ino, int fresh, fso_k k, void *arg)
 		k(arg, ENOENT, NULL);
 		return;
 	}
-	if (!(c = kctx_new(ino, k, arg)))
+	if (!(c = kctx_new(ino, uid, k, arg)))
 		return;
 	if (o)
 		send_getattr(c, &o->r.fid);
 	else
-		srv_call(V->srv, HS_GETROOT, (xdrproc_t)xdr_hs_name, &vol,
-			 (xdrproc_t)xdr_hs_getroot_res, sizeof(hs_getroot_res),
-			 getroot_done, c);
+		srv_call_as(V->srv, uid, HS_GETROOT, (xdrproc_t)xdr_hs_name, &vol,
+			    (xdrproc_t)xdr_hs_getroot_res, sizeof(hs_getroot_res),
+			    getroot_done, c);
+}
+
+/* Ask vice for ino's attributes as uid, promise or not (fo_check). */
+void fo_getattr_as(uint64_t ino, uid_t uid, fso_k k, void *arg)
+{
+	struct fso *o = fo_obj(ino);
+	struct kctx *c;
+
+	if (!o) {
+		k(arg, ENOENT, NULL);
+		return;
+	}
+	if ((c = kctx_new(ino, uid, k, arg)))
+		send_getattr(c, &o->r.fid);
 }
 
 /* The object with current attributes. */
-void fo_with_fresh(uint64_t ino, fso_k k, void *arg)
+void fo_with_fresh(uint64_t ino, uid_t uid, fso_k k, void *arg)
 {
-	fo_with_obj(ino, 1, k, arg);
+	fo_with_obj(ino, 1, uid, k, arg);
 }
 
 /* ================================================================ */
@@ -188,12 +206,12 @@ static void acb_reply(void *arg, int err, struct fso *o)
 	a.cb(a.arg, 0, &at);
 }
 
-void fso_getattr(uint64_t ino, fso_attr_cb cb, void *arg)
+void fso_getattr(uint64_t ino, uid_t uid, fso_attr_cb cb, void *arg)
 {
 	struct acb *a = acb_new(cb, arg);
 
 	if (a)
-		fo_with_fresh(ino, acb_reply, a);
+		fo_with_fresh(ino, uid, acb_reply, a);
 }
 
 /* ================================================================ */
@@ -220,6 +238,7 @@ int fo_check_cname(const char *name)
 
 struct lk {
 	uint64_t dir;
+	uid_t    uid;
 	char     name[HS_MAXNAMELEN + 1];
 	fso_k    k;
 	void    *arg;
@@ -246,11 +265,14 @@ static void lookup_done(void *arg, int err, void *res)
 		err = ESTALE;
 	if (!err) {
 		fo_apply_attr(d, &r->hs_lookup_res_u.ok.dir, 0);
+		fo_note_rights(l->uid, &r->hs_lookup_res_u.ok.dir);
 		o = fo_obj_for_attr(&r->hs_lookup_res_u.ok.obj, 0);
-		if (!o)
+		if (!o) {
 			err = ENOMEM;
-		else
+		} else {
 			fo_dir_add(d, l->name, o);
+			fo_note_rights(l->uid, &r->hs_lookup_res_u.ok.obj);
+		}
 	}
 	lk_finish(l, err, o);
 }
@@ -265,9 +287,15 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	struct lk *l = arg;
 	hs_lookup_args a;
 	uint64_t child;
+	int ask = 0;
 
 	if (!err && d->r.type != HS_FDIR)
 		err = ENOTDIR;
+	/* Rights not known for this user: vice answers (and tells them). */
+	if (!err && (err = fo_rights_check(d, l->uid, HS_R_LOOKUP)) == EAGAIN) {
+		err = 0;
+		ask = 1;
+	}
 	if (err) {
 		lk_finish(l, err, NULL);
 		return;
@@ -275,26 +303,26 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	/* A complete, current listing answers without vice, misses too. */
 	/* Disconnected, the entries we know are all there is (a create that
 	 * collides on vice is a create/create conflict at reintegration). */
-	if (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data) ||
-	    fo_offline()) {
+	if (!ask && (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data) ||
+		     fo_offline())) {
 		err = db_dirent_get(V->db, d->r.ino, l->name, &child);
 		if (err == ENOENT) {
 			lk_finish(l, ENOENT, NULL);
 			return;
 		}
 		if (!err && fo_obj(child)) {
-			fo_with_fresh(child, child_fresh, l);
+			fo_with_fresh(child, l->uid, child_fresh, l);
 			return;
 		}
 	}
 	a.dir = d->r.fid;
 	a.name = l->name;
-	srv_call(V->srv, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
-		 (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), lookup_done, l);
+	srv_call_as(V->srv, l->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
+		    (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), lookup_done, l);
 }
 
 /* Look up name in dir; k gets the child with current attributes. */
-void fo_lookup_obj(uint64_t dir, const char *name, fso_k k, void *arg)
+void fo_lookup_obj(uint64_t dir, const char *name, uid_t uid, fso_k k, void *arg)
 {
 	struct lk *l;
 	int err = fo_check_cname(name);
@@ -308,17 +336,18 @@ void fo_lookup_obj(uint64_t dir, const char *name, fso_k k, void *arg)
 		return;
 	}
 	l->dir = dir;
+	l->uid = uid;
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->k = k;
 	l->arg = arg;
-	fo_with_fresh(dir, lookup_in_dir, l);
+	fo_with_fresh(dir, uid, lookup_in_dir, l);
 }
 
-void fso_lookup(uint64_t dir, const char *name, fso_attr_cb cb, void *arg)
+void fso_lookup(uint64_t dir, const char *name, uid_t uid, fso_attr_cb cb, void *arg)
 {
 	struct acb *a = acb_new(cb, arg);
 
 	if (a)
-		fo_lookup_obj(dir, name, acb_reply, a);
+		fo_lookup_obj(dir, name, uid, acb_reply, a);
 }
 

@@ -80,6 +80,8 @@ struct fso {
 	struct waiter *store_next;/* callers waiting for another store */
 	int           cml;        /* CML records name it: the cache is the truth */
 	int           missed;     /* needed while vice was unreachable, not cached */
+	uid_t         wuid;       /* who opened it for writing last: stores and
+				   * their CML records go as this uid */
 	struct fso   *ino_next, *fid_next;
 };
 
@@ -106,6 +108,11 @@ extern struct fso_table fso_tab;
 
 
 /* ---- fsobj.c ---- */
+/* wuid before anyone opened the object for writing in this run. */
+#define FO_NO_WRITER ((uid_t)-2)
+/* The uid o's stores go as: who last opened it for writing (or truncated
+ * it), else its owner (a container a dead run left dirty). */
+uid_t fo_writer(const struct fso *o);
 void fo_apply_attr(struct fso *o, const hs_attr *a, int own);
 int fo_container_local(const struct fso *o);
 int fo_contents_current(const struct fso *o);
@@ -125,19 +132,38 @@ int fo_save(struct fso *o);
 mode_t fo_type_bits(int type);
 
 /* ---- fsobj_find.c ---- */
+/* uid everywhere: the local user the call is made for (srv_call_as),
+ * SRV_SELF for venus's own. */
 int fo_check_cname(const char *name);
-void fo_lookup_obj(uint64_t dir, const char *name, fso_k k, void *arg);
-void fo_with_fresh(uint64_t ino, fso_k k, void *arg);
-void fo_with_obj(uint64_t ino, int fresh, fso_k k, void *arg);
+void fo_lookup_obj(uint64_t dir, const char *name, uid_t uid, fso_k k, void *arg);
+void fo_with_fresh(uint64_t ino, uid_t uid, fso_k k, void *arg);
+void fo_with_obj(uint64_t ino, int fresh, uid_t uid, fso_k k, void *arg);
+/* HS_GETATTR of ino as uid even under a promise (to learn uid's rights). */
+void fo_getattr_as(uint64_t ino, uid_t uid, fso_k k, void *arg);
+
+/* ---- fsobj_rights.c: uid's rights (rights.h) checked before core serves
+ * from the cache or logs what vice would refuse (Coda's CheckAcRights) ---- */
+/* At fso_init: the rights an earlier run noted (venus.db), all stale. */
+void fo_rights_init(void);
+/* Note the rights a vice reply carried for the uid it was made as. */
+void fo_note_rights(uid_t uid, const hs_attr *a);
+/* need (HS_R_* bits) on o's ACL (a file's: its parent's): 0, EACCES, or
+ * EAGAIN when unknown while vice is reachable (ask it as uid). */
+int fo_rights_check(struct fso *o, uid_t uid, unsigned need);
+/* fo_rights_check, asking vice (getattr as uid) first when unknown. */
+void fo_check(struct fso *o, uid_t uid, unsigned need, err_k k, void *arg);
 
 /* ---- fsobj_fetch.c ---- */
 int fo_add_waiter(struct waiter **list, err_k k, void *arg);
-void fo_ensure_data(struct fso *o, err_k k, void *arg);
+/* The fetch, if one is needed, goes as uid (a fetch under way serves
+ * every waiter: each was checked for r first). */
+void fo_ensure_data(struct fso *o, uid_t uid, err_k k, void *arg);
 void fo_trim(void);
 void fo_update_pin(struct fso *o);
 void fo_wake(struct waiter *list, int err);
 
 /* ---- fsobj_store.c ---- */
+/* Stores go as o->wuid, the uid that opened o for writing. */
 void fo_store_then(struct fso *o, err_k k, void *arg);
 
 /* ---- fsobj_open.c ---- */
@@ -174,11 +200,13 @@ int fo_trust_cache(const struct fso *o);
  * wait (order), or when any of a, b, c (NULLs skipped) is trusted from
  * the cache.  No other place in core asks volstate. */
 int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c);
-/* Log o's container as a store record (durable before it returns).
+/* Every record carries the uid it is made for (uid below; a store's is
+ * fo_writer(o); a create's its owner, the caller).
+ * Log o's container as a store record (durable before it returns).
  * 0 or an errno; the container keeps the data either way. */
 int fo_log_store(struct fso *o);
 /* Apply sa (size excluded) to o and log it.  0 or an errno. */
-int fo_log_setattr(struct fso *o, const struct fso_setattr *sa);
+int fo_log_setattr(struct fso *o, const struct fso_setattr *sa, uid_t uid);
 /* The name operations below take sid NULL for a fresh store id, or the
  * one of a call to vice that failed with a network error: vice may have
  * applied it, and the same id makes reintegration a no-op for it then. */
@@ -190,11 +218,12 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
  * dir: as fo_log_create, with an HS_OP_MKNOD record. */
 int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint64_t rdev,
 		 uid_t uid, gid_t gid, const hs_storeid *sid, struct fso **out);
-int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_storeid *sid);
-int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
+int fo_log_link(struct fso *dir, const char *name, struct fso *o, uid_t uid,
+		const hs_storeid *sid);
+int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir, uid_t uid,
 		  const hs_storeid *sid);
 int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
-		  struct fso *o, const hs_storeid *sid);
+		  struct fso *o, uid_t uid, const hs_storeid *sid);
 /* Recompute o->cml from the log. */
 void fo_cml_settle(struct fso *o);
 /* fsobj_ctl.c: best-known path of o below the mount. */

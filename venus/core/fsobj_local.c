@@ -47,6 +47,11 @@ int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
 }
 
 /* The directory changed locally: its listing is ours now. */
+/* The local user the fo_log_* call running is made for: its records
+ * carry it (cml_append), and reintegration sends them as that user.  The
+ * fo_log_* functions are synchronous, so one variable serves. */
+static uid_t log_uid;
+
 static void touch_dir(struct fso *dir)
 {
 	dir->r.mtime = dir->r.ctime = vu_time_now();
@@ -103,7 +108,7 @@ static int log_store(struct fso *o)
 	rec.hs_cml_rec_u.store.size = (uint64_t)st.st_size;
 	rec.hs_cml_rec_u.store.mtime.sec = st.st_mtim.tv_sec;
 	rec.hs_cml_rec_u.store.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
-	err = cml_append(V->cml, &rec, &o->r.fid, NULL, o->r.ino, fd, o->r.data_dv, o->r.name);
+	err = cml_append(V->cml, log_uid, &rec, &o->r.fid, NULL, o->r.ino, fd, o->r.data_dv, o->r.name);
 	close(fd);
 	if (!err) {
 		o->written = 0;
@@ -121,6 +126,7 @@ static int log_store(struct fso *o)
 
 int fo_log_store(struct fso *o)
 {
+	log_uid = fo_writer(o);
 	return logged(log_store(o), "a store");
 }
 
@@ -156,12 +162,13 @@ void fso_log_dirty(void)
 
 /* ---- setattr ---- */
 
-int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
+int fo_log_setattr(struct fso *o, const struct fso_setattr *sa, uid_t uid)
 {
 	hs_cml_rec rec;
 	hs_setattr_args *a = &rec.hs_cml_rec_u.setattr;
 	int err;
 
+	log_uid = uid;
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_SETATTR;
 	a->fid = o->r.fid;
@@ -192,7 +199,7 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa)
 	o->cml = 1;
 	/* The row and the record commit together or not at all. */
 	if (!(err = fo_save(o)))
-		err = cml_append(V->cml, &rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
+		err = cml_append(V->cml, log_uid, &rec, &o->r.fid, NULL, o->r.ino, -1, base_of(o), o->r.name);
 	return logged(cml_commit(V->cml, err), "a setattr");
 }
 
@@ -276,7 +283,7 @@ static int log_new(struct fso *dir, hs_cml_rec *rec, const hs_fid *fid,
 	if (!err) {
 		fo_dir_add(dir, name, o);
 		touch_dir(dir);
-		err = cml_append(V->cml, rec, fid, &dir->r.fid, o->r.ino, -1, 0, name);
+		err = cml_append(V->cml, log_uid, rec, fid, &dir->r.fid, o->r.ino, -1, 0, name);
 	}
 	if ((err = cml_commit(V->cml, err)) && o)
 		fo_obj_gone(o);
@@ -295,6 +302,7 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 
 	if (err)
 		return err;
+	log_uid = uid;
 	memset(&rec, 0, sizeof rec);
 	rec.op = proc == HS_MKDIR ? HS_OP_MKDIR : proc == HS_SYMLINK ? HS_OP_SYMLINK : HS_OP_CREATE;
 	if (rec.op == HS_OP_SYMLINK) {
@@ -329,6 +337,7 @@ int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint6
 
 	if (err)
 		return err;
+	log_uid = uid;
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_MKNOD;
 	use_sid(&a->sid, sid);
@@ -343,7 +352,8 @@ int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint6
 /* ---- link, remove, rename ---- */
 
 
-int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_storeid *sid)
+int fo_log_link(struct fso *dir, const char *name, struct fso *o, uid_t uid,
+		const hs_storeid *sid)
 {
 	hs_cml_rec rec;
 	hs_link_args *a = &rec.hs_cml_rec_u.link;
@@ -351,6 +361,7 @@ int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_store
 
 	if (err)
 		return err;
+	log_uid = uid;
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_LINK;
 	a->dir = dir->r.fid;
@@ -364,7 +375,7 @@ int fo_log_link(struct fso *dir, const char *name, struct fso *o, const hs_store
 	o->cml = 1;
 	touch_dir(dir);
 	if (!(err = fo_save(o)))
-		err = cml_append(V->cml, &rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
+		err = cml_append(V->cml, log_uid, &rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
 	return logged(cml_commit(V->cml, err), "a link");
 }
 
@@ -416,7 +427,7 @@ static int log_remove(struct fso *dir, const char *name, struct fso *o, int isdi
 	a->obj = o->r.fid;
 	if ((err = cml_begin(V->cml)))
 		return logged(err, "a remove");
-	err = cml_append(V->cml, &rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
+	err = cml_append(V->cml, log_uid, &rec, &o->r.fid, &dir->r.fid, o->r.ino, -1, base_of(o), name);
 	if (!err) {
 		fo_dir_del(dir, name);
 		touch_dir(dir);
@@ -431,11 +442,12 @@ static int log_remove(struct fso *dir, const char *name, struct fso *o, int isdi
 	return logged(cml_commit(V->cml, err), "a remove");
 }
 
-int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir,
+int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir, uid_t uid,
 		  const hs_storeid *sid)
 {
 	hs_storeid id;
 
+	log_uid = uid;
 	use_sid(&id, sid);
 	return log_remove(dir, name, o, isdir, &id);
 }
@@ -452,7 +464,7 @@ static int log_rename_rec(struct fso *sd, const char *name, struct fso *dd,
 	rec.op = HS_OP_RENAME;
 	*a = (hs_rename_args){ sd->r.fid, (char *)name, dd->r.fid, (char *)newname,
 			       *sid, o->r.fid, 0 };
-	err = cml_append(V->cml, &rec, &o->r.fid, &sd->r.fid, o->r.ino, -1, base_of(o), newname);
+	err = cml_append(V->cml, log_uid, &rec, &o->r.fid, &sd->r.fid, o->r.ino, -1, base_of(o), newname);
 	if (!err) {
 		fo_dir_del(sd, name);
 		fo_dir_add(dd, newname, o);
@@ -465,13 +477,14 @@ static int log_rename_rec(struct fso *sd, const char *name, struct fso *dd,
 }
 
 int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *newname,
-		  struct fso *o, const hs_storeid *sid)
+		  struct fso *o, uid_t uid, const hs_storeid *sid)
 {
 	hs_storeid rsid, vsid;
 	uint64_t victim;
 	struct fso *v = NULL;
 	int err;
 
+	log_uid = uid;
 	if (db_dirent_get(V->db, dd->r.ino, newname, &victim) == 0 &&
 	    (v = fo_obj(victim)) == o)
 		v = NULL;
@@ -507,6 +520,10 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	}
 	if (row->dir.vnode && (d = fo_obj_by_fid(&row->dir)))
 		d->has_cb = 0;   /* its version moved on vice: ask again */
+	/* The rights the record's user has there (a directory made offline:
+	 * its own ACL, learnt only now). */
+	if (a->type && !cml_is_local(&a->fid))
+		fo_note_rights(row->uid, a);
 	if (!o || memcmp(&o->r.fid, &a->fid, sizeof(hs_fid)))
 		return;
 	/* A duplicate whose object is gone on vice carries only the fid: no

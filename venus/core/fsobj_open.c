@@ -28,6 +28,7 @@
 
 struct op {
 	uint64_t    ino;
+	uid_t       uid;
 	int         flags;
 	fso_open_cb cb;
 	void       *arg;
@@ -71,6 +72,7 @@ static void open_finish(struct op *p, int err)
 	o->opens++;
 	if (is_write(p->flags)) {
 		o->writers++;
+		o->wuid = p->uid;
 		/* Crash safety: a container open for writing may differ from
 		 * vice's copy, so it must not be trusted as clean after a crash. */
 		o->r.dirty = 1;
@@ -92,14 +94,21 @@ static void open_have_data(void *arg, int err)
 	open_finish(arg, err);
 }
 
-static void open_fresh(void *arg, int err, struct fso *o)
+/* Coda's rights for an open: r to read, w to write or truncate. */
+static unsigned open_needs(int flags)
+{
+	unsigned need = (flags & O_ACCMODE) == O_WRONLY ? 0 : HS_R_READ;
+
+	return is_write(flags) ? need | HS_R_WRITE : need;
+}
+
+static void open_checked(void *arg, int err)
 {
 	struct op *p = arg;
+	struct fso *o = fo_obj(p->ino);
 
-	if (!err && o->r.type == HS_FDIR)
-		err = EISDIR;
-	else if (!err && o->r.type != HS_FREG)
-		err = ELOOP;
+	if (!err && !o)
+		err = ENOENT;
 	if (err) {
 		open_finish(p, err);
 		return;
@@ -112,11 +121,26 @@ static void open_fresh(void *arg, int err, struct fso *o)
 		open_finish(p, 0);
 	} else {
 		V->stats.cache_misses++;
-		fo_ensure_data(o, open_have_data, p);
+		fo_ensure_data(o, p->uid, open_have_data, p);
 	}
 }
 
-void fso_open(uint64_t ino, int flags, fso_open_cb cb, void *arg)
+static void open_fresh(void *arg, int err, struct fso *o)
+{
+	struct op *p = arg;
+
+	if (!err && o->r.type == HS_FDIR)
+		err = EISDIR;
+	else if (!err && o->r.type != HS_FREG)
+		err = ELOOP;
+	if (err) {
+		open_finish(p, err);
+		return;
+	}
+	fo_check(o, p->uid, open_needs(p->flags), open_checked, p);
+}
+
+void fso_open(uint64_t ino, int flags, uid_t uid, fso_open_cb cb, void *arg)
 {
 	struct op *p = malloc(sizeof(*p));
 
@@ -125,10 +149,11 @@ void fso_open(uint64_t ino, int flags, fso_open_cb cb, void *arg)
 		return;
 	}
 	p->ino = ino;
+	p->uid = uid;
 	p->flags = flags;
 	p->cb = cb;
 	p->arg = arg;
-	fo_with_fresh(ino, open_fresh, p);
+	fo_with_fresh(ino, uid, open_fresh, p);
 }
 
 void fso_mark_written(uint64_t ino)

@@ -33,6 +33,7 @@ struct rd_ent {
 
 struct rd {
 	uint64_t        ino;
+	uid_t           uid;
 	uint64_t        cookie;
 	uint64_t        dv;       /* version the pages come from */
 	int             started;
@@ -180,6 +181,7 @@ static void readdir_done(void *arg, int err, void *res)
 		r->started = 1;
 		r->dv = ok->dir.dataversion;
 		fo_apply_attr(d, &ok->dir, 0);
+		fo_note_rights(r->uid, &ok->dir);
 		err = rd_take(r, ok);
 		r->cookie = ok->cookie;
 		if (!err && ok->eof && !(err = rd_install(r, d))) {
@@ -209,23 +211,29 @@ static void rd_page(struct rd *r)
 	a.dir = d->r.fid;
 	a.cookie = r->cookie;
 	a.count = HS_READDIR_MAX;
-	srv_call(V->srv, HS_READDIR, (xdrproc_t)xdr_hs_readdir_args, &a,
-		 (xdrproc_t)xdr_hs_readdir_res, sizeof(hs_readdir_res), readdir_done, r);
+	srv_call_as(V->srv, r->uid, HS_READDIR, (xdrproc_t)xdr_hs_readdir_args, &a,
+		    (xdrproc_t)xdr_hs_readdir_res, sizeof(hs_readdir_res), readdir_done, r);
 }
 
 static void readdir_fresh(void *arg, int err, struct fso *d)
 {
 	struct rd *r = arg;
+	int ask = 0;
 
 	if (!err && d->r.type != HS_FDIR)
 		err = ENOTDIR;
+	/* Rights not known for this user: vice answers (and tells them). */
+	if (!err && (err = fo_rights_check(d, r->uid, HS_R_LOOKUP)) == EAGAIN) {
+		err = 0;
+		ask = 1;
+	}
 	if (err) {
 		r->cb(r->arg, err, NULL, 0);
 		rd_free(r);
 		return;
 	}
 	d->r.last_used = fo_now_us();
-	if (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data)) {
+	if (!ask && (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data))) {
 		rd_reply_cached(d, r->cb, r->arg);
 		rd_free(r);
 		return;
@@ -233,7 +241,7 @@ static void readdir_fresh(void *arg, int err, struct fso *d)
 	rd_page(r);
 }
 
-void fso_readdir(uint64_t dir, fso_readdir_cb cb, void *arg)
+void fso_readdir(uint64_t dir, uid_t uid, fso_readdir_cb cb, void *arg)
 {
 	struct rd *r = calloc(1, sizeof(*r));
 
@@ -242,9 +250,10 @@ void fso_readdir(uint64_t dir, fso_readdir_cb cb, void *arg)
 		return;
 	}
 	r->ino = dir;
+	r->uid = uid;
 	r->cb = cb;
 	r->arg = arg;
-	fo_with_fresh(dir, readdir_fresh, r);
+	fo_with_fresh(dir, uid, readdir_fresh, r);
 }
 
 /* ================================================================ */
@@ -253,6 +262,7 @@ void fso_readdir(uint64_t dir, fso_readdir_cb cb, void *arg)
 
 struct rl {
 	uint64_t        ino;
+	uid_t           uid;
 	fso_readlink_cb cb;
 	void           *arg;
 };
@@ -295,11 +305,11 @@ static void readlink_fresh(void *arg, int err, struct fso *o)
 		free(l);
 		return;
 	}
-	srv_call(V->srv, HS_READLINK, (xdrproc_t)xdr_hs_fid, &o->r.fid,
-		 (xdrproc_t)xdr_hs_readlink_res, sizeof(hs_readlink_res), readlink_done, l);
+	srv_call_as(V->srv, l->uid, HS_READLINK, (xdrproc_t)xdr_hs_fid, &o->r.fid,
+		    (xdrproc_t)xdr_hs_readlink_res, sizeof(hs_readlink_res), readlink_done, l);
 }
 
-void fso_readlink(uint64_t ino, fso_readlink_cb cb, void *arg)
+void fso_readlink(uint64_t ino, uid_t uid, fso_readlink_cb cb, void *arg)
 {
 	struct rl *l = malloc(sizeof(*l));
 
@@ -308,8 +318,9 @@ void fso_readlink(uint64_t ino, fso_readlink_cb cb, void *arg)
 		return;
 	}
 	l->ino = ino;
+	l->uid = uid;
 	l->cb = cb;
 	l->arg = arg;
-	fo_with_fresh(ino, readlink_fresh, l);
+	fo_with_fresh(ino, uid, readlink_fresh, l);
 }
 

@@ -27,6 +27,7 @@
 
 struct sa {
 	uint64_t           ino;
+	uid_t              uid;    /* the caller */
 	struct fso_setattr sa;
 	fso_attr_cb        cb;
 	void              *arg;
@@ -75,7 +76,7 @@ static void sa_done(void *arg, int err, void *res)
 		 * harmless if vice did apply it). */
 		vlog(LOG_WARNING, "setattr of ino %llu failed (%s): logged for reintegration",
 		     (unsigned long long)o->r.ino, strerror(err));
-		sa_reply(s, fo_log_setattr(o, &s->sa));
+		sa_reply(s, fo_log_setattr(o, &s->sa, s->uid));
 		return;
 	}
 	if (!err && o) {
@@ -87,6 +88,7 @@ static void sa_done(void *arg, int err, void *res)
 				r->hs_attr_res_u.attr.dataversion == o->r.dataversion + 1;
 
 		fo_apply_attr(o, &r->hs_attr_res_u.attr, 1);
+		fo_note_rights(s->uid, &r->hs_attr_res_u.attr);
 		if (data_kept) {
 			o->r.data_dv = o->r.dataversion;
 			fo_save(o);
@@ -126,7 +128,7 @@ static void sa_rest(struct sa *s)
 
 			container_set_mtime(o, &t);
 		}
-		sa_reply(s, fo_log_setattr(o, &s->sa));
+		sa_reply(s, fo_log_setattr(o, &s->sa, s->uid));
 		return;
 	}
 	memset(&a, 0, sizeof(a));
@@ -142,7 +144,7 @@ static void sa_rest(struct sa *s)
 		a.mtime = fo_to_hs_time(&s->sa.mtime);
 		container_set_mtime(o, &a.mtime);
 	}
-	srv_call(V->srv, HS_SETATTR, (xdrproc_t)xdr_hs_setattr_args, &a,
+	srv_call_as(V->srv, s->uid, HS_SETATTR, (xdrproc_t)xdr_hs_setattr_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), sa_done, s);
 }
 
@@ -186,6 +188,8 @@ static void sa_truncate(void *arg, int err)
 		o->r.data_dv = o->r.dataversion;   /* size 0: nothing to fetch */
 	o->r.has_data = 1;
 	o->written = 1;
+	if (!o->writers)
+		o->wuid = s->uid;   /* stored now, as the truncater */
 	cache_note(o->r.ino, s->sa.size, fo_now_us());
 	if (o->writers) {
 		/* Stored at the last close; the change is now (vice stamps
@@ -221,13 +225,19 @@ static void sa_fresh(void *arg, int err, struct fso *o)
 		sa_reply(s, EINVAL);
 		return;
 	}
+	/* Truncation is a write: w on the directory (Coda's). */
+	if ((err = fo_rights_check(o, s->uid, HS_R_WRITE)) && err != EAGAIN) {
+		sa_reply(s, err);
+		return;
+	}
 	if (s->sa.size == 0)
 		sa_truncate(s, 0);
 	else
-		fo_ensure_data(o, sa_truncate, s);
+		fo_ensure_data(o, s->uid, sa_truncate, s);
 }
 
-void fso_setattr(uint64_t ino, const struct fso_setattr *sa, fso_attr_cb cb, void *arg)
+void fso_setattr(uint64_t ino, uid_t uid, const struct fso_setattr *sa, fso_attr_cb cb,
+		 void *arg)
 {
 	struct sa *s = malloc(sizeof(*s));
 
@@ -236,9 +246,10 @@ void fso_setattr(uint64_t ino, const struct fso_setattr *sa, fso_attr_cb cb, voi
 		return;
 	}
 	s->ino = ino;
+	s->uid = uid;
 	s->sa = *sa;
 	s->cb = cb;
 	s->arg = arg;
-	fo_with_fresh(ino, sa_fresh, s);
+	fo_with_fresh(ino, uid, sa_fresh, s);
 }
 

@@ -30,6 +30,7 @@
 struct store {
 	uint64_t       ino;
 	hs_fid         fid;
+	uid_t          uid;        /* the writer it is made for (fo_writer) */
 	int            fd;
 	hs_storeid     sid;
 	uint64_t       size, next, base;
@@ -95,9 +96,9 @@ static void store_issue(struct store *s)
 	s->next = n ? off + n : s->size;
 	s->sent += n;
 	s->inflight++;
-	srv_call(V->srv, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+	srv_call_as(V->srv, s->uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), store_chunk_done, s);
-	free(buf);   /* srv_call has encoded it */
+	free(buf);   /* srv_call_as has encoded it */
 }
 
 static void store_end(struct store *s)
@@ -177,7 +178,7 @@ static void store_commit(struct store *s)
 	a.base_version = s->base;
 	a.size = s->size;
 	a.mtime = s->mtime;
-	srv_call(V->srv, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
+	srv_call_as(V->srv, s->uid, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
 }
 
@@ -229,6 +230,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	o->written = 0;
 	o->pending = 0;
 	s->ino = o->r.ino;
+	s->uid = fo_writer(o);
 	s->fid = o->r.fid;
 	s->size = (uint64_t)st.st_size;
 	s->mtime.sec = st.st_mtim.tv_sec;

@@ -471,6 +471,8 @@ static const struct {
 	{ "flushvolume", ctl_fid_run },
 	{ "truncatelog", ctl_fid_run },
 	{ "checkpointml", ctl_ckpt_run },
+	{ "listacl", ctl_acl_run },
+	{ "setacl", ctl_acl_run },
 	{ "listcache", cmd_listcache },
 	{ "listmissing", cmd_listmissing },
 	{ "stats", cmd_stats },

@@ -79,6 +79,7 @@ void ctl_vol_run(struct ctl_req *r);   /* listvol, checkvolumes, checkservers */
 void ctl_fid_run(struct ctl_req *r);   /* getfid, getpath, getpfid, flush*,
 					* truncatelog */
 void ctl_ckpt_run(struct ctl_req *r);  /* checkpointml */
+void ctl_acl_run(struct ctl_req *r);   /* listacl, setacl (ctl_acl.c) */
 
 /* ---- what a local user may see (ctl_see.c) ---- */
 

@@ -20,6 +20,7 @@
 #include "venus/net/server.h"
 #include "venus/log/volstate.h"
 #include "venus/log/cml.h"
+#include "venus/repair/reint.h"
 #include "venus/ctl/ctl_int.h"
 
 /* Volume names as vice last told them, so listvol still names a volume
@@ -139,7 +140,8 @@ static const char *coda_state(enum vst_state s)
 
 static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
 {
-	unsigned age, time_;
+	unsigned age, time_, nw;
+	uid_t wu[8];
 	struct vol_cml t;
 	char buf[PATH_MAX + 256];
 
@@ -158,6 +160,11 @@ static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
 	if (t.n)
 		ctl_printf(r, CTLP_STDOUT, "  There are %u CML entries pending for "
 			   "reintegration (%llu bytes)\n", t.n, (unsigned long long)t.bytes);
+	/* Users whose records wait for a token (reint.h): clog resumes them. */
+	nw = V->reint ? reint_waiting(V->reint, wu, NULL, 8) : 0;
+	for (unsigned k = 0; k < nw; k++)
+		ctl_printf(r, CTLP_STDOUT, "  *** Reintegration pending tokens for uid %u ***\n",
+			   (unsigned)wu[k]);
 	ctl_printf(r, CTLP_STDOUT, "\n");
 }
 

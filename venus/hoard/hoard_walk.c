@@ -317,6 +317,13 @@ static void on_readdir(void *arg, int err, const struct fso_dirent *ents, size_t
 }
 
 /* Start the fso call that caches the current object. */
+/* The walk of an entry calls as the user who added it (Coda's hoard
+ * entries carry their uid): it sees what that user may. */
+static uid_t walk_uid(const struct hwalk *w)
+{
+	return w->next_ent ? w->ents[w->next_ent - 1].uid : SRV_SELF;
+}
+
 static void visit(struct hwalk *w)
 {
 	struct item *it = &w->cur;
@@ -332,15 +339,15 @@ static void visit(struct hwalk *w)
 	}
 	w->busy = 1;
 	if (S_ISDIR(it->type)) {
-		fso_readdir(it->ino, on_readdir, w);
+		fso_readdir(it->ino, walk_uid(w), on_readdir, w);
 	} else if (S_ISLNK(it->type)) {
-		fso_readlink(it->ino, on_readlink, w);
+		fso_readlink(it->ino, walk_uid(w), on_readlink, w);
 	} else if (!S_ISREG(it->type)) {
 		/* FIFO, socket, device: its attributes are all there is. */
-		fso_getattr(it->ino, on_special, w);
+		fso_getattr(it->ino, walk_uid(w), on_special, w);
 	} else {
 		w->fetches0 = V->stats.fetches;
-		fso_open(it->ino, O_RDONLY, on_opened, w);
+		fso_open(it->ino, O_RDONLY, walk_uid(w), on_opened, w);
 	}
 }
 
@@ -365,7 +372,7 @@ static void step(struct hwalk *w)
 		return;
 	case PH_RESOLVE:
 		w->busy = 1;
-		fso_resolve(w->cur.path, on_resolved, w);
+		fso_resolve_as(w->cur.path, walk_uid(w), on_resolved, w);
 		return;
 	case PH_VISIT:
 		visit(w);

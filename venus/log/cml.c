@@ -250,8 +250,8 @@ int cml_drop_obj(struct cml *c, const hs_fid *fid)
 
 /* ---- append ---- */
 
-static int insert(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t ino,
-		  uint64_t base, uint64_t size, const char *name)
+static int insert(hs_cml_rec *rec, uid_t uid, const hs_fid *obj, const hs_fid *dir,
+		  uint64_t ino, uint64_t base, uint64_t size, const char *name)
 {
 	sqlite3_stmt *st;
 	char *buf;
@@ -278,6 +278,7 @@ static int insert(hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_
 	if (name)
 		sqlite3_bind_text(st, 13, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 14, buf, (int)len, free);
+	sqlite3_bind_int64(st, 15, (sqlite3_int64)uid);
 	return db_run(V->db, st);
 }
 
@@ -299,8 +300,8 @@ static int freeze(const hs_cml_rec *rec, int datafd, uint64_t *size)
 	return 0;
 }
 
-int cml_append(struct cml *c, hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir, uint64_t ino,
-	       int datafd, uint64_t base, const char *name)
+int cml_append(struct cml *c, uid_t uid, hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir,
+	       uint64_t ino, int datafd, uint64_t base, const char *name)
 {
 	int own = !db_in_txn(V->db), err;
 	uint64_t size;
@@ -315,7 +316,7 @@ int cml_append(struct cml *c, hs_cml_rec *rec, const hs_fid *obj, const hs_fid *
 		return err;
 	err = cancel_before_keep_base(c, rec, obj, &base);
 	if (!err)
-		err = insert(rec, obj, dir, ino, base, size, name);
+		err = insert(rec, uid, obj, dir, ino, base, size, name);
 	if (own)
 		err = cml_commit(c, err);
 	if (err && rec->op == HS_OP_STORE) {

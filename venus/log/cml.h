@@ -30,6 +30,7 @@
 #define VENUS_CML_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include "hesper.h"
 
 /* One row, as read back. */
@@ -43,6 +44,7 @@ struct cml_row {
 	uint64_t   size;        /* store: bytes of the frozen copy */
 	int        frozen;      /* in flight: neither cancelled nor changed */
 	int        conflict;    /* 0, or the status vice refused it with */
+	uid_t      uid;         /* the local user it is reintegrated as */
 	hs_cml_rec rec;         /* decoded; free with cml_row_free */
 	char       name[256];   /* the name it made/removed/renamed, or "" */
 };
@@ -58,14 +60,15 @@ struct cml *cml_init(int *err);
 /* Free c (the rows stay in venus.db); NULL is fine. */
 void cml_fini(struct cml *c);
 
-/* Append rec (its sid set by the caller) about obj/ino.  For a store,
+/* Append rec (its sid set by the caller), made for local user uid, about
+ * obj/ino.  For a store,
  * datafd is the container to freeze (else -1); base is the server version
  * obj was at.  Applies cancellation first; may drop rec itself (an
  * identity-cancelled remove).  Runs inside the caller's transaction if one
  * is open, else in its own; either way the caller commits durably with
  * cml_commit.  0 or an errno (nothing logged). */
-int cml_append(struct cml *c, hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir,
-	       uint64_t ino, int datafd, uint64_t base, const char *name);
+int cml_append(struct cml *c, uid_t uid, hs_cml_rec *rec, const hs_fid *obj,
+	       const hs_fid *dir, uint64_t ino, int datafd, uint64_t base, const char *name);
 
 /* Open a transaction for a local mutation plus its record (synchronous=FULL
  * on commit).  Nests (a savepoint): a rename that replaces a name logs the
@@ -99,9 +102,15 @@ unsigned cml_oldest_age(struct cml *c);
 
 /* Read up to max sendable rows in log order (not in conflict, not held by
  * a conflict on their object or directory, logged at least min_age
- * seconds ago) into rows; n set.  Rows are marked frozen.  0 or an errno. */
+ * seconds ago) into rows; n set.  The rows are one uid's: the first
+ * sendable row's, up to the first row of another uid (a block goes with
+ * one user's token).  Rows of a uid for which wait(arg, uid) is nonzero
+ * are left, and so are the later rows (any uid's) that build on them:
+ * about an object or directory one of them names, or in a directory one
+ * of them made (a create in the same directory is independent).  wait may be NULL.
+ * Rows are marked frozen.  0 or an errno. */
 int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
-		   unsigned *n);
+		   int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n);
 /* Read rows about fid (all of them when fid is NULL) in log order. fn
  * returns nonzero to stop. */
 int cml_foreach(struct cml *c, const hs_fid *fid,

@@ -79,6 +79,7 @@ static int row_read(sqlite3_stmt *st, struct cml_row *r)
 	r->frozen = sqlite3_column_int(st, 10);
 	r->conflict = sqlite3_column_int(st, 11);
 	snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+	r->uid = (uid_t)sqlite3_column_int64(st, 14);
 	if (decode(sqlite3_column_blob(st, 13), sqlite3_column_bytes(st, 13), &r->rec)) {
 		vlog(LOG_ERR, "CML: record %llu does not decode", (unsigned long long)r->seq);
 		return EIO;
@@ -92,21 +93,84 @@ void cml_row_free(struct cml_row *r)
 	memset(&r->rec, 0, sizeof r->rec);
 }
 
-int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age, unsigned *n)
+/* What rows left waiting touch: their objects and their directories.
+ * A later row builds on one of them if it is about a waiting object or
+ * directory, or names a waiting object as its directory (a create in a
+ * directory made by a waiting record); two creates in one directory are
+ * independent.  Bounded: past it the block ends (a later pass goes on). */
+#define WAIT_FIDS 256
+struct waitset {
+	hs_fid   obj[WAIT_FIDS], dir[WAIT_FIDS];
+	unsigned nobj, ndir;
+};
+
+static int fid_in(const hs_fid *set, unsigned n, const hs_fid *f)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (set[i].volume == f->volume && set[i].vnode == f->vnode &&
+		    set[i].unique == f->unique)
+			return 1;
+	return 0;
+}
+
+static int has_dir(const struct cml_row *r)
+{
+	return r->dir.vnode || r->dir.unique;
+}
+
+/* 0, or ENOSPC when the set is full. */
+static int ws_add(struct waitset *w, const struct cml_row *r)
+{
+	if (w->nobj == WAIT_FIDS || w->ndir == WAIT_FIDS)
+		return ENOSPC;
+	if (!fid_in(w->obj, w->nobj, &r->obj))
+		w->obj[w->nobj++] = r->obj;
+	if (has_dir(r) && !fid_in(w->dir, w->ndir, &r->dir))
+		w->dir[w->ndir++] = r->dir;
+	return 0;
+}
+
+static int ws_needs(const struct waitset *w, const struct cml_row *r)
+{
+	return fid_in(w->obj, w->nobj, &r->obj) || fid_in(w->dir, w->ndir, &r->obj) ||
+	       (has_dir(r) && fid_in(w->obj, w->nobj, &r->dir));
+}
+
+int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
+		   int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n)
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
+	struct waitset *ws = calloc(1, sizeof *ws);
 	int err = 0, rc = SQLITE_DONE;
 
 	*n = 0;
-	if (!st)
-		return EIO;
-	sqlite3_bind_int(st, 1, (int)max);
+	if (!st || !ws) {
+		sqlite3_finalize(st);
+		free(ws);
+		return st ? ENOMEM : EIO;
+	}
+	sqlite3_bind_int(st, 1, -1);   /* no limit: rows may be left */
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = row_read(st, &rows[*n])))
+		struct cml_row *r = &rows[*n];
+
+		if ((err = row_read(st, r)))
 			break;
+		if (ws_needs(ws, r) || (wait && wait(arg, r->uid))) {
+			int full = ws_add(ws, r);
+
+			cml_row_free(r);
+			if (full)
+				break;
+			continue;
+		}
+		if (*n && r->uid != rows[0].uid) {
+			cml_row_free(r);
+			break;
+		}
 		(*n)++;
 	}
+	free(ws);
 	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = db_step_err(V->db, "cml: block");
 	sqlite3_finalize(st);

@@ -158,6 +158,12 @@ void vst_server_up(struct volume *w)
 	trickle(w);
 }
 
+void vst_kick(struct volume *w)
+{
+	if (w)
+		trickle(w);
+}
+
 void vst_logged(struct volume *w)
 {
 	if (w && !w->age)

@@ -70,6 +70,8 @@ void vst_reconnect(struct volume *w);
 
 /* vice is reachable again (main.c's srv_hooks.up): trickle. */
 void vst_server_up(struct volume *w);
+/* Records may have become sendable (a user got a token): trickle now. */
+void vst_kick(struct volume *w);
 /* A record was logged: schedule its reintegration as the mode says. */
 void vst_logged(struct volume *w);
 

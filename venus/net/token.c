@@ -125,6 +125,15 @@ static void save(void)
 	}
 }
 
+static void (*set_hook)(void *arg, uid_t uid);
+static void *set_hook_arg;
+
+void token_set_hook(void (*fn)(void *arg, uid_t uid), void *arg)
+{
+	set_hook = fn;
+	set_hook_arg = arg;
+}
+
 static struct vtoken *find(uid_t uid)
 {
 	unsigned i;
@@ -152,6 +161,8 @@ int token_set(const struct vtoken *t)
 	}
 	*slot = *t;
 	save();
+	if (set_hook)
+		set_hook(set_hook_arg, t->uid);
 	return 0;
 }
 

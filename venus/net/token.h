@@ -38,5 +38,9 @@ int token_get(uid_t uid, struct vtoken *out);
 int token_drop(uid_t uid);
 /* Call fn for each token held (any order). */
 void token_each(void (*fn)(const struct vtoken *t, void *arg), void *arg);
+/* fn(arg, uid) runs after each successful token_set (on the event loop,
+ * before token_set returns): main.c wires it to reintegration, whose
+ * records of uid may wait for a token (reint.h).  One hook; NULL clears. */
+void token_set_hook(void (*fn)(void *arg, uid_t uid), void *arg);
 
 #endif /* VENUS_TOKEN_H */

@@ -39,6 +39,7 @@ struct kept_row {
 	int      op, status, found;
 	hs_fid   obj, dir;
 	char     name[256];
+	uid_t    uid;       /* the user the record was made for */
 };
 
 /* One preservelocal command, carried across the lookups and the pass. */
@@ -59,7 +60,8 @@ static int first_conflict(void *arg, struct cml_row *r)
 
 	if (!r->conflict)
 		return 0;
-	*kr = (struct kept_row){ r->seq, r->ino, r->op, r->conflict, 1, r->obj, r->dir, "" };
+	*kr = (struct kept_row){ r->seq, r->ino, r->op, r->conflict, 1, r->obj, r->dir, "",
+				 r->uid };
 	snprintf(kr->name, sizeof kr->name, "%s", r->name);
 	return 1;
 }
@@ -115,7 +117,7 @@ static int resend(const struct kept_row *kr)
 
 /* The store (and mode setattr) that carry the local version of a created
  * file onto the server's object s. */
-static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
+static int log_onto(const hs_attr *s, uid_t uid, uint64_t ino, int fd, unsigned mode,
 		    const char *name)
 {
 	hs_cml_rec rec;
@@ -131,7 +133,7 @@ static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
 	rec.hs_cml_rec_u.store.size = (uint64_t)st.st_size;
 	rec.hs_cml_rec_u.store.mtime.sec = st.st_mtim.tv_sec;
 	rec.hs_cml_rec_u.store.mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
-	if ((err = cml_append(V->cml, &rec, &s->fid, NULL, ino, fd, s->dataversion, name)) ||
+	if ((err = cml_append(V->cml, uid, &rec, &s->fid, NULL, ino, fd, s->dataversion, name)) ||
 	    (mode & 07777) == (s->mode & 07777))
 		return err;
 	memset(&rec, 0, sizeof rec);
@@ -140,7 +142,7 @@ static int log_onto(const hs_attr *s, uint64_t ino, int fd, unsigned mode,
 	srv_new_storeid(&rec.hs_cml_rec_u.setattr.sid);
 	rec.hs_cml_rec_u.setattr.mask = HS_SET_MODE;
 	rec.hs_cml_rec_u.setattr.mode = mode & 07777;
-	return cml_append(V->cml, &rec, &s->fid, NULL, ino, -1, 0, name);
+	return cml_append(V->cml, uid, &rec, &s->fid, NULL, ino, -1, 0, name);
 }
 
 /* create/create: the local file's data onto the server's object s. */
@@ -159,7 +161,7 @@ static int onto_server(struct keep *k, const struct kept_row *kr, const hs_attr 
 		goto out;
 	err = cml_drop_obj(V->cml, &kr->obj);
 	if (!err)
-		err = log_onto(s, have_so ? so.ino : 0, fd, mode, kr->name);
+		err = log_onto(s, kr->uid, have_so ? so.ino : 0, fd, mode, kr->name);
 	if ((err = cml_commit(V->cml, err)))
 		goto out;
 	fso_disc_show_local(&s->fid, fd);
@@ -192,7 +194,7 @@ static int recreate(struct keep *k, const struct kept_row *kr)
 		s.fid = n.fid;
 		s.type = HS_FREG;
 		s.mode = n.mode;
-		err = log_onto(&s, n.ino, fd, n.mode, o.name);
+		err = log_onto(&s, kr->uid, n.ino, fd, n.mode, o.name);
 	}
 	if ((err = cml_commit(V->cml, err)))
 		goto out;
@@ -245,8 +247,8 @@ static void lookup_server(struct keep *k, const struct kept_row *kr)
 	c->kr = *kr;
 	a.dir = kr->dir;
 	a.name = c->kr.name;
-	srv_call(V->srv, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a, (xdrproc_t)xdr_hs_lookup_res,
-		 sizeof(hs_lookup_res), looked_up, c);
+	srv_call_as(V->srv, kr->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
+		    (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), looked_up, c);
 }
 
 static int still_conflicts(const struct keep *k)

@@ -13,6 +13,7 @@
 
 #include "venus/util/venus.h"
 #include "venus/net/server.h"
+#include "venus/net/token.h"
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
 #include "venus/store/db.h"
@@ -35,8 +36,21 @@ struct rwaiter {
  * HS_REINT_MAX, so one block stays one short vice transaction. */
 #define REINT_BLOCK 100
 
+/* Users whose records wait for a token, at most (their records wait
+ * either way: past it they are only not listed). */
+#define REINT_WAIT_MAX 64
+
 struct reint {
 	struct srv     *srv;         /* the server the records go to */
+	/* Users whose records vice refused with EACCES when sent without a
+	 * token (as System:AnyUser): they wait for one (reint_token). */
+	uid_t           refused[REINT_WAIT_MAX];
+	unsigned        nrefused;
+	/* Users whose records this pass left waiting (and the last pass's:
+	 * the log says so once, not at every trickle). */
+	uid_t           waiting[REINT_WAIT_MAX], waited[REINT_WAIT_MAX];
+	int             why[REINT_WAIT_MAX];  /* EKEYEXPIRED, EACCES */
+	unsigned        nwaiting, nwaited;
 	struct cml     *cml;         /* the log they come from */
 	int             running;
 	struct cml_row  rows[HS_REINT_MAX];
@@ -110,8 +124,46 @@ static void progress(struct reint *ri)
 
 /* ---- results ---- */
 
+static int uid_in(const uid_t *set, unsigned n, uid_t uid)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (set[i] == uid)
+			return 1;
+	return 0;
+}
+
+static void note_waiting(struct reint *ri, uid_t uid, int why)
+{
+	if (uid_in(ri->waiting, ri->nwaiting, uid) || ri->nwaiting == REINT_WAIT_MAX)
+		return;
+	ri->waiting[ri->nwaiting] = uid;
+	ri->why[ri->nwaiting++] = why;
+	if (!uid_in(ri->waited, ri->nwaited, uid))
+		vlog(LOG_NOTICE,
+		     "reintegration of uid %u's records pending tokens (%s): run clog",
+		     (unsigned)uid, why == EKEYEXPIRED ? "expired" : "refused without one");
+}
+
+/* cml_take_block's wait: a user whose token expired waits for a new one
+ * (Coda's reintegration waits for tokens); one without any token is sent
+ * as System:AnyUser until vice refuses that (EACCES), then waits too. */
+static int must_wait(void *arg, uid_t uid)
+{
+	struct reint *ri = arg;
+	struct vtoken t;
+	int err = token_get(uid, &t);
+
+	if (err == EKEYEXPIRED || (err && uid_in(ri->refused, ri->nrefused, uid))) {
+		note_waiting(ri, uid, err == EKEYEXPIRED ? EKEYEXPIRED : EACCES);
+		return 1;
+	}
+	return 0;
+}
+
 static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_result *res)
 {
+	struct vtoken t;
+
 	if (res->status == 0) {
 		fso_reint_applied(row, res);   /* maps a local fid to vice's first */
 		/* The object's later records build on this version now, whether
@@ -124,6 +176,15 @@ static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_resu
 	}
 	if (res->status == HS_ESKIPPED)
 		return;
+	if (res->status == EACCES && token_get(row->uid, &t) != 0) {
+		/* Refused for want of a token, not of rights: it waits. */
+		if (!uid_in(ri->refused, ri->nrefused, row->uid) && ri->nrefused < REINT_WAIT_MAX)
+			ri->refused[ri->nrefused++] = row->uid;
+		note_waiting(ri, row->uid, EACCES);
+		return;
+	}
+	/* Refused (EACCES with a token: the user lacks the rights): a
+	 * conflict that keeps its data, like any other. */
 	ri->conflicts++;
 	cml_set_conflict(ri->cml, row->seq, res->status);
 	conflict_note(row, res->status);
@@ -200,8 +261,9 @@ static void send_block(struct reint *ri)
 	set_bases(ri, recs);
 	a.recs.recs_len = ri->n;
 	a.recs.recs_val = recs;
-	vlog(LOG_DEBUG, "reintegrating %u records from %" PRIu64, ri->n, ri->rows[0].seq);
-	srv_call(ri->srv, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
+	vlog(LOG_DEBUG, "reintegrating %u records of uid %u from %" PRIu64, ri->n,
+	     (unsigned)ri->rows[0].uid, ri->rows[0].seq);
+	srv_call_as(ri->srv, ri->rows[0].uid, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
 		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, ri);
 	free(recs);
 }
@@ -274,7 +336,7 @@ static void send_chunk(struct reint *ri)
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
 	ri->off = n ? off + n : size;
-	srv_call(ri->srv, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+	srv_call_as(ri->srv, ri->rows[0].uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, ri);
 	free(buf);
 }
@@ -322,7 +384,7 @@ static void stage_next(struct reint *ri)
 	}
 	ri->off = UINT64_MAX;
 	hs_staged_args a = { cur_store(ri)->fid, cur_store(ri)->sid };
-	srv_call(ri->srv, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
+	srv_call_as(ri->srv, ri->rows[0].uid, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
 		 (xdrproc_t)xdr_hs_staged_res, sizeof(hs_staged_res), staged_done, ri);
 }
 
@@ -334,7 +396,8 @@ static void next_block(struct reint *ri)
 		finish(ri, ETIMEDOUT);
 		return;
 	}
-	if ((err = cml_take_block(ri->cml, ri->rows, REINT_BLOCK, ri->min_age, &ri->n))) {
+	if ((err = cml_take_block(ri->cml, ri->rows, REINT_BLOCK, ri->min_age, must_wait, ri,
+				  &ri->n))) {
 		finish(ri, err);
 		return;
 	}
@@ -364,6 +427,9 @@ void reint_run(struct reint *ri, unsigned min_age, unsigned budget, reint_progre
 	if (ri->running)
 		return;
 	ri->running = 1;
+	memcpy(ri->waited, ri->waiting, ri->nwaiting * sizeof ri->waiting[0]);
+	ri->nwaited = ri->nwaiting;
+	ri->nwaiting = 0;
 	ri->conflicts = 0;
 	ri->sent = 0;
 	ri->min_age = min_age;
@@ -381,6 +447,38 @@ struct reint *reint_new(struct srv *srv, struct cml *cml)
 	ri->cml = cml;
 	ri->fd = -1;
 	return ri;
+}
+
+unsigned reint_waiting(const struct reint *ri, uid_t *uids, int *why, unsigned max)
+{
+	unsigned i;
+
+	for (i = 0; i < ri->nwaiting && i < max; i++) {
+		uids[i] = ri->waiting[i];
+		if (why)
+			why[i] = ri->why[i];
+	}
+	return i;
+}
+
+int reint_token(struct reint *ri, uid_t uid)
+{
+	int was = uid_in(ri->waiting, ri->nwaiting, uid);
+
+	for (unsigned i = 0; i < ri->nrefused; i++)
+		if (ri->refused[i] == uid) {
+			ri->refused[i] = ri->refused[--ri->nrefused];
+			was = 1;
+		}
+	for (unsigned i = 0; i < ri->nwaiting; i++)
+		if (ri->waiting[i] == uid) {
+			ri->waiting[i] = ri->waiting[--ri->nwaiting];
+			ri->why[i] = ri->why[ri->nwaiting];
+		}
+	for (unsigned i = 0; i < ri->nwaited; i++)
+		if (ri->waited[i] == uid)
+			ri->waited[i] = ri->waited[--ri->nwaited];
+	return was;
 }
 
 void reint_free(struct reint *ri)

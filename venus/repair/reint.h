@@ -9,9 +9,18 @@
  * recognises store ids it applied.  A record vice refuses (HS_ECONFLICT,
  * EEXIST, ...) stays in the log marked in conflict with its data
  * (conflict.c); records that depend on it wait; the others go on.
+ *
+ * Each block is one local user's records (cml.uid), sent with that user's
+ * token (srv_call_as).  A user whose token expired, or whose records vice
+ * refused (EACCES) when sent without one, waits with every record that
+ * builds on theirs: nothing is dropped, other users' records go on, and
+ * a new token (reint_token) lets them go.  A record vice refuses with
+ * EACCES although sent with a token is a conflict, data kept.
  */
 #ifndef VENUS_REINT_H
 #define VENUS_REINT_H
+
+#include <sys/types.h>
 
 struct srv;
 struct cml;
@@ -40,5 +49,12 @@ void reint_run(struct reint *ri, unsigned min_age, unsigned budget, reint_progre
 	       reint_done_fn done, void *arg);
 /* Is a pass under way? */
 int reint_running(const struct reint *ri);
+/* The users whose records the last pass left waiting for tokens, at most
+ * max, into uids, with why (may be NULL): EKEYEXPIRED (token expired),
+ * EACCES (refused without a token).  Returns how many. */
+unsigned reint_waiting(const struct reint *ri, uid_t *uids, int *why, unsigned max);
+/* uid has a new token (token_set_hook): its records may go again.
+ * Returns 1 if they were waiting (the caller starts a pass). */
+int reint_token(struct reint *ri, uid_t uid);
 
 #endif /* VENUS_REINT_H */

@@ -124,9 +124,18 @@ static int migrate_1(sqlite3 *db)
 	return add_column(db, DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV);
 }
 
+/* Version 2 to 3: each CML record carries the local uid it is
+ * reintegrated as.  Records of version 2 were made as root's (venus made
+ * every call the same way): uid 0. */
+static int migrate_2(sqlite3 *db)
+{
+	return add_column(db, DB_CML_HAS_UID, DB_CML_ADD_UID);
+}
+
 /* Migration from version i to i + 1 is step[i]. */
 static int (*const step[DB_SCHEMA_VERSION])(sqlite3 *db) = {
 	[1] = migrate_1,
+	[2] = migrate_2,
 };
 
 static int set_version(sqlite3 *db, enum db_stmt id, int v)
@@ -494,4 +503,53 @@ int db_dirent_foreach(sqlite3 *db, uint64_t dir,
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(db, "dirent scan");
+}
+
+/* ---- the rights cache ---- */
+
+int db_rights_put(sqlite3 *db, const hs_fid *dir, uint32_t uid, unsigned rights,
+		  unsigned anyrights)
+{
+	sqlite3_stmt *st = db_st(db, DB_RIGHTS_PUT);
+
+	if (st) {
+		db_bind_fid(st, 1, dir);
+		sqlite3_bind_int64(st, 4, uid);
+		sqlite3_bind_int64(st, 5, rights);
+		sqlite3_bind_int64(st, 6, anyrights);
+	}
+	return db_run(db, st);
+}
+
+int db_rights_del(sqlite3 *db, const hs_fid *dir, uint32_t uid)
+{
+	sqlite3_stmt *st = db_st(db, DB_RIGHTS_DEL);
+
+	if (st) {
+		db_bind_fid(st, 1, dir);
+		sqlite3_bind_int64(st, 4, uid);
+	}
+	return db_run(db, st);
+}
+
+int db_rights_foreach(sqlite3 *db, int (*fn)(void *arg, const hs_fid *dir, uint32_t uid,
+					     unsigned rights, unsigned anyrights), void *arg)
+{
+	sqlite3_stmt *st = db_st(db, DB_RIGHTS_ALL);
+	int rc;
+
+	if (!st)
+		return EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		hs_fid f = { (uint32_t)sqlite3_column_int64(st, 0),
+			     (uint32_t)sqlite3_column_int64(st, 1),
+			     (uint32_t)sqlite3_column_int64(st, 2) };
+
+		if (fn(arg, &f, (uint32_t)sqlite3_column_int64(st, 3),
+		       (unsigned)sqlite3_column_int64(st, 4),
+		       (unsigned)sqlite3_column_int64(st, 5)))
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(db, "rights scan");
 }

@@ -21,10 +21,11 @@
 #include "hesper.h"
 
 /* Version of db_schema, in table schema_version.  1: before special
- * files (no fsobj.rdev); 2: fsobj.rdev.  Since the SQL layer every table
- * is in db_schema (cml, hoard and hoard_member were made by their modules
- * before, same columns).  db_open migrates 1 to 2. */
-#define DB_SCHEMA_VERSION 2
+ * files (no fsobj.rdev); 2: fsobj.rdev; 3: cml.uid (the local user each
+ * record is reintegrated as).  Since the SQL layer every table is in
+ * db_schema (cml, hoard and hoard_member were made by their modules
+ * before, same columns).  db_open migrates 1 to 2 to 3. */
+#define DB_SCHEMA_VERSION 3
 
 /* Every statement venus runs on venus.db: index into db_sql[]. */
 enum db_stmt {
@@ -33,6 +34,7 @@ enum db_stmt {
 	DB_SYNC_FULL, DB_SYNC_NORMAL, DB_WAL,
 	DB_VERSION_GET, DB_VERSION_INIT, DB_VERSION_SET,
 	DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV, DB_HOARD_HAS_ATTRS, DB_HOARD_ADD_ATTRS,
+	DB_CML_HAS_UID, DB_CML_ADD_UID,
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
 	DB_KEY_GET, DB_KEY_INIT,
 	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
@@ -52,6 +54,7 @@ enum db_stmt {
 	DB_HO_SET_FLAGS,
 	DB_HM_DEL, DB_HM_DEL_UNEXPANDED, DB_HM_DEL_ALL, DB_HM_DEL_UID, DB_HM_ADD,
 	DB_HM_LIST,
+	DB_RIGHTS_PUT, DB_RIGHTS_DEL, DB_RIGHTS_ALL,
 	DB_COUNT
 };
 
@@ -137,6 +140,15 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r);
 int db_fso_del(sqlite3 *db, uint64_t ino);
 /* Call fn for every row (r and its strings are valid during the call). */
 int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg);
+
+/* The rights cache (venus/core/rights.h): uid's and System:AnyUser's
+ * HS_R_* rights on directory dir, as vice last reported them. */
+int db_rights_put(sqlite3 *db, const hs_fid *dir, uint32_t uid, unsigned rights,
+		  unsigned anyrights);
+int db_rights_del(sqlite3 *db, const hs_fid *dir, uint32_t uid);
+/* Call fn for every row; fn returns nonzero to stop. */
+int db_rights_foreach(sqlite3 *db, int (*fn)(void *arg, const hs_fid *dir, uint32_t uid,
+					     unsigned rights, unsigned anyrights), void *arg);
 
 /* Directory entries (dir ino, name) -> child ino. */
 int db_dirent_put(sqlite3 *db, uint64_t dir, const char *name, uint64_t child);

@@ -42,14 +42,15 @@ const char db_schema[] =
 	/* The CML (cml.h): seq is the record's store id sequence number (its
 	 * log position); rec the XDR hs_cml_rec; the other columns copy what
 	 * cancellation and reintegration select on.  dvnode/duniq: the
-	 * directory (same volume) of a namespace op. */
+	 * directory (same volume) of a namespace op.  uid: the local user the
+	 * record is reintegrated as (version 3; older rows 0). */
 	"CREATE TABLE IF NOT EXISTS cml(seq INTEGER PRIMARY KEY,"
 	" op INTEGER NOT NULL, vol INTEGER NOT NULL, vnode INTEGER NOT NULL,"
 	" uniq INTEGER NOT NULL, dvnode INTEGER NOT NULL, duniq INTEGER NOT NULL,"
 	" ino INTEGER NOT NULL, base INTEGER NOT NULL, size INTEGER NOT NULL,"
 	" mask INTEGER NOT NULL, frozen INTEGER NOT NULL DEFAULT 0,"
 	" conflict INTEGER NOT NULL DEFAULT 0, logged INTEGER NOT NULL,"
-	" name TEXT, rec BLOB NOT NULL);"
+	" name TEXT, rec BLOB NOT NULL, uid INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS cml_obj ON cml(vol, vnode, uniq);"
 	/* The hoard database (hoard.h), paths relative to the mount point.
 	 * attrs: Coda's attribute bits (authoritative); flags: the walk's
@@ -58,14 +59,19 @@ const char db_schema[] =
 	" priority INTEGER NOT NULL, flags INTEGER NOT NULL, uid INTEGER NOT NULL,"
 	" expanded INTEGER NOT NULL DEFAULT 0, attrs INTEGER);"
 	"CREATE TABLE IF NOT EXISTS hoard_member(entry TEXT NOT NULL,"
-	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;";
+	" path TEXT NOT NULL, PRIMARY KEY(entry, path)) WITHOUT ROWID;"
+	/* The rights cache (rights.h; version 3): a local uid's and
+	 * System:AnyUser's rights on a directory, as vice last said. */
+	"CREATE TABLE IF NOT EXISTS rights(vol INTEGER NOT NULL, vnode INTEGER NOT NULL,"
+	" uniq INTEGER NOT NULL, uid INTEGER NOT NULL, rights INTEGER NOT NULL,"
+	" anyrights INTEGER NOT NULL, PRIMARY KEY(vol, vnode, uniq, uid)) WITHOUT ROWID;";
 
 #define FSO_COLS "ino, vol, vnode, uniq, type, mode, nlink, uid, gid, size," \
 	" atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, dataversion," \
 	" data_dv, has_data, dirty, last_used, parent, name, target, rdev"
 /* Columns of a CML row as cml_read.c reads them. */
 #define CML_COLS "seq, op, vol, vnode, uniq, dvnode, duniq, ino, base, size, frozen," \
-	" conflict, name, rec"
+	" conflict, name, rec, uid"
 /* ?1..?3: an object's fid; its live (not frozen, not in conflict) rows. */
 #define SAME_OBJ "vol = ?1 AND vnode = ?2 AND uniq = ?3 AND frozen = 0 AND conflict = 0"
 /* A store cancels earlier stores and utimes-only setattrs (mask within
@@ -104,6 +110,9 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_HOARD_HAS_ATTRS] = "SELECT COUNT(*) FROM pragma_table_info('hoard')"
 		" WHERE name = 'attrs'",
 	[DB_HOARD_ADD_ATTRS] = "ALTER TABLE hoard ADD COLUMN attrs INTEGER",
+	[DB_CML_HAS_UID] = "SELECT COUNT(*) FROM pragma_table_info('cml')"
+		" WHERE name = 'uid'",
+	[DB_CML_ADD_UID] = "ALTER TABLE cml ADD COLUMN uid INTEGER NOT NULL DEFAULT 0",
 
 	[DB_META_GET] = "SELECT client_id, next_seq FROM meta WHERE id = 1",
 	[DB_META_INIT] = "INSERT INTO meta(id, client_id, next_seq) VALUES (1, ?1, 1)",
@@ -125,8 +134,8 @@ const char *const db_sql[DB_COUNT] = {
 
 	/* ---- the CML (cml*.c) ---- */
 	[DB_CML_INSERT] = "INSERT INTO cml(seq, op, vol, vnode, uniq, dvnode, duniq, ino,"
-		" base, size, mask, logged, name, rec) VALUES (?4, ?5, ?1, ?2, ?3, ?6, ?7,"
-		" ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		" base, size, mask, logged, name, rec, uid) VALUES (?4, ?5, ?1, ?2, ?3, ?6, ?7,"
+		" ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 	[DB_CML_OBJ_ROWS] = "SELECT COUNT(*) FROM cml WHERE " OF_OBJ " AND conflict = 0",
 	[DB_CML_OBJ_BASE] = "SELECT base FROM cml WHERE " OF_OBJ " AND conflict = 0"
 		" ORDER BY seq LIMIT 1",
@@ -153,7 +162,8 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_OLDEST] = "SELECT COALESCE(MIN(logged), 0) FROM cml WHERE conflict = 0",
 	[DB_CML_MAX_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM cml",
 	[DB_CML_HAS] = "SELECT COUNT(*) FROM cml WHERE seq = ?1",
-	/* ?1 rows at most, logged at or before ?2. */
+	/* ?1 rows at most, logged at or before ?2 (cml_take_block picks
+	 * one uid's run from them). */
 	[DB_CML_BLOCK] = "SELECT " CML_COLS " FROM cml WHERE conflict = 0 AND NOT "
 		HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1",
 	[DB_CML_FREEZE] = "UPDATE cml SET frozen = 1 WHERE seq = ?1",
@@ -195,4 +205,10 @@ const char *const db_sql[DB_COUNT] = {
 		" (SELECT path FROM hoard WHERE uid = ?1)",
 	[DB_HM_ADD] = "INSERT OR IGNORE INTO hoard_member(entry, path) VALUES (?1, ?2)",
 	[DB_HM_LIST] = "SELECT path FROM hoard_member WHERE entry = ?1 ORDER BY path",
+
+	/* ---- the rights cache (rights.c) ---- */
+	[DB_RIGHTS_PUT] = "INSERT OR REPLACE INTO rights(vol, vnode, uniq, uid, rights,"
+		" anyrights) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[DB_RIGHTS_DEL] = "DELETE FROM rights WHERE " OF_OBJ " AND uid = ?4",
+	[DB_RIGHTS_ALL] = "SELECT vol, vnode, uniq, uid, rights, anyrights FROM rights",
 };

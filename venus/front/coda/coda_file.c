@@ -168,9 +168,9 @@ static void cf_open_typed(void *arg, int err, const struct fso_attr *a)
 	if (err)
 		cf_reply_err(p, err);
 	else if (S_ISDIR(a->st.st_mode))
-		fso_readdir(p->ino, cf_done_readdir, p);
+		fso_readdir(p->ino, p->uid, cf_done_readdir, p);
 	else
-		fso_open(p->ino, p->flags, cf_done_open, p);
+		fso_open(p->ino, p->flags, p->uid, cf_done_open, p);
 }
 
 int cf_up_open(struct cpend *p, const char *msg, size_t len, uint64_t ino)
@@ -182,7 +182,7 @@ int cf_up_open(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	p->cflags = in->flags;
 	p->flags = cf_oflags(in->flags);
 	/* A directory is read from a container we write. */
-	fso_getattr(ino, cf_open_typed, p);
+	fso_getattr(ino, p->uid, cf_open_typed, p);
 	return 0;
 }
 

@@ -30,7 +30,7 @@ struct cpend {
 	int           flags;       /* open(2) flags for OPEN_BY_FD */
 	int           excl;
 	int           cflags;      /* HCFS_O_* of OPEN_BY_FD */
-	uint32_t      uid;         /* caller, for ACCESS */
+	uint32_t      uid;         /* caller (the upcall's cred): fsobj calls go as it */
 	char          name[HCFS_MAXNAMLEN + 1];
 };
 

@@ -31,7 +31,7 @@ static void cf_done_create(void *arg, int err, const struct fso_attr *a)
 
 	/* open(O_CREAT) without O_EXCL of a name that appeared meanwhile */
 	if (err == EEXIST && p->opcode == HCFS_CREATE && !p->excl) {
-		fso_lookup(p->ino, p->name, cf_done_create, p);
+		fso_lookup(p->ino, p->name, p->uid, cf_done_create, p);
 		return;
 	}
 	memset(&out, 0, sizeof(out));
@@ -128,7 +128,7 @@ int cf_up_getattr(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 {
 	(void)msg;
 	(void)len;
-	fso_getattr(ino, cf_done_attr, p);
+	fso_getattr(ino, p->uid, cf_done_attr, p);
 	return 0;
 }
 
@@ -169,7 +169,7 @@ int cf_up_setattr(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 		sa.mtime.tv_sec = va->va_mtime.tv_sec;
 		sa.mtime.tv_nsec = va->va_mtime.tv_nsec;
 	}
-	fso_setattr(ino, &sa, cf_done_noattr, p);
+	fso_setattr(ino, p->uid, &sa, cf_done_noattr, p);
 	return 0;
 }
 
@@ -180,7 +180,7 @@ int cf_up_access(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	NEED(struct hcfs_access_in);
 	p->flags = ((const struct hcfs_access_in *)msg)->flags;
 	p->uid = ih->uid;
-	fso_getattr(ino, cf_done_access, p);
+	fso_getattr(ino, p->uid, cf_done_access, p);
 	return 0;
 }
 
@@ -192,7 +192,7 @@ int cf_up_lookup(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	name = cf_name(msg, len, ((const struct hcfs_lookup_in *)msg)->name);
 	if (!name)
 		return EINVAL;
-	fso_lookup(ino, name, cf_done_lookup, p);
+	fso_lookup(ino, name, p->uid, cf_done_lookup, p);
 	return 0;
 }
 
@@ -252,9 +252,9 @@ int cf_up_remove(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	if (!(name = cf_name(msg, len, in->name)))
 		return EINVAL;
 	if (in->ih.opcode == HCFS_REMOVE)
-		fso_unlink(ino, name, cf_done_err, p);
+		fso_unlink(ino, name, p->uid, cf_done_err, p);
 	else
-		fso_rmdir(ino, name, cf_done_err, p);
+		fso_rmdir(ino, name, p->uid, cf_done_err, p);
 	return 0;
 }
 
@@ -268,7 +268,7 @@ int cf_up_link(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	dir = cf_ino(&in->dir);
 	if (!dir || !(name = cf_name(msg, len, in->tname)))
 		return EINVAL;
-	fso_link(ino, dir, name, cf_done_noattr, p);
+	fso_link(ino, dir, name, p->uid, cf_done_noattr, p);
 	return 0;
 }
 
@@ -284,7 +284,7 @@ int cf_up_rename(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	name2 = cf_name(msg, len, in->dstname);
 	if (!dir || !name || !name2)
 		return EINVAL;
-	fso_rename(ino, name, dir, name2, cf_done_err, p);
+	fso_rename(ino, name, dir, name2, p->uid, cf_done_err, p);
 	return 0;
 }
 
@@ -292,7 +292,7 @@ int cf_up_readlink(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 {
 	(void)msg;
 	(void)len;
-	fso_readlink(ino, cf_done_readlink, p);
+	fso_readlink(ino, p->uid, cf_done_readlink, p);
 	return 0;
 }
 

@@ -85,6 +85,7 @@ struct cpend *cf_pend_new(const struct hcfs_in_hdr *ih)
 		return NULL;
 	p->opcode = ih->opcode;
 	p->unique = ih->unique;
+	p->uid = ih->uid;
 	p->next = cf_pending.next;
 	p->prev = &cf_pending;
 	cf_pending.next->prev = p;

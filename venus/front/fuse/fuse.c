@@ -21,13 +21,14 @@
 static struct fuse_session *hf_se;
 static struct event        *hf_ev;
 static struct fuse_buf      hf_buf;
-static struct hf_pend       hf_pending = { &hf_pending, &hf_pending, NULL };
+static struct hf_pend       hf_pending = { &hf_pending, &hf_pending, NULL, FSO_SELF };
 
 /* ---- outstanding requests ---- */
 
 void hf_pend_start(struct hf_pend *p, fuse_req_t req)
 {
 	p->req = req;
+	p->uid = req ? fuse_req_ctx(req)->uid : FSO_SELF;
 	p->next = hf_pending.next;
 	p->prev = &hf_pending;
 	hf_pending.next->prev = p;

@@ -129,7 +129,7 @@ void hf_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	r->fi = *fi;
 	r->ino = ino;
 	hf_pend_start(&r->p, req);
-	fso_readdir(ino, hf_opendir_done, r);
+	fso_readdir(ino, r->p.uid, hf_opendir_done, r);
 }
 
 void hf_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -294,7 +294,7 @@ static void hf_plus_lookup(struct hf_plus_req *r, fuse_ino_t dir, size_t k)
 	one->r = r;
 	one->k = k;
 	r->waiting++;
-	fso_lookup(dir, de->name, hf_plus_looked, one);
+	fso_lookup(dir, de->name, r->p.uid, hf_plus_looked, one);
 }
 
 void hf_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -240,7 +240,7 @@ void hf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (!r)
 		return;
 	r->flags = hf_open_flags(fi->flags);
-	fso_open(ino, r->flags, hf_open_done, r);
+	fso_open(ino, r->flags, r->p.uid, hf_open_done, r);
 }
 
 /* The create is logged and core's zones admitted it: open. */
@@ -248,7 +248,7 @@ static void hf_create_open(void *arg)
 {
 	struct hf_open_req *r = arg;
 
-	fso_open(r->attr.ino, r->flags, hf_open_done, r);
+	fso_open(r->attr.ino, r->flags, r->p.uid, hf_open_done, r);
 }
 
 static void hf_create_made(void *arg, int err, const struct fso_attr *a)

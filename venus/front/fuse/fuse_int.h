@@ -25,6 +25,7 @@
 struct hf_pend {
 	struct hf_pend *prev, *next;
 	fuse_req_t      req;
+	uid_t           uid;   /* the caller (fuse_req_ctx): fsobj calls go as it */
 };
 void hf_pend_start(struct hf_pend *p, fuse_req_t req);
 /* Unlink p; the request to answer, or NULL if it was orphaned. */

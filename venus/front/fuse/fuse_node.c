@@ -59,7 +59,7 @@ void hf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (hf_bad_name(req, name) || !(r = hf_lookup_req_new(req, parent)))
 		return;
-	fso_lookup(parent, name, hf_lookup_done, r);
+	fso_lookup(parent, name, r->p.uid, hf_lookup_done, r);
 }
 
 void hf_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -98,7 +98,7 @@ void hf_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct hf_pend *p = hf_pend_new(req);
 
 	if (p)
-		fso_getattr(ino, hf_attr_done, p);
+		fso_getattr(ino, p->uid, hf_attr_done, p);
 }
 
 static struct timespec hf_settime(int to_set, int now_bit, const struct timespec *ts)
@@ -152,14 +152,14 @@ void hf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if (!(p = hf_pend_new(req)))
 		return;
 	if (!sa.mask) {
-		fso_getattr(ino, hf_attr_done, p);
+		fso_getattr(ino, p->uid, hf_attr_done, p);
 		return;
 	}
 	/* ftruncate: the open it came through wrote (fsobj marks the
 	 * inode itself for any size change). */
 	if ((sa.mask & HS_SET_SIZE) && fi)
 		hf_file_truncated(fi);
-	fso_setattr(ino, &sa, hf_attr_done, p);
+	fso_setattr(ino, p->uid, &sa, hf_attr_done, p);
 }
 
 static void hf_readlink_done(void *arg, int err, const char *target)
@@ -179,7 +179,7 @@ void hf_readlink(fuse_req_t req, fuse_ino_t ino)
 	struct hf_pend *p = hf_pend_new(req);
 
 	if (p)
-		fso_readlink(ino, hf_readlink_done, p);
+		fso_readlink(ino, p->uid, hf_readlink_done, p);
 }
 
 /* ---- creating and removing names ---- */
@@ -238,7 +238,7 @@ void hf_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *n
 
 	if (hf_bad_name(req, newname) || !(p = hf_pend_new(req)))
 		return;
-	fso_link(ino, newparent, newname, hf_entry_done, p);
+	fso_link(ino, newparent, newname, p->uid, hf_entry_done, p);
 }
 
 static void hf_err_done(void *arg, int err)
@@ -257,7 +257,7 @@ void hf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (hf_bad_name(req, name) || !(p = hf_pend_new(req)))
 		return;
-	fso_unlink(parent, name, hf_err_done, p);
+	fso_unlink(parent, name, p->uid, hf_err_done, p);
 }
 
 void hf_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -266,7 +266,7 @@ void hf_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (hf_bad_name(req, name) || !(p = hf_pend_new(req)))
 		return;
-	fso_rmdir(parent, name, hf_err_done, p);
+	fso_rmdir(parent, name, p->uid, hf_err_done, p);
 }
 
 /* ---- rename ---- */
@@ -308,7 +308,7 @@ static void hf_rename_probed(void *arg, int err, const struct fso_attr *a)
 		hf_rename_done(r, err);
 		return;
 	}
-	fso_rename(r->dir, r->name, r->newdir, r->newname, hf_rename_done, r);
+	fso_rename(r->dir, r->name, r->newdir, r->newname, r->p.uid, hf_rename_done, r);
 }
 
 static struct hf_rename_req *hf_rename_req_new(fuse_req_t req, fuse_ino_t dir,
@@ -347,9 +347,10 @@ void hf_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t n
 	if (!(r = hf_rename_req_new(req, parent, name, newparent, newname)))
 		return;
 	if (flags & RENAME_NOREPLACE)
-		fso_lookup(newparent, newname, hf_rename_probed, r);
+		fso_lookup(newparent, newname, r->p.uid, hf_rename_probed, r);
 	else
-		fso_rename(parent, name, newparent, newname, hf_rename_done, r);
+		fso_rename(parent, name, newparent, newname, r->p.uid, hf_rename_done,
+			   r);
 }
 
 /* ---- statfs ---- */
