@@ -21,7 +21,8 @@ extern char fv_root[256];
 /* Set up fv once (later calls do nothing); exits with a message on
  * failure. */
 void fv_init(void);
-/* Replace the store and pdb with empty ones (bounds what inputs leave). */
+/* Replace the store and pdb with empty ones (bounds what inputs leave);
+ * the root's ACL grants System:AnyUser everything. */
 void fv_store_reset(void);
 /* A connection up past TLS, its vclient made by vice_conn_ops: replies
  * pile up in its bufferevent's output (see fv_check_output). */
