@@ -20,6 +20,8 @@
 # the package build in test/pkg/debs.sh (scripts/build-debs.sh).
 # pjdfstest (test/integration/pjdfstest.sh, built from its archive):
 # autoconf, automake, gcc, make, and perl's prove.
+# Cyrus SASL (SCRAM-SHA-256, GSSAPI) and MIT krb5 for authentication and
+# its Kerberos test; clang and its libFuzzer runtime for test/fuzz.
 HS_DEBS=(
 	autoconf automake libtool libltdl-dev pkg-config gcc make perl
 	libfuse3-dev fuse3 libevent-dev libssl-dev libsqlite3-dev
@@ -27,6 +29,7 @@ HS_DEBS=(
 	debhelper dh-dkms dpkg-dev fakeroot lintian
 	libxcrypt-source sqlite3 xz-utils tar diffutils coreutils
 	python3 git openssl procps util-linux ca-certificates
+	clang libclang-rt-14-dev
 	libsasl2-dev libsasl2-modules libsasl2-modules-gssapi-mit
 	krb5-kdc krb5-admin-server krb5-user
 )
