@@ -7,8 +7,9 @@
 # venus_v1 (venus.db schema version 1): this venus opens it with vice
 # down, migrates the schema, lists the CML, shows the hoard entry and
 # serves the cached files from their containers without a fetch.  When
-# vice is back and A reconnects, reintegration applies the records and a
-# second client sees them.
+# vice is back and A reconnects, root's records wait for a token (vice
+# refuses System:AnyUser), none turns into a conflict; after clog root,
+# reintegration applies them and a second client sees them.
 # venus_v2 (version 2, the release before the SQL layer): venus C opens
 # it with its vice down, migrates it to version 3 (each CML record gets
 # uid 0: venus made every call as root then), and shows the same.
