@@ -7,8 +7,9 @@
 # venus_v1 (venus.db schema version 1): this venus opens it with vice
 # down, migrates the schema, lists the CML, shows the hoard entry and
 # serves the cached files from their containers without a fetch.  When
-# vice is back and A reconnects, reintegration applies the records and a
-# second client sees them.
+# vice is back and A reconnects, root's records wait for a token (vice
+# refuses System:AnyUser), none turns into a conflict; after clog root,
+# reintegration applies them and a second client sees them.
 # venus_v2 (version 2, the release before the SQL layer): venus C opens
 # it with its vice down, migrates it to version 3 (each CML record gets
 # uid 0: venus made every call as root then), and shows the same.
@@ -58,8 +59,17 @@ ht_check "no fetch was needed (fetches $f0 -> $(ht_stat A fetches))" \
 
 # ---- vice back, reconnect, reintegrate ----------------------------------------
 
+# A started with vice down, so the harness could not clog root: A
+# reintegrates as System:AnyUser, vice refuses that (the volume's ACL
+# gives System:AnyUser rl), and root's records wait for a token without
+# becoming conflicts.  clog then lets them go.
 dt_vice_restart
 ht_cfs A reconnect >/dev/null 2>&1 || true
+_vu_waits() { grep -q "reintegration of uid 0's records pending tokens" "$HT_TMP/A/venus.log"; }
+ht_check "A's records wait for root's token" ht_wait_for 90 _vu_waits
+ht_check "none became a conflict ($(dt_conflicts_n A))" test "$(dt_conflicts_n A)" = 0
+ht_check "all 9 are still pending ($(dt_pending A))" test "$(dt_pending A)" = 9
+ht_check "clog root on A" ht_clog A
 ht_check "A reintegrates its 9 records (0 pending within 90 s)" dt_wait_pending A 90 0
 ht_check "A says Connected" test "$(dt_state A)" = Connected
 ht_venus_start B
@@ -91,7 +101,8 @@ mkdir -p "$HT_TMP/v2" "$HT_TMP/C"
 tar -xzf "$fixtures/venus_v2.tar.gz" -C "$HT_TMP/v2" || ht_hard "cannot unpack venus_v2.tar.gz"
 mv "$HT_TMP/v2/A/cache" "$HT_TMP/C/cache"
 C=$(ht_mnt C)
-ht_venus_start C "${probe[@]}" --server "127.0.0.1:$(ht_free_port)"
+# No vice there: nothing to clog.
+HT_NO_CLOG=1 ht_venus_start C "${probe[@]}" --server "127.0.0.1:$(ht_free_port)"
 ht_check "C migrates version 2 to 3" grep -q 'venus.db: schema version 2 migrated to 3' \
 	"$HT_TMP/C/venus.log"
 ht_check "C's 9 CML records are root's (uid 0)" test \

@@ -4,6 +4,9 @@
 # change state every user shares; nobody's listcache, getfid, getpath and
 # listlocal show only what nobody may see: not a file in root's 0700
 # directory, not root's CML records or hoard entries, but nobody's own.
+# nobody holds no token, so vice sees System:AnyUser: the shared
+# directory's ACL grants System:AnyUser rlidwk, as a site would for a
+# world-writable directory (the volume's default is rl).
 source "$(dirname "$0")/disc_lib.sh"
 
 NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
@@ -31,6 +34,8 @@ ht_check "JSON refusal carries errno EPERM (1)" grep -q '"errno":1}' <<<"$out"
 # ---- what nobody sees ----
 mkdir -m 700 "$A/private" && printf 'root only\n' >"$A/private/secret"
 mkdir -m 777 "$A/shared" && printf 'all\n' >"$A/shared/open"
+ht_check "root grants System:AnyUser rlidwk on shared (cfs sa)" \
+	ht_cfs A sa "$A/shared" System:AnyUser rlidwk
 cat "$A/private/secret" "$A/shared/open" >/dev/null
 ht_cfs A listcache >"$HT_TMP/lc.root" 2>&1
 ht_check "root's listcache shows the private file" grep -q '/private/secret$' "$HT_TMP/lc.root"
@@ -57,6 +62,8 @@ ht_check "nobody's hoard list hides root's entry" bash -c '! grep -q private <<<
 out=$(HESPER_CTL=$SOCK "${NOBODY[@]}" "$HT_TMP/hoard" add "$A/shared" 10 2>&1) && ht_fail "nobody changed the hoard database"
 
 # ---- CML records: each user sees their own ----
+# nobody lists shared while connected: venus learns nobody's rights on it.
+ht_check "nobody lists shared" "${NOBODY[@]}" ls "$A/shared"
 ht_check "root disconnects" ht_cfs A disconnect
 "${NOBODY[@]}" sh -c 'printf mine >"$1"' _ "$A/shared/nobodys" || ht_fail "nobody cannot write in $A/shared"
 printf 'roots' >"$A/shared/roots"

@@ -4,7 +4,9 @@
 # disconnected; B changes both on vice; A's reintegration puts both in
 # conflict.  nobody's cfs conflicts shows only nobody's; nobody may
 # discardlocal their own record but gets EPERM for root's, and for -all
-# while root's is in conflict; root repairs the rest.
+# while root's is in conflict; root repairs the rest.  nobody holds no
+# token (vice sees System:AnyUser): the shared directory's ACL grants
+# System:AnyUser rlidwk, as a site would for a world-writable directory.
 HT_TIMEOUT=${HT_TIMEOUT:-240}
 source "$(dirname "$0")/disc_lib.sh"
 
@@ -22,6 +24,8 @@ ncfs() { HESPER_CTL=$SOCK "${NOBODY[@]}" "$HT_TMP/cfs" "$@"; }
 nwrite() { "${NOBODY[@]}" sh -c 'printf "%s\n" "$1" >"$2"' _ "$1" "$2"; }
 
 mkdir -m 777 "$A/shared"
+ht_cfs A sa "$A/shared" System:AnyUser rlidwk >/dev/null ||
+	ht_hard "cfs sa $A/shared System:AnyUser rlidwk failed"
 nwrite base "$A/shared/nconf" || ht_hard "nobody cannot write in $A/shared"
 printf 'base\n' >"$A/shared/rconf"
 ht_check "B reads nobody's file" ht_has_content "$B/shared/nconf" base

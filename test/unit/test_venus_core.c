@@ -9,7 +9,9 @@
  * Checks: create + store at close + fetch round trip; a callback break
  * from vice invalidates the cached object; a change made disconnected is
  * logged in the CML and reintegration applies it; an update/update
- * conflict found at reintegration is noted with the local version kept.
+ * conflict found at reintegration is noted with the local version kept;
+ * a user's records wait for a token (expired, or refused for want of
+ * one: never a conflict) and go once one arrives.
  *
  * The venus wiring mirrors main.c's start() and shutdown_all() minus the
  * front end, the control socket and hoarding (the upward hooks are
@@ -41,6 +43,7 @@
 #include "venus/repair/reint.h"
 #include "venus/repair/conflict.h"
 #include "venus/wire.h"
+#include "vice/store.h"
 
 #define OTHER_ID 99
 
@@ -244,14 +247,15 @@ static struct fso_attr v_create(const char *name)
 	return o.a;
 }
 
-/* Open ino, run the I/O, close; returns the close's error (a store's). */
-static int v_io(uint64_t ino, int flags, const char *data, char *buf,
+/* Open ino as uid, run the I/O, close; returns the close's error (a
+ * store's). */
+static int v_io(uint64_t ino, uid_t uid, int flags, const char *data, char *buf,
 		size_t len)
 {
 	struct op o = { 0 }, c = { 0 };
 	ssize_t n;
 
-	fso_open(ino, flags, 0, open_cb, &o);
+	fso_open(ino, flags, uid, open_cb, &o);
 	wait_op(&o);
 	assert_int_equal(o.err, 0);
 	assert_true(o.fd >= 0);
@@ -271,14 +275,14 @@ static int v_io(uint64_t ino, int flags, const char *data, char *buf,
 
 static int v_write(uint64_t ino, const char *data)
 {
-	return v_io(ino, O_WRONLY | O_TRUNC, data, NULL, 0);
+	return v_io(ino, 0, O_WRONLY | O_TRUNC, data, NULL, 0);
 }
 
 static void assert_v_contents(uint64_t ino, const char *want)
 {
 	char buf[256];
 
-	assert_int_equal(v_io(ino, O_RDONLY, NULL, buf, sizeof buf), 0);
+	assert_int_equal(v_io(ino, 0, O_RDONLY, NULL, buf, sizeof buf), 0);
 	assert_string_equal(buf, want);
 }
 
@@ -377,6 +381,14 @@ static int has_conflict(void *arg)
 static int cml_left(void *arg)
 {
 	return cml_count(V->cml) == *(const unsigned *)arg && !reint_running(V->reint);
+}
+
+/* A pass ended with a user's records waiting for a token. */
+static int token_waits(void *arg)
+{
+	uid_t who;
+
+	return reint_waiting(V->reint, &who, NULL, 1) == 1 && !reint_running(V->reint);
 }
 
 static int broken(void *arg)
@@ -512,6 +524,58 @@ static void test_token_wait(void **state)
 	token_drop(1000);
 }
 
+/* Vice gives System:AnyUser rights on the root directory (tl_vice_open_root
+ * gives all), as an administrator's cfs sa would. */
+static void root_anyuser(struct world *w, int32_t rights)
+{
+	static const hs_fid root = { 1, 1, 1 };
+	struct vs_acl acl = { .npos = 1, .pos = { { HS_ID_ANYUSER, rights } } };
+	hs_storeid sid = { OTHER_ID, ++w->other_seq };
+	hs_attr a;
+	int dup;
+
+	assert_int_equal(vs_acl_set(w->t.v.vs, &root, &sid, &acl, &a, &dup), 0);
+}
+
+/* A user with no token whose store vice refuses (System:AnyUser may only
+ * read): staging is refused, the block is not sent, the record waits
+ * (no conflict, nothing lost); a token then lets it go (the test's token
+ * does not open at vice, so the ACL opens up again as well). */
+static void test_anon_refused(void **state)
+{
+	struct world *w = *state;
+	struct fso_attr f;
+	unsigned one = 1;
+	uid_t who[4];
+	int why[4];
+
+	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	assert_int_equal(v_readdir(FSO_ROOT_INO), 0);
+	f = v_create_as("anon", 2000);
+	vst_disconnect(V->vol);
+	assert_int_equal(v_io(f.ino, 2000, O_WRONLY | O_TRUNC, "offline", NULL, 0), 0);
+	assert_int_equal(cml_count(V->cml), 1);
+	root_anyuser(w, HS_R_READ | HS_R_LOOKUP);
+
+	vst_reconnect(V->vol);
+	assert_true(tl_run_cond(V->base, token_waits, NULL));
+	assert_int_equal(cml_count(V->cml), 1);
+	assert_int_equal(reint_waiting(V->reint, who, why, 4), 1);
+	assert_int_equal(who[0], 2000);
+	assert_int_equal(why[0], EACCES);
+	assert_int_equal(cml_conflicts(V->cml), 0);
+	vst_kick(V->vol);   /* the trickle holds it while no token comes */
+	assert_true(tl_run_cond(V->base, cml_left, &one));
+	assert_int_equal(cml_conflicts(V->cml), 0);
+
+	root_anyuser(w, HS_R_ALL);
+	set_token(2000, time(NULL) + 3600);   /* clog: the hook resumes */
+	assert_true(tl_run_cond(V->base, cml_empty, NULL));
+	assert_int_equal(cml_conflicts(V->cml), 0);
+	assert_other_contents(w, &f.fid, "offline");
+	token_drop(2000);
+}
+
 /* The local version of a conflicted record, found by cml_foreach. */
 static int conflict_file(void *arg, struct cml_row *r)
 {
@@ -574,6 +638,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_conflict, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_token_wait, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_anon_refused, setup,
 						teardown),
 	};
 

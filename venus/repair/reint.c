@@ -53,6 +53,8 @@ struct reint {
 	unsigned        nwaiting, nwaited;
 	struct cml     *cml;         /* the log they come from */
 	int             running;
+	int             anon;        /* the block's user held no valid token
+	                              * when it was taken */
 	struct cml_row  rows[HS_REINT_MAX];
 	unsigned        n;
 	unsigned        si;          /* the store row being staged */
@@ -144,6 +146,26 @@ static void note_waiting(struct reint *ri, uid_t uid, int why)
 		     (unsigned)uid, why == EKEYEXPIRED ? "expired" : "refused without one");
 }
 
+/* Vice's EACCES to uid's call means "no token", not "no rights", when the
+ * block was taken without a valid token or the token is gone (expired,
+ * cunlog) by the answer.  Only a token held throughout makes it a refusal
+ * of rights: a clog while the block was out costs a round, never a
+ * conflict. */
+static int refused_anon(const struct reint *ri, uid_t uid)
+{
+	struct vtoken t;
+
+	return ri->anon || token_get(uid, &t) != 0;
+}
+
+/* uid's records wait for a token (reint_token). */
+static void note_refused(struct reint *ri, uid_t uid)
+{
+	if (!uid_in(ri->refused, ri->nrefused, uid) && ri->nrefused < REINT_WAIT_MAX)
+		ri->refused[ri->nrefused++] = uid;
+	note_waiting(ri, uid, EACCES);
+}
+
 /* cml_take_block's wait: a user whose token expired waits for a new one
  * (Coda's reintegration waits for tokens); one without any token is sent
  * as System:AnyUser until vice refuses that (EACCES), then waits too. */
@@ -162,8 +184,6 @@ static int must_wait(void *arg, uid_t uid)
 
 static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_result *res)
 {
-	struct vtoken t;
-
 	if (res->status == 0) {
 		fso_reint_applied(row, res);   /* maps a local fid to vice's first */
 		/* The object's later records build on this version now, whether
@@ -176,11 +196,8 @@ static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_resu
 	}
 	if (res->status == HS_ESKIPPED)
 		return;
-	if (res->status == EACCES && token_get(row->uid, &t) != 0) {
-		/* Refused for want of a token, not of rights: it waits. */
-		if (!uid_in(ri->refused, ri->nrefused, row->uid) && ri->nrefused < REINT_WAIT_MAX)
-			ri->refused[ri->nrefused++] = row->uid;
-		note_waiting(ri, row->uid, EACCES);
+	if (res->status == EACCES && refused_anon(ri, row->uid)) {
+		note_refused(ri, row->uid);   /* it waits, kept as it is */
 		return;
 	}
 	/* Refused (EACCES with a token: the user lacks the rights): a
@@ -270,6 +287,21 @@ static void send_block(struct reint *ri)
 
 /* ---- staging the stores' data ---- */
 
+/* Staging refused for want of a token (status EACCES, refused_anon):
+ * vice would refuse the block's records too, and a block sent after a
+ * clog landed meanwhile would find its stores unstaged (ENOENT, a false
+ * conflict).  The block is not sent: its user's records wait for the
+ * token, the pass goes on with the others.  Returns 1 if so. */
+static int stage_refused(struct reint *ri, int status)
+{
+	if (status != EACCES || !refused_anon(ri, ri->rows[0].uid))
+		return 0;
+	note_refused(ri, ri->rows[0].uid);
+	free_rows(ri);   /* frozen until the pass thaws them: harmless */
+	next_block(ri);
+	return 1;
+}
+
 static hs_store_commit_args *cur_store(struct reint *ri)
 {
 	return &ri->rows[ri->si].rec.hs_cml_rec_u.store;
@@ -280,6 +312,8 @@ static void chunk_done(void *arg, int err, void *resp)
 	struct reint *ri = arg;
 	hs_status_res *r = resp;
 
+	if (!err && stage_refused(ri, r->status))
+		return;
 	if (!err && r->status)
 		err = r->status;
 	if (err == ETIMEDOUT) {
@@ -346,6 +380,8 @@ static void staged_done(void *arg, int err, void *resp)
 	struct reint *ri = arg;
 	hs_staged_res *r = resp;
 
+	if (!err && stage_refused(ri, r->status))
+		return;
 	if (!err && r->status)
 		err = r->status;
 	if (err == ETIMEDOUT) {
@@ -390,6 +426,7 @@ static void stage_next(struct reint *ri)
 
 static void next_block(struct reint *ri)
 {
+	struct vtoken t;
 	int err;
 
 	if (!srv_reachable(ri->srv)) {
@@ -405,6 +442,7 @@ static void next_block(struct reint *ri)
 		finish(ri, 0);
 		return;
 	}
+	ri->anon = token_get(ri->rows[0].uid, &t) != 0;
 	ri->si = 0;
 	ri->fd = -1;
 	stage_next(ri);
