@@ -11,29 +11,11 @@ source "$(dirname "$0")/lib.sh"
 if ! declare -F ht_user_add >/dev/null || ! declare -F ht_clog_as >/dev/null; then
 	ht_skip "needs ht_user_add and ht_clog_as (the auth harness)"
 fi
-if ! command -v useradd >/dev/null || ! command -v runuser >/dev/null; then
-	ht_skip "needs useradd and runuser"
-fi
-
-# Three local users, removed at exit (before lib.sh's clean-up).
+# Three local users, removed at exit by lib.sh (ht_local_user).
 U=()
 for i in 1 2 3; do
 	U+=("hsacl$i$$")
-done
-users_del() {
-	local u
-	for u in "${U[@]}"; do userdel "$u" >/dev/null 2>&1; done
-}
-acl_exit() {
-	local rc=$?
-	users_del
-	(exit "$rc")
-	ht_cleanup
-}
-trap acl_exit EXIT
-for u in "${U[@]}"; do
-	useradd --system --no-create-home --shell /usr/sbin/nologin "$u" ||
-		ht_hard "useradd $u failed"
+	ht_local_user "hsacl$i$$"
 done
 U1=${U[0]} U2=${U[1]} U3=${U[2]}
 
