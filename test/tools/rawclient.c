@@ -23,6 +23,16 @@
  *	Prints how many chunks got each status.  Exit 0 if the chunk under
  *	the writer's id was refused.
  *
+ *   rawclient noauth HOST PORT DIRFID FILE FILEFID FILE2 FILE2FID UID
+ *	Against a directory (DIRFID, V.N.U) whose ACL gives System:AnyUser
+ *	nothing, holding the victim's FILE and FILE2 (fids known, as
+ *	sequential fids are guessable): list it, look FILE up, getattr and
+ *	read (fetch) FILE, overwrite it (chunk + commit), truncate it, chown
+ *	it to another uid with mode 0666, delete FILE2, and plant a setuid
+ *	file owned by UID; each with store ids of our own.  Exit 0 if vice
+ *	refused every call (EACCES or EPERM) yet let it getattr the volume
+ *	root (System:AnyUser's l there: the control).
+ *
  * NAME is an entry of the root directory of volume 1.  Exit 2 on usage
  * or transport errors.  One line per outcome on stdout.
  */
@@ -358,6 +368,137 @@ static int do_flood(const char *host, int port, const char *name,
 	return refused(st) ? 0 : 1;
 }
 
+/* "V.N.U" (cfs getfid's form, an "@REALM" tail allowed). */
+static hs_fid parse_fid(const char *s)
+{
+	unsigned v, n, u;
+	char tail;
+	hs_fid f;
+
+	if (sscanf(s, "%u.%u.%u%c", &v, &n, &u, &tail) < 3 ||
+	    (sscanf(s, "%u.%u.%u%c", &v, &n, &u, &tail) == 4 && tail != '@'))
+		die("bad fid (want VOLUME.VNODE.UNIQUE)");
+	f.volume = v;
+	f.vnode = n;
+	f.unique = u;
+	return f;
+}
+
+struct victim {
+	hs_fid dir, file, file2;
+	const char *name, *name2;
+	unsigned uid;
+};
+
+/* One attempt: print it, count it if vice did not refuse. */
+static int attempt(const char *what, int st)
+{
+	printf("noauth %s: %s\n", what, st ? strerror(st) : "ALLOWED");
+	return !refused(st);
+}
+
+/* Looking: readdir, lookup, getattr, fetch. */
+static int noauth_look(struct rc *r, const struct victim *v)
+{
+	hs_readdir_args rd = { .dir = v->dir, .count = 16 };
+	hs_lookup_args lk = { .dir = v->dir, .name = (char *)v->name };
+	hs_fetch_args fe = { .fid = v->file, .count = 4096 };
+	hs_fid ga = v->file;
+	union {
+		hs_readdir_res d;
+		hs_lookup_res l;
+		hs_attr_res a;
+		hs_fetch_res f;
+	} res;
+	int bad = 0;
+
+	bad += attempt("list the directory", call(r, HS_READDIR,
+		(xdrproc_t)xdr_hs_readdir_args, &rd,
+		(xdrproc_t)xdr_hs_readdir_res, &res, sizeof res.d));
+	bad += attempt("look the file up", call(r, HS_LOOKUP,
+		(xdrproc_t)xdr_hs_lookup_args, &lk,
+		(xdrproc_t)xdr_hs_lookup_res, &res, sizeof res.l));
+	bad += attempt("getattr the file", call(r, HS_GETATTR,
+		(xdrproc_t)xdr_hs_fid, &ga,
+		(xdrproc_t)xdr_hs_attr_res, &res, sizeof res.a));
+	bad += attempt("read the file", call(r, HS_FETCH,
+		(xdrproc_t)xdr_hs_fetch_args, &fe,
+		(xdrproc_t)xdr_hs_fetch_res, &res, sizeof res.f));
+	return bad;
+}
+
+/* Changing: overwrite, truncate, chown + chmod 0666, delete, setuid
+ * plant; store ids are our own, one per mutation. */
+static int noauth_change(struct rc *r, const struct victim *v)
+{
+	hs_storeid sid = { r->id, 0 };
+	hs_store_chunk_args ch = { .fid = v->file };
+	hs_store_commit_args co = { .fid = v->file, .size = 6 };
+	hs_setattr_args tr = { .fid = v->file, .mask = HS_SET_SIZE };
+	hs_setattr_args cw = { .fid = v->file, .mask = HS_SET_UID | HS_SET_MODE,
+			       .uid = v->uid + 1, .mode = 0666 };
+	hs_remove_args rm = { .dir = v->dir, .name = (char *)v->name2,
+			      .obj = v->file2 };
+	hs_create_args cr = { .dir = v->dir, .name = "planted",
+			      .mode = 04755, .uid = v->uid, .gid = v->uid };
+	union {
+		hs_status_res s;
+		hs_attr_res a;
+		hs_remove_res m;
+		hs_create_res c;
+	} res;
+	int bad = 0;
+
+	ch.sid = co.sid = (hs_storeid){ r->id, ++sid.seq };
+	ch.data.data_len = 6;
+	ch.data.data_val = "PWNED\n";
+	bad += attempt("overwrite the file (chunk)", call(r, HS_STORE_CHUNK,
+		(xdrproc_t)xdr_hs_store_chunk_args, &ch,
+		(xdrproc_t)xdr_hs_status_res, &res, sizeof res.s));
+	bad += attempt("overwrite the file (commit)", call(r, HS_STORE_COMMIT,
+		(xdrproc_t)xdr_hs_store_commit_args, &co,
+		(xdrproc_t)xdr_hs_attr_res, &res, sizeof res.a));
+	tr.sid = (hs_storeid){ r->id, ++sid.seq };
+	bad += attempt("truncate the file", call(r, HS_SETATTR,
+		(xdrproc_t)xdr_hs_setattr_args, &tr,
+		(xdrproc_t)xdr_hs_attr_res, &res, sizeof res.a));
+	cw.sid = (hs_storeid){ r->id, ++sid.seq };
+	bad += attempt("chown the file, mode 0666", call(r, HS_SETATTR,
+		(xdrproc_t)xdr_hs_setattr_args, &cw,
+		(xdrproc_t)xdr_hs_attr_res, &res, sizeof res.a));
+	rm.sid = (hs_storeid){ r->id, ++sid.seq };
+	bad += attempt("delete the second file", call(r, HS_REMOVE,
+		(xdrproc_t)xdr_hs_remove_args, &rm,
+		(xdrproc_t)xdr_hs_remove_res, &res, sizeof res.m));
+	cr.sid = (hs_storeid){ r->id, ++sid.seq };
+	bad += attempt("plant a setuid file owned by the victim",
+		call(r, HS_CREATE, (xdrproc_t)xdr_hs_create_args, &cr,
+		     (xdrproc_t)xdr_hs_create_res, &res, sizeof res.c));
+	return bad;
+}
+
+static int do_noauth(const char *host, int port, const struct victim *v)
+{
+	struct rc r;
+	hs_fid root;
+	hs_attr_res res;
+	int bad, st;
+
+	rc_open_own(&r, host, port);
+	/* The control: what System:AnyUser may do (l on the volume root). */
+	root = (hs_fid){ v->dir.volume, 1, 1 };
+	if ((st = call(&r, HS_GETATTR, (xdrproc_t)xdr_hs_fid, &root,
+		       (xdrproc_t)xdr_hs_attr_res, &res, sizeof res))) {
+		printf("noauth: getattr of the volume root: %s (want success)\n",
+		       strerror(st));
+		return 2;
+	}
+	bad = noauth_look(&r, v) + noauth_change(&r, v);
+	rc_close(&r);
+	printf("noauth: %d of 10 calls allowed\n", bad);
+	return bad ? 1 : 0;
+}
+
 static unsigned num(const char *s)
 {
 	char *end;
@@ -373,7 +514,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rawclient connect-as HOST PORT NAME\n"
 		"       rawclient squat HOST PORT NAME N\n"
-		"       rawclient stage-flood HOST PORT NAME NCLIENTS NSTORES\n");
+		"       rawclient stage-flood HOST PORT NAME NCLIENTS NSTORES\n"
+		"       rawclient noauth HOST PORT DIRFID FILE FILEFID FILE2 "
+		"FILE2FID UID\n");
 	exit(2);
 }
 
@@ -393,6 +536,13 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "stage-flood") && argc == 7)
 		return do_flood(argv[2], port, argv[4], num(argv[5]),
 				num(argv[6]));
+	if (!strcmp(argv[1], "noauth") && argc == 10) {
+		struct victim v = { parse_fid(argv[4]), parse_fid(argv[6]),
+				    parse_fid(argv[8]), argv[5], argv[7],
+				    num(argv[9]) };
+
+		return do_noauth(argv[2], port, &v);
+	}
 	usage();
 	return 2;
 }

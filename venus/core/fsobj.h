@@ -161,7 +161,7 @@ void fso_forget(uint64_t ino, uint64_t nlookup);
 /* Resolve a path relative to the mount point ("" or "/" is the root),
  * walking lookups as venus itself (SRV_SELF). */
 void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg);
-/* The same as uid (hoard walks: the entry's uid). */
+/* The same as uid (hoard walks: the entry's uid; cfs: the caller). */
 void fso_resolve_as(const char *relpath, uid_t uid, fso_attr_cb cb, void *arg);
 /* Discard the cached data and attributes of ino (cfs flushobject).
  * EBUSY if it is open or dirty. */

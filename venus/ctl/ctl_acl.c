@@ -412,7 +412,7 @@ static void cmd_setacl(struct ctl_req *r)
 		sa_fail(s, err, "%s: %s", r->argv[i]);
 		return;
 	}
-	fso_resolve(r->argv[i], sa_resolved, s);
+	fso_resolve_as(r->argv[i], r->uid, sa_resolved, s);
 }
 
 void ctl_acl_run(struct ctl_req *r)

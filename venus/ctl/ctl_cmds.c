@@ -5,7 +5,8 @@
  * follows Coda 8's cfs wording; with --json each reply is one JSON object.
  *
  * Paths arrive relative to the mount point.  Commands that take paths
- * resolve them all first (ctl_walk_*), then print in argument order.
+ * resolve them all first (ctl_walk_*), as the caller (the mount's view:
+ * venus itself is System:AnyUser), then print in argument order.
  */
 #include <errno.h>
 #include <limits.h>
@@ -130,7 +131,9 @@ static void walk_step(struct ctl_req *r)
 		}
 		w->sync_done = 0;
 		w->in_resolve = 1;
-		fso_resolve(r->argv[w->next], walk_resolved, r);
+		/* as the caller, as the mount would: venus alone is
+		 * System:AnyUser, refused in every private directory */
+		fso_resolve_as(r->argv[w->next], r->uid, walk_resolved, r);
 		w->in_resolve = 0;
 		if (!w->sync_done)
 			return;
