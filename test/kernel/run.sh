@@ -85,6 +85,14 @@ else
 fi
 say "userland built in $(secs "$t")s"
 
+# scaled_timeout SECS: SECS times the host's load per CPU (at least 1, at
+# most 6): the guest runs under tcg, so a busy host slows it down and the
+# watchdog must not mistake slow for hung (lib.sh's waits do the same).
+scaled_timeout() {
+	awk -v t="$1" -v n="$(nproc)" '{ s = $1 / n; if (s < 1) s = 1;
+		if (s > 6) s = 6; printf "%d\n", t * s }' /proc/loadavg
+}
+
 # copy_prog BIN ROOT [DESTDIR]: a dynamic program with its libraries and
 # loader (ldd misses libgcc_s, which pthread_cancel dlopen()s)
 copy_prog() {
@@ -237,9 +245,10 @@ boot_kernel() {
 	(cd "$r" && find . -print0 | cpio --null -o -H newc --owner=0:0 --quiet) | gzip -1 > "$w/initramfs.gz"
 
 	t=$(date +%s.%N)
-	say "[$name] booting $kver under qemu (tcg, smp $SMP, ${MEM}M, timeout ${VM_TIMEOUT}s)"
+	vm_timeout=$(scaled_timeout "$VM_TIMEOUT")
+	say "[$name] booting $kver under qemu (tcg, smp $SMP, ${MEM}M, timeout ${vm_timeout}s)"
 	set +e
-	timeout -k 5 "$VM_TIMEOUT" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+	timeout -k 5 "$vm_timeout" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
 		-nodefaults -no-user-config -m "$MEM" -smp "$SMP" \
 		-kernel "$(vmlinux_of "$image" "$kver")" -initrd "$w/initramfs.gz" \
 		-append "console=ttyS0 panic=-1 quiet $extra" \
