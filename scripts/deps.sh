@@ -27,6 +27,8 @@ HS_DEBS=(
 	debhelper dh-dkms dpkg-dev fakeroot lintian
 	libxcrypt-source sqlite3 xz-utils tar diffutils coreutils
 	python3 git openssl procps util-linux ca-certificates
+	libsasl2-dev libsasl2-modules libsasl2-modules-gssapi-mit
+	krb5-kdc krb5-admin-server krb5-user
 )
 # Packages another part of the tree asks for (e.g. the kernel tests):
 # extra names, one per line, in test/kernel/debian-packages if present.

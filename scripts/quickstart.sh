@@ -7,7 +7,10 @@
 #      prefix /usr/local unless PREFIX is set);
 #   3. stops a previous quickstart run (vice, venus, the /coda mount);
 #   4. starts vice (root /var/lib/hesper/vice, port 2432) and venus
-#      (cache /var/lib/hesper/venus, mounted on /coda);
+#      (cache /var/lib/hesper/venus, mounted on /coda); makes the pdb user
+#      root (id 0, System:Administrators; random password in the 0600 file
+#      /var/lib/hesper/root.password) on first run and clogs root, so
+#      /coda is used as an authenticated administrator;
 #   5. copies libxcrypt's source (/usr/src/libxcrypt) into /coda/libxcrypt
 #      and configures and builds it there;
 #   6. prints what went over the wire (cfs stats, cfs serverstats).
@@ -111,6 +114,9 @@ find_prog() {
 VICE=$(find_prog vice vice/vice)
 VENUS=$(find_prog venus venus/venus)
 CFS=$(find_prog cfs tools/cfs)
+PDBTOOL=$(find_prog pdbtool tools/pdbtool)
+CLOG=$(find_prog clog tools/clog)
+ROOTPW=$(dirname "$VICE_ROOT")/root.password
 
 # 3. a previous run
 stop_all
@@ -143,6 +149,25 @@ done
 is_mounted "$MNT" || { cat "$LOGDIR/venus.log" >&2; hs_die "$MNT was not mounted within 30 s"; }
 export HESPER_CTL=$CACHEDIR/venus.ctl
 "$CFS" checkservers | sed 's/^/  /'
+
+# The administrator: pdb user root with a random password kept beside the
+# vice root (0600), made once; then a token for root.
+if ! "$PDBTOOL" -r "$VICE_ROOT" l root >/dev/null 2>&1; then
+	hs_log "creating pdb user root (password in $ROOTPW)"
+	(umask 077 && head -c 18 /dev/urandom | base64 >"$ROOTPW")
+	if ! "$PDBTOOL" -r "$VICE_ROOT" nu root 0 >/dev/null ||
+	   ! "$PDBTOOL" -r "$VICE_ROOT" passwd -pipe root <"$ROOTPW" >/dev/null ||
+	   ! "$PDBTOOL" -r "$VICE_ROOT" ag System:Administrators root; then
+		hs_die "cannot create pdb user root"
+	fi
+fi
+[ -r "$ROOTPW" ] || hs_die "pdb user root exists but $ROOTPW is gone: set a new one with $PDBTOOL -r $VICE_ROOT passwd root, saving it there"
+for ((i = 0; i < 150; i++)); do
+	[ -s "$CACHEDIR/known_servers" ] && break
+	sleep 0.2
+done
+"$CLOG" -pipe root <"$ROOTPW" || hs_die "clog root failed"
+hs_log "clog root: done (see ctokens)"
 
 # 5. the workload
 W=$MNT/libxcrypt

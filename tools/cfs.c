@@ -18,6 +18,7 @@
 #include "tools/ctlclient.h"
 #include "tools/cfs.h"
 #include "tools/cfs_watch.h"
+#include "tools/escape.h"
 
 struct opts {
 	const char            *sock;
@@ -96,8 +97,9 @@ static int do_help(const struct opts *o)
 		help_json(c);
 	else if (c)
 		printf("Usage: cfs %s%s%s\n  %s%s\n", c->name, *c->usage ? " " : "",
-		       c->usage, c->summary, c->privileged ?
-		       " (needs root or the cache owner)" : "");
+		       c->usage, c->summary, c->privileged == CTLP_PRIV_OWNER ?
+		       " (root, or the user whose records they are)" : c->privileged ?
+		       " (needs root)" : "");
 	else
 		usage(stdout);
 	return 0;
@@ -133,8 +135,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return 1;
 	}
 	if (!(o->cmd = ctlp_find_cmd(argv[i]))) {
-		fprintf(stderr, "cfs: Unknown command \"%s\" (type \"cfs help\" for a list)\n",
-			argv[i]);
+		fputs("cfs: Unknown command \"", stderr);
+		hs_esc_fputs(argv[i], stderr);
+		fputs("\" (type \"cfs help\" for a list)\n", stderr);
 		return 1;
 	}
 	o->argv = argv + i + 1;   /* compacted in place below */
@@ -171,11 +174,17 @@ static char *local_dir(const char *arg, const char *mnt)
 	char *abs = ctlc_abs_path(arg);
 
 	if (!abs) {
-		fprintf(stderr, "cfs: %s: %s\n", arg, strerror(errno));
+		int err = errno;
+
+		fputs("cfs: ", stderr);
+		hs_esc_fputs(arg, stderr);
+		fprintf(stderr, ": %s\n", strerror(err));
 		return NULL;
 	}
 	if (ctlc_below_mount(abs, mnt)) {
-		printf("Checkpoint directory %s should NOT be in Coda (%s)\n", arg, mnt);
+		fputs("Checkpoint directory ", stdout);
+		hs_esc_fputs(arg, stdout);
+		printf(" should NOT be in Coda (%s)\n", mnt);
 		free(abs);
 		return NULL;
 	}
@@ -203,10 +212,16 @@ static int convert_paths(struct opts *o, const char *mnt)
 		const char *rel = abs ? ctlc_below_mount(abs, mnt) : NULL;
 		char *copy = rel ? strdup(rel) : NULL;
 
-		if (!abs)
-			fprintf(stderr, "cfs: %s: %s\n", o->argv[i], strerror(errno));
-		else if (!rel)
-			fprintf(stderr, "cfs: %s: Not in %s\n", o->argv[i], mnt);
+		if (!abs || !rel) {
+			int err = errno;
+
+			fputs("cfs: ", stderr);
+			hs_esc_fputs(o->argv[i], stderr);
+			if (!abs)
+				fprintf(stderr, ": %s\n", strerror(err));
+			else
+				fprintf(stderr, ": Not in %s\n", mnt);
+		}
 		free(abs);
 		if (!copy) {
 			bad++;

@@ -16,6 +16,7 @@
 #include "tools/cfs.h"
 #include <hesper/ctlproto.h>
 #include "tools/ctlclient.h"
+#include "tools/escape.h"
 
 
 /* Run argv (tar) and wait; with members, its stdout becomes a JSON array
@@ -88,7 +89,9 @@ static int examine(const char *name, int json)
 		printf(",\"ok\":%s}", st_json ? "false" : "true");
 		return st_json ? -1 : 0;
 	}
-	printf("\nExamining closure %s\n\n", name);
+	fputs("\nExamining closure ", stdout);   /* tar escapes its own lines */
+	hs_esc_fputs(name, stdout);
+	fputs("\n\n", stdout);
 	if (run_tar(argv, 0) != 0) {
 		printf("Couldn't read closure\n");
 		return -1;
@@ -113,14 +116,19 @@ static int replay(const char *name, const char *mnt, int remove_after, int json)
 		if (st_json)
 			return -1;
 	} else {
-		printf("\nReplaying closure %s @ %s\n\n", name, mnt);
+		fputs("\nReplaying closure ", stdout);
+		hs_esc_fputs(name, stdout);
+		printf(" @ %s\n\n", mnt);
 		if (run_tar(argv, 0) != 0) {
 			printf("Couldn't replay closure\n");
 			return -1;
 		}
 	}
 	if (remove_after && unlink(name) < 0) {
-		fprintf(stderr, "%s: %s\n", name, strerror(errno));
+		int err = errno;
+
+		hs_esc_fputs(name, stderr);
+		fprintf(stderr, ": %s\n", strerror(err));
 		return -1;
 	}
 	return 0;

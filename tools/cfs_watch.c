@@ -24,6 +24,9 @@
 
 #define WATCH_DEFAULT_SECS 2.0
 #define WATCH_MIN_SECS     0.1
+/* Intervals this long reconnect for each refresh: venus closes a control
+ * connection that sends no request for 30 s (venus/ctl/ctl.c). */
+#define WATCH_RECONNECT_SECS 20.0
 /* Lines of the view kept; a terminal shows what fits. */
 #define VIEW_MAX 400
 
@@ -472,6 +475,20 @@ int cfs_watch_main(int argc, char **argv)
 		keypad(stdscr, TRUE);
 	}
 	for (long i = 0; !stop && (!o.count || i < o.count); i++) {
+		/* venus closes a connection idle for 30 s: with a long
+		 * interval, a fresh one per refresh */
+		if (i && o.secs >= WATCH_RECONNECT_SECS) {
+			ctlc_close(&l);
+			if (ctlc_open(&l, o.sock) < 0) {
+				if (tty)
+					endwin();
+				tty = 0;
+				fprintf(stderr, "cfs: cannot reach venus at %s: %s\n", o.sock,
+					strerror(errno));
+				free(mnt);
+				return 1;
+			}
+		}
 		/* A failed request ends the watch: on a broken connection
 		 * later replies could not be told apart. */
 		if (refresh_view(&l, &v)) {

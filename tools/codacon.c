@@ -18,6 +18,7 @@
 #include <hesper/ctlproto.h>
 #include "config.h"
 #include "tools/ctlclient.h"
+#include "tools/escape.h"
 
 /* Seconds between attempts to reach venus (Coda's codacon: 5). */
 #define RETRY_SECS 5
@@ -142,12 +143,20 @@ static void transfer(const char *what, const struct ev *e, const char *o)
 		       (double)e->us / 1e6);
 }
 
-static void print_plain(const struct ev *e)
+/* Names and peers escaped for the terminal (tools/escape.h). */
+static void print_plain(const struct ev *raw)
 {
-	char o[700];
+	char o[3200];
 	struct tm tm;
-	time_t t = (time_t)e->sec;
+	time_t t = (time_t)raw->sec;
+	struct ev x = *raw, *e = &x;
+	char *name = raw->name ? hs_esc_dup(raw->name) : NULL;
+	char *peer = raw->peer ? hs_esc_dup(raw->peer) : NULL;
+	char *fid = raw->fid ? hs_esc_dup(raw->fid) : NULL;
 
+	x.name = raw->name ? (name ? name : "?") : NULL;
+	x.peer = raw->peer ? (peer ? peer : "?") : NULL;
+	x.fid = raw->fid ? (fid ? fid : "?") : NULL;
 	obj(e, o, sizeof o);
 	if (!strcmp(e->kind, "open"))
 		printf("Open %s for %s", o, e->flag ? "writing" : "reading");
@@ -176,6 +185,9 @@ static void print_plain(const struct ev *e)
 		printf("%s %s", e->kind, o);
 	localtime_r(&t, &tm);
 	printf(" ( %02d:%02d:%02d )\n", tm.tm_hour, tm.tm_min, tm.tm_sec);
+	free(name);
+	free(peer);
+	free(fid);
 }
 
 /* ---- JSON lines ---- */
@@ -242,7 +254,9 @@ static void on_line(void *arg, int chan, const char *text)
 	char *line;
 
 	if (chan != CTLP_STDOUT) {
-		fprintf(stderr, "codacon: %s\n", text);
+		fprintf(stderr, "codacon: ");
+		hs_esc_fputs(text, stderr);
+		putc('\n', stderr);
 		return;
 	}
 	if (!st->started) {
@@ -252,12 +266,15 @@ static void on_line(void *arg, int chan, const char *text)
 	}
 	if (!(line = strdup(text)))
 		return;
-	if (parse_event(line, &e) < 0)
-		fprintf(stderr, "codacon: unexpected line from venus: %s\n", text);
-	else if (st->o->json)
+	if (parse_event(line, &e) < 0) {
+		fprintf(stderr, "codacon: unexpected line from venus: ");
+		hs_esc_fputs(text, stderr);
+		putc('\n', stderr);
+	} else if (st->o->json) {
 		print_json(&e);
-	else
+	} else {
 		print_plain(&e);
+	}
 	free(line);
 }
 

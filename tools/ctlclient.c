@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <hesper/ctlproto.h>
 #include "tools/ctlclient.h"
+#include "tools/escape.h"
 
 const char *ctlc_prog = "cfs";
 
@@ -66,13 +67,18 @@ int ctlc_transact(struct ctlc_link *l, int n, const char *const *words,
 	char *req = ctlp_build_request(n, words), *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
-	int status = -1;
+	int status = -1, send_err = 0;
 
 	if (!req || send_all(l->fd, req, strlen(req)) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", ctlc_prog,
-			req ? "sending to venus" : "request", strerror(errno));
-		free(req);
-		return -1;
+		send_err = errno;
+		/* venus may have refused the connection with a reply (too many
+		 * connections): read it before giving up */
+		if (!req || (send_err != EPIPE && send_err != ECONNRESET)) {
+			fprintf(stderr, "%s: %s: %s\n", ctlc_prog,
+				req ? "sending to venus" : "request", strerror(send_err));
+			free(req);
+			return -1;
+		}
 	}
 	free(req);
 	while (status < 0 && (len = getline(&line, &cap, l->in)) > 0) {
@@ -95,7 +101,9 @@ int ctlc_transact(struct ctlc_link *l, int n, const char *const *words,
 		}
 	}
 	free(line);
-	if (status < 0)
+	if (status < 0 && send_err)
+		fprintf(stderr, "%s: sending to venus: %s\n", ctlc_prog, strerror(send_err));
+	else if (status < 0)
 		fprintf(stderr, "%s: venus closed the connection\n", ctlc_prog);
 	return status;
 }
@@ -104,7 +112,9 @@ void ctlc_print_line(void *arg, int chan, const char *text)
 {
 	FILE *f = chan == CTLP_STDERR ? stderr : stdout;
 
-	fputs(text, f);
+	/* venus escapes names (tools/escape.h); a control character that
+	 * still arrives must not reach the terminal raw */
+	hs_esc_controls_fputs(text, f);
 	putc('\n', f);
 }
 

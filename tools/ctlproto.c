@@ -73,9 +73,9 @@ const struct ctlp_cmd ctlp_cmds[] = {
 	  "List the records of the CML (of PATH)" },
 	{ "checklocal", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
 	  "Check why the head of the CML failed reintegration" },
-	{ "discardlocal", NULL, CTLP_ARGS_FLAGPATH, 1, "[-all] [PATH]",
+	{ "discardlocal", NULL, CTLP_ARGS_FLAGPATH, CTLP_PRIV_OWNER, "[-all] [PATH]",
 	  "Drop local mutations in conflict: the server version wins" },
-	{ "preservelocal", NULL, CTLP_ARGS_FLAGPATH, 1, "[-all] [PATH]",
+	{ "preservelocal", NULL, CTLP_ARGS_FLAGPATH, CTLP_PRIV_OWNER, "[-all] [PATH]",
 	  "Re-apply local mutations in conflict: the local version wins" },
 	{ "zonelimit", "zl", CTLP_ARGS_WORDS, 1, "[RED YELLOW]",
 	  "Show or set red and yellow CML limits in entries (-1 for no limit)" },
@@ -91,6 +91,16 @@ const struct ctlp_cmd ctlp_cmds[] = {
 	  "Print the mount point" },
 	{ NULL, NULL, CTLP_ARGS_NONE, 0, NULL, NULL },
 };
+
+const char *ctlp_priv_text(const struct ctlp_cmd *c)
+{
+	if (c->privileged == CTLP_PRIV_OWNER)
+		return "only root may act on another user's records";
+	if (c->privileged)
+		return "only root may do this: it changes state every user of "
+		       "this machine shares";
+	return NULL;
+}
 
 int ctlp_opt_has_value(const struct ctlp_cmd *c, const char *opt)
 {

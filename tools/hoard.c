@@ -22,6 +22,7 @@
 #include <hesper/ctlproto.h>
 #include <hesper/hoardcmd.h>
 #include "tools/ctlclient.h"
+#include "tools/escape.h"
 
 #define MAX_WORDS 8
 
@@ -75,7 +76,9 @@ static void on_line(void *arg, int chan, const char *text)
 	struct sink *s = arg;
 
 	if (chan == CTLP_STDERR) {
-		fprintf(stderr, "hoard: %s%s\n", s->where, text);
+		fprintf(stderr, "hoard: %s", s->where);
+		hs_esc_controls_fputs(text, stderr);   /* venus escaped names */
+		putc('\n', stderr);
 		s->errs++;
 		return;
 	}
@@ -84,7 +87,8 @@ static void on_line(void *arg, int chan, const char *text)
 		s->last = strdup(text);
 		return;
 	}
-	fprintf(s->out, "%s\n", text);
+	hs_esc_controls_fputs(text, s->out);
+	putc('\n', s->out);
 }
 
 /* One request on a fresh connection (an idle one would be dropped while a
@@ -135,11 +139,18 @@ static char *relative(const struct opts *o, const struct job *j, const char *pat
 	if (get_mountpoint(o))
 		return NULL;
 	if (!(abs = ctlc_abs_path(path))) {
-		fprintf(stderr, "hoard: %s%s: %s\n", j->where, path, strerror(errno));
+		int err = errno;
+
+		fprintf(stderr, "hoard: %s", j->where);
+		hs_esc_fputs(path, stderr);
+		fprintf(stderr, ": %s\n", strerror(err));
 		return NULL;
 	}
-	if (!(below = ctlc_below_mount(abs, mountpoint)))
-		fprintf(stderr, "hoard: %s%s: Not in %s\n", j->where, path, mountpoint);
+	if (!(below = ctlc_below_mount(abs, mountpoint))) {
+		fprintf(stderr, "hoard: %s", j->where);
+		hs_esc_fputs(path, stderr);
+		fprintf(stderr, ": Not in %s\n", mountpoint);
+	}
 	else if (!(rel = strdup(below)))
 		fprintf(stderr, "hoard: %s\n", strerror(ENOMEM));
 	free(abs);

@@ -127,6 +127,8 @@ static int open_db(void)
 	free(path);
 	if (!err)
 		err = db_meta_load(V->db, &V->client_id, &V->next_seq);
+	if (!err)
+		err = db_client_key(V->db, V->client_key);
 	return err;
 }
 
@@ -160,7 +162,7 @@ static int start(void)
 {
 	int err;
 
-	if ((err = mkdirs(V->cfg.cachedir))) {
+	if ((err = venus_cachedir_prepare())) {
 		vlog(LOG_ERR, "%s: %s", V->cfg.cachedir, strerror(err));
 		return -1;
 	}

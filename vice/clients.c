@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include "vice.h"
+#include "auth.h"
 #include "store.h"
 
 #define REFUSED_LOG_S 10
@@ -57,6 +58,7 @@ static void on_closed(struct hrpc_conn *conn, int err, void *arg)
 	if (c->client_id)
 		v->stats.clients--;
 	cb_forget(c);
+	vauth_conn_gone(c);
 	hrpc_conn_set_data(conn, NULL);
 	free(c);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include "vice.h"
 #include "ops.h"
+#include "auth.h"
 
 /* One procedure: how to decode, how to answer, who handles it. */
 struct vproc {
@@ -55,14 +56,11 @@ static const struct vproc procs[] = {
 	[HS_REINTEGRATE] = P(hs_reint_args, hs_reint_res, op_reintegrate, 0),
 	[HS_STAGED] = P(hs_staged_args, hs_staged_res, op_staged, 0),
 	[HS_MKNOD] = P(hs_mknod_args, hs_create_res, op_mknod, 0),
+	/* clog authenticates without a client id: no HS_CONNECT needed. */
+	[HS_AUTH] = P(hs_auth_args, hs_auth_res, op_auth, 1),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])
-
-/* Until a call's token is resolved: System:AnyUser only. */
-static const struct vident anonymous = {
-	HS_ID_ANONYMOUS, 0, 0, 1, { HS_ID_ANYUSER },
-};
 
 /* A call that ran, waiting for its breaks to be answered. */
 struct held {
@@ -99,6 +97,7 @@ static void run(struct vclient *c, struct hrpc_call *call,
 	struct held *h = calloc(1, sizeof(*h));
 	struct vice *v = c->v;
 	struct cb_wait *w;
+	struct vident who;
 
 	if (!h || !(h->args = calloc(1, p->argsize ? p->argsize : 1)) ||
 	    !(h->res = calloc(1, p->ressize))) {
@@ -115,7 +114,8 @@ static void run(struct vclient *c, struct hrpc_call *call,
 		return;
 	}
 	v->cur_wait = w = cb_wait_begin();
-	v->who = &anonymous;
+	vauth_ident(c, call, &who);
+	v->who = &who;
 	if (!c->client_id && !p->before_connect)
 		*(int *)h->res = EPERM;
 	else

@@ -4,7 +4,8 @@
  *
  * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]
  *      [--max-conns N] [--max-conns-per-host N] [--connect-timeout SECS]
- *      [--record-timeout SECS]  (vice(8))
+ *      [--record-timeout SECS]
+ *      [--keytab FILE] [--hostname NAME] [--token-lifetime SECS]  (vice(8))
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@
 #include "vice.h"
 #include "store.h"
 #include "pdb.h"
+#include "auth.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
@@ -43,23 +45,31 @@ struct opts {
 	const char *pidfile;    /* --pidfile; NULL: none */
 	long max_conns;         /* -1: from RLIMIT_NOFILE */
 	struct hrpc_limits lim;
+	const char *keytab;     /* --keytab: offer GSSAPI */
+	const char *hostname;   /* --hostname: GSSAPI's hesper/HOST */
+	unsigned lifetime;      /* --token-lifetime: cap, seconds */
 };
 
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]\n"
 		"            [--max-conns N] [--max-conns-per-host N]\n"
-		"            [--connect-timeout SECS] [--record-timeout SECS] [--version]\n"
+		"            [--connect-timeout SECS] [--record-timeout SECS]\n"
+		"            [--keytab FILE] [--hostname NAME] [--token-lifetime SECS] [--version]\n"
 		"  default ROOT %s, e.g. --pidfile %s/hesper/vice.pid\n",
 		DEFAULT_ROOT, RUNSTATEDIR);
 	exit(1);
 }
 
 enum { OPT_PIDFILE = 256, OPT_VERSION, OPT_MAXCONNS, OPT_PERHOST,
-       OPT_CONNECT_TO, OPT_RECORD_TO };
+       OPT_CONNECT_TO, OPT_RECORD_TO, OPT_KEYTAB, OPT_HOSTNAME,
+       OPT_LIFETIME };
 
 static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "keytab", required_argument, NULL, OPT_KEYTAB },
+	{ "hostname", required_argument, NULL, OPT_HOSTNAME },
+	{ "token-lifetime", required_argument, NULL, OPT_LIFETIME },
 	{ "version", no_argument,       NULL, OPT_VERSION },
 	{ "max-conns", required_argument, NULL, OPT_MAXCONNS },
 	{ "max-conns-per-host", required_argument, NULL, OPT_PERHOST },
@@ -115,6 +125,27 @@ static void parse(int argc, char **argv, struct opts *o)
 			if (!*optarg)
 				usage();
 			o->pidfile = optarg;
+			break;
+		case OPT_KEYTAB:
+			if (!*optarg)
+				usage();
+			o->keytab = optarg;
+			break;
+		case OPT_HOSTNAME:
+			if (!*optarg)
+				usage();
+			o->hostname = optarg;
+			break;
+		case OPT_LIFETIME:
+			errno = 0;
+			port = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || port < 60 ||
+			    port > 30L * 24 * 3600) {
+				fprintf(stderr, "vice: bad token lifetime (60 s"
+					" to 30 days): %s\n", optarg);
+				exit(1);
+			}
+			o->lifetime = (unsigned)port;
 			break;
 		case OPT_VERSION:
 			printf("vice (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
@@ -220,10 +251,12 @@ static void set_max_conns(struct opts *o)
 static int start(struct vice *v, struct opts *o)
 {
 	char err[512] = "", fp[HRPC_FP_LEN];
+	struct vauth_opts ao = { o->root, o->keytab, o->hostname, o->lifetime };
 	int r;
 
 	if ((r = vs_open(o->root, &v->vs, err, sizeof err)) < 0 ||
 	    pdb_open(o->root, &v->pdb, err, sizeof err) ||
+	    vauth_init(v, &ao, err, sizeof err) ||
 	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
 	    !(v->base = event_base_new()) ||
 	    !(v->lis = hrpc_listen(v->base, v->tls, o->addr, o->port,
@@ -275,6 +308,7 @@ static void stop(struct vice *v)
 	if (v->base)
 		event_base_free(v->base);
 	hrpc_tls_free(v->tls);
+	vauth_shutdown();
 	pdb_close(v->pdb);
 	vs_close(v->vs);
 }

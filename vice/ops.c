@@ -4,12 +4,13 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include "ops.h"
 #include "store.h"
 
-/* Another live connection of the same client is a dead one it left
- * behind: close it so that it neither holds promises nor gets breaks
- * meant for this one. */
+/* Another live connection of the same client (its key checked) is a
+ * dead one it left behind: close it so that it neither holds promises
+ * nor gets breaks meant for this one. */
 static void drop_older(struct vclient *c, uint64_t id)
 {
 	struct vclient *o;
@@ -24,20 +25,62 @@ static void drop_older(struct vclient *c, uint64_t id)
 	}
 }
 
+/* The client's key must be the one its id was bound to (first CONNECT
+ * binds): 0, EINVAL (no key or a short one), EPERM (another key), or an
+ * errno of the store. */
+static int key_check(struct vclient *c, const hs_connect_args *a)
+{
+	unsigned char hash[VS_KEY_HASH];
+	int err;
+
+	if (a->client_key.client_key_len != HS_CLIENT_KEY)
+		return EINVAL;
+	if (!EVP_Digest(a->client_key.client_key_val, HS_CLIENT_KEY, hash,
+			NULL, EVP_sha256(), NULL))
+		return ENOMEM;
+	err = vs_client_bind(c->v->vs, a->client_id, hash);
+	if (err == EPERM)
+		vlog(LOG_WARNING, "%s: HS_CONNECT as client %016llx with "
+		     "another client's key: refused", hrpc_conn_peer(c->conn),
+		     (unsigned long long)a->client_id);
+	return err;
+}
+
+int vice_sid_check(const struct vclient *c, const hs_storeid *sid)
+{
+	if (sid->client == c->client_id || (sid->client == 0 && sid->seq == 0))
+		return 0;
+	vlog(LOG_WARNING, "%s: client %016llx used a store id of client "
+	     "%016llx: refused", hrpc_conn_peer(c->conn),
+	     (unsigned long long)c->client_id,
+	     (unsigned long long)sid->client);
+	return EPERM;
+}
+
+/* A connection is one client for its whole life: a CONNECT naming
+ * another id than an earlier one on it is refused.  Checks come before
+ * any change, so a refused CONNECT leaves every connection as it was. */
 int op_connect(struct vclient *c, void *args, void *res)
 {
 	hs_connect_args *a = args;
 	hs_connect_ok *ok = &((hs_connect_res *)res)->hs_connect_res_u.ok;
+	int err;
 
 	if (a->proto_version != HS_PROTO_VERSION)
 		return EPROTONOSUPPORT;
 	if (a->client_id == 0)
 		return EINVAL;
-	if (c->client_id != a->client_id) {
-		if (!c->client_id)
-			c->v->stats.clients++;
+	if (c->client_id && c->client_id != a->client_id)
+		return EPERM;
+	if ((err = key_check(c, a)))
+		return err;
+	if (!c->client_id) {
+		c->v->stats.clients++;
 		c->client_id = a->client_id;
 		drop_older(c, a->client_id);
+		/* A client (re)connecting is when stores staged long ago by
+		 * anyone are given up on (store_stage.c). */
+		vs_stage_expire(c->v->vs);
 	}
 	c->features = a->features & HS_FEAT_CALLBACKS;
 	if (!(c->features & HS_FEAT_CALLBACKS))

@@ -15,6 +15,11 @@
 /* A handler: see above. */
 typedef int (*vice_op)(struct vclient *c, void *args, void *res);
 
+/* Store ids belong to the client whose key bound their client id: 0 if
+ * sid is c's (or {0,0}, "none"), else EPERM (logged).  Every handler of
+ * a mutation checks its store ids before anything else. */
+int vice_sid_check(const struct vclient *c, const hs_storeid *sid);
+
 /* ops.c: session and queries */
 int op_connect(struct vclient *c, void *args, void *res);
 int op_getroot(struct vclient *c, void *args, void *res);

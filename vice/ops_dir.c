@@ -23,9 +23,10 @@ static void changed(struct vclient *c, int dup, const hs_fid *fids,
 static int make(struct vclient *c, const struct vs_new *n, void *res)
 {
 	hs_create_ok *ok = &((hs_create_res *)res)->hs_create_res_u.ok;
-	int dup, err = vs_create(c->v->vs, n, ok, &dup);
+	int dup, err;
 
-	if (err)
+	if ((err = vice_sid_check(c, &n->sid)) ||
+	    (err = vs_create(c->v->vs, n, ok, &dup)))
 		return err;
 	changed(c, dup, &ok->dir.fid, 1);
 	cb_grant(c, &ok->obj.fid);
@@ -85,10 +86,11 @@ int op_symlink(struct vclient *c, void *args, void *res)
 int op_link(struct vclient *c, void *args, void *res)
 {
 	hs_create_ok *ok = &((hs_create_res *)res)->hs_create_res_u.ok;
-	int dup, err = vs_link(c->v->vs, args, ok, &dup);
+	int dup, err;
 	hs_fid fids[2];
 
-	if (err)
+	if ((err = vice_sid_check(c, &((hs_link_args *)args)->sid)) ||
+	    (err = vs_link(c->v->vs, args, ok, &dup)))
 		return err;
 	fids[0] = ok->dir.fid;
 	fids[1] = ok->obj.fid;
@@ -102,8 +104,12 @@ static int unlink_op(struct vclient *c, hs_remove_args *a, int isdir,
 		     void *res)
 {
 	hs_remove_ok *ok = &((hs_remove_res *)res)->hs_remove_res_u.ok;
-	int dup, err = vs_remove(c->v->vs, a, isdir, ok, &dup);
+	int dup, err;
 	hs_fid fids[2];
+
+	if ((err = vice_sid_check(c, &a->sid)))
+		return err;
+	err = vs_remove(c->v->vs, a, isdir, ok, &dup);
 
 	/* A full disk must not stop deletes: spend the reserve, and take
 	 * it back once the deletes have made room. */
@@ -139,11 +145,12 @@ int op_rmdir(struct vclient *c, void *args, void *res)
 int op_rename(struct vclient *c, void *args, void *res)
 {
 	hs_rename_ok *ok = &((hs_rename_res *)res)->hs_rename_res_u.ok;
-	int dup, err = vs_rename(c->v->vs, args, ok, &dup);
+	int dup, err;
 	hs_fid fids[4];
 	unsigned n = 3;
 
-	if (err)
+	if ((err = vice_sid_check(c, &((hs_rename_args *)args)->sid)) ||
+	    (err = vs_rename(c->v->vs, args, ok, &dup)))
 		return err;
 	fids[0] = ok->src_dir.fid;
 	fids[1] = ok->dst_dir.fid;

@@ -33,6 +33,39 @@ static int only_deletes(const hs_reint_args *a)
 	return a->recs.recs_len > 0;
 }
 
+/* The store id of a record (NULL for an unknown op: vs_reint refuses
+ * those itself). */
+static const hs_storeid *rec_sid(const hs_cml_rec *r)
+{
+	switch (r->op) {
+	case HS_OP_STORE:   return &r->hs_cml_rec_u.store.sid;
+	case HS_OP_SETATTR: return &r->hs_cml_rec_u.setattr.sid;
+	case HS_OP_CREATE:  return &r->hs_cml_rec_u.create.a.sid;
+	case HS_OP_MKDIR:   return &r->hs_cml_rec_u.mkdir.a.sid;
+	case HS_OP_SYMLINK: return &r->hs_cml_rec_u.symlink.a.sid;
+	case HS_OP_LINK:    return &r->hs_cml_rec_u.link.sid;
+	case HS_OP_REMOVE:  return &r->hs_cml_rec_u.remove.sid;
+	case HS_OP_RMDIR:   return &r->hs_cml_rec_u.rmdir.sid;
+	case HS_OP_RENAME:  return &r->hs_cml_rec_u.rename.sid;
+	case HS_OP_MKNOD:   return &r->hs_cml_rec_u.mknod.a.sid;
+	}
+	return NULL;
+}
+
+/* Every record's store id must be the caller's: one that is not refuses
+ * the whole block (EPERM), nothing applied. */
+static int sids_check(const struct vclient *c, const hs_reint_args *a)
+{
+	const hs_storeid *sid;
+	int err;
+
+	for (unsigned i = 0; i < a->recs.recs_len; i++)
+		if ((sid = rec_sid(&a->recs.recs_val[i])) &&
+		    (err = vice_sid_check(c, sid)))
+			return err;
+	return 0;
+}
+
 int op_reintegrate(struct vclient *c, void *args, void *res)
 {
 	hs_reint_ok *ok = &((hs_reint_res *)res)->hs_reint_res_u.ok;
@@ -43,6 +76,10 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 
 	if (!in)
 		return ENOMEM;
+	if ((err = sids_check(c, args))) {
+		free(in);
+		return err;
+	}
 	err = vs_reint(c->v->vs, c->client_id, args, ok, in);
 	/* Deletes work on a full disk: see store_reserve.c. */
 	if ((err == ENOSPC || err == EDQUOT) && deletes &&
@@ -78,7 +115,10 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 int op_staged(struct vclient *c, void *args, void *res)
 {
 	hs_staged_args *a = args;
+	int err;
 
+	if ((err = vice_sid_check(c, &a->sid)))
+		return err;
 	return vs_staged(c->v->vs, &a->fid, &a->sid,
 			 &((hs_staged_res *)res)->hs_staged_res_u.staged);
 }

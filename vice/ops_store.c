@@ -21,8 +21,13 @@ static void changed(struct vclient *c, int dup, const hs_fid *fid)
 int op_store_chunk(struct vclient *c, void *args, void *res)
 {
 	hs_store_chunk_args *a = args;
-	int dup, err = vs_store_chunk(c->v->vs, a, &dup);
+	int dup, err;
 
+	if ((err = vice_sid_check(c, &a->sid)))
+		return err;
+	/* Staging is charged to the caller (quotas per user, store.h). */
+	err = vs_store_chunk(c->v->vs, a, c->v->who ? c->v->who->id :
+			     HS_ID_ANONYMOUS, &dup);
 	if (!err && !dup)
 		c->v->stats.store_bytes += a->data.data_len;
 	return err;
@@ -32,9 +37,10 @@ int op_store_commit(struct vclient *c, void *args, void *res)
 {
 	hs_store_commit_args *a = args;
 	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
-	int dup, err = vs_store_commit(c->v->vs, a, attr, &dup);
+	int dup, err;
 
-	if (err)
+	if ((err = vice_sid_check(c, &a->sid)) ||
+	    (err = vs_store_commit(c->v->vs, a, attr, &dup)))
 		return err;
 	if (!dup)
 		c->v->stats.stores++;
@@ -46,8 +52,11 @@ int op_setattr(struct vclient *c, void *args, void *res)
 {
 	hs_setattr_args *a = args;
 	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
-	int dup, err = vs_setattr(c->v->vs, a, attr, &dup);
+	int dup, err;
 
+	if ((err = vice_sid_check(c, &a->sid)))
+		return err;
+	err = vs_setattr(c->v->vs, a, attr, &dup);
 	if (!err)
 		changed(c, dup, &attr->fid);
 	return err;

@@ -251,7 +251,7 @@ int vs_open(const char *root, struct vstore **out, char *err, size_t errlen)
 			 root, strerror(rc));
 		goto fail;
 	}
-	vs_stage_sweep(vs, vs_now());
+	vs_stage_sweep(vs);
 	(void)vs_reserve_fill(vs);   /* a full disk: taken back after deletes */
 	*out = vs;
 	return 0;
@@ -271,6 +271,7 @@ void vs_close(struct vstore *vs)
 	sqlite3_close(vs->db);
 	if (vs->lockfd >= 0)
 		close(vs->lockfd);
+	free(vs->stage.v);
 	free(vs->root);
 	free(vs->datadir);
 	free(vs);

@@ -49,6 +49,16 @@ void vs_close(struct vstore *vs);
 /* Random id of this server, chosen on first start. */
 uint64_t vs_server_id(const struct vstore *vs);
 
+/* Bytes of a client key's hash (SHA-256). */
+#define VS_KEY_HASH 32
+/* Bind client id to the hash of its key on first use (kept in vice.db,
+ * never forgotten): 0 if bound now or already bound to this hash, EPERM
+ * if bound to another, or an errno.  Coda binds a client to its
+ * authenticated connection instead; the key lets a client's store ids
+ * outlive connections and vice restarts. */
+int vs_client_bind(struct vstore *vs, uint64_t client,
+		   const unsigned char hash[VS_KEY_HASH]);
+
 /* 0, EINVAL ("", ".", "..", contains '/') or ENAMETOOLONG (> 255 bytes). */
 int vs_name_check(const char *name);
 
@@ -72,15 +82,27 @@ int vs_readlink(struct vstore *vs, const hs_fid *fid, char **target);
 int vs_fetch(struct vstore *vs, const hs_fid *fid, uint64_t off,
 	     unsigned count, hs_fetch_ok *out);
 
-/* Stores one client (sid.client) may have staged at once. */
+/* Staging quotas (store_stage.c).  Stores one client id (sid.client)
+ * may have staged at once: */
 #define VS_STAGE_MAX 256
-/* A client's staged stores are swept at start when it staged nothing
- * for this long (ns). */
-#define VS_STAGE_AGE (7LL * 24 * 3600 * 1000000000LL)
-/* Stage one chunk of a store (not fsync'd until the commit).  EDQUOT if
- * sid's client already has VS_STAGE_MAX stores staged.  fid may be a
- * local fid (HS_LOCAL_VNODE), created later by a reintegration block. */
-int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup);
+/* Stores and bytes staged at once per protection id of the caller; all
+ * anonymous callers (HS_ID_ANONYMOUS) share one small quota, above one
+ * client's so that a single anonymous client cannot use it up. */
+#define VS_STAGE_USER_MAX 4096
+#define VS_STAGE_USER_BYTES (16ULL << 30)
+#define VS_STAGE_ANON_MAX 512
+#define VS_STAGE_ANON_BYTES (256ULL << 20)
+/* A staged store that received nothing for this long (ns) is removed
+ * (at start and when a client connects): its client sends it again. */
+#define VS_STAGE_AGE (24LL * 3600 * 1000000000LL)
+/* Stage one chunk of a store (not fsync'd until the commit), charged to
+ * owner (the caller's protection id).  EDQUOT past a staging quota
+ * above.  fid may be a local fid (HS_LOCAL_VNODE), created later by a
+ * reintegration block. */
+int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
+		   int32_t owner, int *dup);
+/* Remove staged stores idle for VS_STAGE_AGE. */
+void vs_stage_expire(struct vstore *vs);
 /* Make the staged data the file's contents, cut or zero-extended to
  * a->size.  ENOENT if size > 0 and nothing was staged under a->sid. */
 int vs_store_commit(struct vstore *vs, const hs_store_commit_args *a,

@@ -1,11 +1,43 @@
 /*
- * vice/store_applied.c - the applied store ids (Coda's ViceStoreId check).
+ * vice/store_applied.c - who store ids belong to, and which were applied
+ * (Coda's ViceStoreId check).
  *
- * Only mutations that took effect are recorded: a retry after a transient
- * failure (ENOSPC, EIO) must be free to succeed.
+ * A client id is bound to its client's key by the first HS_CONNECT that
+ * names it (vs_client_bind); the ops layer then refuses store ids of any
+ * other client id.  Only mutations that took effect are recorded: a retry
+ * after a transient failure (ENOSPC, EIO) must be free to succeed.
  */
 #include <errno.h>
+#include <string.h>
 #include "store_int.h"
+
+int vs_client_bind(struct vstore *vs, uint64_t client,
+		   const unsigned char hash[VS_KEY_HASH])
+{
+	sqlite3_stmt *s = vs_st(vs, S_CL_GET);
+	int rc, same = 0;
+
+	sqlite3_bind_int64(s, 1, (int64_t)client);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const void *h = sqlite3_column_blob(s, 0);
+
+		/* Hashes, not keys: a timing difference tells nothing
+		 * about the key, so memcmp will do. */
+		same = h && sqlite3_column_bytes(s, 0) == VS_KEY_HASH &&
+			memcmp(h, hash, VS_KEY_HASH) == 0;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return same ? 0 : EPERM;
+	if (rc != SQLITE_DONE)
+		return vs_sqlerr(rc);
+	s = vs_st(vs, S_CL_PUT);
+	sqlite3_bind_int64(s, 1, (int64_t)client);
+	sqlite3_bind_blob(s, 2, hash, VS_KEY_HASH, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, vs_now());
+	return vs_exec(vs, s);
+}
 
 static int sid_none(const hs_storeid *sid)
 {

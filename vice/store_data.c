@@ -57,7 +57,8 @@ static int pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup)
+int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
+		   int32_t owner, int *dup)
 {
 	struct vs_applied rec;
 	struct vn v;
@@ -78,7 +79,7 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a, int *dup)
 		return err;
 	if (a->offset > FILE_MAX - a->data.data_len)
 		return EFBIG;
-	if ((err = vs_stage_room(vs, &a->sid)))
+	if ((err = vs_stage_admit(vs, &a->sid, owner, a->data.data_len)))
 		return err;
 	vs_stage_path(vs, &a->sid, path, sizeof path);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -185,10 +186,12 @@ static int commit_apply(struct vstore *vs, struct vn *v,
 		vs_rollback(vs);
 		return err;
 	}
-	if ((err = vs_commit(vs)))
+	if ((err = vs_commit(vs))) {
 		swap_undo(&sw);
-	else
+	} else {
 		(void)unlink(sw.old);
+		vs_stage_forget(vs, &a->sid);
+	}
 	return err;
 }
 

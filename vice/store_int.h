@@ -15,7 +15,7 @@ enum vs_stmt {
 	S_VOL_NEXT, S_VOL_BUMP,
 	S_VN_GET, S_VN_INSERT, S_VN_UPDATE, S_VN_DELETE, S_VN_TARGET,
 	S_DE_LOOKUP, S_DE_INSERT, S_DE_DELETE, S_DE_ANY, S_DE_PAGE,
-	S_AP_GET, S_AP_PUT,
+	S_AP_GET, S_AP_PUT, S_CL_GET, S_CL_PUT,
 	S_LF_GET, S_LF_PUT,
 	S_RD_ADD, S_RD_LIST, S_RD_CLEAR,
 	S_COUNT
@@ -24,6 +24,19 @@ enum vs_stmt {
 /* SQL text of each statement, and the schema (store_sql.c). */
 extern const char *const vs_sql[S_COUNT];
 extern const char vs_schema[];
+
+/* One staged store (store_stage.c). */
+#define VS_OWNER_NONE INT32_MIN /* payer unknown: found at start */
+struct vs_stage_rec {
+	uint64_t client, seq;   /* its store id */
+	int32_t owner;          /* protection id it is charged to */
+	uint64_t bytes;         /* data staged (disk use, bytes) */
+	int64_t last;           /* last chunk (ns) */
+};
+struct vs_stagetab {
+	struct vs_stage_rec *v; /* unordered */
+	size_t n, cap;
+};
 
 /* An open store. */
 struct vstore {
@@ -38,6 +51,7 @@ struct vstore {
 				 * wait for its commit (redo table) */
 	vs_reint_hook hook;     /* test hook, see vs_reint_set_hook() */
 	void *hook_arg;
+	struct vs_stagetab stage; /* staged stores (store_stage.c) */
 };
 
 /* One vnode row.  Times in ns since the epoch. */
@@ -138,11 +152,16 @@ int vs_redo_add(struct vstore *vs, enum vs_redo op, const struct vn *v,
 int vs_redo_run(struct vstore *vs);
 
 /* ---- store_stage.c: the staging area <data>/tmp ---- */
-/* Room for a new staged store of sid's client (cap per client): 0 or
- * EDQUOT.  0 at once if sid already has a staged file. */
-int vs_stage_room(struct vstore *vs, const hs_storeid *sid);
-/* Remove staged stores of clients that staged nothing for a long time. */
-void vs_stage_sweep(struct vstore *vs, int64_t now);
+/* Charge a chunk of len bytes under sid to owner (a protection id):
+ * 0, or EDQUOT past a quota of store.h (stores per client, stores and
+ * bytes per owner), or ENOMEM.  Call before writing the chunk. */
+int vs_stage_admit(struct vstore *vs, const hs_storeid *sid, int32_t owner,
+		   uint64_t len);
+/* sid's staged file was consumed (committed) or removed. */
+void vs_stage_forget(struct vstore *vs, const hs_storeid *sid);
+/* At open: rebuild the table from <data>/tmp, remove what is not a
+ * staged store, then vs_stage_expire. */
+void vs_stage_sweep(struct vstore *vs);
 
 /* ---- store_data.c: parts of a store commit ---- */
 /* Cut the staged file to size and fsync it (ENOENT: nothing staged and

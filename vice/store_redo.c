@@ -111,6 +111,7 @@ static int rd_store(struct vstore *vs, const struct rd *r)
 	char stage[4096], data[4096];
 
 	vs_stage_path(vs, &r->sid, stage, sizeof stage);
+	vs_stage_forget(vs, &r->sid);
 	if (access(stage, F_OK) < 0)
 		return errno == ENOENT ? 0 : errno;     /* done before */
 	if (!alive(vs, &r->v))

@@ -51,7 +51,12 @@ const char vs_schema[] =
 	" id INTEGER PRIMARY KEY, op INTEGER NOT NULL, vol INTEGER NOT NULL,"
 	" vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
 	" sid_client INTEGER NOT NULL, sid_seq INTEGER NOT NULL,"
-	" size INTEGER NOT NULL);";
+	" size INTEGER NOT NULL);"
+	/* Client ids bound to their client's key (SHA-256 of it) by the
+	 * first HS_CONNECT: nobody else may use the id or its store ids. */
+	"CREATE TABLE IF NOT EXISTS clients("
+	" id INTEGER PRIMARY KEY, key_hash BLOB NOT NULL,"
+	" bound INTEGER NOT NULL);";
 
 #define VN_COLS "uniq, type, mode, uid, gid, size, atime, mtime, ctime, dv," \
 	" sid_client, sid_seq, nlink, parent, rdev"
@@ -106,6 +111,8 @@ const char *const vs_sql[S_COUNT] = {
 		" FROM applied WHERE client = ?1 AND seq = ?2",
 	[S_AP_PUT] = "INSERT INTO applied(client, seq, status, vol, o_vnode,"
 		" o_uniq, r_vnode, r_uniq) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_CL_GET] = "SELECT key_hash FROM clients WHERE id = ?1",
+	[S_CL_PUT] = "INSERT INTO clients(id, key_hash, bound) VALUES(?1, ?2, ?3)",
 	[S_LF_GET] = "SELECT vol, vnode, uniq FROM localfids"
 		" WHERE client = ?1 AND l_vol = ?2 AND l_vnode = ?3"
 		" AND l_uniq = ?4",

@@ -4,9 +4,19 @@
  * Staged chunks outlive their connection and a restart of vice: a client
  * that lost its connection mid-store (or whose reintegration block has
  * not been applied yet) asks HS_STAGED how far it got and sends the rest.
- * A client that stages nothing for VS_STAGE_AGE is taken to be gone for
- * good; vs_open sweeps its staged stores.  Each client may have at most
- * VS_STAGE_MAX stores staged.
+ *
+ * Who pays: each staged store is charged to the protection id of the
+ * caller that staged it (anonymous callers share HS_ID_ANONYMOUS) and
+ * counted against its client id, so that a user can exhaust only their
+ * own quota (store.h: VS_STAGE_*).  The table of staged stores lives in
+ * memory; at start it is rebuilt from the directory, where the payer is
+ * not known: such stores count for their client until a chunk names a
+ * payer.  A store is forgotten when its commit consumes the staged file.
+ *
+ * Given up: a store that received nothing for VS_STAGE_AGE is removed,
+ * at start and whenever a client connects (vs_stage_expire).  Its client
+ * finds nothing staged (HS_STAGED says 0) and sends it again; Coda's
+ * server likewise keeps no partial transfer beyond its connection.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,115 +28,177 @@
 #include <unistd.h>
 #include "store_int.h"
 
-/* The client of a staged file's name "<client>.<seq>": 0, or -1 if the
+/* The store id of a staged file's name "<client>.<seq>": 0, or -1 if the
  * name is not one. */
-static int stage_name(const char *name, uint64_t *client)
+static int stage_name(const char *name, hs_storeid *sid)
 {
 	char *end;
 
 	if (name[0] < '0' || name[0] > '9')
 		return -1;
 	errno = 0;
-	*client = strtoull(name, &end, 10);
+	sid->client = strtoull(name, &end, 10);
 	if (errno || *end != '.' || end[1] < '0' || end[1] > '9')
 		return -1;
-	(void)strtoull(end + 1, &end, 10);
+	sid->seq = strtoull(end + 1, &end, 10);
 	return errno || *end ? -1 : 0;
 }
 
-int vs_stage_room(struct vstore *vs, const hs_storeid *sid)
+static struct vs_stage_rec *rec_find(struct vs_stagetab *t,
+				     const hs_storeid *sid)
 {
-	char path[4096];
-	struct dirent *e;
-	unsigned n = 0;
-	uint64_t client;
-	DIR *d;
+	size_t i;
 
-	vs_stage_path(vs, sid, path, sizeof path);
-	if (access(path, F_OK) == 0)
-		return 0;
-	snprintf(path, sizeof path, "%s/tmp", vs->datadir);
-	if (!(d = opendir(path)))
-		return errno;
-	while ((e = readdir(d)) && n < VS_STAGE_MAX)
-		if (stage_name(e->d_name, &client) == 0 &&
-		    client == sid->client)
-			n++;
-	closedir(d);
-	return n < VS_STAGE_MAX ? 0 : EDQUOT;
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].client == sid->client && t->v[i].seq == sid->seq)
+			return &t->v[i];
+	return NULL;
 }
 
-/* A client and the time it last staged a chunk (ns). */
-struct seen {
-	uint64_t client;
-	int64_t last;
+/* A new record (zeroed but for the store id), or NULL. */
+static struct vs_stage_rec *rec_add(struct vs_stagetab *t,
+				    const hs_storeid *sid)
+{
+	struct vs_stage_rec *nv;
+	size_t cap;
+
+	if (t->n == t->cap) {
+		cap = t->cap ? 2 * t->cap : 64;
+		if (!(nv = realloc(t->v, cap * sizeof *nv)))
+			return NULL;
+		t->v = nv;
+		t->cap = cap;
+	}
+	nv = &t->v[t->n++];
+	*nv = (struct vs_stage_rec){ .client = sid->client, .seq = sid->seq,
+				     .owner = VS_OWNER_NONE };
+	return nv;
+}
+
+static void rec_del(struct vs_stagetab *t, struct vs_stage_rec *r)
+{
+	*r = t->v[--t->n];
+}
+
+/* What owner and client have staged now. */
+struct usage {
+	unsigned client_stores, owner_stores;
+	uint64_t owner_bytes;
 };
 
-/* Note that client staged at t; *v grows.  0 or ENOMEM. */
-static int seen_note(struct seen **v, size_t *n, uint64_t client, int64_t t)
+static void usage(const struct vs_stagetab *t, uint64_t client,
+		  int32_t owner, struct usage *u)
 {
-	struct seen *nv;
 	size_t i;
 
-	for (i = 0; i < *n; i++) {
-		if ((*v)[i].client == client) {
-			if (t > (*v)[i].last)
-				(*v)[i].last = t;
-			return 0;
+	memset(u, 0, sizeof *u);
+	for (i = 0; i < t->n; i++) {
+		if (t->v[i].client == client)
+			u->client_stores++;
+		if (t->v[i].owner == owner) {
+			u->owner_stores++;
+			u->owner_bytes += t->v[i].bytes;
 		}
 	}
-	if (!(nv = realloc(*v, (*n + 1) * sizeof *nv)))
-		return ENOMEM;
-	*v = nv;
-	nv[(*n)++] = (struct seen){ client, t };
-	return 0;
 }
 
-static int client_gone(const struct seen *v, size_t n, uint64_t client,
-		       int64_t before)
+int vs_stage_admit(struct vstore *vs, const hs_storeid *sid, int32_t owner,
+		   uint64_t len)
 {
-	size_t i;
+	struct vs_stagetab *t = &vs->stage;
+	struct vs_stage_rec *r = rec_find(t, sid);
+	int anon = owner == HS_ID_ANONYMOUS;
+	unsigned max = anon ? VS_STAGE_ANON_MAX : VS_STAGE_USER_MAX;
+	uint64_t bytes = anon ? VS_STAGE_ANON_BYTES : VS_STAGE_USER_BYTES;
+	struct usage u;
 
-	for (i = 0; i < n; i++)
-		if (v[i].client == client)
-			return v[i].last < before;
+	usage(t, sid->client, owner, &u);
+	if (!r && (u.client_stores >= VS_STAGE_MAX || u.owner_stores >= max))
+		return EDQUOT;
+	/* A store found at start is charged to whoever continues it. */
+	if (r && r->owner != owner) {
+		if (u.owner_stores >= max)
+			return EDQUOT;
+		u.owner_bytes += r->bytes;
+	}
+	if (len > bytes || u.owner_bytes > bytes - len)
+		return EDQUOT;
+	if (!r && !(r = rec_add(t, sid)))
+		return ENOMEM;
+	r->owner = owner;
+	r->bytes += len;
+	r->last = vs_now();
 	return 0;
 }
 
-/* Pass 1: each client's newest staged chunk.  Pass 2: remove the stores
- * of clients whose newest is too old, and anything that is not a staged
- * store (a leftover of an older layout). */
-void vs_stage_sweep(struct vstore *vs, int64_t now)
+void vs_stage_forget(struct vstore *vs, const hs_storeid *sid)
+{
+	struct vs_stage_rec *r = rec_find(&vs->stage, sid);
+
+	if (r)
+		rec_del(&vs->stage, r);
+}
+
+void vs_stage_expire(struct vstore *vs)
+{
+	struct vs_stagetab *t = &vs->stage;
+	int64_t before = vs_now() - VS_STAGE_AGE;
+	char path[4096];
+	hs_storeid sid;
+	size_t i = 0;
+
+	while (i < t->n) {
+		if (t->v[i].last >= before) {
+			i++;
+			continue;
+		}
+		sid = (hs_storeid){ t->v[i].client, t->v[i].seq };
+		vs_stage_path(vs, &sid, path, sizeof path);
+		if (unlink(path) < 0 && errno != ENOENT) {
+			i++;            /* keep counting what is still there */
+			continue;
+		}
+		rec_del(t, &t->v[i]);
+	}
+}
+
+/* Disk use of a staged file (a sparse one uses less than its size). */
+static uint64_t disk_bytes(const struct stat *st)
+{
+	uint64_t b = (uint64_t)st->st_blocks * 512;
+
+	return b < (uint64_t)st->st_size ? b : (uint64_t)st->st_size;
+}
+
+void vs_stage_sweep(struct vstore *vs)
 {
 	char path[4096];
-	struct seen *seen = NULL;
-	size_t nseen = 0;
+	struct vs_stage_rec *r;
 	struct dirent *e;
 	struct stat st;
-	uint64_t client;
+	hs_storeid sid;
 	DIR *d;
 
+	vs->stage.n = 0;
 	snprintf(path, sizeof path, "%s/tmp", vs->datadir);
 	if (!(d = opendir(path)))
 		return;
-	while ((e = readdir(d)))
-		if (stage_name(e->d_name, &client) == 0 &&
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    seen_note(&seen, &nseen, client,
-			      (int64_t)st.st_mtim.tv_sec * 1000000000LL +
-			      st.st_mtim.tv_nsec))
-			goto out;       /* no memory: sweep nothing */
-	rewinddir(d);
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (stage_name(e->d_name, &client) < 0 ||
-		    client_gone(seen, nseen, client, now - VS_STAGE_AGE))
+		/* Anything else is a leftover of an older layout. */
+		if (stage_name(e->d_name, &sid) < 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || !(r = rec_add(&vs->stage, &sid))) {
 			(void)unlinkat(dirfd(d), e->d_name, 0);
+			continue;
+		}
+		r->bytes = disk_bytes(&st);
+		r->last = (int64_t)st.st_mtim.tv_sec * 1000000000LL +
+			st.st_mtim.tv_nsec;
 	}
-out:
 	closedir(d);
-	free(seen);
+	vs_stage_expire(vs);
 }
 
 /* Contiguous bytes from 0 in the staged file, made durable. */

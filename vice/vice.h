@@ -50,6 +50,7 @@ struct vclient {
 	unsigned features;              /* HS_FEAT_* agreed at HS_CONNECT */
 	struct fidset promises;         /* fids this client has callbacks on */
 	int doomed;                     /* a break failed: close it */
+	struct vauth_cache *auth;       /* last token seen (auth_ident.c) */
 };
 
 /* ---- log.c: stderr in the foreground, syslog once daemonised ---- */

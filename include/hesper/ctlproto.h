@@ -55,13 +55,25 @@ enum ctlp_args {
 			     * a local directory outside it (checkpointml) */
 };
 
+/* Who may run a command (struct ctlp_cmd.privileged).  Values 0 and 1
+ * are what tables outside ctlp_cmds (venus's ctl_ext) write. */
+enum ctlp_priv {
+	CTLP_PRIV_ANY = 0,   /* every local user; what they see is filtered
+			      * to what they may see (doc/cfs.1) */
+	CTLP_PRIV_ROOT = 1,  /* changes venus's shared state: uid 0 (or the
+			      * uid venus runs as); others get EPERM */
+	CTLP_PRIV_OWNER = 2, /* root, or a user acting on records they own
+			      * (discardlocal, preservelocal): the command
+			      * checks each record */
+};
+
 /* One control command; the table is shared so that venus and cfs agree on
  * names, aliases, arguments and privilege. */
 struct ctlp_cmd {
 	const char    *name;
 	const char    *alias;      /* Coda's abbreviation, or NULL */
 	enum ctlp_args args;
-	int            privileged; /* needs uid 0 or the cache owner */
+	int            privileged; /* enum ctlp_priv */
 	const char    *usage;      /* arguments, e.g. "PATH..." ("" if none) */
 	const char    *summary;    /* one line for help */
 };
@@ -78,6 +90,10 @@ int ctlp_opt_has_value(const struct ctlp_cmd *c, const char *opt);
  * or NULL if Hesper implements it.  cfs refuses such a command with this
  * text and exit status 255 (Coda's exit(-1) after a failed pioctl). */
 const char *ctlp_no_meaning(const char *name);
+
+/* Why a non-root user may not run c, for messages ("only root may
+ * disconnect venus: it changes state every user shares"), or NULL. */
+const char *ctlp_priv_text(const struct ctlp_cmd *c);
 
 /* Does argc arguments fit c's kind (enum ctlp_args)?  1 or 0. */
 int ctlp_args_ok(const struct ctlp_cmd *c, int argc);

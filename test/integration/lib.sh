@@ -19,6 +19,21 @@
 #   ht_wait_for SECS CMD...     poll CMD until it succeeds or SECS pass
 #   ht_check DESC CMD...        run CMD; record a failure if it fails
 #   ht_fail MSG / ht_skip MSG / ht_note MSG / ht_done
+#   ht_pdbtool ARGS...          pdbtool on this test's vice root
+#   ht_user_add NAME ID         pdb user NAME (id ID) with a random password
+#                               (kept in $HT_TMP/pw.NAME)
+#   ht_clog NAME [USER]         clog USER (default root) for uid 0 on venus
+#                               NAME; 0 or clog's status
+#   ht_local_user NAME          make local user NAME (removed at exit)
+#   ht_clog_as LOCALUSER USER [VENUS]
+#                               clog USER as local user LOCALUSER (runuser,
+#                               password on stdin) on VENUS (default: the
+#                               last venus started)
+#
+# Identities: ht_vice_start makes pdb user root (id 0, in
+# System:Administrators, password in $HT_TMP/pw.root) and every
+# ht_venus_start then clogs root, so tests run as an authenticated
+# administrator.  HT_NO_CLOG=1 skips that (a test of anonymous access).
 
 set -euo pipefail
 
@@ -29,6 +44,10 @@ top_srcdir=$(cd "$top_srcdir" && pwd)
 export top_builddir top_srcdir
 
 VICE=${VICE:-$top_builddir/vice/vice}
+PDBTOOL=${PDBTOOL:-$top_builddir/tools/pdbtool}
+CLOG=${CLOG:-$top_builddir/tools/clog}
+CTOKENS=${CTOKENS:-$top_builddir/tools/ctokens}
+CUNLOG=${CUNLOG:-$top_builddir/tools/cunlog}
 VENUS=${VENUS:-$top_builddir/venus/venus}
 CFS=${CFS:-$top_builddir/tools/cfs}
 RPCFUZZ=${RPCFUZZ:-$top_builddir/test/tools/rpcfuzz}
@@ -89,10 +108,13 @@ chmod 755 "$HT_TMP"
 # come back within seconds (the default is 30 s).
 printf 'serverprobe 2\n' >"$HT_TMP/venus.conf"
 declare -A HT_VENUS_PID=()
+HT_LOCAL_USERS=()
 HT_VICE_PID=
 VICE_PORT=
 VICE_ROOT=$HT_TMP/vice
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
+# Leaks inside system libraries we cannot fix (test/integration/lsan.supp).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top_srcdir/test/integration/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
 ht_gone() { ! kill -0 "$1" 2>/dev/null; }
@@ -150,6 +172,7 @@ ht_cleanup() {
 	trap - EXIT INT TERM
 	set +e
 	[ -n "${HT_WATCHDOG:-}" ] && kill "$HT_WATCHDOG" 2>/dev/null
+	for name in "${HT_LOCAL_USERS[@]}"; do userdel "$name" 2>/dev/null; done
 	cd / || true
 	for name in "${!HT_VENUS_PID[@]}"; do
 		ht_unmount "$HT_TMP/$name/mnt"
@@ -159,7 +182,7 @@ ht_cleanup() {
 	ht_kill "$HT_VICE_PID"
 	[ -n "${HT_EXTRA_PIDS:-}" ] && for name in $HT_EXTRA_PIDS; do ht_kill "$name"; done
 	for name in ${HT_SMALL_FS:-}; do umount "$name" 2>/dev/null || umount -l "$name"; done
-	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log; do
+	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log "$HT_TMP"/*/clog.log; do
 		ht_scan_log "$name"
 	done
 	if [ "$rc" -eq 0 ] && [ "$(ht_nfails)" -ne 0 ]; then
@@ -283,6 +306,75 @@ ht_vice_start() {
 	VICE_PORT=$(_ht_vice_port "$port" "$log") ||
 		{ tail -n 20 "$log" >&2; ht_hard "vice printed no 'vice: listening on ... port N' line within 30 s (load-scaled)"; }
 	ht_note "vice pid $HT_VICE_PID listening on 127.0.0.1 port $VICE_PORT"
+	_ht_root_user
+}
+
+# ---- identities (pdbtool, clog) ----------------------------------------------
+
+ht_pdbtool() { "$PDBTOOL" -r "$VICE_ROOT/root" "$@"; }
+
+# ht_user_add NAME ID: a pdb user with a random password in $HT_TMP/pw.NAME
+# (the same password when a test makes NAME on a second vice root).
+ht_user_add() {
+	local pw=$HT_TMP/pw.$1
+	ht_pdbtool nu "$1" "$2" >/dev/null || ht_hard "pdbtool nu $1 $2 failed"
+	[ -s "$pw" ] || (umask 077 && head -c 18 /dev/urandom | base64 >"$pw")
+	ht_pdbtool passwd -pipe "$1" <"$pw" >/dev/null || ht_hard "pdbtool passwd $1 failed"
+}
+
+# root (id 0) in System:Administrators, once per vice root.
+_ht_root_user() {
+	ht_pdbtool l root >/dev/null 2>&1 && return 0
+	ht_user_add root 0
+	ht_pdbtool ag System:Administrators root >/dev/null ||
+		ht_hard "pdbtool ag System:Administrators root failed"
+}
+
+# _ht_pinned NAME: venus NAME has recorded vice's certificate.
+_ht_pinned() { [ -s "$(ht_cachedir "$1")/known_servers" ]; }
+
+# ht_clog NAME [USER]: clog USER (default root) as uid 0 through venus NAME.
+ht_clog() {
+	local name=$1 user=${2:-root}
+	ht_wait_for 30 _ht_pinned "$name" || true
+	HESPER_CTL=$(ht_ctl "$name") timeout -k 5 60 "$CLOG" -pipe "$user" <"$HT_TMP/pw.$user"
+}
+
+# ht_local_user NAME: a local (passwd) user NAME, no home, removed at exit
+# (call it directly, not in $(...), so the exit handler learns of it).
+# Skips the test without useradd/runuser.
+ht_local_user() {
+	if ! command -v useradd >/dev/null || ! command -v runuser >/dev/null; then
+		ht_skip "useradd or runuser is missing"
+	fi
+	useradd -M -N -s /usr/sbin/nologin "$1" || ht_hard "useradd $1 failed"
+	HT_LOCAL_USERS+=("$1")
+}
+
+# ht_clog_as LOCALUSER USER [VENUS]: clog USER as local user LOCALUSER.
+ht_clog_as() {
+	local lu=$1 user=$2 name=${3:-$HT_LAST_VENUS} d
+	# The local user reaches the control socket through these dirs
+	# (search only, no listing).
+	for d in "$HT_TMP" "$HT_TMP/$name" "$(ht_cachedir "$name")"; do
+		chmod o+x "$d"
+	done
+	ht_wait_for 30 _ht_pinned "$name" || true
+	HESPER_CTL=$(ht_ctl "$name") timeout -k 5 60 runuser -u "$lu" -- \
+		"$CLOG" -pipe "$user" <"$HT_TMP/pw.$user"
+}
+
+# After a venus start: root's token, unless HT_NO_CLOG or vice is down
+# (a token held from before survives in <cachedir>/tokens anyway).
+_ht_auto_clog() {
+	[ -n "${HT_NO_CLOG:-}" ] && return 0
+	[ -n "${HT_VICE_PID:-}" ] && kill -0 "$HT_VICE_PID" 2>/dev/null || return 0
+	[ -f "$HT_TMP/pw.root" ] || return 0
+	if ht_clog "$1" >>"$HT_TMP/$1/clog.log" 2>&1; then
+		ht_note "venus $1: clog root"
+	else
+		ht_note "venus $1: clog root failed: $(tail -n 1 "$HT_TMP/$1/clog.log")"
+	fi
 }
 
 ht_vice_stop() {
@@ -327,6 +419,8 @@ ht_venus_start() {
 	kill -0 "$pid" 2>/dev/null || { tail -n 20 "$log" >&2; ht_hard "venus $name exited during start-up"; }
 	ht_is_mounted "$d/mnt" || { tail -n 20 "$log" >&2; ht_hard "venus $name: $d/mnt not mounted within 30 s (load-scaled)"; }
 	ht_note "venus $name pid $pid mounted $d/mnt"
+	HT_LAST_VENUS=$name
+	_ht_auto_clog "$name"
 }
 
 ht_venus_stop() {

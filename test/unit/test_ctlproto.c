@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <hesper/ctlproto.h>
+#include "tools/escape.h"
 
 static void test_escape_plain(void **state)
 {
@@ -291,9 +292,49 @@ static void test_coda_table(void **state)
 		assert_ptr_equal(ctlp_find_cmd(c->name), c);
 }
 
+/* Who may run what (enum ctlp_priv). */
+static void test_privileges(void **state)
+{
+	static const char *const root_only[] = { "disconnect", "reconnect", "wd",
+		"adaptive", "strong", "fr", "flushcache", "flushobject", "zonelimit",
+		"checkpointml", "truncatelog" };
+
+	for (size_t i = 0; i < sizeof root_only / sizeof root_only[0]; i++) {
+		assert_int_equal(ctlp_find_cmd(root_only[i])->privileged, CTLP_PRIV_ROOT);
+		assert_non_null(ctlp_priv_text(ctlp_find_cmd(root_only[i])));
+	}
+	assert_int_equal(ctlp_find_cmd("discardlocal")->privileged, CTLP_PRIV_OWNER);
+	assert_int_equal(ctlp_find_cmd("preservelocal")->privileged, CTLP_PRIV_OWNER);
+	assert_int_equal(ctlp_find_cmd("listlocal")->privileged, CTLP_PRIV_ANY);
+	assert_null(ctlp_priv_text(ctlp_find_cmd("listcache")));
+}
+
+/* Names for text output (tools/escape.h). */
+static void test_name_escape(void **state)
+{
+	char buf[64];
+
+	hs_esc(buf, sizeof buf, "plain \xc3\xa9t\xc3\xa9");   /* UTF-8 passes */
+	assert_string_equal(buf, "plain \xc3\xa9t\xc3\xa9");
+	assert_false(hs_esc_needed("plain name.txt"));
+	hs_esc(buf, sizeof buf, "a\nb\tc\x1b[31m\\d");
+	assert_string_equal(buf, "a\\nb\\tc\\033[31m\\\\d");
+	hs_esc(buf, sizeof buf, "\x7f\xff\xc2\x9b");   /* DEL, not UTF-8, C1 CSI */
+	assert_string_equal(buf, "\\177\\377\\302\\233");
+	assert_true(hs_esc_needed("x\ny"));
+	/* controls only: backslashes and tabs stay, a raw CSI byte does not */
+	hs_esc_controls(buf, sizeof buf, "a\\b\tc\nd\x9b");
+	assert_string_equal(buf, "a\\b\tc\\nd\\233");
+	/* truncation like snprintf */
+	assert_int_equal(hs_esc(buf, 3, "\n\n"), 4);
+	assert_string_equal(buf, "\\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_privileges),
+		cmocka_unit_test(test_name_escape),
 		cmocka_unit_test(test_coda_table),
 		cmocka_unit_test(test_escape_plain),
 		cmocka_unit_test(test_escape_specials),

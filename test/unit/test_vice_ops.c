@@ -3,7 +3,8 @@
  * process: two clients on one event loop talk TLS to a vice listening on
  * 127.0.0.1; checks HS_CONNECT rules, the file operations end to end, and
  * that a change by one client breaks the other's callback promise before
- * the changer's reply, and one reintegration block end to end.
+ * the changer's reply, and one reintegration block end to end; client
+ * keys, store ids of another client, staging quotas per payer.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <cmocka.h>
 #include <event2/event.h>
 #include "vice/vice.h"
@@ -311,6 +315,249 @@ static void test_reintegrate(void **state)
 	assert_int_equal(ss->stores, 1);
 }
 
+/* HS_CONNECT as id with a key of len bytes, each `fill`. */
+static int connect_key(struct world *w, struct tl_client *c, uint64_t id,
+		       char fill, unsigned len)
+{
+	char key[HS_CLIENT_KEY];
+	hs_connect_args a = { .proto_version = HS_PROTO_VERSION,
+			      .client_id = id, .client_name = "key",
+			      .features = HS_FEAT_CALLBACKS };
+	hs_connect_res r;
+
+	memset(key, fill, sizeof key);
+	a.client_key.client_key_len = len;
+	a.client_key.client_key_val = key;
+	return call(w, c, HS_CONNECT, (xdrproc_t)xdr_hs_connect_args, &a,
+		    (xdrproc_t)xdr_hs_connect_res, &r, sizeof r, NULL);
+}
+
+static int getattr_root(struct world *w, struct tl_client *c)
+{
+	hs_fid root = { 1, 1, 1 };
+	hs_attr_res r;
+
+	return call(w, c, HS_GETATTR, (xdrproc_t)xdr_hs_fid, &root,
+		    (xdrproc_t)xdr_hs_attr_res, &r, sizeof r, NULL);
+}
+
+/* A client id belongs to the key it was first seen with: a CONNECT with
+ * another key (or none) is refused and changes nothing for the client;
+ * the same key replaces the client's old connection. */
+static void test_connect_key(void **state)
+{
+	struct world *w = *state;
+	struct tl_client c = { 0 };
+	hs_stats_res st;
+
+	assert_int_equal(connect_key(w, &w->a, 70, 'k', HS_CLIENT_KEY), 0);
+	assert_int_equal(connect_key(w, &w->b, 70, 'x', HS_CLIENT_KEY), EPERM);
+	assert_int_equal(connect_key(w, &w->b, 70, 'k', 0), EINVAL);
+	assert_int_equal(connect_key(w, &w->b, 70, 'k', 16), EINVAL);
+	/* b is still nobody; a is untouched. */
+	assert_int_equal(getattr_root(w, &w->b), EPERM);
+	assert_int_equal(getattr_root(w, &w->a), 0);
+	assert_false(w->a.closed);
+	assert_int_equal(call(w, &w->a, HS_STATS, TL_XDR_NONE, NULL,
+			      (xdrproc_t)xdr_hs_stats_res, &st, sizeof st,
+			      NULL), 0);
+	assert_int_equal(st.hs_stats_res_u.stats.clients, 1);
+	/* A connection keeps its first id, even with that id's key. */
+	assert_int_equal(connect_key(w, &w->b, 71, 'm', HS_CLIENT_KEY), 0);
+	assert_int_equal(connect_key(w, &w->b, 70, 'k', HS_CLIENT_KEY), EPERM);
+	assert_false(w->a.closed);
+	/* The real client reconnecting: its old connection goes. */
+	tl_client_open(&w->t, &c);
+	assert_int_equal(connect_key(w, &c, 70, 'k', HS_CLIENT_KEY), 0);
+	run_until(w, &w->a.closed);
+	w->a.conn = NULL;       /* closed and freed by the transport */
+	assert_int_equal(getattr_root(w, &c), 0);
+	tl_client_close(&c);
+}
+
+/* Calls of b (client 8) naming store ids of a (client 7). */
+static int foreign_create(struct world *w, uint32_t proc, hs_storeid sid)
+{
+	hs_create_args a = { .dir = { 1, 1, 1 }, .sid = sid, .name = "sq",
+			     .mode = 0644 };
+	hs_create_res r;
+
+	return call(w, &w->b, proc, (xdrproc_t)xdr_hs_create_args, &a,
+		    (xdrproc_t)xdr_hs_create_res, &r, sizeof r, NULL);
+}
+
+/* Store ids of another client get EPERM and apply nothing: the owner's
+ * own mutation with that store id then takes effect. */
+static void test_foreign_sid(void **state)
+{
+	struct world *w = *state;
+	hs_storeid s = { 7, 900 };
+	hs_fid f;
+	hs_store_chunk_args ca = { .sid = s };
+	hs_store_commit_args ma = { .sid = s, .size = 1 };
+	hs_setattr_args sa = { .sid = s, .mask = HS_SET_MODE, .mode = 0600 };
+	hs_remove_args rm = { .dir = { 1, 1, 1 }, .sid = s, .name = "f" };
+	hs_rename_args rn = { .src_dir = { 1, 1, 1 }, .src_name = "f",
+			      .dst_dir = { 1, 1, 1 }, .dst_name = "g",
+			      .sid = s };
+	hs_link_args ln = { .dir = { 1, 1, 1 }, .sid = s, .name = "l" };
+	hs_symlink_args sy = { .dir = { 1, 1, 1 }, .sid = s, .name = "y",
+			       .target = "t" };
+	hs_mknod_args mk = { .dir = { 1, 1, 1 }, .sid = s, .name = "n",
+			     .type = HS_FIFO, .mode = 0644 };
+	hs_staged_args ga = { .sid = s };
+	hs_cml_rec recs[2];
+	hs_reint_args ra = { { 2, recs } };
+	hs_status_res sr;
+	hs_attr_res ar;
+	hs_remove_res rr;
+	hs_rename_res nr;
+	hs_create_res cr;
+	hs_staged_res gr;
+	hs_reint_res xr;
+	hs_lookup_args la = { .dir = { 1, 1, 1 }, .name = "sq" };
+	hs_lookup_res lr;
+
+	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
+	assert_int_equal(hs_connect(w, &w->b, 8, HS_PROTO_VERSION), 0);
+	f = create_f(w, &w->a, "f");
+	ca.fid = ma.fid = sa.fid = rm.obj = rn.obj = ln.target = ga.fid = f;
+	ca.data.data_len = 1;
+	ca.data.data_val = "x";
+	assert_int_equal(call(w, &w->b, HS_STORE_CHUNK,
+			      (xdrproc_t)xdr_hs_store_chunk_args, &ca,
+			      (xdrproc_t)xdr_hs_status_res, &sr, sizeof sr,
+			      NULL), EPERM);
+	assert_int_equal(call(w, &w->b, HS_STORE_COMMIT,
+			      (xdrproc_t)xdr_hs_store_commit_args, &ma,
+			      (xdrproc_t)xdr_hs_attr_res, &ar, sizeof ar,
+			      NULL), EPERM);
+	assert_int_equal(call(w, &w->b, HS_SETATTR,
+			      (xdrproc_t)xdr_hs_setattr_args, &sa,
+			      (xdrproc_t)xdr_hs_attr_res, &ar, sizeof ar,
+			      NULL), EPERM);
+	assert_int_equal(foreign_create(w, HS_CREATE, s), EPERM);
+	assert_int_equal(foreign_create(w, HS_MKDIR, s), EPERM);
+	assert_int_equal(call(w, &w->b, HS_SYMLINK,
+			      (xdrproc_t)xdr_hs_symlink_args, &sy,
+			      (xdrproc_t)xdr_hs_create_res, &cr, sizeof cr,
+			      NULL), EPERM);
+	assert_int_equal(call(w, &w->b, HS_MKNOD, (xdrproc_t)xdr_hs_mknod_args,
+			      &mk, (xdrproc_t)xdr_hs_create_res, &cr,
+			      sizeof cr, NULL), EPERM);
+	assert_int_equal(call(w, &w->b, HS_LINK, (xdrproc_t)xdr_hs_link_args,
+			      &ln, (xdrproc_t)xdr_hs_create_res, &cr,
+			      sizeof cr, NULL), EPERM);
+	assert_int_equal(call(w, &w->b, HS_RENAME,
+			      (xdrproc_t)xdr_hs_rename_args, &rn,
+			      (xdrproc_t)xdr_hs_rename_res, &nr, sizeof nr,
+			      NULL), EPERM);
+	assert_int_equal(call(w, &w->b, HS_REMOVE,
+			      (xdrproc_t)xdr_hs_remove_args, &rm,
+			      (xdrproc_t)xdr_hs_remove_res, &rr, sizeof rr,
+			      NULL), EPERM);
+	assert_int_equal(call(w, &w->b, HS_STAGED,
+			      (xdrproc_t)xdr_hs_staged_args, &ga,
+			      (xdrproc_t)xdr_hs_staged_res, &gr, sizeof gr,
+			      NULL), EPERM);
+	/* A block with one foreign record among its own: all refused. */
+	memset(recs, 0, sizeof recs);
+	recs[0].op = HS_OP_CREATE;
+	recs[0].hs_cml_rec_u.create.local = (hs_fid){ 1, HS_LOCAL_VNODE | 5, 1 };
+	recs[0].hs_cml_rec_u.create.a = (hs_create_args){
+		.dir = { 1, 1, 1 }, .sid = { 8, 1 }, .name = "sq", .mode = 0644 };
+	recs[1].op = HS_OP_SETATTR;
+	recs[1].hs_cml_rec_u.setattr = sa;
+	assert_int_equal(call(w, &w->b, HS_REINTEGRATE,
+			      (xdrproc_t)xdr_hs_reint_args, &ra,
+			      (xdrproc_t)xdr_hs_reint_res, &xr, sizeof xr,
+			      NULL), EPERM);
+	assert_int_equal(call(w, &w->a, HS_LOOKUP,
+			      (xdrproc_t)xdr_hs_lookup_args, &la,
+			      (xdrproc_t)xdr_hs_lookup_res, &lr, sizeof lr,
+			      NULL), ENOENT);
+	/* Nothing was recorded under a's store id: a's own use applies. */
+	assert_int_equal(store(w, &w->a, &f, "mine", s), 0);
+}
+
+/* Staging quotas are per payer: anonymous callers share one, which
+ * neither one client id nor all of them can take from a user; a user
+ * cannot take a client's cap from another client.  Store level, since
+ * every call over the wire is anonymous until tokens are resolved. */
+static void test_stage_quota(void **state)
+{
+	struct world *w = *state;
+	struct vstore *vs = w->t.v.vs;
+	hs_store_chunk_args a = { .fid = { 1, HS_LOCAL_VNODE | 1, 1 } };
+	unsigned i;
+	int dup;
+	char *big = calloc(1, 8u << 20);
+
+	assert_non_null(big);
+	a.data.data_len = 1;
+	a.data.data_val = "x";
+	/* One anonymous client: its own cap, not the anonymous quota. */
+	for (i = 0; i < VS_STAGE_MAX; i++) {
+		a.sid = (hs_storeid){ 100, i + 1 };
+		assert_int_equal(vs_store_chunk(vs, &a, HS_ID_ANONYMOUS, &dup), 0);
+	}
+	a.sid = (hs_storeid){ 100, i + 1 };
+	assert_int_equal(vs_store_chunk(vs, &a, HS_ID_ANONYMOUS, &dup), EDQUOT);
+	/* More anonymous clients use up the anonymous quota ... */
+	for (i = 0; i < VS_STAGE_ANON_MAX - VS_STAGE_MAX; i++) {
+		a.sid = (hs_storeid){ 101 + i / VS_STAGE_MAX, i + 1 };
+		assert_int_equal(vs_store_chunk(vs, &a, HS_ID_ANONYMOUS, &dup), 0);
+	}
+	a.sid = (hs_storeid){ 200, 1 };
+	assert_int_equal(vs_store_chunk(vs, &a, HS_ID_ANONYMOUS, &dup), EDQUOT);
+	/* ... not a user's, even on a client id they used. */
+	assert_int_equal(vs_store_chunk(vs, &a, 1000, &dup), 0);
+	/* Bytes: chunks are counted as sent (overwrites too); the
+	 * anonymous stores hold VS_STAGE_ANON_MAX bytes already. */
+	a.sid = (hs_storeid){ 100, 1 };
+	a.data.data_len = 8u << 20;
+	a.data.data_val = big;
+	for (i = 0; i < 1000; i++)
+		if (vs_store_chunk(vs, &a, HS_ID_ANONYMOUS, &dup))
+			break;
+	assert_int_equal(i, VS_STAGE_ANON_BYTES / (8u << 20) - 1);
+	assert_int_equal(vs_store_chunk(vs, &a, HS_ID_ANONYMOUS, &dup), EDQUOT);
+	a.sid = (hs_storeid){ 201, 1 };
+	assert_int_equal(vs_store_chunk(vs, &a, 1000, &dup), 0);
+	free(big);
+}
+
+/* A store staged and left alone for a day is given up at the next start
+ * (and at a CONNECT); a recent one stays. */
+static void test_stage_expire(void **state)
+{
+	struct world *w = *state;
+	hs_store_chunk_args a = { .fid = { 1, HS_LOCAL_VNODE | 1, 1 } };
+	hs_storeid old = { 300, 1 }, recent = { 300, 2 };
+	struct timespec ts[2];
+	char path[TL_PATH_LEN + 64], err[256];
+	uint64_t n;
+	int dup;
+
+	a.data.data_len = 3;
+	a.data.data_val = "abc";
+	a.sid = old;
+	assert_int_equal(vs_store_chunk(w->t.v.vs, &a, 1000, &dup), 0);
+	a.sid = recent;
+	assert_int_equal(vs_store_chunk(w->t.v.vs, &a, 1000, &dup), 0);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 25 * 3600;
+	ts[1] = ts[0];
+	snprintf(path, sizeof path, "%s/data/tmp/300.1", w->t.root);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	vs_close(w->t.v.vs);
+	assert_int_equal(vs_open(w->t.root, &w->t.v.vs, err, sizeof err), 0);
+	assert_int_equal(vs_staged(w->t.v.vs, &a.fid, &old, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(vs_staged(w->t.v.vs, &a.fid, &recent, &n), 0);
+	assert_int_equal(n, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +567,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dir_break, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reintegrate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_connect_key, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_sid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stage_quota, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stage_expire, setup,
 						teardown),
 	};
 

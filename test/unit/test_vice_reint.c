@@ -159,7 +159,7 @@ static int stage(struct world *w, hs_fid fid, hs_storeid sid, uint64_t off,
 
 	a.data.data_len = (u_int)strlen(data);
 	a.data.data_val = (char *)data;
-	return vs_store_chunk(w->s.vs, &a, &dup);
+	return vs_store_chunk(w->s.vs, &a, HS_ID_ANONYMOUS, &dup);
 }
 
 static int lookup(struct world *w, hs_fid dir, const char *name,

@@ -121,7 +121,7 @@ static int stage(struct world *w, const hs_fid *fid, hs_storeid sid,
 
 	a.data.data_len = (u_int)strlen(data);
 	a.data.data_val = (char *)data;
-	return vs_store_chunk(w->s.vs, &a, &dup);
+	return vs_store_chunk(w->s.vs, &a, HS_ID_ANONYMOUS, &dup);
 }
 
 static int commit(struct world *w, const hs_fid *fid, hs_storeid sid,

@@ -148,6 +148,13 @@ int tl_hs_connect(struct tl_vice *t, struct tl_client *c, uint64_t id,
 	hs_connect_args a = { .proto_version = version, .client_id = id,
 			      .client_name = "test", .features = HS_FEAT_CALLBACKS };
 	hs_connect_res r;
+	char key[HS_CLIENT_KEY];
+
+	/* The key vice binds id to: one per id, the same every time. */
+	for (unsigned i = 0; i < sizeof key; i++)
+		key[i] = (char)(id >> (8 * (i % 8))) ^ (char)i;
+	a.client_key.client_key_len = sizeof key;
+	a.client_key.client_key_val = key;
 
 	return tl_call(t, c, HS_CONNECT, (xdrproc_t)xdr_hs_connect_args, &a,
 		       (xdrproc_t)xdr_hs_connect_res, &r, sizeof r, NULL);

@@ -78,7 +78,8 @@ void tl_client_close(struct tl_client *c);
 int tl_call(struct tl_vice *t, struct tl_client *c, uint32_t proc,
 	    xdrproc_t ap, const void *args, xdrproc_t rp, void *res,
 	    size_t ressize, struct tl_wait *wt);
-/* HS_CONNECT as client id with callbacks; returns its status. */
+/* HS_CONNECT as client id with callbacks and a key derived from id
+ * (the same for every call with id); returns its status. */
 int tl_hs_connect(struct tl_vice *t, struct tl_client *c, uint64_t id,
 		  unsigned version);
 

@@ -3,7 +3,10 @@
  * and reply framing (hesper/ctlproto.h).  The commands are in ctl_cmds.c.
  *
  * One request runs at a time per connection; reading pauses meanwhile so a
- * client cannot queue unbounded input.  A client that goes away while its
+ * client cannot queue unbounded input.  Connections are capped per uid and
+ * in all, with a reserve only root may use, and closed when idle or when
+ * a request line does not arrive whole in time (doc/design.md "Local
+ * users"), so no local user can lock root out.  A client that goes away while its
  * command runs only detaches the request (r->conn = NULL): the command
  * still completes and its reply is dropped.
  */
@@ -14,36 +17,55 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <hesper/ctlproto.h>
 #include "venus/util/venus.h"
 #include "venus/ctl/ctl.h"
+#include "venus/ctl/ctl_int.h"
+#include "tools/escape.h"
 
-/* Connections beyond this are closed at once: cfs needs one, and fds are
- * better spent on container files. */
+/* Connections beyond this are refused at once: cfs needs one, and fds
+ * are better spent on container files.  CTL_ROOT_RESERVE of them only
+ * root may take, and no other uid may hold more than CTL_MAX_PER_UID, so
+ * that no local user can lock root's cfs out. */
 #define CTL_MAX_CONNS 64
+#define CTL_ROOT_RESERVE 8
+#define CTL_MAX_PER_UID 8
 /* An oversized request line is read and dropped up to its '\n' (closing
  * with unread input would reset the client before it sees the error), but
  * no further than this. */
 #define CTL_MAX_SKIP (1024 * 1024)
-/* An idle client, or one that does not read its reply, is dropped. */
-#define CTL_IDLE_SECS 60
+/* A connection with no complete request for CTL_IDLE_SECS (counted from
+ * its accept or the end of its last request; bytes that do not complete a
+ * line do not count) is closed, and so is one whose request line has not
+ * arrived whole CTL_LINE_SECS after its first byte: a trickle of bytes
+ * cannot keep a connection.  One that does not read its reply is dropped
+ * after CTL_WRITE_SECS without progress. */
+#define CTL_IDLE_SECS 30
+#define CTL_LINE_SECS 10
+#define CTL_WRITE_SECS 60
 
 struct ctl_conn {
 	struct bufferevent *bev;
 	uid_t               uid;
+	gid_t               gid;
 	pid_t               pid;
 	struct ctl_req     *req;        /* the request running, or NULL */
 	int                 eof;        /* peer shut down its sending side */
 	int                 closing;    /* free once the output has drained */
 	int                 dispatching;/* inside conn_process */
 	size_t              skipping;   /* bytes of an oversized line dropped */
+	struct event       *timer;      /* the idle and line deadlines */
+	struct timespec     idle_since; /* accept, or the last request's end */
+	struct timespec     line_since; /* first byte of a partial line, or 0 */
 	struct ctl_conn    *next, *prev;
 };
 
@@ -60,6 +82,8 @@ static void conn_free(struct ctl_conn *c)
 {
 	if (c->req)
 		c->req->conn = NULL;
+	if (c->timer)
+		event_free(c->timer);
 	bufferevent_free(c->bev);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -75,20 +99,110 @@ static void conn_free(struct ctl_conn *c)
 static void conn_close_soon(struct ctl_conn *c)
 {
 	c->closing = 1;
+	event_del(c->timer);
 	bufferevent_disable(c->bev, EV_READ);
 	if (!evbuffer_get_length(bufferevent_get_output(c->bev)))
 		conn_free(c);
 }
 
+/* ---- deadlines ---- */
+
+static struct timespec now_mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+/* Seconds from t to now (t in the past). */
+static double since(struct timespec t)
+{
+	struct timespec n = now_mono();
+
+	return (double)(n.tv_sec - t.tv_sec) + (double)(n.tv_nsec - t.tv_nsec) / 1e9;
+}
+
+/* Arm c's timer for its nearest deadline; none while a request runs (a
+ * running command, or a subscribe stream, is not idle). */
+static void conn_arm(struct ctl_conn *c)
+{
+	double left = CTL_IDLE_SECS - since(c->idle_since);
+	struct timeval tv;
+
+	if (c->req || c->closing) {
+		event_del(c->timer);
+		return;
+	}
+	if (c->line_since.tv_sec || c->line_since.tv_nsec) {
+		double l = CTL_LINE_SECS - since(c->line_since);
+
+		left = l < left ? l : left;
+	}
+	if (left < 0)
+		left = 0;
+	left += 1e-3;   /* wake just after the deadline, not just before */
+	tv.tv_sec = (time_t)left;
+	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+	if (tv.tv_usec >= 1000000)
+		tv.tv_usec = 999999;
+	event_add(c->timer, &tv);
+}
+
+/* Note input that does not complete a line: its first byte starts the
+ * line deadline; later bytes do not move it. */
+static void conn_note_partial(struct ctl_conn *c)
+{
+	int partial = c->skipping || evbuffer_get_length(bufferevent_get_input(c->bev));
+
+	if (!partial)
+		c->line_since = (struct timespec){ 0, 0 };
+	else if (!c->line_since.tv_sec && !c->line_since.tv_nsec)
+		c->line_since = now_mono();
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+	int line = (c->line_since.tv_sec || c->line_since.tv_nsec) &&
+		   since(c->line_since) >= CTL_LINE_SECS;
+
+	if (c->req || c->closing)
+		return;
+	if (!line && since(c->idle_since) < CTL_IDLE_SECS) {
+		conn_arm(c);   /* woken early: not due yet */
+		return;
+	}
+	evbuffer_add_printf(bufferevent_get_output(c->bev), "!%s\n.\nstatus %d\n",
+			    line ? "Request line not complete in time" :
+			    "Idle too long", ETIMEDOUT);
+	conn_close_soon(c);
+}
+
 /* ---- replies ---- */
 
+/* One body line.  In text mode its control characters are escaped
+ * (tools/escape.h) whatever the command printed: a name that slipped
+ * through unescaped still cannot drive the user's terminal. */
 static void emit_line(struct ctl_req *r, int chan, const char *line, size_t n)
 {
 	const char *pfx = ctlp_line_prefix(chan, line, n);
+	char *tmp = NULL, *esc = NULL;
 
+	if (!r->json && (tmp = strndup(line, n))) {
+		size_t m = hs_esc_controls(NULL, 0, tmp);
+
+		if (m != strlen(tmp) && (esc = malloc(m + 1))) {
+			hs_esc_controls(esc, m + 1, tmp);
+			line = esc;
+			n = m;
+		}
+	}
 	evbuffer_add(r->out, pfx, strlen(pfx));
 	evbuffer_add(r->out, line, n);
 	evbuffer_add(r->out, "\n", 1);
+	free(esc);
+	free(tmp);
 }
 
 /* Frame the complete lines pending on chan (all: the partial one too). */
@@ -143,6 +257,32 @@ void ctl_json_str(struct ctl_req *r, const char *s)
 	free(buf);
 }
 
+/* ctl_esc and ctl_esc_controls: esc is hs_esc or hs_esc_controls. */
+static const char *esc_slot(struct ctl_req *r, const char *s,
+			    size_t (*esc)(char *, size_t, const char *))
+{
+	char **slot = &r->esc[r->esc_next++ % CTL_ESC_SLOTS];
+	size_t n;
+
+	if (r->json || (n = esc(NULL, 0, s)) == strlen(s))
+		return s;
+	free(*slot);
+	if (!(*slot = malloc(n + 1)))
+		return "?";
+	esc(*slot, n + 1, s);
+	return *slot;
+}
+
+const char *ctl_esc(struct ctl_req *r, const char *s)
+{
+	return esc_slot(r, s, hs_esc);
+}
+
+const char *ctl_esc_controls(struct ctl_req *r, const char *s)
+{
+	return esc_slot(r, s, hs_esc_controls);
+}
+
 int ctl_req_fd(const struct ctl_req *r)
 {
 	return r->conn ? (int)bufferevent_getfd(r->conn->bev) : -1;
@@ -158,6 +298,8 @@ static void req_free(struct ctl_req *r)
 	for (int i = 1; i <= 2; i++)
 		evbuffer_free(r->pend[i]);
 	evbuffer_free(r->out);
+	for (int i = 0; i < CTL_ESC_SLOTS; i++)
+		free(r->esc[i]);
 	free(r->words);
 	free(r->line);
 	free(r->state);
@@ -176,6 +318,7 @@ void ctl_done(struct ctl_req *r, int status)
 		evbuffer_add_buffer(o, r->out);
 		evbuffer_add_printf(o, ".\nstatus %d\n", status);
 		c->req = NULL;
+		c->idle_since = now_mono();
 	}
 	req_free(r);
 	/* A command that finished inside conn_process returns to its loop. */
@@ -193,6 +336,7 @@ static struct ctl_req *req_new(struct ctl_conn *c, char *line)
 		return NULL;
 	r->conn = c;
 	r->uid = c->uid;
+	r->gid = c->gid;
 	r->pid = c->pid;
 	r->line = line;
 	r->out = evbuffer_new();
@@ -297,15 +441,22 @@ static void conn_process(struct ctl_conn *c)
 	char *line;
 
 	c->dispatching = 1;
-	while (!c->req && !c->closing && next_line(c, &line))
+	while (!c->req && !c->closing && next_line(c, &line)) {
+		c->line_since = (struct timespec){ 0, 0 };
 		run_line(c, line);
+	}
 	c->dispatching = 0;
-	if (c->closing || (!c->req && c->eof))
-		conn_close_soon(c);
-	else if (c->req)
+	if (!c->req && !c->closing)
+		conn_note_partial(c);
+	if (c->closing || (!c->req && c->eof)) {
+		conn_close_soon(c);   /* may free c */
+		return;
+	}
+	if (c->req)
 		bufferevent_disable(c->bev, EV_READ);
 	else
 		bufferevent_enable(c->bev, EV_READ);
+	conn_arm(c);
 }
 
 /* ---- connection events ---- */
@@ -338,25 +489,74 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* Connections held by uid. */
+static int conns_of(uid_t uid)
+{
+	int n = 0;
+
+	for (struct ctl_conn *c = conns; c; c = c->next)
+		n += c->uid == uid;
+	return n;
+}
+
+/* Why uid may not have one more connection, or NULL: root may use every
+ * slot, others neither root's reserve nor more than CTL_MAX_PER_UID. */
+static const char *over_limit(uid_t uid)
+{
+	if (nconns >= CTL_MAX_CONNS)
+		return "too many control connections";
+	if (uid == 0)
+		return NULL;
+	if (nconns >= CTL_MAX_CONNS - CTL_ROOT_RESERVE)
+		return "too many control connections (the rest are kept for root)";
+	if (conns_of(uid) >= CTL_MAX_PER_UID)
+		return "too many control connections from your uid";
+	return NULL;
+}
+
+/* Refuse a connection with a reply the client can read (a tiny write to
+ * a fresh socket does not block), then close it. */
+static void refuse(int fd, const char *why)
+{
+	char msg[200];
+	int n = snprintf(msg, sizeof msg, "!venus: %s\n.\nstatus %d\n", why, EAGAIN);
+	ssize_t w = write(fd, msg, (size_t)n);   /* best effort */
+
+	(void)w;
+	close(fd);
+}
+
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		      struct sockaddr *sa, int salen, void *arg)
 {
 	struct ucred cred;
 	socklen_t credlen = sizeof cred;
 	struct ctl_conn *c;
-	struct timeval idle = { CTL_IDLE_SECS, 0 };
+	struct timeval wr = { CTL_WRITE_SECS, 0 };
+	const char *why;
 
-	if (nconns >= CTL_MAX_CONNS ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0 ||
-	    !(c = calloc(1, sizeof *c))) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) < 0) {
+		close(fd);
+		return;
+	}
+	if ((why = over_limit(cred.uid))) {
+		refuse(fd, why);
+		return;
+	}
+	if (!(c = calloc(1, sizeof *c))) {
 		close(fd);
 		return;
 	}
 	c->uid = cred.uid;
+	c->gid = cred.gid;
 	c->pid = cred.pid;
 	c->bev = bufferevent_socket_new(V->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!c->bev) {
-		close(fd);
+	c->timer = c->bev ? evtimer_new(V->base, on_timer, c) : NULL;
+	if (!c->timer) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
 		free(c);
 		return;
 	}
@@ -365,9 +565,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		conns->prev = c;
 	conns = c;
 	nconns++;
+	c->idle_since = now_mono();
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	/* No read timeout: on_timer's deadlines, which input does not move. */
+	bufferevent_set_timeouts(c->bev, NULL, &wr);
 	bufferevent_enable(c->bev, EV_READ);
+	conn_arm(c);
 }
 
 /* ---- the listening socket ---- */

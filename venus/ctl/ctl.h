@@ -21,6 +21,9 @@ void ctl_stop(void);
 #include <sys/types.h>
 
 struct ctl_conn;   /* ctl.c's connection */
+
+/* ctl_esc's ring of escaped names per request (below). */
+#define CTL_ESC_SLOTS 4
 struct evbuffer;
 
 /* One parsed request.  ctl.c fills it and calls ctl_dispatch; the command
@@ -32,6 +35,7 @@ struct ctl_req {
 	char      **argv;       /* unescaped; argv[argc] == NULL */
 	int         json;       /* the request began with --json */
 	uid_t       uid;        /* peer credentials (SO_PEERCRED) */
+	gid_t       gid;        /* the peer's primary gid */
 	pid_t       pid;
 	void       *state;      /* the command's own; free()d by ctl_done */
 	struct ctl_conn *conn;  /* ctl.c: NULL once the client is gone */
@@ -39,6 +43,8 @@ struct ctl_req {
 	struct evbuffer *pend[3]; /* ctl.c: partial lines per channel */
 	char       *line;       /* ctl.c: the request line the words point into */
 	char      **words;      /* ctl.c: every word; argv == words + 1 */
+	char       *esc[CTL_ESC_SLOTS]; /* ctl.c: ctl_esc's strings */
+	unsigned    esc_next;
 };
 
 /* Run r (ctl_cmds.c). */
@@ -64,6 +70,14 @@ int ctl_req_fd(const struct ctl_req *r);
 size_t ctl_req_queued(const struct ctl_req *r);
 /* End every "subscribe" stream (ctl_events.c); before ctl_stop. */
 void ctl_events_stop(void);
+
+/* r's text-mode form of a name or path s (tools/escape.h): a string that
+ * stays valid until ctl_done or CTL_ESC_SLOTS more calls; s itself in
+ * JSON mode (ctl_json_str escapes).  Never NULL. */
+const char *ctl_esc(struct ctl_req *r, const char *s);
+/* The same escaping only control characters (hs_esc_controls), for text
+ * that has its own quoting already (hoard list's command lines). */
+const char *ctl_esc_controls(struct ctl_req *r, const char *s);
 
 /* End r with err and a formatted message: a stderr line, or in JSON mode
  * {"error":MSG,"errno":ERR}. */

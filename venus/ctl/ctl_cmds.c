@@ -50,7 +50,8 @@ void ctl_fail(struct ctl_req *r, int err, const char *fmt, ...)
 		ctl_json_str(r, msg);
 		ctl_printf(r, CTLP_STDOUT, ",\"errno\":%d}\n", err);
 	} else {
-		ctl_printf(r, CTLP_STDERR, "%s\n", msg);
+		/* a name in msg must not end the line early */
+		ctl_printf(r, CTLP_STDERR, "%s\n", ctl_esc_controls(r, msg));
 	}
 	ctl_done(r, err);
 }
@@ -156,7 +157,7 @@ void ctl_path_error(struct ctl_req *r, int i, int err, int *first)
 
 	ctl_disp(buf, sizeof buf, r->argv[i]);
 	if (!r->json) {
-		ctl_printf(r, CTLP_STDERR, "%s: %s\n", buf, strerror(err));
+		ctl_printf(r, CTLP_STDERR, "%s: %s\n", ctl_esc(r, buf), strerror(err));
 		return;
 	}
 	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
@@ -170,9 +171,10 @@ void ctl_path_error(struct ctl_req *r, int i, int err, int *first)
 /* ---- listcache ---- */
 
 struct lc_ctx {
-	struct ctl_req *r;
-	const char     *prefix;   /* clean mount-relative path, "" = all */
-	int             first;
+	struct ctl_req  *r;
+	const char      *prefix;   /* clean mount-relative path, "" = all */
+	int              first;
+	struct ctl_view *view;     /* what r's peer may see */
 };
 
 static const char *type_name(mode_t t)
@@ -198,7 +200,7 @@ static void lc_text(struct ctl_req *r, const struct fso_cacheinfo *ci,
 	ctl_printf(r, CTLP_STDOUT, "%-20s %-4s %12llu %c%c%c %s\n", fid,
 		   type_name(ci->type), (unsigned long long)ci->size,
 		   ci->has_data ? 'd' : '-', ci->has_callback ? 'c' : '-',
-		   ci->open ? 'o' : '-', path ? path : "?");
+		   ci->open ? 'o' : '-', path ? ctl_esc(r, path) : "?");
 }
 
 static void lc_json(struct lc_ctx *x, const struct fso_cacheinfo *ci,
@@ -228,7 +230,7 @@ static void lc_each(void *arg, const struct fso_cacheinfo *ci)
 
 	while (*rel == '/')
 		rel++;
-	if (!below(rel, x->prefix, ci->ino))
+	if (!below(rel, x->prefix, ci->ino) || !ctl_view_obj(x->view, ci->ino))
 		return;
 	if (*rel || ci->ino == FSO_ROOT_INO)
 		path = ctl_disp(buf, sizeof buf, rel);
@@ -242,18 +244,25 @@ static void lc_each(void *arg, const struct fso_cacheinfo *ci)
 static void listcache_finish(struct ctl_req *r)
 {
 	struct ctl_walk *w = r->state;
-	struct lc_ctx x = { r, r->argc ? r->argv[0] : "", 1 };
+	struct lc_ctx x = { r, r->argc ? r->argv[0] : "", 1, ctl_view_new(r) };
+	int err = r->argc ? w->res[0].err : 0;
 
-	if (r->argc && w->res[0].err) {
+	if (!x.view)
+		err = ENOMEM;
+	else if (r->argc && !err && !ctl_view_obj(x.view, w->res[0].a.ino))
+		err = EACCES;   /* as the mount would answer */
+	if (err) {
 		char buf[PATH_MAX + 256];
 
-		ctl_fail(r, w->res[0].err, "%s: %s", ctl_disp(buf, sizeof buf, r->argv[0]),
-		     strerror(w->res[0].err));
+		ctl_view_free(x.view);
+		ctl_fail(r, err, "%s: %s", r->argc ? ctl_disp(buf, sizeof buf,
+			 r->argv[0]) : "listcache", strerror(err));
 		return;
 	}
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"objects\":[");
 	fso_foreach_cached(lc_each, &x);
+	ctl_view_free(x.view);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	ctl_done(r, 0);
@@ -267,14 +276,15 @@ static void lm_each(void *arg, const struct fso_cacheinfo *ci)
 	char fid[40], buf[PATH_MAX + 256];
 	const char *rel = ci->path, *path;
 
-	if (!ci->missed || ci->has_data)
+	if (!ci->missed || ci->has_data || !ctl_view_obj(x->view, ci->ino))
 		return;
 	while (*rel == '/')
 		rel++;
 	path = *rel ? ctl_disp(buf, sizeof buf, rel) : "?";
 	ctl_fid_str(fid, sizeof fid, &ci->fid);
 	if (!x->r->json) {
-		ctl_printf(x->r, CTLP_STDOUT, "%s (fid %s): not cached\n", path, fid);
+		ctl_printf(x->r, CTLP_STDOUT, "%s (fid %s): not cached\n",
+			   ctl_esc(x->r, path), fid);
 		return;
 	}
 	ctl_printf(x->r, CTLP_STDOUT, "%s{\"fid\":\"%s\",\"path\":", x->first ? "" : ",", fid);
@@ -287,11 +297,16 @@ static void lm_each(void *arg, const struct fso_cacheinfo *ci)
  * such misses visible so the user can hoard them next time). */
 static void cmd_listmissing(struct ctl_req *r)
 {
-	struct lc_ctx x = { r, "", 1 };
+	struct lc_ctx x = { r, "", 1, ctl_view_new(r) };
 
+	if (!x.view) {
+		ctl_fail(r, ENOMEM, "listmissing: %s", strerror(ENOMEM));
+		return;
+	}
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"missing\":[");
 	fso_foreach_cached(lm_each, &x);
+	ctl_view_free(x.view);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	ctl_done(r, 0);
@@ -375,7 +390,7 @@ static void cmd_mountpoint(struct ctl_req *r)
 		ctl_json_str(r, V->cfg.mountpoint);
 		ctl_printf(r, CTLP_STDOUT, "}\n");
 	} else {
-		ctl_printf(r, CTLP_STDOUT, "%s\n", V->cfg.mountpoint);
+		ctl_printf(r, CTLP_STDOUT, "%s\n", ctl_esc(r, V->cfg.mountpoint));
 	}
 	ctl_done(r, 0);
 }
@@ -497,7 +512,7 @@ static const struct ctlp_cmd *find_ext(const char *name, struct ctl_ext **ext)
 	return NULL;
 }
 
-static int privileged(const struct ctl_req *r)
+int ctl_is_root(const struct ctl_req *r)
 {
 	return r->uid == 0 || r->uid == geteuid();
 }
@@ -517,8 +532,9 @@ void ctl_dispatch(struct ctl_req *r)
 		ctl_fail(r, EINVAL, "Usage: cfs %s%s%s", c->name, *c->usage ? " " : "", c->usage);
 		return;
 	}
-	if (c->privileged && !privileged(r)) {
-		ctl_fail(r, EACCES, "%s: %s", c->name, strerror(EACCES));
+	if (c->privileged && c->privileged != CTLP_PRIV_OWNER && !ctl_is_root(r)) {
+		ctl_fail(r, EPERM, "cfs %s: %s (%s)", c->name, strerror(EPERM),
+			 ctlp_priv_text(c));
 		return;
 	}
 	if (ext) {

@@ -25,6 +25,7 @@
 #include "venus/net/server.h"
 #include "venus/log/volstate.h"
 #include "venus/log/zone.h"
+#include "tools/escape.h"
 
 static const char *const opnames[] = { "?", "store", "setattr", "create", "mkdir",
 				       "symlink", "link", "remove", "rmdir", "rename", "mknod" };
@@ -140,8 +141,8 @@ static void fr_done(void *arg, int err)
 			   "Reintegration failed due to a conflict\n", cml_count(V->cml),
 			   fr_volume(r));
 	} else {
-		ctl_printf(r, CTLP_STDERR, "Reintegration of %s failed: %s\n", where,
-			   strerror(err));
+		ctl_printf(r, CTLP_STDERR, "Reintegration of %s failed: %s\n",
+			   ctl_esc(r, where), strerror(err));
 	}
 	ctl_done(r, err == HS_ECONFLICT ? EIO : err);
 }
@@ -162,17 +163,20 @@ static void cmd_fr(struct ctl_req *r)
 /* ---- conflicts, listlocal, checklocal ---- */
 
 struct lister {
-	struct ctl_req *r;
-	char            want[4096];  /* "/a/b" or "" for all */
-	int             only_conflicts;
-	int             first;
-	unsigned        n;
+	struct ctl_req  *r;
+	char             want[4096];  /* "/a/b" or "" for all */
+	int              only_conflicts;
+	int              first;
+	unsigned         n;
+	struct ctl_view *view;        /* a non-root peer sees its own records */
 };
 
 static int row_matches(struct lister *l, struct cml_row *row, char *path, size_t len)
 {
 	fso_row_path(row, path, len);
 	if (l->only_conflicts && !row->conflict)
+		return 0;
+	if (!ctl_view_row(l->view, row))
 		return 0;
 	return !l->want[0] || !strcmp(l->want, "/") || !strcmp(path, l->want);
 }
@@ -188,8 +192,9 @@ static int list_conflict(void *arg, struct cml_row *row)
 	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
 	l->n++;
 	if (!l->r->json) {
-		ctl_printf(l->r, CTLP_STDOUT, "%s: %s conflict; local version: %s\n", full,
-			   conflict_kind(row->op, row->conflict), local);
+		ctl_printf(l->r, CTLP_STDOUT, "%s: %s conflict; local version: %s\n",
+			   ctl_esc(l->r, full), conflict_kind(row->op, row->conflict),
+			   ctl_esc(l->r, local));
 		return 0;
 	}
 	ctl_printf(l->r, CTLP_STDOUT, "%s{\"path\":", l->first ? "" : ",");
@@ -214,7 +219,13 @@ void ctl_cml_opline(const struct cml_row *row, const char *path, char *buf,
 				  row->op : 0];
 	char full[PATH_MAX + 256];
 
+	char *esc;
+
 	ctl_disp(full, sizeof full, path);
+	if ((esc = hs_esc_dup(full))) {   /* a display line: never raw */
+		snprintf(full, sizeof full, "%s", esc);
+		free(esc);
+	}
 	if (row->op == HS_OP_STORE)
 		snprintf(buf, len, "%s \t%s (length = %llu)", op, full,
 			 (unsigned long long)row->size);
@@ -248,13 +259,18 @@ static int list_local(void *arg, struct cml_row *row)
 static void run_list(struct ctl_req *r, int conflicts_only, const char *key,
 		     int (*fn)(void *arg, struct cml_row *row))
 {
-	struct lister l = { r, "", conflicts_only, 1, 0 };
+	struct lister l = { r, "", conflicts_only, 1, 0, ctl_view_new(r) };
 
+	if (!l.view) {
+		ctl_fail(r, ENOMEM, "%s: %s", r->cmd, strerror(ENOMEM));
+		return;
+	}
 	if (r->argc && r->argv[0][0])
 		slash_path(r->argv[0], l.want, sizeof l.want);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"%s\":[", key);
 	cml_foreach(V->cml, NULL, fn, &l);
+	ctl_view_free(l.view);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	else if (!conflicts_only)   /* listlocal: Coda's trailer */
@@ -294,7 +310,8 @@ static int check_head(void *arg, struct cml_row *row)
 		ctl_printf(l->r, CTLP_STDOUT, "local mutation: %s\n", line);
 		if (row->conflict)
 			ctl_printf(l->r, CTLP_STDOUT, "%s conflict; local version: %s\n",
-				   conflict_kind(row->op, row->conflict), local);
+				   conflict_kind(row->op, row->conflict),
+				   ctl_esc(l->r, local));
 		else
 			ctl_printf(l->r, CTLP_STDOUT, "no conflict\n");
 	}
@@ -303,11 +320,16 @@ static int check_head(void *arg, struct cml_row *row)
 
 static void cmd_checklocal(struct ctl_req *r)
 {
-	struct lister l = { r, "", 0, 1, 0 };
+	struct lister l = { r, "", 0, 1, 0, ctl_view_new(r) };
 
+	if (!l.view) {
+		ctl_fail(r, ENOMEM, "%s: %s", r->cmd, strerror(ENOMEM));
+		return;
+	}
 	if (r->argc && r->argv[0][0])
 		slash_path(r->argv[0], l.want, sizeof l.want);
 	cml_foreach(V->cml, NULL, check_head, &l);
+	ctl_view_free(l.view);
 	if (!l.n)
 		ctl_printf(r, CTLP_STDOUT, r->json ? "{\"head\":null}\n" :
 			   "no local mutations\n");
@@ -317,9 +339,11 @@ static void cmd_checklocal(struct ctl_req *r)
 /* ---- discardlocal, preservelocal ---- */
 
 struct finder {
-	char   want[4096];
+	char   want[4096];   /* "/a/b", or "" for every record (-all) */
 	hs_fid fid;
 	int    found;
+	int    foreign;      /* a matching record the peer may not act on */
+	const struct ctl_view *view;
 };
 
 static int find_conflict(void *arg, struct cml_row *row)
@@ -329,11 +353,16 @@ static int find_conflict(void *arg, struct cml_row *row)
 
 	if (!row->conflict)
 		return 0;
+	if (!f->want[0]) {   /* -all: is every record in conflict the peer's? */
+		f->foreign |= !ctl_view_row(f->view, row);
+		return 0;
+	}
 	fso_row_path(row, path, sizeof path);
 	if (strcmp(path, f->want))
 		return 0;
 	f->fid = row->obj;
 	f->found = 1;
+	f->foreign = !ctl_view_row(f->view, row);
 	return 1;
 }
 
@@ -359,7 +388,8 @@ static void repair_done(void *arg, int err)
 
 static void cmd_repair(struct ctl_req *r, int preserve)
 {
-	struct finder f = { "", { 0, 0, 0 }, 0 };
+	struct finder f = { "", { 0, 0, 0 }, 0, 0, NULL };
+	struct ctl_view *view;
 	const char *path = NULL;
 	int all = 0;
 	char msg[4200];
@@ -377,14 +407,32 @@ static void cmd_repair(struct ctl_req *r, int preserve)
 		     "Usage: cfs discardlocal [-all] [PATH]");
 		return;
 	}
-	if (!all) {
+	if (!(f.view = view = ctl_view_new(r))) {
+		ctl_fail(r, ENOMEM, "%s: %s", r->cmd, strerror(ENOMEM));
+		return;
+	}
+	if (!all)
 		slash_path(path, f.want, sizeof f.want);
-		cml_foreach(V->cml, NULL, find_conflict, &f);
-		if (!f.found) {
-			snprintf(msg, sizeof msg, "%s%s: not in conflict", V->cfg.mountpoint, f.want);
-			ctl_fail(r, ENOENT, "%s", msg);
-			return;
-		}
+	cml_foreach(V->cml, NULL, find_conflict, &f);
+	ctl_view_free(view);
+	if (!all && f.found && f.foreign) {
+		/* another user's record: theirs or root's to repair */
+		snprintf(msg, sizeof msg, "cfs %s: %s%s: %s (the record belongs to "
+			 "another user; only root may act on it)", r->cmd,
+			 V->cfg.mountpoint, f.want, strerror(EPERM));
+		ctl_fail(r, EPERM, "%s", msg);
+		return;
+	}
+	if (all && f.foreign) {
+		ctl_fail(r, EPERM, "cfs %s -all: %s (records of other users are in "
+			 "conflict; only root may act on them: name yours one by one)",
+			 r->cmd, strerror(EPERM));
+		return;
+	}
+	if (!all && !f.found) {
+		snprintf(msg, sizeof msg, "%s%s: not in conflict", V->cfg.mountpoint, f.want);
+		ctl_fail(r, ENOENT, "%s", msg);
+		return;
 	}
 	/* repair_done needs to know -all; r->state is freed by ctl_done. */
 	if ((r->state = malloc(sizeof(int))))

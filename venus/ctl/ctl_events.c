@@ -213,7 +213,7 @@ void ctl_events_stop(void)
 }
 
 static const struct ctlp_cmd event_cmds[] = {
-	{ "subscribe", NULL, CTLP_ARGS_NONE, 0, "",
+	{ "subscribe", NULL, CTLP_ARGS_NONE, CTLP_PRIV_ROOT, "",
 	  "stream venus's events until the client hangs up (codacon)" },
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };

@@ -66,7 +66,7 @@ static void getfid_one(struct ctl_req *r, int i, const struct fso_attr *a,
 	if (!r->json) {
 		snprintf(full, sizeof full, "%s@%s", fid, ctl_realm());
 		if (r->argc > 1)
-			ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, buf);
+			ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, ctl_esc(r, buf));
 		ctl_printf(r, CTLP_STDOUT, "FID = %-20s  VV = [ %llu 0 0 0 0 0 0 0 ] "
 			   "[ 0.0 ] [ %#x ]\n", full, (unsigned long long)a->dataversion,
 			   vv_flags(&a->fid));
@@ -87,10 +87,14 @@ static void getfid_finish(struct ctl_req *r)
 {
 	struct ctl_walk *wk = r->state;
 	int status = 0, first = 1, w = widest(r);
+	struct ctl_view *view = ctl_view_new(r);
 
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"fids\":[");
 	for (int i = 0; i < r->argc; i++) {
+		/* venus resolved the path as itself: answer as the mount would */
+		if (!wk->res[i].err && !ctl_view_obj(view, wk->res[i].a.ino))
+			wk->res[i].err = view ? EACCES : ENOMEM;
 		if (wk->res[i].err) {
 			status = wk->res[i].err;
 			ctl_path_error(r, i, status, &first);
@@ -98,6 +102,7 @@ static void getfid_finish(struct ctl_req *r)
 			getfid_one(r, i, &wk->res[i].a, &first, w);
 		}
 	}
+	ctl_view_free(view);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	ctl_done(r, status);
@@ -109,6 +114,7 @@ struct fid_find {
 	hs_fid   fid;        /* wanted (by fid), or */
 	char    *path;       /* wanted (by path, "/a/b"), or NULL */
 	int      found;
+	uint64_t got_ino;
 	hs_fid   got_fid;
 	char     got_path[4096];
 };
@@ -123,6 +129,7 @@ static void find_each(void *arg, const struct fso_cacheinfo *ci)
 	    memcmp(&ci->fid, &f->fid, sizeof f->fid))
 		return;
 	f->found = 1;
+	f->got_ino = ci->ino;
 	f->got_fid = ci->fid;
 	snprintf(f->got_path, sizeof f->got_path, "%s", ci->path);
 }
@@ -144,23 +151,25 @@ static int parse_fid(const char *s, hs_fid *fid)
 }
 
 /* One FID argument of getpath (parent 0) or getpfid (parent 1). */
-static int fid_one(struct ctl_req *r, const char *arg, int parent, int w, int *first)
+static int fid_one(struct ctl_req *r, const struct ctl_view *view, const char *arg,
+		   int parent, int w, int *first)
 {
-	struct fid_find f = { { 0, 0, 0 }, NULL, 0, { 0, 0, 0 }, "" };
+	struct fid_find f = { { 0, 0, 0 }, NULL, 0, 0, { 0, 0, 0 }, "" };
 	char fid[40], full[PATH_MAX + 256];
 	int err = parse_fid(arg, &f.fid);
 
 	if (err == EINVAL) {
 		/* Coda's message, on stdout after the echoed argument */
 		if (!r->json && r->argc > 1)
-			ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, arg);
+			ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, ctl_esc(r, arg));
 		ctl_printf(r, r->json ? CTLP_STDERR : CTLP_STDOUT, "Malformed fid: "
 			   "should look like %%x.%%x.%%x@<realm>\n");
 		return EINVAL;
 	}
 	if (!err)
 		fso_foreach_cached(find_each, &f);
-	if (!err && (!f.found || !f.got_path[0]))
+	/* what the peer may not see is, for them, not in the cache */
+	if (!err && (!f.found || !f.got_path[0] || !ctl_view_obj(view, f.got_ino)))
 		err = ENOENT;
 	if (!err && parent) {
 		char *slash = strrchr(f.got_path, '/');
@@ -173,15 +182,16 @@ static int fid_one(struct ctl_req *r, const char *arg, int parent, int w, int *f
 		f.path = f.got_path;
 		f.found = 0;
 		fso_foreach_cached(find_each, &f);
-		if (!f.found)
+		if (!f.found || !ctl_view_obj(view, f.got_ino))
 			err = ENOENT;
 	}
 	if (err) {
-		ctl_printf(r, CTLP_STDERR, "%s: %s (not in the cache)\n", arg, strerror(err));
+		ctl_printf(r, CTLP_STDERR, "%s: %s (not in the cache)\n", ctl_esc(r, arg),
+			   strerror(err));
 		return err;
 	}
 	if (!r->json && r->argc > 1)
-		ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, arg);
+		ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, ctl_esc(r, arg));
 	ctl_fid_str(fid, sizeof fid, &f.got_fid);
 	ctl_disp(full, sizeof full, f.got_path);
 	if (r->json) {
@@ -198,7 +208,7 @@ static int fid_one(struct ctl_req *r, const char *arg, int parent, int w, int *f
 	} else if (parent) {
 		ctl_printf(r, CTLP_STDOUT, "FID = %-20s\n", fid);
 	} else {
-		ctl_printf(r, CTLP_STDOUT, "\t%s\n", full);
+		ctl_printf(r, CTLP_STDOUT, "\t%s\n", ctl_esc(r, full));
 	}
 	return 0;
 }
@@ -206,6 +216,7 @@ static int fid_one(struct ctl_req *r, const char *arg, int parent, int w, int *f
 static void cmd_fids(struct ctl_req *r, int parent)
 {
 	int status = 0, first = 1, w = 0;
+	struct ctl_view *view;
 
 	if (!r->argc) {
 		ctl_fail(r, EINVAL, "Usage: cfs %s FID...", parent ? "getpfid" : "getpath");
@@ -216,13 +227,18 @@ static void cmd_fids(struct ctl_req *r, int parent)
 
 		w = n > w ? n : w;
 	}
+	if (!(view = ctl_view_new(r))) {
+		ctl_fail(r, ENOMEM, "%s: %s", r->cmd, strerror(ENOMEM));
+		return;
+	}
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"%s\":[", parent ? "parents" : "paths");
 	for (int i = 0; i < r->argc; i++) {
-		int err = fid_one(r, r->argv[i], parent, w, &first);
+		int err = fid_one(r, view, r->argv[i], parent, w, &first);
 
 		status = err ? err : status;
 	}
+	ctl_view_free(view);
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	ctl_done(r, status);
@@ -249,7 +265,7 @@ static void flush_finish(struct ctl_req *r)
 		} else if (err == EBUSY) {
 			/* open, or holding changes not yet at vice */
 			ctl_printf(r, CTLP_STDERR, "%s%*s%sCan't flush active file\n",
-				   many ? "  " : "", many ? w : 0, many ? buf : "",
+				   many ? "  " : "", many ? w : 0, many ? ctl_esc(r, buf) : "",
 				   many ? "  " : "");
 		} else if (err) {
 			ctl_path_error(r, i, err, &first);
@@ -259,7 +275,7 @@ static void flush_finish(struct ctl_req *r)
 			ctl_printf(r, CTLP_STDOUT, ",\"errno\":0}");
 			first = 0;
 		} else if (many) {
-			ctl_printf(r, CTLP_STDOUT, "  %*s  \n", w, buf);
+			ctl_printf(r, CTLP_STDOUT, "  %*s  \n", w, ctl_esc(r, buf));
 		}
 	}
 	if (r->json)

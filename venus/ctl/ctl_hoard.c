@@ -23,6 +23,7 @@
 #include <hesper/hoardcmd.h>
 
 #include "venus/util/venus.h"
+#include "venus/ctl/ctl_int.h"
 #include "venus/core/fsobj.h"
 #include "venus/ctl/ctl.h"
 #include "venus/hoard/hoard.h"
@@ -122,6 +123,23 @@ static int uid_arg(struct ctl_req *r, int i, long *uid)
 	return 0;
 }
 
+/* uid_arg for the read-only commands: a user other than root sees only
+ * their own entries (the others' paths are theirs to know). */
+static int own_uid_arg(struct ctl_req *r, int i, long *uid)
+{
+	if (uid_arg(r, i, uid))
+		return -1;
+	if (ctl_is_root(r))
+		return 0;
+	if (*uid != HOARD_ALL_UIDS && *uid != (long)r->uid) {
+		ctl_fail(r, EPERM, "%s: %s (only root may see another user's hoard "
+			 "entries)", r->cmd, strerror(EPERM));
+		return -1;
+	}
+	*uid = (long)r->uid;
+	return 0;
+}
+
 static void cmd_clear(struct ctl_req *r)
 {
 	long uid;
@@ -182,7 +200,8 @@ static void list_one(struct ctl_req *r, const struct hoard_entry *e, int first)
 	if (!r->json) {
 		/* a line `hoard -f` takes back */
 		ctl_printf(r, CTLP_STDOUT, "add %s %u%s%s\t# uid %u\n",
-			   quoted(q, sizeof q, abs), e->prio, *f ? ":" : "", f,
+			   ctl_esc_controls(r, quoted(q, sizeof q, abs)), e->prio,
+			   *f ? ":" : "", f,
 			   (unsigned)e->uid);
 		return;
 	}
@@ -199,7 +218,7 @@ static void cmd_list(struct ctl_req *r)
 	const struct hoard_entry *v = hoard_entries(V->hoard, &n);
 	long uid;
 
-	if (uid_arg(r, 0, &uid))
+	if (own_uid_arg(r, 0, &uid))
 		return;
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "{\"entries\":[");
@@ -248,13 +267,13 @@ static void verify_one(void *arg, const struct hoard_entry *e, const char *path,
 	if (in & VI_CACHED && (in & VI_DATA || !need)) {
 		if (v->verbosity && !v->r->json)
 			ctl_printf(v->r, CTLP_STDOUT, "%s: cached\n",
-				   disp(buf, sizeof buf, path));
+				   ctl_esc(v->r, disp(buf, sizeof buf, path)));
 		return;
 	}
 	v->missing++;
 	disp(buf, sizeof buf, path);
 	if (!v->r->json) {
-		ctl_printf(v->r, CTLP_STDOUT, "%s: not cached\n", buf);
+		ctl_printf(v->r, CTLP_STDOUT, "%s: not cached\n", ctl_esc(v->r, buf));
 		return;
 	}
 	ctl_printf(v->r, CTLP_STDOUT, "%s", v->missing > 1 ? "," : "");
@@ -279,7 +298,7 @@ static void cmd_verify(struct ctl_req *r)
 			return;
 		}
 	}
-	if (uid_arg(r, 1, &v.uid))
+	if (own_uid_arg(r, 1, &v.uid))
 		return;
 	v.verbosity = (unsigned)verb;
 	fso_foreach_cached(note_cached, &v);

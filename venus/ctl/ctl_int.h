@@ -15,6 +15,10 @@
 bool_t ctl_xdr_none(XDR *x, void *p);
 #define CTL_XDR_NONE ((xdrproc_t)ctl_xdr_none)
 
+/* May r's peer change venus's shared state: uid 0, or the uid venus runs
+ * as?  1 or 0. */
+int ctl_is_root(const struct ctl_req *r);
+
 /* "true" or "false". */
 const char *ctl_jbool(int v);
 
@@ -75,5 +79,29 @@ void ctl_vol_run(struct ctl_req *r);   /* listvol, checkvolumes, checkservers */
 void ctl_fid_run(struct ctl_req *r);   /* getfid, getpath, getpfid, flush*,
 					* truncatelog */
 void ctl_ckpt_run(struct ctl_req *r);  /* checkpointml */
+
+/* ---- what a local user may see (ctl_see.c) ---- */
+
+/* A snapshot of the cache's directory attributes, judged for r's peer:
+ * NULL only for lack of memory (then nothing is visible).  Free with
+ * ctl_view_free. */
+struct ctl_view;
+struct ctl_view *ctl_view_new(const struct ctl_req *r);
+void ctl_view_free(struct ctl_view *v);
+/* May the peer see cached object ino (its name, fid, size)?  1 or 0:
+ * root sees all; others need l (ACL, when known) and search rights on
+ * every directory above it and read rights on its parent (mode bits). */
+int ctl_view_obj(const struct ctl_view *v, uint64_t ino);
+/* Is the peer root (sees every object and record)?  1 or 0. */
+int ctl_view_is_root(const struct ctl_view *v);
+/* The owner (uid) of cached object ino, 0 if not cached. */
+uid_t ctl_view_owner(const struct ctl_view *v, uint64_t ino);
+/* The local user a CML record belongs to: for now the owner of its
+ * object (0, root's, when that is gone); the record's own uid once CML
+ * rows carry it. */
+uid_t ctl_row_uid(const struct ctl_view *v, const struct cml_row *row);
+/* May the peer see (and, for discardlocal/preservelocal, act on) row:
+ * root, or the record's user?  1 or 0. */
+int ctl_view_row(const struct ctl_view *v, const struct cml_row *row);
 
 #endif /* VENUS_CTL_INT_H */

@@ -146,7 +146,8 @@ static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
 	vst_get_mode(V->vol, &age, &time_);
 	vol_tally(vol, &t);
 	if (many)
-		ctl_printf(r, CTLP_STDOUT, "  %s:\n", ctl_disp(buf, sizeof buf, r->argv[i]));
+		ctl_printf(r, CTLP_STDOUT, "  %s:\n", ctl_esc(r, ctl_disp(buf, sizeof buf,
+			   r->argv[i])));
 	ctl_printf(r, CTLP_STDOUT, "  Status of volume %08x (%u) named \"%s\"\n"
 		   "  Volume type is ReadWrite\n  Connection State is %s\n"
 		   "  Reintegration age: %u sec, time %.3f sec\n", vol, vol,

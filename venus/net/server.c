@@ -347,6 +347,8 @@ static void send_connect(evutil_socket_t fd, short what, void *arg)
 	memset(&a, 0, sizeof(a));
 	a.proto_version = HS_PROTO_VERSION;
 	a.client_id = V->client_id;
+	a.client_key.client_key_len = HS_CLIENT_KEY;
+	a.client_key.client_key_val = (char *)V->client_key;
 	a.client_name = host;
 	a.features = HS_FEAT_CALLBACKS;
 	rc = hrpc_call(c, HS_VICE_PROG, HS_VICE_V1, HS_CONNECT,

@@ -3,6 +3,8 @@
  * tokens, clog(1)), handed in over the control socket and sent as the
  * RPC credential (HS_AUTH_FLAVOR, rpc/hesper.x) of every call made for
  * that uid.  A uid without a live token calls as System:AnyUser.
+ * Kept in <cachedir>/tokens (0600, rewritten atomically on each change)
+ * so that a venus restart keeps them; read on first use.
  */
 #ifndef VENUS_TOKEN_H
 #define VENUS_TOKEN_H
@@ -26,7 +28,8 @@ struct vtoken {
 };
 
 /* Hold t for t->uid, replacing an older one: 0, EINVAL (len 0 or over
- * HS_TOKEN_MAX), ENOSPC (TOKEN_MAX_USERS held). */
+ * HS_TOKEN_MAX, name empty or holding white space), ENOSPC
+ * (TOKEN_MAX_USERS held). */
 int token_set(const struct vtoken *t);
 /* The live token of uid into *out: 0, ENOENT (none), EKEYEXPIRED (held
  * but past its expiry; *out is still filled). */

@@ -1,6 +1,7 @@
 /*
  * cache.c - container bookkeeping and LRU eviction (see cache.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -130,6 +131,30 @@ int cache_release_reserve(void)
 	return 1;
 }
 
+/* Containers hold users' file data: an older venus, or a loose umask,
+ * may have left some readable by others (an upgrade); make them 0600. */
+static void private_containers(void)
+{
+	DIR *d = opendir(C.dir);
+	struct dirent *e;
+	unsigned fixed = 0;
+	struct stat st;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || !(st.st_mode & 077))
+			continue;
+		if (fchmodat(dirfd(d), e->d_name, st.st_mode & 0600, 0) == 0)
+			fixed++;
+	}
+	closedir(d);
+	if (fixed)
+		vlog(LOG_NOTICE, "%s: %u container files made private (0600)", C.dir, fixed);
+}
+
 int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles)
 {
 	cache_fini();
@@ -143,6 +168,9 @@ int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles)
 		vlog(LOG_ERR, "%s: %s", C.dir, strerror(err));
 		return err;
 	}
+	if (chmod(C.dir, 0700) < 0)
+		vlog(LOG_WARNING, "%s: %s", C.dir, strerror(errno));
+	private_containers();
 	C.maxbytes = maxbytes;
 	C.maxfiles = maxfiles;
 	if (asprintf(&C.reserve, "%s/reserve", cachedir) < 0) {

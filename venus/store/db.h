@@ -34,6 +34,7 @@ enum db_stmt {
 	DB_VERSION_GET, DB_VERSION_INIT, DB_VERSION_SET,
 	DB_FSO_HAS_RDEV, DB_FSO_ADD_RDEV, DB_HOARD_HAS_ATTRS, DB_HOARD_ADD_ATTRS,
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
+	DB_KEY_GET, DB_KEY_INIT,
 	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
 	DB_CML_INSERT, DB_CML_OBJ_ROWS, DB_CML_OBJ_BASE,
@@ -125,6 +126,9 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v);
 /* Client id (made at random on first use; never 0) and the first store id
  * sequence number not yet reserved. */
 int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq);
+/* The client key (db_key.c): HS_CLIENT_KEY random bytes made, durably,
+ * on first use and kept with the client id.  0, ENOSPC or EIO. */
+int db_client_key(sqlite3 *db, unsigned char out[HS_CLIENT_KEY]);
 /* Record durably that sequence numbers below upto may have been used. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto);
 

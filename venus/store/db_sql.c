@@ -23,6 +23,10 @@ const char db_schema[] =
 	 * number not yet reserved. */
 	"CREATE TABLE IF NOT EXISTS meta(id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" client_id INTEGER NOT NULL, next_seq INTEGER NOT NULL);"
+	/* The client key sent with the client id in HS_CONNECT (db_key.c);
+	 * its own table, so files of any version gain it as they open. */
+	"CREATE TABLE IF NOT EXISTS client_key(id INTEGER PRIMARY KEY"
+	" CHECK (id = 1), key BLOB NOT NULL);"
 	/* One row per fsobj that survives a restart (struct db_fso). */
 	"CREATE TABLE IF NOT EXISTS fsobj(ino INTEGER PRIMARY KEY,"
 	" vol INTEGER NOT NULL, vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
@@ -104,6 +108,8 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_META_GET] = "SELECT client_id, next_seq FROM meta WHERE id = 1",
 	[DB_META_INIT] = "INSERT INTO meta(id, client_id, next_seq) VALUES (1, ?1, 1)",
 	[DB_META_SEQ] = "UPDATE meta SET next_seq = ?1 WHERE id = 1",
+	[DB_KEY_GET] = "SELECT key FROM client_key WHERE id = 1",
+	[DB_KEY_INIT] = "INSERT OR IGNORE INTO client_key(id, key) VALUES (1, ?1)",
 
 	[DB_FSO_PUT] = "INSERT OR REPLACE INTO fsobj(" FSO_COLS ")"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <event2/event.h>
+#include "hesper.h"
 
 /* Configuration: SYSCONFDIR/hesper/venus.conf (venus.conf(5)), then the
  * command line.  Keys take Coda's names where the meaning is the same. */
@@ -77,6 +78,7 @@ struct venus {
 	struct venus_stats  stats;
 	sqlite3            *db;         /* <cachedir>/venus.db, WAL */
 	uint64_t            client_id;  /* random, stored in the db; store ids use it */
+	unsigned char       client_key[HS_CLIENT_KEY]; /* secret, with client_id */
 	uint64_t            next_seq;   /* next store id sequence number */
 	uint64_t            seq_limit;  /* ids below it are reserved in the db */
 	struct srv         *srv;        /* made by main.c (srv_start) */
@@ -105,5 +107,13 @@ void vlog_journal(int on);
 int venus_config_load(struct venus_config *cfg, const char *path, int argc, char **argv);
 /* Free the strings of cfg and zero it. */
 void venus_config_free(struct venus_config *cfg);
+
+/* Make V->cfg.cachedir (and the control socket's directory) with private
+ * modes, and tighten an existing cache's (an upgrade from a loose one):
+ * the cache directory 0700, or 0711 when it holds the control socket;
+ * venus.db and its -wal/-shm, known_servers 0600; cml, conflicts,
+ * containers 0700.  Sets venus's umask to 077, so all it makes later is
+ * private too (containers: cache_init).  0 or an errno.  Before db_open. */
+int venus_cachedir_prepare(void);
 
 #endif /* VENUS_VENUS_H */
