@@ -458,7 +458,11 @@ run_one() {
 	timeout -k 10 "$OP_TIMEOUT" bash -c "$(declare -f "$1"); set -e; $(printf '%q ' "$@")" \
 		>>"$T/workloads.log" 2>&1 </dev/null &
 	WL_PID=$!
-	if ! wait "$WL_PID"; then
+	wait "$WL_PID" || st=$?
+	if [ "$st" = 124 ] || [ "$st" = 137 ]; then
+		st=timeout
+		log "rep $rep: $wl on $s took more than OP_TIMEOUT=$OP_TIMEOUT s"
+	elif [ "$st" != ok ]; then
 		st=fail
 		log "rep $rep: $wl on $s failed (see $T/workloads.log)"
 	fi
@@ -678,11 +682,11 @@ def cell(s, wl):
         return "skipped"
     m = med(s, wl)
     if m is None:
-        return "fails"
+        return "> $OP_TIMEOUT s (timeout)" if all(x[0] == "timeout" for x in r) else "fails"
     txt = fmt(m) + " s"
     nok = sum(1 for x in r if x[0] == "ok")
     if nok < len(r):
-        txt += " (%d of %d failed)" % (len(r) - nok, len(r))
+        txt += " (%d of %d failed or timed out)" % (len(r) - nok, len(r))
     ss = med(s, wl, 2)
     if ss is not None and s == "hesper-wd":
         n = med(s, wl, 3)
