@@ -461,6 +461,7 @@ run_one() {
 	wait "$WL_PID" || st=$?
 	if [ "$st" = 124 ] || [ "$st" = 137 ]; then
 		st=timeout
+		STUCK[$s]=1
 		log "rep $rep: $wl on $s took more than OP_TIMEOUT=$OP_TIMEOUT s"
 	elif [ "$st" != ok ] && [[ $wl == tar* ]] && [ "$st" = 2 ]; then
 		# tar went on past files it could not make as asked (symlinks on
@@ -605,12 +606,20 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		order+=("${ACTIVE[(i + rep - 1) % ${#ACTIVE[@]}]}")
 	done
 	log "repetition $rep of $REPS: ${order[*]}"
+	# A system with a workload cut off by OP_TIMEOUT skips the rest of
+	# the repetition.
+	declare -A STUCK=()
 	for wl in "${WL[@]}"; do
 		case $wl in
 		offline) offline_rep "$rep"; continue ;;
 		tls) tls_rep "$rep"; continue ;;
 		esac
 		for s in "${order[@]}"; do
+			if [ -n "${STUCK[$s]:-}" ]; then
+				# What follows would only time the stuck state.
+				record "$rep" "$s" "$wl" "" "" "" after-timeout
+				continue
+			fi
 			a=$(sys_a "$s")/r$rep
 			b=$(sys_b "$s")/r$rep
 			case $wl in
@@ -639,7 +648,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 	# Untimed: this repetition's files go, so caches and disks stay small.
 	for s in "${ACTIVE[@]}"; do
-		rm -rf "$(sys_a "$s")/r$rep" || log "rm of rep $rep on $s failed"
+		timeout -k 10 "$OP_TIMEOUT" rm -rf "$(sys_a "$s")/r$rep" || log "rm of rep $rep on $s failed"
 		sys_sync "$s"
 	done
 done
@@ -685,6 +694,8 @@ def cell(s, wl):
         return "-"
     if all(x[0] == "skipped" for x in r):
         return "skipped"
+    if all(x[0] == "after-timeout" for x in r):
+        return "not run (an earlier workload timed out)"
     m = med(s, wl)
     if m is None:
         return "> $OP_TIMEOUT s (timeout)" if all(x[0] == "timeout" for x in r) else "fails"
