@@ -35,7 +35,11 @@ Options:
   --build DIR Hesper's build directory (default: build, build-quickstart)
   --reps N    repetitions (default REPS or 3); the table shows medians
   --out DIR   where results go (default bench/results)
-  --keep      keep the temp dir (logs) at the end
+  --keep      keep the temp dir (logs) at the end; a run cut short leaves
+              its figures in TEMPDIR/raw.tsv
+  --report TSV  only write the table (TSV's name with .md) from the figures
+              of an earlier run (with that run's --systems, --workloads
+              and sizes)
 Environment: SIZE_MB (1024) size of the streamed file, RANDOM_READS
 (20000), OFFLINE_FILES (5000), OFFLINE_MODS (1000), MAKE_JOBS (2),
 BENCH_DIR (/var/tmp) where every system keeps its data, HEADERS_SRC (a
@@ -48,7 +52,7 @@ EOF
 die() { printf 'compare: error: %s\n' "$*" >&2; exit 1; }
 log() { printf 'compare: %s\n' "$*" >&2; }
 
-INSTALL=0 KEEP=0 BUILD='' OUT=$SRCDIR/bench/results
+INSTALL=0 KEEP=0 REPORT='' BUILD='' OUT=$SRCDIR/bench/results
 SYSTEMS=local,hesper,hesper-wd,sshfs,rclone
 WORKLOADS=write,cold,warm,rand,tarhdr,tarxc,clone,configure,make,offline,tls
 REPS=${REPS:-3}
@@ -61,12 +65,163 @@ while [ $# -gt 0 ]; do
 	--systems) SYSTEMS=${2:?--systems needs a list}; shift ;;
 	--workloads) WORKLOADS=${2:?--workloads needs a list}; shift ;;
 	--keep) KEEP=1 ;;
+	--report) REPORT=${2:?--report needs a TSV file}; shift ;;
 	--help | -h) usage; exit 0 ;;
 	--version) printf 'compare.sh (Hesper bench) %s\n' "$VERSION"; exit 0 ;;
 	*) usage >&2; die "unknown argument: $1" ;;
 	esac
 	shift
 done
+# ---- results (also --report) ---------------------------------------------------------------------------
+write_report() {
+local HOST STEM LOCAL_FS VERSIONS NOTES s
+HOST=$(hostname -s 2>/dev/null || hostname)
+if [ -n "$REPORT" ]; then
+	STEM=${REPORT%.tsv}
+else
+	mkdir -p "$OUT"
+	STEM=$OUT/$(date -u +%Y-%m-%d)-$HOST
+	[ -e "$STEM.md" ] && STEM=$STEM-$(date -u +%H%M%S)
+	cp "$RAW" "$STEM.tsv"
+fi
+LOCAL_FS=$(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }')
+VERSIONS="Hesper $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?')"
+command -v sshfs >/dev/null && VERSIONS="$VERSIONS, $(sshfs -V 2>&1 | grep -i '^sshfs' | head -n 1)"
+command -v rclone >/dev/null && VERSIONS="$VERSIONS, $(rclone version 2>/dev/null | head -n 1)"
+NOTES=""
+for s in "${SYS[@]}"; do [ -n "${NOTE[$s]:-}" ] && NOTES="$NOTES $s=${NOTE[$s]}"; done
+
+python3 - "$RAW" "$STEM.md" "$SYSTEMS" "$WORKLOADS" "$NOTES" <<PY
+import collections, statistics, sys
+raw, md, systems, workloads, notes = sys.argv[1:6]
+systems = systems.split(",")
+notes = dict(n.split("=", 1) for n in notes.split())
+rows = collections.defaultdict(list)
+with open(raw) as f:
+    next(f)
+    for line in f:
+        rep, s, wl, sec, ss, sn, st = line.rstrip("\n").split("\t")
+        rows[s, wl].append((st, float(sec) if sec else None,
+                            float(ss) if ss else None, int(sn) if sn and sn != "-1" else None))
+
+def med(s, wl, i=1):
+    v = [r[i] for r in rows.get((s, wl), []) if r[0] in ("ok", "errors") and r[i] is not None]
+    return statistics.median(v) if v else None
+
+def fmt(x):
+    return "%.0f" % x if x >= 100 else "%.1f" % x if x >= 10 else "%.2f" % x
+
+def cell(s, wl):
+    if s in notes:
+        return notes[s]
+    r = rows.get((s, wl), [])
+    if not r:
+        return "-"
+    if all(x[0] == "skipped" for x in r):
+        return "skipped"
+    if all(x[0] == "after-timeout" for x in r):
+        return "not run (an earlier workload timed out)"
+    m = med(s, wl)
+    if m is None:
+        return "> $OP_TIMEOUT s (timeout)" if all(x[0] == "timeout" for x in r) else "fails"
+    txt = fmt(m) + " s"
+    nok = sum(1 for x in r if x[0] in ("ok", "errors"))
+    if nok < len(r):
+        txt += " (%d of %d failed or timed out)" % (len(r) - nok, len(r))
+    if any(x[0] == "errors" for x in r):
+        txt += " (tar errors)"
+    ss = med(s, wl, 2)
+    if ss is not None and s == "hesper-wd":
+        n = med(s, wl, 3)
+        txt += " (+%s s fr%s)" % (fmt(ss), ", %d records" % n if n else "")
+    elif ss is not None and s == "rclone" and wl != "configure":
+        txt += " (%s s up)" % fmt(m + ss)
+    return txt
+
+def ratio(h, b):
+    if h is None or b is None or b <= 0:
+        return "-"
+    r = h / b
+    if 0.9 <= r <= 1.1:
+        return "even"
+    return "%.1fx slower" % r if r > 1 else "%.1fx faster" % (1 / r)
+
+names = {"local": "$LOCAL_FS", "hesper": "Hesper", "hesper-wd": "Hesper wd",
+         "sshfs": "sshfs", "rclone": "rclone"}
+labels = [("write", "write $SIZE_MB MiB + close"),
+          ("cold", "read $SIZE_MB MiB cold, on a second client"),
+          ("warm", "read $SIZE_MB MiB warm"),
+          ("rand", "$RANDOM_READS random 4 KiB preads"),
+          ("tarhdr", "tar -x of linux-headers"),
+          ("tarxc", "tar -x of libxcrypt"),
+          ("clone", "git clone of this repository"),
+          ("configure", "configure of libxcrypt"),
+          ("make", "make -j$MAKE_JOBS of libxcrypt")]
+out = []
+hdr = ["workload"] + [names[s] for s in systems]
+peers = [s for s in ("sshfs", "rclone") if s in systems and s not in notes]
+if "hesper" in systems:
+    if "local" in systems:
+        hdr.append("Hesper vs $LOCAL_FS")
+    if peers:
+        hdr.append("Hesper vs best peer")
+    if "hesper-wd" in systems and "local" in systems:
+        hdr.append("wd vs $LOCAL_FS")
+out.append("| " + " | ".join(hdr) + " |")
+out.append("|" + "---|" * len(hdr))
+for wl, label in labels:
+    if wl not in workloads.split(","):
+        continue
+    line = [label] + [cell(s, wl) for s in systems]
+    h = med("hesper", wl)
+    if "hesper" in systems:
+        if "local" in systems:
+            line.append(ratio(h, med("local", wl)))
+        if peers:
+            pv = [med(p, wl) for p in peers if med(p, wl) is not None]
+            line.append(ratio(h, min(pv)) if pv else "-")
+        if "hesper-wd" in systems and "local" in systems:
+            line.append(ratio(med("hesper-wd", wl), med("local", wl)))
+    out.append("| " + " | ".join(line) + " |")
+
+extra = []
+tls = med("tls", "tls")
+if tls:
+    tput = $SIZE_MB / tls
+    extra.append("- Loopback TLS 1.3 (${TLS_CIPHER:-?}, one connection, Python ssl): %.0f MiB/s (%s s for $SIZE_MB MiB)." % (tput, fmt(tls)))
+    for wl, what in (("write", "store (write + close)"), ("cold", "cold fetch (read on the second client)")):
+        h = med("hesper", wl)
+        if h:
+            extra.append("- Hesper %s: %.0f MiB/s = %.0f%% of TLS (target 1: at least 50%%)." % (what, $SIZE_MB / h, 100 * $SIZE_MB / h / tput))
+    h, l = med("hesper", "write"), med("local", "write")
+    if h and l:
+        extra.append("- Hesper write + close vs ($LOCAL_FS write + the TLS transfer time): %.1fx (target 1: within 1.5x of $LOCAL_FS + the store)." % (h / (l + tls)))
+c, m, r = med("hesper", "offline_create"), med("hesper", "offline_modify"), med("hesper", "reintegrate")
+if c is not None:
+    n = med("hesper", "reintegrate", 3)
+    extra.append("- Offline (cfs disconnect): %d creates of small files in %s s (%.2f ms each), %d modifications in %s s (%.2f ms each)."
+                 % ($OFFLINE_FILES, fmt(c), 1000 * c / $OFFLINE_FILES, $OFFLINE_MODS, fmt(m), 1000 * m / $OFFLINE_MODS))
+    if r and n:
+        extra.append("- Reintegration after cfs reconnect: %d CML records in %s s = %.0f records/s (target 4: at least 20,000 for metadata)." % (n, fmt(r), n / r))
+wd, wn = med("hesper-wd", "tarxc", 2), med("hesper-wd", "tarxc", 3)
+if wd and wn:
+    extra.append("- After cfs wd, tar -x of libxcrypt: %s s, its %d records reintegrate (cfs fr) in %s s = %.0f records/s." % (fmt(med("hesper-wd", "tarxc")), wn, fmt(wd), wn / wd))
+
+with open(md, "w") as f:
+    f.write("## Benchmarks: ${START_DATE:-?}, $HOST\n\n")
+    f.write("$(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, Linux $(uname -r); load at start ${START_LOAD:-?}.\n")
+    f.write("$VERSIONS.\n")
+    f.write("Medians of $REPS interleaved repetition(s) (bench/compare.sh, SIZE_MB=$SIZE_MB); all data on $LOCAL_FS under $BENCH_DIR.\n")
+    f.write("rclone: ${RCLONE_KIND:-not run}. linux-headers: ${HEADERS_NOTE:-not run}. libxcrypt: ${XCRYPT_NOTE:-not run}.\n\n")
+    f.write("\n".join(out) + "\n")
+    if extra:
+        f.write("\nHesper only:\n\n" + "\n".join(extra) + "\n")
+    f.write("\nPer-run figures: %s\n" % "$(basename "$STEM").tsv")
+PY
+log "results: $STEM.md and $STEM.tsv"
+cat "$STEM.md"
+}
+
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "--reps/REPS must be a positive number, not '$REPS'"
 SIZE_MB=${SIZE_MB:-1024}
 RANDOM_READS=${RANDOM_READS:-20000}
@@ -92,6 +247,18 @@ for w in "${WL[@]}"; do
 done
 want() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
 have_sys() { [[ ",$SYSTEMS," == *",$1,"* ]]; }
+declare -A NOTE=()
+if [ -n "$REPORT" ]; then
+	# Only the table again, from a TSV of an earlier (or cut-short) run;
+	# give the same --systems, --workloads and sizes.
+	[ -r "$REPORT" ] || die "cannot read $REPORT"
+	RAW=$REPORT
+	REPS=$(awk -F'\t' 'NR > 1 && $1 > m { m = $1 } END { print m + 0 }' "$REPORT")
+	START_DATE="run ending $(date -u -r "$REPORT" '+%Y-%m-%d %H:%M UTC')"
+	RCLONE_KIND='not recorded' HEADERS_NOTE='not recorded' XCRYPT_NOTE='not recorded'
+	write_report
+	exit 0
+fi
 
 [ "$(id -u)" -eq 0 ] || die "run as root (FUSE mounts, drop_caches, sshd)"
 [ -c /dev/fuse ] || die "/dev/fuse is missing"
@@ -112,7 +279,6 @@ if [ "$INSTALL" = 1 ]; then
 	fi
 fi
 SSHD=/usr/sbin/sshd
-declare -A NOTE=()
 if have_sys sshfs && ! command -v sshfs >/dev/null; then NOTE[sshfs]="not installed"; fi
 if have_sys sshfs && ! [ -x "$SSHD" ]; then NOTE[sshfs]="not installed"; fi
 if have_sys rclone && ! command -v rclone >/dev/null; then NOTE[rclone]="not installed"; fi
@@ -637,7 +803,8 @@ for ((rep = 1; rep <= REPS; rep++)); do
 				fi
 				if [ "$wl" = configure ]; then
 					# The autoreconf'd tree, untimed (and synced).
-					w_untar "$a/xc" "$T/in/xcrypt-ac.tar" && sys_sync "$s"
+					timeout -k 10 "$OP_TIMEOUT" tar -C "$a" --one-top-level=xc -xf "$T/in/xcrypt-ac.tar" &&
+						sys_sync "$s"
 					run_one "$rep" "$s" configure w_configure "$a"
 				else
 					run_one "$rep" "$s" make w_make "$a"
@@ -653,145 +820,4 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	done
 done
 
-# ---- results ---------------------------------------------------------------------------
-mkdir -p "$OUT"
-HOST=$(hostname -s 2>/dev/null || hostname)
-STEM=$OUT/$(date -u +%Y-%m-%d)-$HOST
-[ -e "$STEM.md" ] && STEM=$STEM-$(date -u +%H%M%S)
-cp "$RAW" "$STEM.tsv"
-LOCAL_FS=$(df -T "$T" | awk 'NR == 2 { print $2 }')
-VERSIONS="Hesper $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?')"
-command -v sshfs >/dev/null && VERSIONS="$VERSIONS, $(sshfs -V 2>&1 | grep -i '^sshfs' | head -n 1)"
-command -v rclone >/dev/null && VERSIONS="$VERSIONS, $(rclone version 2>/dev/null | head -n 1)"
-NOTES=""
-for s in "${SYS[@]}"; do [ -n "${NOTE[$s]:-}" ] && NOTES="$NOTES $s=${NOTE[$s]}"; done
-
-python3 - "$RAW" "$STEM.md" "$SYSTEMS" "$WORKLOADS" "$NOTES" <<PY
-import collections, statistics, sys
-raw, md, systems, workloads, notes = sys.argv[1:6]
-systems = systems.split(",")
-notes = dict(n.split("=", 1) for n in notes.split())
-rows = collections.defaultdict(list)
-with open(raw) as f:
-    next(f)
-    for line in f:
-        rep, s, wl, sec, ss, sn, st = line.rstrip("\n").split("\t")
-        rows[s, wl].append((st, float(sec) if sec else None,
-                            float(ss) if ss else None, int(sn) if sn and sn != "-1" else None))
-
-def med(s, wl, i=1):
-    v = [r[i] for r in rows.get((s, wl), []) if r[0] in ("ok", "errors") and r[i] is not None]
-    return statistics.median(v) if v else None
-
-def fmt(x):
-    return "%.0f" % x if x >= 100 else "%.1f" % x if x >= 10 else "%.2f" % x
-
-def cell(s, wl):
-    if s in notes:
-        return notes[s]
-    r = rows.get((s, wl), [])
-    if not r:
-        return "-"
-    if all(x[0] == "skipped" for x in r):
-        return "skipped"
-    if all(x[0] == "after-timeout" for x in r):
-        return "not run (an earlier workload timed out)"
-    m = med(s, wl)
-    if m is None:
-        return "> $OP_TIMEOUT s (timeout)" if all(x[0] == "timeout" for x in r) else "fails"
-    txt = fmt(m) + " s"
-    nok = sum(1 for x in r if x[0] in ("ok", "errors"))
-    if nok < len(r):
-        txt += " (%d of %d failed or timed out)" % (len(r) - nok, len(r))
-    if any(x[0] == "errors" for x in r):
-        txt += " (tar errors)"
-    ss = med(s, wl, 2)
-    if ss is not None and s == "hesper-wd":
-        n = med(s, wl, 3)
-        txt += " (+%s s fr%s)" % (fmt(ss), ", %d records" % n if n else "")
-    elif ss is not None and s == "rclone" and wl != "configure":
-        txt += " (%s s up)" % fmt(m + ss)
-    return txt
-
-def ratio(h, b):
-    if h is None or b is None or b <= 0:
-        return "-"
-    r = h / b
-    if 0.9 <= r <= 1.1:
-        return "even"
-    return "%.1fx slower" % r if r > 1 else "%.1fx faster" % (1 / r)
-
-names = {"local": "$LOCAL_FS", "hesper": "Hesper", "hesper-wd": "Hesper wd",
-         "sshfs": "sshfs", "rclone": "rclone"}
-labels = [("write", "write $SIZE_MB MiB + close"),
-          ("cold", "read $SIZE_MB MiB cold, on a second client"),
-          ("warm", "read $SIZE_MB MiB warm"),
-          ("rand", "$RANDOM_READS random 4 KiB preads"),
-          ("tarhdr", "tar -x of linux-headers"),
-          ("tarxc", "tar -x of libxcrypt"),
-          ("clone", "git clone of this repository"),
-          ("configure", "configure of libxcrypt"),
-          ("make", "make -j$MAKE_JOBS of libxcrypt")]
-out = []
-hdr = ["workload"] + [names[s] for s in systems]
-peers = [s for s in ("sshfs", "rclone") if s in systems and s not in notes]
-if "hesper" in systems:
-    if "local" in systems:
-        hdr.append("Hesper vs $LOCAL_FS")
-    if peers:
-        hdr.append("Hesper vs best peer")
-    if "hesper-wd" in systems and "local" in systems:
-        hdr.append("wd vs $LOCAL_FS")
-out.append("| " + " | ".join(hdr) + " |")
-out.append("|" + "---|" * len(hdr))
-for wl, label in labels:
-    if wl not in workloads.split(","):
-        continue
-    line = [label] + [cell(s, wl) for s in systems]
-    h = med("hesper", wl)
-    if "hesper" in systems:
-        if "local" in systems:
-            line.append(ratio(h, med("local", wl)))
-        if peers:
-            pv = [med(p, wl) for p in peers if med(p, wl) is not None]
-            line.append(ratio(h, min(pv)) if pv else "-")
-        if "hesper-wd" in systems and "local" in systems:
-            line.append(ratio(med("hesper-wd", wl), med("local", wl)))
-    out.append("| " + " | ".join(line) + " |")
-
-extra = []
-tls = med("tls", "tls")
-if tls:
-    tput = $SIZE_MB / tls
-    extra.append("- Loopback TLS 1.3 ($TLS_CIPHER, one connection, Python ssl): %.0f MiB/s (%s s for $SIZE_MB MiB)." % (tput, fmt(tls)))
-    for wl, what in (("write", "store (write + close)"), ("cold", "cold fetch (read on the second client)")):
-        h = med("hesper", wl)
-        if h:
-            extra.append("- Hesper %s: %.0f MiB/s = %.0f%% of TLS (target 1: at least 50%%)." % (what, $SIZE_MB / h, 100 * $SIZE_MB / h / tput))
-    h, l = med("hesper", "write"), med("local", "write")
-    if h and l:
-        extra.append("- Hesper write + close vs ($LOCAL_FS write + the TLS transfer time): %.1fx (target 1: within 1.5x of $LOCAL_FS + the store)." % (h / (l + tls)))
-c, m, r = med("hesper", "offline_create"), med("hesper", "offline_modify"), med("hesper", "reintegrate")
-if c is not None:
-    n = med("hesper", "reintegrate", 3)
-    extra.append("- Offline (cfs disconnect): %d creates of small files in %s s (%.2f ms each), %d modifications in %s s (%.2f ms each)."
-                 % ($OFFLINE_FILES, fmt(c), 1000 * c / $OFFLINE_FILES, $OFFLINE_MODS, fmt(m), 1000 * m / $OFFLINE_MODS))
-    if r and n:
-        extra.append("- Reintegration after cfs reconnect: %d CML records in %s s = %.0f records/s (target 4: at least 20,000 for metadata)." % (n, fmt(r), n / r))
-wd, wn = med("hesper-wd", "tarxc", 2), med("hesper-wd", "tarxc", 3)
-if wd and wn:
-    extra.append("- After cfs wd, tar -x of libxcrypt: %s s, its %d records reintegrate (cfs fr) in %s s = %.0f records/s." % (fmt(med("hesper-wd", "tarxc")), wn, fmt(wd), wn / wd))
-
-with open(md, "w") as f:
-    f.write("## Benchmarks: $START_DATE, $HOST\n\n")
-    f.write("$(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, Linux $(uname -r); load at start $START_LOAD.\n")
-    f.write("$VERSIONS.\n")
-    f.write("Medians of $REPS interleaved repetition(s) (bench/compare.sh, SIZE_MB=$SIZE_MB); all data on $LOCAL_FS under $BENCH_DIR.\n")
-    f.write("rclone: ${RCLONE_KIND:-not run}. linux-headers: ${HEADERS_NOTE:-not run}. libxcrypt: ${XCRYPT_NOTE:-not run}.\n\n")
-    f.write("\n".join(out) + "\n")
-    if extra:
-        f.write("\nHesper only:\n\n" + "\n".join(extra) + "\n")
-    f.write("\nPer-run figures: %s\n" % "$(basename "$STEM").tsv")
-PY
-log "results: $STEM.md and $STEM.tsv"
-cat "$STEM.md"
+write_report
