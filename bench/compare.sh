@@ -803,7 +803,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 				fi
 				if [ "$wl" = configure ]; then
 					# The autoreconf'd tree, untimed (and synced).
-					timeout -k 10 "$OP_TIMEOUT" tar -C "$a" --one-top-level=xc -xf "$T/in/xcrypt-ac.tar" &&
+					mkdir -p "$a" && timeout -k 10 "$OP_TIMEOUT" tar -C "$a" --one-top-level=xc -xf "$T/in/xcrypt-ac.tar" &&
 						sys_sync "$s"
 					run_one "$rep" "$s" configure w_configure "$a"
 				else
