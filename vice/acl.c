@@ -144,9 +144,19 @@ int acl_store(struct vstore *vs, const struct vident *who, const hs_fid *fid)
 	return 0;
 }
 
+/* A mode change that only clears set-id bits: what the kernel asks of
+ * whoever writes or truncates a set-id file (POSIX), and what a store by
+ * a non-owner does on vice anyway. */
+static int kills_setid(const hs_setattr_args *s, const hs_attr *a)
+{
+	return (s->mode & 07777 & ~SETID) == (a->mode & 07777 & ~SETID) &&
+		!(s->mode & SETID & ~a->mode) && (a->mode & SETID & ~s->mode);
+}
+
 /* The privileged parts of a setattr: chown (administrators), chgrp
- * (owner), chmod (owner or a), set-id bits (owner), truncating a file
- * the owner made read-only (owner). */
+ * (owner), chmod (owner or a; clearing set-id bits: anyone who may
+ * write), set-id bits (owner), truncating a file the owner made
+ * read-only (owner). */
 static int setattr_priv(const struct vident *who, const hs_setattr_args *s,
 			const hs_attr *a, unsigned r)
 {
@@ -157,7 +167,7 @@ static int setattr_priv(const struct vident *who, const hs_setattr_args *s,
 	if ((s->mask & HS_SET_GID) && s->gid != a->gid && !own)
 		return EPERM;
 	if (s->mask & HS_SET_MODE) {
-		if (!own && !(r & HS_R_ADMIN))
+		if (!own && !(r & HS_R_ADMIN) && !kills_setid(s, a))
 			return EPERM;
 		if ((s->mode & SETID & ~a->mode) && !own)
 			return EPERM;
@@ -179,7 +189,9 @@ int acl_setattr(struct vstore *vs, const struct vident *who,
 	/* The kernel follows symlinks for chmod: a client asking is lying. */
 	if ((s->mask & HS_SET_MODE) && a.type == HS_FLNK)
 		return EACCES;
-	if (owner(who, &a) && virgin(&a)) {
+	/* Coda's first-store bypass for the owner of a virgin file, never
+	 * for a chown; an administrator takes the usual path (may chown). */
+	if (owner(who, &a) && virgin(&a) && !who->admin) {
 		if ((s->mask & HS_SET_UID) && s->uid != a.uid)
 			return EPERM;
 	} else if (a.type == HS_FDIR) {

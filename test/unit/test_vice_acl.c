@@ -5,7 +5,8 @@
  *
  * Covers Coda's defaults, a right granted through a group, a negative
  * right taking it away, administrators' l and a, inheritance on mkdir,
- * every operation refused without its right, chown/chmod/set-id rules,
+ * every operation refused without its right, chown/chmod/set-id rules
+ * (a writer clearing set-id bits, an administrator chowning a new file),
  * owners of new objects, and a reintegration block with one refused
  * record whose neighbours still apply.
  */
@@ -464,6 +465,54 @@ static void test_owner_rules(void **state)
 	assert_int_equal(fetch(w, &bob, f.fid), EACCES);
 }
 
+/* What the kernel sends for POSIX programs: a writer's clearing of
+ * set-id bits (nothing more) needs no ownership; an administrator may
+ * chown a file it just created (the virgin-file bypass is the owner's
+ * only when not an administrator, and never lets the owner chown). */
+static void test_setid_kill_virgin_chown(void **state)
+{
+	static const struct vident root = {
+		4242, 1, 1, 4, { 4242, HS_ID_ADMINS, HS_ID_ANYUSER,
+				 HS_ID_AUTHUSER },
+	};
+	struct world *w = *state;
+	hs_attr d, f, a;
+
+	shared(w);
+	assert_int_equal(make(w, &admin, w->root, "open", 1, 0777, &d), 0);
+	assert_int_equal(setacl(w, &admin, d.fid, "-300", RLIDWK,
+				"System:Administrators", HS_R_ALL, NULL,
+				NULL), 0);
+	assert_int_equal(make(w, &alice, d.fid, "f", 0, 06777, &f), 0);
+	assert_int_equal(store(w, &alice, f.fid, "x"), 0);
+	/* bob (w, not a, not owner): only dropping set-id bits. */
+	assert_int_equal(setattr(w, &bob, f.fid, HS_SET_MODE, 06755, 0, NULL),
+			 EPERM);
+	assert_int_equal(setattr(w, &bob, f.fid, HS_SET_MODE, 05777, 0, NULL),
+			 EPERM);
+	assert_int_equal(setattr(w, &bob, f.fid, HS_SET_MODE, 02777, 0, &a),
+			 0);
+	assert_int_equal(a.mode, 02777);
+	assert_int_equal(setattr(w, &bob, f.fid, HS_SET_MODE, 0777, 0, &a), 0);
+	assert_int_equal(a.mode, 0777);
+	/* Nothing left to clear: a plain chmod, the owner's. */
+	assert_int_equal(setattr(w, &bob, f.fid, HS_SET_MODE, 0777, 0, NULL),
+			 EPERM);
+	/* carol has no w here: no clearing either. */
+	assert_int_equal(setattr(w, &alice, f.fid, HS_SET_MODE, 04777, 0,
+				 NULL), 0);
+	assert_int_equal(setattr(w, &carol, f.fid, HS_SET_MODE, 0777, 0,
+				 NULL), EACCES);
+	/* Virgin files: the owner may not chown, an administrator may. */
+	assert_int_equal(make(w, &alice, d.fid, "v", 0, 0644, &f), 0);
+	assert_int_equal(setattr(w, &alice, f.fid, HS_SET_UID, 0, BOB, NULL),
+			 EPERM);
+	assert_int_equal(make(w, &root, d.fid, "r", 0, 0644, &f), 0);
+	assert_int_equal(f.uid, 4242);
+	assert_int_equal(setattr(w, &root, f.fid, HS_SET_UID, 0, BOB, &a), 0);
+	assert_int_equal(a.uid, BOB);
+}
+
 /* A hard link may not carry a file under another directory's ACL;
  * between directories with equal ACLs it may (POSIX as far as safe). */
 static void test_link_stays(void **state)
@@ -585,6 +634,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_owner_rules, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_setid_kill_virgin_chown,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_link_stays, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reint_refused, setup,
