@@ -19,6 +19,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/token.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 #include "venus/util/event.h"
@@ -38,6 +39,7 @@ struct store {
 	hs_time        mtime;
 	unsigned       inflight;
 	int            err, pumping, committing;
+	int            anon;       /* uid held no live token at the start */
 	struct waiter *waiters;
 	uint64_t       t0;         /* started (fo_now_us), for codacon */
 };
@@ -101,6 +103,19 @@ static void store_issue(struct store *s)
 	free(buf);   /* srv_call_as has encoded it */
 }
 
+/* vice refused the store for want of a token, not of rights: EACCES
+ * while uid held no live token when the store began or holds none now
+ * (expired, cunlog; the calls went as System:AnyUser).  The change is
+ * then the user's to send once they clog, as if made offline: it goes
+ * to the CML, where reintegration holds it for uid's token (reint.h),
+ * and close(2) succeeds (Coda's stores wait for tokens too). */
+static int refused_tokenless(const struct store *s, int err)
+{
+	struct vtoken t;
+
+	return err == EACCES && (s->anon || token_get(s->uid, &t) != 0);
+}
+
 static void store_end(struct store *s)
 {
 	struct fso *o = fo_obj(s->ino);
@@ -114,6 +129,12 @@ static void store_end(struct store *s)
 		o->store = NULL;
 		vlog(LOG_WARNING, "store of ino %" PRIu64 " failed (%s): logged for reintegration",
 		     o->r.ino, strerror(err));
+		err = s->err = fo_log_store(o);
+	} else if (o && refused_tokenless(s, err)) {
+		o->store = NULL;
+		vlog(LOG_NOTICE, "store of %s (ino %" PRIu64 ") refused: uid %u holds no live "
+		     "token; logged for reintegration after clog",
+		     o->r.name ? o->r.name : "?", o->r.ino, (unsigned)s->uid);
 		err = s->err = fo_log_store(o);
 	}
 	if (o) {
@@ -209,6 +230,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	struct store *s = calloc(1, sizeof(*s));
 	char path[4096];
 	struct stat st;
+	struct vtoken t;
 
 	/* The dirty mark reaches the disk before anything else happens. */
 	db_durable(V->db, 1);
@@ -231,6 +253,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	o->pending = 0;
 	s->ino = o->r.ino;
 	s->uid = fo_writer(o);
+	s->anon = token_get(s->uid, &t) != 0;
 	s->fid = o->r.fid;
 	s->size = (uint64_t)st.st_size;
 	s->mtime.sec = st.st_mtim.tv_sec;
