@@ -202,7 +202,7 @@ int conn_send_msg(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
 }
 
 /* Takes rec.  Returns 0 or the errno that closes the conn. */
-static int handle_record(struct hrpc_conn *c, unsigned char *rec, size_t len)
+int conn_handle_record(struct hrpc_conn *c, unsigned char *rec, size_t len)
 {
 	int err;
 
@@ -279,7 +279,7 @@ static void conn_process(struct hrpc_conn *c)
 		if (st == HREC_NEED_MORE)
 			break;
 		event_del(c->rectimer);  /* what follows is a new record */
-		err = st == HREC_OK ? handle_record(c, rec, len)
+		err = st == HREC_OK ? conn_handle_record(c, rec, len)
 				    : st == HREC_NOMEM ? ENOMEM : EPROTO;
 		if (err) {
 			conn_fail(c, err);

@@ -129,6 +129,9 @@ struct hrpc_conn *conn_new(struct event_base *base, struct hrpc_tls *tls,
 void conn_destroy(struct hrpc_conn *c);
 /* Close c with err: pending calls fail and on_closed(err) runs. */
 void conn_fail(struct hrpc_conn *c, int err);
+/* One whole record from the peer: a call or a reply.  Takes rec.  0 or
+ * the errno that closes the conn. */
+int conn_handle_record(struct hrpc_conn *c, unsigned char *rec, size_t len);
 /* Set up c->bev for a TLS connection on fd (-1 for connecting later). */
 int conn_make_bev(struct hrpc_conn *c, evutil_socket_t fd, const char *host);
 /* "[v6]:port" or "v4:port"; v4-mapped v6 addresses print as v4. */

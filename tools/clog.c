@@ -24,6 +24,7 @@
 #include "hesper.h"
 #include <hesper/rpc.h>
 #include <hesper/ctlproto.h>
+#include <hesper/saslpolicy.h>
 #include "ctlclient.h"
 
 #define PASS_MAX 1024
@@ -318,30 +319,6 @@ static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **out)
 	return SASL_OK;
 }
 
-static int cb_confpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = "/nonexistent/hesper-sasl";
-	return SASL_OK;
-}
-
-/* Load only the plugins Hesper uses (SCRAM, GSSAPI): fewer surprises
- * from whatever else is installed, and no plugin whose set-up leaks
- * (GS2's). */
-static int sasl_verify(void *ctx, const char *file, sasl_verify_type_t type)
-{
-	const char *base = strrchr(file, '/');
-
-	(void)ctx;
-	base = base ? base + 1 : file;
-	if (type != SASL_VRFY_PLUGIN)
-		return SASL_OK;
-	return !strncmp(base, "libscram.", 9) || !strncmp(base, "libgssapiv2.", 12) ?
-	       SASL_OK : SASL_CONTINUE;
-}
-
-typedef int (*sasl_cb_fn)(void);
-#define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
 
 /* ---- HS_AUTH over the rpc library ---- */
 
@@ -466,10 +443,10 @@ static void authenticate(const struct opts *o, struct sinfo *si, struct run *r)
 		0, 0, 0, SASL_SEC_NOPLAINTEXT | SASL_SEC_NOANONYMOUS, NULL, NULL,
 	};
 	const sasl_callback_t cbs[] = {
-		{ SASL_CB_AUTHNAME, CB(cb_name), r },
-		{ SASL_CB_USER, CB(cb_name), r },
-		{ SASL_CB_PASS, CB(cb_pass), r },
-		{ SASL_CB_GETCONFPATH, CB(cb_confpath), NULL },
+		{ SASL_CB_AUTHNAME, HS_SASL_CB(cb_name), r },
+		{ SASL_CB_USER, HS_SASL_CB(cb_name), r },
+		{ SASL_CB_PASS, HS_SASL_CB(cb_pass), r },
+		{ SASL_CB_GETCONFPATH, HS_SASL_CB(hs_sasl_confpath), NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 	char err[256];
@@ -480,8 +457,8 @@ static void authenticate(const struct opts *o, struct sinfo *si, struct run *r)
 	r->si = si;
 	r->mech = o->kerberos ? "GSSAPI" : "SCRAM-SHA-256";
 	static const sasl_callback_t global[] = {
-		{ SASL_CB_GETCONFPATH, CB(cb_confpath), NULL },
-		{ SASL_CB_VERIFYFILE, CB(sasl_verify), NULL },
+		{ SASL_CB_GETCONFPATH, HS_SASL_CB(hs_sasl_confpath), NULL },
+		{ SASL_CB_VERIFYFILE, HS_SASL_CB(hs_sasl_verify), NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
+#include "hesper/saslpolicy.h"
 
 #include "auth.h"
 #include "pdb.h"
@@ -151,36 +152,10 @@ static int sasl_opt(void *ctx, const char *plugin, const char *option,
 	return SASL_OK;
 }
 
-/* No system configuration file is read: point libsasl2 at none. */
-static int sasl_confpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = "/nonexistent/hesper-sasl";
-	return SASL_OK;
-}
-
-/* Load only the plugins Hesper uses (SCRAM, GSSAPI): fewer surprises
- * from whatever else is installed, and no plugin whose set-up leaks
- * (GS2's). */
-static int sasl_verify(void *ctx, const char *file, sasl_verify_type_t type)
-{
-	const char *base = strrchr(file, '/');
-
-	(void)ctx;
-	base = base ? base + 1 : file;
-	if (type != SASL_VRFY_PLUGIN)
-		return SASL_OK;
-	return !strncmp(base, "libscram.", 9) || !strncmp(base, "libgssapiv2.", 12) ?
-	       SASL_OK : SASL_CONTINUE;
-}
-
-typedef int (*sasl_cb_fn)(void);
-/* Through void (*)(void), which -Wcast-function-type lets pass. */
-#define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
 static const sasl_callback_t callbacks[] = {
-	{ SASL_CB_GETOPT, CB(sasl_opt), NULL },
-	{ SASL_CB_GETCONFPATH, CB(sasl_confpath), NULL },
-	{ SASL_CB_VERIFYFILE, CB(sasl_verify), NULL },
+	{ SASL_CB_GETOPT, HS_SASL_CB(sasl_opt), NULL },
+	{ SASL_CB_GETCONFPATH, HS_SASL_CB(hs_sasl_confpath), NULL },
+	{ SASL_CB_VERIFYFILE, HS_SASL_CB(hs_sasl_verify), NULL },
 	{ SASL_CB_LIST_END, NULL, NULL },
 };
 

@@ -25,10 +25,11 @@ XDR_SRC = rpc/hesper_xdr.c
 RPC_SRC = rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c rpc/listen.c
 CTL_SRC = tools/ctlproto.c tools/hoardcmd.c
 # vice's library (vice/Makefile.inc's libvice.a) without its daemon
-# start-up, which needs libsystemd: every vice/*.c but main.c, daemon.c.
+# start-up, which needs libsystemd: every vice/*.c but main.c, daemon.c;
+# and common/saslpolicy.c, the SASL set-up vice shares with clog.
 VICE_SRC = $(patsubst $(srcdir)/%,%,$(filter-out \
 	$(srcdir)/vice/main.c $(srcdir)/vice/daemon.c, \
-	$(wildcard $(srcdir)/vice/*.c)))
+	$(wildcard $(srcdir)/vice/*.c))) common/saslpolicy.c
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 

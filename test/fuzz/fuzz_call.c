@@ -100,28 +100,6 @@ static void send_fetch(struct hrpc_conn *c)
 		abort();
 }
 
-/* rpc/conn.c's handle_record: 0 or the errno that closes the conn. */
-static int handle_record(struct hrpc_conn *c, unsigned char *rec, size_t len)
-{
-	int err;
-
-	if (len < 8) {
-		free(rec);
-		return EBADMSG;
-	}
-	switch (conn_be32(rec + 4)) {
-	case CALL:
-		return conn_handle_call(c, rec, len);
-	case REPLY:
-		err = conn_handle_reply(c, rec, len);
-		free(rec);
-		return err;
-	default:
-		free(rec);
-		return EBADMSG;
-	}
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct evbuffer *in;
@@ -149,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (st == HREC_NEED_MORE)
 			break;
-		err = st == HREC_OK ? handle_record(c, rec, len) : EPROTO;
+		err = st == HREC_OK ? conn_handle_record(c, rec, len) : EPROTO;
 		event_base_loop(fv.base, EVLOOP_NONBLOCK);
 		if (c->state == C_UP)
 			fv_check_output(c);
