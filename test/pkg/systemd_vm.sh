@@ -47,11 +47,13 @@ fuseko=/lib/modules/$KVER/kernel/fs/fuse/fuse.ko
 
 # ---- the cached root: debootstrap once per machine ----
 VMROOT=${VMROOT:-/var/cache/hesper/vmroot-bookworm}
-PKGS=systemd,systemd-sysv,udev,kmod,procps,fuse3,adduser,libevent-2.1-7,libevent-openssl-2.1-7,libevent-pthreads-2.1-7,libssl3,libsqlite3-0,libtirpc3,libfuse3-3,libsystemd0,libncursesw6
+PKGS=systemd,systemd-sysv,udev,kmod,procps,fuse3,adduser,libevent-2.1-7,libevent-openssl-2.1-7,libevent-pthreads-2.1-7,libssl3,libsqlite3-0,libtirpc3,libfuse3-3,libsystemd0,libncursesw6,libsasl2-2,libsasl2-modules,libsasl2-modules-db
 mkdir -p "$(dirname "$VMROOT")"
 exec 9>"$VMROOT.lock"
 flock -w "${BOOTSTRAP_TIMEOUT:-900}" 9 || die "timed out waiting for $VMROOT.lock"
-if [ ! -f "$VMROOT/.hesper-complete" ]; then
+# The marker holds the package list the root was made with: a new list
+# (the packages gained a dependency) makes a new root.
+if [ "$(cat "$VMROOT/.hesper-complete" 2>/dev/null)" != "$PKGS" ]; then
 	# shellcheck source=/dev/null # scripts/deps.sh, only its functions
 	mirror=$(. "$top_srcdir/scripts/deps.sh" >/dev/null 2>&1; hs_debian_mirror) ||
 		skip "no Debian mirror in /etc/apt/sources* for debootstrap"
@@ -69,7 +71,7 @@ if [ ! -f "$VMROOT/.hesper-complete" ]; then
 	rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/usr/share/doc/* "$r"/usr/share/man/* \
 		"$r"/usr/share/locale/* "$r"/usr/share/info/* "$r"/etc/initrd-release
 	echo 0123456789abcdef0123456789abcdef >"$r/etc/machine-id"
-	touch "$r/.hesper-complete"
+	printf '%s\n' "$PKGS" >"$r/.hesper-complete"
 	mv "$r" "$VMROOT"
 	say "debootstrap done"
 fi
@@ -138,7 +140,8 @@ coda_mounted() { grep -qs ' /coda ' /proc/mounts; }
 say "guest: $(uname -r), systemd $(systemctl --version | head -1 | cut -d' ' -f2), pid 1 $(cat /proc/1/comm)"
 # (no --no-download: with it, apt 2.6 fails on local .debs, "Pathname to
 # install is not absolute"; there is no network and nothing to fetch.)
-if apt-get install -y -q "$PWD"/hesper-client_*.deb "$PWD"/hesper-server_*.deb >/tmp/apt.log 2>&1; then
+# --no-install-recommends: the VM has no network to fetch the GSSAPI plugin.
+if apt-get install -y -q --no-install-recommends "$PWD"/hesper-client_*.deb "$PWD"/hesper-server_*.deb >/tmp/apt.log 2>&1; then
 	ok "apt-get install ./hesper-client_*.deb ./hesper-server_*.deb"
 else
 	bad "apt-get install"; tail -20 /tmp/apt.log >/dev/console
@@ -150,6 +153,12 @@ check "vice is active" systemctl is-active -q vice
 check "venus is active" systemctl is-active -q venus
 check "/coda is a FUSE mount" grep -qs ' /coda fuse' /proc/mounts
 check "cfs lv /coda says Reachable" wait_for 180 reachable
+# vice enforces ACLs: as an admin would after installing, make pdb user
+# root an administrator and clog it (README, "Installing from packages").
+head -c 18 /dev/urandom | base64 >/tmp/pw
+check "pdbtool: user root in System:Administrators" sh -c \
+	'pdbtool nu root 0 && pdbtool ag System:Administrators root && pdbtool passwd -pipe root </tmp/pw'
+check "clog root" sh -c 'clog -pipe root </tmp/pw'
 f=/coda/vmtest.$$
 if echo "hello from systemd" >"$f" && [ "$(cat "$f")" = "hello from systemd" ]; then
 	ok "write and read back $f"
@@ -197,7 +206,7 @@ set -e
 say "vm ran $(($(date +%s) - t))s, qemu exit $qrc"
 tr -d '\r' <"$tmp/console.log" | grep -ao 'HESPER-VMTEST.*' | sed "s/^/$name: /" || true
 
-want=("apt-get install" "enable --now vice venus" "vice is active" "venus is active"
+want=("apt-get install" "enable --now vice venus" "vice is active" "venus is active" "clog root"
       "FUSE mount" "says Reachable" "write and read back" "still Reachable" "apt-get purge"
       "no vice process" "no venus process" "no /coda mount" "units gone")
 fails=0
