@@ -22,6 +22,9 @@
 # autoconf, automake, gcc, make, and perl's prove.
 # Cyrus SASL (SCRAM-SHA-256, GSSAPI) and MIT krb5 for authentication and
 # its Kerberos test; clang and its libFuzzer runtime for test/fuzz.
+# A realm of several servers keeps its VLDB and pdb in etcd: vice talks
+# to etcd's v3 JSON gateway with libcurl and json-c; the tests run a real
+# etcd-server (etcdctl from etcd-client for checks).
 HS_DEBS=(
 	autoconf automake libtool libltdl-dev pkg-config gcc make perl
 	libfuse3-dev fuse3 libevent-dev libssl-dev libsqlite3-dev
@@ -32,6 +35,7 @@ HS_DEBS=(
 	clang libclang-rt-14-dev
 	libsasl2-dev libsasl2-modules libsasl2-modules-gssapi-mit
 	krb5-kdc krb5-admin-server krb5-user
+	libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client
 )
 # Packages another part of the tree asks for (e.g. the kernel tests):
 # extra names, one per line, in test/kernel/debian-packages if present.

@@ -91,6 +91,9 @@ int op_connect(struct vclient *c, void *args, void *res)
 	ok->server_id = vs_server_id(c->v->vs);
 	ok->features = c->features;
 	ok->root_volume = 1;
+	ok->realm = strdup(c->v->realm ? c->v->realm : "");
+	if (!ok->realm)
+		return ENOMEM;
 	vlog(LOG_DEBUG, "%s: client %016llx \"%s\" features %#x",
 	     hrpc_conn_peer(c->conn), (unsigned long long)a->client_id,
 	     a->client_name ? a->client_name : "", c->features);

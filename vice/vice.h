@@ -39,6 +39,7 @@ struct vice {
 	hs_server_stats stats;          /* HS_STATS; clients is live */
 	struct cb_wait *cur_wait;       /* breaks of the call being run */
 	const struct vident *who;       /* caller of the call being run */
+	const char *realm;              /* this realm's name (--realm) */
 };
 
 /* One connection (= one client). */

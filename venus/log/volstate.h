@@ -13,6 +13,8 @@
 #ifndef VENUS_VOLSTATE_H
 #define VENUS_VOLSTATE_H
 
+#include <stdint.h>
+
 enum vst_state {
 	VST_CONNECTED,        /* strong: synchronous */
 	VST_WRITEDISC,        /* logged and trickled */
@@ -43,6 +45,10 @@ struct vst_hooks {
  * first, for start-up) and start its trickle timer (after cml_init and
  * srv_start).  NULL when out of memory. */
 struct volume *vst_init(struct srv *srv, struct cml *cml, const struct vst_hooks *hooks);
+/* The state of local volume lvol (volreg.h), made on first use from its
+ * server's state.  NULL only when out of memory or before start-up made
+ * the volumes (then: Disconnected, as above). */
+struct volume *vst_of(uint32_t lvol);
 /* Stop the timer and free w; NULL is fine. */
 void vst_fini(struct volume *w);
 
