@@ -121,7 +121,11 @@ int vldb_sync(struct vice *v)
 
 	if ((r = local_vols(v, &l, &ids)))
 		return r;
-	r = db->be->prune(db, ids, l.vols.vols_len);
+	/* vs_listvol gives at most HS_MAXVOLS volumes (by id): past the
+	 * last one listed, nothing is known to be gone. */
+	r = db->be->prune(db, ids, l.vols.vols_len,
+			  l.vols.vols_len < HS_MAXVOLS ? HS_VOLID_MAX :
+			  ids[l.vols.vols_len - 1]);
 	for (i = 0; !r && i < l.vols.vols_len; i++) {
 		const hs_volinfo *vi = &l.vols.vols_val[i];
 		int e = db->be->publish(db, vi->id, vi->name, 0);

@@ -72,7 +72,8 @@ int vldb_publish(struct vice *v, uint32_t id, const char *name);
 int vldb_unpublish(struct vice *v, uint32_t id);
 /* A new volume id, unused in the realm and in this server's store,
  * reserved for this server until published (a reservation never published
- * is dropped by the next vldb_sync).  ENOSPC when none is left. */
+ * is dropped by the next vldb_sync; a caller whose volume creation failed
+ * may drop it at once with vldb_unpublish).  ENOSPC when none is left. */
 int vldb_alloc_id(struct vice *v, uint32_t *id);
 
 /* HS_VLDB_LOOKUP: the entry of a->id, or if a->id is 0 of a->name; out's
