@@ -36,6 +36,10 @@ struct vldb_opts {
 	const char *root;       /* vice's root directory (sqlite: vldb.db) */
 };
 
+/* Without vldb_open (v->vldb NULL: unit tests of other parts) publish and
+ * unpublish do nothing, vldb_alloc_id gives the store's largest id + 1,
+ * vldb_lookup says ENOENT and vldb_root_volume asks the store. */
+
 /* Open the backend into v->vldb (v->realm must be set).  etcd: reaches
  * etcd once (so a wrong --etcd is reported at start: EHOSTUNREACH or
  * ETIMEDOUT, with the URL in err).  0 or an errno with a message in err. */
