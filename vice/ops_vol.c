@@ -111,8 +111,11 @@ int op_vol_create(struct vclient *c, void *args, void *res)
 		return err;
 	if (!id && (err = vldb_alloc_id(v, &id)))
 		return err;
-	if ((err = vs_vol_create(v->vs, a->name, id, a->max_quota, out)))
+	if ((err = vs_vol_create(v->vs, a->name, id, a->max_quota, out))) {
+		if (!a->id)     /* give back the id vldb_alloc_id reserved */
+			(void)vldb_unpublish(v, id);
 		return err;
+	}
 	if ((err = vldb_publish(v, id, a->name))) {
 		vlog(LOG_ERR, "volume %s (%u): the VLDB refused it (%s): "
 		     "removed again", a->name, id, strerror(err));
