@@ -9,6 +9,7 @@
 #include "vice.h"
 #include "ops.h"
 #include "auth.h"
+#include "voldump.h"
 
 /* One procedure: how to decode, how to answer, who handles it. */
 struct vproc {
@@ -60,6 +61,14 @@ static const struct vproc procs[] = {
 	[HS_AUTH] = P(hs_auth_args, hs_auth_res, op_auth, 1),
 	[HS_GETACL] = P(hs_fid, hs_acl_res, op_getacl, 0),
 	[HS_SETACL] = P(hs_setacl_args, hs_attr_res, op_setacl, 0),
+	[HS_VOL_LOCK] = P(hs_vollock_args, hs_status_res, op_vol_lock, 0),
+	[HS_VOL_DUMP] = P(hs_voldump_args, hs_voldump_res, op_vol_dump, 0),
+	[HS_VOL_RESTORE_CHUNK] = P(hs_volrestore_chunk_args, hs_status_res,
+				   op_vol_restore_chunk, 0),
+	[HS_VOL_RESTORE] = P(hs_volrestore_args, hs_getroot_res,
+			     op_vol_restore, 0),
+	[HS_VOL_RELEASE] = P(hs_volrelease_args, hs_status_res,
+			     op_vol_release, 0),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])
@@ -120,7 +129,8 @@ static void run(struct vclient *c, struct hrpc_call *call,
 	v->who = &who;
 	if (!c->client_id && !p->before_connect)
 		*(int *)h->res = EPERM;
-	else
+	else if (!(*(int *)h->res = vd_gate(v, (uint32_t)(p - procs),
+					     h->args)))
 		*(int *)h->res = p->fn(c, h->args, h->res);
 	v->cur_wait = NULL;
 	v->who = NULL;

@@ -22,6 +22,7 @@
 #include "store.h"
 #include "pdb.h"
 #include "auth.h"
+#include "voldump.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
@@ -310,6 +311,7 @@ static void stop(struct vice *v)
 	hrpc_tls_free(v->tls);
 	vauth_shutdown();
 	pdb_close(v->pdb);
+	vd_free(v);
 	vs_close(v->vs);
 }
 
