@@ -1,12 +1,14 @@
 /*
- * vice/vldb.h - TEMPORARY stub of the VLDB hooks (the vldb helper's
- * vice/vldb.h replaces this file at merge).  0 or an errno.
+ * vice/vldb.h - TEMPORARY (branch vol): the VLDB hooks the volume
+ * procedures call.  The vldb branch owns this file and replaces it; its
+ * version must keep these three declarations.
  */
 #ifndef VICE_VLDB_H
 #define VICE_VLDB_H
 
 #include <stdint.h>
-#include "vice.h"
+
+struct vice;
 
 int vldb_publish(struct vice *v, uint32_t id, const char *name);
 int vldb_unpublish(struct vice *v, uint32_t id);
