@@ -227,17 +227,21 @@ static int insert_volume(struct vstore *vs, const struct rst *r)
 	if ((err = vs_exec(vs, s)))
 		return err;
 	if (sqlite3_prepare_v2(vs->db, "UPDATE volumes SET max_quota = ?2,"
-			       " min_quota = ?3, blocks_used = ?4"
-			       " WHERE id = ?1", -1, &q, NULL))
+			       " min_quota = ?3 WHERE id = ?1", -1, &q, NULL))
 		return 0;               /* a store without quotas */
 	sqlite3_bind_int64(q, 1, r->id);
 	sqlite3_bind_int64(q, 2, r->m.max_quota);
 	sqlite3_bind_int64(q, 3, r->m.min_quota);
-	sqlite3_bind_int64(q, 4, r->m.blocks_used);
 	err = sqlite3_step(q) == SQLITE_DONE ? 0 : EIO;
 	sqlite3_finalize(q);
 	return err;
 }
+
+/* blocks_used counted from the rows restored (1 KiB blocks, files
+ * only), whatever the dump says; a store without quotas has no column. */
+static const char recount_sql[] =
+	"UPDATE volumes SET blocks_used = (SELECT COALESCE(SUM((size + 1023)"
+	" / 1024), 0) FROM vnodes WHERE vol = ?1 AND type = 1) WHERE id = ?1";
 
 /* Rows copied from the dump (?1 = the new volume id).  dirents keep
  * their order (readdir cookies), not their ids. */
@@ -276,6 +280,16 @@ static int restore_rows(struct vstore *vs, void *ctx)
 	for (i = 0; !err && r->id == r->m.id &&
 	     i < sizeof ids_copy / sizeof ids_copy[0]; i++)
 		err = vs_dump_run(vs, ids_copy[i], r->id);
+	if (!err) {
+		sqlite3_stmt *q;
+
+		if (!sqlite3_prepare_v2(vs->db, recount_sql, -1, &q, NULL)) {
+			sqlite3_bind_int64(q, 1, r->id);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				err = EIO;
+			sqlite3_finalize(q);
+		}
+	}
 	/* The root directory must be there, a directory. */
 	if (!err) {
 		struct vn root;

@@ -103,6 +103,15 @@ int vd_locked(struct vice *v, uint32_t id)
 	return 0;
 }
 
+void vd_mark_online(struct vice *v, hs_volstat *st, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		if (vd_locked(v, st[i].id))
+			st[i].online = 0;
+}
+
 int vd_lock(struct vice *v, uint32_t id, int on)
 {
 	struct vdump *d = state(v);

@@ -26,6 +26,9 @@
 
 /* 1 if volume id is locked (for a dump or a move). */
 int vd_locked(struct vice *v, uint32_t id);
+/* Set online = 0 in the n statuses of st whose volume is locked (for
+ * HS_GETVOLSTAT and HS_VOL_LIST: Coda's "Off-line" while busy). */
+void vd_mark_online(struct vice *v, hs_volstat *st, unsigned n);
 /* Lock (on 1) or unlock volume id: 0, ENOENT (not here: unlock of an
  * unknown id is fine), ENOSPC (VD_LOCK_MAX locked), ENOMEM. */
 int vd_lock(struct vice *v, uint32_t id, int on);

@@ -183,6 +183,24 @@ static void same_file(struct world *w, const hs_fid *adir,
 	}
 }
 
+/* Quotas come along; blocks used are the same. */
+static void same_quota(struct world *w, uint32_t aid, uint32_t bid)
+{
+	hs_volstat x, y;
+
+	memset(&x, 0, sizeof x);
+	memset(&y, 0, sizeof y);
+	assert_int_equal(vs_vol_stat(w->a.vs, aid, &x), 0);
+	assert_int_equal(vs_vol_stat(w->b.vs, bid, &y), 0);
+	assert_int_equal(x.max_quota, y.max_quota);
+	assert_int_equal(x.min_quota, y.min_quota);
+	assert_int_equal(x.blocks_used, y.blocks_used);
+	assert_true(x.blocks_used >= (BIG + 1023) / 1024);
+	assert_int_equal(x.objects, y.objects);
+	xdr_free((xdrproc_t)xdr_hs_volstat, &x);
+	xdr_free((xdrproc_t)xdr_hs_volstat, &y);
+}
+
 static void test_roundtrip_new_id(void **state)
 {
 	struct world *w = *state;
@@ -192,8 +210,10 @@ static void test_roundtrip_new_id(void **state)
 	char *t;
 
 	fill(w);
+	assert_int_equal(vs_vol_setquota(w->a.vs, 1, 100000, 10), 0);
 	assert_int_equal(vs_vol_dump(w->a.vs, 1, w->dump), 0);
 	assert_int_equal(vs_vol_restore(w->b.vs, w->dump, 7, "copy", &vol), 0);
+	same_quota(w, 1, 7);
 	assert_int_equal(vol.id, 7);
 	assert_string_equal(vol.name, "copy");
 	assert_int_equal(vol.root.volume, 7);
