@@ -63,7 +63,8 @@ static const struct gate gates[] = {
 	[HS_VOL_REMOVE] = ID(1),
 	[HS_VOL_RENAME] = ID(1),
 	[HS_VOL_DUMP] = ID(0),
-	[HS_VOL_RELEASE] = ID(1),
+	/* a move releases the volume it locked: not busy for that */
+	[HS_VOL_RELEASE] = ID(0),
 };
 
 #define NGATES (sizeof gates / sizeof gates[0])

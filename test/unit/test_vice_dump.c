@@ -278,6 +278,9 @@ static void test_release_restore_same_id(void **state)
 	assert_int_equal(vs_vol_moved(w->a.vs, 1), 1);
 	assert_int_equal(vs_getattr(w->a.vs, &f.fid, &out), ESTALE);
 	assert_int_equal(vs_vol_release(w->a.vs, 1), ENOENT);
+	/* a restart does not make a new, empty root volume 1 */
+	tl_store_reopen(&w->a);
+	assert_int_equal(vs_vol_here(w->a.vs, 1), 0);
 	assert_int_equal(vs_vol_restore(w->a.vs, w->dump, 0, NULL, &vol), 0);
 	assert_int_equal(vol.id, 1);
 	assert_string_equal(vol.name, "root");
