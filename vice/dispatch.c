@@ -78,6 +78,8 @@ static const struct vproc procs[] = {
 			     op_vol_restore, 0),
 	[HS_VOL_RELEASE] = P(hs_volrelease_args, hs_status_res,
 			     op_vol_release, 0),
+	/* Volume location: tools may ask without HS_CONNECT. */
+	[HS_VLDB_LOOKUP] = P(hs_vldb_args, hs_vldb_res, op_vldb_lookup, 1),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])

@@ -41,6 +41,7 @@ struct vice {
 	const struct vident *who;       /* caller of the call being run */
 	const char *realm;              /* this realm's name (--realm) */
 	struct vdump *dump;             /* locks, dumps, restores (voldump.h) */
+	struct vldb *vldb;              /* the realm's VLDB (vldb.h) */
 };
 
 /* One connection (= one client). */

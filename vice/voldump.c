@@ -306,6 +306,11 @@ int vd_release(struct vice *v, uint32_t id)
 	if ((err = vs_vol_release(v->vs, id)))
 		return err;
 	(void)vd_lock(v, id, 0);
+	/* Drops the entry only if it still names this server (a one-server
+	 * VLDB); the new server's entry stays. */
+	if ((err = vldb_unpublish(v, id)))
+		vlog(LOG_WARNING, "volume %" PRIu32 ": VLDB entry not "
+		     "dropped: %s", id, strerror(err));
 	dump_path(v, id, path, sizeof path);
 	(void)unlink(path);
 	vlog(LOG_INFO, "volume %" PRIu32 " released (moved away)", id);
