@@ -8,19 +8,47 @@
 # unlocked and writable; a dump restored under a new name and id is a
 # second volume.
 #
-# Each vice has its own sqlite VLDB here (the restore registers the
-# volume in B's).  B is made a server without a root volume of its own,
-# as a second server of a realm is (with etcd, `vice --join`): until the
-# vldb branch gives vice that option, the test drops B's fresh, empty
-# root volume with sqlite3 and remembers it as moved (see _strip_root).
+# With etcd installed, both vices are servers of one realm whose VLDB is
+# in etcd: B, joining second, makes no root volume of its own, and after
+# the move the VLDB (asked on A) names B.  Without etcd each vice has its
+# own sqlite VLDB and B's fresh, empty root volume is dropped with
+# sqlite3 (and remembered as moved) to make room: see _strip_root.
 source "$(dirname "$0")/lib.sh"
 
 VOLUTIL=${VOLUTIL:-$top_builddir/tools/volutil}
+RAWCLIENT=${RAWCLIENT:-$top_builddir/test/tools/rawclient}
 [ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built"
 command -v sqlite3 >/dev/null || ht_skip "sqlite3 (the CLI) is missing"
 
+# _etcd_start: one etcd on free loopback ports; sets ETCD_URL.
+_etcd_start() {
+	local c p
+	c=$(ht_free_port)
+	p=$(ht_free_port)
+	etcd --name vm --data-dir "$HT_TMP/etcd" \
+		--listen-client-urls "http://127.0.0.1:$c" \
+		--advertise-client-urls "http://127.0.0.1:$c" \
+		--listen-peer-urls "http://127.0.0.1:$p" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$p" \
+		--initial-cluster "vm=http://127.0.0.1:$p" \
+		>"$HT_TMP/etcd.log" 2>&1 </dev/null &
+	HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $!"
+	ETCD_URL=http://127.0.0.1:$c
+	ht_wait_for 30 curl -sf "$ETCD_URL/health" >/dev/null ||
+		ht_hard "etcd did not come up: $(tail -n 5 "$HT_TMP/etcd.log")"
+}
+VARGS=()
+if command -v etcd >/dev/null && command -v curl >/dev/null &&
+	[ -z "${HT_VOL_MOVE_SQLITE:-}" ]; then
+	_etcd_start
+	VARGS=(--realm vm.test --vldb etcd --etcd "$ETCD_URL")
+	ht_note "one realm, VLDB in etcd at $ETCD_URL"
+else
+	ht_note "no etcd: a sqlite VLDB per vice"
+fi
+
 # ---- vice A, venus VA: some files in volume 1 ("root") ----
-ht_vice_start
+ht_vice_start "${VARGS[@]}"
 A_PID=$HT_VICE_PID A_PORT=$VICE_PORT A_ROOT=$VICE_ROOT/root
 HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $A_PID"
 vua() { ht_t "$VOLUTIL" -h "127.0.0.1:$A_PORT" -d "$A_ROOT" "$@"; }
@@ -68,10 +96,13 @@ _strip_root() {
 		INSERT OR REPLACE INTO moved(id, at) VALUES(1, 0); COMMIT;"
 }
 VICE_ROOT=$HT_TMP/viceB
-ht_vice_start
-ht_vice_stop
-_strip_root "$VICE_ROOT/root" || ht_hard "cannot drop B's root volume"
-ht_vice_start
+ht_vice_start "${VARGS[@]}"
+if [ ${#VARGS[@]} -eq 0 ]; then
+	port=$VICE_PORT
+	ht_vice_stop
+	_strip_root "$VICE_ROOT/root" || ht_hard "cannot drop B's root volume"
+	ht_vice_start -p "$port"
+fi
 B_PID=$HT_VICE_PID B_PORT=$VICE_PORT B_ROOT=$VICE_ROOT/root
 vub() { ht_t "$VOLUTIL" -h "127.0.0.1:$B_PORT" -d "$B_ROOT" "$@"; }
 
@@ -92,6 +123,11 @@ out=$(vua dump 1 "$HT_TMP/gone.dump" 2>&1) && rc=0 || rc=$?
 ht_check "A answers HS_EMOVED for the moved volume ($out)" grep -q "VMOVED" <<<"$out"
 out=$(vub --json list 2>&1) || true
 ht_check "B lists volume root ($out)" grep -q '"name":"root"' <<<"$out"
+if [ ${#VARGS[@]} -gt 0 ]; then
+	out=$("$RAWCLIENT" vldb-lookup 127.0.0.1 "$A_PORT" 1 2>&1) || true
+	ht_check "the VLDB, asked on A, names B for volume 1 ($out)" \
+		grep -q "127.0.0.1:$B_PORT" <<<"$out"
+fi
 
 # ---- venus VB on B reads the same files ----
 ht_venus_start VB --server "127.0.0.1:$B_PORT"
@@ -109,8 +145,8 @@ ht_check "B takes writes to the moved volume" ht_wait_drained VB
 HT_VICE_PID=$A_PID
 ht_vice_stop
 VICE_ROOT=$HT_TMP/vice
-ht_vice_start
-A_PID=$HT_VICE_PID A_PORT=$VICE_PORT
+ht_vice_start -p "$A_PORT" "${VARGS[@]}"
+A_PID=$HT_VICE_PID
 HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $B_PID"
 out=$(vua dump 1 "$HT_TMP/gone.dump" 2>&1) && rc=0 || rc=$?
 ht_check "after a restart A still answers HS_EMOVED ($out)" grep -q "VMOVED" <<<"$out"
