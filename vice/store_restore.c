@@ -290,6 +290,24 @@ static int restore_rows(struct vstore *vs, void *ctx)
 			sqlite3_finalize(q);
 		}
 	}
+	/* Vnode numbers below next_vnode (new objects must not collide),
+	 * none a local fid's. */
+	if (!err) {
+		sqlite3_stmt *q;
+
+		if (sqlite3_prepare_v2(vs->db, "SELECT COUNT(*) FROM rst.vnodes"
+				       " WHERE vnode < 1 OR vnode >= ?1 OR"
+				       " vnode >= ?2", -1, &q, NULL))
+			err = EINVAL;
+		else {
+			sqlite3_bind_int64(q, 1, r->m.next_vnode);
+			sqlite3_bind_int64(q, 2, HS_LOCAL_VNODE);
+			if (sqlite3_step(q) != SQLITE_ROW ||
+			    sqlite3_column_int64(q, 0) != 0)
+				err = EINVAL;
+			sqlite3_finalize(q);
+		}
+	}
 	/* The root directory must be there, a directory. */
 	if (!err) {
 		struct vn root;

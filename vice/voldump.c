@@ -247,6 +247,8 @@ int vd_restore_chunk(struct vice *v, uint64_t h, uint64_t off,
 	restore_expire(v, d);
 	if (!(r = restore_slot(d, h, off == 0)))
 		return off == 0 ? ENOSPC : ESTALE;
+	if (off == 0)
+		r->size = 0;            /* (re)started from the beginning */
 	if (off > r->size)
 		return EINVAL;          /* chunks come in order */
 	if (off + len > VD_RESTORE_BYTES)

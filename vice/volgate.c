@@ -63,6 +63,7 @@ static const struct gate gates[] = {
 	[HS_VOL_REMOVE] = ID(1),
 	[HS_VOL_RENAME] = ID(1),
 	[HS_VOL_DUMP] = ID(0),
+	[HS_VOL_LOCK] = ID(0),
 	/* a move releases the volume it locked: not busy for that */
 	[HS_VOL_RELEASE] = ID(0),
 };

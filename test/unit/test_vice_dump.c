@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 #include "vice/store.h"
 #include "vice/store_dump.h"
 #include "test/unit/testlib_vice.h"
@@ -302,12 +303,25 @@ static void test_release_restore_same_id(void **state)
 	assert_int_equal(out.size, 3);
 }
 
+/* Change a dump behind vice's back. */
+static void tamper(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void test_bad_input(void **state)
 {
 	struct world *w = *state;
 	hs_volinfo vol;
+	hs_attr fa;
 	FILE *f;
 
+	fa = make(w, &w->top, "f", HS_FREG, NULL);
+	put(w, &fa.fid, next_sid(w), 0, "data", 4, 4);
 	assert_int_equal(vs_vol_dump(w->a.vs, 99, w->dump), ENOENT);
 	assert_int_equal(access(w->dump, F_OK), -1);
 	f = fopen(w->dump, "w");
@@ -322,6 +336,22 @@ static void test_bad_input(void **state)
 	assert_int_equal(vs_vol_restore(w->b.vs, w->dump, 5, "a/b", &vol),
 			 EINVAL);
 	assert_int_equal(vs_vol_here(w->b.vs, 5), 0);
+	/* tampered: a data row past its file's size; vnodes past next_vnode */
+	tamper(w->dump, "UPDATE vnodes SET size = 0 WHERE type = 1");
+	assert_int_equal(vs_vol_restore(w->b.vs, w->dump, 5, "x", &vol),
+			 EINVAL);
+	assert_int_equal(vs_vol_dump(w->a.vs, 1, w->dump), 0);
+	tamper(w->dump, "UPDATE meta SET value = 1 WHERE key = 'next_vnode'");
+	assert_int_equal(vs_vol_restore(w->b.vs, w->dump, 5, "x", &vol),
+			 EINVAL);
+	assert_int_equal(vs_vol_here(w->b.vs, 5), 0);
+	{
+		char dir[TL_PATH_LEN + 16];
+
+		/* the data files written before the refusal are gone */
+		snprintf(dir, sizeof dir, "%s/data/5", w->b.root);
+		assert_int_equal(access(dir, F_OK), -1);
+	}
 }
 
 int main(void)
