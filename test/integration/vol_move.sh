@@ -20,29 +20,11 @@ RAWCLIENT=${RAWCLIENT:-$top_builddir/test/tools/rawclient}
 [ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built"
 command -v sqlite3 >/dev/null || ht_skip "sqlite3 (the CLI) is missing"
 
-# _etcd_start: one etcd on free loopback ports; sets ETCD_URL.
-_etcd_start() {
-	local c p
-	c=$(ht_free_port)
-	p=$(ht_free_port)
-	etcd --name vm --data-dir "$HT_TMP/etcd" \
-		--listen-client-urls "http://127.0.0.1:$c" \
-		--advertise-client-urls "http://127.0.0.1:$c" \
-		--listen-peer-urls "http://127.0.0.1:$p" \
-		--initial-advertise-peer-urls "http://127.0.0.1:$p" \
-		--initial-cluster "vm=http://127.0.0.1:$p" \
-		>"$HT_TMP/etcd.log" 2>&1 </dev/null &
-	HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $!"
-	ETCD_URL=http://127.0.0.1:$c
-	ht_wait_for 30 curl -sf "$ETCD_URL/health" >/dev/null ||
-		ht_hard "etcd did not come up: $(tail -n 5 "$HT_TMP/etcd.log")"
-}
 VARGS=()
-if command -v etcd >/dev/null && command -v curl >/dev/null &&
-	[ -z "${HT_VOL_MOVE_SQLITE:-}" ]; then
-	_etcd_start
-	VARGS=(--realm vm.test --vldb etcd --etcd "$ETCD_URL")
-	ht_note "one realm, VLDB in etcd at $ETCD_URL"
+if command -v "${ETCD:-etcd}" >/dev/null && [ -z "${HT_VOL_MOVE_SQLITE:-}" ]; then
+	ht_etcd_start
+	VARGS=(--realm vm.test --vldb etcd --etcd "$HT_ETCD")
+	ht_note "one realm, VLDB in etcd at $HT_ETCD"
 else
 	ht_note "no etcd: a sqlite VLDB per vice"
 fi

@@ -17,35 +17,14 @@ source "$(dirname "$0")/lib.sh"
 
 VOLUTIL=${VOLUTIL:-$top_builddir/tools/volutil}
 [ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built"
-command -v etcd >/dev/null || ht_skip "etcd is not installed (apt-get install etcd-server)"
-command -v curl >/dev/null || ht_skip "curl is not installed"
 
-# _etcd_start: one etcd on free loopback ports; sets ETCD_URL.
-_etcd_start() {
-	local c p
-	c=$(ht_free_port)
-	p=$(ht_free_port)
-	etcd --name mw --data-dir "$HT_TMP/etcd" \
-		--listen-client-urls "http://127.0.0.1:$c" \
-		--advertise-client-urls "http://127.0.0.1:$c" \
-		--listen-peer-urls "http://127.0.0.1:$p" \
-		--initial-advertise-peer-urls "http://127.0.0.1:$p" \
-		--initial-cluster "mw=http://127.0.0.1:$p" \
-		>"$HT_TMP/etcd.log" 2>&1 </dev/null &
-	HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $!"
-	ETCD_URL=http://127.0.0.1:$c
-	ht_wait_for 30 curl -sf "$ETCD_URL/health" >/dev/null ||
-		ht_hard "etcd did not come up: $(tail -n 5 "$HT_TMP/etcd.log")"
-}
-_etcd_start
-VARGS=(--realm mw.test --vldb etcd --etcd "$ETCD_URL")
+ht_etcd_start
+VARGS=(--realm mw.test --vldb etcd --etcd "$HT_ETCD")
 
 ht_vice_start "${VARGS[@]}"
-A_PID=$HT_VICE_PID A_PORT=$VICE_PORT A_ROOT=$VICE_ROOT/root
-HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $A_PID"
-VICE_ROOT=$HT_TMP/viceB
-ht_vice_start "${VARGS[@]}"
-B_PORT=$VICE_PORT B_ROOT=$VICE_ROOT/root
+A_PORT=$VICE_PORT A_ROOT=$VICE_ROOT/root
+ht_vice_start_as B "${VARGS[@]}"
+B_PORT=${HT_VPORT[B]} B_ROOT=$HT_TMP/vice.B/root
 
 ht_venus_start VA --server "127.0.0.1:$A_PORT"
 MA=$(ht_mnt VA)
