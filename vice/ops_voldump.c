@@ -79,7 +79,8 @@ int op_vol_release(struct vclient *c, void *args, void *res)
 	int err = admin(c, "HS_VOL_RELEASE");
 
 	(void)res;
-	if (err)
+	if (err || (err = vd_release(c->v, a->id)))
 		return err;
-	return vd_release(c->v, a->id);
+	cb_break_volume(c->v, c, a->id);
+	return 0;
 }

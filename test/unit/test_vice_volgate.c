@@ -4,7 +4,8 @@
  * change it answer HS_EVBUSY (a reintegration block as a whole) and
  * reads go on; a fid of a volume not on this server answers HS_EMOVED,
  * an unknown vnode of a volume that is here still ESTALE; a released
- * volume answers HS_EMOVED, its status too; the volume administration
+ * volume answers HS_EMOVED, its status too, and the promises on it are
+ * broken; the volume administration
  * procedures refuse a caller that is not an administrator.
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <event2/event.h>
 #include "vice/vice.h"
 #include "vice/voldump.h"
 #include "test/unit/testlib_vice.h"
@@ -149,6 +151,22 @@ static void test_moved(void **state)
 				 sizeof vr, NULL), HS_EMOVED);
 }
 
+/* A released volume's promises are broken at once. */
+static void test_release_breaks(void **state)
+{
+	struct world *w = *state;
+	unsigned i;
+
+	assert_int_equal(getattr(w, w->f), 0);      /* a promise on f */
+	assert_int_equal(w->a.breaks, 0);
+	assert_int_equal(vd_release(&w->t.v, 1), 0);
+	cb_break_volume(&w->t.v, NULL, 1);
+	for (i = 0; i < 100 && !w->a.breaks; i++)
+		event_base_loop(w->t.v.base, EVLOOP_ONCE);
+	assert_true(w->a.breaks >= 1);
+	assert_int_equal(w->a.last_break.volume, 1);
+}
+
 /* A caller without a token is not an administrator. */
 static void test_admin_only(void **state)
 {
@@ -180,6 +198,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_breaks, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_admin_only, setup,
 						teardown),
 	};
