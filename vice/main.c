@@ -24,6 +24,7 @@
 #include "store.h"
 #include "pdb.h"
 #include "auth.h"
+#include "voldump.h"
 #include "vldb.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
@@ -450,6 +451,7 @@ static void stop(struct vice *v)
 	hrpc_tls_free(v->tls);
 	vauth_shutdown();
 	pdb_close(v->pdb);
+	vd_free(v);
 	vldb_close(v);
 	vs_close(v->vs);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "store_int.h"
+#include "store_dump.h"
 
 #define ROOT_VOL 1
 
@@ -166,8 +167,9 @@ static int first_start(struct vstore *vs, int no_root)
 	if ((err = vs_begin(vs)))
 		return err;
 	err = vs_vn_get_num(vs, ROOT_VOL, 1, &v);
-	if (err == ESTALE)
-		err = no_root ? 0 : root_volume(vs);
+	if (err == ESTALE)     /* unless it moved away (store_dump.h) */
+		err = no_root || vs_vol_moved(vs, ROOT_VOL) ? 0 :
+			root_volume(vs);
 	if (!err)
 		err = server_id(vs);
 	if (!err)
