@@ -38,6 +38,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/net/server.h"
 #include "venus/net/token.h"
+#include "venus/net/volreg.h"
 #include "venus/log/cml.h"
 #include "venus/log/volstate.h"
 #include "venus/repair/reint.h"
@@ -122,7 +123,7 @@ static void venus_start(struct world *w)
 static void venus_stop(struct world *w)
 {
 	vst_fini(V->vol);
-	srv_stop(V->srv);
+	vr_fini();
 	reint_free(V->reint);
 	close_cml();
 	fso_fini();

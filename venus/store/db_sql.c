@@ -27,6 +27,11 @@ const char db_schema[] =
 	 * its own table, so files of any version gain it as they open. */
 	"CREATE TABLE IF NOT EXISTS client_key(id INTEGER PRIMARY KEY"
 	" CHECK (id = 1), key BLOB NOT NULL);"
+	/* Realm indexes (venus/net/volreg.h) of realms other than venus.conf's
+	 * (index 0): cached fids carry them.  Its own table, so files of any
+	 * version gain it as they open (db_realm.c). */
+	"CREATE TABLE IF NOT EXISTS realm(idx INTEGER PRIMARY KEY,"
+	" name TEXT UNIQUE NOT NULL);"
 	/* One row per fsobj that survives a restart (struct db_fso). */
 	"CREATE TABLE IF NOT EXISTS fsobj(ino INTEGER PRIMARY KEY,"
 	" vol INTEGER NOT NULL, vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
@@ -119,6 +124,8 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_META_SEQ] = "UPDATE meta SET next_seq = ?1 WHERE id = 1",
 	[DB_KEY_GET] = "SELECT key FROM client_key WHERE id = 1",
 	[DB_KEY_INIT] = "INSERT OR IGNORE INTO client_key(id, key) VALUES (1, ?1)",
+	[DB_REALM_PUT] = "INSERT OR REPLACE INTO realm(idx, name) VALUES (?1, ?2)",
+	[DB_REALM_ALL] = "SELECT idx, name FROM realm ORDER BY idx",
 
 	[DB_FSO_PUT] = "INSERT OR REPLACE INTO fsobj(" FSO_COLS ")"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
