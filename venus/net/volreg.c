@@ -656,6 +656,7 @@ struct rootq {
 	uint32_t   id;            /* 0: by name */
 	char       name[HS_MAXNAMELEN + 1];
 	int        drop;          /* forget the realm if this fails */
+	struct vsrv *old;         /* an older vice (no VLDB) serving it */
 	vr_root_cb cb;
 	void      *arg;
 };
@@ -689,8 +690,13 @@ static void root_done(void *arg, int err, void *res)
 		root_finish(q, EIO, NULL);
 		return;
 	}
-	if ((v = vol_get(root->volume)))
+	if ((v = vol_get(root->volume))) {
 		vol_set_name(v, r->hs_getroot_res_u.vol.name);
+		if (q->old && !v->vs) {
+			v->vs = q->old;
+			v->looked = now_ms();
+		}
+	}
 	root_finish(q, 0, root);
 }
 
@@ -718,6 +724,7 @@ static void root_where(void *arg, int err, const struct where *w)
 	if (w->name[0])
 		snprintf(q->name, sizeof q->name, "%s", w->name);
 	if (!w->id) {
+		q->old = w->vs;
 		srv_call_as(w->vs->s, q->uid, HS_GETROOT, (xdrproc_t)xdr_hs_name, &name,
 			    (xdrproc_t)xdr_hs_getroot_res, sizeof(hs_getroot_res), old_root_done, q);
 		return;
