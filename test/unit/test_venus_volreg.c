@@ -577,7 +577,7 @@ static void test_two_realms(void **state)
 	struct got g, rb;
 	hs_create_args ca = { .name = (char *)"f", .mode = 0644 };
 	hs_setattr_args sa = { .mask = HS_SET_MTIME };
-	struct tl_client cl;
+	struct tl_client cl = { 0 };
 	hs_attr_res ar;
 	int idx, nvol = 0;
 	char port[16];

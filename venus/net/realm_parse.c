@@ -179,11 +179,12 @@ static int srv_rdata(const unsigned char *msg, int len, const unsigned char *p,
 	}
 	if (!name[0] || !strcmp(name, "."))
 		return 1;
-	if (strlen(name) >= sizeof r->a.host || !r->a.port) {
-		say(err, errlen, "SRV record: target %s:%d unusable", name, r->a.port);
+	n = (int)strlen(name);
+	if ((size_t)n >= sizeof r->a.host || !r->a.port) {
+		say(err, errlen, "SRV record: target %.64s:%d unusable", name, r->a.port);
 		return -1;
 	}
-	snprintf(r->a.host, sizeof r->a.host, "%s", name);
+	memcpy(r->a.host, name, (size_t)n + 1);
 	return 0;
 }
 
