@@ -510,6 +510,140 @@ static void test_realm_dir(void **state)
 	assert_int_equal(cml_count(V->cml), 0);
 }
 
+static int v_rename(uint64_t dir, const char *name, uint64_t newdir, const char *newname)
+{
+	struct op o = { 0 };
+
+	fso_rename(dir, name, newdir, newname, 0, err_cb, &o);
+	wait_op(&o);
+	return o.err;
+}
+
+struct lsr {
+	int done, err;
+	char vol[256];
+};
+
+static void lsm_cb(void *arg, int err, const char *target)
+{
+	struct lsr *l = arg;
+
+	l->err = err;
+	if (!err)
+		snprintf(l->vol, sizeof l->vol, "%s", target);
+	l->done = 1;
+}
+
+struct dirfind {
+	int done, err, found;
+	const char *name;
+	struct fso_dirent e;
+};
+
+static void dirfind_cb(void *arg, int err, const struct fso_dirent *e, size_t n)
+{
+	struct dirfind *f = arg;
+
+	f->err = err;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(e[i].name, f->name)) {
+			f->found = 1;
+			f->e = e[i];
+		}
+	f->done = 1;
+}
+
+/* A mount point (cfs mkmount: HS_MKMOUNT) is crossed by lookup into the
+ * volume's root, whose `..` is the mount point's directory; listings show
+ * it as that directory; lsmount names the volume; rename and link across
+ * the volumes are EXDEV before anything is logged or sent; disconnected,
+ * the cached mount point is still crossed; mkmount then is ETIMEDOUT;
+ * unlink removes the link (rmmount). */
+static void test_mountpoint(void **state)
+{
+	struct world *w = *state;
+	static const hs_fid root2 = { 2, 1, 1 };
+	struct vs_acl acl = { .npos = 1, .pos = { { HS_ID_ANYUSER, HS_R_ALL } } };
+	hs_storeid sid = { 0, 0 };
+	hs_volinfo vi;
+	hs_attr ha;
+	struct fso_attr a, v2, f, g;
+	struct fso_mount m;
+	struct dirfind df = { .name = "v2" };
+	struct lsr ls = { 0 };
+	struct op o = { 0 }, k = { 0 };
+	int dup;
+
+	memset(&vi, 0, sizeof vi);
+	assert_int_equal(vs_vol_create(w->t.v.vs, "vol2", 2, 0, &vi), 0);
+	xdr_free((xdrproc_t)xdr_hs_volinfo, (char *)&vi);
+	assert_int_equal(vs_acl_set(w->t.v.vs, &root2, &sid, &acl, &ha, &dup), 0);
+
+	fso_mkmount(root_ino, "v2", "vol2", 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	assert_true(S_ISLNK(o.a.st.st_mode));
+	assert_int_equal(o.a.st.st_mode & 07777, 0644);
+
+	assert_int_equal(v_lookup(root_ino, "v2", &v2), 0);
+	assert_true(S_ISDIR(v2.st.st_mode));
+	assert_int_equal(v2.fid.volume, 2);
+	assert_int_equal(v_lookup(v2.ino, "..", &a), 0);
+	assert_int_equal(a.ino, root_ino);
+	assert_int_equal(fso_mount_info(v2.ino, &m), 0);
+	assert_true(m.is_root && !m.is_realm);
+	assert_int_equal(m.mp_dir, root_ino);
+	assert_string_equal(m.mp_name, "v2");
+	fso_lsmount(root_ino, "v2", 0, lsm_cb, &ls);
+	tl_run_until(V->base, &ls.done);
+	assert_int_equal(ls.err, 0);
+	assert_string_equal(ls.vol, "vol2");
+	memset(&ls, 0, sizeof ls);
+	fso_lsmount(root_ino, "here", 0, lsm_cb, &ls);
+	tl_run_until(V->base, &ls.done);
+	assert_int_equal(ls.err, ENOENT);
+	fso_readdir(root_ino, 0, dirfind_cb, &df);
+	tl_run_until(V->base, &df.done);
+	assert_true(df.found);
+	assert_int_equal(df.e.type, S_IFDIR);
+	assert_int_equal(df.e.ino, v2.ino);
+
+	/* Across volumes: EXDEV, nothing logged. */
+	f = v_create("here");
+	memset(&o, 0, sizeof o);
+	fso_create(v2.ino, "there", 0644, 0, 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	g = o.a;
+	assert_int_equal(g.fid.volume, 2);
+	assert_int_equal(v_rename(root_ino, "here", v2.ino, "here"), EXDEV);
+	assert_int_equal(v_rename(v2.ino, "there", root_ino, "there"), EXDEV);
+	fso_link(f.ino, v2.ino, "l", 0, attr_cb, &k);
+	wait_op(&k);
+	assert_int_equal(k.err, EXDEV);
+	assert_int_equal(v_rename(v2.ino, "there", v2.ino, "there2"), 0);
+	assert_int_equal(cml_count(V->cml), 0);
+
+	/* Disconnected: the cached mount point is crossed from the cache. */
+	vst_disconnect(V->vol);
+	assert_int_equal(v_lookup(root_ino, "v2", &a), 0);
+	assert_int_equal(a.ino, v2.ino);
+	assert_int_equal(v_lookup(v2.ino, "there2", &a), 0);
+	assert_int_equal(a.ino, g.ino);
+	memset(&o, 0, sizeof o);
+	fso_mkmount(root_ino, "v3", "vol2", 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, ETIMEDOUT);
+	vst_reconnect(V->vol);
+
+	/* rmmount: the name goes, the volume stays. */
+	memset(&o, 0, sizeof o);
+	fso_unlink(root_ino, "v2", 0, err_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	assert_int_equal(v_lookup(root_ino, "v2", NULL), ENOENT);
+}
+
 /* A file created through venus reaches vice at close, and venus fetches
  * it back once its cached copy is discarded. */
 static void test_round_trip(void **state)
@@ -742,6 +876,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_realm_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mountpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_callback_break, setup,
