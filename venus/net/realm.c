@@ -12,6 +12,7 @@
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <resolv.h>
@@ -62,6 +63,7 @@ struct dnsjob {
 	char           name[HS_MAXHOSTNAME + 1];
 	struct vr_addr addr[VR_MAX_ADDRS];
 	int            n;           /* -1: lookup failed (not "no record") */
+	int            host_ok;     /* no SRV, but the name is a host */
 	unsigned       ttl;
 	struct dnsjob *next;
 };
@@ -195,6 +197,14 @@ static void *dns_thread(void *arg)
 			vlog(LOG_WARNING, "DNS %s: %s", q, err);
 		res_nclose(&st);
 	}
+	if (j->n <= 0) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+
+		if (getaddrinfo(j->name, NULL, &hints, &ai) == 0) {
+			j->host_ok = 1;
+			freeaddrinfo(ai);
+		}
+	}
 	/* One pointer: a pipe writes it whole (PIPE_BUF). */
 	if (write(RT.pipe[1], &j, sizeof j) != sizeof j)
 		vlog(LOG_ERR, "DNS %s: cannot hand the answer back", j->name);
@@ -241,7 +251,7 @@ static void dns_apply(struct dnsjob *j)
 		r->src = SRC_DNS;
 		vlog(LOG_INFO, "realm %s: %d server(s) from DNS SRV, first %s:%d", r->name,
 		     j->n, r->addr[0].host, r->addr[0].port);
-	} else if (j->n == 0 || !r->naddr) {
+	} else if (j->host_ok) {
 		by_name(r);
 		ttl = TTL_MIN;
 	}

@@ -353,8 +353,10 @@ static void ask_resolved(void *arg, int err)
 {
 	struct ask *q = arg;
 
+	/* No servers known now (DNS down, too many lookups): unreachable,
+	 * not gone -- cached objects of the realm stay usable. */
 	if (err) {
-		ask_finish(q, err == EAGAIN ? ETIMEDOUT : err, NULL);
+		ask_finish(q, ETIMEDOUT, NULL);
 		return;
 	}
 	ask_order(q);
@@ -803,20 +805,51 @@ static int realm_name_ok(const char *name)
 			    "0123456789.-_:[]") == n;
 }
 
+struct newrealm {
+	unsigned   idx;
+	uid_t      uid;
+	vr_root_cb cb;
+	void      *arg;
+};
+
+/* A realm first named now: ENOENT unless it has servers somewhere. */
+static void new_resolved(void *arg, int err)
+{
+	struct newrealm n = *(struct newrealm *)arg;
+
+	free(arg);
+	if (err) {
+		realm_drop(n.idx);
+		n.cb(n.arg, err == EAGAIN ? ETIMEDOUT : ENOENT, NULL);
+		return;
+	}
+	volume_root(n.idx, "root", n.uid, 1, n.cb, n.arg);
+}
+
 void vr_realm_root(const char *name, uid_t uid, vr_root_cb cb, void *arg)
 {
-	int known = realm_index(name, 0), idx;
+	int idx = realm_index(name, 0);
+	struct newrealm *n;
 
-	if (known < 0 && !realm_name_ok(name)) {
+	if (idx >= 0) {
+		volume_root((unsigned)idx, "root", uid, 0, cb, arg);
+		return;
+	}
+	if (!realm_name_ok(name)) {
 		cb(arg, ENOENT, NULL);
 		return;
 	}
-	idx = known >= 0 ? known : realm_index(name, 1);
-	if (idx < 0) {
-		cb(arg, ENOSPC, NULL);
+	if ((idx = realm_index(name, 1)) < 0 || !(n = malloc(sizeof *n))) {
+		if (idx >= 0)
+			realm_drop((unsigned)idx);
+		cb(arg, idx < 0 ? ENOSPC : ENOMEM, NULL);
 		return;
 	}
-	volume_root((unsigned)idx, "root", uid, known < 0, cb, arg);
+	n->idx = (unsigned)idx;
+	n->uid = uid;
+	n->cb = cb;
+	n->arg = arg;
+	realm_resolve((unsigned)idx, new_resolved, n);
 }
 
 /* ---- realms ---- */
