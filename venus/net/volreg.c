@@ -282,8 +282,11 @@ static void ask_done(void *arg, int err, void *res)
 		ask_finish(q, ETIMEDOUT, NULL);
 		return;
 	}
-	if (err == EIO) {
-		/* PROC_UNAVAIL: an older vice with no VLDB serves the volume. */
+	/* PROC_UNAVAIL: an older vice with no VLDB serves the volume.  A
+	 * name the VLDB does not know may still be one the asked server
+	 * serves (a vice without a VLDB, a volume it could not publish):
+	 * the caller asks that server for the root by name. */
+	if (err == EIO || (!err && r->status == ENOENT && !q->a.id)) {
 		w.id = q->a.id;
 		snprintf(w.name, sizeof w.name, "%s", q->name);
 		w.vs = q->asked;
