@@ -32,16 +32,14 @@ static void vr_cb_break(void *arg, const hs_fid *fid)
 	fso_cb_break(fid);
 }
 
-/* fsobj drops every promise until it can tell objects by server
- * (vr_srv_of). */
 static void vr_cb_lost(void *arg, struct srv *s)
 {
-	fso_cb_lost();
+	fso_cb_lost_srv(s);
 }
 
 static void vr_vol_moved(void *arg, uint32_t lvol)
 {
-	fso_cb_lost();
+	fso_vol_moved(lvol);
 }
 
 static void vr_fence(void *arg, void (*done)(void *done_arg), void *done_arg)

@@ -15,7 +15,7 @@ struct hoard;
 
 /* vr_init (the realms, their servers) with the registry's hooks:
  * server_up of realm 0's server -> vst_server_up(V->vol); cb_break,
- * cb_lost, vol_moved, fence -> fsobj.  Returns realm 0's server (V->srv
+ * cb_lost (fso_cb_lost_srv), vol_moved (fso_vol_moved), fence -> fsobj.  Returns realm 0's server (V->srv
  * until every caller uses vr_*), or NULL with *err an errno (logged).
  * vr_fini undoes it. */
 struct srv *wire_srv_start(int *err);

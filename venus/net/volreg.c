@@ -54,6 +54,7 @@ struct vcall {
 	u_int         len;
 	uint64_t      deadline;   /* ms, monotonic */
 	unsigned      backoff;    /* ms before the next resend */
+	int           moved;      /* HS_EMOVED answers so far */
 	struct event *timer;
 	struct vcall *next;       /* waiting for the volume's location */
 	struct vcall *pnext, *pprev; /* parked: waiting for its timer */
@@ -465,7 +466,11 @@ static void vc_done(void *arg, int err, void *res)
 		}
 		if (R.h.vol_moved)
 			R.h.vol_moved(R.h.arg, c->lvol);
-		vc_later(c);
+		/* The VLDB may lag the move: ask again at once, then pause. */
+		if (!c->moved++)
+			vc_send(c);
+		else
+			vc_later(c);
 		return;
 	}
 	if (status == HS_EVBUSY) {
