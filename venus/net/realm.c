@@ -377,26 +377,24 @@ static int load_file(void)
 	return rc;
 }
 
+/* A kept index.  One that clashes (the realm is venus.conf's now, or the
+ * index is bad) is skipped with a warning: the cached objects it named
+ * are unreachable, the rest of the cache is fine. */
 static void db_row(void *arg, unsigned idx, const char *name)
 {
 	int *err = arg;
 	int have = realm_index(name, 0);
 	struct realm *r;
 
-	if (idx == 0 || idx >= VR_MAX_REALMS || (have >= 0 && (unsigned)have != idx)) {
-		vlog(LOG_ERR, "venus.db: realm %s has index %u, which is taken", name, idx);
-		*err = EPROTO;
+	if (idx == 0 || idx >= VR_MAX_REALMS || have >= 0) {
+		vlog(LOG_WARNING, "venus.db: realm %s (index %u) is %s: its cached objects are stale",
+		     name, idx, have == 0 ? "venus.conf's realm now" : "a bad entry");
 		return;
 	}
-	if ((r = have >= 0 ? RT.r[idx] : put(idx, name)))
+	if ((r = put(idx, name)))
 		r->kept = 1;
-	else if (RT.r[idx]) {
-		vlog(LOG_ERR, "venus.db: realm index %u names %s and %s", idx, name,
-		     RT.r[idx]->name);
-		*err = EPROTO;
-	} else {
+	else
 		*err = ENOMEM;
-	}
 }
 
 int realm_init(void)
