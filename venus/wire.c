@@ -3,6 +3,7 @@
  * (wire.h).  Each adapter only forwards: the decisions stay in the layer
  * it forwards to.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,42 +14,59 @@
 #include "venus/hoard/hoard.h"
 #include "venus/repair/reint.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/net/token.h"
 #include "venus/log/volstate.h"
 #include "venus/wire.h"
 
-static void srv_up(void *arg)
+/* Until volstate is per volume (vst_of), the one V->vol follows realm 0's
+ * server. */
+static void vr_server_up(void *arg, struct srv *s)
 {
-	if (V->vol)
+	if (V->vol && s == V->srv)
 		vst_server_up(V->vol);
 }
 
-static void srv_cb_break(void *arg, const hs_fid *fid)
+static void vr_cb_break(void *arg, const hs_fid *fid)
 {
 	fso_cb_break(fid);
 }
 
-static void srv_cb_lost(void *arg)
+static void vr_cb_lost(void *arg, struct srv *s)
 {
-	fso_cb_lost();
+	fso_cb_lost_srv(s);
 }
 
-static void srv_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
+static void vr_vol_moved(void *arg, uint32_t lvol)
+{
+	fso_vol_moved(lvol);
+}
+
+static void vr_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
 {
 	fso_front_fence(done, done_arg);
 }
 
-static const struct srv_hooks srv_hooks = {
-	.up = srv_up,
-	.down = NULL,        /* volstate asks srv_reachable() when it needs to */
-	.cb_break = srv_cb_break,
-	.cb_lost = srv_cb_lost,
-	.fence = srv_fence,
+static const struct vr_hooks vr_hooks = {
+	.server_up = vr_server_up,
+	.server_down = NULL,  /* volstate asks vr_reachable() when it needs to */
+	.cb_break = vr_cb_break,
+	.cb_lost = vr_cb_lost,
+	.vol_moved = vr_vol_moved,
+	.fence = vr_fence,
 };
 
 struct srv *wire_srv_start(int *err)
 {
-	return srv_start(&srv_hooks, err);
+	struct srv *s;
+
+	if ((*err = vr_init(&vr_hooks)))
+		return NULL;
+	if (!(s = vr_srv0())) {
+		vr_fini();
+		*err = EINVAL;
+	}
+	return s;
 }
 
 static void vol_trickle(void *arg, unsigned age, unsigned budget)

@@ -13,8 +13,11 @@ struct volume;
 struct reint;
 struct hoard;
 
-/* srv_start with the server hooks: up -> vst_server_up(V->vol);
- * cb_break, cb_lost, fence -> fsobj.  NULL with *err as srv_start. */
+/* vr_init (the realms, their servers) with the registry's hooks:
+ * server_up of realm 0's server -> vst_server_up(V->vol); cb_break,
+ * cb_lost (fso_cb_lost_srv), vol_moved (fso_vol_moved), fence -> fsobj.  Returns realm 0's server (V->srv
+ * until every caller uses vr_*), or NULL with *err an errno (logged).
+ * vr_fini undoes it. */
 struct srv *wire_srv_start(int *err);
 /* vst_init on srv and cml with the volume hooks: trickle/busy -> ri;
  * token_set_hook -> reint_token(ri) then vst_kick. */

@@ -175,6 +175,18 @@ static void test_v2_opens(void **state)
 	assert_int_equal(client, 8581224481183318416ULL);
 	assert_int_equal(next, 1025);
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
+	/* Version 4: ino 1 is the realm directory; the old root (fid 1.1.1)
+	 * moved to a fresh ino with its entries and children, filed under
+	 * ino 1 with no name (core names it after realm 0). */
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE ino = 1"), 0);
+	assert_int_equal(one("SELECT ino FROM fsobj WHERE vol = 1 AND vnode = 1 AND uniq = 1"),
+			 12);
+	assert_int_equal(one("SELECT parent FROM fsobj WHERE ino = 12"), 1);
+	assert_int_equal(one("SELECT name IS NULL FROM fsobj WHERE ino = 12"), 1);
+	assert_int_equal(one("SELECT COUNT(*) FROM dirent WHERE dir = 1"), 0);
+	assert_int_equal(one("SELECT COUNT(*) FROM dirent WHERE dir = 12"), 4);
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE parent = 1"), 1);
+	assert_int_equal(one("SELECT parent FROM fsobj WHERE name = 'proj'"), 12);
 	assert_int_equal(open_cml(), 0);
 	assert_int_equal(cml_count(V->cml), 9);
 	assert_int_equal(hoard_init(&h), 0);
@@ -184,6 +196,32 @@ static void test_v2_opens(void **state)
 	hoard_fini(h);
 	hoard_free(h);
 	close_cml();
+}
+
+/* Version 3 to 4 knowing realm 0's name (venus.conf): the old root is
+ * the realm directory's entry of that name, hoard paths begin with it. */
+static void test_v2_realm0(void **state)
+{
+	char *sql = dump("venus_v2.sql", NULL);
+	const struct hoard_entry *e;
+	struct hoard *h = NULL;
+	size_t n;
+
+	make_db(sql);
+	free(sql);
+	V->cfg.realm = "realm.test";
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	V->cfg.realm = NULL;
+	assert_int_equal(one("SELECT child FROM dirent WHERE dir = 1 AND name = 'realm.test'"),
+			 12);
+	assert_int_equal(one("SELECT COUNT(*) FROM dirent WHERE dir = 1"), 1);
+	assert_int_equal(one("SELECT name = 'realm.test' FROM fsobj WHERE ino = 12"), 1);
+	assert_int_equal(hoard_init(&h), 0);
+	e = hoard_entries(h, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].path, "realm.test/proj");
+	hoard_fini(h);
+	hoard_free(h);
 }
 
 /* A hoard table from before column attrs: the column is added and the row
@@ -248,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_v1_opens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_realm0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_hoard_without_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_file, setup, teardown),

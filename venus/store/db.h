@@ -22,10 +22,11 @@
 
 /* Version of db_schema, in table schema_version.  1: before special
  * files (no fsobj.rdev); 2: fsobj.rdev; 3: cml.uid (the local user each
- * record is reintegrated as).  Since the SQL layer every table is in
+ * record is reintegrated as); 4: ino 1 is venus's realm directory (a
+ * vice object an older file kept there moves to a fresh ino).  Since the SQL layer every table is in
  * db_schema (cml, hoard and hoard_member were made by their modules
- * before, same columns).  db_open migrates 1 to 2 to 3. */
-#define DB_SCHEMA_VERSION 3
+ * before, same columns).  db_open migrates 1 to 2 to 3 to 4. */
+#define DB_SCHEMA_VERSION 4
 
 /* Every statement venus runs on venus.db: index into db_sql[]. */
 enum db_stmt {
@@ -37,6 +38,7 @@ enum db_stmt {
 	DB_CML_HAS_UID, DB_CML_ADD_UID,
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
 	DB_KEY_GET, DB_KEY_INIT,
+	DB_REALM_PUT, DB_REALM_ALL,
 	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
 	DB_CML_INSERT, DB_CML_OBJ_ROWS, DB_CML_OBJ_BASE,
@@ -55,6 +57,9 @@ enum db_stmt {
 	DB_HM_DEL, DB_HM_DEL_UNEXPANDED, DB_HM_DEL_ALL, DB_HM_DEL_UID, DB_HM_ADD,
 	DB_HM_LIST,
 	DB_RIGHTS_PUT, DB_RIGHTS_DEL, DB_RIGHTS_ALL,
+	DB_MIG4_ROOT_VOL, DB_MIG4_FREE_INO, DB_MIG4_FSO, DB_MIG4_PARENT, DB_MIG4_DIR,
+	DB_MIG4_CHILD, DB_MIG4_CML, DB_MIG4_HOARD, DB_MIG4_HOARD_MEMBER,
+	DB_MIG4_REALM0_DE, DB_MIG4_REALM0_NAME,
 	DB_COUNT
 };
 
@@ -132,6 +137,12 @@ int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq);
 /* The client key (db_key.c): HS_CLIENT_KEY random bytes made, durably,
  * on first use and kept with the client id.  0, ENOSPC or EIO. */
 int db_client_key(sqlite3 *db, unsigned char out[HS_CLIENT_KEY]);
+/* Realm indexes (db_realm.c; volreg.h): put records, durably, that realm
+ * name has index idx (1..254); foreach calls fn for every row in index
+ * order.  0, ENOSPC or EIO. */
+int db_realm_put(sqlite3 *db, unsigned idx, const char *name);
+int db_realm_foreach(sqlite3 *db, void (*fn)(void *arg, unsigned idx, const char *name),
+		     void *arg);
 /* Record durably that sequence numbers below upto may have been used. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto);
 

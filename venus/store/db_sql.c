@@ -27,6 +27,11 @@ const char db_schema[] =
 	 * its own table, so files of any version gain it as they open. */
 	"CREATE TABLE IF NOT EXISTS client_key(id INTEGER PRIMARY KEY"
 	" CHECK (id = 1), key BLOB NOT NULL);"
+	/* Realm indexes (venus/net/volreg.h) of realms other than venus.conf's
+	 * (index 0): cached fids carry them.  Its own table, so files of any
+	 * version gain it as they open (db_realm.c). */
+	"CREATE TABLE IF NOT EXISTS realm(idx INTEGER PRIMARY KEY,"
+	" name TEXT UNIQUE NOT NULL);"
 	/* One row per fsobj that survives a restart (struct db_fso). */
 	"CREATE TABLE IF NOT EXISTS fsobj(ino INTEGER PRIMARY KEY,"
 	" vol INTEGER NOT NULL, vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
@@ -119,6 +124,8 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_META_SEQ] = "UPDATE meta SET next_seq = ?1 WHERE id = 1",
 	[DB_KEY_GET] = "SELECT key FROM client_key WHERE id = 1",
 	[DB_KEY_INIT] = "INSERT OR IGNORE INTO client_key(id, key) VALUES (1, ?1)",
+	[DB_REALM_PUT] = "INSERT OR REPLACE INTO realm(idx, name) VALUES (?1, ?2)",
+	[DB_REALM_ALL] = "SELECT idx, name FROM realm ORDER BY idx",
 
 	[DB_FSO_PUT] = "INSERT OR REPLACE INTO fsobj(" FSO_COLS ")"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -211,4 +218,21 @@ const char *const db_sql[DB_COUNT] = {
 		" anyrights) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[DB_RIGHTS_DEL] = "DELETE FROM rights WHERE " OF_OBJ " AND uid = ?4",
 	[DB_RIGHTS_ALL] = "SELECT vol, vnode, uniq, uid, rights, anyrights FROM rights",
+	/* ---- version 3 to 4: the row at ino 1 moves (db.c migrate_3) ---- */
+	[DB_MIG4_ROOT_VOL] = "SELECT vol FROM fsobj WHERE ino = 1",
+	[DB_MIG4_FREE_INO] = "SELECT MAX(m) + 1 FROM (SELECT MAX(ino) AS m FROM fsobj"
+		" UNION ALL SELECT MAX(ino) FROM cml UNION ALL SELECT MAX(child) FROM dirent"
+		" UNION ALL SELECT 1)",
+	[DB_MIG4_FSO] = "UPDATE fsobj SET ino = ?1, parent = 1, name = NULL WHERE ino = 1",
+	[DB_MIG4_PARENT] = "UPDATE fsobj SET parent = ?1 WHERE parent = 1 AND ino != ?1",
+	[DB_MIG4_DIR] = "UPDATE dirent SET dir = ?1 WHERE dir = 1",
+	[DB_MIG4_CHILD] = "UPDATE dirent SET child = ?1 WHERE child = 1",
+	[DB_MIG4_CML] = "UPDATE cml SET ino = ?1 WHERE ino = 1",
+	/* The moved root is realm 0's entry of the realm directory. */
+	[DB_MIG4_REALM0_DE] = "INSERT OR REPLACE INTO dirent(dir, name, child) VALUES(1, ?2, ?1)",
+	[DB_MIG4_REALM0_NAME] = "UPDATE fsobj SET name = ?2 WHERE ino = ?1",
+	/* Hoard paths were relative to the old root: now to /coda. */
+	[DB_MIG4_HOARD] = "UPDATE hoard SET path = ?1 || '/' || path",
+	[DB_MIG4_HOARD_MEMBER] = "UPDATE hoard_member SET entry = ?1 || '/' || entry,"
+		" path = ?1 || '/' || path",
 };
