@@ -60,6 +60,8 @@ static const struct vproc procs[] = {
 	[HS_AUTH] = P(hs_auth_args, hs_auth_res, op_auth, 1),
 	[HS_GETACL] = P(hs_fid, hs_acl_res, op_getacl, 0),
 	[HS_SETACL] = P(hs_setacl_args, hs_attr_res, op_setacl, 0),
+	/* Volume location: tools may ask without HS_CONNECT. */
+	[HS_VLDB_LOOKUP] = P(hs_vldb_args, hs_vldb_res, op_vldb_lookup, 1),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])

@@ -40,6 +40,7 @@ struct vice {
 	struct cb_wait *cur_wait;       /* breaks of the call being run */
 	const struct vident *who;       /* caller of the call being run */
 	const char *realm;              /* this realm's name (--realm) */
+	struct vldb *vldb;              /* the realm's VLDB (vldb.h) */
 };
 
 /* One connection (= one client). */
