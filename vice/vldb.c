@@ -70,6 +70,8 @@ int vldb_set_address(struct vice *v, const char *host, unsigned port)
 		return EINVAL;
 	strcpy(v->vldb->host, host);
 	v->vldb->port = port;
+	if (v->vs)
+		v->vldb->server_id = vs_server_id(v->vs);
 	return 0;
 }
 
@@ -117,7 +119,6 @@ int vldb_sync(struct vice *v)
 	unsigned i;
 	int r;
 
-	db->server_id = vs_server_id(v->vs);
 	if ((r = local_vols(v, &l, &ids)))
 		return r;
 	r = db->be->prune(db, ids, l.vols.vols_len);

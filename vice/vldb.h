@@ -50,7 +50,8 @@ int vldb_want_root(struct vice *v, int *make);
 
 /* The address clients should use for this server's volumes: host (DNS
  * name or IP literal, at most HS_MAXHOSTNAME bytes) and port.  Set once
- * vice listens, before vldb_sync and any publish. */
+ * vice listens and the store is open (its server id goes with the
+ * address), before vldb_sync and any publish. */
 int vldb_set_address(struct vice *v, const char *host, unsigned port);
 
 /* Start-up: register this server (etcd: /hesper/<realm>/servers/...),
