@@ -363,7 +363,7 @@ static int need(char **argv, int argc, int n)
 
 static int cmd_nu(struct pdb *p, int argc, char **argv)
 {
-	int32_t id;
+	int32_t id = 0;
 	int rc;
 
 	if (argc != 2 && argc != 3)
@@ -371,9 +371,12 @@ static int cmd_nu(struct pdb *p, int argc, char **argv)
 	if (!pdb_user_name_ok(argv[1]))
 		return fail("bad user name \"%s\" (letters, digits, '.', '_', "
 			    "'-'; at most %d bytes)", argv[1], PDB_NAME_MAX);
-	if (argc == 3 ? parse_id(argv[2], &id) : (pdb_user_next_id(p, &id) != 0))
+	if (argc == 3 && parse_id(argv[2], &id))
 		return 1;
-	rc = pdb_user_add(p, argv[1], id);
+	rc = argc == 3 ? pdb_user_add(p, argv[1], id) :
+	     pdb_user_add_next(p, argv[1], &id);
+	if (rc == EEXIST && argc == 2)
+		return fail("name %s already in use", argv[1]);
 	if (rc == EEXIST)
 		return fail("name %s or id %d already in use", argv[1], id);
 	if (rc)

@@ -176,7 +176,19 @@ int pdb_user_add(struct pdb *p, const char *name, int32_t id)
 {
 	if (id < 0 || !pdb_user_name_ok(name))
 		return EINVAL;
-	return OPS(p)->user_add(p->s, name, id);
+	return OPS(p)->user_add(p->s, name, &id);
+}
+
+int pdb_user_add_next(struct pdb *p, const char *name, int32_t *id)
+{
+	int32_t v = PDB_NEXT_ID;
+	int rc;
+
+	if (!pdb_user_name_ok(name))
+		return EINVAL;
+	if (!(rc = OPS(p)->user_add(p->s, name, &v)))
+		*id = v;
+	return rc;
 }
 
 int pdb_user_next_id(struct pdb *p, int32_t *id)

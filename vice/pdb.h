@@ -66,6 +66,9 @@ uint64_t pdb_generation(struct pdb *p);
 int pdb_user_add(struct pdb *p, const char *name, int32_t id);
 /* The next unused user id above every existing one (Coda's nu). */
 int pdb_user_next_id(struct pdb *p, int32_t *id);
+/* A user called name with that next id, taken in the same transaction
+ * (two pdbtools at once get two ids); *id receives it. */
+int pdb_user_add_next(struct pdb *p, const char *name, int32_t *id);
 /* A group "owner:name" owned by user owner; *id receives its (new,
  * negative) id.  EINVAL: name not "OWNER:x" with OWNER owner's name. */
 int pdb_group_add(struct pdb *p, const char *name, int32_t owner,

@@ -457,7 +457,8 @@ static void entry_val(char *buf, size_t n, const char *name, int32_t owner)
 struct add {
 	const char *name;
 	int32_t id, owner;
-	int seed;
+	int seed;               /* the system groups: exists is fine */
+	int alloc;              /* users: id from P next_uid */
 };
 
 /* name and id both free?  0, EEXIST, or an etcd error. */
@@ -491,11 +492,19 @@ static int build_user(struct pe *s, void *arg)
 	struct add *a = arg;
 	char v[32];
 	int64_t next;
-	int rc = both_free(s, a->name, a->id);
+	int rc = counter(s, "next_uid", 1, &next);
 
+	if (rc)
+		return rc;
+	if (a->alloc) {
+		if (next > INT32_MAX || next < 1)
+			return ENOSPC;
+		a->id = (int32_t)next;
+	}
+	rc = both_free(s, a->name, a->id);
 	if (rc == EEXIST && a->seed)
 		return NOTHING;
-	if (rc || (rc = counter(s, "next_uid", 1, &next)))
+	if (rc)
 		return rc;
 	put_entry(s, a->name, a->id, a->owner);
 	if (a->id >= 0 && a->id >= next) {
@@ -507,16 +516,19 @@ static int build_user(struct pe *s, void *arg)
 
 static int pe_seed(struct pdb_store *p, const char *name, int32_t id)
 {
-	struct add a = { name, id, 0, 1 };
+	struct add a = { name, id, 0, 1, 0 };
 
 	return write_txn(PE(p), build_user, &a);
 }
 
-static int pe_user_add(struct pdb_store *p, const char *name, int32_t id)
+static int pe_user_add(struct pdb_store *p, const char *name, int32_t *id)
 {
-	struct add a = { name, id, 0, 0 };
+	struct add a = { name, *id, 0, 0, *id == PDB_NEXT_ID };
+	int rc = write_txn(PE(p), build_user, &a);
 
-	return write_txn(PE(p), build_user, &a);
+	if (!rc)
+		*id = a.id;
+	return rc;
 }
 
 static int build_group(struct pe *s, void *arg)
@@ -557,7 +569,7 @@ static int build_group(struct pe *s, void *arg)
 static int pe_group_add(struct pdb_store *p, const char *name, int32_t owner,
 			int32_t *id)
 {
-	struct add a = { name, 0, owner, 0 };
+	struct add a = { name, 0, owner, 0, 0 };
 	int rc = write_txn(PE(p), build_group, &a);
 
 	if (!rc)

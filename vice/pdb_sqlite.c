@@ -224,12 +224,22 @@ static int sq_seed(struct pdb_store *p, const char *name, int32_t id)
 		 name, 1, &v, NULL, NULL);
 }
 
-static int sq_user_add(struct pdb_store *p, const char *name, int32_t id)
-{
-	int64_t v = id;
+static int sq_user_next_id(struct pdb_store *p, int32_t *id);
 
-	return q(p, "INSERT INTO ids(name, id) VALUES(?1, ?2)", name, 1, &v,
-		 NULL, NULL);
+static int sq_user_add(struct pdb_store *p, const char *name, int32_t *id)
+{
+	int64_t v;
+	int rc;
+
+	if ((rc = begin(p)))
+		return rc;
+	if (*id == PDB_NEXT_ID)
+		rc = sq_user_next_id(p, id);
+	v = *id;
+	if (!rc)
+		rc = q(p, "INSERT INTO ids(name, id) VALUES(?1, ?2)", name, 1,
+		       &v, NULL, NULL);
+	return end(p, rc);
 }
 
 static int sq_user_next_id(struct pdb_store *p, int32_t *id)

@@ -45,8 +45,10 @@ struct pdb_store_ops {
 	/* Create name with id unless either exists (then leave it): the
 	 * system groups at open. */
 	int (*seed)(struct pdb_store *s, const char *name, int32_t id);
-	/* A user (EEXIST: name or id taken). */
-	int (*user_add)(struct pdb_store *s, const char *name, int32_t id);
+	/* A user with id *id (EEXIST: name or id taken), or if *id is
+	 * PDB_NEXT_ID with the next user id (user_next_id's), allocated in
+	 * the same transaction and stored in *id. */
+	int (*user_add)(struct pdb_store *s, const char *name, int32_t *id);
 	/* The next user id above every existing one (etcd: every one ever
 	 * made). */
 	int (*user_next_id)(struct pdb_store *s, int32_t *id);
@@ -74,6 +76,8 @@ struct pdb_store {
 /* The lowest id a user-made group may have is below this (ids down to
  * HS_ID_ADMINS, -204, are the system's). */
 #define PDB_GROUP_ID_TOP (-205)
+/* user_add's "allocate the id". */
+#define PDB_NEXT_ID (-1)
 
 /* <root>/pdb.db (created 0600 on first use). */
 int pdb_sqlite_open(const char *root, struct pdb_store **out, char *err,

@@ -36,6 +36,16 @@ ht_check "nu without an id takes the next one in the realm" \
 	bash -c "'$PDBTOOL' --vldb etcd --etcd '$HT_ETCD' --realm '$REALM' nu bob | grep -q 'id 5001\$'"
 ht_check "a taken id is refused" bash -c "! '$PDBTOOL' --vldb etcd --etcd '$HT_ETCD' --realm '$REALM' nu carol 5000 2>/dev/null"
 ht_check "pdbtool needs --etcd with --vldb etcd" bash -c "! '$PDBTOOL' --vldb etcd l alice 2>/dev/null"
+# Two pdbtools at once (two admins on two machines): every user made,
+# each with an id of its own (the counter is taken by compare-and-swap).
+mk() { local i; for i in 1 2 3 4 5 6; do pdb nu "$1$i" >/dev/null || return 1; done; }
+mk p & mk1=$!
+mk q & mk2=$!
+wait "$mk1" && wait "$mk2"
+ht_check "concurrent nu: both pdbtools succeed" test $? -eq 0
+ht_check "concurrent nu: 12 users with 12 distinct ids" \
+	bash -c "'$PDBTOOL' --vldb etcd --etcd '$HT_ETCD' --realm '$REALM' --json list |
+		python3 -c 'import json,sys; d=[e[\"id\"] for e in json.load(sys.stdin) if e[\"name\"][0] in \"pq\"]; assert len(d)==12 and len(set(d))==12, d'"
 ht_check "server a's own SQLite pdb has no alice" \
 	bash -c "! '$PDBTOOL' -r '$RA' l alice 2>/dev/null"
 ht_check "no password in clear in etcd" \
