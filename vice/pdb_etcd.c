@@ -222,7 +222,8 @@ static int pe_related(struct pdb_store *p, int32_t id, char kind,
 	*n = 0;
 	if (rc)
 		return rc;
-	qsort(ids, cnt, sizeof(*ids), kind == 'm' ? up : down);
+	if (cnt)        /* qsort(NULL, 0) is undefined */
+		qsort(ids, cnt, sizeof(*ids), kind == 'm' ? up : down);
 	for (i = 0; i < cnt && i < max; i++)
 		out[i] = ids[i];
 	*n = (unsigned)cnt;
@@ -267,12 +268,14 @@ static int all_entries(struct pe *s, struct pdb_entry **out, size_t *n)
 		free(es);
 		return rc;
 	}
-	qsort(sec, nsec, sizeof(*sec), up);
+	if (nsec)
+		qsort(sec, nsec, sizeof(*sec), up);
 	for (i = 0; i < *n; i++)
 		es[i].has_secret = nsec && bsearch(&es[i].id, sec, nsec,
 						   sizeof(*sec), up) != NULL;
 	free(sec);
-	qsort(es, *n, sizeof(*es), entry_order);
+	if (*n)
+		qsort(es, *n, sizeof(*es), entry_order);
 	*out = es;
 	return 0;
 }
