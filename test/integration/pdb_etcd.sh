@@ -27,6 +27,8 @@ ht_check "the realm's key is in etcd" \
 
 pdb() { "$PDBTOOL" --vldb etcd --etcd "$HT_ETCD" --realm "$REALM" "$@"; }
 ht_check "the etcd pdb has the system groups" pdb l System:Administrators
+ht_check "lib.sh made root (an administrator) in the realm's pdb" \
+	bash -c "'$PDBTOOL' --vldb etcd --etcd '$HT_ETCD' --realm '$REALM' i root | grep -q 'belongs to groups: \\[ -204 \\]'"
 ht_check "pdbtool --vldb etcd nu alice" pdb nu alice 5000
 PW=$HT_TMP/pw.alice
 (umask 077 && head -c 18 /dev/urandom | base64 >"$PW")
