@@ -22,6 +22,10 @@ struct etcd {
 	unsigned nurl;
 	unsigned cur;           /* the endpoint that answered last */
 	unsigned timeout_ms;
+	/* TLS (https:// endpoints): PEM files from etcdctl's variables
+	 * ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY; NULL: libcurl's
+	 * defaults (the system's CAs, no client certificate). */
+	char *cacert, *cert, *key;
 	char msg[256];
 };
 
@@ -156,6 +160,22 @@ static int parse_urls(struct etcd *e, const char *urls, char *err, size_t errlen
 	return 0;
 }
 
+/* The TLS files named by etcdctl's variables, if set. */
+static int tls_files(struct etcd *e)
+{
+	static const char *names[] = { "ETCDCTL_CACERT", "ETCDCTL_CERT", "ETCDCTL_KEY" };
+	char **dst[] = { &e->cacert, &e->cert, &e->key };
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		const char *v = getenv(names[i]);
+
+		if (v && *v && !(*dst[i] = strdup(v)))
+			return ENOMEM;
+	}
+	return 0;
+}
+
 int etcd_open(const char *urls, unsigned timeout_ms, struct etcd **out,
 	      char *err, size_t errlen)
 {
@@ -174,6 +194,11 @@ int etcd_open(const char *urls, unsigned timeout_ms, struct etcd **out,
 	if (!(e = calloc(1, sizeof *e)))
 		return ENOMEM;
 	e->timeout_ms = timeout_ms ? timeout_ms : ETCD_TIMEOUT_MS;
+	if ((r = tls_files(e))) {
+		snprintf(err, errlen, "etcd: out of memory");
+		etcd_close(e);
+		return r;
+	}
 	if ((r = parse_urls(e, urls ? urls : "", err, errlen)) ||
 	    (!(e->curl = curl_easy_init()) && (r = ENOMEM))) {
 		if (r == ENOMEM)
@@ -195,6 +220,9 @@ void etcd_close(struct etcd *e)
 		curl_easy_cleanup(e->curl);
 	for (i = 0; i < e->nurl; i++)
 		free(e->url[i]);
+	free(e->cacert);
+	free(e->cert);
+	free(e->key);
 	free(e);
 }
 
@@ -267,6 +295,13 @@ static int post_one(struct etcd *e, const char *url, const char *verb,
 	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)e->timeout_ms);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (e->cacert)
+		curl_easy_setopt(e->curl, CURLOPT_CAINFO, e->cacert);
+	if (e->cert)
+		curl_easy_setopt(e->curl, CURLOPT_SSLCERT, e->cert);
+	if (e->key)
+		curl_easy_setopt(e->curl, CURLOPT_SSLKEY, e->key);
 	c = curl_easy_perform(e->curl);
 	curl_slist_free_all(hdr);
 	if (b->too_big) {

@@ -11,6 +11,11 @@
  * ("http://a:2379,http://b:2379"): a request goes to the last one that
  * answered and on a transport failure tries the others in turn.
  *
+ * https:// endpoints are verified against the system's CAs, or the PEM
+ * file named by $ETCDCTL_CACERT; $ETCDCTL_CERT and $ETCDCTL_KEY give a
+ * client certificate (etcd --client-cert-auth).  The names are etcdctl's,
+ * so one environment serves both.
+ *
  * Keys are C strings; values are bytes (len given), returned with a NUL
  * after them so text values can be used as strings.  Responses larger
  * than ETCD_MAX_RESPONSE bytes are refused (EMSGSIZE).

@@ -121,7 +121,11 @@ int vldb_sync(struct vice *v)
 
 	if ((r = local_vols(v, &l, &ids)))
 		return r;
-	r = db->be->prune(db, ids, l.vols.vols_len);
+	/* vs_listvol gives at most HS_MAXVOLS volumes (by id): past the
+	 * last one listed, nothing is known to be gone. */
+	r = db->be->prune(db, ids, l.vols.vols_len,
+			  l.vols.vols_len < HS_MAXVOLS ? HS_VOLID_MAX :
+			  ids[l.vols.vols_len - 1]);
 	for (i = 0; !r && i < l.vols.vols_len; i++) {
 		const hs_volinfo *vi = &l.vols.vols_val[i];
 		int e = db->be->publish(db, vi->id, vi->name, 0);
@@ -145,6 +149,8 @@ int vldb_publish(struct vice *v, uint32_t id, const char *name)
 
 	if (!id || id > HS_VOLID_MAX || vs_name_check(name))
 		return EINVAL;
+	if (!v->vldb)
+		return 0;       /* no VLDB: the store is all there is */
 	r = v->vldb->be->publish(v->vldb, id, name, 1);
 	if (!r && !strcmp(name, "root"))
 		v->vldb->root_id = id;
@@ -155,6 +161,8 @@ int vldb_unpublish(struct vice *v, uint32_t id)
 {
 	if (!id || id > HS_VOLID_MAX)
 		return EINVAL;
+	if (!v->vldb)
+		return 0;
 	if (id == v->vldb->root_id)
 		v->vldb->root_id = 0;
 	return v->vldb->be->unpublish(v->vldb, id);
@@ -166,6 +174,16 @@ int vldb_alloc_id(struct vice *v, uint32_t *id)
 	uint32_t *ids;
 	int r, i;
 
+	if (!v->vldb) { /* no VLDB: past the store's largest */
+		uint32_t max = 0;
+
+		if ((r = vs_vol_maxid(v->vs, &max)))
+			return r;
+		if (max >= HS_VOLID_MAX)
+			return ENOSPC;
+		*id = max + 1;
+		return 0;
+	}
 	if ((r = local_vols(v, &l, &ids)))
 		return r;
 	for (i = 0; i < ALLOC_TRIES; i++) {
@@ -186,6 +204,8 @@ int vldb_lookup(struct vice *v, const hs_vldb_args *a, hs_vldb_entry *out)
 		return ENOENT;
 	if (!a->id && (!a->name || vs_name_check(a->name)))
 		return a->name && *a->name ? ENOENT : EINVAL;
+	if (!v->vldb)
+		return ENOENT;
 	return v->vldb->be->lookup(v->vldb, a, out);
 }
 

@@ -36,6 +36,10 @@ struct vldb_opts {
 	const char *root;       /* vice's root directory (sqlite: vldb.db) */
 };
 
+/* Without vldb_open (v->vldb NULL: unit tests of other parts) publish and
+ * unpublish do nothing, vldb_alloc_id gives the store's largest id + 1,
+ * vldb_lookup says ENOENT and vldb_root_volume asks the store. */
+
 /* Open the backend into v->vldb (v->realm must be set).  etcd: reaches
  * etcd once (so a wrong --etcd is reported at start: EHOSTUNREACH or
  * ETIMEDOUT, with the URL in err).  0 or an errno with a message in err. */
@@ -72,7 +76,8 @@ int vldb_publish(struct vice *v, uint32_t id, const char *name);
 int vldb_unpublish(struct vice *v, uint32_t id);
 /* A new volume id, unused in the realm and in this server's store,
  * reserved for this server until published (a reservation never published
- * is dropped by the next vldb_sync).  ENOSPC when none is left. */
+ * is dropped by the next vldb_sync; a caller whose volume creation failed
+ * may drop it at once with vldb_unpublish).  ENOSPC when none is left. */
 int vldb_alloc_id(struct vice *v, uint32_t *id);
 
 /* HS_VLDB_LOOKUP: the entry of a->id, or if a->id is 0 of a->name; out's

@@ -328,7 +328,8 @@ static int register_server(struct vldb *db)
 	return etcd_put(E(db), key, v, strlen(v));
 }
 
-static int et_prune(struct vldb *db, const uint32_t *local, size_t n)
+static int et_prune(struct vldb *db, const uint32_t *local, size_t n,
+		    uint32_t upto)
 {
 	char prefix[KEY_MAX];
 	struct etcd_kv *kvs;
@@ -346,7 +347,8 @@ static int et_prune(struct vldb *db, const uint32_t *local, size_t n)
 	for (i = 0; i < nkv && !r; i++) {
 		uint32_t id = parse_id(kvs[i].key + plen);
 
-		if (!id || entry_parse(db, id, kvs[i].value, NULL, &ours) ||
+		if (!id || id > upto ||
+		    entry_parse(db, id, kvs[i].value, NULL, &ours) ||
 		    !ours || vldb_id_in(id, local, n))
 			continue;
 		vlog(LOG_INFO, "VLDB: volume %" PRIu32 " is no longer here: "

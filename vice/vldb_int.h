@@ -21,9 +21,11 @@ struct vldb_backend {
 	int (*publish)(struct vldb *db, uint32_t id, const char *name,
 		       int take_over);
 	int (*unpublish)(struct vldb *db, uint32_t id);
-	/* Register this server; drop entries naming it whose id is not
-	 * among the n sorted ids in local. */
-	int (*prune)(struct vldb *db, const uint32_t *local, size_t n);
+	/* Register this server; drop entries naming it whose id is at most
+	 * upto and not among the n sorted ids in local (upto: the list may
+	 * stop short, see vldb_sync). */
+	int (*prune)(struct vldb *db, const uint32_t *local, size_t n,
+		     uint32_t upto);
 	/* A fresh id, unused in the VLDB, reserved for this server. */
 	int (*next_id)(struct vldb *db, uint32_t *id);
 	int (*lookup)(struct vldb *db, const hs_vldb_args *a,

@@ -104,7 +104,8 @@ static int sq_unpublish(struct vldb *db, uint32_t id)
 }
 
 /* Drop the rows of volumes the store no longer has. */
-static int sq_prune(struct vldb *db, const uint32_t *local, size_t n)
+static int sq_prune(struct vldb *db, const uint32_t *local, size_t n,
+		    uint32_t upto)
 {
 	sqlite3_stmt *st;
 	int64_t gone[64];
@@ -112,9 +113,10 @@ static int sq_prune(struct vldb *db, const uint32_t *local, size_t n)
 	int rc, r = 0;
 
 	do {
-		if (sqlite3_prepare_v2(DB(db), "SELECT id FROM vldb ORDER BY id",
-				       -1, &st, NULL))
+		if (sqlite3_prepare_v2(DB(db), "SELECT id FROM vldb WHERE id <= ?1"
+				       " ORDER BY id", -1, &st, NULL))
 			return EIO;
+		sqlite3_bind_int64(st, 1, upto);
 		for (k = 0; k < 64 && (rc = sqlite3_step(st)) == SQLITE_ROW; )
 			if (!vldb_id_in((uint32_t)sqlite3_column_int64(st, 0),
 					local, n))

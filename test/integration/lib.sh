@@ -121,6 +121,9 @@ HT_LOCAL_USERS=()
 HT_VICE_PID=
 VICE_PORT=
 VICE_ROOT=$HT_TMP/vice
+# The realm every vice of a test serves (vice --realm; a later --realm in
+# ht_vice_start's arguments wins).
+HT_REALM=${HT_REALM:-hesper.test}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 # Leaks inside system libraries we cannot fix (test/integration/lsan.supp).
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top_srcdir/test/integration/lsan.supp:print_suppressions=0}
@@ -308,7 +311,8 @@ ht_vice_start() {
 	mkdir -p "$VICE_ROOT"
 	log=$VICE_ROOT/vice.log
 	printf '%s\n' "---- vice start $(date +%T) ----" >>"$log"
-	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "$@" >>"$log" 2>&1 </dev/null &
+	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" --realm "$HT_REALM" \
+		"$@" >>"$log" 2>&1 </dev/null &
 	HT_VICE_PID=$!
 	echo "$HT_VICE_PID" >"$VICE_ROOT/daemon.pid"
 	VICE_PORT=

@@ -58,15 +58,33 @@ ht_check "... saying so" grep -q 'File exists' "$HT_TMP/dup.err"
 ht_check "... and users still names $id1" expect "$PB" users "$id1 users s1:7001"
 
 # Ids handed out in parallel by several servers never collide.
+pids=()
 for i in 1 2 3 4 5 6; do
 	tool "p$i" "710$i" alloc "par$i" >"$HT_TMP/par$i.id" &
+	pids+=($!)
 done
-wait
+wait "${pids[@]}"       # not the daemons, also background jobs
 ids=$(cat "$HT_TMP"/par*.id | sort -n)
 ht_note "parallel ids: $(echo $ids)"
 ht_check "six parallel allocations gave six ids" test "$(wc -w <<<"$ids")" = 6
 ht_check "... all distinct" test "$(sort -u <<<"$ids" | wc -l)" = 6
 ht_check "... none taken before" bash -c "! grep -qxE '1|$id1|$id2' <<<'$ids'"
+
+# Volumes made by volutil on B and C (HS_VOL_CREATE) are found on A.
+VOLUTIL=${VOLUTIL:-$top_builddir/tools/volutil}
+vu() { ht_t "$VOLUTIL" -d "$HT_TMP/vice.$1/root" -h "127.0.0.1:$2" "${@:3}"; }
+if [ -x "$VOLUTIL" ]; then
+	ht_check "volutil create bvol on B" vu B "$PB" create bvol
+	ht_check "volutil create cvol on C" vu C "$PC" create cvol
+	bid=$(lookup "$PA" bvol | cut -d' ' -f1)
+	ht_check "A finds bvol on B" expect "$PA" bvol "$bid bvol 127.0.0.1:$PB"
+	ht_check "A finds cvol on C" ht_wait_for 10 bash -c "'$RAW' vldb-lookup 127.0.0.1 '$PA' cvol | grep -qx '[0-9]* cvol 127.0.0.1:$PC'"
+	ht_check "bvol's id is new in the realm: $bid" bash -c "! grep -qxE '1|$id1|$id2' <<<'$bid'"
+	ht_check "C cannot make a second bvol" bash -c "! '$VOLUTIL' -d '$HT_TMP/vice.C/root' -h 127.0.0.1:$PC create bvol >/dev/null 2>&1"
+	ht_check "... nor keeps one locally" test "$(nvols C)" = 1
+else
+	ht_note "no volutil: volumes made by vldbtool only"
+fi
 
 # A rename moves the name; unpublishing drops the entry.
 ht_check "rename users -> homes" tool s1 7001 publish "$id1" homes
@@ -106,6 +124,6 @@ ht_note "vice with etcd down: exit $rc: $out"
 ht_check "vice with etcd down exits 1" test "$rc" = 1
 ht_check "... naming the VLDB and etcd" grep -q 'VLDB: etcd http://127.0.0.1:[0-9]*: ' <<<"$out"
 ht_check "a running vice answers lookups with etcd down with an error, not a hang" \
-	bash -c "! timeout -k 5 60 '$RAW' vldb-lookup 127.0.0.1 '$PC' root"
+	bash -c "! timeout -k 5 60 '$RAW' vldb-lookup 127.0.0.1 '$PC' root >/dev/null"
 
 ht_done
