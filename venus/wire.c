@@ -19,8 +19,22 @@
 
 static void srv_up(void *arg)
 {
-	if (V->vol)
-		vst_server_up(V->vol);
+	vst_srv_up(NULL);
+}
+
+static void srv_down(void *arg)
+{
+	vst_srv_down(NULL);
+}
+
+void wire_server_up(void *arg, struct srv *s)
+{
+	vst_srv_up(s);
+}
+
+void wire_server_down(void *arg, struct srv *s)
+{
+	vst_srv_down(s);
 }
 
 static void srv_cb_break(void *arg, const hs_fid *fid)
@@ -40,7 +54,7 @@ static void srv_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
 
 static const struct srv_hooks srv_hooks = {
 	.up = srv_up,
-	.down = NULL,        /* volstate asks srv_reachable() when it needs to */
+	.down = srv_down,
 	.cb_break = srv_cb_break,
 	.cb_lost = srv_cb_lost,
 	.fence = srv_fence,
@@ -51,21 +65,23 @@ struct srv *wire_srv_start(int *err)
 	return srv_start(&srv_hooks, err);
 }
 
-static void vol_trickle(void *arg, unsigned age, unsigned budget)
+static void vol_trickle(void *arg, uint32_t lvol, unsigned age, unsigned budget, int retry)
 {
-	reint_run(arg, age, budget, NULL, NULL, NULL);
+	if (retry)
+		reint_retry_quota(arg, lvol);
+	reint_run_vol(arg, lvol, age, budget, NULL, NULL, NULL);
 }
 
-static int vol_busy(void *arg)
+static int vol_busy(void *arg, uint32_t lvol)
 {
-	return reint_running(arg);
+	return reint_vol_running(arg, lvol);
 }
 
 /* A user got a token: records of theirs that waited for one may go. */
 static void token_new(void *arg, uid_t uid)
 {
-	if (reint_token(arg, uid) && V->vol)
-		vst_kick(V->vol);
+	if (reint_token(arg, uid))
+		vst_kick(NULL);   /* every volume: the token is the user's */
 }
 
 struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri)

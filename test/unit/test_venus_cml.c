@@ -260,7 +260,7 @@ static void test_uid_blocks(void **state)
 	close_log();
 	open_log();
 	assert_int_equal(cml_count(V->cml), 5);
-	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, NULL, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 8, 0, NULL, NULL, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].seq, 1);
 	assert_int_equal(rows[1].seq, 2);
@@ -270,18 +270,18 @@ static void test_uid_blocks(void **state)
 		cml_row_free(&rows[--n]);
 	cml_thaw(V->cml);
 	/* uid 1000 waits: 1001's record 3 goes, its record 5 (on a) waits. */
-	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, wait_1000, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 8, 0, wait_1000, NULL, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].seq, 3);
 	assert_int_equal(rows[0].uid, 1001);
 	cml_row_free(&rows[0]);
 	assert_int_equal(cml_done(V->cml, 3), 0);
 	cml_thaw(V->cml);
-	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, wait_1000, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 8, 0, wait_1000, NULL, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(cml_count(V->cml), 4);   /* nothing dropped */
 	/* A max of 1 ends a block at one record. */
-	assert_int_equal(cml_take_block(V->cml, rows, 1, 0, NULL, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 1, 0, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].seq, 1);
 	cml_row_free(&rows[0]);

@@ -22,6 +22,8 @@ const char *conflict_kind(int op, int status)
 {
 	int gone = status == ENOENT || status == ESTALE;
 
+	if (status == EDQUOT)
+		return "quota";
 	switch (op) {
 	case HS_OP_CREATE:
 	case HS_OP_MKDIR:
@@ -105,6 +107,24 @@ void conflict_note(const struct cml_row *row, int status)
 	     err ? ": " : "", err ? strerror(err) : "");
 	event_emit(EVK_CONFLICT, &(struct event_fields){ .fid = &row->obj, .name = where, .peer = conflict_kind(row->op, status) });
 	fso_conflict_refetch(row);
+}
+
+void conflict_quota(const struct cml_row *row, const char *volname, int loud)
+{
+	char where[4096], vol[32];
+
+	if (!volname) {
+		snprintf(vol, sizeof vol, "%#x", (unsigned)row->obj.volume);
+		volname = vol;
+	}
+	fso_row_path(row, where, sizeof where);
+	vlog(loud ? LOG_WARNING : LOG_DEBUG, "QUOTA: %s%s: volume %s is over its quota; "
+	     "CML record %llu kept with its data until the quota is raised "
+	     "(then cfs reconnect)", V->cfg.mountpoint, where, volname,
+	     (unsigned long long)row->seq);
+	if (loud)
+		event_emit(EVK_CONFLICT, &(struct event_fields){ .fid = &row->obj, .name = where,
+				.peer = "quota", .err = EDQUOT });
 }
 
 /* ---- repair ---- */
