@@ -19,7 +19,8 @@ struct cml_row;
 void conflict_note(const struct cml_row *row, int status);
 /* row was refused with EDQUOT (reint.h): it stays in the log with its
  * data, held for quota; the local version stays what venus shows (nothing
- * is refetched).  Logged (LOG_WARNING when loud, else LOG_DEBUG: a timed
+ * is refetched; cml_names still counts the record) and, when loud, is
+ * copied as conflict_path names it.  Logged (LOG_WARNING when loud, else LOG_DEBUG: a timed
  * retry of a record reported before) and, when loud, a codacon conflict
  * event of kind "quota".  volname may be NULL. */
 void conflict_quota(const struct cml_row *row, const char *volname, int loud);

@@ -161,7 +161,9 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_BYTES] = "SELECT COALESCE(SUM(size), 0) FROM cml",
 	[DB_CML_CONFLICT_RECS] = "SELECT COUNT(*) FROM cml WHERE conflict != 0",
 	[DB_CML_CONFLICT_OBJS] = "SELECT COUNT(DISTINCT ino) FROM cml WHERE conflict != 0",
-	[DB_CML_NAMES] = "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND conflict = 0 AND"
+	/* Records held for quota (122) keep their object local: it is not
+	 * refetched while its change waits for the quota. */
+	[DB_CML_NAMES] = "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND conflict IN (0, 122) AND"
 		" ((vnode = ?2 AND uniq = ?3) OR (dvnode = ?2 AND duniq = ?3))",
 	[DB_CML_OLDEST] = "SELECT COALESCE(MIN(logged), 0) FROM cml WHERE conflict = 0",
 	[DB_CML_MAX_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM cml",
