@@ -69,7 +69,7 @@ int vst_logging(const struct volume *w)
 int vst_draining(void)
 {
 	for (struct volume *w = R.vols; w; w = w->next)
-		if (vr_reachable(w->lvol) && cml_vol_count(R.cml, w->lvol))
+		if (cml_vol_count(R.cml, w->lvol) && vr_reachable(w->lvol))
 			return 1;
 	return 0;
 }
@@ -79,8 +79,10 @@ static void trickle(struct volume *w)
 {
 	int retry = w->retry;
 
-	if (!vr_reachable(w->lvol) || R.hooks.busy(R.hooks.arg, w->lvol) ||
-	    !cml_vol_count(R.cml, w->lvol))
+	/* The log first: most volumes have no records, and asking volreg
+	 * about one may cost more than a count. */
+	if (!cml_vol_count(R.cml, w->lvol) || !vr_reachable(w->lvol) ||
+	    R.hooks.busy(R.hooks.arg, w->lvol))
 		return;
 	if (!retry && w->age && cml_vol_oldest_age(R.cml, w->lvol) < w->age)
 		return;
