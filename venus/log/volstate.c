@@ -81,8 +81,11 @@ static void trickle(struct volume *w)
 
 	/* The log first: most volumes have no records, and asking volreg
 	 * about one may cost more than a count. */
-	if (!cml_vol_count(R.cml, w->lvol) || !vr_reachable(w->lvol) ||
-	    R.hooks.busy(R.hooks.arg, w->lvol))
+	if (!cml_vol_count(R.cml, w->lvol)) {
+		w->retry = 0;   /* nothing is held for quota */
+		return;
+	}
+	if (!vr_reachable(w->lvol) || R.hooks.busy(R.hooks.arg, w->lvol))
 		return;
 	if (!retry && w->age && cml_vol_oldest_age(R.cml, w->lvol) < w->age)
 		return;

@@ -482,6 +482,7 @@ void lane_pass(struct lane *ln, unsigned min_age, unsigned budget)
 	ln->nwaiting = 0;
 	ln->conflicts = 0;
 	ln->quota = 0;
+	ln->quiet_max = 0;   /* only a timed resend in this pass is quiet */
 	ln->sent = 0;
 	ln->max = REINT_BLOCK;
 	ln->min_age = min_age;
