@@ -19,12 +19,15 @@
 #include "venus/log/volstate.h"
 #include "venus/wire.h"
 
-/* Until volstate is per volume (vst_of), the one V->vol follows realm 0's
- * server. */
+/* The volumes served by s follow it. */
 static void vr_server_up(void *arg, struct srv *s)
 {
-	if (V->vol && s == V->srv)
-		vst_server_up(V->vol);
+	vst_srv_up(s);
+}
+
+static void vr_server_down(void *arg, struct srv *s)
+{
+	vst_srv_down(s);
 }
 
 static void vr_cb_break(void *arg, const hs_fid *fid)
@@ -49,7 +52,7 @@ static void vr_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
 
 static const struct vr_hooks vr_hooks = {
 	.server_up = vr_server_up,
-	.server_down = NULL,  /* volstate asks vr_reachable() when it needs to */
+	.server_down = vr_server_down,
 	.cb_break = vr_cb_break,
 	.cb_lost = vr_cb_lost,
 	.vol_moved = vr_vol_moved,
@@ -69,21 +72,23 @@ struct srv *wire_srv_start(int *err)
 	return s;
 }
 
-static void vol_trickle(void *arg, unsigned age, unsigned budget)
+static void vol_trickle(void *arg, uint32_t lvol, unsigned age, unsigned budget, int retry)
 {
-	reint_run(arg, age, budget, NULL, NULL, NULL);
+	if (retry)
+		reint_retry_quota(arg, lvol);
+	reint_run_vol(arg, lvol, age, budget, NULL, NULL, NULL);
 }
 
-static int vol_busy(void *arg)
+static int vol_busy(void *arg, uint32_t lvol)
 {
-	return reint_running(arg);
+	return reint_vol_running(arg, lvol);
 }
 
 /* A user got a token: records of theirs that waited for one may go. */
 static void token_new(void *arg, uid_t uid)
 {
-	if (reint_token(arg, uid) && V->vol)
-		vst_kick(V->vol);
+	if (reint_token(arg, uid))
+		vst_kick(NULL);   /* every volume: the token is the user's */
 }
 
 struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri)
