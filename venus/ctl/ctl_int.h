@@ -10,6 +10,23 @@
 #include "venus/core/fsobj.h"
 #include "venus/ctl/ctl.h"
 
+/* TEMPORARY (until the vcore branch is merged; then delete this block and
+ * ctl_mount_compat.c): the core's mount point API as vcore declares it in
+ * fsobj.h. */
+struct fso_mount {
+	uint32_t volume;       /* local volume number of the object (volreg.h) */
+	int      is_root;      /* ino is a volume's root directory */
+	int      is_realm;     /* ...and that volume is a realm's root */
+	int      is_realmdir;  /* ino is FSO_ROOT_INO itself */
+	uint64_t mp_dir;       /* is_root: the mount point's directory ino */
+	char     mp_name[256]; /* is_root: the mount point's name, or "" */
+};
+int fso_mount_info(uint64_t ino, struct fso_mount *m);
+void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
+		 fso_attr_cb cb, void *arg);
+void fso_lsmount(uint64_t dir, const char *name, uid_t uid, fso_readlink_cb cb, void *arg);
+/* END TEMPORARY */
+
 /* For srv_call without arguments: libtirpc's xdr_void takes none, so it
  * does not cast cleanly to xdrproc_t. */
 bool_t ctl_xdr_none(XDR *x, void *p);
@@ -31,11 +48,22 @@ void ctl_fid_str(char *buf, size_t n, const hs_fid *f);
 
 /* The realm fids are printed with ("...@REALM"). */
 const char *ctl_realm(void);
+/* The name of local volume lvol's realm (ctl_realm() for realm 0 or an
+ * unknown index). */
+const char *ctl_realm_of(uint32_t lvol);
+
+/* A volume's status as vice told it (HS_GETVOLSTAT), for cfs lv and
+ * setquota.  Blocks are 1 KiB; max_quota 0 is unlimited. */
+struct ctl_volstat {
+	int      have;         /* vice answered */
+	uint64_t min_quota, max_quota, blocks_used, part_avail, part_total;
+};
 
 /* One path argument, resolved. */
 struct ctl_path_res {
 	int             err;   /* 0, or why it did not resolve */
 	struct fso_attr a;
+	struct ctl_volstat vs; /* listvol, setquota: filled after the walk */
 };
 
 /* Resolve every argument of r that does not begin with '-' (options and,
@@ -46,6 +74,9 @@ struct ctl_walk {
 	int  next;          /* the argument being resolved */
 	int  in_resolve;    /* inside fso_resolve */
 	int  sync_done;     /* ... and it already called back */
+	int  cursor;        /* the finish step's own: the argument it is at
+			     * when it calls vice for each in turn */
+	int  printed;       /* ... and it printed a JSON element already */
 	struct ctl_path_res res[];
 };
 void ctl_walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r));
@@ -80,6 +111,9 @@ void ctl_fid_run(struct ctl_req *r);   /* getfid, getpath, getpfid, flush*,
 					* truncatelog */
 void ctl_ckpt_run(struct ctl_req *r);  /* checkpointml */
 void ctl_acl_run(struct ctl_req *r);   /* listacl, setacl (ctl_acl.c) */
+/* whereis, lsmount, mkmount, rmmount, getmountpoint, setquota
+ * (ctl_mount.c) */
+void ctl_mount_run(struct ctl_req *r);
 
 /* ---- what a local user may see (ctl_see.c) ---- */
 
