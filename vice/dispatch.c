@@ -60,6 +60,15 @@ static const struct vproc procs[] = {
 	[HS_AUTH] = P(hs_auth_args, hs_auth_res, op_auth, 1),
 	[HS_GETACL] = P(hs_fid, hs_acl_res, op_getacl, 0),
 	[HS_SETACL] = P(hs_setacl_args, hs_attr_res, op_setacl, 0),
+	[HS_GETVOLSTAT] = P(u_int, hs_volstat_res, op_getvolstat, 0),
+	[HS_SETQUOTA] = P(hs_setquota_args, hs_status_res, op_setquota, 0),
+	[HS_MKMOUNT] = P(hs_mkmount_args, hs_create_res, op_mkmount, 0),
+	[HS_VOL_CREATE] = P(hs_volcreate_args, hs_getroot_res, op_vol_create, 0),
+	[HS_VOL_REMOVE] = P(u_int, hs_status_res, op_vol_remove, 0),
+	[HS_VOL_RENAME] = P(hs_volrename_args, hs_status_res, op_vol_rename, 0),
+	[HS_VOL_LIST] = { (xdrproc_t)xdr_nothing, 0,
+			  (xdrproc_t)xdr_hs_volstatlist_res,
+			  sizeof(hs_volstatlist_res), op_vol_list, 0 },
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])

@@ -59,4 +59,15 @@ void op_rights(struct vclient *c, hs_attr *a);
 int op_reintegrate(struct vclient *c, void *args, void *res);
 int op_staged(struct vclient *c, void *args, void *res);
 
+/* ops_vol.c: volume status, quotas, mount points, administration */
+int op_getvolstat(struct vclient *c, void *args, void *res);
+int op_setquota(struct vclient *c, void *args, void *res);
+int op_mkmount(struct vclient *c, void *args, void *res);
+int op_vol_create(struct vclient *c, void *args, void *res);
+int op_vol_remove(struct vclient *c, void *args, void *res);
+int op_vol_rename(struct vclient *c, void *args, void *res);
+int op_vol_list(struct vclient *c, void *args, void *res);
+/* 0 if the realm has a volume named name, else ENOENT (HS_MKMOUNT). */
+int vol_exists(struct vice *v, const char *name);
+
 #endif /* VICE_OPS_H */

@@ -26,10 +26,12 @@ void vs_reint_set_check(struct vstore *vs, vs_reint_check fn, void *arg)
 	vs->check_arg = arg;
 }
 
-/* A failure of the server rather than of the record. */
+/* A failure of the server rather than of the record.  EDQUOT is the
+ * record's: its volume is over quota, and retrying the block would not
+ * help (the client keeps the record and reports it). */
 static int server_error(int err)
 {
-	return err == EIO || err == ENOSPC || err == EDQUOT ||
+	return err == EIO || err == ENOSPC ||
 		err == ENOMEM || err == EROFS || err == EBUSY;
 }
 

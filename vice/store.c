@@ -93,7 +93,7 @@ static int db_prepare(struct vstore *vs)
 	rc = sqlite3_exec(vs->db, vs_schema, NULL, NULL, NULL);
 	if (rc)
 		return vs_sqlerr(rc);
-	if ((rc = add_rdev(vs->db)))
+	if ((rc = add_rdev(vs->db)) || (rc = vs_vol_migrate(vs)))
 		return rc;
 	for (i = 0; i < S_COUNT; i++) {
 		rc = sqlite3_prepare_v3(vs->db, vs_sql[i], -1,

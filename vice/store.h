@@ -128,6 +128,44 @@ int vs_rename(struct vstore *vs, const hs_rename_args *a, hs_rename_ok *out,
 int vs_staged(struct vstore *vs, const hs_fid *fid, const hs_storeid *sid,
 	      uint64_t *staged);
 
+/* ---- volumes and quotas (store_vol.c) ----
+ * Quotas are 1 KiB blocks (Coda's): a regular file of n bytes uses
+ * ceil(n / 1024), other objects none; max_quota 0 is unlimited.  Every
+ * change of a file's size keeps volumes.blocks_used right in its own
+ * transaction, and a growth past max_quota fails with EDQUOT (a
+ * reintegrated record: that record's status).  Volume ids lie in
+ * 1..HS_VOLID_MAX and come from the VLDB (vice/vldb.h). */
+
+/* A new empty volume: root directory 1.1 (mode 0777, the default ACL of
+ * vs_open's root volume), max_quota blocks.  out names it (xdr_free).
+ * EINVAL (bad name: empty, '/', blanks, > HS_MAXNAMELEN; bad id or
+ * quota), EEXIST (id or name taken). */
+int vs_vol_create(struct vstore *vs, const char *name, uint32_t id,
+		  uint64_t max_quota, hs_volinfo *out);
+/* Remove a volume: every row of it and its data files.  The realm's root
+ * volume ("root") only with force (else EPERM).  ENOENT if unknown. */
+int vs_vol_remove(struct vstore *vs, uint32_t id, int force);
+/* Rename: EINVAL, ENOENT, EEXIST (name taken), EPERM ("root"). */
+int vs_vol_rename(struct vstore *vs, uint32_t id, const char *name);
+/* Status: quotas, blocks used, objects, the partition's blocks (statvfs
+ * of the store's root, 1 KiB units); online is 1.  ENOENT if unknown. */
+int vs_vol_stat(struct vstore *vs, uint32_t id, hs_volstat *out);
+/* Set quotas (blocks; each <= INT64_MAX else EINVAL).  ENOENT. */
+int vs_vol_setquota(struct vstore *vs, uint32_t id, uint64_t max_quota,
+		    uint64_t min_quota);
+/* Every volume's status (at most HS_MAXVOLS), by id. */
+int vs_vol_list(struct vstore *vs, hs_volstatlist *out);
+/* Largest volume id held (0: none). */
+int vs_vol_maxid(struct vstore *vs, uint32_t *max);
+/* Count a volume's blocks_used again from its vnodes (id 0: all). */
+int vs_vol_recount(struct vstore *vs, uint32_t id);
+/* A mount point for volume in n->dir named n->name (Coda's: a symlink
+ * of mode 0644 to "#VOLUME.") under n->sid; n->type and n->target are
+ * ignored.  Whether the volume exists is the caller's business.  As
+ * vs_create. */
+int vs_mkmount(struct vstore *vs, const struct vs_new *n, const char *volume,
+	       hs_create_ok *out, int *dup);
+
 /* ---- access lists (store_acl.c) ----
  * Each directory has one ACL (Coda's): positive and negative entries of
  * (protection id, HS_R_* rights), at most HS_ACL_MAX in each list.  A new

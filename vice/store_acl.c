@@ -62,6 +62,16 @@ int vs_acl_drop(struct vstore *vs, const struct vn *v)
 	return clear(vs, v->vol, v->vnode);
 }
 
+int vs_acl_default(struct vstore *vs, const struct vn *dir)
+{
+	unsigned i;
+	int err = 0;
+
+	for (i = 0; !err && i < sizeof defaults / sizeof defaults[0]; i++)
+		err = put(vs, dir->vol, dir->vnode, 0, &defaults[i]);
+	return err;
+}
+
 static int meta_flag(struct vstore *vs, int *set)
 {
 	sqlite3_stmt *s = vs_st(vs, S_META_GET);

@@ -254,6 +254,8 @@ static int setattr_fields(struct vstore *vs, struct vn *v,
 			return EINVAL;
 		if (a->size > FILE_MAX)
 			return EFBIG;
+		if ((err = vs_quota_check(vs, v->vol, v->size, a->size)))
+			return err;
 		/* In a block the file may change only after the commit. */
 		err = vs->defer_files ?
 			vs_redo_add(vs, RD_TRUNC, v, NULL, a->size) :
@@ -263,7 +265,9 @@ static int setattr_fields(struct vstore *vs, struct vn *v,
 		v->size = a->size;
 		v->mtime = now;
 	}
-	if (a->mask & HS_SET_MODE)
+	/* A symlink keeps its mode: 0644 marks a mount point, which only
+	 * HS_MKMOUNT makes. */
+	if ((a->mask & HS_SET_MODE) && v->type != HS_FLNK)
 		v->mode = a->mode & 07777;
 	if (a->mask & HS_SET_UID)
 		v->uid = a->uid;

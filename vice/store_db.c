@@ -37,6 +37,12 @@ int vs_exec(struct vstore *vs, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
+	/* The only trigger that raises is the quota's (store_vol.c). */
+	if (rc == SQLITE_CONSTRAINT &&
+	    sqlite3_extended_errcode(vs->db) == SQLITE_CONSTRAINT_TRIGGER) {
+		sqlite3_reset(s);
+		return EDQUOT;
+	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : vs_sqlerr(rc);
 }

@@ -132,6 +132,8 @@ int vs_acl_inherit(struct vstore *vs, const struct vn *parent,
 		   const struct vn *child);
 /* The directory v is gone: drop its ACL. */
 int vs_acl_drop(struct vstore *vs, const struct vn *v);
+/* The volume default ACL (Coda's createvol) on a new volume's root. */
+int vs_acl_default(struct vstore *vs, const struct vn *dir);
 /* First start and stores made before ACLs: every directory without one
  * gets the volume default (Coda's createvol). */
 int vs_acl_migrate(struct vstore *vs);
@@ -206,6 +208,15 @@ void vs_data_unlink(const struct vstore *vs, const struct vn *v);
 int vs_fsync_dir(const char *path);
 /* Make <datadir>/<vol>: 0 or errno. */
 int vs_voldir_make(const struct vstore *vs, uint32_t vol);
+
+/* ---- store_vol.c: quotas ---- */
+/* At open: the quota columns of volumes (added to an older store, its
+ * blocks counted once) and the triggers that keep blocks_used. */
+int vs_vol_migrate(struct vstore *vs);
+/* EDQUOT if growing a file of vol from old_size to new_size would pass
+ * the volume's quota (checked before a data file changes), else 0. */
+int vs_quota_check(struct vstore *vs, uint32_t vol, uint64_t old_size,
+		   uint64_t new_size);
 
 /* ---- store_time.c ---- */
 int64_t vs_now(void);

@@ -13,7 +13,11 @@ const char vs_schema[] =
 	"CREATE TABLE IF NOT EXISTS volumes("
 	" id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
 	" root_vnode INTEGER NOT NULL, root_uniq INTEGER NOT NULL,"
-	" next_vnode INTEGER NOT NULL, next_uniq INTEGER NOT NULL);"
+	" next_vnode INTEGER NOT NULL, next_uniq INTEGER NOT NULL,"
+	/* Quotas in 1 KiB blocks (store_vol.c keeps blocks_used). */
+	" max_quota INTEGER NOT NULL DEFAULT 0,"
+	" min_quota INTEGER NOT NULL DEFAULT 0,"
+	" blocks_used INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS vnodes("
 	" vol INTEGER NOT NULL, vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
 	" type INTEGER NOT NULL, mode INTEGER NOT NULL,"

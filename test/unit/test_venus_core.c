@@ -38,6 +38,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/net/server.h"
 #include "venus/net/token.h"
+#include "venus/net/volreg.h"
 #include "venus/log/cml.h"
 #include "venus/log/volstate.h"
 #include "venus/repair/reint.h"
@@ -80,11 +81,24 @@ static int venus_up(void *arg)
 	return srv_is_up(V->srv);
 }
 
+/* The realm's root directory (/coda/<realm>): FSO_ROOT_INO is venus's
+ * directory of realms. */
+static uint64_t root_ino;
+
+static void root_found(void *arg, int err, const struct fso_attr *a)
+{
+	int *done = arg;
+
+	assert_int_equal(err, 0);
+	root_ino = a->ino;
+	*done = 1;
+}
+
 static void venus_start(struct world *w)
 {
 	struct venus_config *c = &w->venus.cfg;
 	char path[TL_PATH_LEN + 16];
-	int err;
+	int err, done;
 
 	V = &w->venus;
 	memset(V, 0, sizeof *V);
@@ -117,6 +131,10 @@ static void venus_start(struct world *w)
 	assert_non_null(V->reint = reint_new(V->srv, V->cml));
 	assert_non_null(V->vol = wire_volume(V->srv, V->cml, V->reint));
 	assert_true(tl_run_cond(V->base, venus_up, NULL));
+	done = 0;
+	fso_lookup(FSO_ROOT_INO, vr_realm0(), 0, root_found, &done);
+	tl_run_until(V->base, &done);
+	assert_int_not_equal(root_ino, FSO_ROOT_INO);
 }
 
 static void venus_stop(struct world *w)
@@ -230,7 +248,7 @@ static struct fso_attr v_create_as(const char *name, uid_t uid)
 {
 	struct op o = { 0 };
 
-	fso_create(FSO_ROOT_INO, name, 0644, uid, uid, attr_cb, &o);
+	fso_create(root_ino, name, 0644, uid, uid, attr_cb, &o);
 	wait_op(&o);
 	assert_int_equal(o.err, 0);
 	return o.a;
@@ -241,7 +259,7 @@ static struct fso_attr v_create(const char *name)
 {
 	struct op o = { 0 };
 
-	fso_create(FSO_ROOT_INO, name, 0644, 0, 0, attr_cb, &o);
+	fso_create(root_ino, name, 0644, 0, 0, attr_cb, &o);
 	wait_op(&o);
 	assert_int_equal(o.err, 0);
 	return o.a;
@@ -398,6 +416,234 @@ static int broken(void *arg)
 
 /* ---- the tests ---- */
 
+static int v_lookup(uint64_t dir, const char *name, struct fso_attr *a)
+{
+	struct op o = { 0 };
+
+	fso_lookup(dir, name, 0, attr_cb, &o);
+	wait_op(&o);
+	if (a)
+		*a = o.a;
+	return o.err;
+}
+
+struct rlist {
+	int done, err, found;
+	uint64_t ino;
+};
+
+static void realms_cb(void *arg, int err, const struct fso_dirent *e, size_t n)
+{
+	struct rlist *l = arg;
+
+	l->err = err;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(e[i].name, vr_realm0())) {
+			l->found = 1;
+			l->ino = e[i].ino;
+			assert_int_equal(e[i].type, S_IFDIR);
+		}
+	l->done = 1;
+}
+
+/* /coda is venus's own read-only directory of realms: it lists realm 0,
+ * whose entry is the realm's root volume (its `..` is /coda again);
+ * unknown realms are ENOENT; nothing can be made, renamed or changed in
+ * it (EACCES); moving a file into it or linking one there too. */
+static void test_realm_dir(void **state)
+{
+	struct fso_attr a, f;
+	struct fso_mount m;
+	struct fso_setattr sa = { .mask = HS_SET_MODE, .mode = 0777 };
+	struct rlist l = { 0 };
+	struct op o = { 0 }, r = { 0 }, s = { 0 }, k = { 0 };
+
+	(void)state;
+	fso_getattr(FSO_ROOT_INO, 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	assert_true(S_ISDIR(o.a.st.st_mode));
+	assert_int_equal(o.a.st.st_mode & 07777, 0555);
+	assert_int_equal(o.a.fid.volume, VR_LOCAL_VOL);
+	fso_readdir(FSO_ROOT_INO, 0, realms_cb, &l);
+	tl_run_until(V->base, &l.done);
+	assert_int_equal(l.err, 0);
+	assert_true(l.found);
+	assert_int_equal(l.ino, root_ino);
+
+	assert_int_equal(v_lookup(FSO_ROOT_INO, vr_realm0(), &a), 0);
+	assert_int_equal(a.ino, root_ino);
+	assert_int_equal(v_lookup(FSO_ROOT_INO, "no-such-realm.invalid", NULL), ENOENT);
+	assert_int_equal(v_lookup(FSO_ROOT_INO, "a/b", NULL), EINVAL);
+	assert_int_equal(v_lookup(root_ino, "..", &a), 0);
+	assert_int_equal(a.ino, FSO_ROOT_INO);
+	assert_int_equal(v_lookup(FSO_ROOT_INO, "..", &a), 0);
+	assert_int_equal(a.ino, FSO_ROOT_INO);
+	assert_int_equal(v_lookup(root_ino, ".", &a), 0);
+	assert_int_equal(a.ino, root_ino);
+
+	assert_int_equal(fso_mount_info(root_ino, &m), 0);
+	assert_true(m.is_root && m.is_realm);
+	assert_int_equal(m.mp_dir, FSO_ROOT_INO);
+	assert_string_equal(m.mp_name, vr_realm0());
+	assert_int_equal(fso_mount_info(FSO_ROOT_INO, &m), 0);
+	assert_true(m.is_realmdir);
+
+	memset(&o, 0, sizeof o);
+	fso_mkdir(FSO_ROOT_INO, "x", 0755, 0, 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, EACCES);
+	fso_setattr(FSO_ROOT_INO, 0, &sa, attr_cb, &s);
+	wait_op(&s);
+	assert_int_equal(s.err, EACCES);
+	f = v_create("rf");
+	fso_rename(root_ino, "rf", FSO_ROOT_INO, "rf", 0, err_cb, &r);
+	wait_op(&r);
+	assert_int_equal(r.err, EACCES);
+	fso_link(f.ino, FSO_ROOT_INO, "rf", 0, attr_cb, &k);
+	wait_op(&k);
+	assert_int_equal(k.err, EACCES);
+	memset(&r, 0, sizeof r);
+	fso_unlink(FSO_ROOT_INO, vr_realm0(), 0, err_cb, &r);
+	wait_op(&r);
+	assert_int_equal(r.err, EACCES);
+	assert_int_equal(cml_count(V->cml), 0);
+}
+
+static int v_rename(uint64_t dir, const char *name, uint64_t newdir, const char *newname)
+{
+	struct op o = { 0 };
+
+	fso_rename(dir, name, newdir, newname, 0, err_cb, &o);
+	wait_op(&o);
+	return o.err;
+}
+
+struct lsr {
+	int done, err;
+	char vol[256];
+};
+
+static void lsm_cb(void *arg, int err, const char *target)
+{
+	struct lsr *l = arg;
+
+	l->err = err;
+	if (!err)
+		snprintf(l->vol, sizeof l->vol, "%s", target);
+	l->done = 1;
+}
+
+struct dirfind {
+	int done, err, found;
+	const char *name;
+	struct fso_dirent e;
+};
+
+static void dirfind_cb(void *arg, int err, const struct fso_dirent *e, size_t n)
+{
+	struct dirfind *f = arg;
+
+	f->err = err;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(e[i].name, f->name)) {
+			f->found = 1;
+			f->e = e[i];
+		}
+	f->done = 1;
+}
+
+/* A mount point (cfs mkmount: HS_MKMOUNT) is crossed by lookup into the
+ * volume's root, whose `..` is the mount point's directory; listings show
+ * it as that directory; lsmount names the volume; rename and link across
+ * the volumes are EXDEV before anything is logged or sent; disconnected,
+ * the cached mount point is still crossed; mkmount then is ETIMEDOUT;
+ * unlink removes the link (rmmount). */
+static void test_mountpoint(void **state)
+{
+	struct world *w = *state;
+	static const hs_fid root2 = { 2, 1, 1 };
+	struct vs_acl acl = { .npos = 1, .pos = { { HS_ID_ANYUSER, HS_R_ALL } } };
+	hs_storeid sid = { 0, 0 };
+	hs_volinfo vi;
+	hs_attr ha;
+	struct fso_attr a, v2, f, g;
+	struct fso_mount m;
+	struct dirfind df = { .name = "v2" };
+	struct lsr ls = { 0 };
+	struct op o = { 0 }, k = { 0 };
+	int dup;
+
+	memset(&vi, 0, sizeof vi);
+	assert_int_equal(vs_vol_create(w->t.v.vs, "vol2", 2, 0, &vi), 0);
+	xdr_free((xdrproc_t)xdr_hs_volinfo, (char *)&vi);
+	assert_int_equal(vs_acl_set(w->t.v.vs, &root2, &sid, &acl, &ha, &dup), 0);
+
+	fso_mkmount(root_ino, "v2", "vol2", 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	assert_true(S_ISLNK(o.a.st.st_mode));
+	assert_int_equal(o.a.st.st_mode & 07777, 0644);
+
+	assert_int_equal(v_lookup(root_ino, "v2", &v2), 0);
+	assert_true(S_ISDIR(v2.st.st_mode));
+	assert_int_equal(v2.fid.volume, 2);
+	assert_int_equal(v_lookup(v2.ino, "..", &a), 0);
+	assert_int_equal(a.ino, root_ino);
+	assert_int_equal(fso_mount_info(v2.ino, &m), 0);
+	assert_true(m.is_root && !m.is_realm);
+	assert_int_equal(m.mp_dir, root_ino);
+	assert_string_equal(m.mp_name, "v2");
+	fso_lsmount(root_ino, "v2", 0, lsm_cb, &ls);
+	tl_run_until(V->base, &ls.done);
+	assert_int_equal(ls.err, 0);
+	assert_string_equal(ls.vol, "vol2");
+	memset(&ls, 0, sizeof ls);
+	fso_lsmount(root_ino, "here", 0, lsm_cb, &ls);
+	tl_run_until(V->base, &ls.done);
+	assert_int_equal(ls.err, ENOENT);
+	fso_readdir(root_ino, 0, dirfind_cb, &df);
+	tl_run_until(V->base, &df.done);
+	assert_true(df.found);
+	assert_int_equal(df.e.type, S_IFDIR);
+	assert_int_equal(df.e.ino, v2.ino);
+
+	/* Across volumes: EXDEV, nothing logged. */
+	f = v_create("here");
+	memset(&o, 0, sizeof o);
+	fso_create(v2.ino, "there", 0644, 0, 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	g = o.a;
+	assert_int_equal(g.fid.volume, 2);
+	assert_int_equal(v_rename(root_ino, "here", v2.ino, "here"), EXDEV);
+	assert_int_equal(v_rename(v2.ino, "there", root_ino, "there"), EXDEV);
+	fso_link(f.ino, v2.ino, "l", 0, attr_cb, &k);
+	wait_op(&k);
+	assert_int_equal(k.err, EXDEV);
+	assert_int_equal(v_rename(v2.ino, "there", v2.ino, "there2"), 0);
+	assert_int_equal(cml_count(V->cml), 0);
+
+	/* Disconnected: the cached mount point is crossed from the cache. */
+	vst_disconnect(V->vol);
+	assert_int_equal(v_lookup(root_ino, "v2", &a), 0);
+	assert_int_equal(a.ino, v2.ino);
+	assert_int_equal(v_lookup(v2.ino, "there2", &a), 0);
+	assert_int_equal(a.ino, g.ino);
+	memset(&o, 0, sizeof o);
+	fso_mkmount(root_ino, "v3", "vol2", 0, attr_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, ETIMEDOUT);
+	vst_reconnect(V->vol);
+
+	/* rmmount: the name goes, the volume stays. */
+	memset(&o, 0, sizeof o);
+	fso_unlink(root_ino, "v2", 0, err_cb, &o);
+	wait_op(&o);
+	assert_int_equal(o.err, 0);
+	assert_int_equal(v_lookup(root_ino, "v2", NULL), ENOENT);
+}
+
 /* A file created through venus reaches vice at close, and venus fetches
  * it back once its cached copy is discarded. */
 static void test_round_trip(void **state)
@@ -407,7 +653,7 @@ static void test_round_trip(void **state)
 	hs_fid fid;
 	uint64_t fetches;
 
-	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	assert_int_equal(v_getattr(root_ino), 0);
 	f = v_create("f");
 	assert_false(f.fid.vnode & HS_LOCAL_VNODE);
 	assert_int_equal(v_write(f.ino, "hello venus"), 0);
@@ -431,7 +677,7 @@ static void test_callback_break(void **state)
 	struct fso_attr f;
 	uint64_t want;
 
-	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	assert_int_equal(v_getattr(root_ino), 0);
 	f = v_create("b");
 	assert_int_equal(v_write(f.ino, "one"), 0);
 	assert_int_equal(fso_flush(f.ino), 0);
@@ -456,8 +702,8 @@ static void test_disconnected_reint(void **state)
 	struct fso_cacheinfo ci;
 	hs_fid fid;
 
-	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
-	assert_int_equal(v_readdir(FSO_ROOT_INO), 0);
+	assert_int_equal(v_getattr(root_ino), 0);
+	assert_int_equal(v_readdir(root_ino), 0);
 	vst_disconnect(V->vol);
 	assert_int_equal(vst_state(V->vol), VST_DISCONNECTED);
 	f = v_create("d");
@@ -501,8 +747,8 @@ static void test_token_wait(void **state)
 	uid_t who[4];
 	int why[4];
 
-	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
-	assert_int_equal(v_readdir(FSO_ROOT_INO), 0);
+	assert_int_equal(v_getattr(root_ino), 0);
+	assert_int_equal(v_readdir(root_ino), 0);
 	set_token(1000, time(NULL) - 10);   /* expired */
 	vst_disconnect(V->vol);
 	v_create_as("of1000", 1000);
@@ -549,8 +795,8 @@ static void test_anon_refused(void **state)
 	uid_t who[4];
 	int why[4];
 
-	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
-	assert_int_equal(v_readdir(FSO_ROOT_INO), 0);
+	assert_int_equal(v_getattr(root_ino), 0);
+	assert_int_equal(v_readdir(root_ino), 0);
 	f = v_create_as("anon", 2000);
 	vst_disconnect(V->vol);
 	assert_int_equal(v_io(f.ino, 2000, O_WRONLY | O_TRUNC, "offline", NULL, 0), 0);
@@ -598,7 +844,7 @@ static void test_update_conflict(void **state)
 	int fd;
 	ssize_t len;
 
-	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	assert_int_equal(v_getattr(root_ino), 0);
 	f = v_create("c");
 	assert_int_equal(v_write(f.ino, "base"), 0);
 	vst_disconnect(V->vol);
@@ -629,6 +875,8 @@ static void test_update_conflict(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_realm_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mountpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_trip, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_callback_break, setup,

@@ -175,6 +175,18 @@ static void test_v2_opens(void **state)
 	assert_int_equal(client, 8581224481183318416ULL);
 	assert_int_equal(next, 1025);
 	assert_int_equal(one("SELECT COUNT(*) FROM fsobj"), 10);
+	/* Version 4: ino 1 is the realm directory; the old root (fid 1.1.1)
+	 * moved to a fresh ino with its entries and children, filed under
+	 * ino 1 with no name (core names it after realm 0). */
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE ino = 1"), 0);
+	assert_int_equal(one("SELECT ino FROM fsobj WHERE vol = 1 AND vnode = 1 AND uniq = 1"),
+			 12);
+	assert_int_equal(one("SELECT parent FROM fsobj WHERE ino = 12"), 1);
+	assert_int_equal(one("SELECT name IS NULL FROM fsobj WHERE ino = 12"), 1);
+	assert_int_equal(one("SELECT COUNT(*) FROM dirent WHERE dir = 1"), 0);
+	assert_int_equal(one("SELECT COUNT(*) FROM dirent WHERE dir = 12"), 4);
+	assert_int_equal(one("SELECT COUNT(*) FROM fsobj WHERE parent = 1"), 1);
+	assert_int_equal(one("SELECT parent FROM fsobj WHERE name = 'proj'"), 12);
 	assert_int_equal(open_cml(), 0);
 	assert_int_equal(cml_count(V->cml), 9);
 	assert_int_equal(hoard_init(&h), 0);

@@ -33,6 +33,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 
@@ -300,7 +301,7 @@ void fo_apply_attr(struct fso *o, const hs_attr *a, int own)
 	o->r.ctime = a->ctime;
 	o->r.dataversion = a->dataversion;
 	o->r.rdev = a->rdev;
-	o->has_cb = srv_is_up(V->srv);
+	o->has_cb = vr_is_up(o->r.fid.volume);
 	fo_save(o);
 }
 

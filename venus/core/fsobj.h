@@ -14,7 +14,8 @@
  * EINVAL (hostile name), ENOSPC, ETIMEDOUT (vice unreachable), EIO.
  *
  * Front ends name objects by a local 64-bit inode number ("ino"), stable
- * for the life of the cache; FSO_ROOT_INO is the root of the mount.
+ * for the life of the cache; FSO_ROOT_INO is the root of the mount: the
+ * directory of realms (see "volumes and mount points" below).
  *
  * Every call is made as someone: uid is the local user whose request it
  * is (FUSE's fuse_req_ctx, the Coda upcall's cred), and every vice call it
@@ -180,6 +181,43 @@ struct fso_cacheinfo {
 };
 void fso_foreach_cached(void (*fn)(void *arg, const struct fso_cacheinfo *ci), void *arg);
 
+/* ---- volumes and mount points (for cfs: lsmount, mkmount, whereis...) ----
+ *
+ * FSO_ROOT_INO is venus's own read-only directory of realms (/coda; fid
+ * {VR_LOCAL_VOL, 1, 1}, mode 0555, owner root).  /coda/<realm> is the
+ * realm's root volume's root directory.  A mount point (Coda's) is a
+ * symlink of mode 0644 whose target is "#VOLNAME." or "%VOLNAME.": lookup
+ * crosses it to the volume's root directory, whose parent (`..`) is the
+ * mount point's directory; the link itself stays the directory entry
+ * (rename and unlink act on it). */
+
+/* What fso_mount_info says of an object. */
+struct fso_mount {
+	uint32_t volume;       /* local volume number of the object (volreg.h) */
+	int      is_root;      /* ino is a volume's root directory */
+	int      is_realm;     /* ...and that volume is a realm's root (its
+				* mount point is /coda/<realm>) */
+	int      is_realmdir;  /* ino is FSO_ROOT_INO itself */
+	uint64_t mp_dir;       /* is_root: the mount point's directory ino
+				* (FSO_ROOT_INO for a realm root), 0 unknown */
+	char     mp_name[256]; /* is_root: the mount point's name, or "" */
+};
+/* Synchronous, from the cache: 0, or ENOENT when ino is not cached. */
+int fso_mount_info(uint64_t ino, struct fso_mount *m);
+/* cfs mkmount: make a mount point name in directory dir for volume
+ * volname (a name or number), as uid (HS_MKMOUNT; vice needs the
+ * administer right on dir).  Connected only: ETIMEDOUT while dir's
+ * volume is unreachable; EXDEV never (the volume may live anywhere in the
+ * realm).  cb gets the link's attributes (not crossed). */
+void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
+		 fso_attr_cb cb, void *arg);
+/* The volume name a mount point dir/name names, without crossing it
+ * ("#NAME." -> "NAME"): EINVAL if name is not a mount point (Coda's
+ * "Not a mount point"), ENOENT if absent.  cb's target is the name. */
+void fso_lsmount(uint64_t dir, const char *name, uid_t uid, fso_readlink_cb cb, void *arg);
+/* 1 if the attributes (type and mode) are those of a mount point. */
+int fso_is_mountpoint_attr(int hs_type, mode_t mode);
+
 /* ---- from the front ends' side: invalidation hooks ---- */
 
 /* The front end implements these so that a callback break or a flush
@@ -215,6 +253,12 @@ void fso_fini(void);
 void fso_cb_break(const hs_fid *fid);
 /* The connection to vice dropped: every promise is void. */
 void fso_cb_lost(void);
+/* The connection to server s dropped: the promises on objects whose
+ * volume s serves (vr_srv_of) are void. */
+struct srv;
+void fso_cb_lost_srv(struct srv *s);
+/* Local volume lvol moved to another server: its promises are void. */
+void fso_vol_moved(uint32_t lvol);
 /* Mark the objects the CML names (their cache is the truth until they
  * are reintegrated); after cml_init and after reintegration. */
 void fso_cml_settle(void);

@@ -19,6 +19,7 @@
 #include "venus/core/fsobj_int.h"
 #include "venus/core/rights.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 #include "venus/util/event.h"
@@ -86,26 +87,50 @@ void fso_cb_break(const hs_fid *fid)
 	vlog(LOG_DEBUG, "callback break on %u.%u.%u (ino %" PRIu64 ")",
 	     fid->volume, fid->vnode, fid->unique, o->r.ino);
 	o->has_cb = 0;
-	event_emit(EVK_CALLBACK, &(struct event_fields){ .fid = fid, .name = o->r.name, .peer = srv_name(V->srv) });
+	event_emit(EVK_CALLBACK, &(struct event_fields){ .fid = fid, .name = o->r.name, .peer = vr_server_name(fid->volume) });
 	inval(o);
 }
 
-void fso_cb_lost(void)
+/* Void the promises on every object (of volume lvol, or served by s, when
+ * given; neither: all). */
+static void void_promises(const struct srv *s, int by_vol, uint32_t lvol)
 {
 	size_t i;
-
-	rights_forget_all();
 
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		struct fso *o;
 
 		for (o = fso_tab.by_ino[i]; o; o = o->ino_next) {
-			if (!o->has_cb)
+			if (!o->has_cb || o->r.fid.volume == VR_LOCAL_VOL)
+				continue;
+			if (by_vol && o->r.fid.volume != lvol)
+				continue;
+			if (s && vr_srv_of(o->r.fid.volume) != s)
 				continue;
 			o->has_cb = 0;
 			inval(o);
 		}
 	}
+}
+
+void fso_cb_lost(void)
+{
+	rights_forget_all();
+	void_promises(NULL, 0, 0);
+}
+
+void fso_cb_lost_srv(struct srv *s)
+{
+	/* The rights cache has no server column: its entries are hints that
+	 * vice corrects on the next call, so they all go (as Coda does on a
+	 * lost connection). */
+	rights_forget_all();
+	void_promises(s, 0, 0);
+}
+
+void fso_vol_moved(uint32_t lvol)
+{
+	void_promises(NULL, 1, lvol);
 }
 
 /* ================================================================ */
@@ -197,6 +222,9 @@ int fso_init(void)
 	err = db_fso_foreach(V->db, load_one, &lerr);
 	if (err || lerr)
 		return err ? err : lerr;
+	if ((err = fo_realmdir_init()))
+		return err;
+	fo_mount_rebuild();
 	scan_containers();
 	check_claims();
 	fo_rights_init();

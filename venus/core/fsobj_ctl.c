@@ -19,6 +19,7 @@
 #include "venus/core/fsobj_int.h"
 #include "venus/log/cml.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 
@@ -61,11 +62,11 @@ static void walk_step(void *arg, int err, struct fso *o)
 	w->next = strchr(name, '/');
 	if (w->next)
 		*w->next++ = '\0';
-	if (!strcmp(name, ".")) {
-		walk_step(w, 0, o);
+	if (!strcmp(name, ".") || !strcmp(name, "..")) {
+		fo_lookup_dots(w->ino, name[1] == '.', w->uid, walk_step, w);
 		return;
 	}
-	fo_lookup_obj(w->ino, name, w->uid, walk_step, w);
+	fo_lookup_cross(w->ino, name, w->uid, walk_step, w);
 }
 
 void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg)
@@ -95,6 +96,8 @@ int fso_flush(uint64_t ino)
 
 	if (!o)
 		return ENOENT;
+	if (o->r.fid.volume == VR_LOCAL_VOL)
+		return 0;   /* the realm directory: nothing of vice's to drop */
 	if (o->opens || o->r.dirty || o->written || o->pending || o->fetch || o->store ||
 	    o->cml || cml_is_local(&o->r.fid))
 		return EBUSY;

@@ -19,6 +19,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 
@@ -72,6 +73,9 @@ static struct dop *dop_new(uint32_t proc, uint64_t dir, const char *name,
 	struct dop *d;
 	int err = fo_check_cname(name);
 
+	/* The realm directory is venus's own and read-only (Coda's too). */
+	if (!err && dir == FSO_ROOT_INO)
+		err = EACCES;
 	if (!err && !(d = calloc(1, sizeof(*d))))
 		err = ENOMEM;
 	if (err) {
@@ -220,7 +224,7 @@ static void mknod_send(struct dop *d, struct fso *dir)
 	m.gid = d->gid;
 	m.rdev = d->rdev;
 	m.mtime = vu_time_now();
-	srv_call_as(V->srv, d->uid, HS_MKNOD, (xdrproc_t)xdr_hs_mknod_args, &m,
+	vr_call_as(m.dir.volume, d->uid, HS_MKNOD, (xdrproc_t)xdr_hs_mknod_args, &m,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
@@ -263,7 +267,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 		s.uid = d->uid;
 		s.gid = d->gid;
 		s.mtime = vu_time_now();
-		srv_call_as(V->srv, d->uid, HS_SYMLINK, (xdrproc_t)xdr_hs_symlink_args, &s,
+		vr_call_as(s.dir.volume, d->uid, HS_SYMLINK, (xdrproc_t)xdr_hs_symlink_args, &s,
 			 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 		return;
 	}
@@ -276,7 +280,7 @@ static void create_send(void *arg, int err, struct fso *dir)
 	c.uid = d->uid;
 	c.gid = d->gid;
 	c.mtime = vu_time_now();
-	srv_call_as(V->srv, d->uid, d->proc, (xdrproc_t)xdr_hs_create_args, &c,
+	vr_call_as(c.dir.volume, d->uid, d->proc, (xdrproc_t)xdr_hs_create_args, &c,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
@@ -368,6 +372,10 @@ static void link_send(void *arg, int err, struct fso *dir)
 		err = ENOENT;
 	if (!err && o->r.type == HS_FDIR)
 		err = EPERM;
+	/* A link never crosses volumes (vice could not make one): EXDEV
+	 * before anything is logged or sent. */
+	if (!err && o->r.fid.volume != dir->r.fid.volume)
+		err = EXDEV;
 	if (!err)
 		err = dop_rights(d, dir, HS_R_INSERT);
 	if (err) {
@@ -384,7 +392,7 @@ static void link_send(void *arg, int err, struct fso *dir)
 	a.sid = d->sid;
 	a.name = d->newname;
 	a.target = o->r.fid;
-	srv_call_as(V->srv, d->uid, HS_LINK, (xdrproc_t)xdr_hs_link_args, &a,
+	vr_call_as(a.dir.volume, d->uid, HS_LINK, (xdrproc_t)xdr_hs_link_args, &a,
 		 (xdrproc_t)xdr_hs_create_res, sizeof(hs_create_res), create_done, d);
 }
 
@@ -459,7 +467,7 @@ static void remove_send(void *arg, int err, struct fso *o)
 	a.sid = d->sid;
 	a.name = d->name;
 	a.obj = o->r.fid;
-	srv_call_as(V->srv, d->uid, d->proc, (xdrproc_t)xdr_hs_remove_args, &a,
+	vr_call_as(a.dir.volume, d->uid, d->proc, (xdrproc_t)xdr_hs_remove_args, &a,
 		 (xdrproc_t)xdr_hs_remove_res, sizeof(hs_remove_res), remove_done, d);
 }
 
@@ -532,6 +540,11 @@ static void rename_send(void *arg, int err, struct fso *o)
 		err = ENOENT;
 	if (!err && dd->r.type != HS_FDIR)
 		err = ENOTDIR;
+	/* Across volumes: EXDEV (mv copies then), before anything is logged
+	 * or sent. */
+	if (!err && (sd->r.fid.volume != dd->r.fid.volume ||
+		     o->r.fid.volume != sd->r.fid.volume))
+		err = EXDEV;
 	if (!err && !(err = dop_rights(d, sd, HS_R_DELETE)))
 		err = dop_rights(d, dd, HS_R_INSERT);
 	if (err) {
@@ -551,7 +564,7 @@ static void rename_send(void *arg, int err, struct fso *o)
 	srv_new_storeid(&d->sid);
 	a.sid = d->sid;
 	a.obj = o->r.fid;
-	srv_call_as(V->srv, d->uid, HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,
+	vr_call_as(a.src_dir.volume, d->uid, HS_RENAME, (xdrproc_t)xdr_hs_rename_args, &a,
 		 (xdrproc_t)xdr_hs_rename_res, sizeof(hs_rename_res), rename_done, d);
 }
 
@@ -561,6 +574,8 @@ void fso_rename(uint64_t dir, const char *name, uint64_t newdir, const char *new
 	struct dop *d;
 	int err = fo_check_cname(newname);
 
+	if (!err && newdir == FSO_ROOT_INO)
+		err = EACCES;
 	if (err) {
 		cb(arg, err);
 		return;

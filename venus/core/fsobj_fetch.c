@@ -19,6 +19,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
@@ -170,7 +171,7 @@ static void fetch_issue(struct fetch *f)
 	a.fid = f->fid;
 	a.offset = c->off;
 	a.count = c->count;
-	srv_call_as(V->srv, f->uid, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a,
+	vr_call_as(a.fid.volume, f->uid, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a,
 		    (xdrproc_t)xdr_hs_fetch_res, sizeof(hs_fetch_res), fetch_chunk_done, c);
 }
 

@@ -18,6 +18,8 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 
@@ -27,7 +29,7 @@
 
 struct kctx {
 	uint64_t ino;
-	uid_t    uid;     /* the caller (srv_call_as) */
+	uid_t    uid;     /* the caller (vr_call_as) */
 	fso_k    k;
 	void    *arg;
 	hs_fid   fid;
@@ -94,59 +96,30 @@ static void getattr_done(void *arg, int err, void *res)
 /* Ask vice for c->ino's attributes. */
 static void send_getattr(struct kctx *c, const hs_fid *fid)
 {
-	srv_call_as(V->srv, c->uid, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid,
+	vr_call_as(fid->volume, c->uid, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid,
 		    (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), getattr_done, c);
 }
 
-static void getroot_done(void *arg, int err, void *res)
-{
-	struct kctx *c = arg;
-	hs_getroot_res *r = res;
-	struct fso *o = fo_obj(FSO_ROOT_INO);
-
-	if (!err && r->status)
-		err = r->status;
-	if (err) {
-		kctx_finish(c, err, NULL);
-		return;
-	}
-	if (!o) {
-		o = fo_new_obj(&r->hs_getroot_res_u.vol.root, HS_FDIR, FSO_ROOT_INO);
-		if (!o) {
-			kctx_finish(c, ENOMEM, NULL);
-			return;
-		}
-		o->r.mode = 0755;
-		fo_save(o);
-	}
-	send_getattr(c, &o->r.fid);
-}
-
-/* The object ino (the root is learnt from vice on first use). */
+/* The object ino.  The realm directory (FSO_ROOT_INO) and the roots of
+ * volumes are made by lookups (fsobj_realm.c, fsobj_mount.c), never here. */
 void fo_with_obj(uint64_t ino, int fresh, uid_t uid, fso_k k, void *arg)
 {
 	struct fso *o = fo_obj(ino);
 	struct kctx *c;
-	static char empty[] = "";
-	hs_name vol = empty;
 
-	/* An open file whose last link is gone: the container is the truth. */
-	if (o && (!fresh || o->has_cb || o->removed || fo_trust_cache(o))) {
+	/* An open file whose last link is gone: the container is the truth.
+	 * venus's own objects (VR_LOCAL_VOL) have no server to ask. */
+	if (o && (!fresh || o->has_cb || o->removed || fo_trust_cache(o) ||
+		  o->r.fid.volume == VR_LOCAL_VOL)) {
 		k(arg, 0, o);
 		return;
 	}
-	if (!o && ino != FSO_ROOT_INO) {
+	if (!o) {
 		k(arg, ENOENT, NULL);
 		return;
 	}
-	if (!(c = kctx_new(ino, uid, k, arg)))
-		return;
-	if (o)
+	if ((c = kctx_new(ino, uid, k, arg)))
 		send_getattr(c, &o->r.fid);
-	else
-		srv_call_as(V->srv, uid, HS_GETROOT, (xdrproc_t)xdr_hs_name, &vol,
-			    (xdrproc_t)xdr_hs_getroot_res, sizeof(hs_getroot_res),
-			    getroot_done, c);
 }
 
 /* Ask vice for ino's attributes as uid, promise or not (fo_check). */
@@ -157,6 +130,10 @@ void fo_getattr_as(uint64_t ino, uid_t uid, fso_k k, void *arg)
 
 	if (!o) {
 		k(arg, ENOENT, NULL);
+		return;
+	}
+	if (o->r.fid.volume == VR_LOCAL_VOL) {
+		k(arg, 0, o);
 		return;
 	}
 	if ((c = kctx_new(ino, uid, k, arg)))
@@ -304,7 +281,7 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	/* Disconnected, the entries we know are all there is (a create that
 	 * collides on vice is a create/create conflict at reintegration). */
 	if (!ask && (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data) ||
-		     fo_offline())) {
+		     fo_offline(d->r.fid.volume))) {
 		err = db_dirent_get(V->db, d->r.ino, l->name, &child);
 		if (err == ENOENT) {
 			lk_finish(l, ENOENT, NULL);
@@ -317,7 +294,7 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	}
 	a.dir = d->r.fid;
 	a.name = l->name;
-	srv_call_as(V->srv, l->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
+	vr_call_as(a.dir.volume, l->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
 		    (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), lookup_done, l);
 }
 
@@ -343,11 +320,32 @@ void fo_lookup_obj(uint64_t dir, const char *name, uid_t uid, fso_k k, void *arg
 	fo_with_fresh(dir, uid, lookup_in_dir, l);
 }
 
+/* Look up name in dir, as fo_lookup_obj, in the realm directory too
+ * (fo_realm_lookup); the link stays what k gets (no crossing). */
+void fo_lookup_entry(uint64_t dir, const char *name, uid_t uid, fso_k k, void *arg)
+{
+	if (dir == FSO_ROOT_INO) {
+		int err = fo_check_cname(name);
+
+		if (err)
+			k(arg, err, NULL);
+		else
+			fo_realm_lookup(name, uid, k, arg);
+		return;
+	}
+	fo_lookup_obj(dir, name, uid, k, arg);
+}
+
 void fso_lookup(uint64_t dir, const char *name, uid_t uid, fso_attr_cb cb, void *arg)
 {
 	struct acb *a = acb_new(cb, arg);
 
-	if (a)
-		fo_lookup_obj(dir, name, uid, acb_reply, a);
+	if (!a)
+		return;
+	if (name && (!strcmp(name, ".") || !strcmp(name, ".."))) {
+		fo_lookup_dots(dir, name[1] == '.', uid, acb_reply, a);
+		return;
+	}
+	fo_lookup_cross(dir, name, uid, acb_reply, a);
 }
 

@@ -140,6 +140,38 @@ void fo_with_fresh(uint64_t ino, uid_t uid, fso_k k, void *arg);
 void fo_with_obj(uint64_t ino, int fresh, uid_t uid, fso_k k, void *arg);
 /* HS_GETATTR of ino as uid even under a promise (to learn uid's rights). */
 void fo_getattr_as(uint64_t ino, uid_t uid, fso_k k, void *arg);
+/* fo_lookup_obj that also looks names up in the realm directory. */
+void fo_lookup_entry(uint64_t dir, const char *name, uid_t uid, fso_k k, void *arg);
+
+/* ---- fsobj_realm.c: the realm directory (FSO_ROOT_INO, /coda) ---- */
+/* At fso_init, after the rows are loaded: make the directory's record
+ * if missing, and note a root an older cache kept at ino 1 (db.c moved it;
+ * it becomes realm 0's entry). */
+int fo_realmdir_init(void);
+/* /coda/name: the realm's root volume's root directory (k gets it with
+ * current attributes); ENOENT for a realm that does not exist (cached
+ * briefly), ETIMEDOUT when none of its servers answers. */
+void fo_realm_lookup(const char *name, uid_t uid, fso_k k, void *arg);
+/* The listing of the realm directory: every realm venus knows. */
+void fo_realm_readdir(fso_readdir_cb cb, void *arg);
+
+/* ---- fsobj_mount.c: mount points and volume roots ---- */
+/* Look name up in dir and cross it if it is a mount point (k gets the
+ * volume's root directory then). */
+void fo_lookup_cross(uint64_t dir, const char *name, uid_t uid, fso_k k, void *arg);
+/* "." (dotdot 0) or ".." of dir: a volume root's ".." is its mount
+ * point's directory; the realm directory is its own parent. */
+void fo_lookup_dots(uint64_t dir, int dotdot, uid_t uid, fso_k k, void *arg);
+/* Remember that root (a volume's root directory) is mounted at dir/name
+ * through the link ino link (0 if none: a realm root); sets root's parent
+ * and name (its `..`). */
+void fo_mount_note(uint64_t dir, const char *name, uint64_t link, struct fso *root);
+/* At fso_init: the mount table from the rows (roots whose parent is in
+ * another volume). */
+void fo_mount_rebuild(void);
+/* A mount point object seen from a listing: the root ino to show for it
+ * (0 if not crossed yet). */
+uint64_t fo_mount_root_of(uint64_t dir, const char *name);
 
 /* ---- fsobj_rights.c: uid's rights (rights.h) checked before core serves
  * from the cache or logs what vice would refuse (Coda's CheckAcRights) ---- */
@@ -188,9 +220,10 @@ hs_time fo_to_hs_time(const struct timespec *ts);
 
 /* ---- fsobj_local.c: mutations applied locally and logged (CML) ---- */
 struct cml_row;
-/* vice is unreachable (a failed call or probe, or cfs disconnect): serve
- * what the cache has, log every change. */
-int fo_offline(void);
+/* Volume lvol's server is unreachable (a failed call or probe, or cfs
+ * disconnect): serve what the cache has, log every change.  Never for
+ * VR_LOCAL_VOL (venus's own objects). */
+int fo_offline(uint32_t lvol);
 /* Serve o from the cache without asking vice: vice is unreachable, o is
  * known only locally, or the log holds changes to it. */
 int fo_trust_cache(const struct fso *o);

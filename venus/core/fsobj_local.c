@@ -20,6 +20,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
@@ -27,14 +28,14 @@
 
 /* ---- the one decision point: send to vice, or log ---- */
 
-int fo_offline(void)
+int fo_offline(uint32_t lvol)
 {
-	return vst_disconnected(V->vol);
+	return lvol != VR_LOCAL_VOL && vst_disconnected(vst_of(lvol));
 }
 
 int fo_trust_cache(const struct fso *o)
 {
-	return fo_offline() || o->cml || cml_is_local(&o->r.fid);
+	return fo_offline(o->r.fid.volume) || o->cml || cml_is_local(&o->r.fid);
 }
 
 int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
@@ -42,7 +43,9 @@ int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
 	/* The volume says log (not strongly connected, or older records wait
 	 * and order must be kept), or an object involved has changes only
 	 * the log knows: sending would put vice ahead of the log. */
-	return vst_logging(V->vol) || (a && fo_trust_cache(a)) ||
+	const struct fso *f = a ? a : b ? b : c;
+
+	return vst_logging(vst_of(f ? f->r.fid.volume : 0)) || (a && fo_trust_cache(a)) ||
 	       (b && fo_trust_cache(b)) || (c && fo_trust_cache(c));
 }
 

@@ -18,6 +18,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 
@@ -64,6 +65,7 @@ struct rd_list {
 	struct fso_dirent *v;
 	size_t             n, cap;
 	int                err;
+	uint64_t           dir;
 };
 
 static int rd_collect(void *arg, const char *name, uint64_t child)
@@ -88,6 +90,13 @@ static int rd_collect(void *arg, const char *name, uint64_t child)
 	e = &l->v[l->n++];
 	e->ino = child;
 	e->type = fo_type_bits(c->r.type);
+	if (fso_is_mountpoint_attr(c->r.type, c->r.mode)) {
+		/* A mount point lists as the directory it leads to. */
+		uint64_t root = fo_mount_root_of(l->dir, name);
+
+		e->type = S_IFDIR;
+		e->ino = root ? root : child;
+	}
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	return 0;
 }
@@ -95,7 +104,7 @@ static int rd_collect(void *arg, const char *name, uint64_t child)
 /* Answer from the cached entries of a current directory. */
 static void rd_reply_cached(struct fso *d, fso_readdir_cb cb, void *arg)
 {
-	struct rd_list l = { NULL, 0, 0, 0 };
+	struct rd_list l = { NULL, 0, 0, 0, d->r.ino };
 	int err = db_dirent_foreach(V->db, d->r.ino, rd_collect, &l);
 
 	if (!err)
@@ -211,7 +220,7 @@ static void rd_page(struct rd *r)
 	a.dir = d->r.fid;
 	a.cookie = r->cookie;
 	a.count = HS_READDIR_MAX;
-	srv_call_as(V->srv, r->uid, HS_READDIR, (xdrproc_t)xdr_hs_readdir_args, &a,
+	vr_call_as(a.dir.volume, r->uid, HS_READDIR, (xdrproc_t)xdr_hs_readdir_args, &a,
 		    (xdrproc_t)xdr_hs_readdir_res, sizeof(hs_readdir_res), readdir_done, r);
 }
 
@@ -247,6 +256,11 @@ void fso_readdir(uint64_t dir, uid_t uid, fso_readdir_cb cb, void *arg)
 
 	if (!r) {
 		cb(arg, ENOMEM, NULL, 0);
+		return;
+	}
+	if (dir == FSO_ROOT_INO) {
+		free(r);
+		fo_realm_readdir(cb, arg);
 		return;
 	}
 	r->ino = dir;
@@ -305,7 +319,7 @@ static void readlink_fresh(void *arg, int err, struct fso *o)
 		free(l);
 		return;
 	}
-	srv_call_as(V->srv, l->uid, HS_READLINK, (xdrproc_t)xdr_hs_fid, &o->r.fid,
+	vr_call_as(o->r.fid.volume, l->uid, HS_READLINK, (xdrproc_t)xdr_hs_fid, &o->r.fid,
 		    (xdrproc_t)xdr_hs_readlink_res, sizeof(hs_readlink_res), readlink_done, l);
 }
 

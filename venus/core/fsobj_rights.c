@@ -19,6 +19,7 @@
 
 #include "venus/util/venus.h"
 #include "venus/core/fsobj_int.h"
+#include "venus/net/volreg.h"
 #include "venus/core/rights.h"
 #include "venus/log/cml.h"
 #include "venus/net/server.h"
@@ -80,15 +81,17 @@ int fo_rights_check(struct fso *o, uid_t uid, unsigned need)
 	unsigned have;
 	int err;
 
+	if (o->r.fid.volume == VR_LOCAL_VOL)   /* the realm directory: read-only */
+		return need & ~(unsigned)(HS_R_LOOKUP | HS_R_READ) ? EACCES : 0;
 	if (uid == SRV_SELF || !reported || !need)
 		return 0;
 	if (!(d = acl_dir(o)) || cml_is_local(&d->r.fid))
 		return 0;   /* nothing vice could tell: it checks at reintegration */
 	err = rights_get(&d->r.fid, uid, &have);
-	if (err == ESTALE && !fo_offline())
+	if (err == ESTALE && !fo_offline(d->r.fid.volume))
 		err = ENOENT;   /* promises were lost: ask again */
 	if (err == ENOENT)
-		return fo_offline() ? EACCES : EAGAIN;
+		return fo_offline(d->r.fid.volume) ? EACCES : EAGAIN;
 	return (have & need) == need ? 0 : EACCES;
 }
 

@@ -18,6 +18,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 
@@ -144,7 +145,7 @@ static void sa_rest(struct sa *s)
 		a.mtime = fo_to_hs_time(&s->sa.mtime);
 		container_set_mtime(o, &a.mtime);
 	}
-	srv_call_as(V->srv, s->uid, HS_SETATTR, (xdrproc_t)xdr_hs_setattr_args, &a,
+	vr_call_as(a.fid.volume, s->uid, HS_SETATTR, (xdrproc_t)xdr_hs_setattr_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), sa_done, s);
 }
 
@@ -239,8 +240,13 @@ static void sa_fresh(void *arg, int err, struct fso *o)
 void fso_setattr(uint64_t ino, uid_t uid, const struct fso_setattr *sa, fso_attr_cb cb,
 		 void *arg)
 {
-	struct sa *s = malloc(sizeof(*s));
+	struct sa *s;
 
+	if (ino == FSO_ROOT_INO) {   /* the realm directory is read-only */
+		cb(arg, EACCES, NULL);
+		return;
+	}
+	s = malloc(sizeof(*s));
 	if (!s) {
 		cb(arg, ENOMEM, NULL);
 		return;

@@ -19,6 +19,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_int.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/net/token.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
@@ -98,9 +99,9 @@ static void store_issue(struct store *s)
 	s->next = n ? off + n : s->size;
 	s->sent += n;
 	s->inflight++;
-	srv_call_as(V->srv, s->uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+	vr_call_as(a.fid.volume, s->uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), store_chunk_done, s);
-	free(buf);   /* srv_call_as has encoded it */
+	free(buf);   /* vr_call_as has encoded it */
 }
 
 /* vice refused the store for want of a token, not of rights: EACCES
@@ -199,7 +200,7 @@ static void store_commit(struct store *s)
 	a.base_version = s->base;
 	a.size = s->size;
 	a.mtime = s->mtime;
-	srv_call_as(V->srv, s->uid, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
+	vr_call_as(a.fid.volume, s->uid, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
 }
 

@@ -3,6 +3,8 @@
  * statements from db_sql[], fsobj and directory rows.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -132,10 +134,77 @@ static int migrate_2(sqlite3 *db)
 	return add_column(db, DB_CML_HAS_UID, DB_CML_ADD_UID);
 }
 
+/* The local volume of venus's own objects (volreg.h's VR_LOCAL_VOL; the
+ * store layer cannot include the net layer). */
+#define DB_LOCAL_VOL 0xff000000u
+
+/* Run statement id with ?1 bound to ino. */
+static int run_ino(sqlite3 *db, enum db_stmt id, uint64_t ino)
+{
+	sqlite3_stmt *st = db_st(db, id);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)ino);
+	return db_run(db, st);
+}
+
+/* Move the container of ino 1 to ino to (in the directory of venus.db).
+ * A container already there is one an earlier, rolled back attempt
+ * moved. */
+static int move_container(sqlite3 *db, uint64_t to)
+{
+	const char *path = sqlite3_db_filename(db, "main");
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	char from[4096], dest[4096];
+	int n = slash ? (int)(slash - path) : 1;
+
+	if (snprintf(from, sizeof from, "%.*s/containers/1", n, slash ? path : ".") >=
+	    (int)sizeof from)
+		return ENAMETOOLONG;
+	snprintf(dest, sizeof dest, "%.*s/containers/%" PRIu64, n, slash ? path : ".", to);
+	if (rename(from, dest) && errno != ENOENT) {
+		vlog(LOG_ERR, "venus.db migration: %s: %s", from, strerror(errno));
+		return errno;
+	}
+	return 0;
+}
+
+/* Version 3 to 4: ino 1 becomes venus's realm directory (/coda).  The
+ * root directory an older cache kept there (a vice object) moves to a
+ * fresh ino, with everything that names it: its entries, its children's
+ * parent, its CML records, its container.  The moved row gets parent 1
+ * and no name: core files it as realm 0's entry (fsobj_realm.c).  One
+ * transaction (db_open's); the container moves first, and a rolled back
+ * attempt finds it already moved next time (the fresh ino is the same:
+ * nothing else changed). */
+static int migrate_3(sqlite3 *db)
+{
+	uint64_t vol = 0, to = 0;
+	int err = db_u64(db, DB_MIG4_ROOT_VOL, NULL, &vol);
+
+	if (err || !vol || vol == DB_LOCAL_VOL)
+		return err;   /* no row at ino 1 (vol 0 is no volume), or ours */
+	if ((err = db_u64(db, DB_MIG4_FREE_INO, NULL, &to)))
+		return err;
+	if (to < 2)
+		to = 2;
+	if ((err = move_container(db, to)) ||
+	    (err = run_ino(db, DB_MIG4_PARENT, to)) ||
+	    (err = run_ino(db, DB_MIG4_FSO, to)) ||
+	    (err = run_ino(db, DB_MIG4_DIR, to)) ||
+	    (err = run_ino(db, DB_MIG4_CHILD, to)) ||
+	    (err = run_ino(db, DB_MIG4_CML, to)))
+		return err;
+	vlog(LOG_NOTICE, "venus.db: the old root directory moved from ino 1 to %" PRIu64
+	     "; ino 1 is the realm directory", to);
+	return 0;
+}
+
 /* Migration from version i to i + 1 is step[i]. */
 static int (*const step[DB_SCHEMA_VERSION])(sqlite3 *db) = {
 	[1] = migrate_1,
 	[2] = migrate_2,
+	[3] = migrate_3,
 };
 
 static int set_version(sqlite3 *db, enum db_stmt id, int v)

@@ -22,10 +22,11 @@
 
 /* Version of db_schema, in table schema_version.  1: before special
  * files (no fsobj.rdev); 2: fsobj.rdev; 3: cml.uid (the local user each
- * record is reintegrated as).  Since the SQL layer every table is in
+ * record is reintegrated as); 4: ino 1 is venus's realm directory (a
+ * vice object an older file kept there moves to a fresh ino).  Since the SQL layer every table is in
  * db_schema (cml, hoard and hoard_member were made by their modules
- * before, same columns).  db_open migrates 1 to 2 to 3. */
-#define DB_SCHEMA_VERSION 3
+ * before, same columns).  db_open migrates 1 to 2 to 3 to 4. */
+#define DB_SCHEMA_VERSION 4
 
 /* Every statement venus runs on venus.db: index into db_sql[]. */
 enum db_stmt {
@@ -55,6 +56,8 @@ enum db_stmt {
 	DB_HM_DEL, DB_HM_DEL_UNEXPANDED, DB_HM_DEL_ALL, DB_HM_DEL_UID, DB_HM_ADD,
 	DB_HM_LIST,
 	DB_RIGHTS_PUT, DB_RIGHTS_DEL, DB_RIGHTS_ALL,
+	DB_MIG4_ROOT_VOL, DB_MIG4_FREE_INO, DB_MIG4_FSO, DB_MIG4_PARENT, DB_MIG4_DIR,
+	DB_MIG4_CHILD, DB_MIG4_CML,
 	DB_COUNT
 };
 

@@ -211,4 +211,14 @@ const char *const db_sql[DB_COUNT] = {
 		" anyrights) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[DB_RIGHTS_DEL] = "DELETE FROM rights WHERE " OF_OBJ " AND uid = ?4",
 	[DB_RIGHTS_ALL] = "SELECT vol, vnode, uniq, uid, rights, anyrights FROM rights",
+	/* ---- version 3 to 4: the row at ino 1 moves (db.c migrate_3) ---- */
+	[DB_MIG4_ROOT_VOL] = "SELECT vol FROM fsobj WHERE ino = 1",
+	[DB_MIG4_FREE_INO] = "SELECT MAX(m) + 1 FROM (SELECT MAX(ino) AS m FROM fsobj"
+		" UNION ALL SELECT MAX(ino) FROM cml UNION ALL SELECT MAX(child) FROM dirent"
+		" UNION ALL SELECT 1)",
+	[DB_MIG4_FSO] = "UPDATE fsobj SET ino = ?1, parent = 1, name = NULL WHERE ino = 1",
+	[DB_MIG4_PARENT] = "UPDATE fsobj SET parent = ?1 WHERE parent = 1 AND ino != ?1",
+	[DB_MIG4_DIR] = "UPDATE dirent SET dir = ?1 WHERE dir = 1",
+	[DB_MIG4_CHILD] = "UPDATE dirent SET child = ?1 WHERE child = 1",
+	[DB_MIG4_CML] = "UPDATE cml SET ino = ?1 WHERE ino = 1",
 };
