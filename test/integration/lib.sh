@@ -114,10 +114,11 @@ printf 'serverprobe 2\n' >"$HT_TMP/venus.conf"
 # Realms (doc/design.md): venus's mount lists realms and /coda/<realm> is
 # a realm's root volume.  HT_REALM is the test realm's name; with
 # HT_REALM_DIRS=1 venus and vice are told it and ht_mnt answers the realm's
-# directory, so tests written against ht_mnt keep working.  Off until venus
-# has the realm directory (the core's); the integrator turns it on.
+# directory, so tests written against ht_mnt keep working.  0 gives the old
+# layout (the realm's root volume at the mount), for a venus without the
+# realm directory.
 : "${HT_REALM:=hesper.test}"
-: "${HT_REALM_DIRS:=0}"
+: "${HT_REALM_DIRS:=1}"
 export HT_REALM HT_REALM_DIRS
 if [ "$HT_REALM_DIRS" = 1 ]; then
 	printf 'realm %s\n' "$HT_REALM" >>"$HT_TMP/venus.conf"
@@ -313,7 +314,10 @@ ht_vice_start() {
 	log=$VICE_ROOT/vice.log
 	printf '%s\n' "---- vice start $(date +%T) ----" >>"$log"
 	local realm=()
-	[ "$HT_REALM_DIRS" = 1 ] && realm=(--realm "$HT_REALM")
+	# (a vice without --realm serves the realm venus.conf names anyway)
+	if [ "$HT_REALM_DIRS" = 1 ] && "$VICE" --help 2>&1 | grep -q -- --realm; then
+		realm=(--realm "$HT_REALM")
+	fi
 	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "${realm[@]}" "$@" >>"$log" 2>&1 </dev/null &
 	HT_VICE_PID=$!
 	echo "$HT_VICE_PID" >"$VICE_ROOT/daemon.pid"

@@ -10,22 +10,6 @@
 #include "venus/core/fsobj.h"
 #include "venus/ctl/ctl.h"
 
-/* TEMPORARY (until the vcore branch is merged; then delete this block and
- * ctl_mount_compat.c): the core's mount point API as vcore declares it in
- * fsobj.h. */
-struct fso_mount {
-	uint32_t volume;       /* local volume number of the object (volreg.h) */
-	int      is_root;      /* ino is a volume's root directory */
-	int      is_realm;     /* ...and that volume is a realm's root */
-	int      is_realmdir;  /* ino is FSO_ROOT_INO itself */
-	uint64_t mp_dir;       /* is_root: the mount point's directory ino */
-	char     mp_name[256]; /* is_root: the mount point's name, or "" */
-};
-int fso_mount_info(uint64_t ino, struct fso_mount *m);
-void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
-		 fso_attr_cb cb, void *arg);
-void fso_lsmount(uint64_t dir, const char *name, uid_t uid, fso_readlink_cb cb, void *arg);
-/* END TEMPORARY */
 
 /* For srv_call without arguments: libtirpc's xdr_void takes none, so it
  * does not cast cleanly to xdrproc_t. */
@@ -114,6 +98,10 @@ void ctl_acl_run(struct ctl_req *r);   /* listacl, setacl (ctl_acl.c) */
 /* whereis, lsmount, mkmount, rmmount, getmountpoint, setquota
  * (ctl_mount.c) */
 void ctl_mount_run(struct ctl_req *r);
+/* The mount-relative path of local volume lvol's root directory (where it
+ * is mounted) in buf (n bytes), from the cache: 0, or ENOENT when venus
+ * has not crossed into the volume (ctl_mount.c). */
+int ctl_volume_root_path(uint32_t lvol, char *buf, size_t n);
 
 /* ---- what a local user may see (ctl_see.c) ---- */
 

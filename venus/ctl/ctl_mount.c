@@ -35,6 +35,7 @@ struct mt_state {
 	int      advanced;     /* ... and an argument finished meanwhile */
 	uint64_t dir;          /* the argument's directory */
 	uint32_t dirvol;       /* ... and its volume */
+	hs_fid   dirfid;       /* ... and its fid */
 	char     parent[PATH_MAX];
 	char    *name;         /* last component, inside parent's buffer */
 };
@@ -156,6 +157,12 @@ static void rm_checked(void *arg, int err, const char *volname)
 		mt_fail(r, err);
 		return;
 	}
+	/* The kernel did not ask for this unlink, so nothing tells it the
+	 * name is gone: the kernel holds the name as the volume's root
+	 * directory.  Treating it as a callback break on the directory
+	 * makes the kernel forget the directory's names (this one with
+	 * them) and venus re-read the directory on the next look. */
+	fso_cb_break(&m->dirfid);
 	fso_unlink(m->dir, m->name, r->uid, rm_unlinked, r);
 }
 
@@ -200,6 +207,7 @@ static void mt_dir_resolved(void *arg, int err, const struct fso_attr *a)
 	}
 	m->dir = a->ino;
 	m->dirvol = a->fid.volume;
+	m->dirfid = a->fid;
 	if (!strcmp(n, "lsmount"))
 		fso_lsmount(m->dir, m->name, r->uid, ls_done, r);
 	else if (!strcmp(n, "rmmount"))
@@ -390,41 +398,68 @@ static void whereis_finish(struct ctl_req *r)
 /* ---- getmountpoint VOLID@REALM ---- */
 
 struct gmt_find {
-	uint32_t lvol;
-	int      found;
-	char     path[4096];
+	uint32_t    lvol;      /* by number, or */
+	unsigned    realm;     /* ... by name in this realm */
+	const char *name;
+	int         found;
+	uint32_t    got;
+	char        path[4096];
 };
 
 static void gmt_each(void *arg, const struct fso_cacheinfo *ci)
 {
 	struct gmt_find *g = arg;
 	struct fso_mount mi;
+	const char *vn;
 
-	if (g->found || ci->fid.volume != g->lvol || !S_ISDIR(ci->type))
+	if (g->found || !S_ISDIR(ci->type))
+		return;
+	if (g->name ? vr_realm_of(ci->fid.volume) != g->realm ||
+		      !(vn = vr_volume_name(ci->fid.volume)) || strcmp(vn, g->name) :
+		      ci->fid.volume != g->lvol)
 		return;
 	if (fso_mount_info(ci->ino, &mi) || !mi.is_root)
 		return;
 	g->found = 1;
+	g->got = ci->fid.volume;
 	snprintf(g->path, sizeof g->path, "%s", ci->path);
 }
 
-/* One VOLID@REALM (Coda's "%x@%s"): the path the volume's root is
- * mounted at, from the cache (a volume venus never crossed into has no
- * known mount point: ENOENT). */
+int ctl_volume_root_path(uint32_t lvol, char *buf, size_t n)
+{
+	struct gmt_find g = { lvol, 0, NULL, 0, 0, "" };
+
+	fso_foreach_cached(gmt_each, &g);
+	if (!g.found)
+		return ENOENT;
+	snprintf(buf, n, "%s", g.path);
+	return 0;
+}
+
+/* One VOLID@REALM (Coda's "%x@%s"; Hesper also takes VOLNAME@REALM, which
+ * cfs replayclosure uses): the path the volume's root is mounted at, from
+ * the cache (a volume venus never crossed into has no known mount point:
+ * ENOENT). */
 static int gmt_one(struct ctl_req *r, const char *arg, int *first)
 {
-	unsigned v;
-	char realm[HS_MAXHOSTNAME + 1], disp[PATH_MAX + 256];
-	struct gmt_find g = { 0, 0, "" };
+	unsigned long v;
+	char what[HS_MAXNAMELEN + 1], disp[PATH_MAX + 256], *end;
+	const char *at = strrchr(arg, '@'), *realm = at ? at + 1 : "";
+	struct gmt_find g = { 0, 0, NULL, 0, 0, "" };
 	int idx;
 
-	if (sscanf(arg, "%x@%255s", &v, realm) != 2 || !v || v > VR_VOLID_MASK) {
+	if (!at || at == arg || !*realm || (size_t)(at - arg) > HS_MAXNAMELEN) {
 		ctl_printf(r, CTLP_STDERR, "Usage: cfs getmountpoint VOLID@REALM...\n");
 		return EINVAL;
 	}
+	snprintf(what, sizeof what, "%.*s", (int)(at - arg), arg);
+	v = strtoul(what, &end, 16);
+	if (*end || !v || v > VR_VOLID_MASK)
+		g.name = what;   /* not a number: a volume name */
 	idx = strcmp(realm, ctl_realm()) ? vr_realm_index(realm) : 0;
 	if (idx >= 0) {
-		g.lvol = (uint32_t)idx << VR_REALM_SHIFT | v;
+		g.lvol = (uint32_t)idx << VR_REALM_SHIFT | (uint32_t)v;
+		g.realm = (unsigned)idx;
 		fso_foreach_cached(gmt_each, &g);
 	}
 	if (!g.found) {
@@ -436,7 +471,7 @@ static int gmt_one(struct ctl_req *r, const char *arg, int *first)
 	if (r->json) {
 		ctl_printf(r, CTLP_STDOUT, "%s{\"volume\":", *first ? "" : ",");
 		ctl_json_str(r, arg);
-		ctl_printf(r, CTLP_STDOUT, ",\"path\":");
+		ctl_printf(r, CTLP_STDOUT, ",\"id\":%u,\"path\":", vr_volid_of(g.got));
 		ctl_json_str(r, disp);
 		ctl_printf(r, CTLP_STDOUT, "}");
 		*first = 0;
