@@ -314,8 +314,10 @@ ht_vice_start() {
 	log=$VICE_ROOT/vice.log
 	printf '%s\n' "---- vice start $(date +%T) ----" >>"$log"
 	local realm=()
-	# (a vice without --realm serves the realm venus.conf names anyway)
-	if [ "$HT_REALM_DIRS" = 1 ] && "$VICE" --help 2>&1 | grep -q -- --realm; then
+	# $HT_REALM unless the caller names another realm (a vice without
+	# --realm serves the realm venus.conf names anyway)
+	if [ "$HT_REALM_DIRS" = 1 ] && [[ " $* " != *" --realm "* ]] &&
+	   "$VICE" --help 2>&1 | grep -q -- --realm; then
 		realm=(--realm "$HT_REALM")
 	fi
 	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "${realm[@]}" "$@" >>"$log" 2>&1 </dev/null &

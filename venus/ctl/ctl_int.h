@@ -41,6 +41,7 @@ const char *ctl_realm_of(uint32_t lvol);
 struct ctl_volstat {
 	int      have;         /* vice answered */
 	uint64_t min_quota, max_quota, blocks_used, part_avail, part_total;
+	char     name[HS_MAXNAMELEN + 1]; /* the volume's name */
 };
 
 /* One path argument, resolved. */

@@ -117,6 +117,12 @@ static const char *coda_state(enum vst_state s)
 	return s == VST_DISCONNECTED ? "Unreachable" : "Reachable";
 }
 
+/* The volume's name: vice's answer, else what the registry learnt. */
+static const char *vs_name(uint32_t vol, const struct ctl_volstat *vs)
+{
+	return vs->have && vs->name[0] ? vs->name : ctl_volname(vol);
+}
+
 /* Coda prints the quota lines only when vice told them (reachable, not
  * -local). */
 static void quota_text(struct ctl_req *r, const struct ctl_volstat *vs)
@@ -154,7 +160,7 @@ static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol,
 	ctl_printf(r, CTLP_STDOUT, "  Status of volume %08x (%u) named \"%s\"\n"
 		   "  Volume type is ReadWrite\n  Connection State is %s\n"
 		   "  Reintegration age: %u sec, time %.3f sec\n", vr_volid_of(vol),
-		   vr_volid_of(vol), ctl_esc(r, ctl_volname(vol)), coda_state(vst_state(w)),
+		   vr_volid_of(vol), ctl_esc(r, vs_name(vol, vs)), coda_state(vst_state(w)),
 		   age, (double)time_);
 	quota_text(r, vs);
 	if (t.conflicts)
@@ -196,7 +202,7 @@ static void listvol_json(struct ctl_req *r, int i, uint32_t vol,
 	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
 	ctl_json_str(r, ctl_disp(buf, sizeof buf, r->argv[i]));
 	ctl_printf(r, CTLP_STDOUT, ",\"id\":%u,\"name\":", vr_volid_of(vol));
-	ctl_json_str(r, ctl_volname(vol));
+	ctl_json_str(r, vs_name(vol, vs));
 	ctl_printf(r, CTLP_STDOUT, ",\"realm\":");
 	ctl_json_str(r, ctl_realm_of(vol));
 	ctl_printf(r, CTLP_STDOUT, ",\"server\":");
@@ -271,7 +277,8 @@ static void listvol_got(void *arg, int err, void *res)
 
 		p->vs = (struct ctl_volstat){ 1, st->min_quota, st->max_quota,
 					      st->blocks_used, st->part_avail,
-					      st->part_total };
+					      st->part_total, "" };
+		snprintf(p->vs.name, sizeof p->vs.name, "%s", st->name ? st->name : "");
 	}
 	w->cursor++;
 	listvol_step(r);
