@@ -33,14 +33,13 @@ CACHEDIR=/var/lib/hesper/venus
 MNT=/coda
 # Realms (doc/design.md): venus's mount lists realms and a realm's tree is
 # /coda/REALM (venus names its realm after its server unless venus.conf
-# says otherwise).  HESPER_REALM_DIRS=1 once venus has the realm directory.
+# says otherwise).  HESPER_REALM_DIRS=0 for a venus without the realm
+# directory (the realm's root at /coda itself).
 REALM=${HESPER_REALM:-127.0.0.1}
-if [ "${HESPER_REALM_DIRS:-0}" = 1 ]; then
+TREE=$MNT
+VICE_REALM=()
+if [ "${HESPER_REALM_DIRS:-1}" = 1 ]; then
 	TREE=$MNT/$REALM
-	VICE_REALM=(--realm "$REALM")
-else
-	TREE=$MNT
-	VICE_REALM=()
 fi
 LOGDIR=/var/log/hesper
 RUNDIR=/run/hesper
@@ -137,6 +136,9 @@ stop_all
 mkdir -p "$VICE_ROOT" "$CACHEDIR" "$MNT"
 hs_log "starting vice (root $VICE_ROOT, port $PORT; log $LOGDIR/vice.log)"
 : >"$LOGDIR/vice.log"
+if [ "$TREE" != "$MNT" ] && "$VICE" --help 2>&1 | grep -q -- --realm; then
+	VICE_REALM=(--realm "$REALM")
+fi
 nohup "$VICE" -f -r "$VICE_ROOT" -p "$PORT" "${VICE_REALM[@]}" >>"$LOGDIR/vice.log" 2>&1 </dev/null &
 echo $! >"$RUNDIR/vice.pid"
 for ((i = 0; i < 150; i++)); do
