@@ -198,6 +198,32 @@ static void test_v2_opens(void **state)
 	close_cml();
 }
 
+/* Version 3 to 4 knowing realm 0's name (venus.conf): the old root is
+ * the realm directory's entry of that name, hoard paths begin with it. */
+static void test_v2_realm0(void **state)
+{
+	char *sql = dump("venus_v2.sql", NULL);
+	const struct hoard_entry *e;
+	struct hoard *h = NULL;
+	size_t n;
+
+	make_db(sql);
+	free(sql);
+	V->cfg.realm = "realm.test";
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	V->cfg.realm = NULL;
+	assert_int_equal(one("SELECT child FROM dirent WHERE dir = 1 AND name = 'realm.test'"),
+			 12);
+	assert_int_equal(one("SELECT COUNT(*) FROM dirent WHERE dir = 1"), 1);
+	assert_int_equal(one("SELECT name = 'realm.test' FROM fsobj WHERE ino = 12"), 1);
+	assert_int_equal(hoard_init(&h), 0);
+	e = hoard_entries(h, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(e[0].path, "realm.test/proj");
+	hoard_fini(h);
+	hoard_free(h);
+}
+
 /* A hoard table from before column attrs: the column is added and the row
  * converted once. */
 static void test_v1_hoard_without_attrs(void **state)
@@ -260,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_v1_opens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_realm0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_hoard_without_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_file, setup, teardown),

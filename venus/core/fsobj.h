@@ -67,7 +67,11 @@ int fso_check_name(const char *name, size_t len);
 
 /* Attributes: from the cache while a callback promise holds, else vice. */
 void fso_getattr(uint64_t ino, uid_t uid, fso_attr_cb cb, void *arg);
-/* Look name up in directory dir. */
+/* Look name up in directory dir.  "." is dir, ".." its parent (a volume
+ * root's: the mount point's directory; FSO_ROOT_INO's: itself).  A mount
+ * point is crossed: cb gets the volume's root directory (ETIMEDOUT when
+ * the volume cannot be reached and was never crossed, ENOENT when it does
+ * not exist).  In FSO_ROOT_INO, name is a realm. */
 void fso_lookup(uint64_t dir, const char *name, uid_t uid, fso_attr_cb cb, void *arg);
 /* All entries of a directory ("." and ".." excluded). */
 void fso_readdir(uint64_t dir, uid_t uid, fso_readdir_cb cb, void *arg);
@@ -159,8 +163,9 @@ void fso_forget(uint64_t ino, uint64_t nlookup);
 
 /* ---- for cfs (ctl.c) ---- */
 
-/* Resolve a path relative to the mount point ("" or "/" is the root),
- * walking lookups as venus itself (SRV_SELF). */
+/* Resolve a path relative to the mount point ("" or "/" is the realm
+ * directory; "REALM/..." a realm's tree), walking lookups as venus
+ * itself (SRV_SELF), crossing mount points, "." and ".." as fso_lookup. */
 void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg);
 /* The same as uid (hoard walks: the entry's uid; cfs: the caller). */
 void fso_resolve_as(const char *relpath, uid_t uid, fso_attr_cb cb, void *arg);

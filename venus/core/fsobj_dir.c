@@ -426,6 +426,10 @@ static void remove_done(void *arg, int err, void *res)
 		fo_apply_attr(dir, &r->hs_remove_res_u.ok.dir, 1);
 		fo_note_rights(d->uid, &r->hs_remove_res_u.ok.dir);
 		fo_dir_del(dir, d->name);
+		/* A mount point (cfs rmmount: no kernel request) is the
+		 * volume's root in the kernel's entry cache: drop it. */
+		if (o && fso_is_mountpoint_attr(o->r.type, o->r.mode))
+			front_inval_entry(d->dir, d->name);
 	}
 	if (o) {
 		if (r->hs_remove_res_u.ok.obj_gone)

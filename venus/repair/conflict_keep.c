@@ -32,6 +32,7 @@
 #include "venus/core/fsobj_disc.h"
 #include "venus/repair/reint.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 
 /* The first conflicted row of one object, the part preserve needs. */
 struct kept_row {
@@ -247,7 +248,7 @@ static void lookup_server(struct keep *k, const struct kept_row *kr)
 	c->kr = *kr;
 	a.dir = kr->dir;
 	a.name = c->kr.name;
-	srv_call_as(V->srv, kr->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
+	vr_call_as(a.dir.volume, kr->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
 		    (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), looked_up, c);
 }
 

@@ -169,6 +169,63 @@ static int move_container(sqlite3 *db, uint64_t to)
 	return 0;
 }
 
+/* Run statement id with ?1 bound to text t. */
+static int run_text(sqlite3 *db, enum db_stmt id, const char *t)
+{
+	sqlite3_stmt *st = db_st(db, id);
+
+	if (st)
+		sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+	return db_run(db, st);
+}
+
+/* Hoard paths were relative to the root volume, which is now
+ * <realm 0>/ below the mount (venus.conf's realm: config.c makes it the
+ * server's name when unset).  Without a realm name (a tool that opens
+ * venus.db alone) they stay. */
+/* Realm 0's name as config.c settled it, or NULL (a tool, a test that
+ * opens venus.db alone; or a name no directory entry can have). */
+static const char *realm0(void)
+{
+	const char *realm = V ? V->cfg.realm : NULL;
+
+	return realm && *realm && !strchr(realm, '/') && strcmp(realm, ".") &&
+	       strcmp(realm, "..") && strlen(realm) <= HS_MAXNAMELEN ? realm : NULL;
+}
+
+/* The moved root (ino) becomes realm 0's entry in the realm directory.
+ * Without a name core files it at its first lookup (fsobj_realm.c). */
+static int name_realm0(sqlite3 *db, uint64_t ino)
+{
+	const char *realm = realm0();
+	int err = 0;
+
+	for (int id = DB_MIG4_REALM0_DE; realm && !err && id <= DB_MIG4_REALM0_NAME; id++) {
+		sqlite3_stmt *st = db_st(db, (enum db_stmt)id);
+
+		if (st) {
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)ino);
+			sqlite3_bind_text(st, 2, realm, -1, SQLITE_STATIC);
+		}
+		err = db_run(db, st);
+	}
+	return err;
+}
+
+static int migrate_hoard(sqlite3 *db)
+{
+	const char *realm = realm0();
+	int err;
+
+	if (!realm)
+		return 0;
+	if (!(err = run_text(db, DB_MIG4_HOARD, realm)))
+		err = run_text(db, DB_MIG4_HOARD_MEMBER, realm);
+	if (!err)
+		vlog(LOG_NOTICE, "venus.db: hoard paths now begin with the realm, %s/", realm);
+	return err;
+}
+
 /* Version 3 to 4: ino 1 becomes venus's realm directory (/coda).  The
  * root directory an older cache kept there (a vice object) moves to a
  * fresh ino, with everything that names it: its entries, its children's
@@ -180,8 +237,10 @@ static int move_container(sqlite3 *db, uint64_t to)
 static int migrate_3(sqlite3 *db)
 {
 	uint64_t vol = 0, to = 0;
-	int err = db_u64(db, DB_MIG4_ROOT_VOL, NULL, &vol);
+	int err = migrate_hoard(db);
 
+	if (!err)
+		err = db_u64(db, DB_MIG4_ROOT_VOL, NULL, &vol);
 	if (err || !vol || vol == DB_LOCAL_VOL)
 		return err;   /* no row at ino 1 (vol 0 is no volume), or ours */
 	if ((err = db_u64(db, DB_MIG4_FREE_INO, NULL, &to)))
@@ -193,7 +252,8 @@ static int migrate_3(sqlite3 *db)
 	    (err = run_ino(db, DB_MIG4_FSO, to)) ||
 	    (err = run_ino(db, DB_MIG4_DIR, to)) ||
 	    (err = run_ino(db, DB_MIG4_CHILD, to)) ||
-	    (err = run_ino(db, DB_MIG4_CML, to)))
+	    (err = run_ino(db, DB_MIG4_CML, to)) ||
+	    (err = name_realm0(db, to)))
 		return err;
 	vlog(LOG_NOTICE, "venus.db: the old root directory moved from ino 1 to %" PRIu64
 	     "; ino 1 is the realm directory", to);

@@ -221,4 +221,11 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_MIG4_DIR] = "UPDATE dirent SET dir = ?1 WHERE dir = 1",
 	[DB_MIG4_CHILD] = "UPDATE dirent SET child = ?1 WHERE child = 1",
 	[DB_MIG4_CML] = "UPDATE cml SET ino = ?1 WHERE ino = 1",
+	/* The moved root is realm 0's entry of the realm directory. */
+	[DB_MIG4_REALM0_DE] = "INSERT OR REPLACE INTO dirent(dir, name, child) VALUES(1, ?2, ?1)",
+	[DB_MIG4_REALM0_NAME] = "UPDATE fsobj SET name = ?2 WHERE ino = ?1",
+	/* Hoard paths were relative to the old root: now to /coda. */
+	[DB_MIG4_HOARD] = "UPDATE hoard SET path = ?1 || '/' || path",
+	[DB_MIG4_HOARD_MEMBER] = "UPDATE hoard_member SET entry = ?1 || '/' || entry,"
+		" path = ?1 || '/' || path",
 };
