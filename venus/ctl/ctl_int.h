@@ -71,6 +71,11 @@ void ctl_walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r));
 void ctl_path_error(struct ctl_req *r, int i, int err, int *first);
 
 
+/* Argument i names venus's directory of realms (the mount itself), which
+ * holds no volume: EINVAL, reported as ctl_path_error does, the text
+ * naming the realm directory to use instead (ctl_vol.c).  Returns EINVAL. */
+int ctl_realmdir_error(struct ctl_req *r, int i, int *first);
+
 /* The volume of rel's deepest cached ancestor, in *vol, when err says vice
  * is unreachable (Coda's listvol -local).  0, or err. */
 int ctl_guess_volume(const char *rel, int err, uint32_t *vol);

@@ -360,8 +360,13 @@ static void whereis_step(struct ctl_req *r)
 		uint32_t lvol = p->a.fid.volume;
 		int first = !w->printed;
 
-		if (!p->err && vr_realm_of(lvol) == VR_LOCAL_REALM)
-			p->err = EINVAL;   /* /coda itself: venus's, no server's */
+		if (!p->err && vr_realm_of(lvol) == VR_LOCAL_REALM) {
+			/* /coda itself: venus's, no server's */
+			status = ctl_realmdir_error(r, w->cursor, &first);
+			w->printed = !first;
+			w->cursor++;
+			continue;
+		}
 		if (p->err) {
 			if (p->err > 0) {
 				status = p->err;
@@ -582,8 +587,14 @@ static void setquota_finish(struct ctl_req *r)
 		return;
 	}
 	if (vr_realm_of(w->res[0].a.fid.volume) == VR_LOCAL_REALM) {
-		ctl_fail(r, EINVAL, "%s: %s", ctl_disp(disp, sizeof disp, r->argv[0]),
-			 strerror(EINVAL));
+		int first = 1;
+
+		if (r->json)
+			ctl_printf(r, CTLP_STDOUT, "{\"results\":[");
+		ctl_realmdir_error(r, 0, &first);
+		if (r->json)
+			ctl_printf(r, CTLP_STDOUT, "]}\n");
+		ctl_done(r, EINVAL);
 		return;
 	}
 	id = vr_volid_of(w->res[0].a.fid.volume);

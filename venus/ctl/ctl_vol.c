@@ -82,6 +82,21 @@ uint32_t ctl_cached_volume(const char *rel)
 	return g.vol;
 }
 
+int ctl_realmdir_error(struct ctl_req *r, int i, int *first)
+{
+	char buf[PATH_MAX + 256];
+
+	if (r->json) {
+		ctl_path_error(r, i, EINVAL, first);
+		return EINVAL;
+	}
+	ctl_disp(buf, sizeof buf, r->argv[i]);
+	ctl_printf(r, CTLP_STDERR, "%s: %s (venus's directory of realms holds no "
+		   "volume; a realm's is %s/%s)\n", ctl_esc(r, buf), strerror(EINVAL),
+		   ctl_esc(r, buf), ctl_esc(r, vr_realm0()));
+	return EINVAL;
+}
+
 /* ---- listvol ---- */
 
 /* One volume's part of the CML (Coda keeps a CML per volume; Hesper one
@@ -241,9 +256,7 @@ static void listvol_print(struct ctl_req *r)
 			status = p->err;
 			ctl_path_error(r, i, status, &first);
 		} else if (vr_realm_of(p->a.fid.volume) == VR_LOCAL_REALM) {
-			/* /coda itself is venus's directory, no volume */
-			status = EINVAL;
-			ctl_path_error(r, i, status, &first);
+			status = ctl_realmdir_error(r, i, &first);
 		} else if (r->json) {
 			listvol_json(r, i, p->a.fid.volume, &p->vs, &first);
 		} else {
