@@ -363,6 +363,7 @@ static void whereis_step(struct ctl_req *r)
 		if (!p->err && vr_realm_of(lvol) == VR_LOCAL_REALM) {
 			/* /coda itself: venus's, no server's */
 			status = ctl_realmdir_error(r, w->cursor, &first);
+			p->err = status;   /* counted again after an answer */
 			w->printed = !first;
 			w->cursor++;
 			continue;
