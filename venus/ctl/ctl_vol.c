@@ -3,10 +3,12 @@
  * checkvolumes, checkservers.  Text in Coda 8's wording
  * (coda-src/vtools/cfs.cc ListVolume, CheckServers).
  *
- * Hesper's connection states map onto Coda's volume states: a venus that
- * can reach vice (strongly connected or write-disconnected) shows
- * "Reachable", a disconnected one "Unreachable"; write-back shows in the
- * "Reintegration age" line.  Coda's "Resolving" (server replicas being
+ * Hesper's connection states map onto Coda's volume states, per volume
+ * (vst_of: one server down makes only its volumes disconnected): a volume
+ * whose server venus can reach (strongly connected or write-disconnected)
+ * shows "Reachable", a disconnected one "Unreachable"; write-back shows in
+ * the "Reintegration age" line; the quota lines come from the volume's
+ * server (HS_GETVOLSTAT) while it is reachable.  Coda's "Resolving" (server replicas being
  * resolved) never occurs: a volume lives on one vice.  --json keeps
  * Hesper's own state names in "connection_state".
  */
