@@ -8,8 +8,9 @@
 #                             VLDB in etcd (--vldb) and ht_etcd_start
 #   rl_vices NAME...          start one vice per NAME, all of realm
 #                             $HT_REALM with the VLDB (and pdb) in etcd
-#                             ($HT_ETCD), sharing the first one's realm key
-#                             (auth.key) and its pdb user root
+#                             when ht_etcd_start ran ($HT_ETCD; else each
+#                             its own SQLite VLDB), sharing the first one's
+#                             realm key (auth.key) and its pdb user root
 #   rl_port NAME              "127.0.0.1:PORT" of vice NAME
 #   rl_root NAME              vice NAME's root directory
 #   rl_volutil NAME ARGS...   volutil run against vice NAME (as on that
@@ -45,7 +46,7 @@ rl_root() { printf '%s\n' "$HT_TMP/vice.$1/root"; }
 _rl_pdbtool() {
 	local name=$1
 	shift
-	if "$PDBTOOL" --help 2>&1 | grep -q -- --etcd; then
+	if [ -n "${HT_ETCD:-}" ] && "$PDBTOOL" --help 2>&1 | grep -q -- --etcd; then
 		"$PDBTOOL" -r "$(rl_root "$name")" --vldb etcd --etcd "$HT_ETCD" "$@"
 	else
 		"$PDBTOOL" -r "$(rl_root "$name")" "$@"
@@ -66,7 +67,8 @@ _rl_root_user() {
 }
 
 rl_vices() {
-	local first= name
+	local first= name vldb=()
+	[ -n "${HT_ETCD:-}" ] && vldb=(--vldb etcd --etcd "$HT_ETCD")
 	for name in "$@"; do
 		if [ -n "$first" ]; then
 			# one realm, one key (doc/design.md "Realms"): the admin
@@ -76,7 +78,7 @@ rl_vices() {
 				ht_hard "no auth.key in $(rl_root "$first")"
 		fi
 		# (lib.sh adds --realm $HT_REALM)
-		ht_vice_start_as "$name" --vldb etcd --etcd "$HT_ETCD"
+		ht_vice_start_as "$name" "${vldb[@]}"
 		_rl_root_user "$name"
 		first=${first:-$name}
 	done
