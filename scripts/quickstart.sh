@@ -136,7 +136,7 @@ stop_all
 mkdir -p "$VICE_ROOT" "$CACHEDIR" "$MNT"
 hs_log "starting vice (root $VICE_ROOT, port $PORT; log $LOGDIR/vice.log)"
 : >"$LOGDIR/vice.log"
-if [ "$TREE" != "$MNT" ] && "$VICE" --help 2>&1 | grep -q -- --realm; then
+if [ "$TREE" != "$MNT" ] && grep -q -- --realm <<<"$("$VICE" --help 2>&1)"; then
 	VICE_REALM=(--realm "$REALM")
 fi
 nohup "$VICE" -f -r "$VICE_ROOT" -p "$PORT" "${VICE_REALM[@]}" >>"$LOGDIR/vice.log" 2>&1 </dev/null &

@@ -317,7 +317,7 @@ ht_vice_start() {
 	# $HT_REALM unless the caller names another realm (a vice without
 	# --realm serves the realm venus.conf names anyway)
 	if [ "$HT_REALM_DIRS" = 1 ] && [[ " $* " != *" --realm "* ]] &&
-	   "$VICE" --help 2>&1 | grep -q -- --realm; then
+	   grep -q -- --realm <<<"$("$VICE" --help 2>&1)"; then
 		realm=(--realm "$HT_REALM")
 	fi
 	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "${realm[@]}" "$@" >>"$log" 2>&1 </dev/null &

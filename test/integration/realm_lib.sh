@@ -31,10 +31,10 @@ rl_needs() {
 	if [ "${1:-}" = etcd ]; then
 		declare -F ht_etcd_start >/dev/null ||
 			ht_skip "needs ht_etcd_start (the vldb branch)"
-		"$VICE" --help 2>&1 | grep -q -- --vldb ||
+		grep -q -- --vldb <<<"$("$VICE" --help 2>&1)" ||
 			ht_skip "needs vice --vldb etcd (the vldb branch)"
 	fi
-	"$VICE" --help 2>&1 | grep -q -- --realm || ht_skip "needs vice --realm (the vldb branch)"
+	grep -q -- --realm <<<"$("$VICE" --help 2>&1)" || ht_skip "needs vice --realm (the vldb branch)"
 	return 0
 }
 
@@ -46,7 +46,7 @@ rl_root() { printf '%s\n' "$HT_TMP/vice.$1/root"; }
 _rl_pdbtool() {
 	local name=$1
 	shift
-	if [ -n "${HT_ETCD:-}" ] && "$PDBTOOL" --help 2>&1 | grep -q -- --etcd; then
+	if [ -n "${HT_ETCD:-}" ] && grep -q -- --etcd <<<"$("$PDBTOOL" --help 2>&1)"; then
 		"$PDBTOOL" -r "$(rl_root "$name")" --vldb etcd --etcd "$HT_ETCD" "$@"
 	else
 		"$PDBTOOL" -r "$(rl_root "$name")" "$@"
