@@ -44,7 +44,10 @@ ht_check "cfs --json lv: three volumes with quota lines" bash -c "
 
 # ---- libxcrypt across the volumes ---------------------------------------------
 XC=/usr/src/libxcrypt
-TARBALL=$(ls /var/cache/hesper/libxcrypt-src/*.tar.* 2>/dev/null | head -n 1) || true
+# build-aux/ comes from Debian's upstream tarball, which scripts/deps.sh
+# --xcrypt keeps in $HS_XCRYPT_CACHE (the quick start's way to build it)
+TARBALL=$(find "${HS_XCRYPT_CACHE:-/var/cache/hesper/libxcrypt-src}" -maxdepth 1 \
+	-name 'libxcrypt_*.orig.tar.*' 2>/dev/null | sort | tail -n 1) || true
 if [ -d "$XC" ] && [ -n "$TARBALL" ] && command -v autoreconf >/dev/null; then
 	ht_check "copy libxcrypt's source into src (B)" ht_t bash -c "
 		mkdir -p '$R/src/libxcrypt' &&
