@@ -36,7 +36,7 @@ struct mt_state {
 	uint64_t dir;          /* the argument's directory */
 	uint32_t dirvol;       /* ... and its volume */
 	hs_fid   dirfid;       /* ... and its fid */
-	char     parent[PATH_MAX];
+	char     parent[PATH_MAX + 1]; /* + 1: mt_split may shift it right */
 	char    *name;         /* last component, inside parent's buffer */
 };
 
@@ -218,12 +218,14 @@ static void mt_dir_resolved(void *arg, int err, const struct fso_attr *a)
 
 /* Split argument i (mount-relative) into its directory (m->parent) and
  * last component (m->name).  0, or EINVAL for the mount's top ("/" has no
- * name) or a ".." component. */
+ * name) or a ".." component, or ENAMETOOLONG. */
 static int mt_split(struct ctl_req *r, struct mt_state *m)
 {
 	char *slash;
 
-	snprintf(m->parent, sizeof m->parent, "%s", r->argv[m->i]);
+	if (strlen(r->argv[m->i]) >= PATH_MAX)
+		return ENAMETOOLONG;
+	snprintf(m->parent, PATH_MAX, "%s", r->argv[m->i]);
 	if (ctlp_clean_path(m->parent) || !m->parent[0])
 		return EINVAL;
 	slash = strrchr(m->parent, '/');
