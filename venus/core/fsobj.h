@@ -222,6 +222,10 @@ void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
 void fso_lsmount(uint64_t dir, const char *name, uid_t uid, fso_readlink_cb cb, void *arg);
 /* 1 if the attributes (type and mode) are those of a mount point. */
 int fso_is_mountpoint_attr(int hs_type, mode_t mode);
+/* From the cache alone, synchronous: the ino name names in dir, with a
+ * mount point crossed to its volume's root when it was crossed before
+ * (hoard's cached path walks); 0 when not cached. */
+uint64_t fso_cached_child(uint64_t dir, const char *name);
 
 /* ---- from the front ends' side: invalidation hooks ---- */
 

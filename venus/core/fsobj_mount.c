@@ -157,6 +157,19 @@ uint64_t fo_mount_root_of(uint64_t dir, const char *name)
 	return m->root;
 }
 
+uint64_t fso_cached_child(uint64_t dir, const char *name)
+{
+	uint64_t child, root;
+	struct fso *o;
+
+	if (db_dirent_get(V->db, dir, name, &child) || !(o = fo_obj(child)))
+		return 0;
+	if (!is_mountpoint(o))
+		return child;
+	root = fo_mount_root_of(dir, name);
+	return root ? root : 0;
+}
+
 int fso_mount_info(uint64_t ino, struct fso_mount *mi)
 {
 	struct fso *o = fo_obj(ino);
