@@ -10,6 +10,7 @@
  * changes are told to the VLDB (vldb.h) after the store's commit.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "acl.h"
 #include "ops.h"
@@ -115,6 +116,36 @@ int op_vol_create(struct vclient *c, void *args, void *res)
 	return 0;
 }
 
+/* Volume id is gone: every client holding a promise on one of its
+ * objects hears so now rather than serving its cached copy on.  The fids
+ * are gathered first, as breaking them changes the sets walked. */
+static void break_volume(struct vclient *c, uint32_t id)
+{
+	struct vclient *o;
+	hs_fid *fids = NULL, *more;
+	size_t n = 0, cap = 0, i;
+
+	for (o = c->v->clients; o; o = o->next)
+		for (i = 0; i < o->promises.cap; i++) {
+			const hs_fid *f = &o->promises.slot[i];
+
+			if (!f->vnode || f->volume != id)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				if (!(more = realloc(fids, cap * sizeof *fids)))
+					goto out;
+				fids = more;
+			}
+			fids[n++] = *f;
+		}
+out:
+	for (i = 0; i < n; i += HS_MAXFIDS)
+		cb_break(c->v, c, fids + i,
+			 (unsigned)(n - i < HS_MAXFIDS ? n - i : HS_MAXFIDS));
+	free(fids);
+}
+
 int op_vol_remove(struct vclient *c, void *args, void *res)
 {
 	uint32_t id = *(u_int *)args;
@@ -124,6 +155,7 @@ int op_vol_remove(struct vclient *c, void *args, void *res)
 	if ((err = admin_only(c, "volume remove")) ||
 	    (err = vs_vol_remove(c->v->vs, id, 0)))
 		return err;
+	break_volume(c, id);
 	if ((err = vldb_unpublish(c->v, id)))
 		vlog(LOG_WARNING, "volume %u removed, but its VLDB entry "
 		     "stays: %s", id, strerror(err));
