@@ -212,8 +212,9 @@ int fso_mount_info(uint64_t ino, struct fso_mount *m);
 /* cfs mkmount: make a mount point name in directory dir for volume
  * volname (a name or number), as uid (HS_MKMOUNT; vice needs the
  * administer right on dir).  Connected only: ETIMEDOUT while dir's
- * volume is unreachable; EXDEV never (the volume may live anywhere in the
- * realm).  cb gets the link's attributes (not crossed). */
+ * volume is unreachable, EBUSY while dir's own changes wait in the CML;
+ * EXDEV never (the volume may live anywhere in the realm).  cb gets the
+ * link's attributes (not crossed). */
 void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
 		 fso_attr_cb cb, void *arg);
 /* The volume name a mount point dir/name names, without crossing it
