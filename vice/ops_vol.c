@@ -28,14 +28,21 @@ static int admin_only(struct vclient *c, const char *what)
 	return EACCES;
 }
 
-/* Does the realm have a volume of this name?  0 or ENOENT.  For now the
- * local store answers; the integrator points this at the VLDB
- * (vldb_lookup) so that mount points may name volumes of other servers. */
+/* Does the realm have a volume of this name?  0 or ENOENT.  The VLDB
+ * answers, so that mount points may name volumes of other servers; the
+ * local store when there is none (unit tests). */
 int vol_exists(struct vice *v, const char *name)
 {
+	hs_vldb_args a = { 0, (char *)name };
+	hs_vldb_entry e;
 	hs_volinfo vi;
 	int err;
 
+	if (v->vldb) {
+		if (!(err = vldb_lookup(v, &a, &e)))
+			xdr_free((xdrproc_t)xdr_hs_vldb_entry, (char *)&e);
+		return err;
+	}
 	memset(&vi, 0, sizeof vi);
 	err = vs_getroot(v->vs, name, &vi);
 	xdr_free((xdrproc_t)xdr_hs_volinfo, (char *)&vi);
@@ -104,8 +111,11 @@ int op_vol_create(struct vclient *c, void *args, void *res)
 		return err;
 	if (!id && (err = vldb_alloc_id(v, &id)))
 		return err;
-	if ((err = vs_vol_create(v->vs, a->name, id, a->max_quota, out)))
+	if ((err = vs_vol_create(v->vs, a->name, id, a->max_quota, out))) {
+		if (!a->id)     /* give back the id vldb_alloc_id reserved */
+			(void)vldb_unpublish(v, id);
 		return err;
+	}
 	if ((err = vldb_publish(v, id, a->name))) {
 		vlog(LOG_ERR, "volume %s (%u): the VLDB refused it (%s): "
 		     "removed again", a->name, id, strerror(err));
