@@ -41,7 +41,7 @@ static const struct vu_cmd cmds[] = {
 	{ "info", vu_cmd_info, "info VOL [--json]" },
 	{ "dump", vu_cmd_dump, "dump VOL FILE" },
 	{ "restore", vu_cmd_restore, "restore FILE [NAME] [-id ID]" },
-	{ "move", vu_cmd_move, "move VOL HOST[:PORT]" },
+	{ "move", vu_cmd_move, "move VOL HOST[:PORT] [-D ROOT2]" },
 	{ "lock", vu_cmd_lock, "lock VOL" },
 	{ "unlock", vu_cmd_unlock, "unlock VOL" },
 };

@@ -175,3 +175,31 @@ void cb_forget(struct vclient *c)
 {
 	fidset_clear(&c->promises);
 }
+
+void cb_break_volume(struct vice *v, struct vclient *from, uint32_t id)
+{
+	struct vclient *o;
+	hs_fid *fids = NULL, *more;
+	size_t n = 0, cap = 0, i;
+
+	/* Gathered first: breaking changes the sets walked. */
+	for (o = v->clients; o; o = o->next)
+		for (i = 0; i < o->promises.cap; i++) {
+			const hs_fid *f = &o->promises.slot[i];
+
+			if (!f->vnode || f->volume != id)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				if (!(more = realloc(fids, cap * sizeof *fids)))
+					goto out;
+				fids = more;
+			}
+			fids[n++] = *f;
+		}
+out:
+	for (i = 0; i < n; i += HS_MAXFIDS)
+		cb_break(v, from, fids + i,
+			 (unsigned)(n - i < HS_MAXFIDS ? n - i : HS_MAXFIDS));
+	free(fids);
+}

@@ -9,6 +9,7 @@
 #include "vice.h"
 #include "ops.h"
 #include "auth.h"
+#include "voldump.h"
 
 /* One procedure: how to decode, how to answer, who handles it. */
 struct vproc {
@@ -69,6 +70,16 @@ static const struct vproc procs[] = {
 	[HS_VOL_LIST] = { (xdrproc_t)xdr_nothing, 0,
 			  (xdrproc_t)xdr_hs_volstatlist_res,
 			  sizeof(hs_volstatlist_res), op_vol_list, 0 },
+	[HS_VOL_LOCK] = P(hs_vollock_args, hs_status_res, op_vol_lock, 0),
+	[HS_VOL_DUMP] = P(hs_voldump_args, hs_voldump_res, op_vol_dump, 0),
+	[HS_VOL_RESTORE_CHUNK] = P(hs_volrestore_chunk_args, hs_status_res,
+				   op_vol_restore_chunk, 0),
+	[HS_VOL_RESTORE] = P(hs_volrestore_args, hs_getroot_res,
+			     op_vol_restore, 0),
+	[HS_VOL_RELEASE] = P(hs_volrelease_args, hs_status_res,
+			     op_vol_release, 0),
+	/* Volume location: tools may ask without HS_CONNECT. */
+	[HS_VLDB_LOOKUP] = P(hs_vldb_args, hs_vldb_res, op_vldb_lookup, 1),
 };
 
 #define NPROCS (sizeof procs / sizeof procs[0])
@@ -129,7 +140,8 @@ static void run(struct vclient *c, struct hrpc_call *call,
 	v->who = &who;
 	if (!c->client_id && !p->before_connect)
 		*(int *)h->res = EPERM;
-	else
+	else if (!(*(int *)h->res = vd_gate(v, (uint32_t)(p - procs),
+					     h->args)))
 		*(int *)h->res = p->fn(c, h->args, h->res);
 	v->cur_wait = NULL;
 	v->who = NULL;

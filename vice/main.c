@@ -5,7 +5,9 @@
  * vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]
  *      [--max-conns N] [--max-conns-per-host N] [--connect-timeout SECS]
  *      [--record-timeout SECS]
- *      [--keytab FILE] [--hostname NAME] [--token-lifetime SECS]  (vice(8))
+ *      [--keytab FILE] [--hostname NAME] [--token-lifetime SECS]
+ *      [--realm NAME] [--vldb sqlite|etcd] [--etcd URL[,URL...]]
+ *      [--publish HOST[:PORT]]  (vice(8))
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +24,8 @@
 #include "store.h"
 #include "pdb.h"
 #include "auth.h"
+#include "voldump.h"
+#include "vldb.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
@@ -48,6 +52,9 @@ struct opts {
 	const char *keytab;     /* --keytab: offer GSSAPI */
 	const char *hostname;   /* --hostname: GSSAPI's hesper/HOST */
 	unsigned lifetime;      /* --token-lifetime: cap, seconds */
+	char realm[256];        /* --realm; default: the host name */
+	struct vldb_opts vldb;  /* --vldb, --etcd */
+	const char *publish;    /* --publish HOST[:PORT]; NULL: derived */
 };
 
 static void __attribute__((noreturn)) usage(void)
@@ -55,7 +62,9 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr, "usage: vice [-f] [-d] [-r ROOT] [-l ADDR] [-p PORT] [--pidfile FILE]\n"
 		"            [--max-conns N] [--max-conns-per-host N]\n"
 		"            [--connect-timeout SECS] [--record-timeout SECS]\n"
-		"            [--keytab FILE] [--hostname NAME] [--token-lifetime SECS] [--version]\n"
+		"            [--keytab FILE] [--hostname NAME] [--token-lifetime SECS]\n"
+		"            [--realm NAME] [--vldb sqlite|etcd] [--etcd URL[,URL...]]\n"
+		"            [--publish HOST[:PORT]] [--version]\n"
 		"  default ROOT %s, e.g. --pidfile %s/hesper/vice.pid\n",
 		DEFAULT_ROOT, RUNSTATEDIR);
 	exit(1);
@@ -63,7 +72,7 @@ static void __attribute__((noreturn)) usage(void)
 
 enum { OPT_PIDFILE = 256, OPT_VERSION, OPT_MAXCONNS, OPT_PERHOST,
        OPT_CONNECT_TO, OPT_RECORD_TO, OPT_KEYTAB, OPT_HOSTNAME,
-       OPT_LIFETIME };
+       OPT_LIFETIME, OPT_REALM, OPT_VLDB, OPT_ETCD, OPT_PUBLISH };
 
 static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
@@ -75,6 +84,10 @@ static const struct option long_opts[] = {
 	{ "max-conns-per-host", required_argument, NULL, OPT_PERHOST },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TO },
 	{ "record-timeout", required_argument, NULL, OPT_RECORD_TO },
+	{ "realm", required_argument, NULL, OPT_REALM },
+	{ "vldb", required_argument, NULL, OPT_VLDB },
+	{ "etcd", required_argument, NULL, OPT_ETCD },
+	{ "publish", required_argument, NULL, OPT_PUBLISH },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -147,6 +160,32 @@ static void parse(int argc, char **argv, struct opts *o)
 			}
 			o->lifetime = (unsigned)port;
 			break;
+		case OPT_REALM:
+			if (!*optarg || strlen(optarg) >= sizeof o->realm ||
+			    strchr(optarg, '/')) {
+				fprintf(stderr, "vice: bad realm name (1 to %zu "
+					"bytes, no '/'): %s\n",
+					sizeof o->realm - 1, optarg);
+				exit(1);
+			}
+			strcpy(o->realm, optarg);
+			break;
+		case OPT_VLDB:
+			if (strcmp(optarg, "sqlite") && strcmp(optarg, "etcd")) {
+				fprintf(stderr, "vice: --vldb is sqlite or etcd: %s\n",
+					optarg);
+				exit(1);
+			}
+			o->vldb.backend = optarg;
+			break;
+		case OPT_ETCD:
+			o->vldb.etcd = optarg;
+			break;
+		case OPT_PUBLISH:
+			if (!*optarg)
+				usage();
+			o->publish = optarg;
+			break;
 		case OPT_VERSION:
 			printf("vice (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			exit(0);
@@ -188,6 +227,16 @@ static void parse(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "vice: bad root directory: %s\n", root);
 		exit(1);
 	}
+	if (o->vldb.etcd && !o->vldb.backend)
+		o->vldb.backend = "etcd";
+	if (o->vldb.backend && !strcmp(o->vldb.backend, "etcd") && !o->vldb.etcd) {
+		fprintf(stderr, "vice: --vldb etcd needs --etcd URL[,URL...]\n");
+		exit(1);
+	}
+	if (!*o->realm && (gethostname(o->realm, sizeof o->realm - 1) < 0 ||
+			   !*o->realm))
+		strcpy(o->realm, "localhost");
+	o->vldb.root = o->root;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -247,20 +296,112 @@ static void set_max_conns(struct opts *o)
 	o->lim.max_conns = (unsigned)o->max_conns;
 }
 
+/* The VLDB and the store.  etcd first: a later server of a realm must
+ * not make its own volume "root" (vldb_want_root); sqlite's vldb.db lives
+ * in the root the store makes. */
+static int open_vldb_store(struct vice *v, struct opts *o, char *err,
+			   size_t n)
+{
+	int etcd = o->vldb.backend && !strcmp(o->vldb.backend, "etcd");
+	struct vs_open_opts so = { 0 };
+	int make = 1, r;
+
+	v->realm = o->realm;
+	if (etcd && ((r = vldb_open(v, &o->vldb, err, n)) ||
+		     (r = vldb_want_root(v, &make)))) {
+		if (!*err)
+			snprintf(err, n, "VLDB (etcd %s): %s", o->vldb.etcd,
+				 strerror(r));
+		return -1;
+	}
+	so.no_root_volume = !make;
+	if (vs_open_with(o->root, &so, &v->vs, err, n) < 0)
+		return -1;
+	if (!etcd && vldb_open(v, &o->vldb, err, n))
+		return -1;
+	return 0;
+}
+
+/* HOST[:PORT] or [V6]:PORT into host (n bytes) and *port (kept if none
+ * given).  -1 if malformed. */
+static int split_hostport(const char *s, char *host, size_t n, unsigned *port)
+{
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t len;
+	char *end;
+	long p;
+
+	if (*s == '[') {        /* an IPv6 literal */
+		const char *rb = strchr(s, ']');
+
+		if (!rb || (rb[1] && rb[1] != ':'))
+			return -1;
+		h = s + 1;
+		len = (size_t)(rb - h);
+		colon = rb[1] ? rb + 1 : NULL;
+	} else if (colon && strchr(s, ':') != colon) {
+		len = strlen(s);        /* a bare IPv6 literal, no port */
+		colon = NULL;
+	} else {
+		len = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (!len || len >= n)
+		return -1;
+	memcpy(host, h, len);
+	host[len] = 0;
+	if (colon) {
+		errno = 0;
+		p = strtol(colon + 1, &end, 10);
+		if (errno || *end || end == colon + 1 || p < 1 || p > 65535)
+			return -1;
+		*port = (unsigned)p;
+	}
+	return 0;
+}
+
+/* Publish this server's address in the VLDB and sync its volumes: the
+ * --publish address, else the --listen one unless it is a wildcard, else
+ * the host name; the listening port unless --publish gives one. */
+static int publish(struct vice *v, struct opts *o, char *err, size_t n)
+{
+	char host[HS_MAXHOSTNAME + 1] = "";
+	unsigned port = (unsigned)hrpc_listener_port(v->lis);
+	int r;
+
+	if (o->publish) {
+		if (split_hostport(o->publish, host, sizeof host, &port)) {
+			snprintf(err, n, "bad --publish address: %s", o->publish);
+			return -1;
+		}
+	} else if (o->addr && strcmp(o->addr, "0.0.0.0") && strcmp(o->addr, "::")) {
+		snprintf(host, sizeof host, "%s", o->addr);
+	} else if (gethostname(host, sizeof host - 1) < 0 || !*host) {
+		snprintf(host, sizeof host, "localhost");
+	}
+	if ((r = vldb_set_address(v, host, port)) || (r = vldb_sync(v))) {
+		snprintf(err, n, "VLDB: cannot publish this server's volumes "
+			 "as %s:%u: %s", host, port, strerror(r));
+		return -1;
+	}
+	printf("vice: realm %s, VLDB %s, volumes published as %s:%u\n",
+	       o->realm, o->vldb.backend ? o->vldb.backend : "sqlite", host, port);
+	return 0;
+}
+
 /* Open the store, TLS and the listening socket; print the two lines. */
 static int start(struct vice *v, struct opts *o)
 {
 	char err[512] = "", fp[HRPC_FP_LEN];
 	struct vauth_opts ao = { o->root, o->keytab, o->hostname, o->lifetime };
-	int r;
 
-	if ((r = vs_open(o->root, &v->vs, err, sizeof err)) < 0 ||
+	if (open_vldb_store(v, o, err, sizeof err) ||
 	    pdb_open(o->root, &v->pdb, err, sizeof err) ||
 	    vauth_init(v, &ao, err, sizeof err) ||
 	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
 	    !(v->base = event_base_new()) ||
 	    !(v->lis = hrpc_listen(v->base, v->tls, o->addr, o->port,
-				   &vice_conn_ops, v, err, sizeof err))) {
+				   &vice_conn_ops, v, err, sizeof err)) ||
+	    publish(v, o, err, sizeof err)) {
 		vlog(LOG_ERR, "%s", *err ? err : "cannot start");
 		return -1;
 	}
@@ -310,6 +451,8 @@ static void stop(struct vice *v)
 	hrpc_tls_free(v->tls);
 	vauth_shutdown();
 	pdb_close(v->pdb);
+	vd_free(v);
+	vldb_close(v);
 	vs_close(v->vs);
 }
 

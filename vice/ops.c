@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include "acl.h"
 #include "ops.h"
+#include "vldb.h"
 #include "store.h"
 
 /* Another live connection of the same client (its key checked) is a
@@ -90,7 +91,7 @@ int op_connect(struct vclient *c, void *args, void *res)
 	ok->proto_version = HS_PROTO_VERSION;
 	ok->server_id = vs_server_id(c->v->vs);
 	ok->features = c->features;
-	ok->root_volume = 1;
+	ok->root_volume = vldb_root_volume(c->v);
 	ok->realm = strdup(c->v->realm ? c->v->realm : "");
 	if (!ok->realm)
 		return ENOMEM;

@@ -31,6 +31,9 @@ int op_readdir(struct vclient *c, void *args, void *res);
 int op_fetch(struct vclient *c, void *args, void *res);
 int op_readlink(struct vclient *c, void *args, void *res);
 
+/* ops_vldb.c: HS_VLDB_LOOKUP (vldb.h) */
+int op_vldb_lookup(struct vclient *c, void *args, void *res);
+
 /* ops_store.c: file contents */
 int op_store_chunk(struct vclient *c, void *args, void *res);
 int op_store_commit(struct vclient *c, void *args, void *res);

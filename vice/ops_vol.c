@@ -10,6 +10,7 @@
  * changes are told to the VLDB (vldb.h) after the store's commit.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "acl.h"
 #include "ops.h"
@@ -27,14 +28,21 @@ static int admin_only(struct vclient *c, const char *what)
 	return EACCES;
 }
 
-/* Does the realm have a volume of this name?  0 or ENOENT.  For now the
- * local store answers; the integrator points this at the VLDB
- * (vldb_lookup) so that mount points may name volumes of other servers. */
+/* Does the realm have a volume of this name?  0 or ENOENT.  The VLDB
+ * answers, so that mount points may name volumes of other servers; the
+ * local store when there is none (unit tests). */
 int vol_exists(struct vice *v, const char *name)
 {
+	hs_vldb_args a = { 0, (char *)name };
+	hs_vldb_entry e;
 	hs_volinfo vi;
 	int err;
 
+	if (v->vldb) {
+		if (!(err = vldb_lookup(v, &a, &e)))
+			xdr_free((xdrproc_t)xdr_hs_vldb_entry, (char *)&e);
+		return err;
+	}
 	memset(&vi, 0, sizeof vi);
 	err = vs_getroot(v->vs, name, &vi);
 	xdr_free((xdrproc_t)xdr_hs_volinfo, (char *)&vi);
@@ -103,8 +111,11 @@ int op_vol_create(struct vclient *c, void *args, void *res)
 		return err;
 	if (!id && (err = vldb_alloc_id(v, &id)))
 		return err;
-	if ((err = vs_vol_create(v->vs, a->name, id, a->max_quota, out)))
+	if ((err = vs_vol_create(v->vs, a->name, id, a->max_quota, out))) {
+		if (!a->id)     /* give back the id vldb_alloc_id reserved */
+			(void)vldb_unpublish(v, id);
 		return err;
+	}
 	if ((err = vldb_publish(v, id, a->name))) {
 		vlog(LOG_ERR, "volume %s (%u): the VLDB refused it (%s): "
 		     "removed again", a->name, id, strerror(err));
@@ -113,6 +124,36 @@ int op_vol_create(struct vclient *c, void *args, void *res)
 	}
 	vlog(LOG_INFO, "volume %s (%u) created", a->name, id);
 	return 0;
+}
+
+/* Volume id is gone: every client holding a promise on one of its
+ * objects hears so now rather than serving its cached copy on.  The fids
+ * are gathered first, as breaking them changes the sets walked. */
+static void break_volume(struct vclient *c, uint32_t id)
+{
+	struct vclient *o;
+	hs_fid *fids = NULL, *more;
+	size_t n = 0, cap = 0, i;
+
+	for (o = c->v->clients; o; o = o->next)
+		for (i = 0; i < o->promises.cap; i++) {
+			const hs_fid *f = &o->promises.slot[i];
+
+			if (!f->vnode || f->volume != id)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				if (!(more = realloc(fids, cap * sizeof *fids)))
+					goto out;
+				fids = more;
+			}
+			fids[n++] = *f;
+		}
+out:
+	for (i = 0; i < n; i += HS_MAXFIDS)
+		cb_break(c->v, c, fids + i,
+			 (unsigned)(n - i < HS_MAXFIDS ? n - i : HS_MAXFIDS));
+	free(fids);
 }
 
 int op_vol_remove(struct vclient *c, void *args, void *res)
@@ -124,6 +165,7 @@ int op_vol_remove(struct vclient *c, void *args, void *res)
 	if ((err = admin_only(c, "volume remove")) ||
 	    (err = vs_vol_remove(c->v->vs, id, 0)))
 		return err;
+	break_volume(c, id);
 	if ((err = vldb_unpublish(c->v, id)))
 		vlog(LOG_WARNING, "volume %u removed, but its VLDB entry "
 		     "stays: %s", id, strerror(err));

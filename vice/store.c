@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "store_int.h"
+#include "store_dump.h"
 
 #define ROOT_VOL 1
 
@@ -158,7 +159,7 @@ static int root_volume(struct vstore *vs)
 
 /* First start: make the root volume, the server id and the default
  * ACLs, atomically. */
-static int first_start(struct vstore *vs)
+static int first_start(struct vstore *vs, int no_root)
 {
 	struct vn v;
 	int err;
@@ -166,8 +167,9 @@ static int first_start(struct vstore *vs)
 	if ((err = vs_begin(vs)))
 		return err;
 	err = vs_vn_get_num(vs, ROOT_VOL, 1, &v);
-	if (err == ESTALE)
-		err = root_volume(vs);
+	if (err == ESTALE)     /* unless it moved away (store_dump.h) */
+		err = no_root || vs_vol_moved(vs, ROOT_VOL) ? 0 :
+			root_volume(vs);
 	if (!err)
 		err = server_id(vs);
 	if (!err)
@@ -196,7 +198,7 @@ static int lock_root(struct vstore *vs, char *err, size_t errlen)
 	return 0;
 }
 
-static int open_db(struct vstore *vs, char *err, size_t errlen)
+static int open_db(struct vstore *vs, int no_root, char *err, size_t errlen)
 {
 	char path[4096];
 	int rc;
@@ -213,13 +215,21 @@ static int open_db(struct vstore *vs, char *err, size_t errlen)
 	if (!rc)
 		rc = db_prepare(vs);
 	if (!rc)
-		rc = first_start(vs);
+		rc = first_start(vs, no_root);
 	if (rc)
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(vs->db));
 	return rc;
 }
 
 int vs_open(const char *root, struct vstore **out, char *err, size_t errlen)
+{
+	static const struct vs_open_opts defaults;
+
+	return vs_open_with(root, &defaults, out, err, errlen);
+}
+
+int vs_open_with(const char *root, const struct vs_open_opts *o,
+		 struct vstore **out, char *err, size_t errlen)
 {
 	struct vstore *vs = calloc(1, sizeof *vs);
 	int rc = ENOMEM;
@@ -246,7 +256,7 @@ int vs_open(const char *root, struct vstore **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", root, strerror(rc));
 		goto fail;
 	}
-	if ((rc = open_db(vs, err, errlen)))
+	if ((rc = open_db(vs, o->no_root_volume, err, errlen)))
 		goto fail;
 	/* Finish a block that committed just before a crash, then drop the
 	 * staged stores of clients long gone (not before: the redo rows

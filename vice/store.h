@@ -44,6 +44,14 @@ struct vs_new {
  * volume "root" (id 1, root dir 1.1.1, mode 0777).  Returns 0 or -errno
  * with a message in err. */
 int vs_open(const char *root, struct vstore **out, char *err, size_t errlen);
+/* vs_open's choices (all 0: vs_open's behaviour). */
+struct vs_open_opts {
+	/* 1: a fresh store makes no volume "root" (a later server of a
+	 * realm whose VLDB already has one; vice --vldb etcd). */
+	int no_root_volume;
+};
+int vs_open_with(const char *root, const struct vs_open_opts *o,
+		 struct vstore **out, char *err, size_t errlen);
 /* Close the database and free vs (NULL is fine). */
 void vs_close(struct vstore *vs);
 /* Random id of this server, chosen on first start. */

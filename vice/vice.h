@@ -40,6 +40,8 @@ struct vice {
 	struct cb_wait *cur_wait;       /* breaks of the call being run */
 	const struct vident *who;       /* caller of the call being run */
 	const char *realm;              /* this realm's name (--realm) */
+	struct vdump *dump;             /* locks, dumps, restores (voldump.h) */
+	struct vldb *vldb;              /* the realm's VLDB (vldb.h) */
 };
 
 /* One connection (= one client). */
@@ -84,6 +86,11 @@ void cb_break(struct vice *v, struct vclient *from, const hs_fid *fids,
 	      unsigned n);
 /* c disconnected: it holds nothing. */
 void cb_forget(struct vclient *c);
+/* Volume id left this server (released after a move): every client
+ * holding a promise on one of its objects is told now, so that it asks
+ * again (and learns HS_EMOVED) instead of serving its cached copy on.
+ * (Out of memory for the list: the rest keep theirs.) */
+void cb_break_volume(struct vice *v, struct vclient *from, uint32_t id);
 
 /* Hold a call's reply until the breaks it causes are answered: set
  * v->cur_wait = cb_wait_begin() before running the call, and after it

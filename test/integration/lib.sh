@@ -10,6 +10,12 @@
 # Functions:
 #   ht_vice_start [ARGS]        start vice; sets VICE_PORT, VICE_ROOT
 #   ht_vice_stop                SIGTERM vice and wait
+#   ht_vice_start_as NAME [-p PORT] [ARGS]
+#                               another vice NAME (root $HT_TMP/vice.NAME/
+#                               root); sets HT_VPORT[NAME], HT_VPID[NAME]
+#   ht_vice_stop_as NAME        SIGTERM vice NAME
+#   ht_etcd_start               a real etcd on loopback; sets HT_ETCD (its
+#                               URL); skips the test if etcd is missing
 #   ht_venus_start NAME [ARGS]  start venus NAME on $HT_TMP/NAME/mnt
 #   ht_venus_stop NAME          SIGTERM venus NAME, wait for exit + unmount
 #   ht_mnt NAME                 where tests work through venus NAME: with
@@ -56,6 +62,8 @@ VENUS=${VENUS:-$top_builddir/venus/venus}
 CFS=${CFS:-$top_builddir/tools/cfs}
 RPCFUZZ=${RPCFUZZ:-$top_builddir/test/tools/rpcfuzz}
 MMAPWRITE=${MMAPWRITE:-$top_builddir/test/tools/mmapwrite}
+ETCD=${ETCD:-etcd}
+ETCDCLI=${ETCDCLI:-$top_builddir/test/tools/etcdcli}
 
 HT_NAME=$(basename "$0" .sh)
 # Whole-test watchdog (seconds): daemons are killed and mounts detached so
@@ -124,10 +132,14 @@ if [ "$HT_REALM_DIRS" = 1 ]; then
 	printf 'realm %s\n' "$HT_REALM" >>"$HT_TMP/venus.conf"
 fi
 declare -A HT_VENUS_PID=()
+declare -A HT_VPORT=() HT_VPID=()
 HT_LOCAL_USERS=()
 HT_VICE_PID=
 VICE_PORT=
 VICE_ROOT=$HT_TMP/vice
+# The realm every vice of a test serves (vice --realm; a later --realm in
+# ht_vice_start's arguments wins).
+HT_REALM=${HT_REALM:-hesper.test}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1}
 # Leaks inside system libraries we cannot fix (test/integration/lsan.supp).
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top_srcdir/test/integration/lsan.supp:print_suppressions=0}
@@ -176,7 +188,8 @@ ht_scan_log() {
 
 ht_dump_logs() {
 	local log
-	for log in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log "$HT_TMP"/*.log; do
+	for log in "$HT_TMP"/vice/vice.log "$HT_TMP"/vice.*/vice.log \
+		   "$HT_TMP"/*/venus.log "$HT_TMP"/*.log; do
 		[ -f "$log" ] || continue
 		printf '%s\n' "---- last lines of ${log#"$HT_TMP"/} ----"
 		tail -n 40 "$log"
@@ -198,7 +211,8 @@ ht_cleanup() {
 	ht_kill "$HT_VICE_PID"
 	[ -n "${HT_EXTRA_PIDS:-}" ] && for name in $HT_EXTRA_PIDS; do ht_kill "$name"; done
 	for name in ${HT_SMALL_FS:-}; do umount "$name" 2>/dev/null || umount -l "$name"; done
-	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/*/venus.log "$HT_TMP"/*/clog.log; do
+	for name in "$HT_TMP"/vice/vice.log "$HT_TMP"/vice.*/vice.log \
+		    "$HT_TMP"/*/venus.log "$HT_TMP"/*/clog.log; do
 		ht_scan_log "$name"
 	done
 	if [ "$rc" -eq 0 ] && [ "$(ht_nfails)" -ne 0 ]; then
@@ -314,10 +328,8 @@ ht_vice_start() {
 	log=$VICE_ROOT/vice.log
 	printf '%s\n' "---- vice start $(date +%T) ----" >>"$log"
 	local realm=()
-	# $HT_REALM unless the caller names another realm (a vice without
-	# --realm serves the realm venus.conf names anyway)
-	if [ "$HT_REALM_DIRS" = 1 ] && [[ " $* " != *" --realm "* ]] &&
-	   grep -q -- --realm <<<"$("$VICE" --help 2>&1)"; then
+	# $HT_REALM unless the caller names another realm
+	if [ "$HT_REALM_DIRS" = 1 ] && [[ " $* " != *" --realm "* ]]; then
 		realm=(--realm "$HT_REALM")
 	fi
 	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "${realm[@]}" "$@" >>"$log" 2>&1 </dev/null &
@@ -330,6 +342,66 @@ ht_vice_start() {
 		{ tail -n 20 "$log" >&2; ht_hard "vice printed no 'vice: listening on ... port N' line within 30 s (load-scaled)"; }
 	ht_note "vice pid $HT_VICE_PID listening on 127.0.0.1 port $VICE_PORT"
 	_ht_root_user
+}
+
+# ht_vice_start_as NAME [-p PORT] [more vice args]: one more vice, called
+# NAME, with its own root ($HT_TMP/vice.NAME/root) and log
+# ($HT_TMP/vice.NAME/vice.log); HT_VPORT[NAME] is its port, HT_VPID[NAME]
+# its pid.  VICE_ROOT, VICE_PORT and HT_VICE_PID (the main vice) are kept.
+ht_vice_start_as() {
+	local name=$1 root=$VICE_ROOT pid=$HT_VICE_PID port=$VICE_PORT
+	shift
+	VICE_ROOT=$HT_TMP/vice.$name
+	ht_vice_start "$@"
+	HT_VPORT[$name]=$VICE_PORT
+	HT_VPID[$name]=$HT_VICE_PID
+	HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $HT_VICE_PID"
+	VICE_ROOT=$root HT_VICE_PID=$pid VICE_PORT=$port
+}
+ht_vice_stop_as() { ht_kill "${HT_VPID[$1]:-}"; HT_VPID[$1]=; }
+
+# _ht_etcd_up URL PID: etcd answers (a missing key), or it died.
+_ht_etcd_up() {
+	local out
+	! kill -0 "$2" 2>/dev/null && return 0
+	out=$("$ETCDCLI" "$1" get /hesper-probe 2>&1) || true
+	[[ $out == ENOENT* ]]
+}
+
+# ht_etcd_start: a real etcd (Debian's etcd-server) with its data in
+# $HT_TMP/etcd, on loopback ports picked at random (tried again on
+# others if it cannot bind them); HT_ETCD is its client URL.  Stopped at
+# exit.  Skips the test if etcd or test/tools/etcdcli is missing.
+ht_etcd_start() {
+	local d=$HT_TMP/etcd cport pport try pid
+	command -v "$ETCD" >/dev/null 2>&1 ||
+		ht_skip "etcd is not installed (apt-get install etcd-server)"
+	[ -x "$ETCDCLI" ] || ht_skip "$ETCDCLI not built (make check builds it)"
+	for try in 1 2 3 4 5; do
+		cport=$((20000 + RANDOM % 20000))
+		pport=$((cport + 20000))
+		rm -rf "$d"
+		mkdir -p "$d"
+		"$ETCD" --name ht --data-dir "$d/data" \
+			--listen-client-urls "http://127.0.0.1:$cport" \
+			--advertise-client-urls "http://127.0.0.1:$cport" \
+			--listen-peer-urls "http://127.0.0.1:$pport" \
+			--initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+			--initial-cluster "ht=http://127.0.0.1:$pport" \
+			>"$d/etcd.log" 2>&1 </dev/null &
+		pid=$!
+		HT_EXTRA_PIDS="${HT_EXTRA_PIDS:-} $pid"
+		HT_ETCD=http://127.0.0.1:$cport
+		ht_wait_for 30 _ht_etcd_up "$HT_ETCD" "$pid" || true
+		if kill -0 "$pid" 2>/dev/null && _ht_etcd_up "$HT_ETCD" "$pid"; then
+			HT_ETCD_PID=$pid
+			ht_note "etcd pid $pid on $HT_ETCD"
+			return 0
+		fi
+		ht_kill "$pid"
+	done
+	tail -n 20 "$d/etcd.log" >&2
+	ht_hard "etcd did not start"
 }
 
 # ---- identities (pdbtool, clog) ----------------------------------------------

@@ -33,6 +33,14 @@
  *	refused every call (EACCES or EPERM) yet let it getattr the volume
  *	root (System:AnyUser's l there: the control).
  *
+ *   rawclient vldb-lookup HOST PORT ID|NAME
+ *	HS_VLDB_LOOKUP (no HS_CONNECT, no token): prints "ID NAME HOST:PORT
+ *	..." and exits 0, or prints the status (ENOENT or a number) and
+ *	exits 1.
+ *
+ *   rawclient connect-info HOST PORT
+ *	HS_CONNECT as a fresh client: prints "root_volume N realm R".
+ *
  * NAME is an entry of the root directory of volume 1.  Exit 2 on usage
  * or transport errors.  One line per outcome on stdout.
  */
@@ -154,6 +162,58 @@ static int call(struct rc *r, uint32_t proc, xdrproc_t ap, const void *args,
 	if (!w.done || w.err)
 		die("vice did not answer a call");
 	return *(int *)res;
+}
+
+/* A reply formatted by fmt into line while its strings still exist. */
+struct fwait {
+	int done, err, st;
+	void (*fmt)(char *line, size_t n, const void *res);
+	char line[4096];
+};
+
+static void fdone_cb(void *arg, int err, void *res)
+{
+	struct fwait *w = arg;
+
+	w->done = 1;
+	w->err = err;
+	if (res) {
+		w->st = *(int *)res;
+		if (!w->st)
+			w->fmt(w->line, sizeof w->line, res);
+	}
+}
+
+/* Call proc; its status, and w->line formatted if it is 0. */
+static int call_fmt(struct rc *r, uint32_t proc, xdrproc_t ap, const void *args,
+		    xdrproc_t rp, size_t ressize, struct fwait *w)
+{
+	if (hrpc_call(r->conn, HS_VICE_PROG, HS_VICE_V1, proc, ap, args, rp,
+		      ressize, CALL_TIMEOUT_MS, fdone_cb, w))
+		die("cannot send a call");
+	run_until(r, &w->done);
+	if (!w->done || w->err)
+		die("vice did not answer a call");
+	return w->st;
+}
+
+static void fmt_vldb(char *line, size_t n, const void *res)
+{
+	const hs_vldb_entry *e = &((const hs_vldb_res *)res)->hs_vldb_res_u.ent;
+	size_t k = (size_t)snprintf(line, n, "%u %s", e->id, e->name);
+	u_int i;
+
+	for (i = 0; i < e->servers.servers_len && k < n; i++)
+		k += (size_t)snprintf(line + k, n - k, " %s:%u",
+				      e->servers.servers_val[i].host,
+				      e->servers.servers_val[i].port);
+}
+
+static void fmt_connect(char *line, size_t n, const void *res)
+{
+	const hs_connect_ok *ok = &((const hs_connect_res *)res)->hs_connect_res_u.ok;
+
+	snprintf(line, n, "root_volume %u realm %s", ok->root_volume, ok->realm);
 }
 
 /* HS_CONNECT as id with a fresh random key, no callbacks. */
@@ -499,6 +559,53 @@ static int do_noauth(const char *host, int port, const struct victim *v)
 	return bad ? 1 : 0;
 }
 
+static int do_vldb_lookup(const char *host, int port, const char *what)
+{
+	hs_vldb_args a = { 0, (char *)"" };
+	struct fwait w = { .fmt = fmt_vldb };
+	struct rc r;
+	char *end;
+	unsigned long id = strtoul(what, &end, 10);
+	int st;
+
+	if (*what && !*end)
+		a.id = (unsigned)id;
+	else
+		a.name = (char *)what;
+	rc_open(&r, host, port);
+	st = call_fmt(&r, HS_VLDB_LOOKUP, (xdrproc_t)xdr_hs_vldb_args, &a,
+		      (xdrproc_t)xdr_hs_vldb_res, sizeof(hs_vldb_res), &w);
+	rc_close(&r);
+	if (st == ENOENT)
+		printf("ENOENT\n");
+	else if (st)
+		printf("%d\n", st);
+	else
+		printf("%s\n", w.line);
+	return st ? 1 : 0;
+}
+
+static int do_connect_info(const char *host, int port)
+{
+	char key[HS_CLIENT_KEY];
+	hs_connect_args a = { .proto_version = HS_PROTO_VERSION,
+			      .client_id = own_id(), .client_name = "rawclient" };
+	struct fwait w = { .fmt = fmt_connect };
+	struct rc r;
+	int st;
+
+	if (getrandom(key, sizeof key, 0) != sizeof key)
+		die("getrandom failed");
+	a.client_key.client_key_len = sizeof key;
+	a.client_key.client_key_val = key;
+	rc_open(&r, host, port);
+	st = call_fmt(&r, HS_CONNECT, (xdrproc_t)xdr_hs_connect_args, &a,
+		      (xdrproc_t)xdr_hs_connect_res, sizeof(hs_connect_res), &w);
+	rc_close(&r);
+	printf("%s\n", st ? "HS_CONNECT refused" : w.line);
+	return st ? 1 : 0;
+}
+
 static unsigned num(const char *s)
 {
 	char *end;
@@ -516,7 +623,9 @@ static void usage(void)
 		"       rawclient squat HOST PORT NAME N\n"
 		"       rawclient stage-flood HOST PORT NAME NCLIENTS NSTORES\n"
 		"       rawclient noauth HOST PORT DIRFID FILE FILEFID FILE2 "
-		"FILE2FID UID\n");
+		"FILE2FID UID\n"
+		"       rawclient vldb-lookup HOST PORT ID|NAME\n"
+		"       rawclient connect-info HOST PORT\n");
 	exit(2);
 }
 
@@ -524,11 +633,15 @@ int main(int argc, char **argv)
 {
 	int port;
 
-	if (argc < 5)
+	if (argc < 4)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(RUN_LIMIT_S);
 	port = (int)num(argv[3]);
+	if (!strcmp(argv[1], "vldb-lookup") && argc == 5)
+		return do_vldb_lookup(argv[2], port, argv[4]);
+	if (!strcmp(argv[1], "connect-info") && argc == 4)
+		return do_connect_info(argv[2], port);
 	if (!strcmp(argv[1], "connect-as") && argc == 5)
 		return do_connect_as(argv[2], port, argv[4]);
 	if (!strcmp(argv[1], "squat") && argc == 6)

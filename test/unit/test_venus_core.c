@@ -45,6 +45,7 @@
 #include "venus/repair/conflict.h"
 #include "venus/wire.h"
 #include "vice/store.h"
+#include "vice/vldb.h"
 
 #define OTHER_ID 99
 
@@ -577,6 +578,8 @@ static void test_mountpoint(void **state)
 	memset(&vi, 0, sizeof vi);
 	assert_int_equal(vs_vol_create(w->t.v.vs, "vol2", 2, 0, &vi), 0);
 	xdr_free((xdrproc_t)xdr_hs_volinfo, (char *)&vi);
+	if (w->t.v.vldb)   /* as HS_VOL_CREATE does: the realm learns it */
+		assert_int_equal(vldb_publish(&w->t.v, 2, "vol2"), 0);
 	assert_int_equal(vs_acl_set(w->t.v.vs, &root2, &sid, &acl, &ha, &dup), 0);
 
 	fso_mkmount(root_ino, "v2", "vol2", 0, attr_cb, &o);
@@ -607,6 +610,9 @@ static void test_mountpoint(void **state)
 	assert_true(df.found);
 	assert_int_equal(df.e.type, S_IFDIR);
 	assert_int_equal(df.e.ino, v2.ino);
+	assert_int_equal(fso_cached_child(root_ino, "v2"), v2.ino);
+	assert_int_equal(fso_cached_child(FSO_ROOT_INO, vr_realm0()), root_ino);
+	assert_int_equal(fso_cached_child(root_ino, "nothing-here"), 0);
 
 	/* Across volumes: EXDEV, nothing logged. */
 	f = v_create("here");

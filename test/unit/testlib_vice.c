@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include "test/unit/testlib_vice.h"
 #include "vice/store.h"
+#include "vice/vldb.h"
 
 void tl_vice_start(struct tl_vice *t, const char *tag)
 {
@@ -29,6 +30,15 @@ void tl_vice_start(struct tl_vice *t, const char *tag)
 	assert_non_null(t->v.lis);
 	t->ctls = hrpc_tls_client(NULL, err, sizeof err);
 	assert_non_null(t->ctls);
+	/* The volume procedures publish in the VLDB: one of this server. */
+	{
+		struct vldb_opts o = { "sqlite", NULL, t->root };
+
+		t->v.realm = "test.realm";
+		assert_int_equal(vldb_open(&t->v, &o, err, sizeof err), 0);
+		assert_int_equal(vldb_set_address(&t->v, "127.0.0.1",
+				 (unsigned)tl_vice_port(t)), 0);
+	}
 }
 
 void tl_vice_open_root(struct tl_vice *t)
@@ -52,6 +62,7 @@ void tl_vice_stop(struct tl_vice *t)
 	event_base_free(t->v.base);
 	hrpc_tls_free(t->v.tls);
 	hrpc_tls_free(t->ctls);
+	vldb_close(&t->v);
 	vs_close(t->v.vs);
 	tl_rmrf(t->root);
 	memset(t, 0, sizeof *t);

@@ -212,8 +212,9 @@ int fso_mount_info(uint64_t ino, struct fso_mount *m);
 /* cfs mkmount: make a mount point name in directory dir for volume
  * volname (a name or number), as uid (HS_MKMOUNT; vice needs the
  * administer right on dir).  Connected only: ETIMEDOUT while dir's
- * volume is unreachable; EXDEV never (the volume may live anywhere in the
- * realm).  cb gets the link's attributes (not crossed). */
+ * volume is unreachable, EBUSY while dir's own changes wait in the CML;
+ * EXDEV never (the volume may live anywhere in the realm).  cb gets the
+ * link's attributes (not crossed). */
 void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
 		 fso_attr_cb cb, void *arg);
 /* The volume name a mount point dir/name names, without crossing it
@@ -222,6 +223,10 @@ void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
 void fso_lsmount(uint64_t dir, const char *name, uid_t uid, fso_readlink_cb cb, void *arg);
 /* 1 if the attributes (type and mode) are those of a mount point. */
 int fso_is_mountpoint_attr(int hs_type, mode_t mode);
+/* From the cache alone, synchronous: the ino name names in dir, with a
+ * mount point crossed to its volume's root when it was crossed before
+ * (hoard's cached path walks); 0 when not cached. */
+uint64_t fso_cached_child(uint64_t dir, const char *name);
 
 /* ---- from the front ends' side: invalidation hooks ---- */
 
