@@ -35,6 +35,10 @@ rl_needs() {
 			ht_skip "needs vice --vldb etcd (the vldb branch)"
 	fi
 	grep -q -- --realm <<<"$("$VICE" --help 2>&1)" || ht_skip "needs vice --realm (the vldb branch)"
+	# venus's registry of many servers and realms (venus/net/realm.c);
+	# the stub serves one server only
+	[ -f "$top_srcdir/venus/net/realm.c" ] ||
+		ht_skip "needs venus's multi-server volume registry (the vnet branch)"
 	return 0
 }
 
