@@ -31,6 +31,16 @@ JOBS=${HESPER_JOBS:-2}
 VICE_ROOT=/var/lib/hesper/vice
 CACHEDIR=/var/lib/hesper/venus
 MNT=/coda
+# Realms (doc/design.md): venus's mount lists realms and a realm's tree is
+# /coda/REALM (venus names its realm after its server unless venus.conf
+# says otherwise).  HESPER_REALM_DIRS=0 for a venus without the realm
+# directory (the realm's root at /coda itself).
+REALM=${HESPER_REALM:-127.0.0.1}
+TREE=$MNT
+VICE_REALM=()
+if [ "${HESPER_REALM_DIRS:-1}" = 1 ]; then
+	TREE=$MNT/$REALM
+fi
 LOGDIR=/var/log/hesper
 RUNDIR=/run/hesper
 
@@ -126,7 +136,10 @@ stop_all
 mkdir -p "$VICE_ROOT" "$CACHEDIR" "$MNT"
 hs_log "starting vice (root $VICE_ROOT, port $PORT; log $LOGDIR/vice.log)"
 : >"$LOGDIR/vice.log"
-nohup "$VICE" -f -r "$VICE_ROOT" -p "$PORT" >>"$LOGDIR/vice.log" 2>&1 </dev/null &
+if [ "$TREE" != "$MNT" ] && grep -q -- --realm <<<"$("$VICE" --help 2>&1)"; then
+	VICE_REALM=(--realm "$REALM")
+fi
+nohup "$VICE" -f -r "$VICE_ROOT" -p "$PORT" "${VICE_REALM[@]}" >>"$LOGDIR/vice.log" 2>&1 </dev/null &
 echo $! >"$RUNDIR/vice.pid"
 for ((i = 0; i < 150; i++)); do
 	grep -q '^vice: listening on ' "$LOGDIR/vice.log" && break
@@ -170,7 +183,7 @@ done
 hs_log "clog root: done (see ctokens)"
 
 # 5. the workload
-W=$MNT/libxcrypt
+W=$TREE/libxcrypt
 if [ -e "$W" ]; then
 	hs_log "removing $W from a previous run"
 	rm -rf "$W"
@@ -214,7 +227,7 @@ Hesper is running.
     stores          $(stat_of "$sstats" stores) ($(stat_of "$sstats" store_bytes) bytes)
     fetches         $(stat_of "$sstats" fetches) ($(stat_of "$sstats" fetch_bytes) bytes)
 
-  $MNT is mounted; try: $CFS lv $MNT
+  $MNT is mounted; try: $CFS lv $TREE
   logs:  $LOGDIR/vice.log $LOGDIR/venus.log
   cache: $CACHEDIR   server data: $VICE_ROOT
   stop:  $SRCDIR/scripts/quickstart.sh --stop

@@ -174,6 +174,8 @@ static int is_option(const struct opts *o, int i)
 
 	if (!strcmp(o->cmd->name, "setacl"))
 		return i != acl_dir_index(o);
+	if (k == CTLP_ARGS_PATHWORD)
+		return i > 0;   /* mkmount's VOLUME, setquota's BLOCKS */
 	if (k != CTLP_ARGS_FLAGPATH && k != CTLP_ARGS_FLAGPATHS)
 		return 0;
 	if (o->argv[i][0] == '-')
@@ -322,7 +324,7 @@ static int run_cmd(struct opts *o, struct ctlc_link *l)
 
 	if (o->argc && (k == CTLP_ARGS_PATHS || k == CTLP_ARGS_OPTPATH ||
 			k == CTLP_ARGS_FLAGPATH || k == CTLP_ARGS_FLAGPATHS ||
-			k == CTLP_ARGS_CKPT ||
+			k == CTLP_ARGS_CKPT || k == CTLP_ARGS_PATHWORD ||
 			(!strcmp(o->cmd->name, "setacl") &&
 			 acl_dir_index(o) < o->argc))) {
 		char *mnt = ctlc_mountpoint(l);

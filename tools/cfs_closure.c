@@ -134,10 +134,46 @@ static int replay(const char *name, const char *mnt, int remove_after, int json)
 	return 0;
 }
 
+/* Keeps the path of getmountpoint's "ARG:  PATH" line. */
+static void keep_path(void *arg, int chan, const char *text)
+{
+	char **out = arg;
+	const char *p = strstr(text, ":  ");
+
+	if (chan == CTLP_STDOUT && !*out && p)
+		*out = strdup(p + 3);
+}
+
+/* Where closure name's volume is mounted: checkpointml names a closure
+ * REALM_VOLUME.tar, and venus knows where it crossed into that volume
+ * (getmountpoint VOLUME@REALM).  Else the mount itself (venus without
+ * realms, or a volume not reached since).  malloc'd, or NULL. */
+static char *closure_mount(struct ctlc_link *l, const char *name, const char *top)
+{
+	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	const char *us = strchr(base, '_');
+	size_t n = strlen(base);
+	char *want = NULL, *path = NULL;
+
+	if (us && n > 4 && !strcmp(base + n - 4, ".tar") &&
+	    asprintf(&want, "%.*s@%.*s", (int)(n - 4 - (size_t)(us + 1 - base)), us + 1,
+		     (int)(us - base), base) >= 0) {
+		const char *words[] = { "getmountpoint", want };
+
+		if (ctlc_transact(l, 2, words, keep_path, &path) != 0) {
+			free(path);
+			path = NULL;
+		}
+	}
+	free(want);
+	return path ? path : strdup(top);
+}
+
 int cfs_closure(const char *cmd, int argc, char **argv, const char *sock, int json)
 {
 	int replaying = !strcmp(cmd, "replayclosure"), remove_after = 0, i, rc = 0;
 	char *mnt = NULL;
+	struct ctlc_link l;
 
 	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
 		if (!replaying && !strcmp(argv[i], "-c")) {
@@ -162,17 +198,16 @@ int cfs_closure(const char *cmd, int argc, char **argv, const char *sock, int js
 		return 255;
 	}
 	if (replaying) {
-		struct ctlc_link l;
-
 		if (ctlc_open(&l, sock) < 0) {
 			fprintf(stderr, "cfs: cannot reach venus at %s: %s\n", sock,
 				strerror(errno));
 			return 1;
 		}
 		mnt = ctlc_mountpoint(&l);
-		ctlc_close(&l);
-		if (!mnt)
+		if (!mnt) {
+			ctlc_close(&l);
 			return 1;
+		}
 	}
 	if (json)
 		printf("{\"closures\":[");
@@ -182,9 +217,17 @@ int cfs_closure(const char *cmd, int argc, char **argv, const char *sock, int js
 		if (json && !first)
 			printf(",");
 		first = 0;
-		rc = replaying ? replay(argv[i], mnt, remove_after, json) :
-				 examine(argv[i], json);
+		if (replaying) {
+			char *at = closure_mount(&l, argv[i], mnt);
+
+			rc = at ? replay(argv[i], at, remove_after, json) : -1;
+			free(at);
+		} else {
+			rc = examine(argv[i], json);
+		}
 	}
+	if (replaying)
+		ctlc_close(&l);
 	if (json)
 		printf("]}\n");
 	free(mnt);

@@ -38,6 +38,8 @@ const struct ctlp_cmd ctlp_cmds[] = {
 	  "Map fid to parent fid" },
 	{ "getpath", "gp", CTLP_ARGS_WORDS, 0, "FID...",
 	  "Map fid to path" },
+	{ "getmountpoint", "gmt", CTLP_ARGS_WORDS, 0, "VOLID@REALM...",
+	  "Get mount point pathname for specified volume" },
 	{ "help", NULL, CTLP_ARGS_OPTWORD, 0, "[COMMAND]",
 	  "List commands, or show one command's usage" },
 	{ "listacl", "la", CTLP_ARGS_PATHS, 0, "DIR...",
@@ -46,11 +48,19 @@ const struct ctlp_cmd ctlp_cmds[] = {
 	  "List cached objects (below PATH)" },
 	{ "listvol", "lv", CTLP_ARGS_FLAGPATHS, 0, "[-local] PATH...",
 	  "Display volume status (-local avoids querying the server)" },
+	{ "lsmount", NULL, CTLP_ARGS_PATHS, 0, "DIR...",
+	  "List mount point" },
+	{ "mkmount", "mkm", CTLP_ARGS_PATHWORD, 0, "DIRECTORY [VOLUME]",
+	  "Make mount point (needs the administer right on its directory)" },
 	{ "lookaside", "lka", CTLP_ARGS_WORDS, 1, "[--clear] +/-DB... | --list",
 	  "Cache lookaside databases (no meaning in Hesper)" },
 	{ "setacl", "sa", CTLP_ARGS_WORDS, 0,
 	  "[-clear] [-negative] DIR NAME RIGHTS [NAME RIGHTS]...",
 	  "Set access control list (RIGHTS: rlidwka, all, none, read, write)" },
+	{ "rmmount", "rmm", CTLP_ARGS_PATHS, 0, "DIR...",
+	  "Remove mount point" },
+	{ "setquota", "sq", CTLP_ARGS_PATHWORD, 0, "DIR BLOCKS",
+	  "Set maximum disk quota (1 KiB blocks, 0 unlimited; System:Administrators)" },
 	{ "purgeml", NULL, CTLP_ARGS_PATHS, 1, "DIR",
 	  "Purge the volume's modify log (refused in Hesper)" },
 	{ "replayclosure", "rc", CTLP_ARGS_WORDS, 0, "[-i] [-r] [CLOSURE...]",
@@ -84,6 +94,8 @@ const struct ctlp_cmd ctlp_cmds[] = {
 	  "Re-apply local mutations in conflict: the local version wins" },
 	{ "zonelimit", "zl", CTLP_ARGS_WORDS, 1, "[RED YELLOW]",
 	  "Show or set red and yellow CML limits in entries (-1 for no limit)" },
+	{ "whereis", NULL, CTLP_ARGS_PATHS, 0, "DIR...",
+	  "List location of object (the server of its volume)" },
 	{ "listmissing", "lm", CTLP_ARGS_NONE, 0, "",
 	  "List files needed while disconnected that were not cached" },
 	{ "conflicts", NULL, CTLP_ARGS_OPTPATH, 0, "[PATH]",
@@ -379,6 +391,8 @@ int ctlp_args_ok(const struct ctlp_cmd *c, int argc)
 		return 1;
 	case CTLP_ARGS_CKPT:
 		return argc <= 2;
+	case CTLP_ARGS_PATHWORD:
+		return argc == 1 || argc == 2;
 	}
 	return 0;
 }

@@ -53,6 +53,9 @@ enum ctlp_args {
 			     * ctlp_opt_has_value), then any paths (lv, wd) */
 	CTLP_ARGS_CKPT,     /* [PATH [DIR]]: a path below the mount point, then
 			     * a local directory outside it (checkpointml) */
+	CTLP_ARGS_PATHWORD, /* PATH [WORD]: a path below the mount point, then
+			     * at most one plain word (mkmount DIR VOLUME,
+			     * setquota DIR BLOCKS) */
 };
 
 /* Who may run a command (struct ctlp_cmd.privileged).  Values 0 and 1

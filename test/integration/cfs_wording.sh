@@ -143,7 +143,7 @@ ht_check "truncatelog exits 0" ht_cfs A truncatelog
 ht_check "checkvolumes exits 0" ht_cfs A checkvolumes
 ht_check "--json lv: Hesper's state and Coda's" \
 	json_is 'd["volumes"][0]["connection_state"] == "Connected" and d["volumes"][0]["reachability"] == "Reachable"' lv "$A"
-ht_check "--json getpath" json_is 'd["paths"][0]["path"].endswith("/mnt/f")' getpath "$fid"
+ht_check "--json getpath" json_is 'd["paths"][0]["path"].endswith("/f")' getpath "$fid"
 ht_check "--json flushcache" json_is '"flushed" in d' flushcache
 ht_check "--json zonelimit" json_is 'd["red"] == -1' zonelimit
 ht_check "--json of a refused command: an error object" json_is 'd["errno"] > 0' sysname

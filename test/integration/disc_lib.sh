@@ -118,7 +118,7 @@ dt_venus_kill9() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 	fi
-	fusermount3 -u -z "$(ht_mnt "$name")" 2>/dev/null || umount -l "$(ht_mnt "$name")" 2>/dev/null || true
+	fusermount3 -u -z "$(ht_mnt_top "$name")" 2>/dev/null || umount -l "$(ht_mnt_top "$name")" 2>/dev/null || true
 	unset "HT_VENUS_PID[$name]"
 }
 

@@ -47,7 +47,7 @@ ht_check "list shows the d entry" grep -qx "add $B/proj 100:d	# uid 0" "$HT_TMP/
 ht_check "list shows the file entry" grep -qx "add $B/other/o1 5	# uid 0" "$HT_TMP/list"
 ht_check "list --json parses" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' --json list |
 	python3 -c 'import json,sys; e=json.load(sys.stdin)[\"entries\"]; assert {(x[\"priority\"], x[\"flags\"]) for x in e} == {(100, \"d\"), (5, \"\")}, e'"
-ht_fails "a path outside the mount is refused" "Not in $B" ht_hoard B add /tmp 10
+ht_fails "a path outside the mount is refused" "Not in $(ht_mnt_top B)" ht_hoard B add /tmp 10
 ht_fails "priority 0 is refused" "priority must be 1-1000" ht_hoard B add "$B/proj" 0
 ht_fails "bad flags are refused" "flags must be c, c+, d or d+" ht_hoard B add "$B/proj" 10:x
 

@@ -18,7 +18,11 @@
 #                               URL); skips the test if etcd is missing
 #   ht_venus_start NAME [ARGS]  start venus NAME on $HT_TMP/NAME/mnt
 #   ht_venus_stop NAME          SIGTERM venus NAME, wait for exit + unmount
-#   ht_mnt NAME                 mount point of venus NAME
+#   ht_mnt NAME                 where tests work through venus NAME: with
+#                               HT_REALM_DIRS=1 the realm's directory
+#                               $HT_TMP/NAME/mnt/$HT_REALM, else the mount
+#   ht_mnt_top NAME             the mount itself ($HT_TMP/NAME/mnt: /coda)
+#   ht_realm_dir NAME REALM     /coda/REALM of venus NAME
 #   ht_cfs NAME ARGS...         run cfs against venus NAME (HESPER_CTL)
 #   ht_stat NAME KEY            one counter of `cfs stats`
 #   ht_sstat NAME KEY           one counter of `cfs serverstats` (vice's)
@@ -115,6 +119,18 @@ chmod 755 "$HT_TMP"
 # Never read /etc/hesper/venus.conf; probe often so that tests see vice
 # come back within seconds (the default is 30 s).
 printf 'serverprobe 2\n' >"$HT_TMP/venus.conf"
+# Realms (doc/design.md): venus's mount lists realms and /coda/<realm> is
+# a realm's root volume.  HT_REALM is the test realm's name; with
+# HT_REALM_DIRS=1 venus and vice are told it and ht_mnt answers the realm's
+# directory, so tests written against ht_mnt keep working.  0 gives the old
+# layout (the realm's root volume at the mount), for a venus without the
+# realm directory.
+: "${HT_REALM:=hesper.test}"
+: "${HT_REALM_DIRS:=1}"
+export HT_REALM HT_REALM_DIRS
+if [ "$HT_REALM_DIRS" = 1 ]; then
+	printf 'realm %s\n' "$HT_REALM" >>"$HT_TMP/venus.conf"
+fi
 declare -A HT_VENUS_PID=()
 declare -A HT_VPORT=() HT_VPID=()
 HT_LOCAL_USERS=()
@@ -311,8 +327,12 @@ ht_vice_start() {
 	mkdir -p "$VICE_ROOT"
 	log=$VICE_ROOT/vice.log
 	printf '%s\n' "---- vice start $(date +%T) ----" >>"$log"
-	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" --realm "$HT_REALM" \
-		"$@" >>"$log" 2>&1 </dev/null &
+	local realm=()
+	# $HT_REALM unless the caller names another realm
+	if [ "$HT_REALM_DIRS" = 1 ] && [[ " $* " != *" --realm "* ]]; then
+		realm=(--realm "$HT_REALM")
+	fi
+	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "${realm[@]}" "$@" >>"$log" 2>&1 </dev/null &
 	HT_VICE_PID=$!
 	echo "$HT_VICE_PID" >"$VICE_ROOT/daemon.pid"
 	VICE_PORT=
@@ -485,7 +505,13 @@ ht_vice_stop() {
 
 # ---- venus -----------------------------------------------------------------
 
-ht_mnt() { printf '%s\n' "$HT_TMP/$1/mnt"; }
+ht_mnt_top() { printf '%s\n' "$HT_TMP/$1/mnt"; }
+ht_realm_dir() { printf '%s\n' "$HT_TMP/$1/mnt/$2"; }
+if [ "$HT_REALM_DIRS" = 1 ]; then
+	ht_mnt() { printf '%s\n' "$HT_TMP/$1/mnt/$HT_REALM"; }
+else
+	ht_mnt() { ht_mnt_top "$1"; }
+fi
 ht_cachedir() { printf '%s\n' "$HT_TMP/$1/cache"; }
 ht_ctl() { printf '%s\n' "$HT_TMP/$1/cache/venus.ctl"; }
 

@@ -9,7 +9,9 @@
 # directory (cd -P back), cfs lsmount names the volume; rename and link
 # across the two volumes fail with EXDEV (mv then copies) and nothing is
 # logged; a second client sees the volume's files through the mount
-# point; cfs rmmount removes the link and leaves the volume.
+# point; cfs rmmount removes the link and leaves the volume.  With vice
+# down, a venus restarted over its cache still lists the realm and crosses
+# the cached mount point.
 source "$(dirname "$0")/lib.sh"
 VOLUTIL=${VOLUTIL:-$top_builddir/tools/volutil}
 [ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built (run make first)"
@@ -116,4 +118,17 @@ ht_check "cfs rmmount" ht_cfs A rmmount "$R/v2"
 ht_check "the mount point is gone" test ! -e "$R/v2"
 ht_check "the volume stays (volutil list)" \
 	sh -c "'$VOLUTIL' -h '127.0.0.1:$VICE_PORT' -d '$VICE_ROOT/root' list | grep -q vol2"
+
+# ---- vice down: the cached realm root and mount point still serve -------------
+
+ht_check "cfs mkmount again" ht_cfs A mkmount "$R/again" vol2
+ht_check "read through the new mount point" ht_has_content "$R/again/f2" in-vol2
+ht_venus_stop B
+ht_venus_stop A
+ht_vice_stop
+ht_venus_start A
+ht_check "vice down: the realm directory lists the realm" test "$(ht_t ls "$TOP")" = "$realm"
+ht_check "vice down: A crosses the cached mount point" ht_has_content "$R/again/f2" in-vol2
+ht_check "vice down: .. of the volume root" \
+	test "$(stat -c %i "$R/again/..")" = "$(stat -c %i "$R")"
 ht_done

@@ -45,6 +45,10 @@ specials() {
 	check "[$t] rm of the special files" rm $d/fifo $d/null
 }
 
+# The realm's tree under venus's mount: /mnt/v/127.0.0.1 once venus lists
+# realms at its mount (its realm is named after the server), else /mnt/v.
+vtree() { if [ -d /mnt/v/127.0.0.1 ]; then echo /mnt/v/127.0.0.1; else echo /mnt/v; fi; }
+
 # venus_run MOD FS CACHEDIR
 venus_run() {
 	mod=$1 fs=$2 cache=$3 t="venus-$1/$2"
@@ -65,7 +69,7 @@ venus_run() {
 	[ $mod = coda ] && x=-x
 	[ "$mod/$fs" = coda/tmpfs ] && x="-x -T"
 	# one vice for every run: each works in its own directory
-	sub=/mnt/v/run-$mod-$fs
+	sub=$(vtree)/run-$mod-$fs
 	check "[$t] mkdir $sub" mkdir $sub
 	run kcheck $x "$t" $sub "HESPER_CTL=$cache/venus.ctl cfs serverstats"
 	[ "$mod/$fs" = hesper/tmpfs ] && programs "$t" $sub
@@ -98,14 +102,15 @@ venus_zone() {
 	wait_mount /mnt/v || { bad "[$t] mount"; kill -9 $v_pid; wait $v_pid 2>/dev/null; return; }
 	clog_root "$cache" "$t"
 	export HESPER_CTL=$cache/venus.ctl
-	check "[$t] mkdir while connected" mkdir /mnt/v/zone-$mod
+	vt=$(vtree)
+	check "[$t] mkdir while connected" mkdir $vt/zone-$mod
 	check "[$t] cfs zonelimit 900 2" cfs zonelimit 900 2
 	check "[$t] cfs disconnect" cfs disconnect
-	for i in 1 2 3 4 5 6; do echo "zone $i" > /mnt/v/zone-$mod/f$i || bad "[$t] write f$i"; done
+	for i in 1 2 3 4 5 6; do echo "zone $i" > $vt/zone-$mod/f$i || bad "[$t] write f$i"; done
 	y=$(cfs stats 2>/dev/null | awk '$1 == "zone_yellow_delays" { print $2 }')
 	check "[$t] offline creates through the kernel were delayed (yellow ${y:-none})" \
 		test "${y:-0}" -gt 0
-	check "[$t] f6 reads back" grep -q "zone 6" /mnt/v/zone-$mod/f6
+	check "[$t] f6 reads back" grep -q "zone 6" $vt/zone-$mod/f6
 	unset HESPER_CTL
 	kill -TERM $v_pid
 	i=0
@@ -122,12 +127,13 @@ venus_kill() {
 	v_pid=$!
 	wait_mount /mnt/v || { bad "[venus-kill] mount"; kill -9 $v_pid; return; }
 	clog_root /tmp/vcache-kill venus-kill
-	echo data > /mnt/v/killfile
+	vt=$(vtree)
+	echo data > $vt/killfile
 	kill -9 $v_pid; wait $v_pid 2>/dev/null
 	check "[venus-kill] after kill -9 of venus: open fails fast" \
-		sh -c '! timeout 5 cat /mnt/v/killfile-new 2>/dev/null'
+		sh -c "! timeout 5 cat $vt/killfile-new 2>/dev/null"
 	check "[venus-kill] stat of an uncached name fails fast" \
-		sh -c '! timeout 5 stat /mnt/v/other >/dev/null 2>&1'
+		sh -c "! timeout 5 stat $vt/other >/dev/null 2>&1"
 	check "[venus-kill] umount after venus was killed" umount /mnt/v
 }
 

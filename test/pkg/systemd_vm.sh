@@ -134,7 +134,15 @@ bad() { say "FAIL: $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 # wait_for SECS CMD...: poll CMD every second for up to SECS seconds.
 wait_for() { local n=$1; shift; while ! "$@"; do n=$((n - 1)); [ "$n" -gt 0 ] || return 1; sleep 1; done; }
-reachable() { cfs lv /coda 2>/dev/null | grep -q Reachable; }
+# The realm's tree: /coda/REALM once venus lists realms in /coda (REALM
+# is venus.conf's realm, else its server), else /coda itself.
+tree() {
+	local r
+	r=$(sed -n 's/^realm[[:space:]]*//p' /etc/hesper/venus.conf 2>/dev/null)
+	r=${r:-$(sed -n 's/^server[[:space:]]*//p' /etc/hesper/venus.conf 2>/dev/null)}
+	if [ -n "$r" ] && [ -d "/coda/$r" ]; then echo "/coda/$r"; else echo /coda; fi
+}
+reachable() { cfs lv "$(tree)" 2>/dev/null | grep -q Reachable; }
 coda_mounted() { grep -qs ' /coda ' /proc/mounts; }
 
 say "guest: $(uname -r), systemd $(systemctl --version | head -1 | cut -d' ' -f2), pid 1 $(cat /proc/1/comm)"
@@ -159,7 +167,7 @@ head -c 18 /dev/urandom | base64 >/tmp/pw
 check "pdbtool: user root in System:Administrators" sh -c \
 	'pdbtool nu root 0 && pdbtool ag System:Administrators root && pdbtool passwd -pipe root </tmp/pw'
 check "clog root" sh -c 'clog -pipe root </tmp/pw'
-f=/coda/vmtest.$$
+f=$(tree)/vmtest.$$
 if echo "hello from systemd" >"$f" && [ "$(cat "$f")" = "hello from systemd" ]; then
 	ok "write and read back $f"
 else

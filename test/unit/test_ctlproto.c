@@ -273,7 +273,8 @@ static void test_coda_table(void **state)
 		{ "gp", "getpath" }, { "lka", "lookaside" }, { "rc", "replayclosure" },
 		{ "tl", "truncatelog" }, { "wf", "waitforever" },
 		{ "wd", "writedisconnect" }, { "fr", "forcereintegrate" },
-		{ "zl", "zonelimit" },
+		{ "zl", "zonelimit" }, { "mkm", "mkmount" }, { "rmm", "rmmount" },
+		{ "sq", "setquota" }, { "gmt", "getmountpoint" },
 	};
 	const struct ctlp_cmd *wd = ctlp_find_cmd("wd");
 
@@ -288,6 +289,12 @@ static void test_coda_table(void **state)
 	assert_null(ctlp_no_meaning("flushcache"));
 	assert_true(ctlp_args_ok(ctlp_find_cmd("ck"), 2));
 	assert_false(ctlp_args_ok(ctlp_find_cmd("ck"), 3));
+	/* mkmount DIR [VOLUME], setquota DIR BLOCKS: a path and one word */
+	assert_false(ctlp_args_ok(ctlp_find_cmd("mkmount"), 0));
+	assert_true(ctlp_args_ok(ctlp_find_cmd("mkm"), 1));
+	assert_true(ctlp_args_ok(ctlp_find_cmd("sq"), 2));
+	assert_false(ctlp_args_ok(ctlp_find_cmd("setquota"), 3));
+	assert_false(ctlp_args_ok(ctlp_find_cmd("whereis"), 0));
 	for (const struct ctlp_cmd *c = ctlp_cmds; c->name; c++)
 		assert_ptr_equal(ctlp_find_cmd(c->name), c);
 }

@@ -610,6 +610,9 @@ static void test_mountpoint(void **state)
 	assert_true(df.found);
 	assert_int_equal(df.e.type, S_IFDIR);
 	assert_int_equal(df.e.ino, v2.ino);
+	assert_int_equal(fso_cached_child(root_ino, "v2"), v2.ino);
+	assert_int_equal(fso_cached_child(FSO_ROOT_INO, vr_realm0()), root_ino);
+	assert_int_equal(fso_cached_child(root_ino, "nothing-here"), 0);
 
 	/* Across volumes: EXDEV, nothing logged. */
 	f = v_create("here");

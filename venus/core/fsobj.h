@@ -67,7 +67,11 @@ int fso_check_name(const char *name, size_t len);
 
 /* Attributes: from the cache while a callback promise holds, else vice. */
 void fso_getattr(uint64_t ino, uid_t uid, fso_attr_cb cb, void *arg);
-/* Look name up in directory dir. */
+/* Look name up in directory dir.  "." is dir, ".." its parent (a volume
+ * root's: the mount point's directory; FSO_ROOT_INO's: itself).  A mount
+ * point is crossed: cb gets the volume's root directory (ETIMEDOUT when
+ * the volume cannot be reached and was never crossed, ENOENT when it does
+ * not exist).  In FSO_ROOT_INO, name is a realm. */
 void fso_lookup(uint64_t dir, const char *name, uid_t uid, fso_attr_cb cb, void *arg);
 /* All entries of a directory ("." and ".." excluded). */
 void fso_readdir(uint64_t dir, uid_t uid, fso_readdir_cb cb, void *arg);
@@ -159,8 +163,9 @@ void fso_forget(uint64_t ino, uint64_t nlookup);
 
 /* ---- for cfs (ctl.c) ---- */
 
-/* Resolve a path relative to the mount point ("" or "/" is the root),
- * walking lookups as venus itself (SRV_SELF). */
+/* Resolve a path relative to the mount point ("" or "/" is the realm
+ * directory; "REALM/..." a realm's tree), walking lookups as venus
+ * itself (SRV_SELF), crossing mount points, "." and ".." as fso_lookup. */
 void fso_resolve(const char *relpath, fso_attr_cb cb, void *arg);
 /* The same as uid (hoard walks: the entry's uid; cfs: the caller). */
 void fso_resolve_as(const char *relpath, uid_t uid, fso_attr_cb cb, void *arg);
@@ -207,8 +212,9 @@ int fso_mount_info(uint64_t ino, struct fso_mount *m);
 /* cfs mkmount: make a mount point name in directory dir for volume
  * volname (a name or number), as uid (HS_MKMOUNT; vice needs the
  * administer right on dir).  Connected only: ETIMEDOUT while dir's
- * volume is unreachable; EXDEV never (the volume may live anywhere in the
- * realm).  cb gets the link's attributes (not crossed). */
+ * volume is unreachable, EBUSY while dir's own changes wait in the CML;
+ * EXDEV never (the volume may live anywhere in the realm).  cb gets the
+ * link's attributes (not crossed). */
 void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
 		 fso_attr_cb cb, void *arg);
 /* The volume name a mount point dir/name names, without crossing it
@@ -217,6 +223,10 @@ void fso_mkmount(uint64_t dir, const char *name, const char *volname, uid_t uid,
 void fso_lsmount(uint64_t dir, const char *name, uid_t uid, fso_readlink_cb cb, void *arg);
 /* 1 if the attributes (type and mode) are those of a mount point. */
 int fso_is_mountpoint_attr(int hs_type, mode_t mode);
+/* From the cache alone, synchronous: the ino name names in dir, with a
+ * mount point crossed to its volume's root when it was crossed before
+ * (hoard's cached path walks); 0 when not cached. */
+uint64_t fso_cached_child(uint64_t dir, const char *name);
 
 /* ---- from the front ends' side: invalidation hooks ---- */
 

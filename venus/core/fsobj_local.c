@@ -54,6 +54,8 @@ int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
  * carry it (cml_append), and reintegration sends them as that user.  The
  * fo_log_* functions are synchronous, so one variable serves. */
 static uid_t log_uid;
+/* ... and the volume whose log it grows (its trickle is scheduled). */
+static uint32_t log_vol;
 
 static void touch_dir(struct fso *dir)
 {
@@ -76,7 +78,7 @@ static int logged(int err, const char *what)
 	if (err)
 		vlog(LOG_ERR, "CML: cannot log %s: %s", what, strerror(err));
 	else
-		vst_logged(V->vol);
+		vst_logged(vst_of(log_vol));
 	return err;
 }
 
@@ -130,6 +132,7 @@ static int log_store(struct fso *o)
 int fo_log_store(struct fso *o)
 {
 	log_uid = fo_writer(o);
+	log_vol = o->r.fid.volume;
 	return logged(log_store(o), "a store");
 }
 
@@ -172,6 +175,7 @@ int fo_log_setattr(struct fso *o, const struct fso_setattr *sa, uid_t uid)
 	int err;
 
 	log_uid = uid;
+	log_vol = o->r.fid.volume;
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_SETATTR;
 	a->fid = o->r.fid;
@@ -306,6 +310,7 @@ int fo_log_create(struct fso *dir, uint32_t proc, const char *name, mode_t mode,
 	if (err)
 		return err;
 	log_uid = uid;
+	log_vol = dir->r.fid.volume;
 	memset(&rec, 0, sizeof rec);
 	rec.op = proc == HS_MKDIR ? HS_OP_MKDIR : proc == HS_SYMLINK ? HS_OP_SYMLINK : HS_OP_CREATE;
 	if (rec.op == HS_OP_SYMLINK) {
@@ -341,6 +346,7 @@ int fo_log_mknod(struct fso *dir, const char *name, int type, mode_t mode, uint6
 	if (err)
 		return err;
 	log_uid = uid;
+	log_vol = dir->r.fid.volume;
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_MKNOD;
 	use_sid(&a->sid, sid);
@@ -365,6 +371,7 @@ int fo_log_link(struct fso *dir, const char *name, struct fso *o, uid_t uid,
 	if (err)
 		return err;
 	log_uid = uid;
+	log_vol = dir->r.fid.volume;
 	memset(&rec, 0, sizeof rec);
 	rec.op = HS_OP_LINK;
 	a->dir = dir->r.fid;
@@ -451,6 +458,7 @@ int fo_log_remove(struct fso *dir, const char *name, struct fso *o, int isdir, u
 	hs_storeid id;
 
 	log_uid = uid;
+	log_vol = dir->r.fid.volume;
 	use_sid(&id, sid);
 	return log_remove(dir, name, o, isdir, &id);
 }
@@ -488,6 +496,7 @@ int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *
 	int err;
 
 	log_uid = uid;
+	log_vol = sd->r.fid.volume;
 	if (db_dirent_get(V->db, dd->r.ino, newname, &victim) == 0 &&
 	    (v = fo_obj(victim)) == o)
 		v = NULL;

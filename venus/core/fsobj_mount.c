@@ -157,6 +157,19 @@ uint64_t fo_mount_root_of(uint64_t dir, const char *name)
 	return m->root;
 }
 
+uint64_t fso_cached_child(uint64_t dir, const char *name)
+{
+	uint64_t child, root;
+	struct fso *o;
+
+	if (db_dirent_get(V->db, dir, name, &child) || !(o = fo_obj(child)))
+		return 0;
+	if (!is_mountpoint(o))
+		return child;
+	root = fo_mount_root_of(dir, name);
+	return root ? root : 0;
+}
+
 int fso_mount_info(uint64_t ino, struct fso_mount *mi)
 {
 	struct fso *o = fo_obj(ino);
@@ -465,9 +478,13 @@ static void mkm_send(void *arg, int err, struct fso *d)
 	if (!err && d->r.fid.volume == VR_LOCAL_VOL)
 		err = EACCES;
 	/* Only vice makes mount points (it checks the volume exists and the
-	 * administer right): never logged. */
-	if (!err && (fo_trust_cache(d) || !vr_reachable(d->r.fid.volume)))
+	 * administer right): never logged.  A directory whose changes still
+	 * wait in the CML (or that vice has not seen yet) must be
+	 * reintegrated first, or the mount point would overtake them. */
+	if (!err && (fo_offline(d->r.fid.volume) || !vr_reachable(d->r.fid.volume)))
 		err = ETIMEDOUT;
+	else if (!err && fo_trust_cache(d))
+		err = EBUSY;
 	if (err) {
 		mkm_end(m, err, NULL);
 		return;

@@ -38,6 +38,7 @@ struct ckpt {
 	FILE    *tar;        /* the .tar closure */
 	unsigned records, files, skipped;
 	int      err;        /* first write error */
+	char     root[4096]; /* the volume root's mount-relative path */
 };
 
 /* Write v in octal into a field of n bytes (n-1 digits and a NUL). */
@@ -133,6 +134,19 @@ static void ckpt_store(struct ckpt *c, const struct cml_row *row, const char *pa
 	close(fd);
 }
 
+/* path relative to the volume's root, as Coda's closures hold it (cfs
+ * replayclosure unpacks at the volume's mount point). */
+static const char *in_volume(const struct ckpt *c, const char *path)
+{
+	size_t n = strlen(c->root);
+
+	while (*path == '/')
+		path++;
+	if (n && !strncmp(path, c->root, n) && (path[n] == '/' || !path[n]))
+		path += n;
+	return path;
+}
+
 static int ckpt_row(void *arg, struct cml_row *row)
 {
 	struct ckpt *c = arg;
@@ -145,7 +159,7 @@ static int ckpt_row(void *arg, struct cml_row *row)
 	fprintf(c->cml, "%s\n", line);
 	c->records++;
 	if (row->op == HS_OP_STORE)
-		ckpt_store(c, row, path);
+		ckpt_store(c, row, in_volume(c, path));
 	return 0;
 }
 
@@ -175,8 +189,15 @@ static void ckpt_write(struct ctl_req *r, uint32_t vol)
 {
 	char dir[PATH_MAX], base[512], tarp[PATH_MAX + 600], cmlp[PATH_MAX + 600];
 	char zero[2 * TAR_BLOCK] = { 0 };
-	struct ckpt c = { vol, NULL, NULL, 0, 0, 0, 0 };
+	static struct ckpt c;   /* large; one checkpoint at a time */
 	const char *d = r->argc > 1 ? r->argv[1] : V->cfg.checkpointdir;
+
+	memset(&c, 0, sizeof c);
+	c.vol = vol;
+	if (ctl_volume_root_path(vol, c.root, sizeof c.root))
+		c.root[0] = '\0';
+	while (c.root[0] == '/')
+		memmove(c.root, c.root + 1, strlen(c.root));
 
 	if (d)
 		snprintf(dir, sizeof dir, "%s", d);
@@ -186,7 +207,7 @@ static void ckpt_write(struct ctl_req *r, uint32_t vol)
 		ctl_fail(r, errno, "VIOC_CHECKPOINTML: %s: %s", dir, strerror(errno));
 		return;
 	}
-	snprintf(base, sizeof base, "%s_%s", ctl_realm(), ctl_volname(vol));
+	snprintf(base, sizeof base, "%s_%s", ctl_realm_of(vol), ctl_volname(vol));
 	for (char *p = base; *p; p++)
 		if (*p == ':' || *p == '/' || *p == '|' || *p == '@')
 			*p = '_';

@@ -20,6 +20,7 @@
 #include "venus/util/venus.h"
 #include "venus/core/fsobj.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/ctl/ctl.h"
 #include "venus/ctl/ctl_int.h"
 #include "venus/log/volstate.h"
@@ -76,14 +77,22 @@ const char *ctl_disp(char *buf, size_t n, const char *rel)
 	return buf;
 }
 
+/* The volume part is vice's volume id: the realm goes after '@'. */
 void ctl_fid_str(char *buf, size_t n, const hs_fid *f)
 {
-	snprintf(buf, n, "%x.%x.%x", f->volume, f->vnode, f->unique);
+	snprintf(buf, n, "%x.%x.%x", vr_volid_of(f->volume), f->vnode, f->unique);
 }
 
 const char *ctl_realm(void)
 {
 	return V->cfg.realm ? V->cfg.realm : V->cfg.server ? V->cfg.server : "";
+}
+
+const char *ctl_realm_of(uint32_t lvol)
+{
+	const char *n = vr_realm_of(lvol) ? vr_realm_name(vr_realm_of(lvol)) : NULL;
+
+	return n ? n : ctl_realm();
 }
 
 /* ---- resolving every path argument ---- */
@@ -117,6 +126,10 @@ static void walk_step(struct ctl_req *r)
 		const char *arg = r->argv[w->next];
 		int err;
 
+		if (c && c->args == CTLP_ARGS_PATHWORD && w->next > 0) {
+			w->res[w->next++].err = -1;   /* VOLUME, BLOCKS */
+			continue;
+		}
 		if (arg[0] == '-') {   /* an option, not a path */
 			w->res[w->next++].err = -1;
 			if (c && ctlp_opt_has_value(c, arg) && w->next < r->argc)
@@ -476,6 +489,12 @@ static const struct {
 	{ "checkpointml", ctl_ckpt_run },
 	{ "listacl", ctl_acl_run },
 	{ "setacl", ctl_acl_run },
+	{ "whereis", ctl_mount_run },
+	{ "lsmount", ctl_mount_run },
+	{ "mkmount", ctl_mount_run },
+	{ "rmmount", ctl_mount_run },
+	{ "getmountpoint", ctl_mount_run },
+	{ "setquota", ctl_mount_run },
 	{ "listcache", cmd_listcache },
 	{ "listmissing", cmd_listmissing },
 	{ "stats", cmd_stats },

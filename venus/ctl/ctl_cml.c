@@ -171,6 +171,16 @@ struct lister {
 	struct ctl_view *view;        /* a non-root peer sees its own records */
 };
 
+/* Is path want itself or below it?  A directory (a realm's or volume's
+ * root, /coda/REALM) stands for the records under it, as Coda's
+ * listlocal DIR lists its volume's. */
+static int below_want(const char *path, const char *want)
+{
+	size_t n = strlen(want);
+
+	return !strncmp(path, want, n) && (path[n] == '\0' || path[n] == '/');
+}
+
 static int row_matches(struct lister *l, struct cml_row *row, char *path, size_t len)
 {
 	fso_row_path(row, path, len);
@@ -178,7 +188,7 @@ static int row_matches(struct lister *l, struct cml_row *row, char *path, size_t
 		return 0;
 	if (!ctl_view_row(l->view, row))
 		return 0;
-	return !l->want[0] || !strcmp(l->want, "/") || !strcmp(path, l->want);
+	return !l->want[0] || !strcmp(l->want, "/") || below_want(path, l->want);
 }
 
 static int list_conflict(void *arg, struct cml_row *row)

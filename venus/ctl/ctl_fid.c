@@ -21,6 +21,7 @@
 #include "venus/util/venus.h"
 #include "venus/log/cml.h"
 #include "venus/store/db.h"
+#include "venus/net/volreg.h"
 #include "venus/ctl/ctl_int.h"
 
 /* Width of the widest path argument, for Coda's aligned echo. */
@@ -64,7 +65,7 @@ static void getfid_one(struct ctl_req *r, int i, const struct fso_attr *a,
 	ctl_fid_str(fid, sizeof fid, &a->fid);
 	ctl_disp(buf, sizeof buf, r->argv[i]);
 	if (!r->json) {
-		snprintf(full, sizeof full, "%s@%s", fid, ctl_realm());
+		snprintf(full, sizeof full, "%s@%s", fid, ctl_realm_of(a->fid.volume));
 		if (r->argc > 1)
 			ctl_printf(r, CTLP_STDOUT, "  %*s  ", w, ctl_esc(r, buf));
 		ctl_printf(r, CTLP_STDOUT, "FID = %-20s  VV = [ %llu 0 0 0 0 0 0 0 ] "
@@ -75,9 +76,9 @@ static void getfid_one(struct ctl_req *r, int i, const struct fso_attr *a,
 	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
 	ctl_json_str(r, buf);
 	ctl_printf(r, CTLP_STDOUT, ",\"fid\":\"%s\",\"volume\":%u,\"vnode\":%u,"
-		   "\"unique\":%u,\"realm\":", fid, a->fid.volume, a->fid.vnode,
-		   a->fid.unique);
-	ctl_json_str(r, ctl_realm());
+		   "\"unique\":%u,\"realm\":", fid, vr_volid_of(a->fid.volume),
+		   a->fid.vnode, a->fid.unique);
+	ctl_json_str(r, ctl_realm_of(a->fid.volume));
 	ctl_printf(r, CTLP_STDOUT, ",\"dataversion\":%llu,\"conflict\":%s}",
 		   (unsigned long long)a->dataversion, ctl_jbool(vv_flags(&a->fid)));
 	*first = 0;
@@ -134,17 +135,23 @@ static void find_each(void *arg, const struct fso_cacheinfo *ci)
 	snprintf(f->got_path, sizeof f->got_path, "%s", ci->path);
 }
 
-/* Parse Coda's "vol.vnode.unique@realm".  0, or EINVAL. */
+/* Parse Coda's "vol.vnode.unique@realm" into a local fid (volreg.h:
+ * the realm's index in the volume's top byte).  0, or EINVAL, or ENOENT
+ * for a realm venus does not know (nothing of it is cached). */
 static int parse_fid(const char *s, hs_fid *fid)
 {
 	unsigned v, n, u;
 	char at;
+	const char *realm;
+	int idx;
 
-	if (sscanf(s, "%x.%x.%x@%c", &v, &n, &u, &at) != 4)
+	if (sscanf(s, "%x.%x.%x@%c", &v, &n, &u, &at) != 4 || v > VR_VOLID_MASK)
 		return EINVAL;
-	if (strcmp(strchr(s, '@') + 1, ctl_realm()))
-		return ENOENT;   /* another realm: never cached here */
-	fid->volume = v;
+	realm = strchr(s, '@') + 1;
+	idx = strcmp(realm, ctl_realm()) ? vr_realm_index(realm) : 0;
+	if (idx < 0)
+		return ENOENT;
+	fid->volume = (uint32_t)idx << VR_REALM_SHIFT | v;
 	fid->vnode = n;
 	fid->unique = u;
 	return 0;
@@ -378,6 +385,8 @@ static void flushvolume_finish(struct ctl_req *r)
 		}
 		if (l.nvols < sizeof vols / sizeof vols[0])
 			vols[l.nvols++] = wk->res[i].a.fid.volume;
+		/* Coda forgets the volume too: its location is asked again */
+		vr_forget_location(wk->res[i].a.fid.volume);
 	}
 	if (!l.nvols) {
 		ctl_done(r, status);

@@ -10,6 +10,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/ctl/ctl.h"
 
+
 /* For srv_call without arguments: libtirpc's xdr_void takes none, so it
  * does not cast cleanly to xdrproc_t. */
 bool_t ctl_xdr_none(XDR *x, void *p);
@@ -31,11 +32,23 @@ void ctl_fid_str(char *buf, size_t n, const hs_fid *f);
 
 /* The realm fids are printed with ("...@REALM"). */
 const char *ctl_realm(void);
+/* The name of local volume lvol's realm (ctl_realm() for realm 0 or an
+ * unknown index). */
+const char *ctl_realm_of(uint32_t lvol);
+
+/* A volume's status as vice told it (HS_GETVOLSTAT), for cfs lv and
+ * setquota.  Blocks are 1 KiB; max_quota 0 is unlimited. */
+struct ctl_volstat {
+	int      have;         /* vice answered */
+	uint64_t min_quota, max_quota, blocks_used, part_avail, part_total;
+	char     name[HS_MAXNAMELEN + 1]; /* the volume's name */
+};
 
 /* One path argument, resolved. */
 struct ctl_path_res {
 	int             err;   /* 0, or why it did not resolve */
 	struct fso_attr a;
+	struct ctl_volstat vs; /* listvol, setquota: filled after the walk */
 };
 
 /* Resolve every argument of r that does not begin with '-' (options and,
@@ -46,6 +59,9 @@ struct ctl_walk {
 	int  next;          /* the argument being resolved */
 	int  in_resolve;    /* inside fso_resolve */
 	int  sync_done;     /* ... and it already called back */
+	int  cursor;        /* the finish step's own: the argument it is at
+			     * when it calls vice for each in turn */
+	int  printed;       /* ... and it printed a JSON element already */
 	struct ctl_path_res res[];
 };
 void ctl_walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r));
@@ -54,6 +70,11 @@ void ctl_walk_start(struct ctl_req *r, void (*finish)(struct ctl_req *r));
  * JSON array element (*first tracks the comma). */
 void ctl_path_error(struct ctl_req *r, int i, int err, int *first);
 
+
+/* Argument i names venus's directory of realms (the mount itself), which
+ * holds no volume: EINVAL, reported as ctl_path_error does, the text
+ * naming the realm directory to use instead (ctl_vol.c).  Returns EINVAL. */
+int ctl_realmdir_error(struct ctl_req *r, int i, int *first);
 
 /* The volume of rel's deepest cached ancestor, in *vol, when err says vice
  * is unreachable (Coda's listvol -local).  0, or err. */
@@ -80,6 +101,13 @@ void ctl_fid_run(struct ctl_req *r);   /* getfid, getpath, getpfid, flush*,
 					* truncatelog */
 void ctl_ckpt_run(struct ctl_req *r);  /* checkpointml */
 void ctl_acl_run(struct ctl_req *r);   /* listacl, setacl (ctl_acl.c) */
+/* whereis, lsmount, mkmount, rmmount, getmountpoint, setquota
+ * (ctl_mount.c) */
+void ctl_mount_run(struct ctl_req *r);
+/* The mount-relative path of local volume lvol's root directory (where it
+ * is mounted) in buf (n bytes), from the cache: 0, or ENOENT when venus
+ * has not crossed into the volume (ctl_mount.c). */
+int ctl_volume_root_path(uint32_t lvol, char *buf, size_t n);
 
 /* ---- what a local user may see (ctl_see.c) ---- */
 

@@ -3,48 +3,36 @@
  * checkvolumes, checkservers.  Text in Coda 8's wording
  * (coda-src/vtools/cfs.cc ListVolume, CheckServers).
  *
- * Hesper's connection states map onto Coda's volume states: a venus that
- * can reach vice (strongly connected or write-disconnected) shows
- * "Reachable", a disconnected one "Unreachable"; write-back shows in the
- * "Reintegration age" line.  Coda's "Resolving" (server replicas being
+ * Hesper's connection states map onto Coda's volume states, per volume
+ * (vst_of: one server down makes only its volumes disconnected): a volume
+ * whose server venus can reach (strongly connected or write-disconnected)
+ * shows "Reachable", a disconnected one "Unreachable"; write-back shows in
+ * the "Reintegration age" line; the quota lines come from the volume's
+ * server (HS_GETVOLSTAT) while it is reachable.  Coda's "Resolving" (server replicas being
  * resolved) never occurs: a volume lives on one vice.  --json keeps
  * Hesper's own state names in "connection_state".
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <hesper/ctlproto.h>
 #include "venus/util/venus.h"
 #include "venus/util/util.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/log/volstate.h"
 #include "venus/log/cml.h"
 #include "venus/repair/reint.h"
 #include "venus/ctl/ctl_int.h"
 
-/* Volume names as vice last told them, so listvol still names a volume
- * while disconnected. */
-static struct { uint32_t id; char name[HS_MAXNAMELEN + 1]; } volnames[HS_MAXVOLS];
-static unsigned nvolnames;
-
+/* The name venus's volume registry learnt (VLDB, mount points). */
 const char *ctl_volname(uint32_t id)
 {
-	for (unsigned i = 0; i < nvolnames; i++)
-		if (volnames[i].id == id && volnames[i].name[0])
-			return volnames[i].name;
-	return "unknown";
-}
+	const char *n = vr_volume_name(id);
 
-static void remember_vols(const hs_vollist *l)
-{
-	nvolnames = 0;
-	for (u_int i = 0; i < l->vols.vols_len && i < HS_MAXVOLS; i++) {
-		volnames[i].id = l->vols.vols_val[i].id;
-		snprintf(volnames[i].name, sizeof volnames[i].name, "%s",
-			 l->vols.vols_val[i].name ? l->vols.vols_val[i].name : "");
-		nvolnames++;
-	}
+	return n && *n ? n : "unknown";
 }
 
 struct vol_guess {
@@ -96,6 +84,21 @@ uint32_t ctl_cached_volume(const char *rel)
 	return g.vol;
 }
 
+int ctl_realmdir_error(struct ctl_req *r, int i, int *first)
+{
+	char buf[PATH_MAX + 256];
+
+	if (r->json) {
+		ctl_path_error(r, i, EINVAL, first);
+		return EINVAL;
+	}
+	ctl_disp(buf, sizeof buf, r->argv[i]);
+	ctl_printf(r, CTLP_STDERR, "%s: %s (venus's directory of realms holds no "
+		   "volume; a realm's is %s/%s)\n", ctl_esc(r, buf), strerror(EINVAL),
+		   ctl_esc(r, buf), ctl_esc(r, vr_realm0()));
+	return EINVAL;
+}
+
 /* ---- listvol ---- */
 
 /* One volume's part of the CML (Coda keeps a CML per volume; Hesper one
@@ -118,17 +121,10 @@ static int tally_row(void *arg, struct cml_row *row)
 	return 0;
 }
 
-/* vol's records.  With one volume (the usual case) the log's own
- * counters; otherwise a walk of the log. */
+/* vol's records: a walk of the log (its rows carry their volume). */
 static void vol_tally(uint32_t vol, struct vol_cml *t)
 {
 	*t = (struct vol_cml){ vol, 0, 0, 0 };
-	if (nvolnames <= 1) {
-		t->n = venus_cml_pending(vol);
-		t->conflicts = cml_conflicts(V->cml);
-		t->bytes = cml_bytes(V->cml);
-		return;
-	}
 	cml_foreach(V->cml, NULL, tally_row, t);
 }
 
@@ -138,22 +134,52 @@ static const char *coda_state(enum vst_state s)
 	return s == VST_DISCONNECTED ? "Unreachable" : "Reachable";
 }
 
-static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
+/* The volume's name: vice's answer, else what the registry learnt. */
+static const char *vs_name(uint32_t vol, const struct ctl_volstat *vs)
+{
+	return vs->have && vs->name[0] ? vs->name : ctl_volname(vol);
+}
+
+/* Coda prints the quota lines only when vice told them (reachable, not
+ * -local). */
+static void quota_text(struct ctl_req *r, const struct ctl_volstat *vs)
+{
+	char max[32];
+
+	if (!vs->have)
+		return;
+	if (vs->max_quota)
+		snprintf(max, sizeof max, "%llu", (unsigned long long)vs->max_quota);
+	else
+		snprintf(max, sizeof max, "unlimited");
+	ctl_printf(r, CTLP_STDOUT, "  Minimum quota is %llu, maximum quota is %s\n"
+		   "  Current blocks used are %llu\n"
+		   "  The partition has %llu blocks available out of %llu\n",
+		   (unsigned long long)vs->min_quota, max,
+		   (unsigned long long)vs->blocks_used, (unsigned long long)vs->part_avail,
+		   (unsigned long long)vs->part_total);
+}
+
+static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol,
+			 const struct ctl_volstat *vs)
 {
 	unsigned age, time_, nw;
 	uid_t wu[8];
 	struct vol_cml t;
+	struct volume *w = vst_of(vol);
 	char buf[PATH_MAX + 256];
 
-	vst_get_mode(V->vol, &age, &time_);
+	vst_get_mode(w, &age, &time_);
 	vol_tally(vol, &t);
 	if (many)
 		ctl_printf(r, CTLP_STDOUT, "  %s:\n", ctl_esc(r, ctl_disp(buf, sizeof buf,
 			   r->argv[i])));
 	ctl_printf(r, CTLP_STDOUT, "  Status of volume %08x (%u) named \"%s\"\n"
 		   "  Volume type is ReadWrite\n  Connection State is %s\n"
-		   "  Reintegration age: %u sec, time %.3f sec\n", vol, vol,
-		   ctl_volname(vol), coda_state(vst_state(V->vol)), age, (double)time_);
+		   "  Reintegration age: %u sec, time %.3f sec\n", vr_volid_of(vol),
+		   vr_volid_of(vol), ctl_esc(r, vs_name(vol, vs)), coda_state(vst_state(w)),
+		   age, (double)time_);
+	quota_text(r, vs);
 	if (t.conflicts)
 		ctl_printf(r, CTLP_STDOUT,
 			   "  *** There are pending conflicts in this volume ***\n");
@@ -168,24 +194,43 @@ static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol)
 	ctl_printf(r, CTLP_STDOUT, "\n");
 }
 
-static void listvol_json(struct ctl_req *r, int i, uint32_t vol, int *first)
+static void quota_json(struct ctl_req *r, const struct ctl_volstat *vs)
 {
-	enum vst_state s = vst_state(V->vol);
+	if (!vs->have)
+		return;
+	ctl_printf(r, CTLP_STDOUT, ",\"min_quota\":%llu,\"max_quota\":%llu,"
+		   "\"blocks_used\":%llu,\"partition_available\":%llu,"
+		   "\"partition_total\":%llu", (unsigned long long)vs->min_quota,
+		   (unsigned long long)vs->max_quota, (unsigned long long)vs->blocks_used,
+		   (unsigned long long)vs->part_avail, (unsigned long long)vs->part_total);
+}
+
+static void listvol_json(struct ctl_req *r, int i, uint32_t vol,
+			 const struct ctl_volstat *vs, int *first)
+{
+	struct volume *w = vst_of(vol);
+	enum vst_state s = vst_state(w);
 	unsigned age, time_;
 	struct vol_cml t;
 	char buf[PATH_MAX + 256];
 
-	vst_get_mode(V->vol, &age, &time_);
+	vst_get_mode(w, &age, &time_);
 	vol_tally(vol, &t);
 	ctl_printf(r, CTLP_STDOUT, "%s{\"path\":", *first ? "" : ",");
 	ctl_json_str(r, ctl_disp(buf, sizeof buf, r->argv[i]));
-	ctl_printf(r, CTLP_STDOUT, ",\"id\":%u,\"name\":", vol);
-	ctl_json_str(r, ctl_volname(vol));
+	ctl_printf(r, CTLP_STDOUT, ",\"id\":%u,\"name\":", vr_volid_of(vol));
+	ctl_json_str(r, vs_name(vol, vs));
+	ctl_printf(r, CTLP_STDOUT, ",\"realm\":");
+	ctl_json_str(r, ctl_realm_of(vol));
+	ctl_printf(r, CTLP_STDOUT, ",\"server\":");
+	ctl_json_str(r, vr_server_name(vol) ? vr_server_name(vol) : "");
 	ctl_printf(r, CTLP_STDOUT, ",\"type\":\"ReadWrite\",\"connection_state\":\"%s\","
 		   "\"reachability\":\"%s\",\"reintegration_age\":%u,"
 		   "\"reintegration_time\":%u,\"cml_entries\":%u,\"cml_bytes\":%llu,"
-		   "\"conflicts\":%u}", vst_state_name(s), coda_state(s), age, time_,
+		   "\"conflicts\":%u", vst_state_name(s), coda_state(s), age, time_,
 		   t.n, (unsigned long long)t.bytes, t.conflicts);
+	quota_json(r, vs);
+	ctl_printf(r, CTLP_STDOUT, "}");
 	*first = 0;
 }
 
@@ -212,24 +257,17 @@ static void listvol_print(struct ctl_req *r)
 		if (p->err) {
 			status = p->err;
 			ctl_path_error(r, i, status, &first);
+		} else if (vr_realm_of(p->a.fid.volume) == VR_LOCAL_REALM) {
+			status = ctl_realmdir_error(r, i, &first);
 		} else if (r->json) {
-			listvol_json(r, i, p->a.fid.volume, &first);
+			listvol_json(r, i, p->a.fid.volume, &p->vs, &first);
 		} else {
-			listvol_text(r, i, npaths > 1, p->a.fid.volume);
+			listvol_text(r, i, npaths > 1, p->a.fid.volume, &p->vs);
 		}
 	}
 	if (r->json)
 		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	ctl_done(r, status);
-}
-
-static void listvol_names(void *arg, int err, void *res)
-{
-	hs_listvol_res *lr = res;
-
-	if (!err && lr && lr->status == 0)
-		remember_vols(&lr->hs_listvol_res_u.list);
-	listvol_print(arg);
 }
 
 static int has_local(const struct ctl_req *r)
@@ -240,70 +278,196 @@ static int has_local(const struct ctl_req *r)
 	return 0;
 }
 
-/* Ask vice for the names only when it is up and -local was not given: a
- * disconnected listvol must answer at once, not after a timeout. */
+static void listvol_step(struct ctl_req *r);
+
+static void listvol_got(void *arg, int err, void *res)
+{
+	struct ctl_req *r = arg;
+	struct ctl_walk *w = r->state;
+	hs_volstat_res *vr = res;
+	struct ctl_path_res *p = &w->res[w->cursor];
+
+	if (!err && vr && vr->status == 0) {
+		const hs_volstat *st = &vr->hs_volstat_res_u.st;
+
+		p->vs = (struct ctl_volstat){ 1, st->min_quota, st->max_quota,
+					      st->blocks_used, st->part_avail,
+					      st->part_total, "" };
+		snprintf(p->vs.name, sizeof p->vs.name, "%s", st->name ? st->name : "");
+	}
+	w->cursor++;
+	listvol_step(r);
+}
+
+/* Ask each path's volume's server for its status (HS_GETVOLSTAT), one
+ * after the other, only while that server is up: an unreachable volume
+ * answers at once from venus's own state, as Coda's does. */
+static void listvol_step(struct ctl_req *r)
+{
+	struct ctl_walk *w = r->state;
+
+	while (w->cursor < r->argc) {
+		struct ctl_path_res *p = &w->res[w->cursor];
+		uint32_t lvol = p->a.fid.volume;
+		unsigned id = vr_volid_of(lvol);
+
+		if (p->err || vr_realm_of(lvol) == VR_LOCAL_REALM || !vr_is_up(lvol) ||
+		    vst_state(vst_of(lvol)) == VST_DISCONNECTED) {
+			w->cursor++;
+			continue;
+		}
+		vr_call_as(lvol, r->uid, HS_GETVOLSTAT, (xdrproc_t)xdr_u_int, &id,
+			   (xdrproc_t)xdr_hs_volstat_res, sizeof(hs_volstat_res),
+			   listvol_got, r);
+		return;
+	}
+	listvol_print(r);
+}
+
+/* -local answers from venus alone (Coda: no quota lines). */
 static void listvol_finish(struct ctl_req *r)
 {
-	if (!srv_is_up(V->srv) || has_local(r)) {
+	if (has_local(r)) {
 		listvol_print(r);
 		return;
 	}
-	srv_call(V->srv, HS_LISTVOL, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_listvol_res,
-		 sizeof(hs_listvol_res), listvol_names, r);
+	listvol_step(r);
 }
 
 /* ---- checkvolumes ---- */
 
-/* Coda re-validates its volume location cache; Hesper re-reads the
- * volume names from vice.  Silent on success, as Coda. */
-static void checkvolumes_done(void *arg, int err, void *res)
-{
-	struct ctl_req *r = arg;
-	hs_listvol_res *lr = res;
+struct vol_set {
+	uint32_t vols[HS_MAXVOLS];
+	unsigned n;
+};
 
-	if (!err && lr->status)
-		err = lr->status;
-	if (err) {
-		ctl_fail(r, err, "checkvolumes: %s: %s", srv_name(V->srv), strerror(err));
+static void collect_vol(void *arg, const struct fso_cacheinfo *ci)
+{
+	struct vol_set *s = arg;
+	unsigned k;
+
+	if (vr_realm_of(ci->fid.volume) == VR_LOCAL_REALM)
+		return;
+	for (k = 0; k < s->n && s->vols[k] != ci->fid.volume; k++)
+		;
+	if (k == s->n && s->n < HS_MAXVOLS)
+		s->vols[s->n++] = ci->fid.volume;
+}
+
+/* Coda re-validates its volume location cache (VIOCCKBACK): venus forgets
+ * where each volume it caches lives, so the next call asks the VLDB (a
+ * moved or renamed volume is found again).  Silent on success, as Coda. */
+static void cmd_checkvolumes(struct ctl_req *r)
+{
+	struct vol_set *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		ctl_fail(r, ENOMEM, "VIOC_VIOCCKBACK: %s", strerror(ENOMEM));
 		return;
 	}
-	remember_vols(&lr->hs_listvol_res_u.list);
+	fso_foreach_cached(collect_vol, s);
+	for (unsigned k = 0; k < s->n; k++)
+		vr_forget_location(s->vols[k]);
 	if (r->json)
-		ctl_printf(r, CTLP_STDOUT, "{\"volumes\":%u}\n", nvolnames);
+		ctl_printf(r, CTLP_STDOUT, "{\"volumes\":%u}\n", s->n);
+	free(s);
 	ctl_done(r, 0);
 }
 
 /* ---- checkservers ---- */
 
-static void checkservers_done(void *arg, int err, void *res)
-{
-	struct ctl_req *r = arg;
-	int up = !err;
+/* Every server venus has a connection to, probed at once; the reply
+ * waits for the last answer (each bounded by the call timeout). */
+struct cs_state {
+	struct ctl_req *r;
+	unsigned        pending;   /* probes out, +1 while they are sent */
+	unsigned        n;
+	struct cs_srv { struct srv *s; int err; } srv[64];
+};
 
+static void cs_report(struct cs_state *c)
+{
+	struct ctl_req *r = c->r;
+	int up = 1;
+
+	for (unsigned k = 0; k < c->n; k++)
+		up &= !c->srv[k].err;
 	if (r->json) {
-		ctl_printf(r, CTLP_STDOUT, "{\"all_up\":%s,\"servers\":[{\"name\":",
-			   ctl_jbool(up));
-		ctl_json_str(r, srv_name(V->srv));
-		ctl_printf(r, CTLP_STDOUT, ",\"up\":%s}]}\n", ctl_jbool(up));
+		ctl_printf(r, CTLP_STDOUT, "{\"all_up\":%s,\"servers\":[", ctl_jbool(up));
+		for (unsigned k = 0; k < c->n; k++) {
+			ctl_printf(r, CTLP_STDOUT, "%s{\"name\":", k ? "," : "");
+			ctl_json_str(r, srv_name(c->srv[k].s));
+			ctl_printf(r, CTLP_STDOUT, ",\"up\":%s}", ctl_jbool(!c->srv[k].err));
+		}
+		ctl_printf(r, CTLP_STDOUT, "]}\n");
 	} else if (up) {
 		ctl_printf(r, CTLP_STDOUT, "All servers up\n");
 	} else {
-		ctl_printf(r, CTLP_STDOUT, "These servers still down:   %s\n", srv_name(V->srv));
+		ctl_printf(r, CTLP_STDOUT, "These servers still down:");
+		for (unsigned k = 0; k < c->n; k++)
+			if (c->srv[k].err)
+				ctl_printf(r, CTLP_STDOUT, "   %s", srv_name(c->srv[k].s));
+		ctl_printf(r, CTLP_STDOUT, "\n");
 	}
+	free(c);
 	ctl_done(r, 0);
 }
 
-/* Probe with HS_NULL: srv_call reconnects first if the link is down, as
+struct cs_probe {
+	struct cs_state *c;
+	unsigned         k;
+};
+
+static void cs_one_done(void *arg, int err)
+{
+	struct cs_probe *p = arg;
+	struct cs_state *c = p->c;
+
+	c->srv[p->k].err = err;
+	free(p);
+	if (--c->pending == 0)
+		cs_report(c);
+}
+
+static void cs_add(void *arg, struct srv *s)
+{
+	struct cs_state *c = arg;
+
+	if (c->n < sizeof c->srv / sizeof c->srv[0])
+		c->srv[c->n++] = (struct cs_srv){ s, 0 };
+}
+
+/* Probe with HS_NULL: srv_ping reconnects first if the link is down, as
  * Coda's checkservers contacts every server.  Server names are accepted
- * as Coda's; Hesper's one vice is the only server to check. */
+ * as Coda's; every server venus knows is checked. */
 static void cmd_checkservers(struct ctl_req *r)
 {
+	struct cs_state *c = calloc(1, sizeof *c);
+
+	if (!c) {
+		ctl_fail(r, ENOMEM, "checkservers: %s", strerror(ENOMEM));
+		return;
+	}
+	c->r = r;
 	if (!r->json) {
 		ctl_printf(r, CTLP_STDOUT, "Contacting servers .....\n");
 		ctl_flush(r);
 	}
-	srv_call(V->srv, HS_NULL, CTL_XDR_NONE, NULL, CTL_XDR_NONE, sizeof(int),
-		 checkservers_done, r);
+	vr_srv_foreach(cs_add, c);
+	c->pending = c->n + 1;
+	for (unsigned k = 0; k < c->n; k++) {
+		struct cs_probe *p = malloc(sizeof *p);
+
+		if (!p) {
+			c->srv[k].err = ENOMEM;
+			c->pending--;
+			continue;
+		}
+		*p = (struct cs_probe){ c, k };
+		srv_ping(c->srv[k].s, cs_one_done, p);
+	}
+	if (--c->pending == 0)
+		cs_report(c);
 }
 
 void ctl_vol_run(struct ctl_req *r)
@@ -313,8 +477,7 @@ void ctl_vol_run(struct ctl_req *r)
 	if (!strcmp(n, "listvol"))
 		ctl_walk_start(r, listvol_finish);
 	else if (!strcmp(n, "checkvolumes"))
-		srv_call(V->srv, HS_LISTVOL, CTL_XDR_NONE, NULL, (xdrproc_t)xdr_hs_listvol_res,
-			 sizeof(hs_listvol_res), checkvolumes_done, r);
+		cmd_checkvolumes(r);
 	else
 		cmd_checkservers(r);
 }

@@ -283,13 +283,17 @@ static struct hf_plus_req *hf_plus_req_new(fuse_req_t req, struct hf_dir *d, siz
 	return r;
 }
 
-/* "." and ".." get no attributes: the kernel must not link them. */
+/* "." and ".." get no attributes: the kernel must not link them.  Nor do
+ * the realms in /coda not mounted yet (listed with the directory's own
+ * ino): listing must not mount them, a realm whose servers are down
+ * would hold the ls. */
 static void hf_plus_lookup(struct hf_plus_req *r, fuse_ino_t dir, size_t k)
 {
 	const struct hf_dent *de = &r->d->ents[r->first + k];
 	struct hf_plus_one *one;
 
-	if (r->first + k < 2 || !(one = malloc(sizeof(*one))))
+	if (r->first + k < 2 || (dir == FSO_ROOT_INO && de->ino == FSO_ROOT_INO) ||
+	    !(one = malloc(sizeof(*one))))
 		return;
 	one->r = r;
 	one->k = k;
