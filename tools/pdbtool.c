@@ -2,10 +2,13 @@
  * tools/pdbtool.c - manage vice's protection database (pdbtool(8)):
  * users, groups, memberships and passwords, with Coda's pdbtool verbs.
  *
- * pdbtool [-r ROOT] [--json] COMMAND ARG...
+ * pdbtool [-r ROOT] [--vldb sqlite|etcd --etcd URL[,URL...] --realm NAME]
+ *         [--json] COMMAND ARG...
  *
  * Works on <ROOT>/pdb.db directly (SQLite WAL), also while vice runs:
- * vice reads the database on each lookup.  Passwords are turned into a
+ * vice reads the database on each lookup.  With --vldb etcd it works on
+ * the realm's pdb in etcd instead, which every vice of the realm reads
+ * (vice --vldb etcd), from any machine that reaches etcd.  Passwords are turned into a
  * SCRAM-SHA-256 verifier here (RFC 5802 section 3, RFC 7677) and only
  * the verifier is stored, in the form Cyrus SASL's scram plugin reads
  * (RFC 5803's authPassword).
@@ -42,7 +45,9 @@ static void usage(int rc, int go_on)
 {
 	fprintf(rc ? stderr : stdout,
 		"usage: pdbtool [-r ROOT] [--json] COMMAND [ARG...]\n"
-		"  default ROOT %s\n"
+		"       pdbtool --vldb etcd --etcd URL[,URL...] [--realm NAME]"
+		" [--json] COMMAND [ARG...]\n"
+		"  default ROOT %s; --realm defaults to the host name\n"
 		"commands:\n"
 		"  nu NAME [ID]        create a user (ID: the next free one)\n"
 		"  nui NAME ID         create a user with id ID\n"
@@ -358,7 +363,7 @@ static int need(char **argv, int argc, int n)
 
 static int cmd_nu(struct pdb *p, int argc, char **argv)
 {
-	int32_t id;
+	int32_t id = 0;
 	int rc;
 
 	if (argc != 2 && argc != 3)
@@ -366,9 +371,12 @@ static int cmd_nu(struct pdb *p, int argc, char **argv)
 	if (!pdb_user_name_ok(argv[1]))
 		return fail("bad user name \"%s\" (letters, digits, '.', '_', "
 			    "'-'; at most %d bytes)", argv[1], PDB_NAME_MAX);
-	if (argc == 3 ? parse_id(argv[2], &id) : (pdb_user_next_id(p, &id) != 0))
+	if (argc == 3 && parse_id(argv[2], &id))
 		return 1;
-	rc = pdb_user_add(p, argv[1], id);
+	rc = argc == 3 ? pdb_user_add(p, argv[1], id) :
+	     pdb_user_add_next(p, argv[1], &id);
+	if (rc == EEXIST && argc == 2)
+		return fail("name %s already in use", argv[1]);
 	if (rc == EEXIST)
 		return fail("name %s or id %d already in use", argv[1], id);
 	if (rc)
@@ -523,10 +531,36 @@ static int interactive(struct pdb *p)
 	return failed;
 }
 
+/* Open the pdb the options name: <root>/pdb.db, or the realm's in etcd
+ * (urls non-NULL).  0, or 1 after a message. */
+static int open_pdb(const char *root, const char *urls, const char *realm,
+		    struct pdb **p)
+{
+	char err[512] = "", host[256];
+
+	if (urls) {
+		if (!realm) {
+			if (gethostname(host, sizeof host - 1))
+				return fail("no --realm and no host name");
+			host[sizeof host - 1] = '\0';
+			realm = host;
+		}
+		if (pdb_open_etcd(urls, realm, p, err, sizeof err))
+			return fail("%s", err);
+		return 0;
+	}
+	if (access(root, W_OK | X_OK))
+		return fail("%s: %s (is -r the vice root?)", root, strerror(errno));
+	umask(077);
+	if (pdb_open(root, p, err, sizeof err))
+		return fail("%s", err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *root = DEFAULT_ROOT;
-	char err[512] = "";
+	const char *root = DEFAULT_ROOT, *urls = NULL, *realm = NULL;
+	const char *vldb = "sqlite";
 	struct pdb *p;
 	int i = 1, rc;
 
@@ -538,17 +572,25 @@ int main(int argc, char **argv)
 			json = 1;
 		} else if (!strcmp(argv[i], "-r") && i + 1 < argc) {
 			root = argv[++i];
+		} else if (!strcmp(argv[i], "--vldb") && i + 1 < argc) {
+			vldb = argv[++i];
+		} else if (!strcmp(argv[i], "--etcd") && i + 1 < argc) {
+			urls = argv[++i];
+		} else if (!strcmp(argv[i], "--realm") && i + 1 < argc) {
+			realm = argv[++i];
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(0, 0);
 		} else {
 			usage(1, 0);
 		}
 	}
-	if (access(root, W_OK | X_OK))
-		return fail("%s: %s (is -r the vice root?)", root, strerror(errno));
-	umask(077);
-	if (pdb_open(root, &p, err, sizeof err))
-		return fail("%s", err);
+	if (strcmp(vldb, "sqlite") && strcmp(vldb, "etcd"))
+		return fail("--vldb is sqlite or etcd, not %s", vldb);
+	if (!strcmp(vldb, "etcd") != !!urls)
+		return fail(urls ? "--etcd needs --vldb etcd" :
+			    "--vldb etcd needs --etcd URL");
+	if (open_pdb(root, urls, realm, &p))
+		return 1;
 	rc = i == argc ? interactive(p) : run(p, argc - i, argv + i);
 	pdb_close(p);
 	return rc;

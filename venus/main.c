@@ -24,6 +24,7 @@
 #include "venus/store/cache.h"
 #include "venus/core/fsobj.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/front/front.h"
 #include "venus/ctl/ctl.h"
 #include "venus/log/cml.h"
@@ -203,7 +204,7 @@ static void shutdown_all(void)
 	hoard_fini(V->hoard);
 	vst_fini(V->vol);
 	V->vol = NULL;
-	srv_stop(V->srv);
+	vr_fini();   /* every server, V->srv too */
 	V->srv = NULL;
 	reint_free(V->reint);   /* after srv_stop failed its calls */
 	V->reint = NULL;

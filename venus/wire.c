@@ -3,6 +3,7 @@
  * (wire.h).  Each adapter only forwards: the decisions stay in the layer
  * it forwards to.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,59 +14,81 @@
 #include "venus/hoard/hoard.h"
 #include "venus/repair/reint.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/net/token.h"
 #include "venus/log/volstate.h"
 #include "venus/wire.h"
 
-static void srv_up(void *arg)
+/* The volumes served by s follow it. */
+static void vr_server_up(void *arg, struct srv *s)
 {
-	if (V->vol)
-		vst_server_up(V->vol);
+	vst_srv_up(s);
 }
 
-static void srv_cb_break(void *arg, const hs_fid *fid)
+static void vr_server_down(void *arg, struct srv *s)
+{
+	vst_srv_down(s);
+}
+
+static void vr_cb_break(void *arg, const hs_fid *fid)
 {
 	fso_cb_break(fid);
 }
 
-static void srv_cb_lost(void *arg)
+static void vr_cb_lost(void *arg, struct srv *s)
 {
-	fso_cb_lost();
+	fso_cb_lost_srv(s);
 }
 
-static void srv_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
+static void vr_vol_moved(void *arg, uint32_t lvol)
+{
+	fso_vol_moved(lvol);
+}
+
+static void vr_fence(void *arg, void (*done)(void *done_arg), void *done_arg)
 {
 	fso_front_fence(done, done_arg);
 }
 
-static const struct srv_hooks srv_hooks = {
-	.up = srv_up,
-	.down = NULL,        /* volstate asks srv_reachable() when it needs to */
-	.cb_break = srv_cb_break,
-	.cb_lost = srv_cb_lost,
-	.fence = srv_fence,
+static const struct vr_hooks vr_hooks = {
+	.server_up = vr_server_up,
+	.server_down = vr_server_down,
+	.cb_break = vr_cb_break,
+	.cb_lost = vr_cb_lost,
+	.vol_moved = vr_vol_moved,
+	.fence = vr_fence,
 };
 
 struct srv *wire_srv_start(int *err)
 {
-	return srv_start(&srv_hooks, err);
+	struct srv *s;
+
+	if ((*err = vr_init(&vr_hooks)))
+		return NULL;
+	if (!(s = vr_srv0())) {
+		vr_fini();
+		*err = EINVAL;
+	}
+	return s;
 }
 
-static void vol_trickle(void *arg, unsigned age, unsigned budget)
+static void vol_trickle(void *arg, uint32_t lvol, unsigned age, unsigned budget, int retry)
 {
-	reint_run(arg, age, budget, NULL, NULL, NULL);
+	if (retry)
+		reint_retry_quota(arg, lvol);
+	reint_run_vol(arg, lvol, age, budget, NULL, NULL, NULL);
 }
 
-static int vol_busy(void *arg)
+static int vol_busy(void *arg, uint32_t lvol)
 {
-	return reint_running(arg);
+	return reint_vol_running(arg, lvol);
 }
 
 /* A user got a token: records of theirs that waited for one may go. */
 static void token_new(void *arg, uid_t uid)
 {
-	if (reint_token(arg, uid) && V->vol)
-		vst_kick(V->vol);
+	if (reint_token(arg, uid))
+		vst_kick(NULL);   /* every volume: the token is the user's */
 }
 
 struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri)

@@ -13,11 +13,15 @@ struct volume;
 struct reint;
 struct hoard;
 
-/* srv_start with the server hooks: up -> vst_server_up(V->vol);
- * cb_break, cb_lost, fence -> fsobj.  NULL with *err as srv_start. */
+/* vr_init (the realms, their servers) with the registry's hooks:
+ * server_up/down -> vst_srv_up/down (the volumes of that server); cb_break,
+ * cb_lost (fso_cb_lost_srv), vol_moved (fso_vol_moved), fence -> fsobj.  Returns realm 0's server (V->srv
+ * until every caller uses vr_*), or NULL with *err an errno (logged).
+ * vr_fini undoes it. */
 struct srv *wire_srv_start(int *err);
-/* vst_init on srv and cml with the volume hooks: trickle/busy -> ri;
- * token_set_hook -> reint_token(ri) then vst_kick. */
+/* vst_init on cml with the volume hooks: trickle/busy -> ri's pass of
+ * that volume (reint_run_vol); token_set_hook -> reint_token(ri) then
+ * vst_kick of every volume.  Returns what vst_init does. */
 struct volume *wire_volume(struct srv *srv, struct cml *cml, struct reint *ri);
 /* c's post-commit hook -> fso_gone_settle.  Right after cml_init, before
  * anything is logged. */

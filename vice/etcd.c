@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 #include "etcd.h"
+#include "etcd_txn.h"
 
 struct etcd {
 	CURL *curl;
@@ -666,4 +667,11 @@ int etcd_delete_if(struct etcd *e, const char *key, int64_t mod_rev)
 	if (!*key || mod_rev <= 0)
 		return EINVAL;
 	return txn(e, key, "MOD", mod_rev, NULL, 0);
+}
+
+/* etcd_txn.h: the transport for multi-key txns (vice/etcd_txn.c). */
+int etcd_post_json(struct etcd *e, const char *verb, struct json_object *req,
+		   struct json_object **resp)
+{
+	return post(e, verb, req, resp);
 }

@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "voldump.h"
 #include "vldb.h"
+#include "authkey_etcd.h"
 
 #ifndef LOCALSTATEDIR   /* configure's --localstatedir (Makefile.am) */
 #define LOCALSTATEDIR "/var"
@@ -388,6 +389,18 @@ static int publish(struct vice *v, struct opts *o, char *err, size_t n)
 	return 0;
 }
 
+/* The pdb: <root>/pdb.db, or with --vldb etcd the realm's in etcd, with
+ * <root>/auth.key made the realm's shared key first (authkey_etcd.h) so
+ * a token from one server opens on all. */
+static int open_pdb(struct vice *v, struct opts *o, char *err, size_t n)
+{
+	if (!o->vldb.backend || strcmp(o->vldb.backend, "etcd"))
+		return pdb_open(o->root, &v->pdb, err, n);
+	if (vauth_key_etcd(o->root, o->vldb.etcd, o->realm, err, n))
+		return -1;
+	return pdb_open_etcd(o->vldb.etcd, o->realm, &v->pdb, err, n);
+}
+
 /* Open the store, TLS and the listening socket; print the two lines. */
 static int start(struct vice *v, struct opts *o)
 {
@@ -395,7 +408,7 @@ static int start(struct vice *v, struct opts *o)
 	struct vauth_opts ao = { o->root, o->keytab, o->hostname, o->lifetime };
 
 	if (open_vldb_store(v, o, err, sizeof err) ||
-	    pdb_open(o->root, &v->pdb, err, sizeof err) ||
+	    open_pdb(v, o, err, sizeof err) ||
 	    vauth_init(v, &ao, err, sizeof err) ||
 	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
 	    !(v->base = event_base_new()) ||

@@ -2,7 +2,10 @@
  * vice/pdb.h - the protection database: users, groups and their members
  * (Coda's pdb, coda-src/al in Coda's tree), in SQLite at <root>/pdb.db
  * (mode 0600, WAL, so pdbtool(8) may change it while vice runs: every
- * lookup reads the file, nothing is cached across calls).
+ * lookup reads the file, nothing is cached across calls), or, for a realm
+ * of several servers, in etcd under /hesper/<realm>/pdb/ (pdb_etcd.c;
+ * doc/design.md "The pdb in etcd").  The backends sit behind
+ * pdb_store.h; this API is the same for both.
  *
  * Ids: users >= 0 (by convention the user's local uid; root is 0), groups
  * < 0 (HS_ID_* in rpc/hesper.x name the system groups, which always
@@ -33,6 +36,11 @@ struct vident;
 
 /* Open (creating on first use, with the system groups) <root>/pdb.db. */
 int pdb_open(const char *root, struct pdb **out, char *err, size_t errlen);
+/* Open the realm's pdb in etcd (urls: etcd.h's comma-separated list;
+ * realm: its name), creating the system groups in a new one.  EIO (or
+ * etcd's errno) and err when etcd cannot be reached. */
+int pdb_open_etcd(const char *urls, const char *realm, struct pdb **out,
+		  char *err, size_t errlen);
 /* Close; NULL is fine. */
 void pdb_close(struct pdb *p);
 
@@ -58,6 +66,9 @@ uint64_t pdb_generation(struct pdb *p);
 int pdb_user_add(struct pdb *p, const char *name, int32_t id);
 /* The next unused user id above every existing one (Coda's nu). */
 int pdb_user_next_id(struct pdb *p, int32_t *id);
+/* A user called name with that next id, taken in the same transaction
+ * (two pdbtools at once get two ids); *id receives it. */
+int pdb_user_add_next(struct pdb *p, const char *name, int32_t *id);
 /* A group "owner:name" owned by user owner; *id receives its (new,
  * negative) id.  EINVAL: name not "OWNER:x" with OWNER owner's name. */
 int pdb_group_add(struct pdb *p, const char *name, int32_t owner,

@@ -341,6 +341,7 @@ ht_vice_start() {
 	VICE_PORT=$(_ht_vice_port "$port" "$log") ||
 		{ tail -n 20 "$log" >&2; ht_hard "vice printed no 'vice: listening on ... port N' line within 30 s (load-scaled)"; }
 	ht_note "vice pid $HT_VICE_PID listening on 127.0.0.1 port $VICE_PORT"
+	_ht_pdb_args "$@" >"$VICE_ROOT/pdb.args"
 	_ht_root_user
 }
 
@@ -406,7 +407,32 @@ ht_etcd_start() {
 
 # ---- identities (pdbtool, clog) ----------------------------------------------
 
-ht_pdbtool() { "$PDBTOOL" -r "$VICE_ROOT/root" "$@"; }
+# _ht_pdb_args VICEARGS...: pdbtool's options for the pdb such a vice
+# uses, one a line: none (ROOT/pdb.db), or with --vldb etcd the realm's in
+# etcd (--vldb etcd --etcd URL [--realm NAME]).
+_ht_pdb_args() {
+	local vldb= etcd= realm=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--vldb|--etcd|--realm) [ $# -ge 2 ] || break
+			printf -v "${1#--}" '%s' "$2"; shift ;;
+		--vldb=*|--etcd=*|--realm=*) local o=${1%%=*}
+			printf -v "${o#--}" '%s' "${1#*=}" ;;
+		esac
+		shift
+	done
+	[ -n "$etcd" ] && [ "${vldb:-etcd}" = etcd ] || return 0
+	printf '%s\n' --vldb etcd --etcd "$etcd"
+	[ -z "$realm" ] || printf '%s\n' --realm "$realm"
+}
+
+# ht_pdbtool ARGS...: pdbtool on the pdb of the vice at $VICE_ROOT (the
+# realm's in etcd for a vice started with --vldb etcd).
+ht_pdbtool() {
+	local a=()
+	[ ! -s "$VICE_ROOT/pdb.args" ] || mapfile -t a <"$VICE_ROOT/pdb.args"
+	"$PDBTOOL" -r "$VICE_ROOT/root" "${a[@]}" "$@"
+}
 
 # ht_user_add NAME ID: a pdb user with a random password in $HT_TMP/pw.NAME
 # (the same password when a test makes NAME on a second vice root).

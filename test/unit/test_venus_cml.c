@@ -3,8 +3,10 @@
  * persist across a reopen of venus.db in log order; cancellation of
  * stores and utimes by a later store (keeping the first version check);
  * identity cancellation of an object created in the log; a store's frozen
- * copy is independent of later writes to the container.
+ * copy is independent of later writes to the container; records of two
+ * volumes are taken, counted, thawed and held for quota per volume.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -260,7 +262,7 @@ static void test_uid_blocks(void **state)
 	close_log();
 	open_log();
 	assert_int_equal(cml_count(V->cml), 5);
-	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, NULL, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 8, 0, NULL, NULL, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].seq, 1);
 	assert_int_equal(rows[1].seq, 2);
@@ -270,21 +272,117 @@ static void test_uid_blocks(void **state)
 		cml_row_free(&rows[--n]);
 	cml_thaw(V->cml);
 	/* uid 1000 waits: 1001's record 3 goes, its record 5 (on a) waits. */
-	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, wait_1000, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 8, 0, wait_1000, NULL, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].seq, 3);
 	assert_int_equal(rows[0].uid, 1001);
 	cml_row_free(&rows[0]);
 	assert_int_equal(cml_done(V->cml, 3), 0);
 	cml_thaw(V->cml);
-	assert_int_equal(cml_take_block(V->cml, rows, 8, 0, wait_1000, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 8, 0, wait_1000, NULL, &n), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(cml_count(V->cml), 4);   /* nothing dropped */
 	/* A max of 1 ends a block at one record. */
-	assert_int_equal(cml_take_block(V->cml, rows, 1, 0, NULL, NULL, &n), 0);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 1, 0, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].seq, 1);
 	cml_row_free(&rows[0]);
+	cml_thaw(V->cml);
+}
+
+static int list_vol(void *arg, uint32_t vol)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16)
+		s->seq[s->n] = vol;
+	s->n++;
+	return 0;
+}
+
+static void take(uint32_t vol, struct cml_row *rows, unsigned max, unsigned *n)
+{
+	assert_int_equal(cml_take_block(V->cml, vol, rows, max, 0, NULL, NULL, n), 0);
+}
+
+static void free_rows(struct cml_row *rows, unsigned n)
+{
+	while (n)
+		cml_row_free(&rows[--n]);
+}
+
+/* Records of two volumes in one log: each volume's blocks hold its own
+ * records only, in log order; counts and thaws are per volume; a record
+ * held for quota (EDQUOT) holds what builds on it in its volume only,
+ * is counted, and goes again after cml_quota_retry. */
+static void test_per_volume(void **state)
+{
+	static const hs_fid a1 = { 1, 31, 31 }, b1 = { 1, 32, 32 }, a2 = { 2, 41, 41 },
+		b2 = { 2, 42, 42 };
+	struct cml_row rows[8];
+	struct seen vols = { 0 };
+	unsigned n;
+
+	log_setattr_as(1, &a1, HS_SET_MODE, 0);
+	log_setattr_as(2, &a2, HS_SET_MODE, 0);
+	log_setattr_as(3, &b1, HS_SET_MODE, 0);
+	log_setattr_as(4, &b2, HS_SET_MODE, 0);
+	log_setattr_as(5, &a2, HS_SET_UID, 0);   /* builds on 2 */
+	assert_int_equal(cml_vol_foreach(V->cml, list_vol, &vols), 0);
+	assert_int_equal(vols.n, 2);
+	assert_int_equal(vols.seq[0], 1);
+	assert_int_equal(vols.seq[1], 2);
+	assert_int_equal(cml_vol_count(V->cml, 1), 2);
+	assert_int_equal(cml_vol_count(V->cml, 2), 3);
+	assert_int_equal(cml_vol_count(V->cml, 3), 0);
+
+	/* Volume 2's block, while volume 1's is in flight. */
+	take(1, rows, 8, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].seq, 1);
+	assert_int_equal(rows[1].seq, 3);
+	free_rows(rows, n);
+	take(2, rows, 8, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].seq, 2);
+	assert_int_equal(rows[1].seq, 4);
+	assert_int_equal(rows[2].seq, 5);
+	free_rows(rows, n);
+	/* Thawing volume 2 leaves volume 1's rows frozen (not cancelled). */
+	cml_thaw_vol(V->cml, 2);
+	log_setattr_as(6, &a1, HS_SET_MODE, 0);   /* 1 is frozen: kept */
+	log_setattr_as(7, &a2, HS_SET_MODE | HS_SET_UID, 0);   /* cancels 2, 5 */
+	assert_int_equal(cml_vol_count(V->cml, 1), 3);
+	assert_int_equal(cml_vol_count(V->cml, 2), 2);
+	cml_thaw_vol(V->cml, 1);
+
+	/* Record 4 (b2) over quota: held and counted; 7 (a2) still goes. */
+	assert_int_equal(cml_set_conflict(V->cml, 4, EDQUOT), 0);
+	assert_int_equal(cml_vol_quota(V->cml, 2), 1);
+	assert_int_equal(cml_vol_quota(V->cml, 1), 0);
+	assert_int_equal(cml_vol_quota_max(V->cml, 2), 4);
+	assert_int_equal(cml_vol_conflicts(V->cml, 2), 1);
+	take(2, rows, 8, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, 7);
+	free_rows(rows, n);
+	cml_thaw_vol(V->cml, 2);
+	/* A later record of b2 waits behind it. */
+	log_setattr_as(8, &b2, HS_SET_GID, 0);
+	take(2, rows, 8, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(rows[0].seq, 7);
+	free_rows(rows, n);
+	cml_thaw_vol(V->cml, 2);
+	/* The quota was raised: in log order again. */
+	assert_int_equal(cml_quota_retry(V->cml, 2), 0);
+	assert_int_equal(cml_vol_quota(V->cml, 2), 0);
+	take(2, rows, 8, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(rows[0].seq, 4);
+	assert_int_equal(rows[1].seq, 7);
+	assert_int_equal(rows[2].seq, 8);
+	free_rows(rows, n);
 	cml_thaw(V->cml);
 }
 
@@ -296,6 +394,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_cancels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frozen_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_volume, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,8 @@
  * logged in the CML and reintegration applies it; an update/update
  * conflict found at reintegration is noted with the local version kept;
  * a user's records wait for a token (expired, or refused for want of
- * one: never a conflict) and go once one arrives.
+ * one: never a conflict) and go once one arrives; a record refused
+ * with EDQUOT is held with its data and sent once the quota allows.
  *
  * The venus wiring mirrors main.c's start() and shutdown_all() minus the
  * front end, the control socket and hoarding (the upward hooks are
@@ -141,7 +142,7 @@ static void venus_start(struct world *w)
 static void venus_stop(struct world *w)
 {
 	vst_fini(V->vol);
-	srv_stop(V->srv);
+	vr_fini();
 	reint_free(V->reint);
 	close_cml();
 	fso_fini();
@@ -578,8 +579,7 @@ static void test_mountpoint(void **state)
 	memset(&vi, 0, sizeof vi);
 	assert_int_equal(vs_vol_create(w->t.v.vs, "vol2", 2, 0, &vi), 0);
 	xdr_free((xdrproc_t)xdr_hs_volinfo, (char *)&vi);
-	if (w->t.v.vldb)   /* as HS_VOL_CREATE does: the realm learns it */
-		assert_int_equal(vldb_publish(&w->t.v, 2, "vol2"), 0);
+	assert_int_equal(vldb_publish(&w->t.v, 2, "vol2"), 0);
 	assert_int_equal(vs_acl_set(w->t.v.vs, &root2, &sid, &acl, &ha, &dup), 0);
 
 	fso_mkmount(root_ino, "v2", "vol2", 0, attr_cb, &o);
@@ -878,6 +878,82 @@ static void test_update_conflict(void **state)
 	assert_other_contents(w, &f.fid, "theirs");
 }
 
+/* A volume quota for the test: while full, a block that leaves "q" in
+ * the root larger than QUOTA_BYTES is refused whole with EDQUOT, as
+ * vice refuses a reintegration that passes a volume's quota. */
+#define QUOTA_BYTES 4
+struct quota {
+	struct vstore *vs;
+	int full;
+};
+
+static int quota_hook(void *arg, unsigned n)
+{
+	struct quota *q = arg;
+	hs_fid root = { 1, 1, 1 };
+	hs_lookup_ok ok;
+
+	if (!q->full || n == VS_REINT_COMMITTED || vs_lookup(q->vs, &root, "q", &ok))
+		return 0;
+	return ok.obj.size > QUOTA_BYTES ? EDQUOT : 0;
+}
+
+static int quota_held(void *arg)
+{
+	return cml_vol_quota(V->cml, 1) == 1 && cml_count(V->cml) == 1 &&
+	       !reint_running(V->reint);
+}
+
+static int quota_kind(void *arg, struct cml_row *r)
+{
+	*(const char **)arg = conflict_kind(r->op, r->conflict);
+	return 0;
+}
+
+/* A record refused with EDQUOT at reintegration stays in the CML with
+ * its data, held for quota (the block is sent one record at a time to
+ * find it; the others are applied); the volume keeps logging, another
+ * volume does not; once the quota allows it, cfs reconnect sends it. */
+static void test_quota_held(void **state)
+{
+	struct world *w = *state;
+	struct quota q = { w->t.v.vs, 0 };
+	struct fso_attr f;
+	const char *kind = NULL;
+	hs_fid fid;
+
+	assert_int_equal(v_getattr(FSO_ROOT_INO), 0);
+	f = v_create("q");
+	assert_int_equal(v_write(f.ino, "q0"), 0);
+	vst_disconnect(V->vol);
+	v_create("free");
+	assert_int_equal(v_write(f.ino, "over quota!"), 0);
+	v_create("after");
+	assert_int_equal(cml_vol_count(V->cml, 1), 3);
+
+	q.full = 1;
+	vs_reint_set_hook(q.vs, quota_hook, &q);
+	vst_reconnect(V->vol);
+	assert_true(tl_run_cond(V->base, quota_held, NULL));
+	assert_int_equal(other_lookup(w, "free", NULL), 0);
+	assert_int_equal(other_lookup(w, "after", NULL), 0);
+	assert_int_equal(other_lookup(w, "q", &fid), 0);
+	assert_other_contents(w, &fid, "q0");
+	assert_int_equal(cml_foreach(V->cml, NULL, quota_kind, &kind), 0);
+	assert_non_null(kind);
+	assert_string_equal(kind, "quota");
+	assert_v_contents(f.ino, "over quota!");   /* the local version stays */
+	assert_true(vst_logging(V->vol));
+	assert_int_equal(vst_state(vst_of(2)), VST_CONNECTED);
+	assert_false(vst_logging(vst_of(2)));   /* its log is empty */
+
+	q.full = 0;   /* the admin raised the quota */
+	vst_reconnect(NULL);
+	assert_true(tl_run_cond(V->base, cml_empty, NULL));
+	assert_other_contents(w, &fid, "over quota!");
+	vs_reint_set_hook(q.vs, NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +970,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_token_wait, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_anon_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_quota_held, setup,
 						teardown),
 	};
 

@@ -93,6 +93,11 @@ static void test_names(void **state)
 	assert_int_equal(pdb_group_add(w->p, "alice:g", 1000, &g), 0);
 	assert_true(g < HS_ID_ADMINS);
 	assert_int_equal(pdb_group_add(w->p, "alice:g", 1000, &g), EEXIST);
+	/* nu without an id: the next one, taken with the insert. */
+	assert_int_equal(pdb_user_add_next(w->p, "carol", &g), 0);
+	assert_int_equal(g, 1001);
+	assert_int_equal(pdb_user_add_next(w->p, "carol", &g), EEXIST);
+	assert_int_equal(pdb_user_add_next(w->p, "c d", &g), EINVAL);
 }
 
 static void test_cps_nested_and_cycles(void **state)

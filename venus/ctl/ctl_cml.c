@@ -97,7 +97,7 @@ static void cmd_wd(struct ctl_req *r)
 		}
 	}
 	/* Age 0 and time 0 would be strong: wd always logs. */
-	vst_set_mode(V->vol, age, time_ ? time_ : (age ? 0 : 1));
+	vst_set_mode(NULL, age, time_ ? time_ : (age ? 0 : 1));
 	ok(r);
 }
 
@@ -511,10 +511,10 @@ void ctl_cml_run(struct ctl_req *r)
 	} else if (!strcmp(n, "writedisconnect")) {
 		cmd_wd(r);
 	} else if (!strcmp(n, "adaptive")) {
-		vst_set_mode(V->vol, 0, 15);
+		vst_set_mode(NULL, 0, 15);
 		ok(r);
 	} else if (!strcmp(n, "strong")) {
-		vst_set_mode(V->vol, 0, 0);
+		vst_set_mode(NULL, 0, 0);
 		ok(r);
 	} else if (!strcmp(n, "forcereintegrate")) {
 		cmd_fr(r);

@@ -6,8 +6,10 @@
  * fetches and bounds its memory to the stack of names still to visit.
  * Files are opened and closed unwritten (a whole-file fetch when the cache
  * is stale, never a store), symlinks read, directories listed.  Errors of
- * single objects are recorded and the walk goes on; losing vice ends it
- * (ETIMEDOUT), since every further object would wait for the timeout too.
+ * single objects are recorded and the walk goes on.  Losing a volume's
+ * server skips that volume's further objects (each would wait for the
+ * timeout too) while the other volumes are walked; losing every server
+ * ends the walk (ETIMEDOUT).
  *
  * The fso calls may answer before they return (cache hits), so progress is
  * a loop (pump) over a small state machine rather than recursion.
@@ -31,10 +33,14 @@
 #include "venus/util/util.h"
 #include "venus/core/fsobj.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/hoard/hoard_int.h"
 
 /* Messages kept per walk; past this only the count grows. */
 #define HW_MAX_LINES 1000
+/* Volumes whose server a walk lost, at most (past it, only the walk's
+ * own stop on losing every server stands). */
+#define HW_MAX_LOST 64
 
 enum expand { EXP_NONE, EXP_CHILDREN, EXP_ALL };
 enum phase { PH_PROBE, PH_RESOLVE, PH_VISIT, PH_CLOSE, PH_DONE };
@@ -47,6 +53,8 @@ struct item {
 	int         member;  /* 1: record it as a member of a c/c+ entry;
 			      * 2: it is one (gone is not an error) */
 	char       *path;    /* mount-relative */
+	uint32_t    vol;     /* its local volume (0: not known yet; a child
+			      * is taken to be in its directory's) */
 };
 
 struct hwalk {
@@ -67,6 +75,8 @@ struct hwalk {
 	size_t              nmem, memcap;
 	int                 recording, entry_ok;
 	int                 expand_only;   /* hoard_walk_expand */
+	uint32_t            lost[HW_MAX_LOST];  /* volumes whose server went */
+	unsigned            nlost;
 };
 
 static void (*listener)(void *arg, int final);
@@ -101,7 +111,48 @@ static void say(struct hwalk *w, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* An object failed; losing vice ends the walk. */
+static void any_up(void *arg, struct srv *s)
+{
+	if (srv_is_up(s))
+		*(int *)arg = 1;
+}
+
+/* Is some server up (else nothing more can be fetched)? */
+static int some_server_up(void)
+{
+	int up = 0;
+
+	vr_srv_foreach(any_up, &up);
+	return up;
+}
+
+static int is_lost(const struct hwalk *w, uint32_t vol)
+{
+	for (unsigned i = 0; vol && i < w->nlost; i++)
+		if (w->lost[i] == vol)
+			return 1;
+	return 0;
+}
+
+/* The current object's server went: skip its volume from now on; with
+ * every server gone, stop. */
+static void lose(struct hwalk *w, const char *how)
+{
+	uint32_t vol = w->cur.vol;
+
+	if (vol && !is_lost(w, vol) && w->nlost < HW_MAX_LOST) {
+		w->lost[w->nlost++] = vol;
+		say(w, "%s vice %s: volume %s skipped", how, vr_server_name(vol),
+		    vr_volume_name(vol) ? vr_volume_name(vol) : "?");
+	}
+	if (!some_server_up() && !w->info.status) {
+		w->info.status = ETIMEDOUT;
+		say(w, "%s vice %s: walk stopped", how,
+		    vol ? vr_server_name(vol) : vr_realm0());
+	}
+}
+
+/* An object failed; losing its server skips its volume. */
 static void obj_error(struct hwalk *w, int err)
 {
 	if (err == ENOENT && w->cur.member == 2)
@@ -109,10 +160,8 @@ static void obj_error(struct hwalk *w, int err)
 	w->info.errors++;
 	say(w, "%s%s%s: %s", V->cfg.mountpoint, *w->cur.path ? "/" : "", w->cur.path,
 	    strerror(err));
-	if (vu_net_error(err) && !w->info.status) {
-		w->info.status = ETIMEDOUT;
-		say(w, "vice %s unreachable: walk stopped", srv_name(V->srv));
-	}
+	if (vu_net_error(err))
+		lose(w, "unreachable");
 }
 
 /* ---- the stack of objects to visit ---- */
@@ -131,7 +180,8 @@ static int push(struct hwalk *w, uint64_t ino, mode_t type, enum expand ex,
 		w->stack = s;
 		w->scap = cap;
 	}
-	w->stack[w->sp++] = (struct item){ ino, type, ex, member, path };
+	w->stack[w->sp++] = (struct item){ ino, type, ex, member, path,
+					   w->have_cur ? w->cur.vol : 0 };
 	return 0;
 }
 
@@ -230,11 +280,12 @@ static void done_op(struct hwalk *w, enum phase next)
 {
 	w->phase = next;
 	w->busy = 0;
-	/* vice went away under the walk: stop before the next timeout */
-	if (!srv_is_up(V->srv) && !w->info.status && next != PH_DONE) {
-		w->info.status = ETIMEDOUT;
-		say(w, "lost vice %s: walk stopped", srv_name(V->srv));
-	}
+	/* The volume's server went away under the walk: skip the volume
+	 * before the next timeout. */
+	if (next != PH_DONE && !w->info.status &&
+	    ((w->cur.vol && !vr_is_up(w->cur.vol) && !is_lost(w, w->cur.vol)) ||
+	     !some_server_up()))
+		lose(w, "lost");
 	pump(w);
 }
 
@@ -245,6 +296,7 @@ static void on_resolved(void *arg, int err, const struct fso_attr *a)
 	if (!err) {
 		w->cur.ino = a->ino;
 		w->cur.type = a->st.st_mode & S_IFMT;
+		w->cur.vol = a->fid.volume;
 	} else {
 		obj_error(w, err);
 	}
@@ -271,6 +323,8 @@ static void on_opened(void *arg, int err, int fd, const struct fso_attr *a)
 	}
 	if (V->stats.fetches != w->fetches0)
 		w->info.fetched++;
+	if (a)
+		w->cur.vol = a->fid.volume;
 	done_op(w, PH_CLOSE);
 }
 
@@ -367,6 +421,10 @@ static void step(struct hwalk *w)
 	}
 	if (w->info.status && (w->phase == PH_RESOLVE || w->phase == PH_VISIT))
 		w->phase = PH_DONE;   /* stopping: finish only what is open */
+	if (is_lost(w, w->cur.vol) && (w->phase == PH_RESOLVE || w->phase == PH_VISIT)) {
+		w->info.errors++;   /* its server is gone: not tried */
+		w->phase = PH_DONE;
+	}
 	switch (w->phase) {
 	case PH_PROBE:
 		return;
@@ -454,7 +512,7 @@ static void on_probe(void *arg, int err)
 
 	if (err) {
 		w->info.status = ETIMEDOUT;
-		say(w, "vice %s unreachable: %s", srv_name(V->srv), strerror(err));
+		say(w, "vice %s unreachable: %s", vr_server_name(1), strerror(err));
 	}
 	w->busy = 0;
 	w->phase = PH_DONE;
@@ -506,14 +564,14 @@ static unsigned start(struct hoard *h, int expand_only)
 	w->info.running = 1;
 	vlog(LOG_INFO, "hoard %s %u: %zu entries", expand_only ? "expansion" : "walk",
 	     w->info.id, w->nents);
-	if (srv_is_up(V->srv)) {
+	if (some_server_up()) {
 		pump(w);
 	} else {
 		w->busy = 1;
 		w->have_cur = 1;   /* the probe stands for the current object */
 		w->phase = PH_PROBE;
 		w->cur.path = NULL;
-		srv_ping(V->srv, on_probe, w);
+		vr_ping(1, on_probe, w);   /* realm 0's root volume */
 	}
 	return w->info.id;
 }

@@ -18,8 +18,10 @@
  * log cancels all of its records (identity cancellation).  Rows being
  * reintegrated are frozen and never cancelled.
  *
- * One struct cml is the CML of one volume (today venus has one volume:
- * main.c makes it, V->cml, before anything is logged or replayed).
+ * One struct cml is the whole log, every volume's records in one table
+ * with a vol column (main.c makes it, V->cml, before anything is logged
+ * or replayed); the cml_vol_* queries and cml_take_block look at one
+ * volume, so that each volume reintegrates to its own server.
  * Every function that reads or changes the log's rows or its in-memory
  * state takes it first; the helpers on records, fids and paths at the end
  * do not.  Not thread-safe: venus's one event loop calls it.
@@ -100,7 +102,8 @@ int cml_names(struct cml *c, const hs_fid *fid);
 /* Seconds since the oldest pending record was logged (0 if none). */
 unsigned cml_oldest_age(struct cml *c);
 
-/* Read up to max sendable rows in log order (not in conflict, not held by
+/* Read up to max sendable rows of volume vol (a local volume number,
+ * volreg.h: a block goes to one volume's server) in log order (not in conflict, not held by
  * a conflict on their object or directory, logged at least min_age
  * seconds ago) into rows; n set.  The rows are one uid's: the first
  * sendable row's, up to the first row of another uid (a block goes with
@@ -109,8 +112,8 @@ unsigned cml_oldest_age(struct cml *c);
  * about an object or directory one of them names, or in a directory one
  * of them made (a create in the same directory is independent).  wait may be NULL.
  * Rows are marked frozen.  0 or an errno. */
-int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
-		   int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n);
+int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned max,
+		   unsigned min_age, int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n);
 /* Read rows about fid (all of them when fid is NULL) in log order. fn
  * returns nonzero to stop. */
 int cml_foreach(struct cml *c, const hs_fid *fid,
@@ -129,6 +132,30 @@ int cml_clear_conflict(struct cml *c, uint64_t seq, int nobase);
 int cml_rebase(struct cml *c, const hs_fid *fid, uint64_t dv);
 /* The object's fid changed from a local fid to the server's. */
 int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf);
+
+/* ---- per volume (cml_vol.c); vol is a local volume number ---- */
+
+/* Call fn(arg, vol) for every volume with records in the log, in
+ * increasing order; fn returns nonzero to stop.  0 or an errno. */
+int cml_vol_foreach(struct cml *c, int (*fn)(void *arg, uint32_t vol), void *arg);
+/* vol's records (all, in conflict or not), frozen store bytes, objects in
+ * conflict, records held for quota (refused with EDQUOT, cml_set_conflict
+ * status EDQUOT), and seconds since its oldest record not in conflict
+ * was logged (0 if none).  Advisory: 0 after a logged SQLite error. */
+unsigned cml_vol_count(struct cml *c, uint32_t vol);
+uint64_t cml_vol_bytes(struct cml *c, uint32_t vol);
+unsigned cml_vol_conflicts(struct cml *c, uint32_t vol);
+unsigned cml_vol_quota(struct cml *c, uint32_t vol);
+unsigned cml_vol_oldest_age(struct cml *c, uint32_t vol);
+/* The newest store id sequence number of vol's records held for quota
+ * (0 if none). */
+uint64_t cml_vol_quota_max(struct cml *c, uint32_t vol);
+/* Unfreeze vol's rows (after its block failed or finished), leaving other
+ * volumes' blocks in flight alone. */
+void cml_thaw_vol(struct cml *c, uint32_t vol);
+/* vol's records held for quota become sendable again (the admin may have
+ * raised the quota): 0 or an errno. */
+int cml_quota_retry(struct cml *c, uint32_t vol);
 
 /* The frozen copy of row seq, whose DELETE was just run, is unlinked
  * once that DELETE is committed (at once outside a transaction). */

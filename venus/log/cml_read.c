@@ -136,8 +136,8 @@ static int ws_needs(const struct waitset *w, const struct cml_row *r)
 	       (has_dir(r) && fid_in(w->obj, w->nobj, &r->dir));
 }
 
-int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned min_age,
-		   int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n)
+int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned max,
+		   unsigned min_age, int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n)
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
 	struct waitset *ws = calloc(1, sizeof *ws);
@@ -151,6 +151,7 @@ int cml_take_block(struct cml *c, struct cml_row *rows, unsigned max, unsigned m
 	}
 	sqlite3_bind_int(st, 1, -1);   /* no limit: rows may be left */
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
+	sqlite3_bind_int64(st, 3, vol);
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct cml_row *r = &rows[*n];
 

@@ -27,18 +27,18 @@ struct zwait {
 #define ZONE_DEFAULT (-2)
 
 struct zone {
-	struct volume *vol;      /* whose log this is */
+	struct cml    *cml;      /* the log (every volume's records) */
 	struct zwait   waiters;  /* list head */
 	long           red_n, yellow_n;
 };
 
-struct zone *zone_new(struct volume *vol)
+struct zone *zone_new(struct cml *cml)
 {
 	struct zone *z = calloc(1, sizeof(*z));
 
 	if (!z)
 		return NULL;
-	z->vol = vol;
+	z->cml = cml;
 	z->waiters.next = z->waiters.prev = &z->waiters;
 	z->red_n = z->yellow_n = ZONE_DEFAULT;
 	return z;
@@ -87,11 +87,11 @@ static int zone_now(const struct zone *z, unsigned *frac)
 	int zn, zb;
 
 	*frac = 0;
-	if (!vst_logging(z->vol))
-		return 0;   /* strongly connected: the log is empty */
+	if (!cml_count(z->cml))
+		return 0;   /* the log is empty (every volume strongly connected) */
 	zone_get_limits(z, &r, &y);
-	zn = zone_of(cml_count(vst_cml(z->vol)), y, r, &fn);
-	zb = zone_of(cml_bytes(vst_cml(z->vol)), pct_of(V->cfg.cachesize, ZONE_YELLOW_PCT),
+	zn = zone_of(cml_count(z->cml), y, r, &fn);
+	zb = zone_of(cml_bytes(z->cml), pct_of(V->cfg.cachesize, ZONE_YELLOW_PCT),
 		     pct_of(V->cfg.cachesize, ZONE_RED_PCT), &fb);
 	*frac = zn == zb ? (fn > fb ? fn : fb) : zn > zb ? fn : fb;
 	return zn > zb ? zn : zb;
@@ -108,10 +108,10 @@ unsigned zone_level(const struct zone *z)
 {
 	unsigned by_n, by_bytes;
 
-	if (!vst_logging(z->vol))
+	if (!cml_count(z->cml))
 		return 0;
-	by_n = percent(cml_count(vst_cml(z->vol)), V->cfg.cml_entries);
-	by_bytes = percent(cml_bytes(vst_cml(z->vol)), V->cfg.cachesize);
+	by_n = percent(cml_count(z->cml), V->cfg.cml_entries);
+	by_bytes = percent(cml_bytes(z->cml), V->cfg.cachesize);
 	return by_n > by_bytes ? by_n : by_bytes;
 }
 
@@ -133,8 +133,8 @@ static int zwait_give_up(struct zwait *w)
 
 	if (time(NULL) < w->deadline)
 		return 0;
-	n = cml_count(vst_cml(z->vol));
-	if (!vst_disconnected(z->vol) && n < w->count) {
+	n = cml_count(z->cml);
+	if (vst_draining() && n < w->count) {
 		w->count = n;
 		w->deadline = time(NULL) + ZONE_STALL_MAX_S;
 		return 0;
@@ -142,7 +142,7 @@ static int zwait_give_up(struct zwait *w)
 	vlog(LOG_WARNING, "red zone: CML at %u%% (%u records, limit %llu) and %s; "
 	     "letting a writer go after %d s stalled", zone_level(z), n,
 	     (unsigned long long)V->cfg.cml_entries,
-	     vst_disconnected(z->vol) ? "Disconnected" : "not draining", ZONE_STALL_MAX_S);
+	     vst_draining() ? "not draining" : "Disconnected", ZONE_STALL_MAX_S);
 	return 1;
 }
 
@@ -202,7 +202,7 @@ void zone_admit(struct zone *z, void (*cont)(void *arg), void *arg)
 	w->red = zone == 2;
 	if (w->red) {
 		V->stats.zone_red_stalls++;
-		w->count = cml_count(vst_cml(z->vol));
+		w->count = cml_count(z->cml);
 		w->deadline = time(NULL) + ZONE_STALL_MAX_S;
 	} else {
 		V->stats.zone_yellow_delays++;

@@ -21,8 +21,8 @@
  * Nothing is ever refused and no data is dropped: the mutation is already
  * logged (or the write is in the container) when its reply waits.
  *
- * A red stall is bounded when venus cannot drain the log: while
- * Disconnected, or when no record left the log during the last
+ * A red stall is bounded when venus cannot drain the log: while every
+ * volume with records is Disconnected (vst_draining), or when no record left the log during the last
  * ZONE_STALL_MAX_S (conflicts can pin it), the reply goes after
  * ZONE_STALL_MAX_S with a LOG_WARNING naming the level.  Stalling for
  * ever would hang every application for as long as vice is away, and an
@@ -40,14 +40,17 @@
 /* A zone limit of none. */
 #define ZONE_NOLIMIT      (-1L)
 
-struct volume;
+struct cml;
 
-/* The zones of one volume's log; opaque.  The volume owns it (vst_init
- * makes it, vst_zone returns it). */
+/* The zones of the log; opaque.  One for every volume: the CML is one
+ * table on one cache disk and cml_entries one limit, so the pressure is
+ * global.  A writer to a volume that is not logging (vst_logging 0) need
+ * not pass through it: vst_admit skips the zone for such a volume.
+ * volstate owns it (vst_init makes it, vst_zone returns it). */
 struct zone;
 
-/* Zones for vol's log, with the default limits.  NULL if out of memory. */
-struct zone *zone_new(struct volume *vol);
+/* Zones for the log cml, with the default limits.  NULL if out of memory. */
+struct zone *zone_new(struct cml *cml);
 /* zone_fini, then free z; NULL is fine. */
 void zone_free(struct zone *z);
 

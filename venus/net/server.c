@@ -20,6 +20,8 @@
 #include "venus/util/venus.h"
 #include "venus/net/server.h"
 #include "venus/net/token.h"
+#include "venus/net/fidmap.h"
+#include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/util/event.h"
 
@@ -41,6 +43,10 @@ struct qcall {
 
 struct srv {
 	struct srv_hooks  hooks;     /* upward reports (server.h) */
+	char             *host;      /* as given to srv_start */
+	int               port;
+	unsigned          realm;     /* realm index: callback fids are made local */
+	char              peer_realm[HS_MAXNAMELEN + 1]; /* HS_CONNECT's realm */
 	struct hrpc_tls  *tls;
 	struct hrpc_conn *conn;      /* connecting or up; NULL when down */
 	int               up;        /* HS_CONNECT succeeded on conn */
@@ -270,8 +276,17 @@ static void cb_break(struct srv *s, struct hrpc_call *call)
 		hrpc_reply_error(call, GARBAGE_ARGS);
 		return;
 	}
-	for (i = 0; i < fl.fids.fids_len; i++)
-		s->hooks.cb_break(s->hooks.arg, &fl.fids.fids_val[i]);
+	for (i = 0; i < fl.fids.fids_len; i++) {
+		hs_fid *f = &fl.fids.fids_val[i];
+
+		/* A fid outside the realm's volume ids names nothing here. */
+		if (vr_fid_to_local(s->realm, f)) {
+			vlog(LOG_WARNING, "vice %s broke a callback on volume %#x, beyond %#x: ignored",
+			     s->name, f->volume, VR_VOLID_MASK);
+			continue;
+		}
+		s->hooks.cb_break(s->hooks.arg, f);
+	}
 	V->stats.callback_breaks += fl.fids.fids_len;
 	xdr_free((xdrproc_t)xdr_hs_fidlist, (char *)&fl);
 	/* vice holds the writer's reply until this answer: give it only once
@@ -320,6 +335,8 @@ static void connect_done(void *arg, int err, void *res)
 	s->up = 1;
 	s->last_err = 0;
 	s->server_id = r->hs_connect_res_u.ok.server_id;
+	snprintf(s->peer_realm, sizeof(s->peer_realm), "%s",
+		 r->hs_connect_res_u.ok.realm ? r->hs_connect_res_u.ok.realm : "");
 	if (!(r->hs_connect_res_u.ok.features & HS_FEAT_CALLBACKS))
 		vlog(LOG_WARNING, "vice %s offers no callbacks", s->name);
 	vlog(LOG_INFO, "connected to vice %s", s->name);
@@ -417,7 +434,7 @@ static void connect_start(struct srv *s)
 	if (s->conn || s->stopping || s->offline)
 		return;
 	vlog(LOG_DEBUG, "connecting to vice %s", s->name);
-	s->conn = hrpc_connect(V->base, s->tls, V->cfg.server, V->cfg.port, &conn_ops, s);
+	s->conn = hrpc_connect(V->base, s->tls, s->host, s->port, &conn_ops, s);
 	if (s->conn)
 		hrpc_conn_set_data(s->conn, s);
 	else {
@@ -481,24 +498,24 @@ void srv_probe_now(struct srv *s)
 	probe_tick(-1, 0, s);
 }
 
-struct srv *srv_start(const struct srv_hooks *hooks, int *errp)
+struct srv *srv_start(const struct srv_hooks *hooks, const char *host, int port,
+		      unsigned realm, int *errp)
 {
 	char err[256] = "";
-	const char *host = V->cfg.server;
 	struct srv *s = calloc(1, sizeof(*s));
 
-	if (!s) {
+	if (!s || !(s->host = strdup(host))) {
+		free(s);
 		*errp = -ENOMEM;
 		return NULL;
 	}
 	s->hooks = *hooks;
-
-		s->queue.next = s->queue.prev = &s->queue;
-	if (strchr(host, ':'))
-		snprintf(s->name, sizeof(s->name), "[%s]:%d", host, V->cfg.port);
-	else
-		snprintf(s->name, sizeof(s->name), "%s:%d", host, V->cfg.port);
+	s->port = port;
+	s->realm = realm;
+	s->queue.next = s->queue.prev = &s->queue;
+	srv_format_name(s->name, sizeof(s->name), host, port);
 	if (asprintf(&s->known, "%s/known_servers", V->cfg.cachedir) < 0) {
+		free(s->host);
 		free(s);
 		*errp = -ENOMEM;
 		return NULL;
@@ -507,6 +524,7 @@ struct srv *srv_start(const struct srv_hooks *hooks, int *errp)
 	if (!s->tls) {
 		vlog(LOG_ERR, "TLS setup: %s", err);
 		free(s->known);
+		free(s->host);
 		free(s);
 		*errp = -EINVAL;
 		return NULL;
@@ -540,6 +558,7 @@ void srv_stop(struct srv *s)
 		hrpc_tls_free(s->tls);
 	s->tls = NULL;
 	free(s->known);
+	free(s->host);
 	free(s);
 }
 
@@ -553,6 +572,24 @@ const char *srv_name(const struct srv *s)
 	return s ? s->name : "?";
 }
 
+void srv_format_name(char *buf, size_t len, const char *host, int port)
+{
+	if (strchr(host, ':'))
+		snprintf(buf, len, "[%s]:%d", host, port);
+	else
+		snprintf(buf, len, "%s:%d", host, port);
+}
+
+unsigned srv_realm(const struct srv *s)
+{
+	return s->realm;
+}
+
+const char *srv_peer_realm(const struct srv *s)
+{
+	return s->peer_realm;
+}
+
 void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 	      xdrproc_t resproc, size_t ressize, hrpc_done_fn done, void *cbarg)
 {
@@ -560,26 +597,9 @@ void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 		    cbarg);
 }
 
-void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
-		 const void *args, xdrproc_t resproc, size_t ressize,
-		 hrpc_done_fn done, void *cbarg)
+/* Queue or send q, whose arguments are encoded (err: that failed). */
+static void q_start(struct srv *s, struct qcall *q, int err, unsigned timeout)
 {
-	struct qcall *q = calloc(1, sizeof(*q));
-	int err;
-
-	if (!q) {
-		done(cbarg, ENOMEM, NULL);
-		return;
-	}
-	q->s = s;
-	q->uid = uid;
-	q->proc = proc;
-	q->resproc = resproc;
-	q->ressize = ressize;
-	q->done = done;
-	q->cbarg = cbarg;
-	q->deadline = now_ms() + call_timeout();
-	err = encode(q, argproc, args);
 	if (err || s->stopping || !s->tls || s->offline) {
 		q_finish(q, err ? err : ETIMEDOUT, NULL);
 		return;
@@ -599,7 +619,7 @@ void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
 	/* Wait for the connection, but never past the call timeout. */
 	q->timer = evtimer_new(V->base, q_timeout, q);
 	if (q->timer) {
-		struct timeval tv = { call_timeout() / 1000, (call_timeout() % 1000) * 1000 };
+		struct timeval tv = { timeout / 1000, (timeout % 1000) * 1000 };
 
 		evtimer_add(q->timer, &tv);
 	}
@@ -608,6 +628,55 @@ void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
 	s->queue.prev->next = q;
 	s->queue.prev = q;
 	connect_start(s);
+}
+
+static struct qcall *q_new(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t resproc,
+			   size_t ressize, hrpc_done_fn done, void *cbarg, unsigned timeout)
+{
+	struct qcall *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		done(cbarg, ENOMEM, NULL);
+		return NULL;
+	}
+	q->s = s;
+	q->uid = uid;
+	q->proc = proc;
+	q->resproc = resproc;
+	q->ressize = ressize;
+	q->done = done;
+	q->cbarg = cbarg;
+	q->deadline = now_ms() + timeout;
+	return q;
+}
+
+void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
+		 const void *args, xdrproc_t resproc, size_t ressize,
+		 hrpc_done_fn done, void *cbarg)
+{
+	struct qcall *q = q_new(s, uid, proc, resproc, ressize, done, cbarg, call_timeout());
+
+	if (q)
+		q_start(s, q, encode(q, argproc, args), call_timeout());
+}
+
+void srv_call_enc(struct srv *s, uid_t uid, uint32_t proc, const char *buf, u_int len,
+		  unsigned timeout_ms, xdrproc_t resproc, size_t ressize,
+		  hrpc_done_fn done, void *cbarg)
+{
+	unsigned t = timeout_ms && timeout_ms < call_timeout() ? timeout_ms : call_timeout();
+	struct qcall *q = q_new(s, uid, proc, resproc, ressize, done, cbarg, t);
+	int err = 0;
+
+	if (!q)
+		return;
+	q->buf = malloc(len ? len : 1);
+	if (!q->buf)
+		err = ENOMEM;
+	else if (len)
+		memcpy(q->buf, buf, len);
+	q->len = len;
+	q_start(s, q, err, t);
 }
 
 struct ping {

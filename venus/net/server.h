@@ -1,8 +1,9 @@
 /*
  * server.h - venus's connection to vice.
  *
- * One TLS connection (hesper/rpc.h) to the configured server, opened at
- * start and reopened on demand after it drops.  The server's certificate
+ * One TLS connection (hesper/rpc.h) per vice (host:port), opened at
+ * start and reopened on demand after it drops; volreg.c makes one per
+ * server of every realm, on first use.  The server's certificate
  * is pinned on first use in <cachedir>/known_servers ("host:port sha256-fp"
  * lines), or verified against cfg.cafile.  vice's callback calls
  * (HS_CB_PROG) arrive on it and are handled in server.c.
@@ -15,8 +16,9 @@
 #include <hesper/rpc.h>
 #include "hesper.h"   /* rpcgen: hs_fid, hs_storeid */
 
-/* One connection to one vice; opaque.  main.c makes the one instance and
- * keeps it in V->srv; every call below takes it. */
+/* One connection to one vice; opaque.  volreg.c makes the instances
+ * (V->srv is realm 0's first server until every caller uses vr_call_as);
+ * every call below takes one. */
 struct srv;
 
 /* How the connection reports upward (net never calls fsobj or volstate;
@@ -27,7 +29,8 @@ struct srv_hooks {
 	void (*up)(void *arg);
 	/* The connection failed or dropped (not at srv_stop); may be NULL. */
 	void (*down)(void *arg);
-	/* vice broke its callback promise on fid (HS_CB_BREAK). */
+	/* vice broke its callback promise on fid (HS_CB_BREAK); fid is
+	 * already local (its volume carries the srv's realm index). */
 	void (*cb_break)(void *arg, const hs_fid *fid);
 	/* The connection that held the promises is gone: all are void. */
 	void (*cb_lost)(void *arg);
@@ -37,9 +40,13 @@ struct srv_hooks {
 	void *arg;
 };
 
-/* Connect (asynchronously) to V->cfg.server.  The instance, or NULL with
- * *err set to -errno for a configuration error (logged). */
-struct srv *srv_start(const struct srv_hooks *hooks, int *err);
+/* Connect (asynchronously) to vice at host (name or IP literal) and port,
+ * a server of realm index realm (volreg.h): callback fids it sends are
+ * made local with that index.  Pinning in known_servers is per
+ * "host:port".  The instance, or NULL with *err set to -errno for a
+ * configuration error (logged). */
+struct srv *srv_start(const struct srv_hooks *hooks, const char *host, int port,
+		      unsigned realm, int *err);
 /* Close and free s; NULL is fine. */
 void srv_stop(struct srv *s);
 
@@ -48,6 +55,12 @@ void srv_stop(struct srv *s);
 int srv_is_up(const struct srv *s);
 /* "host:port" of the server, for messages. */
 const char *srv_name(const struct srv *s);
+/* Write "host:port" ("[v6]:port" for an IPv6 literal) into buf. */
+void srv_format_name(char *buf, size_t len, const char *host, int port);
+/* The realm index s was started with. */
+unsigned srv_realm(const struct srv *s);
+/* The realm name vice gave in its last HS_CONNECT answer ("" before). */
+const char *srv_peer_realm(const struct srv *s);
 
 /* Call an HS_VICE_PROG procedure.  If the connection is down and was not
  * known to be unreachable, the call waits for one connection attempt; if
@@ -68,6 +81,13 @@ void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
 		 const void *args, xdrproc_t resproc, size_t ressize,
 		 hrpc_done_fn done, void *cbarg);
+/* srv_call_as with arguments already XDR-encoded (buf, len: copied at
+ * once) and a time limit of timeout_ms (0 or above the configured call
+ * timeout: that timeout).  For volreg.c, which keeps the encoded (and
+ * translated) arguments to send a call again after HS_EMOVED/HS_EVBUSY. */
+void srv_call_enc(struct srv *s, uid_t uid, uint32_t proc, const char *buf, u_int len,
+		  unsigned timeout_ms, xdrproc_t resproc, size_t ressize,
+		  hrpc_done_fn done, void *cbarg);
 /* HS_NULL: done(arg, 0) if vice answers within the call timeout, else
  * done(arg, errno) as srv_call maps it.  For hoard walks that want to know
  * before they start. */

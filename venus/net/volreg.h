@@ -119,13 +119,25 @@ const char *vr_server_name(uint32_t lvol);
 /* Forget where lvol is (cfs checkvolumes, flushvolume): the next call asks
  * the VLDB again. */
 void vr_forget_location(uint32_t lvol);
+/* Call fn for every volume venus has an entry for (learnt from a VLDB
+ * answer, a root lookup or a call): its local volume number, its name
+ * (NULL if not learnt) and its server (NULL while its location is
+ * unknown).  fn must not call vr_call_as. */
+void vr_vol_foreach(void (*fn)(void *arg, uint32_t lvol, const char *name, struct srv *s),
+		    void *arg);
 
 /* Call an HS_VICE_PROG procedure on the server of the volume lvol, as
  * local user uid (SRV_SELF: venus itself), as srv_call_as does (server.h:
  * timeouts, error mapping, done runs exactly once).  Local fids in args
  * are sent as vice's; fids in the result are handed to done as local
  * ones.  HS_EMOVED and HS_EVBUSY are handled here (see above) and never
- * reach done unless the call's time ran out (then ETIMEDOUT). */
+ * reach done unless the call's time ran out (then ETIMEDOUT).  Volume ids
+ * in arguments (HS_GETVOLSTAT, HS_SETQUOTA, HS_VLDB_LOOKUP...) may be lvol
+ * or vice's id; volume ids in results (hs_volinfo.id, hs_volstat.id,
+ * hs_vldb_entry.id) stay vice's (lvol = realm << VR_REALM_SHIFT | id),
+ * only fids are made local.  Other errors: ESTALE (lvol's realm is not
+ * known, or the VLDB no longer knows the volume), EINVAL (VR_LOCAL_VOL),
+ * EXDEV (a fid of another realm in args). */
 void vr_call_as(uint32_t lvol, uid_t uid, uint32_t proc, xdrproc_t argproc,
 		const void *args, xdrproc_t resproc, size_t ressize,
 		hrpc_done_fn done, void *cbarg);
@@ -138,5 +150,8 @@ void vr_set_offline(int off);
 void vr_probe_now(void);
 /* Call fn for every server venus has a connection object for. */
 void vr_srv_foreach(void (*fn)(void *arg, struct srv *s), void *arg);
+/* Realm 0's first server (venus.conf's server and port), connecting since
+ * vr_init.  main.c keeps it in V->srv until every caller uses vr_*. */
+struct srv *vr_srv0(void);
 
 #endif /* VENUS_VOLREG_H */

@@ -22,6 +22,8 @@ const char *conflict_kind(int op, int status)
 {
 	int gone = status == ENOENT || status == ESTALE;
 
+	if (status == EDQUOT)
+		return "quota";
 	switch (op) {
 	case HS_OP_CREATE:
 	case HS_OP_MKDIR:
@@ -79,12 +81,13 @@ static int local_data(const struct cml_row *row)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-void conflict_note(const struct cml_row *row, int status)
+/* The local version to <cachedir>/conflicts/<seq>.<name> (out): 0 or
+ * the copy's errno. */
+static int keep_local(const struct cml_row *row, int status, char *out, size_t len)
 {
-	char out[4096], where[4096];
 	int fd = local_data(row), err = 0;
 
-	conflict_path(row, out, sizeof out);
+	conflict_path(row, out, len);
 	if (fd >= 0) {
 		err = cml_copy_file(fd, out);
 		close(fd);
@@ -98,6 +101,14 @@ void conflict_note(const struct cml_row *row, int status)
 			fclose(f);
 		}
 	}
+	return err;
+}
+
+void conflict_note(const struct cml_row *row, int status)
+{
+	char out[4096], where[4096];
+	int err = keep_local(row, status, out, sizeof out);
+
 	fso_row_path(row, where, sizeof where);
 	vlog(LOG_ERR, "CONFLICT: %s%s: %s conflict (%s); local version kept in %s%s%s",
 	     V->cfg.mountpoint, where, conflict_kind(row->op, status),
@@ -105,6 +116,28 @@ void conflict_note(const struct cml_row *row, int status)
 	     err ? ": " : "", err ? strerror(err) : "");
 	event_emit(EVK_CONFLICT, &(struct event_fields){ .fid = &row->obj, .name = where, .peer = conflict_kind(row->op, status) });
 	fso_conflict_refetch(row);
+}
+
+void conflict_quota(const struct cml_row *row, const char *volname, int loud)
+{
+	char where[4096], out[4096], vol[32];
+
+	if (!volname) {
+		snprintf(vol, sizeof vol, "%#x", (unsigned)row->obj.volume);
+		volname = vol;
+	}
+	fso_row_path(row, where, sizeof where);
+	/* A copy where cfs conflicts says the local version is; the record
+	 * keeps its own frozen data either way. */
+	if (loud)
+		keep_local(row, EDQUOT, out, sizeof out);
+	vlog(loud ? LOG_WARNING : LOG_DEBUG, "QUOTA: %s%s: volume %s is over its quota; "
+	     "CML record %llu kept with its data until the quota is raised "
+	     "(then cfs reconnect)", V->cfg.mountpoint, where, volname,
+	     (unsigned long long)row->seq);
+	if (loud)
+		event_emit(EVK_CONFLICT, &(struct event_fields){ .fid = &row->obj, .name = where,
+				.peer = "quota", .err = EDQUOT });
 }
 
 /* ---- repair ---- */

@@ -17,7 +17,15 @@ struct cml_row;
 
 /* row was refused with status: keep a local version, refetch the server's. */
 void conflict_note(const struct cml_row *row, int status);
-/* "update/update", "update/remove", "remove/update" or "create/create". */
+/* row was refused with EDQUOT (reint.h): it stays in the log with its
+ * data, held for quota; the local version stays what venus shows (nothing
+ * is refetched; cml_names still counts the record) and, when loud, is
+ * copied as conflict_path names it.  Logged (LOG_WARNING when loud, else LOG_DEBUG: a timed
+ * retry of a record reported before) and, when loud, a codacon conflict
+ * event of kind "quota".  volname may be NULL. */
+void conflict_quota(const struct cml_row *row, const char *volname, int loud);
+/* "update/update", "update/remove", "remove/update", "create/create", or
+ * "quota" for a record held for quota (status EDQUOT). */
 const char *conflict_kind(int op, int status);
 /* The local version file of a conflicted row. */
 void conflict_path(const struct cml_row *row, char *buf, size_t len);

@@ -248,7 +248,7 @@ static void lookup_server(struct keep *k, const struct kept_row *kr)
 	c->kr = *kr;
 	a.dir = kr->dir;
 	a.name = c->kr.name;
-	vr_call_as(a.dir.volume, kr->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
+	vr_call_as(kr->dir.volume, kr->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,
 		    (xdrproc_t)xdr_hs_lookup_res, sizeof(hs_lookup_res), looked_up, c);
 }
 

@@ -1,6 +1,7 @@
 /*
- * reint.c - one reintegration pass (reint.h): take a block, stage its
- * stores, send it, act on each result, repeat.
+ * reint.c - one volume's reintegration pass (reint.h, a lane of
+ * reint_int.h): take a block of the volume's records, stage its stores,
+ * send it to the volume's server, act on each result, repeat.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 #include "venus/util/venus.h"
-#include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/net/token.h"
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
@@ -21,107 +22,63 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_disc.h"
 #include "venus/repair/reint.h"
+#include "venus/repair/reint_int.h"
 #include "venus/log/volstate.h"
 #include "venus/log/zone.h"
 #include "venus/util/event.h"
 
-struct rwaiter {
-	reint_progress_fn progress;
-	reint_done_fn     done;
-	void             *arg;
-	struct rwaiter   *next;
-};
+static void next_block(struct lane *ln);
+static void stage_next(struct lane *ln);
 
-/* Records per HS_REINTEGRATE block: Coda's ~100, under the wire's
- * HS_REINT_MAX, so one block stays one short vice transaction. */
-#define REINT_BLOCK 100
-
-/* Users whose records wait for a token, at most (their records wait
- * either way: past it they are only not listed). */
-#define REINT_WAIT_MAX 64
-
-struct reint {
-	struct srv     *srv;         /* the server the records go to */
-	/* Users whose records vice refused with EACCES when sent without a
-	 * token (as System:AnyUser): they wait for one (reint_token). */
-	uid_t           refused[REINT_WAIT_MAX];
-	unsigned        nrefused;
-	/* Users whose records this pass left waiting (and the last pass's:
-	 * the log says so once, not at every trickle). */
-	uid_t           waiting[REINT_WAIT_MAX], waited[REINT_WAIT_MAX];
-	int             why[REINT_WAIT_MAX];  /* EKEYEXPIRED, EACCES */
-	unsigned        nwaiting, nwaited;
-	struct cml     *cml;         /* the log they come from */
-	int             running;
-	int             anon;        /* the block's user held no valid token
-	                              * when it was taken */
-	struct cml_row  rows[HS_REINT_MAX];
-	unsigned        n;
-	unsigned        si;          /* the store row being staged */
-	uint64_t        off;         /* next byte of it to send */
-	int             fd;          /* its frozen copy */
-	int             conflicts;   /* refused in this pass */
-	unsigned        sent;        /* records sent in this pass (codacon) */
-	unsigned        min_age;
-	time_t          until;       /* 0: no budget */
-	struct rwaiter *waiters;
-};
-
-static void next_block(struct reint *ri);
-static void stage_next(struct reint *ri);
-
-int reint_running(const struct reint *ri)
+static void free_rows(struct lane *ln)
 {
-	return ri->running;
+	while (ln->n)
+		cml_row_free(&ln->rows[--ln->n]);
+	if (ln->fd >= 0)
+		close(ln->fd);
+	ln->fd = -1;
 }
 
-static void free_rows(struct reint *ri)
+/* The outcome of a pass that ran to its end: records of the volume
+ * held for quota (EDQUOT) or in conflict (HS_ECONFLICT) left behind. */
+static int outcome(struct lane *ln)
 {
-	while (ri->n)
-		cml_row_free(&ri->rows[--ri->n]);
-	if (ri->fd >= 0)
-		close(ri->fd);
-	ri->fd = -1;
+	if (ln->conflicts)
+		return HS_ECONFLICT;
+	if (ln->quota || cml_vol_quota(ln->ri->cml, ln->lvol))
+		return EDQUOT;
+	return cml_vol_conflicts(ln->ri->cml, ln->lvol) ? HS_ECONFLICT : 0;
 }
 
-static void finish(struct reint *ri, int err)
+static void finish(struct lane *ln, int err)
 {
-	struct rwaiter *w = ri->waiters;
+	struct cml *c = ln->ri->cml;
 
-	free_rows(ri);
+	free_rows(ln);
 	/* Without results (vice or the network died) the block's outcome is
 	 * unknown: vice may have applied it.  Its records stay frozen, never
 	 * cancelled, until a later pass learns their fate; a later store
 	 * cancelling one that vice already applied would carry a stale
 	 * version and raise a false conflict. */
 	if (!err || err == HS_ECONFLICT)
-		cml_thaw(ri->cml);
-	ri->running = 0;
-	ri->waiters = NULL;
-	if (!err && (ri->conflicts || cml_conflicts(ri->cml)))
-		err = HS_ECONFLICT;
-	if (err && err != HS_ECONFLICT)
-		vlog(LOG_WARNING, "reintegration stopped: %s; %u records stay in the CML",
-		     strerror(err), cml_count(ri->cml));
-	if (ri->sent || ri->conflicts || (err && err != HS_ECONFLICT))   /* not idle trickle passes */
-		event_emit(EVK_REINT, &(struct event_fields){ .flag = 1, .left = cml_count(ri->cml), .err = err });
-	while (w) {
-		struct rwaiter *next = w->next;
-
-		if (w->done)
-			w->done(w->arg, err);
-		free(w);
-		w = next;
-	}
+		cml_thaw_vol(c, ln->lvol);
+	ln->running = 0;
+	if (!err)
+		err = outcome(ln);
+	if (err && err != HS_ECONFLICT && err != EDQUOT)
+		vlog(LOG_WARNING, "reintegration of volume %#x (%s) stopped: %s; "
+		     "%u of its records stay in the CML", (unsigned)ln->lvol,
+		     vr_server_name(ln->lvol), strerror(err), cml_vol_count(c, ln->lvol));
+	if (ln->sent || ln->conflicts || ln->quota ||
+	    (err && err != HS_ECONFLICT && err != EDQUOT))   /* not idle trickle passes */
+		event_emit(EVK_REINT, &(struct event_fields){ .flag = 1, .left = cml_count(c), .err = err });
+	reint_lane_done(ln, err);
 }
 
-static void progress(struct reint *ri)
+void lane_stop(struct lane *ln, int err)
 {
-	unsigned left = cml_count(ri->cml) - cml_conflict_records(ri->cml);
-
-	for (struct rwaiter *w = ri->waiters; w; w = w->next)
-		if (w->progress)
-			w->progress(w->arg, left);
+	if (ln->running)
+		finish(ln, err);
 }
 
 /* ---- results ---- */
@@ -134,13 +91,13 @@ static int uid_in(const uid_t *set, unsigned n, uid_t uid)
 	return 0;
 }
 
-static void note_waiting(struct reint *ri, uid_t uid, int why)
+static void note_waiting(struct lane *ln, uid_t uid, int why)
 {
-	if (uid_in(ri->waiting, ri->nwaiting, uid) || ri->nwaiting == REINT_WAIT_MAX)
+	if (uid_in(ln->waiting, ln->nwaiting, uid) || ln->nwaiting == REINT_WAIT_MAX)
 		return;
-	ri->waiting[ri->nwaiting] = uid;
-	ri->why[ri->nwaiting++] = why;
-	if (!uid_in(ri->waited, ri->nwaited, uid))
+	ln->waiting[ln->nwaiting] = uid;
+	ln->why[ln->nwaiting++] = why;
+	if (!uid_in(ln->waited, ln->nwaited, uid))
 		vlog(LOG_NOTICE,
 		     "reintegration of uid %u's records pending tokens (%s): run clog",
 		     (unsigned)uid, why == EKEYEXPIRED ? "expired" : "refused without one");
@@ -151,19 +108,19 @@ static void note_waiting(struct reint *ri, uid_t uid, int why)
  * cunlog) by the answer.  Only a token held throughout makes it a refusal
  * of rights: a clog while the block was out costs a round, never a
  * conflict. */
-static int refused_anon(const struct reint *ri, uid_t uid)
+static int refused_anon(const struct lane *ln, uid_t uid)
 {
 	struct vtoken t;
 
-	return ri->anon || token_get(uid, &t) != 0;
+	return ln->anon || token_get(uid, &t) != 0;
 }
 
 /* uid's records wait for a token (reint_token). */
-static void note_refused(struct reint *ri, uid_t uid)
+static void note_refused(struct lane *ln, uid_t uid)
 {
-	if (!uid_in(ri->refused, ri->nrefused, uid) && ri->nrefused < REINT_WAIT_MAX)
-		ri->refused[ri->nrefused++] = uid;
-	note_waiting(ri, uid, EACCES);
+	if (!uid_in(ln->refused, ln->nrefused, uid) && ln->nrefused < REINT_WAIT_MAX)
+		ln->refused[ln->nrefused++] = uid;
+	note_waiting(ln, uid, EACCES);
 }
 
 /* cml_take_block's wait: a user whose token expired waits for a new one
@@ -171,18 +128,28 @@ static void note_refused(struct reint *ri, uid_t uid)
  * as System:AnyUser until vice refuses that (EACCES), then waits too. */
 static int must_wait(void *arg, uid_t uid)
 {
-	struct reint *ri = arg;
+	struct lane *ln = arg;
 	struct vtoken t;
 	int err = token_get(uid, &t);
 
-	if (err == EKEYEXPIRED || (err && uid_in(ri->refused, ri->nrefused, uid))) {
-		note_waiting(ri, uid, err == EKEYEXPIRED ? EKEYEXPIRED : EACCES);
+	if (err == EKEYEXPIRED || (err && uid_in(ln->refused, ln->nrefused, uid))) {
+		note_waiting(ln, uid, err == EKEYEXPIRED ? EKEYEXPIRED : EACCES);
 		return 1;
 	}
 	return 0;
 }
 
-static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_result *res)
+/* vice refused row with EDQUOT: it stays, with its data, held for quota
+ * (and so do the records that build on it).  A record a timed retry sent
+ * again was reported when first refused. */
+static void hold_for_quota(struct lane *ln, struct cml_row *row)
+{
+	ln->quota++;
+	cml_set_conflict(ln->ri->cml, row->seq, EDQUOT);
+	conflict_quota(row, vr_volume_name(ln->lvol), row->seq > ln->quiet_max);
+}
+
+static void on_result(struct lane *ln, struct cml_row *row, const hs_reint_result *res)
 {
 	if (res->status == 0) {
 		fso_reint_applied(row, res);   /* maps a local fid to vice's first */
@@ -190,36 +157,60 @@ static void on_result(struct reint *ri, struct cml_row *row, const hs_reint_resu
 		 * or not venus holds it in memory (type 0: vice no longer has
 		 * it, nothing to build on). */
 		if (res->obj.type)
-			cml_rebase(ri->cml, &res->obj.fid, res->obj.dataversion);
-		cml_done(ri->cml, row->seq);
+			cml_rebase(ln->ri->cml, &res->obj.fid, res->obj.dataversion);
+		cml_done(ln->ri->cml, row->seq);
 		return;
 	}
 	if (res->status == HS_ESKIPPED)
 		return;
-	if (res->status == EACCES && refused_anon(ri, row->uid)) {
-		note_refused(ri, row->uid);   /* it waits, kept as it is */
+	if (res->status == EDQUOT) {
+		hold_for_quota(ln, row);
+		return;
+	}
+	if (res->status == EACCES && refused_anon(ln, row->uid)) {
+		note_refused(ln, row->uid);   /* it waits, kept as it is */
 		return;
 	}
 	/* Refused (EACCES with a token: the user lacks the rights): a
 	 * conflict that keeps its data, like any other. */
-	ri->conflicts++;
-	cml_set_conflict(ri->cml, row->seq, res->status);
+	ln->conflicts++;
+	cml_set_conflict(ln->ri->cml, row->seq, res->status);
 	conflict_note(row, res->status);
+}
+
+/* vice refused the whole block with EDQUOT (nothing of it applied): send
+ * one record per block for the rest of the pass, so that the one over
+ * quota is found and held while the others go. */
+static void block_over_quota(struct lane *ln)
+{
+	if (ln->n == 1)
+		hold_for_quota(ln, &ln->rows[0]);
+	else
+		vlog(LOG_INFO, "volume %#x: a block of %u records is over quota: "
+		     "sending them one by one", (unsigned)ln->lvol, ln->n);
+	ln->max = 1;
+	free_rows(ln);
+	cml_thaw_vol(ln->ri->cml, ln->lvol);
+	next_block(ln);
 }
 
 static void block_done(void *arg, int err, void *resp)
 {
-	struct reint *ri = arg;
+	struct lane *ln = arg;
 	hs_reint_res *r = resp;
 	const hs_reint_ok *ok;
 	int txn;
 
 	if (!err && r->status)
 		err = r->status;
+	if (err == EDQUOT) {
+		block_over_quota(ln);
+		return;
+	}
 	if (err) {
-		vlog(LOG_ERR, "HS_REINTEGRATE of %u records failed: %s; kept for a retry",
-		     ri->n, strerror(err));
-		finish(ri, err);
+		vlog(LOG_ERR, "HS_REINTEGRATE of %u records of volume %#x failed: %s; "
+		     "kept for a retry", ln->n, (unsigned)ln->lvol, strerror(err));
+		finish(ln, err);
 		return;
 	}
 	ok = &r->hs_reint_res_u.ok;
@@ -227,61 +218,61 @@ static void block_done(void *arg, int err, void *resp)
 	 * error, logged) each result commits on its own, which is as safe:
 	 * vice knows which store ids it applied. */
 	txn = db_begin(V->db);
-	for (unsigned i = 0; i < ri->n && i < ok->results.results_len; i++)
-		on_result(ri, &ri->rows[i], &ok->results.results_val[i]);
+	for (unsigned i = 0; i < ln->n && i < ok->results.results_len; i++)
+		on_result(ln, &ln->rows[i], &ok->results.results_val[i]);
 	/* Directories named by the applied records (their entries changed
 	 * locally) are no longer the truth once no record names them. */
 	fso_cml_settle();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
-	cml_data_settle(ri->cml, txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
-	ri->sent += ri->n;
-	event_emit(EVK_REINT, &(struct event_fields){ .n = ri->n, .left = cml_count(ri->cml) });
-	free_rows(ri);
-	cml_thaw(ri->cml);
-	zone_recheck(vst_zone(V->vol));
-	progress(ri);
-	if (ri->until && time(NULL) >= ri->until) {
-		finish(ri, 0);
+	cml_data_settle(ln->ri->cml, txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
+	ln->sent += ln->n;
+	event_emit(EVK_REINT, &(struct event_fields){ .n = ln->n, .left = cml_count(ln->ri->cml) });
+	free_rows(ln);
+	cml_thaw_vol(ln->ri->cml, ln->lvol);
+	zone_recheck(vst_zone(NULL));
+	reint_lane_progress(ln);
+	if (ln->until && time(NULL) >= ln->until) {
+		finish(ln, 0);
 		return;
 	}
-	next_block(ri);
+	next_block(ln);
 }
 
 /* Only the first record of an object in the block checks its version;
  * the later ones build on it. */
-static void set_bases(struct reint *ri, hs_cml_rec *recs)
+static void set_bases(struct lane *ln, hs_cml_rec *recs)
 {
-	for (unsigned i = 0; i < ri->n; i++) {
+	for (unsigned i = 0; i < ln->n; i++) {
 		uint64_t *b = cml_rec_base(&recs[i]);
 		int first = 1;
 
 		for (unsigned j = 0; j < i && first; j++)
-			if (!memcmp(&ri->rows[j].obj, &ri->rows[i].obj, sizeof(hs_fid)))
+			if (!memcmp(&ln->rows[j].obj, &ln->rows[i].obj, sizeof(hs_fid)))
 				first = 0;
 		if (b)
-			*b = first ? ri->rows[i].base : 0;
+			*b = first ? ln->rows[i].base : 0;
 	}
 }
 
-static void send_block(struct reint *ri)
+static void send_block(struct lane *ln)
 {
-	hs_cml_rec *recs = calloc(ri->n, sizeof *recs);
+	hs_cml_rec *recs = calloc(ln->n, sizeof *recs);
 	hs_reint_args a;
 
 	if (!recs) {
-		finish(ri, ENOMEM);
+		finish(ln, ENOMEM);
 		return;
 	}
-	for (unsigned i = 0; i < ri->n; i++)
-		recs[i] = ri->rows[i].rec;
-	set_bases(ri, recs);
-	a.recs.recs_len = ri->n;
+	for (unsigned i = 0; i < ln->n; i++)
+		recs[i] = ln->rows[i].rec;
+	set_bases(ln, recs);
+	a.recs.recs_len = ln->n;
 	a.recs.recs_val = recs;
-	vlog(LOG_DEBUG, "reintegrating %u records of uid %u from %" PRIu64, ri->n,
-	     (unsigned)ri->rows[0].uid, ri->rows[0].seq);
-	srv_call_as(ri->srv, ri->rows[0].uid, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
-		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, ri);
+	vlog(LOG_DEBUG, "reintegrating %u records of volume %#x, uid %u, from %" PRIu64,
+	     ln->n, (unsigned)ln->lvol, (unsigned)ln->rows[0].uid, ln->rows[0].seq);
+	vr_call_as(ln->lvol, ln->rows[0].uid, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
+		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, ln);
 	free(recs);
 }
 
@@ -292,239 +283,250 @@ static void send_block(struct reint *ri)
  * clog landed meanwhile would find its stores unstaged (ENOENT, a false
  * conflict).  The block is not sent: its user's records wait for the
  * token, the pass goes on with the others.  Returns 1 if so. */
-static int stage_refused(struct reint *ri, int status)
+static int stage_refused(struct lane *ln, int status)
 {
-	if (status != EACCES || !refused_anon(ri, ri->rows[0].uid))
+	if (status != EACCES || !refused_anon(ln, ln->rows[0].uid))
 		return 0;
-	note_refused(ri, ri->rows[0].uid);
-	free_rows(ri);   /* frozen until the pass thaws them: harmless */
-	next_block(ri);
+	note_refused(ln, ln->rows[0].uid);
+	free_rows(ln);   /* frozen until the pass thaws them: harmless */
+	next_block(ln);
 	return 1;
 }
 
-static hs_store_commit_args *cur_store(struct reint *ri)
+/* Staging the current store was refused with EDQUOT: that record is held
+ * for quota before anything of the block is sent; the block is taken
+ * again without it (the records that build on it now wait with it). */
+static void stage_over_quota(struct lane *ln)
 {
-	return &ri->rows[ri->si].rec.hs_cml_rec_u.store;
+	hold_for_quota(ln, &ln->rows[ln->si]);
+	free_rows(ln);
+	cml_thaw_vol(ln->ri->cml, ln->lvol);
+	next_block(ln);
+}
+
+static hs_store_commit_args *cur_store(struct lane *ln)
+{
+	return &ln->rows[ln->si].rec.hs_cml_rec_u.store;
 }
 
 static void chunk_done(void *arg, int err, void *resp)
 {
-	struct reint *ri = arg;
+	struct lane *ln = arg;
 	hs_status_res *r = resp;
 
-	if (!err && stage_refused(ri, r->status))
+	if (!err && stage_refused(ln, r->status))
 		return;
 	if (!err && r->status)
 		err = r->status;
 	if (err == ETIMEDOUT) {
-		finish(ri, err);
+		finish(ln, err);
+		return;
+	}
+	if (err == EDQUOT) {
+		stage_over_quota(ln);
 		return;
 	}
 	if (err) {
 		/* vice will refuse the record itself; say why there. */
-		vlog(LOG_WARNING, "staging record %" PRIu64 ": %s", ri->rows[ri->si].seq,
+		vlog(LOG_WARNING, "staging record %" PRIu64 ": %s", ln->rows[ln->si].seq,
 		     strerror(err));
-		ri->off = UINT64_MAX;
+		ln->off = UINT64_MAX;
 	}
-	stage_next(ri);
+	stage_next(ln);
 }
 
-static void send_chunk(struct reint *ri)
+static void send_chunk(struct lane *ln)
 {
-	uint64_t size = ri->rows[ri->si].size, off, n;
+	uint64_t size = ln->rows[ln->si].size, off, n;
 	hs_store_chunk_args a;
 	char *buf;
 	ssize_t got;
 	int err;
 
 	/* Data extents only: holes are never sent. */
-	if ((err = cache_next_extent(ri->fd, ri->off, size, HS_CHUNK_MAX, &off, &n))) {
-		vlog(LOG_ERR, "CML data of record %" PRIu64 ": %s", ri->rows[ri->si].seq,
+	if ((err = cache_next_extent(ln->fd, ln->off, size, HS_CHUNK_MAX, &off, &n))) {
+		vlog(LOG_ERR, "CML data of record %" PRIu64 ": %s", ln->rows[ln->si].seq,
 		     strerror(err));
-		finish(ri, EIO);
+		finish(ln, EIO);
 		return;
 	}
-	if (!n && ri->off) {
-		ri->off = size;
-		stage_next(ri);
+	if (!n && ln->off) {
+		ln->off = size;
+		stage_next(ln);
 		return;
 	}
 	/* All hole from 0: one empty chunk, so that vice has it staged. */
 	if (!n)
 		off = 0;
 	if (!(buf = malloc(n ? n : 1))) {
-		finish(ri, ENOMEM);
+		finish(ln, ENOMEM);
 		return;
 	}
-	got = n ? pread(ri->fd, buf, n, (off_t)off) : 0;
+	got = n ? pread(ln->fd, buf, n, (off_t)off) : 0;
 	if (got != (ssize_t)n) {
-		vlog(LOG_ERR, "CML data of record %" PRIu64 " is short: %s", ri->rows[ri->si].seq,
+		vlog(LOG_ERR, "CML data of record %" PRIu64 " is short: %s", ln->rows[ln->si].seq,
 		     got < 0 ? strerror(errno) : "truncated");
 		free(buf);
-		finish(ri, EIO);
+		finish(ln, EIO);
 		return;
 	}
-	a.fid = cur_store(ri)->fid;
-	a.sid = cur_store(ri)->sid;
+	a.fid = cur_store(ln)->fid;
+	a.sid = cur_store(ln)->sid;
 	a.offset = off;
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
-	ri->off = n ? off + n : size;
-	srv_call_as(ri->srv, ri->rows[0].uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
-		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, ri);
+	ln->off = n ? off + n : size;
+	vr_call_as(ln->lvol, ln->rows[0].uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, ln);
 	free(buf);
 }
 
 static void staged_done(void *arg, int err, void *resp)
 {
-	struct reint *ri = arg;
+	struct lane *ln = arg;
 	hs_staged_res *r = resp;
 
-	if (!err && stage_refused(ri, r->status))
+	if (!err && stage_refused(ln, r->status))
 		return;
 	if (!err && r->status)
 		err = r->status;
 	if (err == ETIMEDOUT) {
-		finish(ri, err);
+		finish(ln, err);
 		return;
 	}
-	ri->off = err ? UINT64_MAX : r->hs_staged_res_u.staged;
-	stage_next(ri);
+	ln->off = err ? UINT64_MAX : r->hs_staged_res_u.staged;
+	stage_next(ln);
 }
 
 /* Stage the current store from where vice is, then move to the next. */
-static void stage_next(struct reint *ri)
+static void stage_next(struct lane *ln)
 {
 	char path[4096];
 
-	if (ri->fd >= 0 && ri->off < ri->rows[ri->si].size) {
-		send_chunk(ri);
+	if (ln->fd >= 0 && ln->off < ln->rows[ln->si].size) {
+		send_chunk(ln);
 		return;
 	}
-	if (ri->fd >= 0) {
-		close(ri->fd);
-		ri->fd = -1;
-		ri->si++;
+	if (ln->fd >= 0) {
+		close(ln->fd);
+		ln->fd = -1;
+		ln->si++;
 	}
-	while (ri->si < ri->n && ri->rows[ri->si].op != HS_OP_STORE)
-		ri->si++;
-	if (ri->si == ri->n) {
-		send_block(ri);
+	while (ln->si < ln->n && ln->rows[ln->si].op != HS_OP_STORE)
+		ln->si++;
+	if (ln->si == ln->n) {
+		send_block(ln);
 		return;
 	}
-	cml_data_path(ri->rows[ri->si].seq, path, sizeof path);
-	if ((ri->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	cml_data_path(ln->rows[ln->si].seq, path, sizeof path);
+	if ((ln->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		vlog(LOG_ERR, "CML data %s: %s", path, strerror(errno));
-		finish(ri, EIO);
+		finish(ln, EIO);
 		return;
 	}
-	ri->off = UINT64_MAX;
-	hs_staged_args a = { cur_store(ri)->fid, cur_store(ri)->sid };
-	srv_call_as(ri->srv, ri->rows[0].uid, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
-		 (xdrproc_t)xdr_hs_staged_res, sizeof(hs_staged_res), staged_done, ri);
+	ln->off = UINT64_MAX;
+	hs_staged_args a = { cur_store(ln)->fid, cur_store(ln)->sid };
+	vr_call_as(ln->lvol, ln->rows[0].uid, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
+		 (xdrproc_t)xdr_hs_staged_res, sizeof(hs_staged_res), staged_done, ln);
 }
 
-static void next_block(struct reint *ri)
+/* Records held for quota go again when a retry is due: asked for
+ * (reint_run, cfs reconnect) or REINT_QUOTA_RETRY_S after the last. */
+static void quota_retry(struct lane *ln)
+{
+	struct cml *c = ln->ri->cml;
+	time_t now = time(NULL);
+	int timed = now - ln->quota_at >= REINT_QUOTA_RETRY_S;
+
+	if (!ln->quota_due && !timed)
+		return;
+	ln->quiet_max = ln->quota_due ? 0 : cml_vol_quota_max(c, ln->lvol);
+	ln->quota_due = 0;
+	ln->quota_at = now;
+	if (cml_vol_quota(c, ln->lvol) && !cml_quota_retry(c, ln->lvol))
+		vlog(LOG_DEBUG, "volume %#x: records held for quota sent again",
+		     (unsigned)ln->lvol);
+}
+
+static void next_block(struct lane *ln)
 {
 	struct vtoken t;
 	int err;
 
-	if (!srv_reachable(ri->srv)) {
-		finish(ri, ETIMEDOUT);
+	if (!vr_reachable(ln->lvol)) {
+		finish(ln, ETIMEDOUT);
 		return;
 	}
-	if ((err = cml_take_block(ri->cml, ri->rows, REINT_BLOCK, ri->min_age, must_wait, ri,
-				  &ri->n))) {
-		finish(ri, err);
+	if (ln->quota_due)
+		quota_retry(ln);
+	if ((err = cml_take_block(ln->ri->cml, ln->lvol, ln->rows, ln->max, ln->min_age,
+				  must_wait, ln, &ln->n))) {
+		finish(ln, err);
 		return;
 	}
-	if (!ri->n) {
-		finish(ri, 0);
+	if (!ln->n) {
+		finish(ln, 0);
 		return;
 	}
-	ri->anon = token_get(ri->rows[0].uid, &t) != 0;
-	ri->si = 0;
-	ri->fd = -1;
-	stage_next(ri);
+	ln->anon = token_get(ln->rows[0].uid, &t) != 0;
+	ln->si = 0;
+	ln->fd = -1;
+	stage_next(ln);
 }
 
-void reint_run(struct reint *ri, unsigned min_age, unsigned budget, reint_progress_fn prog,
-	       reint_done_fn done, void *arg)
+void lane_pass(struct lane *ln, unsigned min_age, unsigned budget)
 {
-	struct rwaiter *w = NULL;
-
-	if ((prog || done) && !(w = calloc(1, sizeof *w))) {
-		if (done)
-			done(arg, ENOMEM);
-		return;
-	}
-	if (w) {
-		*w = (struct rwaiter){ prog, done, arg, ri->waiters };
-		ri->waiters = w;
-	}
-	if (ri->running)
-		return;
-	ri->running = 1;
-	memcpy(ri->waited, ri->waiting, ri->nwaiting * sizeof ri->waiting[0]);
-	ri->nwaited = ri->nwaiting;
-	ri->nwaiting = 0;
-	ri->conflicts = 0;
-	ri->sent = 0;
-	ri->min_age = min_age;
-	ri->until = budget ? time(NULL) + budget : 0;
-	next_block(ri);
+	ln->running = 1;
+	memcpy(ln->waited, ln->waiting, ln->nwaiting * sizeof ln->waiting[0]);
+	ln->nwaited = ln->nwaiting;
+	ln->nwaiting = 0;
+	ln->conflicts = 0;
+	ln->quota = 0;
+	ln->quiet_max = 0;   /* only a timed resend in this pass is quiet */
+	ln->sent = 0;
+	ln->max = REINT_BLOCK;
+	ln->min_age = min_age;
+	ln->until = budget ? time(NULL) + budget : 0;
+	quota_retry(ln);
+	next_block(ln);
 }
 
-struct reint *reint_new(struct srv *srv, struct cml *cml)
+unsigned lane_waiting(const struct lane *ln, uid_t *uids, int *why, unsigned max)
 {
-	struct reint *ri = calloc(1, sizeof(*ri));
+	unsigned i, n = 0;
 
-	if (!ri)
-		return NULL;
-	ri->srv = srv;
-	ri->cml = cml;
-	ri->fd = -1;
-	return ri;
-}
-
-unsigned reint_waiting(const struct reint *ri, uid_t *uids, int *why, unsigned max)
-{
-	unsigned i;
-
-	for (i = 0; i < ri->nwaiting && i < max; i++) {
-		uids[i] = ri->waiting[i];
+	for (i = 0; i < ln->nwaiting && n < max; i++) {
+		uids[n] = ln->waiting[i];
 		if (why)
-			why[i] = ri->why[i];
+			why[n] = ln->why[i];
+		n++;
 	}
-	return i;
+	return n;
 }
 
-int reint_token(struct reint *ri, uid_t uid)
+int lane_token(struct lane *ln, uid_t uid)
 {
-	int was = uid_in(ri->waiting, ri->nwaiting, uid);
+	int was = uid_in(ln->waiting, ln->nwaiting, uid);
 
-	for (unsigned i = 0; i < ri->nrefused; i++)
-		if (ri->refused[i] == uid) {
-			ri->refused[i] = ri->refused[--ri->nrefused];
+	for (unsigned i = 0; i < ln->nrefused; i++)
+		if (ln->refused[i] == uid) {
+			ln->refused[i] = ln->refused[--ln->nrefused];
 			was = 1;
 		}
-	for (unsigned i = 0; i < ri->nwaiting; i++)
-		if (ri->waiting[i] == uid) {
-			ri->waiting[i] = ri->waiting[--ri->nwaiting];
-			ri->why[i] = ri->why[ri->nwaiting];
+	for (unsigned i = 0; i < ln->nwaiting; i++)
+		if (ln->waiting[i] == uid) {
+			ln->waiting[i] = ln->waiting[--ln->nwaiting];
+			ln->why[i] = ln->why[ln->nwaiting];
 		}
-	for (unsigned i = 0; i < ri->nwaited; i++)
-		if (ri->waited[i] == uid)
-			ri->waited[i] = ri->waited[--ri->nwaited];
+	for (unsigned i = 0; i < ln->nwaited; i++)
+		if (ln->waited[i] == uid)
+			ln->waited[i] = ln->waited[--ln->nwaited];
 	return was;
 }
 
-void reint_free(struct reint *ri)
+void lane_free(struct lane *ln)
 {
-	if (!ri)
-		return;
-	if (ri->running)
-		finish(ri, ETIMEDOUT);   /* waiters hear of the end */
-	free_rows(ri);
-	free(ri);
+	lane_stop(ln, ETIMEDOUT);   /* waiters hear of the end */
+	free_rows(ln);
+	free(ln);
 }

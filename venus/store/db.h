@@ -38,6 +38,7 @@ enum db_stmt {
 	DB_CML_HAS_UID, DB_CML_ADD_UID,
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
 	DB_KEY_GET, DB_KEY_INIT,
+	DB_REALM_PUT, DB_REALM_ALL,
 	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
 	DB_CML_INSERT, DB_CML_OBJ_ROWS, DB_CML_OBJ_BASE,
@@ -50,6 +51,8 @@ enum db_stmt {
 	DB_CML_DONE, DB_CML_SET_CONFLICT, DB_CML_CLEAR_CONFLICT,
 	DB_CML_CLEAR_CONFLICT_BASE, DB_CML_REBASE, DB_CML_REFID_OBJ,
 	DB_CML_REFID_DIR,
+	DB_CML_VOLS, DB_CML_VOL_COUNT, DB_CML_VOL_BYTES, DB_CML_VOL_CONFLICT_OBJS,
+	DB_CML_VOL_QUOTA, DB_CML_VOL_QUOTA_MAX, DB_CML_VOL_OLDEST, DB_CML_VOL_THAW, DB_CML_VOL_QUOTA_RETRY,
 	DB_HO_LIST, DB_HO_PUT, DB_HO_MODIFY, DB_HO_DEL, DB_HO_DEL_ALL,
 	DB_HO_DEL_UID, DB_HO_EXPANDED, DB_HO_LEGACY, DB_HO_SET_ATTRS,
 	DB_HO_SET_FLAGS,
@@ -136,6 +139,12 @@ int db_meta_load(sqlite3 *db, uint64_t *client_id, uint64_t *next_seq);
 /* The client key (db_key.c): HS_CLIENT_KEY random bytes made, durably,
  * on first use and kept with the client id.  0, ENOSPC or EIO. */
 int db_client_key(sqlite3 *db, unsigned char out[HS_CLIENT_KEY]);
+/* Realm indexes (db_realm.c; volreg.h): put records, durably, that realm
+ * name has index idx (1..254); foreach calls fn for every row in index
+ * order.  0, ENOSPC or EIO. */
+int db_realm_put(sqlite3 *db, unsigned idx, const char *name);
+int db_realm_foreach(sqlite3 *db, void (*fn)(void *arg, unsigned idx, const char *name),
+		     void *arg);
 /* Record durably that sequence numbers below upto may have been used. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto);
 

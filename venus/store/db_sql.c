@@ -5,6 +5,8 @@
  * Integers are SQLite's signed 64 bits; unsigned 64-bit values (inos,
  * sizes, dataversions, store ids) are stored bit for bit and cast back.
  */
+#include <errno.h>
+
 #include "venus/store/db.h"
 
 /* Statements below name CML ops and setattr bits by number. */
@@ -12,6 +14,8 @@ _Static_assert(HS_OP_STORE == 1 && HS_OP_SETATTR == 2 && HS_OP_CREATE == 3 &&
 	       HS_OP_MKDIR == 4 && HS_OP_SYMLINK == 5 && HS_OP_LINK == 6 &&
 	       HS_OP_MKNOD == 10, "CML op numbers in db_sql.c");
 _Static_assert((HS_SET_ATIME | HS_SET_MTIME) == 48, "setattr bits in db_sql.c");
+/* A record vice refused with EDQUOT is marked conflict = 122 (quota). */
+_Static_assert(EDQUOT == 122, "EDQUOT in db_sql.c");
 
 /* Schema version DB_SCHEMA_VERSION, every table.  Files of version 1
  * lack fsobj.rdev, and hoard.attrs when written before it; db.c adds
@@ -27,6 +31,11 @@ const char db_schema[] =
 	 * its own table, so files of any version gain it as they open. */
 	"CREATE TABLE IF NOT EXISTS client_key(id INTEGER PRIMARY KEY"
 	" CHECK (id = 1), key BLOB NOT NULL);"
+	/* Realm indexes (venus/net/volreg.h) of realms other than venus.conf's
+	 * (index 0): cached fids carry them.  Its own table, so files of any
+	 * version gain it as they open (db_realm.c). */
+	"CREATE TABLE IF NOT EXISTS realm(idx INTEGER PRIMARY KEY,"
+	" name TEXT UNIQUE NOT NULL);"
 	/* One row per fsobj that survives a restart (struct db_fso). */
 	"CREATE TABLE IF NOT EXISTS fsobj(ino INTEGER PRIMARY KEY,"
 	" vol INTEGER NOT NULL, vnode INTEGER NOT NULL, uniq INTEGER NOT NULL,"
@@ -119,6 +128,8 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_META_SEQ] = "UPDATE meta SET next_seq = ?1 WHERE id = 1",
 	[DB_KEY_GET] = "SELECT key FROM client_key WHERE id = 1",
 	[DB_KEY_INIT] = "INSERT OR IGNORE INTO client_key(id, key) VALUES (1, ?1)",
+	[DB_REALM_PUT] = "INSERT OR REPLACE INTO realm(idx, name) VALUES (?1, ?2)",
+	[DB_REALM_ALL] = "SELECT idx, name FROM realm ORDER BY idx",
 
 	[DB_FSO_PUT] = "INSERT OR REPLACE INTO fsobj(" FSO_COLS ")"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -157,14 +168,16 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_BYTES] = "SELECT COALESCE(SUM(size), 0) FROM cml",
 	[DB_CML_CONFLICT_RECS] = "SELECT COUNT(*) FROM cml WHERE conflict != 0",
 	[DB_CML_CONFLICT_OBJS] = "SELECT COUNT(DISTINCT ino) FROM cml WHERE conflict != 0",
-	[DB_CML_NAMES] = "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND conflict = 0 AND"
+	/* Records held for quota (122) keep their object local: it is not
+	 * refetched while its change waits for the quota. */
+	[DB_CML_NAMES] = "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND conflict IN (0, 122) AND"
 		" ((vnode = ?2 AND uniq = ?3) OR (dvnode = ?2 AND duniq = ?3))",
 	[DB_CML_OLDEST] = "SELECT COALESCE(MIN(logged), 0) FROM cml WHERE conflict = 0",
 	[DB_CML_MAX_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM cml",
 	[DB_CML_HAS] = "SELECT COUNT(*) FROM cml WHERE seq = ?1",
-	/* ?1 rows at most, logged at or before ?2 (cml_take_block picks
-	 * one uid's run from them). */
-	[DB_CML_BLOCK] = "SELECT " CML_COLS " FROM cml WHERE conflict = 0 AND NOT "
+	/* ?1 rows at most of volume ?3, logged at or before ?2
+	 * (cml_take_block picks one uid's run from them). */
+	[DB_CML_BLOCK] = "SELECT " CML_COLS " FROM cml WHERE vol = ?3 AND conflict = 0 AND NOT "
 		HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1",
 	[DB_CML_FREEZE] = "UPDATE cml SET frozen = 1 WHERE seq = ?1",
 	[DB_CML_ALL] = "SELECT " CML_COLS " FROM cml ORDER BY seq",
@@ -179,6 +192,21 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_REFID_OBJ] = "UPDATE cml SET vnode = ?4, uniq = ?5 WHERE " OF_OBJ,
 	[DB_CML_REFID_DIR] = "UPDATE cml SET dvnode = ?4, duniq = ?5 WHERE vol = ?1 AND"
 		" dvnode = ?2 AND duniq = ?3",
+	/* Per volume (?1): the volumes with records, and each one's counts;
+	 * the ordering is cml_obj's prefix. */
+	[DB_CML_VOLS] = "SELECT DISTINCT vol FROM cml ORDER BY vol",
+	[DB_CML_VOL_COUNT] = "SELECT COUNT(*) FROM cml WHERE vol = ?1",
+	[DB_CML_VOL_BYTES] = "SELECT COALESCE(SUM(size), 0) FROM cml WHERE vol = ?1",
+	[DB_CML_VOL_CONFLICT_OBJS] = "SELECT COUNT(DISTINCT ino) FROM cml WHERE vol = ?1"
+		" AND conflict != 0",
+	[DB_CML_VOL_QUOTA] = "SELECT COUNT(*) FROM cml WHERE vol = ?1 AND conflict = 122",
+	[DB_CML_VOL_QUOTA_MAX] = "SELECT COALESCE(MAX(seq), 0) FROM cml WHERE vol = ?1"
+		" AND conflict = 122",
+	[DB_CML_VOL_OLDEST] = "SELECT COALESCE(MIN(logged), 0) FROM cml WHERE vol = ?1"
+		" AND conflict = 0",
+	[DB_CML_VOL_THAW] = "UPDATE cml SET frozen = 0 WHERE vol = ?1 AND frozen != 0",
+	/* Records held for quota are sent again (the quota may be raised). */
+	[DB_CML_VOL_QUOTA_RETRY] = "UPDATE cml SET conflict = 0 WHERE vol = ?1 AND conflict = 122",
 
 	/* ---- hoard (hoard.c) ---- */
 	[DB_HO_LIST] = "SELECT path, priority, attrs, uid, expanded FROM hoard",

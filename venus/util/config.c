@@ -67,7 +67,6 @@ static const struct { const char *key, *why; } coda_only[] = {
 	{ "partialcachefilesratio", "files are cached whole" },
 	{ "plan9server", "no Plan 9 server" },
 	{ "primaryuser", "root or the cache's owner may change the cache" },
-	{ "realmtab", "see server" },
 	{ "relay", "one TLS connection, no relay" },
 	{ "run_control_file", "tools use the control socket (ctlsocket)" },
 	{ "rvm_data", "metadata lives in venus.db" },
@@ -267,6 +266,8 @@ static int set_key(struct venus_config *cfg, const char *key, const char *val,
 		return *val ? set_str(&cfg->realm, val) : -1;
 	if (!strcmp(key, "server"))
 		return set_server(cfg, val);
+	if (!strcmp(key, "realmtab"))
+		return *val ? set_str(&cfg->realmtab, val) : -1;
 	if (!strcmp(key, "port")) {
 		if (parse_int(val, 1, 65535, &n))
 			return -1;
@@ -600,5 +601,6 @@ void venus_config_free(struct venus_config *cfg)
 	free(cfg->ctlsocket);
 	free(cfg->frontend);
 	free(cfg->realm);
+	free(cfg->realmtab);
 	memset(cfg, 0, sizeof(*cfg));
 }

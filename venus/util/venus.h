@@ -31,6 +31,9 @@ struct venus_config {
 	char    *ctlsocket;     /* default <cachedir>/venus.ctl */
 	char    *frontend;      /* "fuse" (default), "hesper", "coda" */
 	char    *realm;         /* realm name shown by cfs; default server */
+	char    *realmtab;      /* realms file (Coda's key); NULL: the
+				 * default SYSCONFDIR/hesper/realms, which
+				 * may be missing */
 	int      foreground;    /* -f: stay in the foreground */
 	int      debug;         /* -d: verbose log on stderr */
 	unsigned timeout_ms;    /* per-call limit on vice RPCs; key "timeout"
