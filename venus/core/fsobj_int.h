@@ -172,6 +172,9 @@ void fo_mount_rebuild(void);
 /* A mount point object seen from a listing: the root ino to show for it
  * (0 if not crossed yet). */
 uint64_t fo_mount_root_of(uint64_t dir, const char *name);
+/* Best-known path below the mount of local volume lvol's root (where it
+ * was crossed), else "/REALM", else "". */
+void fo_volume_path(uint32_t lvol, char *buf, size_t len);
 
 /* ---- fsobj_rights.c: uid's rights (rights.h) checked before core serves
  * from the cache or logs what vice would refuse (Coda's CheckAcRights) ---- */

@@ -627,9 +627,13 @@ void fso_row_path(const struct cml_row *row, char *buf, size_t len)
 	if (o)
 		fo_path_of(o, buf, len);
 	else
-		snprintf(buf, len, "/%s", row->name);
-	if (!buf[0])
-		snprintf(buf, len, "/%s", row->name);
+		buf[0] = '\0';
+	if (!buf[0]) {
+		/* Gone from the cache: its name under its volume's root (the
+		 * best guess; under /coda the realm comes first). */
+		fo_volume_path(row->obj.volume, dp, sizeof dp);
+		snprintf(buf, len, "%s/%s", strcmp(dp, "/") ? dp : "", row->name);
+	}
 }
 
 /* Drop a local object whose records were discarded. */

@@ -157,6 +157,24 @@ uint64_t fo_mount_root_of(uint64_t dir, const char *name)
 	return m->root;
 }
 
+void fo_volume_path(uint32_t lvol, char *buf, size_t len)
+{
+	const char *realm = vr_realm_name(vr_realm_of(lvol));
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < mpt.n; i++) {
+		struct fso *r = fo_obj(mpt.v[i].root);
+
+		if (r && r->r.fid.volume == lvol) {
+			fo_path_of(r, buf, len);
+			if (buf[0])
+				return;
+		}
+	}
+	if (realm && !fo_check_cname(realm))
+		snprintf(buf, len, "/%s", realm);
+}
+
 uint64_t fso_cached_child(uint64_t dir, const char *name)
 {
 	uint64_t child, root;
