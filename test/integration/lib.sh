@@ -341,7 +341,7 @@ ht_vice_start() {
 	VICE_PORT=$(_ht_vice_port "$port" "$log") ||
 		{ tail -n 20 "$log" >&2; ht_hard "vice printed no 'vice: listening on ... port N' line within 30 s (load-scaled)"; }
 	ht_note "vice pid $HT_VICE_PID listening on 127.0.0.1 port $VICE_PORT"
-	_ht_pdb_args "$@" >"$VICE_ROOT/pdb.args"
+	_ht_pdb_args "${realm[@]}" "$@" >"$VICE_ROOT/pdb.args"
 	_ht_root_user
 }
 

@@ -51,7 +51,7 @@ _rl_pdbtool() {
 	local name=$1
 	shift
 	if [ -n "${HT_ETCD:-}" ] && grep -q -- --etcd <<<"$("$PDBTOOL" --help 2>&1)"; then
-		"$PDBTOOL" -r "$(rl_root "$name")" --vldb etcd --etcd "$HT_ETCD" "$@"
+		"$PDBTOOL" -r "$(rl_root "$name")" --vldb etcd --etcd "$HT_ETCD" --realm "$HT_REALM" "$@"
 	else
 		"$PDBTOOL" -r "$(rl_root "$name")" "$@"
 	fi

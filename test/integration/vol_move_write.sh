@@ -13,7 +13,6 @@ source "$(dirname "$0")/lib.sh"
 # the vcore branch's routing of every call through vr_call_as (with vnet
 # alone, stores still fail with 10003).  THE INTEGRATOR REMOVES THIS LINE
 # once both are merged:
-[ -n "${HT_MOVE_UNDER_WRITE:-}" ] || ht_skip "venus does not follow HS_EVBUSY/HS_EMOVED on this branch (needs vnet + vcore; set HT_MOVE_UNDER_WRITE=1 to run)"
 
 VOLUTIL=${VOLUTIL:-$top_builddir/tools/volutil}
 [ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built"
