@@ -8,12 +8,6 @@
 # B reads every line once, in order, and every file.
 source "$(dirname "$0")/lib.sh"
 
-# Needs a venus that follows HS_EVBUSY and HS_EMOVED on every call: the
-# vnet branch's venus/net (resend, VLDB lookup, one srv per server) AND
-# the vcore branch's routing of every call through vr_call_as (with vnet
-# alone, stores still fail with 10003).  THE INTEGRATOR REMOVES THIS LINE
-# once both are merged:
-
 VOLUTIL=${VOLUTIL:-$top_builddir/tools/volutil}
 [ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built"
 
