@@ -11,6 +11,7 @@
  */
 #include <curses.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -245,16 +246,40 @@ static void add_cml(struct view *v, unsigned long long records, char *text)
 		view_add(v, "  %s", s);
 }
 
+/* "/REALM": the directory of venus's own realm (realm 0), from the
+ * "realm NAME" line of serverinfo.  0, or -1. */
+static int realm_dir(struct ctlc_link *l, char *out, size_t n)
+{
+	const char *si[] = { "serverinfo" };
+	struct reply r = { 0 };
+	char *p;
+	int rc = -1;
+
+	if (ask(l, &r, 1, si) == 0 && r.out) {
+		for (p = strtok(r.out, "\n"); p; p = strtok(NULL, "\n"))
+			if (!strncmp(p, "realm ", 6) && p[6] && !strchr(p + 6, '/')) {
+				snprintf(out, n, "/%s", p + 6);
+				rc = 0;
+				break;
+			}
+	}
+	reply_free(&r);
+	return rc;
+}
+
 /* Fill v from venus.  0, or -1 with a message in v. */
 static int refresh_view(struct ctlc_link *l, struct view *v)
 {
-	/* Paths on the socket are below the mount point: "/" is its root. */
-	const char *lv[] = { "--json", "listvol", "/" }, *lc[] = { "--json", "listcache" };
+	/* Paths on the socket are below the mount point, whose entries are
+	 * realms: the volumes shown are those of venus's own realm. */
+	char realm[PATH_MAX];
+	const char *lv[] = { "--json", "listvol", realm }, *lc[] = { "--json", "listcache" };
 	const char *st[] = { "stats" }, *ll[] = { "listlocal" };
 	struct reply a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
 	int rc = -1;
 
-	if (ask(l, &a, 3, lv) == 0 && ask(l, &b, 2, lc) == 0 && ask(l, &c, 1, st) == 0) {
+	if (realm_dir(l, realm, sizeof realm) == 0 && ask(l, &a, 3, lv) == 0 &&
+	    ask(l, &b, 2, lc) == 0 && ask(l, &c, 1, st) == 0) {
 		unsigned long long cml = 0;
 		const char *p = a.out;
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include "acl.h"
 #include "ops.h"
+#include "voldump.h"
 #include "store.h"
 #include "vldb.h"
 
@@ -52,8 +53,11 @@ int vol_exists(struct vice *v, const char *name)
 int op_getvolstat(struct vclient *c, void *args, void *res)
 {
 	hs_volstat_res *r = res;
+	int err = vs_vol_stat(c->v->vs, *(u_int *)args, &r->hs_volstat_res_u.st);
 
-	return vs_vol_stat(c->v->vs, *(u_int *)args, &r->hs_volstat_res_u.st);
+	if (!err)
+		vd_mark_online(c->v, &r->hs_volstat_res_u.st, 1);
+	return err;
 }
 
 int op_setquota(struct vclient *c, void *args, void *res)
@@ -126,36 +130,6 @@ int op_vol_create(struct vclient *c, void *args, void *res)
 	return 0;
 }
 
-/* Volume id is gone: every client holding a promise on one of its
- * objects hears so now rather than serving its cached copy on.  The fids
- * are gathered first, as breaking them changes the sets walked. */
-static void break_volume(struct vclient *c, uint32_t id)
-{
-	struct vclient *o;
-	hs_fid *fids = NULL, *more;
-	size_t n = 0, cap = 0, i;
-
-	for (o = c->v->clients; o; o = o->next)
-		for (i = 0; i < o->promises.cap; i++) {
-			const hs_fid *f = &o->promises.slot[i];
-
-			if (!f->vnode || f->volume != id)
-				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 64;
-				if (!(more = realloc(fids, cap * sizeof *fids)))
-					goto out;
-				fids = more;
-			}
-			fids[n++] = *f;
-		}
-out:
-	for (i = 0; i < n; i += HS_MAXFIDS)
-		cb_break(c->v, c, fids + i,
-			 (unsigned)(n - i < HS_MAXFIDS ? n - i : HS_MAXFIDS));
-	free(fids);
-}
-
 int op_vol_remove(struct vclient *c, void *args, void *res)
 {
 	uint32_t id = *(u_int *)args;
@@ -165,7 +139,8 @@ int op_vol_remove(struct vclient *c, void *args, void *res)
 	if ((err = admin_only(c, "volume remove")) ||
 	    (err = vs_vol_remove(c->v->vs, id, 0)))
 		return err;
-	break_volume(c, id);
+	/* Clients stop serving cached copies of the gone volume. */
+	cb_break_volume(c->v, c, id);
 	if ((err = vldb_unpublish(c->v, id)))
 		vlog(LOG_WARNING, "volume %u removed, but its VLDB entry "
 		     "stays: %s", id, strerror(err));
@@ -204,5 +179,9 @@ int op_vol_list(struct vclient *c, void *args, void *res)
 	(void)args;
 	if ((err = admin_only(c, "volume list")))
 		return err;
-	return vs_vol_list(c->v->vs, &r->hs_volstatlist_res_u.list);
+	if ((err = vs_vol_list(c->v->vs, &r->hs_volstatlist_res_u.list)))
+		return err;
+	vd_mark_online(c->v, r->hs_volstatlist_res_u.list.vols.vols_val,
+		       r->hs_volstatlist_res_u.list.vols.vols_len);
+	return 0;
 }

@@ -119,7 +119,7 @@ waitline '^up ' "the connection coming back"
 ht_cfs A fr >/dev/null 2>&1 || true
 waitline '^Reintegrate [0-9]+ records, [0-9]+ left ' "reintegration progress"
 waitline '^Reintegrate (done|stopped: conflicts), [0-9]+ left ' "the end of reintegration"
-waitline '^CONFLICT \(update/update\): /shared \(' "the conflict on shared"
+waitline "^CONFLICT \\(update/update\\): (/$HT_REALM)?/shared \\(" "the conflict on shared"
 ht_check "B sees A's offline file" grep -q "offline on A" "$B/offline"
 
 # Every line has Coda's timestamp; the JSON stream parses and has it all.

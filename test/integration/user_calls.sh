@@ -83,11 +83,11 @@ ht_check "A reintegrates everything (0 pending within 90 s)" dt_wait_pending A 9
 ht_check "nothing is in conflict" test "$(dt_conflicts_n A)" = 0
 log=$HT_TMP/A/venus.log
 ht_check "a block of $U1's records (uid $ID1) was sent" \
-	grep -q "reintegrating [0-9]* records of uid $ID1 from" "$log"
+	grep -q "reintegrating [0-9]* records of volume [0-9a-fx]*, uid $ID1, from" "$log"
 ht_check "a block of $U2's records (uid $ID2) was sent" \
-	grep -q "reintegrating [0-9]* records of uid $ID2 from" "$log"
+	grep -q "reintegrating [0-9]* records of volume [0-9a-fx]*, uid $ID2, from" "$log"
 ht_check "a block of root's records was sent" \
-	grep -q "reintegrating [0-9]* records of uid 0 from" "$log"
+	grep -q "reintegrating [0-9]* records of volume [0-9a-fx]*, uid 0, from" "$log"
 ht_check "B sees $U1's file" ht_has_content "$B/shared/f1" "$(printf 'one\nmore')"
 ht_check "B sees $U1's directory and file" ht_has_content "$B/shared/d1/x" inner
 ht_check "B sees $U2's file" ht_has_content "$B/shared/f2" two

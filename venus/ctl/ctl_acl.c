@@ -23,6 +23,7 @@
 #include "venus/core/fsobj.h"
 #include "venus/core/rights.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/ctl/ctl.h"
 #include "venus/ctl/ctl_int.h"
 
@@ -156,7 +157,7 @@ static void la_next(struct ctl_req *r)
 			err = ENOTDIR;
 		if (!err) {
 			la->fid = p->a.fid;
-			srv_call_as(V->srv, r->uid, HS_GETACL,
+			vr_call_as(la->fid.volume, r->uid, HS_GETACL,
 				    (xdrproc_t)xdr_hs_fid, &la->fid,
 				    (xdrproc_t)xdr_hs_acl_res,
 				    sizeof(hs_acl_res), la_done, r);
@@ -288,7 +289,7 @@ static void sa_set_done(void *arg, int err, void *res)
 	/* Every uid's cached rights under the old ACL are void. */
 	rights_forget(&s->set.dir);
 	if (r->json) {
-		srv_call_as(V->srv, r->uid, HS_GETACL, (xdrproc_t)xdr_hs_fid,
+		vr_call_as(s->set.dir.volume, r->uid, HS_GETACL, (xdrproc_t)xdr_hs_fid,
 			    &s->set.dir, (xdrproc_t)xdr_hs_acl_res,
 			    sizeof(hs_acl_res), sa_show, s);
 		return;
@@ -330,7 +331,7 @@ static void sa_send(struct sa *s)
 	s->set.acl.neg.neg_val = s->ents[1];
 	s->set.acl.neg.neg_len = s->n[1];
 	srv_new_storeid(&s->set.sid);
-	srv_call_as(V->srv, r->uid, HS_SETACL, (xdrproc_t)xdr_hs_setacl_args,
+	vr_call_as(s->set.dir.volume, r->uid, HS_SETACL, (xdrproc_t)xdr_hs_setacl_args,
 		    &s->set, (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res),
 		    sa_set_done, s);
 }
@@ -375,7 +376,7 @@ static void sa_resolved(void *arg, int err, const struct fso_attr *a)
 		sa_send(s);
 		return;
 	}
-	srv_call_as(V->srv, s->r->uid, HS_GETACL, (xdrproc_t)xdr_hs_fid,
+	vr_call_as(s->set.dir.volume, s->r->uid, HS_GETACL, (xdrproc_t)xdr_hs_fid,
 		    &s->set.dir, (xdrproc_t)xdr_hs_acl_res, sizeof(hs_acl_res),
 		    sa_got, s);
 }

@@ -23,6 +23,7 @@
 #include "venus/core/fsobj_disc.h"
 #include "venus/repair/reint.h"
 #include "venus/net/server.h"
+#include "venus/net/volreg.h"
 #include "venus/log/volstate.h"
 #include "venus/log/zone.h"
 #include "tools/escape.h"
@@ -150,7 +151,7 @@ static void fr_done(void *arg, int err)
 static void cmd_fr(struct ctl_req *r)
 {
 	if (vst_disconnected(V->vol)) {
-		srv_probe_now(V->srv);
+		vr_probe_now();
 		ctl_fail(r, ETIMEDOUT, "Reintegration failed: the server is not reachable "
 		     "(Disconnected)");
 		return;
