@@ -23,6 +23,7 @@ errorlog="/var/log/coda/venus.err"
 serverprobe=2
 reintegration_age=3600
 reintegration_time="15"
+realm="$HT_REALM"
 CONF
 ht_venus_start C -c "$conf"
 C=$(ht_mnt C)

@@ -61,9 +61,9 @@ wait "${HT_VENUS_PID[c2]}" 2>/dev/null || true
 unset "HT_VENUS_PID[c2]"
 stoppost=$(sed -n "s|^ExecStopPost=-/bin/sh -c '\(.*\)'$|\1|p" "$top_builddir/dist/systemd/venus.service")
 ht_check "venus.service has an ExecStopPost for /coda" test -n "$stoppost"
-ht_check "the dead mount is still listed" ht_is_mounted "$(ht_mnt c2)"
-/bin/sh -c "${stoppost//\/coda/$(ht_mnt c2)}"
-ht_check "ExecStopPost detached the dead mount" ht_wait_for 30 eval '! ht_is_mounted "$(ht_mnt c2)"'
+ht_check "the dead mount is still listed" ht_is_mounted "$(ht_mnt_top c2)"
+/bin/sh -c "${stoppost//\/coda/$(ht_mnt_top c2)}"
+ht_check "ExecStopPost detached the dead mount" ht_wait_for 30 eval '! ht_is_mounted "$(ht_mnt_top c2)"'
 
 ht_vice_stop
 ht_check "vice removed its pid file" test ! -e "$HT_TMP/vice.pid"
