@@ -6,7 +6,8 @@
 # Venus B, which never looked at them, hoards v2/f (a file in vol2) and
 # proj with d+ (its descendants, across the mount point into vol3); a walk
 # fetches them all, `hoard verify` finds every entry in the cache, and with
-# vice stopped B still reads the three files and verify still says so.
+# vice stopped B still reads the three files and verify still says so,
+# also after B restarts over its cache.
 source "$(dirname "$0")/lib.sh"
 
 HOARD=${HOARD:-$top_builddir/tools/hoard}
@@ -56,5 +57,15 @@ ht_check "vice down: the file in vol3 (d+ across the mount point) reads" \
 verify >"$HT_TMP/verify" 2>&1
 ht_note "verify offline: $(tr '\n' ';' <"$HT_TMP/verify")"
 ht_check "vice down: hoard verify still finds them" \
+	grep -qx '6 hoarded objects known, 0 not cached' "$HT_TMP/verify"
+
+# A venus restarted over its cache knows the mount points it crossed.
+ht_venus_stop B
+ht_venus_start B
+ht_check "restarted, vice down: the file in vol3 reads" \
+	ht_has_content "$B/proj/v3/sub/h" in-vol3
+verify >"$HT_TMP/verify" 2>&1
+ht_note "verify after restart: $(tr '\n' ';' <"$HT_TMP/verify")"
+ht_check "restarted, vice down: hoard verify still finds them" \
 	grep -qx '6 hoarded objects known, 0 not cached' "$HT_TMP/verify"
 ht_done
