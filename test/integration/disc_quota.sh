@@ -3,7 +3,8 @@
 # logs a small file, a file bigger than the root volume's quota and
 # another small file.  At reintegration vice refuses the big store with
 # EDQUOT: that record stays in the CML with its data, held for quota
-# (`cfs conflicts` and `cfs listlocal` say "quota", `cfs fr` fails with
+# (`cfs conflicts` and `cfs listlocal` say "quota", `cfs lv` counts it,
+# listlocal marks it "(held: over quota)", `cfs fr` fails with
 # "Disk quota exceeded", venus logs QUOTA), the other records are applied
 # (B reads them), and A still shows its own version of the big file.
 # `volutil setquota` lifts the quota and `cfs reconnect` sends the record:
@@ -36,6 +37,17 @@ ht_check "the big store is held for quota" ht_wait_for 90 held
 ht_note "cfs conflicts: $(ht_cfs A conflicts 2>&1 | tr '\n' ';')"
 ht_check "cfs listlocal lists it" bash -c \
 	"HESPER_CTL='$(ht_ctl A)' '$CFS' listlocal '$A' | grep -q big"
+ht_cfs A lv "$A" >"$HT_TMP/lv" 2>&1
+ht_note "cfs lv: $(tr '\n' ';' <"$HT_TMP/lv")"
+ht_check "cfs lv counts it held" grep -qx "  1 CML entries held: over quota" "$HT_TMP/lv"
+ht_check "cfs lv --json: quota_held" \
+	bash -c "HESPER_CTL='$(ht_ctl A)' '$CFS' --json lv '$A' | grep -q '\"quota_held\":1[,}]'"
+ht_check "cfs listlocal marks it held" bash -c \
+	"HESPER_CTL='$(ht_ctl A)' '$CFS' listlocal '$A' | grep -q 'big.*(held: over quota)\$'"
+ht_check "cfs listlocal marks only it" test "$(HESPER_CTL=$(ht_ctl A) "$CFS" listlocal "$A" |
+	grep -c 'held: over quota')" = 1
+ht_check "cfs listlocal --json: quota true" bash -c \
+	"HESPER_CTL='$(ht_ctl A)' '$CFS' --json listlocal '$A' | grep -q 'big\",[^}]*\"quota\":true}'"
 ht_check "B reads the small file logged before it" ht_wait_for 30 ht_has_content "$B/kept" kept
 ht_check "B reads the small file logged after it" ht_wait_for 30 ht_has_content "$B/after" after
 ht_check "A still shows its version of the big file" cmp -s "$HT_TMP/big" "$A/big"
@@ -54,4 +66,8 @@ ht_check "reconnect sends it again" ht_cfs A reconnect
 ht_check "A's log drains" ht_wait_drained A 90
 ht_check "B reads the big file" ht_wait_for 30 cmp -s "$HT_TMP/big" "$B/big"
 ht_check "no conflict is left" test -z "$(ht_cfs A conflicts 2>&1)"
+ht_check "cfs lv: nothing held any more" \
+	bash -c "! HESPER_CTL='$(ht_ctl A)' '$CFS' lv '$A' | grep -q 'held: over quota'"
+ht_check "cfs lv --json: quota_held 0" \
+	bash -c "HESPER_CTL='$(ht_ctl A)' '$CFS' --json lv '$A' | grep -q '\"quota_held\":0[,}]'"
 ht_done

@@ -89,15 +89,14 @@ ht_check "hoard on" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' on | grep -qx 'Pe
 # ---- entries stored with the old encoding are converted once ----
 ht_venus_stop B
 db=$(ht_cachedir B)/venus.db
+# Hoard paths begin with the realm (venus.db schema 4).
+rp=${B##*/}/
 # Before: "c+" was stored as children|all (3), "d" as children|future (5),
 # in a table without attrs.
-# Hoard paths are relative to the mount: they start with the realm.
-R=$HT_REALM/
-[ "$HT_REALM_DIRS" = 1 ] || R=
 sqlite3 "$db" "ALTER TABLE hoard DROP COLUMN attrs;
-	UPDATE hoard SET flags = 3, expanded = 1 WHERE path = '${R}fut_c';
-	INSERT INTO hoard_member(entry, path) VALUES ('${R}fut_c', '${R}fut_c/f1');
-	UPDATE hoard SET flags = 5 WHERE path = '${R}cur_d';" ||
+	UPDATE hoard SET flags = 3, expanded = 1 WHERE path = '${rp}fut_c';
+	INSERT INTO hoard_member(entry, path) VALUES ('${rp}fut_c', '${rp}fut_c/f1');
+	UPDATE hoard SET flags = 5 WHERE path = '${rp}cur_d';" ||
 	ht_hard "cannot rewrite $db"
 ht_venus_start B
 ht_check "list after conversion: c+ as typed" bash -c "HESPER_CTL='$(ht_ctl B)' '$HOARD' list | grep -qx 'add $B/fut_c 200:c+	# uid 0'"
@@ -105,8 +104,8 @@ ht_check "list after conversion: d as typed" bash -c "HESPER_CTL='$(ht_ctl B)' '
 ht_check "the log names the c+ entry it changed" grep -q "hoard: entry $B/fut_c: flags \"c+\" were stored as current descendants; now current and future children" "$HT_TMP/B/venus.log"
 ht_check "the log names the d entry it changed" grep -q "hoard: entry $B/cur_d: flags \"d\" were stored as current and future children; now current descendants" "$HT_TMP/B/venus.log"
 ht_check "2 changes logged, c and d+ untouched" test "$(grep -c 'hoard: entry .*were stored as' "$HT_TMP/B/venus.log")" -eq 2
-ht_check "stale members of the changed entry dropped" test "$(sqlite3 "$db" "SELECT count(*) FROM hoard_member WHERE entry = '${R}fut_c'")" -eq 0
-ht_check "Coda's attribute bits stored" test "$(sqlite3 "$db" "SELECT group_concat(path || '=' || attrs, ' ') FROM (SELECT * FROM hoard ORDER BY path)")" = "${R}cur_c=2 ${R}cur_c/new=0 ${R}cur_d=4 ${R}fut_c=3 ${R}fut_d=5"
+ht_check "stale members of the changed entry dropped" test "$(sqlite3 "$db" "SELECT count(*) FROM hoard_member WHERE entry = '${rp}fut_c'")" -eq 0
+ht_check "Coda's attribute bits stored" test "$(sqlite3 "$db" "SELECT group_concat(path || '=' || attrs, ' ') FROM (SELECT * FROM hoard ORDER BY path)")" = "${rp}cur_c=2 ${rp}cur_c/new=0 ${rp}cur_d=4 ${rp}fut_c=3 ${rp}fut_d=5"
 ht_venus_stop B
 ht_venus_start B
 ht_check "a second start converts nothing" test "$(grep -c 'hoard: entry .*were stored as' "$HT_TMP/B/venus.log")" -eq 2
@@ -118,7 +117,7 @@ ht_check "... fut_c/new is hoarded" cached fut_c/new
 mkdir "$A/exp"
 echo "exp one" >"$A/exp/f1"
 ht_check "hoard add DIR c (no walk in the batch)" ht_hoard B add "$B/exp" 5:c
-ht_check "... recorded its members at once" test "$(sqlite3 "$(ht_cachedir B)/venus.db" "SELECT group_concat(path) FROM hoard_member WHERE entry = '${R}exp'")" = "${R}exp/f1"
+ht_check "... recorded its members at once" test "$(sqlite3 "$(ht_cachedir B)/venus.db" "SELECT group_concat(path) FROM hoard_member WHERE entry = '${rp}exp'")" = "${rp}exp/f1"
 echo "exp late" >"$A/exp/late"
 ht_check "walk" ht_hoard B walk >/dev/null
 ht_check "exp/f1 is hoarded" cached exp/f1

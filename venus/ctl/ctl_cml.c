@@ -254,15 +254,17 @@ static int list_local(void *arg, struct cml_row *row)
 	l->n++;
 	if (!l->r->json) {
 		ctl_cml_opline(row, path, line, sizeof line);
-		ctl_printf(l->r, CTLP_STDOUT, "%s\n", line);
+		ctl_printf(l->r, CTLP_STDOUT, "%s%s\n", line, row->conflict == EDQUOT ?
+			   " (held: over quota)" : "");
 		return 0;
 	}
 	snprintf(full, sizeof full, "%s%s", V->cfg.mountpoint, path);
 	ctl_printf(l->r, CTLP_STDOUT, "%s{\"seq\":%llu,\"op\":\"%s\",\"path\":", l->first ?
 		   "" : ",", (unsigned long long)row->seq, OPNAME(row->op));
 	ctl_json_str(l->r, full);
-	ctl_printf(l->r, CTLP_STDOUT, ",\"size\":%llu,\"conflict\":%s}",
-		   (unsigned long long)row->size, row->conflict ? "true" : "false");
+	ctl_printf(l->r, CTLP_STDOUT, ",\"size\":%llu,\"conflict\":%s,\"quota\":%s}",
+		   (unsigned long long)row->size, row->conflict ? "true" : "false",
+		   row->conflict == EDQUOT ? "true" : "false");
 	l->first = 0;
 	return 0;
 }

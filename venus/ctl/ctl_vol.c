@@ -106,6 +106,7 @@ int ctl_realmdir_error(struct ctl_req *r, int i, int *first)
 struct vol_cml {
 	uint32_t vol;
 	unsigned n, conflicts;
+	unsigned quota;    /* records held for quota (vice said EDQUOT) */
 	uint64_t bytes;
 };
 
@@ -116,6 +117,7 @@ static int tally_row(void *arg, struct cml_row *row)
 	if (row->obj.volume == t->vol) {
 		t->n++;
 		t->conflicts += row->conflict != 0;
+		t->quota += row->conflict == EDQUOT;
 		t->bytes += row->op == HS_OP_STORE ? row->size : 0;
 	}
 	return 0;
@@ -124,7 +126,7 @@ static int tally_row(void *arg, struct cml_row *row)
 /* vol's records: a walk of the log (its rows carry their volume). */
 static void vol_tally(uint32_t vol, struct vol_cml *t)
 {
-	*t = (struct vol_cml){ vol, 0, 0, 0 };
+	*t = (struct vol_cml){ vol, 0, 0, 0, 0 };
 	cml_foreach(V->cml, NULL, tally_row, t);
 }
 
@@ -186,6 +188,9 @@ static void listvol_text(struct ctl_req *r, int i, int many, uint32_t vol,
 	if (t.n)
 		ctl_printf(r, CTLP_STDOUT, "  There are %u CML entries pending for "
 			   "reintegration (%llu bytes)\n", t.n, (unsigned long long)t.bytes);
+	/* They wait for the admin to raise the quota (cfs reconnect resends). */
+	if (t.quota)
+		ctl_printf(r, CTLP_STDOUT, "  %u CML entries held: over quota\n", t.quota);
 	/* Users whose records wait for a token (reint.h): clog resumes them. */
 	nw = V->reint ? reint_waiting(V->reint, wu, NULL, 8) : 0;
 	for (unsigned k = 0; k < nw; k++)
@@ -227,8 +232,8 @@ static void listvol_json(struct ctl_req *r, int i, uint32_t vol,
 	ctl_printf(r, CTLP_STDOUT, ",\"type\":\"ReadWrite\",\"connection_state\":\"%s\","
 		   "\"reachability\":\"%s\",\"reintegration_age\":%u,"
 		   "\"reintegration_time\":%u,\"cml_entries\":%u,\"cml_bytes\":%llu,"
-		   "\"conflicts\":%u", vst_state_name(s), coda_state(s), age, time_,
-		   t.n, (unsigned long long)t.bytes, t.conflicts);
+		   "\"conflicts\":%u,\"quota_held\":%u", vst_state_name(s), coda_state(s),
+		   age, time_, t.n, (unsigned long long)t.bytes, t.conflicts, t.quota);
 	quota_json(r, vs);
 	ctl_printf(r, CTLP_STDOUT, "}");
 	*first = 0;

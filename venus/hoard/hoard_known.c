@@ -24,7 +24,9 @@ void hoard_map_note(struct hoard *h, uint64_t ino, unsigned prio)
 	hoard_map_put(&h->prio_map, ino, prio);
 }
 
-/* The cached ino of a clean mount-relative path, or 0. */
+/* The cached ino of a clean mount-relative path ("REALM/a/b"), or 0.
+ * Mount points are crossed as lookup crosses them (fso_cached_child), so
+ * an entry in another volume, maybe on another server, is found offline. */
 static uint64_t resolve_cached(const char *path)
 {
 	char *copy = strdup(path), *comp, *save = NULL;
@@ -34,8 +36,7 @@ static uint64_t resolve_cached(const char *path)
 		return 0;
 	for (comp = strtok_r(copy, "/", &save); comp && ino;
 	     comp = strtok_r(NULL, "/", &save))
-		if (db_dirent_get(V->db, ino, comp, &ino))
-			ino = 0;
+		ino = fso_cached_child(ino, comp);
 	free(copy);
 	return ino;
 }
@@ -56,6 +57,7 @@ struct known {
 	size_t                    sp, cap;
 	int                       deep;    /* push the children too */
 	const char               *parent;  /* path of the directory listed */
+	uint64_t                  pino;    /* and its ino */
 };
 
 static char *join(const char *dir, const char *name)
@@ -95,9 +97,12 @@ static int child(void *arg, const char *name, uint64_t ino)
 {
 	struct known *k = arg;
 	char *path = join(k->parent, name);
+	uint64_t crossed = fso_cached_child(k->pino, name);
 
 	if (!path)
 		return 1;
+	if (crossed)
+		ino = crossed;   /* a mount point: its volume's root */
 	report(k, path, ino);
 	if (!k->deep || push(k, ino, path))
 		free(path);
@@ -117,6 +122,7 @@ static void below(struct known *k, uint64_t ino, const char *path)
 		struct kdir d = k->stack[--k->sp];
 
 		k->parent = d.path;
+		k->pino = d.ino;
 		if (k->count < HOARD_WALK_MAX)
 			db_dirent_foreach(V->db, d.ino, child, k);
 		free(d.path);

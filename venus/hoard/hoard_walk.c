@@ -346,6 +346,34 @@ static void on_readlink(void *arg, int err, const char *target)
 	done_op(w, PH_DONE);
 }
 
+/* The ino to visit for a listed entry, or 0: resolve its path first,
+ * crossing it into its volume (maybe on another server) if it is a mount
+ * point not crossed yet.  Such a mount point lists as a directory with the
+ * link's own ino, or, while its mode is not yet known (a fresh listing),
+ * as a symlink; a symlink crossed before lists as the volume's root. */
+static uint64_t child_ino(struct hwalk *w, const struct fso_dirent *e)
+{
+	uint64_t c;
+
+	if (S_ISDIR(e->type))
+		return fso_cached_child(w->cur.ino, e->name);
+	if (!S_ISLNK(e->type))
+		return e->ino;
+	c = fso_cached_child(w->cur.ino, e->name);
+	return c != e->ino ? c : 0;
+}
+
+/* A child just pushed that is another volume's root is in that volume
+ * (whose server may be up while its directory's is lost, or the reverse). */
+static void child_vol(struct hwalk *w)
+{
+	struct item *it = &w->stack[w->sp - 1];
+	struct fso_mount m;
+
+	if (it->ino && !fso_mount_info(it->ino, &m) && m.volume)
+		it->vol = m.volume;
+}
+
 static void on_readdir(void *arg, int err, const struct fso_dirent *ents, size_t n)
 {
 	struct hwalk *w = arg;
@@ -360,12 +388,13 @@ static void on_readdir(void *arg, int err, const struct fso_dirent *ents, size_t
 		if (asprintf(&p, "%s%s%s", w->cur.path, *w->cur.path ? "/" : "",
 			     ents[i].name) < 0)
 			break;
-		if (push(w, ents[i].ino, ents[i].type, ex, w->recording, p)) {
+		if (push(w, child_ino(w, &ents[i]), ents[i].type, ex, w->recording, p)) {
 			free(p);
 			say(w, "%s: more than %d objects: the rest is not walked",
 			    w->cur.path, HOARD_WALK_MAX);
 			break;
 		}
+		child_vol(w);
 	}
 	done_op(w, PH_DONE);
 }
