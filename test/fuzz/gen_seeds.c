@@ -198,7 +198,7 @@ static void sample(const struct xdr_type *t, void *val)
 					HS_FEAT_CALLBACKS, { 32, key32 } };
 	} else if (!strcmp(n, "hs_connect_res")) {
 		((hs_connect_res *)val)->hs_connect_res_u.ok =
-			(hs_connect_ok){ HS_PROTO_VERSION, 77, 1, 1 };
+			(hs_connect_ok){ HS_PROTO_VERSION, 77, 1, 1, "realm.example" };
 	} else if (!strcmp(n, "hs_name") || !strcmp(n, "hs_path")) {
 		*(char **)val = "some name";
 	} else if (!strcmp(n, "hs_getroot_res")) {

@@ -114,9 +114,11 @@ static void reply_later(struct hrpc_call *call, hs_fid fid, unsigned ms)
 static void probe_done(void *cbarg, int err, void *res)
 {
 	hs_connect_res r;
+	static char realm[] = "";     /* XDR strings may not be NULL */
 
 	memset(&r, 0, sizeof r);
 	r.status = err;
+	r.hs_connect_res_u.ok.realm = realm;
 	hrpc_reply(cbarg, (xdrproc_t)xdr_hs_connect_res, &r);
 }
 

@@ -18,6 +18,7 @@
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -74,6 +75,7 @@ static struct {
 	struct event  *ev;
 	struct dnsjob *jobs;        /* running */
 	int            njobs;
+	struct timespec file_mtime; /* of the realms file when last read */
 } RT = { .pipe = { -1, -1 } };
 
 static uint64_t now_ms(void)
@@ -311,10 +313,31 @@ static int dns_start(struct realm *r)
 	return 0;
 }
 
+static int load_file(void);
+
+/* The admin added a realm to the realms file since it was read: read it
+ * again (a bad file now is logged and the realms known stay), so that a
+ * new realm needs no venus restart. */
+static void reload_if_changed(void)
+{
+	const char *path = V->cfg.realmtab ? V->cfg.realmtab : DEFAULT_REALMTAB;
+	struct stat st;
+
+	if (stat(path, &st) || (st.st_mtim.tv_sec == RT.file_mtime.tv_sec &&
+				st.st_mtim.tv_nsec == RT.file_mtime.tv_nsec))
+		return;
+	vlog(LOG_INFO, "realms file %s changed: reading it again", path);
+	RT.file_mtime = st.st_mtim;
+	load_file();
+}
+
 void realm_resolve(unsigned idx, void (*cb)(void *arg, int err), void *arg)
 {
-	struct realm *r = slot(idx);
+	struct realm *r;
 	int err;
+
+	reload_if_changed();
+	r = slot(idx);
 
 	if (!r) {
 		cb(arg, ENOENT);
@@ -335,6 +358,14 @@ void realm_resolve(unsigned idx, void (*cb)(void *arg, int err), void *arg)
 
 /* ---- start-up ---- */
 
+static int has_addr(const struct realm *r, const struct vr_addr *a)
+{
+	for (int i = 0; i < r->naddr; i++)
+		if (!strcmp(a->host, r->addr[i].host) && a->port == r->addr[i].port)
+			return 1;
+	return 0;
+}
+
 static int file_line(void *arg, const char *name, const struct vr_addr *a, int n)
 {
 	int idx = realm_index(name, 1);
@@ -345,7 +376,7 @@ static int file_line(void *arg, const char *name, const struct vr_addr *a, int n
 	if (idx == 0) {
 		/* venus.conf's server stays first; the file adds the others. */
 		for (int i = 0; i < n && r->naddr < VR_MAX_ADDRS; i++)
-			if (strcmp(a[i].host, r->addr[0].host) || a[i].port != r->addr[0].port)
+			if (!has_addr(r, &a[i]))
 				r->addr[r->naddr++] = a[i];
 		return 0;
 	}
@@ -360,6 +391,7 @@ static int load_file(void)
 	const char *path = V->cfg.realmtab ? V->cfg.realmtab : DEFAULT_REALMTAB;
 	char err[PATH_MAX + 256];
 	FILE *f = fopen(path, "r");
+	struct stat st;
 	int rc;
 
 	if (!f) {
@@ -368,6 +400,8 @@ static int load_file(void)
 		vlog(LOG_ERR, "realms file %s: %s", path, strerror(errno));
 		return errno;
 	}
+	if (fstat(fileno(f), &st) == 0)
+		RT.file_mtime = st.st_mtim;
 	rc = vr_realms_parse(f, path, file_line, NULL, err, sizeof err);
 	fclose(f);
 	if (rc < 0) {
