@@ -186,7 +186,7 @@ int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights)
 	struct rent *e = NULL;
 
 	*rights = 0;
-	if (token_get(uid, &t) != 0) {
+	if (token_get_vol(uid, dir->volume, &t) != 0) {
 		/* No live token: uid's calls go as System:AnyUser, whatever
 		 * it had with the token it held before. */
 		for (struct rent *o = buckets[hash(dir)]; o; o = o->hnext)
