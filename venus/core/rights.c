@@ -217,6 +217,13 @@ void rights_forget_all(void)
 	epoch++;
 }
 
+void rights_forget_uid(uid_t uid)
+{
+	for (unsigned i = 0; i < RIGHTS_MAX; i++)
+		if (pool[i].used && pool[i].uid == uid)
+			pool[i].broken = 1;
+}
+
 void rights_clear(void)
 {
 	memset(pool, 0, sizeof pool);
