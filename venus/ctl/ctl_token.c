@@ -141,6 +141,12 @@ static void cmd_tokenset(struct ctl_req *r)
 	snprintf(t.name, sizeof t.name, "%s", r->argv[3]);
 	snprintf(t.realm, sizeof t.realm, "%s",
 		 r->argc == 5 ? r->argv[4] : vr_realm0());
+	/* clog's serverinfo REALM made the realm known; a token for a
+	 * realm venus never reached would only fill the table. */
+	if (strcasecmp(t.realm, vr_realm0()) && vr_realm_index(t.realm) < 0) {
+		ctl_fail(r, ENOENT, "tokenset: venus knows no realm %s", t.realm);
+		return;
+	}
 	if ((rc = token_set(&t))) {
 		ctl_fail(r, rc, "tokenset: %s", strerror(rc));
 		return;

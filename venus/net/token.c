@@ -178,7 +178,11 @@ int token_set(const struct vtoken *t)
 		return EINVAL;
 	slot = find(t->uid, t->realm);
 	if (!slot) {
-		if (ntokens == TOKEN_MAX_USERS)
+		unsigned i, mine = 0;
+
+		for (i = 0; i < ntokens; i++)
+			mine += table[i].uid == t->uid;
+		if (ntokens == TOKEN_MAX_USERS || mine >= TOKEN_MAX_REALMS)
 			return ENOSPC;
 		slot = &table[ntokens++];
 	}

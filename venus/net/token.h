@@ -17,6 +17,9 @@
 
 /* Most tokens held at once (one per local uid and realm). */
 #define TOKEN_MAX_USERS 1024
+/* Most realms one local uid holds tokens for: a user cannot fill the
+ * table that every user shares. */
+#define TOKEN_MAX_REALMS 32
 
 /* One token: sealed bytes as vice issued them plus what vice said of
  * them (protection id, name, expiry in seconds since the epoch). */
@@ -33,7 +36,8 @@ struct vtoken {
 /* Hold t for (t->uid, t->realm), replacing an older one; realm "" means
  * realm 0 (vr_realm0(), venus.conf's) and is stored as its name: 0,
  * EINVAL (len 0 or over HS_TOKEN_MAX, name or realm holding white space,
- * name empty), ENOSPC (TOKEN_MAX_USERS held). */
+ * name empty), ENOSPC (TOKEN_MAX_USERS held, or TOKEN_MAX_REALMS by
+ * t->uid). */
 int token_set(const struct vtoken *t);
 /* The live token of uid for realm (NULL or "": realm 0; names compare
  * without case, as DNS names do) into *out: 0, ENOENT (none),
