@@ -7,7 +7,9 @@
  * holds the verifier, which clog checks before believing the token.
  *
  * Where vice is and how to trust its certificate come from venus
- * ("serverinfo": host, port, and the pin venus recorded, or its cafile).
+ * ("serverinfo [REALM]": host, port, and the pin venus recorded, or its
+ * cafile); with user@realm the realm's server is asked and the token is
+ * handed in for that realm only (Coda keeps one token per realm).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -160,7 +162,8 @@ static void info_line(void *arg, int chan, const char *text)
 		fprintf(stderr, "clog: venus: %s\n", text);
 		return;
 	}
-	if (!strncmp(text, "server ", 7))
+	/* The first server of several (a realm's): clog needs one. */
+	if (!strncmp(text, "server ", 7) && !*si->host)
 		sscanf(text + 7, "%255s %d", si->host, &si->port);
 	else if (!strncmp(text, "realm ", 6))
 		snprintf(si->realm, sizeof si->realm, "%s", text + 6);
@@ -174,14 +177,15 @@ static void info_line(void *arg, int chan, const char *text)
 
 static void ask_venus(const struct opts *o, struct sinfo *si)
 {
-	static const char *const words[] = { "serverinfo" };
+	const char *words[] = { "serverinfo", o->realm };
 	struct ctlc_link l;
 	int rc;
 
 	if (ctlc_open(&l, o->sock))
 		die("cannot talk to venus at %s: %s (is venus running?)", o->sock,
 		    strerror(errno));
-	rc = ctlc_transact(&l, 1, words, info_line, si);
+	/* user@realm: venus finds the realm's servers (realms file, DNS). */
+	rc = ctlc_transact(&l, *o->realm ? 2 : 1, words, info_line, si);
 	ctlc_close(&l);
 	if (rc)
 		die("venus did not say where vice is (status %d)", rc);
@@ -238,7 +242,7 @@ static void find_pin(struct sinfo *si)
 static void hand_to_venus(const struct opts *o, const struct run *r)
 {
 	char hex[2 * HS_TOKEN_MAX + 1], vid[16], exp[24];
-	const char *words[5] = { "tokenset", vid, exp, hex, r->name };
+	const char *words[6] = { "tokenset", vid, exp, hex, r->name, r->si->realm };
 	struct ctlc_link l;
 	unsigned i;
 	int rc;
@@ -249,7 +253,7 @@ static void hand_to_venus(const struct opts *o, const struct run *r)
 	snprintf(exp, sizeof exp, "%lld", (long long)r->expires);
 	if (ctlc_open(&l, o->sock))
 		die("Local login only, could not contact venus: %s", strerror(errno));
-	rc = ctlc_transact(&l, 5, words, ctlc_print_line, NULL);
+	rc = ctlc_transact(&l, *r->si->realm ? 6 : 5, words, ctlc_print_line, NULL);
 	ctlc_close(&l);
 	if (rc)
 		die("venus refused the token (%s)", rc > 0 ? strerror(rc) : "no reply");
@@ -496,8 +500,6 @@ int main(int argc, char **argv)
 	ctlc_prog = "clog";
 	parse(argc, argv, &o);
 	ask_venus(&o, &si);
-	if (*o.realm && strcmp(o.realm, si.realm))
-		die("venus serves realm %s, not %s", si.realm, o.realm);
 	if (o.host)
 		apply_host(o.host, &si);
 	if (!*si.cafile) {

@@ -1,6 +1,7 @@
 /*
- * tools/cunlog.c - make venus forget the caller's token (cunlog(1),
- * Coda's cunlog): the caller's later calls go as System:AnyUser.
+ * tools/cunlog.c - make venus forget the caller's tokens (cunlog(1),
+ * Coda's cunlog), or with @realm only that realm's: the caller's later
+ * calls to those realms' servers go as System:AnyUser.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 
 int main(int argc, char **argv)
 {
-	const char *words[1] = { "tokendrop" };
+	const char *words[2] = { "tokendrop", NULL };
 	const char *sock = getenv(CTLP_ENV_SOCKET);
 	struct ctlc_link l;
 	int i, rc;
@@ -26,10 +27,12 @@ int main(int argc, char **argv)
 			printf("cunlog (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			return 0;
 		}
-		if (argv[i][0] == '-') {
-			fprintf(stderr, "Usage: cunlog [--socket PATH] [@realm]\n");
-			return 1;
+		if (argv[i][0] == '@' && argv[i][1] && !words[1]) {
+			words[1] = argv[i];
+			continue;
 		}
+		fprintf(stderr, "Usage: cunlog [--socket PATH] [@realm]\n");
+		return 1;
 	}
 	if (!sock)
 		sock = CTLP_DEFAULT_SOCKET;
@@ -38,7 +41,7 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	rc = ctlc_transact(&l, 1, words, ctlc_print_line, NULL);
+	rc = ctlc_transact(&l, words[1] ? 2 : 1, words, ctlc_print_line, NULL);
 	ctlc_close(&l);
 	/* No token to drop is not an error: the caller is logged out. */
 	return rc < 0 || (rc && rc != ENOENT) ? 1 : 0;

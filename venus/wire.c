@@ -11,6 +11,7 @@
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
 #include "venus/core/fsobj.h"
+#include "venus/core/rights.h"
 #include "venus/hoard/hoard.h"
 #include "venus/repair/reint.h"
 #include "venus/net/server.h"
@@ -84,9 +85,11 @@ static int vol_busy(void *arg, uint32_t lvol)
 	return reint_vol_running(arg, lvol);
 }
 
-/* A user got a token: records of theirs that waited for one may go. */
+/* A user got a token: rights noted without it are stale, and records of
+ * theirs that waited for one may go. */
 static void token_new(void *arg, uid_t uid)
 {
+	rights_forget_uid(uid);
 	if (reint_token(arg, uid))
 		vst_kick(NULL);   /* every volume: the token is the user's */
 }

@@ -111,7 +111,7 @@ ht_check "ctokens says the short token expired" ht_wait_for 30 _expired
 # vice caps the lifetime (--token-lifetime 3600): a client asking for a
 # day gets an hour.
 ht_check "clog -lifetime 86400" bash -c "HESPER_CTL='$CTL' runuser -u '$U1' -- '$CLOG' -pipe -lifetime 86400 alice <'$HT_TMP/pw.alice'"
-# "tokens" on the control socket: "UID VID EXPIRES NAME".
+# "tokens" on the control socket: "UID VID EXPIRES NAME REALM".
 exp=$(python3 - "$CTL" "$UID1" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -125,7 +125,7 @@ while not buf.endswith(b"status 0\n") and b"status " not in buf:
     buf += d
 for line in buf.decode().splitlines():
     f = line.split()
-    if len(f) == 4 and f[0] == sys.argv[2]:
+    if len(f) >= 4 and f[0] == sys.argv[2]:
         print(f[2])
 PY
 )

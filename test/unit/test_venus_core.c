@@ -743,6 +743,46 @@ static void set_token(uid_t uid, int64_t expires)
 	assert_int_equal(token_set(&t), 0);
 }
 
+/* Tokens are per (uid, realm name): each realm's stands alone, "" is
+ * realm 0's, names compare without case, and dropping one realm's token
+ * keeps the others. */
+static void test_token_realms(void **state)
+{
+	struct vtoken t, got;
+
+	(void)state;
+	memset(&t, 0, sizeof t);
+	t.uid = 1500;
+	snprintf(t.name, sizeof t.name, "u1500");
+	t.len = 8;
+	memcpy(t.tok, "testtokn", 8);
+	t.expires = time(NULL) + 3600;
+	t.vid = 7;
+	snprintf(t.realm, sizeof t.realm, "other.test");
+	assert_int_equal(token_set(&t), 0);
+	assert_int_equal(token_get(1500, &got), ENOENT);
+	assert_int_equal(token_get_realm(1500, "OTHER.test", &got), 0);
+	assert_int_equal(got.vid, 7);
+	t.realm[0] = '\0';
+	t.vid = 8;
+	assert_int_equal(token_set(&t), 0);
+	assert_int_equal(token_get(1500, &got), 0);
+	assert_int_equal(got.vid, 8);
+	assert_string_equal(got.realm, vr_realm0());
+	assert_int_equal(token_get_vol(1500, 1, &got), 0);
+	assert_int_equal(got.vid, 8);
+	assert_int_equal(token_get_realm(1500, "other.test", &got), 0);
+	assert_int_equal(got.vid, 7);
+	snprintf(t.realm, sizeof t.realm, "bad realm");
+	assert_int_equal(token_set(&t), EINVAL);
+	assert_int_equal(token_drop_realm(1500, "other.test"), 0);
+	assert_int_equal(token_get_realm(1500, "other.test", &got), ENOENT);
+	assert_int_equal(token_get(1500, &got), 0);
+	assert_int_equal(token_drop(1500), 0);
+	assert_int_equal(token_get(1500, &got), ENOENT);
+	assert_int_equal(token_drop(1500), ENOENT);
+}
+
 /* Each user's records go in blocks of their own; a user whose token
  * expired waits (nothing dropped) while the others' records go on, and
  * a new token (token_set's hook) sends theirs. */
@@ -966,6 +1006,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_disconnected_reint, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_update_conflict, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_token_realms, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_token_wait, setup,
 						teardown),

@@ -114,7 +114,8 @@ static int refused_tokenless(const struct store *s, int err)
 {
 	struct vtoken t;
 
-	return err == EACCES && (s->anon || token_get(s->uid, &t) != 0);
+	return err == EACCES &&
+	       (s->anon || token_get_vol(s->uid, s->fid.volume, &t) != 0);
 }
 
 static void store_end(struct store *s)
@@ -254,8 +255,8 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	o->pending = 0;
 	s->ino = o->r.ino;
 	s->uid = fo_writer(o);
-	s->anon = token_get(s->uid, &t) != 0;
 	s->fid = o->r.fid;
+	s->anon = token_get_vol(s->uid, s->fid.volume, &t) != 0;
 	s->size = (uint64_t)st.st_size;
 	s->mtime.sec = st.st_mtim.tv_sec;
 	s->mtime.nsec = (unsigned)st.st_mtim.tv_nsec;

@@ -186,7 +186,7 @@ int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights)
 	struct rent *e = NULL;
 
 	*rights = 0;
-	if (token_get(uid, &t) != 0) {
+	if (token_get_vol(uid, dir->volume, &t) != 0) {
 		/* No live token: uid's calls go as System:AnyUser, whatever
 		 * it had with the token it held before. */
 		for (struct rent *o = buckets[hash(dir)]; o; o = o->hnext)
@@ -215,6 +215,13 @@ void rights_forget(const hs_fid *dir)
 void rights_forget_all(void)
 {
 	epoch++;
+}
+
+void rights_forget_uid(uid_t uid)
+{
+	for (unsigned i = 0; i < RIGHTS_MAX; i++)
+		if (pool[i].used && pool[i].uid == uid)
+			pool[i].broken = 1;
 }
 
 void rights_clear(void)

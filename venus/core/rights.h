@@ -37,6 +37,9 @@ int rights_get(const hs_fid *dir, uid_t uid, unsigned *rights);
 void rights_forget(const hs_fid *dir);
 /* Every promise is void (connection lost): what is known turns stale. */
 void rights_forget_all(void);
+/* uid got a token (clog, maybe for one realm of several): its rights,
+ * noted while its calls went as System:AnyUser, turn stale. */
+void rights_forget_uid(uid_t uid);
 /* Drop everything in memory (venus.db's copy stays). */
 void rights_clear(void);
 /* Load the rights venus.db holds (noted by an earlier run), at most

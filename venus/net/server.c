@@ -166,8 +166,9 @@ static void q_send(struct qcall *q)
 	int rc;
 
 	q_unlink(q);
-	/* Looked up at send time: a clog while the call waited counts. */
-	if (q->uid != SRV_SELF && token_get(q->uid, &t) == 0) {
+	/* Looked up at send time: a clog while the call waited counts.
+	 * The token is the one for this server's realm (clog user@realm). */
+	if (q->uid != SRV_SELF && token_get_idx(q->uid, s->realm, &t) == 0) {
 		cred.body = t.tok;
 		cred.len = t.len;
 	}

@@ -860,6 +860,54 @@ void vr_realm_root(const char *name, uid_t uid, vr_root_cb cb, void *arg)
 	realm_resolve((unsigned)idx, new_resolved, n);
 }
 
+struct findrealm {
+	char        name[HS_MAXHOSTNAME + 1];
+	vr_realm_cb cb;
+	void       *arg;
+};
+
+static void found_root(void *arg, int err, const hs_fid *root)
+{
+	struct findrealm f = *(struct findrealm *)arg;
+	int idx = err ? -1 : realm_index(f.name, 0);
+
+	(void)root;
+	free(arg);
+	if (!err && idx < 0)
+		err = ENOENT;
+	f.cb(f.arg, err, err ? 0 : (unsigned)idx);
+}
+
+void vr_realm_find(const char *name, uid_t uid, vr_realm_cb cb, void *arg)
+{
+	struct findrealm *f;
+
+	if (strlen(name) >= sizeof f->name) {
+		cb(arg, ENOENT, 0);
+		return;
+	}
+	if (!(f = malloc(sizeof *f))) {
+		cb(arg, ENOMEM, 0);
+		return;
+	}
+	snprintf(f->name, sizeof f->name, "%s", name);
+	f->cb = cb;
+	f->arg = arg;
+	vr_realm_root(name, uid, found_root, f);
+}
+
+int vr_realm_server(unsigned idx, int i, char *host, size_t n, int *port)
+{
+	const struct vr_addr *a;
+	int cnt = realm_addrs(idx, &a);
+
+	if (i < 0 || i >= cnt)
+		return ENOENT;
+	snprintf(host, n, "%s", a[i].host);
+	*port = a[i].port;
+	return 0;
+}
+
 /* ---- realms ---- */
 
 const char *vr_realm0(void)

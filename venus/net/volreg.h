@@ -96,6 +96,15 @@ typedef void (*vr_root_cb)(void *arg, int err, const hs_fid *root);
  * (known, realms file, DNS SRV), gives it an index on first use, and asks
  * for its volume "root".  Never waits on another realm's servers. */
 void vr_realm_root(const char *name, uid_t uid, vr_root_cb cb, void *arg);
+/* Realm name's index once venus reached it (clog user@realm): mounts the
+ * realm as vr_realm_root does, so its servers are resolved (realms file,
+ * DNS SRV) and their certificates pinned.  cb's err: 0 (idx valid) or
+ * vr_realm_root's. */
+typedef void (*vr_realm_cb)(void *arg, int err, unsigned idx);
+void vr_realm_find(const char *name, uid_t uid, vr_realm_cb cb, void *arg);
+/* Server i (0..) of realm idx as venus knows it now: host into host (n
+ * bytes) and its port.  0, or ENOENT past the last. */
+int vr_realm_server(unsigned idx, int i, char *host, size_t n, int *port);
 /* Volume volname (a name, or a number "%u" / "0x%x") of realm idx: its
  * root directory (VLDB, then HS_GETROOT on its server).  Mount points are
  * crossed with this. */

@@ -112,7 +112,7 @@ static int refused_anon(const struct lane *ln, uid_t uid)
 {
 	struct vtoken t;
 
-	return ln->anon || token_get(uid, &t) != 0;
+	return ln->anon || token_get_vol(uid, ln->lvol, &t) != 0;
 }
 
 /* uid's records wait for a token (reint_token). */
@@ -130,7 +130,7 @@ static int must_wait(void *arg, uid_t uid)
 {
 	struct lane *ln = arg;
 	struct vtoken t;
-	int err = token_get(uid, &t);
+	int err = token_get_vol(uid, ln->lvol, &t);
 
 	if (err == EKEYEXPIRED || (err && uid_in(ln->refused, ln->nrefused, uid))) {
 		note_waiting(ln, uid, err == EKEYEXPIRED ? EKEYEXPIRED : EACCES);
@@ -468,7 +468,7 @@ static void next_block(struct lane *ln)
 		finish(ln, 0);
 		return;
 	}
-	ln->anon = token_get(ln->rows[0].uid, &t) != 0;
+	ln->anon = token_get_vol(ln->rows[0].uid, ln->lvol, &t) != 0;
 	ln->si = 0;
 	ln->fd = -1;
 	stage_next(ln);
