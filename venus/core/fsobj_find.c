@@ -87,7 +87,7 @@ static void getattr_done(void *arg, int err, void *res)
 		err = ENOENT;
 	}
 	if (!err) {
-		fo_apply_attr(o, &r->hs_attr_res_u.attr, 0);
+		fo_take_attr(o, &r->hs_attr_res_u.attr);
 		fo_note_rights(c->uid, &r->hs_attr_res_u.attr);
 	}
 	kctx_finish(c, err, o);
@@ -230,6 +230,8 @@ static void lk_finish(struct lk *l, int err, struct fso *o)
 	k(arg, err, err ? NULL : o);
 }
 
+static void lookup_cached(struct lk *l, struct fso *d);
+
 static void lookup_done(void *arg, int err, void *res)
 {
 	struct lk *l = arg;
@@ -240,10 +242,22 @@ static void lookup_done(void *arg, int err, void *res)
 		err = r->status;
 	if (!err && !d)
 		err = ESTALE;
+	/* Asked only for the caller's rights (lookup_in_dir): vice's entry,
+	 * or its ENOENT for a name made offline, says nothing of ours. */
+	if ((!err || err == ENOENT) && d && fo_dir_ours(d)) {
+		if (!err)
+			fo_note_rights(l->uid, &r->hs_lookup_res_u.ok.dir);
+		lookup_cached(l, d);
+		return;
+	}
 	if (!err) {
-		fo_apply_attr(d, &r->hs_lookup_res_u.ok.dir, 0);
+		fo_take_attr(d, &r->hs_lookup_res_u.ok.dir);
 		fo_note_rights(l->uid, &r->hs_lookup_res_u.ok.dir);
-		o = fo_obj_for_attr(&r->hs_lookup_res_u.ok.obj, 0);
+		o = fo_obj_by_fid(&r->hs_lookup_res_u.ok.obj.fid);
+		if (o)
+			fo_take_attr(o, &r->hs_lookup_res_u.ok.obj);
+		else
+			o = fo_obj_for_attr(&r->hs_lookup_res_u.ok.obj, 0);
 		if (!o) {
 			err = ENOMEM;
 		} else {
@@ -259,10 +273,11 @@ static void child_fresh(void *arg, int err, struct fso *o)
 	lk_finish(arg, err, o);
 }
 
+static void ask_lookup(struct lk *l, struct fso *d);
+
 static void lookup_in_dir(void *arg, int err, struct fso *d)
 {
 	struct lk *l = arg;
-	hs_lookup_args a;
 	uint64_t child;
 	int ask = 0;
 
@@ -280,8 +295,7 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 	/* A complete, current listing answers without vice, misses too. */
 	/* Disconnected, the entries we know are all there is (a create that
 	 * collides on vice is a create/create conflict at reintegration). */
-	if (!ask && (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data) ||
-		     fo_offline(d->r.fid.volume))) {
+	if (!ask && (fo_contents_current(d) || fo_dir_ours(d) || fo_offline(d->r.fid.volume))) {
 		err = db_dirent_get(V->db, d->r.ino, l->name, &child);
 		if (err == ENOENT) {
 			lk_finish(l, ENOENT, NULL);
@@ -292,6 +306,28 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 			return;
 		}
 	}
+	ask_lookup(l, d);
+}
+
+/* Our listing of d (fo_dir_ours) answers, once vice told the rights. */
+static void lookup_cached(struct lk *l, struct fso *d)
+{
+	uint64_t child;
+	int err = db_dirent_get(V->db, d->r.ino, l->name, &child);
+
+	if (!err && !fo_obj(child))
+		err = ENOENT;
+	if (err) {
+		lk_finish(l, err, NULL);
+		return;
+	}
+	fo_with_fresh(child, l->uid, child_fresh, l);
+}
+
+static void ask_lookup(struct lk *l, struct fso *d)
+{
+	hs_lookup_args a;
+
 	a.dir = d->r.fid;
 	a.name = l->name;
 	vr_call_as(a.dir.volume, l->uid, HS_LOOKUP, (xdrproc_t)xdr_hs_lookup_args, &a,

@@ -230,6 +230,15 @@ int fo_offline(uint32_t lvol);
 /* Serve o from the cache without asking vice: vice is unreachable, o is
  * known only locally, or the log holds changes to it. */
 int fo_trust_cache(const struct fso *o);
+/* A directory whose listing the cache serves: trusted (fo_trust_cache)
+ * and listed.  When vice is asked about it anyway (the caller's rights
+ * are unknown), vice's answer only says whether the caller may look: the
+ * entries and attributes stay ours until the log is reintegrated. */
+int fo_dir_ours(const struct fso *d);
+/* Take vice's attributes a for o (fo_apply_attr, not own), unless the
+ * cache is the truth for o (fo_trust_cache): then they are dropped, as an
+ * answer about a version the pending records have not reached yet. */
+void fo_take_attr(struct fso *o, const hs_attr *a);
 /* THE decision for every mutation (create, link, remove, rename, setattr,
  * store): 1 = apply locally and log it (fo_log_*), 0 = send it to vice.
  * Logging when the volume is not strongly connected, when older records

@@ -38,6 +38,17 @@ int fo_trust_cache(const struct fso *o)
 	return fo_offline(o->r.fid.volume) || o->cml || cml_is_local(&o->r.fid);
 }
 
+int fo_dir_ours(const struct fso *d)
+{
+	return d->r.type == HS_FDIR && d->r.has_data && fo_trust_cache(d);
+}
+
+void fo_take_attr(struct fso *o, const hs_attr *a)
+{
+	if (!fo_trust_cache(o))
+		fo_apply_attr(o, a, 0);
+}
+
 int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
 {
 	/* The volume says log (not strongly connected, or older records wait

@@ -179,6 +179,14 @@ static void readdir_done(void *arg, int err, void *res)
 		err = res_->status;
 	if (!err && !d)
 		err = ESTALE;
+	if (!err && fo_dir_ours(d)) {
+		/* Asked only for the caller's rights (readdir_fresh): the
+		 * listing stays ours until the log is reintegrated. */
+		fo_note_rights(r->uid, &ok->dir);
+		rd_reply_cached(d, r->cb, r->arg);
+		rd_free(r);
+		return;
+	}
 	if (!err && r->started && ok->dir.dataversion != r->dv) {
 		/* The directory changed between pages: start over. */
 		if (++r->restarts > FETCH_RESTARTS)
@@ -189,7 +197,7 @@ static void readdir_done(void *arg, int err, void *res)
 	} else if (!err) {
 		r->started = 1;
 		r->dv = ok->dir.dataversion;
-		fo_apply_attr(d, &ok->dir, 0);
+		fo_take_attr(d, &ok->dir);
 		fo_note_rights(r->uid, &ok->dir);
 		err = rd_take(r, ok);
 		r->cookie = ok->cookie;
@@ -242,7 +250,7 @@ static void readdir_fresh(void *arg, int err, struct fso *d)
 		return;
 	}
 	d->r.last_used = fo_now_us();
-	if (!ask && (fo_contents_current(d) || (fo_trust_cache(d) && d->r.has_data))) {
+	if (!ask && (fo_contents_current(d) || fo_dir_ours(d))) {
 		rd_reply_cached(d, r->cb, r->arg);
 		rd_free(r);
 		return;
