@@ -139,7 +139,7 @@ hs_log "starting vice (root $VICE_ROOT, port $PORT; log $LOGDIR/vice.log)"
 if [ "$TREE" != "$MNT" ] && grep -q -- --realm <<<"$("$VICE" --help 2>&1)"; then
 	VICE_REALM=(--realm "$REALM")
 fi
-nohup "$VICE" -f -r "$VICE_ROOT" -p "$PORT" "${VICE_REALM[@]}" >>"$LOGDIR/vice.log" 2>&1 </dev/null &
+nohup "$VICE" -f -r "$VICE_ROOT" -p "$PORT" --publish "127.0.0.1:$PORT" "${VICE_REALM[@]}" >>"$LOGDIR/vice.log" 2>&1 </dev/null &
 echo $! >"$RUNDIR/vice.pid"
 for ((i = 0; i < 150; i++)); do
 	grep -q '^vice: listening on ' "$LOGDIR/vice.log" && break

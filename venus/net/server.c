@@ -568,6 +568,11 @@ int srv_is_up(const struct srv *s)
 	return s && s->up;
 }
 
+uint64_t srv_server_id(const struct srv *s)
+{
+	return s ? s->server_id : 0;
+}
+
 const char *srv_name(const struct srv *s)
 {
 	return s ? s->name : "?";

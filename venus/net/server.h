@@ -53,6 +53,9 @@ void srv_stop(struct srv *s);
 /* 1 while the connection to vice is up and HS_CONNECT succeeded (0 for
  * a NULL s, as srv_reachable). */
 int srv_is_up(const struct srv *s);
+/* The server id vice gave at the last HS_CONNECT (0: never connected).
+ * Two names of one vice (an address and a host name) give the same id. */
+uint64_t srv_server_id(const struct srv *s);
 /* "host:port" of the server, for messages. */
 const char *srv_name(const struct srv *s);
 /* Write "host:port" ("[v6]:port" for an IPv6 literal) into buf. */

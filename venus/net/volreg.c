@@ -38,8 +38,10 @@ struct vsrv {
 	struct srv     *s;
 	unsigned        realm;
 	struct vr_addr  a;
+	struct vsrv    *alias;   /* the same vice under another name: use it */
 	struct vsrv    *next;
 };
+
 
 /* One call of vr_call_as, from encoding to done. */
 struct vcall {
@@ -102,10 +104,43 @@ static bool_t xdr_nothing(XDR *x, void *p)
 
 /* ---- servers ---- */
 
+/* vs, or the connection it turned out to duplicate. */
+static struct vsrv *real(struct vsrv *vs)
+{
+	while (vs && vs->alias)
+		vs = vs->alias;
+	return vs;
+}
+
+/* vs just connected: if an older connection object of its realm reached
+ * the same vice (same server id) under another name -- venus.conf's
+ * address and the host name vice publishes in the VLDB, say -- vs
+ * becomes an alias of it and stays offline.  vice keeps one connection
+ * per client, so two would keep dropping each other.  1 if so. */
+static int dedup(struct vsrv *vs)
+{
+	uint64_t id = srv_server_id(vs->s);
+
+	for (struct vsrv *o = R.srvs; id && o; o = o->next) {
+		if (o == vs || o->alias || o->realm != vs->realm ||
+		    srv_server_id(o->s) != id)
+			continue;
+		vlog(LOG_INFO, "vice %s is %s: one connection", srv_name(vs->s),
+		     srv_name(o->s));
+		vs->alias = o;
+		srv_set_offline(vs->s, 1);
+		srv_probe_now(o->s);
+		return 1;
+	}
+	return 0;
+}
+
 static void h_up(void *arg)
 {
 	struct vsrv *vs = arg;
 
+	if (dedup(vs))
+		return;
 	if (R.h.server_up)
 		R.h.server_up(R.h.arg, vs->s);
 }
@@ -114,6 +149,8 @@ static void h_down(void *arg)
 {
 	struct vsrv *vs = arg;
 
+	if (vs->alias)
+		return;
 	if (R.h.server_down)
 		R.h.server_down(R.h.arg, vs->s);
 }
@@ -153,7 +190,7 @@ static struct vsrv *vsrv_get(unsigned realm, const struct vr_addr *a)
 
 	for (vs = R.srvs; vs; vs = vs->next)
 		if (vs->realm == realm && vs->a.port == a->port && !strcasecmp(vs->a.host, a->host))
-			return vs;
+			return real(vs);
 	if (!(vs = calloc(1, sizeof *vs)))
 		return NULL;
 	vs->realm = realm;
@@ -539,7 +576,7 @@ static void vc_send(struct vcall *c)
 		vol_locate(v);
 		return;
 	}
-	srv_call_enc(v->vs->s, c->uid, c->proc, c->buf, c->len, left, c->resproc,
+	srv_call_enc(real(v->vs)->s, c->uid, c->proc, c->buf, c->len, left, c->resproc,
 		     c->ressize, vc_done, c);
 }
 
@@ -735,7 +772,7 @@ static void root_where(void *arg, int err, const struct where *w)
 		snprintf(q->name, sizeof q->name, "%s", w->name);
 	if (!w->id) {
 		q->old = w->vs;
-		srv_call_as(w->vs->s, q->uid, HS_GETROOT, (xdrproc_t)xdr_hs_name, &name,
+		srv_call_as(real(w->vs)->s, q->uid, HS_GETROOT, (xdrproc_t)xdr_hs_name, &name,
 			    (xdrproc_t)xdr_hs_getroot_res, sizeof(hs_getroot_res), old_root_done, q);
 		return;
 	}
@@ -946,7 +983,7 @@ struct srv *vr_srv_of(uint32_t lvol)
 {
 	struct vol *v = vol_find(lvol);
 
-	return v && v->vs ? v->vs->s : NULL;
+	return v && v->vs ? real(v->vs)->s : NULL;
 }
 
 int vr_reachable(uint32_t lvol)
@@ -958,7 +995,7 @@ int vr_reachable(uint32_t lvol)
 	if (R.offline)
 		return 0;
 	if (v && v->vs)
-		return srv_reachable(v->vs->s);
+		return srv_reachable(real(v->vs)->s);
 	for (struct vsrv *vs = R.srvs; vs; vs = vs->next) {
 		if (vs->realm != realm)
 			continue;
@@ -996,7 +1033,7 @@ void vr_vol_foreach(void (*fn)(void *arg, uint32_t lvol, const char *name, struc
 {
 	for (unsigned i = 0; i < BUCKETS; i++)
 		for (struct vol *v = R.vols[i]; v; v = v->next)
-			fn(arg, v->lvol, v->name, v->vs ? v->vs->s : NULL);
+			fn(arg, v->lvol, v->name, v->vs ? real(v->vs)->s : NULL);
 }
 
 /* ---- servers ---- */
@@ -1015,19 +1052,22 @@ void vr_set_offline(int off)
 {
 	R.offline = off;
 	for (struct vsrv *vs = R.srvs; vs; vs = vs->next)
-		srv_set_offline(vs->s, off);
+		if (!vs->alias)
+			srv_set_offline(vs->s, off);
 }
 
 void vr_probe_now(void)
 {
 	for (struct vsrv *vs = R.srvs; vs; vs = vs->next)
-		srv_probe_now(vs->s);
+		if (!vs->alias)
+			srv_probe_now(vs->s);
 }
 
 void vr_srv_foreach(void (*fn)(void *arg, struct srv *s), void *arg)
 {
 	for (struct vsrv *vs = R.srvs; vs; vs = vs->next)
-		fn(arg, vs->s);
+		if (!vs->alias)
+			fn(arg, vs->s);
 }
 
 /* ---- life ---- */
