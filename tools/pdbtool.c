@@ -560,7 +560,7 @@ static int open_pdb(const char *root, const char *urls, const char *realm,
 int main(int argc, char **argv)
 {
 	const char *root = DEFAULT_ROOT, *urls = NULL, *realm = NULL;
-	const char *vldb = "sqlite";
+	const char *vldb = NULL;    /* NULL: sqlite, or etcd with --etcd (as vice) */
 	struct pdb *p;
 	int i = 1, rc;
 
@@ -584,6 +584,8 @@ int main(int argc, char **argv)
 			usage(1, 0);
 		}
 	}
+	if (!vldb)
+		vldb = urls ? "etcd" : "sqlite";
 	if (strcmp(vldb, "sqlite") && strcmp(vldb, "etcd"))
 		return fail("--vldb is sqlite or etcd, not %s", vldb);
 	if (!strcmp(vldb, "etcd") != !!urls)
