@@ -59,6 +59,10 @@ int vu_fail(const char *what, int status);
  * HS_VOL_LIST: 0, or an errno (ENOENT) already reported. */
 int vu_volid(struct vu *c, const char *vol, uint32_t *id);
 
+/* Print s on stdout as a JSON string (volume names may hold quotes,
+ * backslashes or control bytes). */
+void vu_json_str(const char *s);
+
 /* ---- subcommands (volutil.c) ---- */
 int vu_cmd_create(struct vu *c, int argc, char **argv);
 int vu_cmd_remove(struct vu *c, int argc, char **argv);

@@ -81,26 +81,10 @@ int vu_volid(struct vu *c, const char *vol, uint32_t *id)
 	return 0;
 }
 
-/* Strings in JSON output: names are checked by vice (no '/'), but may
- * hold quotes, backslashes or control bytes. */
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void json_stat(const hs_volstat *s)
 {
 	printf("{\"name\":");
-	json_str(s->name);
+	vu_json_str(s->name);
 	printf(",\"id\":%u,\"max_quota\":%" PRIu64 ",\"min_quota\":%" PRIu64
 	       ",\"blocks_used\":%" PRIu64 ",\"objects\":%" PRIu64
 	       ",\"part_avail\":%" PRIu64 ",\"part_total\":%" PRIu64
@@ -234,7 +218,7 @@ int vu_cmd_create(struct vu *c, int argc, char **argv)
 		return vu_fail(a.name, r.status);
 	if (c->json) {
 		printf("{\"name\":");
-		json_str(vi->name);
+		vu_json_str(vi->name);
 		printf(",\"id\":%u,\"root\":\"%u.%u.%u\"}\n", vi->id,
 		       vi->root.volume, vi->root.vnode, vi->root.unique);
 	} else {

@@ -286,3 +286,17 @@ void vu_close(struct vu *c)
 	c->up = 0;
 	explicit_bzero(c->token, sizeof c->token);
 }
+
+void vu_json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}

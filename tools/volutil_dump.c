@@ -158,21 +158,6 @@ static int restore_commit(struct vu *c, uint64_t h, uint32_t id,
 	return 0;
 }
 
-/* A volume name in JSON (names may hold quotes or control bytes). */
-static void json_name(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static uint64_t new_handle(void)
 {
 	uint64_t h = 0;
@@ -237,7 +222,7 @@ int vu_cmd_dump(struct vu *c, int argc, char **argv)
 	}
 	if (c->json) {
 		printf("{\"id\":%" PRIu32 ",\"file\":", id);
-		json_name(argv[2]);
+		vu_json_str(argv[2]);
 		printf(",\"bytes\":%" PRIu64 "}\n", total);
 	} else
 		printf("Volume 0x%08" PRIx32 " dumped to %s (%" PRIu64
@@ -304,7 +289,7 @@ int vu_cmd_restore(struct vu *c, int argc, char **argv)
 		return 1;
 	if (c->json) {
 		printf("{\"id\":%u,\"name\":", vol.id);
-		json_name(vol.name);
+		vu_json_str(vol.name);
 		printf("}\n");
 	} else
 		printf("Volume %s (0x%08x) restored from %s\n", vol.name,
@@ -385,7 +370,7 @@ int vu_cmd_move(struct vu *c, int argc, char **argv)
 		return 1;
 	if (c->json) {
 		printf("{\"id\":%u,\"name\":", vol.id);
-		json_name(vol.name);
+		vu_json_str(vol.name);
 		printf(",\"from\":\"%s:%d\",\"to\":\"%s:%d\"}\n", c->host,
 		       c->port, d.host, d.port);
 	} else

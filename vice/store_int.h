@@ -223,4 +223,9 @@ int64_t vs_now(void);
 int64_t vs_time_ns(const hs_time *t);
 void vs_ns_time(int64_t ns, hs_time *t);
 
+/* Remove the files of volume id's data directory <data>/<id>/, then the
+ * directory (a removed volume, a restore given up); errors are ignored,
+ * as what is left is only unreachable space. */
+void vs_voldir_clear(struct vstore *vs, uint32_t id);
+
 #endif /* VICE_STORE_INT_H */

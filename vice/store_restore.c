@@ -323,26 +323,6 @@ static int restore_rows(struct vstore *vs, void *ctx)
 	return err;
 }
 
-/* Remove <data>/<vol>/ and what it holds. */
-static void voldir_remove(struct vstore *vs, uint32_t vol)
-{
-	char dir[4096], path[4096 + 300];
-	struct dirent *e;
-	DIR *d;
-
-	snprintf(dir, sizeof dir, "%s/%" PRIu32, vs->datadir, vol);
-	if (!(d = opendir(dir)))
-		return;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.') {
-			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-			(void)unlink(path);
-		}
-	closedir(d);
-	(void)rmdir(dir);
-	(void)vs_fsync_dir(vs->datadir);
-}
-
 static int restore_attached(struct vstore *vs, struct rst *r, uint32_t id,
 			    const char *name, hs_volinfo *out)
 {
@@ -358,7 +338,7 @@ static int restore_attached(struct vstore *vs, struct rst *r, uint32_t id,
 		return err;
 	if ((err = write_files(vs, r)) ||
 	    (err = vs_tx(vs, restore_rows, r))) {
-		voldir_remove(vs, r->id);
+		vs_voldir_clear(vs, r->id);
 		return err;
 	}
 	out->id = r->id;
@@ -419,6 +399,6 @@ int vs_vol_release(struct vstore *vs, uint32_t vol)
 		return here < 0 ? -here : ENOENT;
 	if ((err = vs_tx(vs, release_rows, &vol)))
 		return err;
-	voldir_remove(vs, vol);
+	vs_voldir_clear(vs, vol);
 	return 0;
 }

@@ -167,8 +167,7 @@ static int vol_name_check(const char *name)
 	return 0;
 }
 
-/* Remove the files of a volume's data directory, then the directory. */
-static void voldir_clear(struct vstore *vs, uint32_t id)
+void vs_voldir_clear(struct vstore *vs, uint32_t id)
 {
 	char dir[4096], path[4400];
 	struct dirent *e;
@@ -214,7 +213,7 @@ static int create_run(struct vstore *vs, void *arg)
 		return err;
 	/* The id is new here: whatever a removed volume of that id left
 	 * behind (a crash before its files went) is not this volume's. */
-	voldir_clear(vs, t->id);
+	vs_voldir_clear(vs, t->id);
 	return vs_voldir_make(vs, t->id);
 }
 
@@ -282,7 +281,7 @@ int vs_vol_remove(struct vstore *vs, uint32_t id, int force)
 		return EPERM;
 	if ((err = vs_tx(vs, remove_run, &id)))
 		return err;
-	voldir_clear(vs, id);
+	vs_voldir_clear(vs, id);
 	return 0;
 }
 
