@@ -116,11 +116,13 @@ void fso_room_delete(void);
 
 /* Mark an open file written now (e.g. a write arrived for it). */
 void fso_mark_written(uint64_t ino);
-/* The reply to a container write the front end made itself (FUSE's
- * write): cont(arg) runs once the yellow/red zones admit it (zone.h),
- * exactly once, on the event loop.  Core applies the zones to every other
- * mutation's reply itself, so every front end is throttled the same. */
-void fso_write_admit(void (*cont)(void *arg), void *arg);
+/* The reply to a container write to ino the front end made itself
+ * (FUSE's write): cont(arg) runs once the yellow/red zones admit it
+ * (zone.h; at once while ino's volume is strongly connected with an
+ * empty log), exactly once, on the event loop.  Core applies the zones to
+ * every other mutation's reply itself, so every front end is throttled
+ * the same. */
+void fso_write_admit(uint64_t ino, void (*cont)(void *arg), void *arg);
 
 /* Setattr: mask is HS_SET_* from hesper.h; a size change also truncates the
  * container and counts as a write. */

@@ -213,10 +213,13 @@ void front_inval_entry(uint64_t dir, const char *name);
 void front_replace(uint64_t ino, const hs_fid *oldf, const hs_fid *newf);
 
 /* ---- fsobj_zone.c: the zones on mutation replies ---- */
-/* Reply cb(arg, 0, a) once the zones admit it (zone_admit); a is copied. */
+/* Reply cb(arg, 0, a) once the zones admit it (vst_admit of a's volume:
+ * a volume that logs nothing is never held back by another's log); a is
+ * copied. */
 void fo_zone_attr(fso_attr_cb cb, void *arg, const struct fso_attr *a);
-/* Reply cb(arg, err): at once for an error, else once the zones admit it. */
-void fo_zone_err(fso_err_cb cb, void *arg, int err);
+/* Reply cb(arg, err): at once for an error, else once the zones admit it
+ * for object ino's volume. */
+void fo_zone_err(uint64_t ino, fso_err_cb cb, void *arg, int err);
 
 /* ---- fsobj_setattr.c ---- */
 hs_time fo_to_hs_time(const struct timespec *ts);

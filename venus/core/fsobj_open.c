@@ -201,7 +201,7 @@ static void close_stored(void *arg, int err)
 	struct cl *c = arg;
 
 	fo_close_settle(c->ino);
-	fo_zone_err(c->cb, c->arg, err);   /* a store may have grown the log */
+	fo_zone_err(c->ino, c->cb, c->arg, err);   /* a store may have grown the log */
 	free(c);
 }
 

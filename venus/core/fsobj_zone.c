@@ -41,7 +41,7 @@ void fo_zone_attr(fso_attr_cb cb, void *arg, const struct fso_attr *a)
 	z->cb = cb;
 	z->arg = arg;
 	z->a = *a;
-	zone_admit(vst_zone(V->vol), zattr_go, z);
+	vst_admit(vst_of(a->fid.volume), zattr_go, z);
 }
 
 struct zerr {
@@ -57,7 +57,15 @@ static void zerr_go(void *arg)
 	free(z);
 }
 
-void fo_zone_err(fso_err_cb cb, void *arg, int err)
+/* The state of ino's volume; NULL (the shared zones) if ino is gone. */
+static struct volume *vol_of(uint64_t ino)
+{
+	struct fso *o = fo_obj(ino);
+
+	return o ? vst_of(o->r.fid.volume) : NULL;
+}
+
+void fo_zone_err(uint64_t ino, fso_err_cb cb, void *arg, int err)
 {
 	struct zerr *z;
 
@@ -67,10 +75,10 @@ void fo_zone_err(fso_err_cb cb, void *arg, int err)
 	}
 	z->cb = cb;
 	z->arg = arg;
-	zone_admit(vst_zone(V->vol), zerr_go, z);
+	vst_admit(vol_of(ino), zerr_go, z);
 }
 
-void fso_write_admit(void (*cont)(void *arg), void *arg)
+void fso_write_admit(uint64_t ino, void (*cont)(void *arg), void *arg)
 {
-	zone_admit(vst_zone(V->vol), cont, arg);
+	vst_admit(vol_of(ino), cont, arg);
 }

@@ -363,7 +363,7 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 	if (fi->writepage && hf_opens_mapped_only(ino))
 		hf_mapped_write(req, ino, (size_t)n);
 	else
-		hf_zone_reply_write(req, (size_t)n);
+		hf_zone_reply_write(req, ino, (size_t)n);
 }
 
 static void hf_flush_done(void *arg, int err)

@@ -118,7 +118,7 @@ void hf_dir_free_all(void);
 
 /* fuse_zone.c: a write's reply, once the yellow/red zones admit it
  * (fso_write_admit). */
-void hf_zone_reply_write(fuse_req_t req, size_t n);
+void hf_zone_reply_write(fuse_req_t req, uint64_t ino, size_t n);
 
 /* fuse_inode.c: front-end state per inode the kernel knows. */
 void     hf_inode_set_parent(uint64_t ino, uint64_t parent);

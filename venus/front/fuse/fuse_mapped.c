@@ -75,7 +75,7 @@ static void hf_batch_stored(void *arg, int err)
 		if (err)
 			fuse_reply_err(req, hf_errno(err));
 		else
-			hf_zone_reply_write(req, w->n);
+			hf_zone_reply_write(req, b->ino, w->n);
 	}
 	hf_batch_free(b);
 }
@@ -117,7 +117,7 @@ void hf_mapped_write(fuse_req_t req, uint64_t ino, size_t n)
 
 	if (!w) {
 		/* The data is in the container: RELEASE stores it. */
-		hf_zone_reply_write(req, n);
+		hf_zone_reply_write(req, ino, n);
 		return;
 	}
 	w->n = n;

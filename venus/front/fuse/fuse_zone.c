@@ -23,7 +23,7 @@ static void hf_zone_write_go(void *arg)
 	free(z);
 }
 
-void hf_zone_reply_write(fuse_req_t req, size_t n)
+void hf_zone_reply_write(fuse_req_t req, uint64_t ino, size_t n)
 {
 	struct hf_zone_write *z = malloc(sizeof(*z));
 
@@ -33,5 +33,5 @@ void hf_zone_reply_write(fuse_req_t req, size_t n)
 	}
 	z->n = n;
 	hf_pend_start(&z->p, req);
-	fso_write_admit(hf_zone_write_go, z);
+	fso_write_admit(ino, hf_zone_write_go, z);
 }
