@@ -1,11 +1,9 @@
 # test/integration/realm_lib.sh - shared code of the realm_*.sh tests
 # (issue 10: realms of volumes on many servers).  Sourced after lib.sh.
 #
-#   rl_needs [etcd]           skip (with what is missing) unless this build
-#                             has realms: the realm directory in lib.sh
-#                             (HT_REALM_DIRS=1), volutil, several vices
-#                             (ht_vice_start_as) and, with "etcd", vice's
-#                             VLDB in etcd (--vldb) and ht_etcd_start
+#   rl_needs [etcd]           skip unless the tests run with the realm
+#                             directory (HT_REALM_DIRS=1); volutil must
+#                             be built (ht_etcd_start skips without etcd)
 #   rl_vices NAME...          start one vice per NAME, all of realm
 #                             $HT_REALM with the VLDB (and pdb) in etcd
 #                             when ht_etcd_start ran ($HT_ETCD; else each
@@ -25,20 +23,7 @@ VOLUTIL=${VOLUTIL:-$top_builddir/tools/volutil}
 
 rl_needs() {
 	[ "$HT_REALM_DIRS" = 1 ] || ht_skip "needs the realm directory (HT_REALM_DIRS=1)"
-	[ -x "$VOLUTIL" ] || ht_skip "needs volutil (the vol branch)"
-	declare -F ht_vice_start_as >/dev/null ||
-		ht_skip "needs several vices in lib.sh (ht_vice_start_as, the vldb branch)"
-	if [ "${1:-}" = etcd ]; then
-		declare -F ht_etcd_start >/dev/null ||
-			ht_skip "needs ht_etcd_start (the vldb branch)"
-		grep -q -- --vldb <<<"$("$VICE" --help 2>&1)" ||
-			ht_skip "needs vice --vldb etcd (the vldb branch)"
-	fi
-	grep -q -- --realm <<<"$("$VICE" --help 2>&1)" || ht_skip "needs vice --realm (the vldb branch)"
-	# venus's registry of many servers and realms (venus/net/realm.c);
-	# the stub serves one server only
-	[ -f "$top_srcdir/venus/net/realm.c" ] ||
-		ht_skip "needs venus's multi-server volume registry (the vnet branch)"
+	[ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built"
 	return 0
 }
 

@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/realm_lib.sh"
 [ "$HT_REALM_DIRS" = 1 ] || ht_skip "needs the realm directory (HT_REALM_DIRS=1)"
-[ -x "$VOLUTIL" ] || ht_skip "needs volutil (the vol branch)"
+[ -x "$VOLUTIL" ] || ht_hard "$VOLUTIL not built"
 
 ht_vice_start
 ht_venus_start A
@@ -48,12 +48,6 @@ ht_check "now 200 KiB fit" ht_t dd if=/dev/zero of="$R/q/big" bs=1024 count=200 
 ht_check "cfs setquota q 300" ht_cfs A setquota "$R/q" 300
 
 # ---- offline: the record is kept and reported -------------------------------------
-# This half needs venus to keep a record vice refused with EDQUOT (the vlog
-# branch: venus/repair); the integrator drops this guard once it is merged.
-if ! grep -qs EDQUOT "$top_srcdir"/venus/repair/*.c; then
-	ht_note "offline half skipped: needs EDQUOT records kept by venus (the vlog branch)"
-	ht_done
-fi
 ht_check "cfs disconnect" ht_cfs A disconnect
 ht_check "a 400 KiB file offline" ht_t dd if=/dev/zero of="$R/q/offline" bs=1024 count=400 status=none
 ht_check "cfs reconnect" ht_cfs A reconnect
