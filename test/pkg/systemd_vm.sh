@@ -47,7 +47,7 @@ fuseko=/lib/modules/$KVER/kernel/fs/fuse/fuse.ko
 
 # ---- the cached root: debootstrap once per machine ----
 VMROOT=${VMROOT:-/var/cache/hesper/vmroot-bookworm}
-PKGS=systemd,systemd-sysv,udev,kmod,procps,fuse3,adduser,libevent-2.1-7,libevent-openssl-2.1-7,libevent-pthreads-2.1-7,libssl3,libsqlite3-0,libtirpc3,libfuse3-3,libsystemd0,libncursesw6,libsasl2-2,libsasl2-modules,libsasl2-modules-db
+PKGS=systemd,systemd-sysv,udev,kmod,procps,fuse3,adduser,libevent-2.1-7,libevent-openssl-2.1-7,libevent-pthreads-2.1-7,libssl3,libsqlite3-0,libtirpc3,libfuse3-3,libsystemd0,libncursesw6,libsasl2-2,libsasl2-modules,libsasl2-modules-db,libcurl4,libbrotli1,libldap-2.5-0,libnghttp2-14,libpsl5,librtmp1,libssh2-1,libjson-c5
 mkdir -p "$(dirname "$VMROOT")"
 exec 9>"$VMROOT.lock"
 flock -w "${BOOTSTRAP_TIMEOUT:-900}" 9 || die "timed out waiting for $VMROOT.lock"
