@@ -107,6 +107,11 @@ cp "/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$tmp/mods/lib/m
 depmod -b "$tmp/mods" "$KVER"
 cp -a "$tmp/mods/lib/modules/$KVER" "$o/usr/lib/modules/"
 echo fuse >"$o/etc/modules-load.d/hesper-vmtest.conf"
+# /etc/hosts as Debian's installer writes it: the host name resolves (vice
+# publishes its volumes under it when it listens on every address).
+vmhost=$(cat "$VMROOT/etc/hostname" 2>/dev/null || true)
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' \
+	"${vmhost:-localhost}" >"$o/etc/hosts"
 ln -s /dev/null "$o/etc/systemd/system/systemd-firstboot.service"
 ln -s ../hesper-vmtest.service "$o/etc/systemd/system/multi-user.target.wants/hesper-vmtest.service"
 cat >"$o/etc/systemd/system/hesper-vmtest.service" <<'EOF'
