@@ -412,6 +412,17 @@ static void opf(struct pe *s, const char *val, const char *fmt, ...)
 	op(s, k, val);
 }
 
+/* Has P gen changed since revision rev?  build's reads are separate
+ * gets, so a refusal it saw (EEXIST, ENOENT) holds only if no writer
+ * came between them.  An etcd error here keeps build's answer. */
+static int moved(struct pe *s, const char *gk, int64_t rev)
+{
+	int64_t now = 0;
+	int rc = etcd_get(s->e, gk, NULL, NULL, &now);
+
+	return (!rc || rc == ENOENT) && now != rev;
+}
+
 /* Run build (which reads and adds ops, or returns an errno or NOTHING)
  * and commit its ops with P gen bumped, while P gen stays as read. */
 static int write_txn(struct pe *s, int (*build)(struct pe *s, void *arg),
@@ -438,6 +449,8 @@ static int write_txn(struct pe *s, int (*build)(struct pe *s, void *arg),
 		rc = build(s, arg);
 		if (!rc && s->overflow)
 			rc = E2BIG;
+		if (rc && rc != E2BIG && moved(s, gk, rev))
+			rc = EAGAIN;  /* build's reads straddled a write */
 		if (!rc) {
 			op(s, gk, next);
 			cmp.key = gk;
