@@ -45,6 +45,7 @@ static const struct gate gates[] = {
 	[HS_STAGED] = F1(0, hs_staged_args, fid),
 	[HS_STORE_CHUNK] = F1(1, hs_store_chunk_args, fid),
 	[HS_STORE_COMMIT] = F1(1, hs_store_commit_args, fid),
+	[HS_STORE_DELTA] = F1(1, hs_store_delta_args, fid),
 	[HS_SETATTR] = F1(1, hs_setattr_args, fid),
 	[HS_CREATE] = F1(1, hs_create_args, dir),
 	[HS_MKDIR] = F1(1, hs_create_args, dir),

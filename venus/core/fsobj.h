@@ -114,8 +114,21 @@ void fso_room(uint64_t bytes);
  * reserve is given back so that the delete can commit (cache.h). */
 void fso_room_delete(void);
 
-/* Mark an open file written now (e.g. a write arrived for it). */
+/* Mark an open file written now, extents unknown: its next store sends
+ * the whole file. */
 void fso_mark_written(uint64_t ino);
+/* Written extents (issue 11): [off, off + len) bytes of open file ino's
+ * container were written through the front end (a FUSE write,
+ * copy_file_range, fallocate, writeback of a mapped page; the extents a
+ * module CLOSE reports).  Sets the written flag; the next store sends only
+ * the extents noted since the last store (HS_STORE_DELTA), unless a
+ * whole-file mark came in between.  Best effort: when venus cannot keep
+ * the extents (too many, no memory) it falls back to the whole file. */
+void fso_note_written(uint64_t ino, uint64_t off, uint64_t len);
+/* Open file ino was cut or extended to size bytes (ftruncate, fallocate
+ * past the end, setattr of size): bytes from size on no longer hold what
+ * vice's version held. */
+void fso_note_size(uint64_t ino, uint64_t size);
 /* The reply to a container write to ino the front end made itself
  * (FUSE's write): cont(arg) runs once the yellow/red zones admit it
  * (zone.h; at once while ino's volume is strongly connected with an

@@ -82,6 +82,7 @@ static void w_readdir(struct fm *m, void *o) { F(m, &((hs_readdir_args *)o)->dir
 static void w_fetch(struct fm *m, void *o) { F(m, &((hs_fetch_args *)o)->fid); }
 static void w_chunk(struct fm *m, void *o) { F(m, &((hs_store_chunk_args *)o)->fid); }
 static void w_commit(struct fm *m, void *o) { F(m, &((hs_store_commit_args *)o)->fid); }
+static void w_delta(struct fm *m, void *o) { F(m, &((hs_store_delta_args *)o)->fid); }
 static void w_setattr(struct fm *m, void *o) { F(m, &((hs_setattr_args *)o)->fid); }
 static void w_create(struct fm *m, void *o) { F(m, &((hs_create_args *)o)->dir); }
 static void w_symlink(struct fm *m, void *o) { F(m, &((hs_symlink_args *)o)->dir); }
@@ -104,6 +105,14 @@ static void w_link(struct fm *m, void *o)
 
 	F(m, &a->dir);
 	F(m, &a->target);
+}
+
+static void w_fids(struct fm *m, void *o)
+{
+	hs_fids *a = o;
+
+	for (u_int i = 0; i < a->fids.fids_len; i++)
+		F(m, &a->fids.fids_val[i]);
 }
 
 static void w_remove(struct fm *m, void *o)
@@ -183,6 +192,15 @@ static void r_attr(struct fm *m, void *o)
 {
 	if (OK(hs_attr_res, o))
 		F(m, &((hs_attr_res *)o)->hs_attr_res_u.attr.fid);
+}
+
+static void r_attrs(struct fm *m, void *o)
+{
+	hs_attrs_res *r = o;
+
+	if (OK(hs_attrs_res, o))
+		for (u_int i = 0; i < r->hs_attrs_res_u.ok.res.res_len; i++)
+			r_attr(m, &r->hs_attrs_res_u.ok.res.res_val[i]);
 }
 
 static void r_lookup(struct fm *m, void *o)
@@ -296,6 +314,7 @@ static const struct type types[] = {
 	T(hs_volrename_args, w_volrename), T(hs_vollock_args, w_vollock),
 	T(hs_voldump_args, w_voldump), T(hs_volrestore_chunk_args, NULL),
 	T(hs_volrestore_args, w_volrestore), T(hs_volrelease_args, w_volrelease),
+	T(hs_store_delta_args, w_delta), T(hs_fids, w_fids),
 	/* results */
 	T(hs_connect_res, NULL), T(hs_getroot_res, r_getroot),
 	T(hs_listvol_res, r_listvol), T(hs_attr_res, r_attr),
@@ -307,6 +326,7 @@ static const struct type types[] = {
 	T(hs_staged_res, NULL), T(hs_auth_res, NULL), T(hs_acl_res, NULL),
 	T(hs_vldb_res, NULL), T(hs_volstat_res, r_volstat),
 	T(hs_volstatlist_res, r_volstatlist), T(hs_voldump_res, NULL),
+	T(hs_attrs_res, r_attrs),
 };
 
 static const struct type *find(xdrproc_t proc)
