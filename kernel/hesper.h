@@ -6,7 +6,7 @@
  * operation that needs the server becomes an upcall to venus over
  * /dev/hcfs0, and file data lives in container files that venus hands over
  * with OPEN_BY_FD.  On top of Coda it reports, in CLOSE, whether the open
- * file was written (HCFS_O_WRITTEN).
+ * file was written (HCFS_O_WRITTEN) and which bytes (HCFS_O_EXTENTS).
  */
 #ifndef HESPER_H
 #define HESPER_H
@@ -56,12 +56,16 @@ struct hcfs_inode {
 	struct inode		vfs_inode;
 };
 
+struct hcfs_ranges;
+
 /* Per-open state; also kept alive by every mapping made from the file. */
 struct hcfs_file {
 	struct file		*host;		/* the container */
 	struct list_head	node;		/* in hcfs_inode.opens */
 	atomic_t		written;	/* the written flag */
 	int			cflags;		/* HCFS_O_* sent with OPEN */
+	struct hcfs_ranges	*rg;		/* written ranges (writable
+						 * opens); NULL: whole file */
 };
 
 /* A mapping of the container made through our file (vm_ops wrapper). */
@@ -129,7 +133,9 @@ int hcfs_getattr(HCFS_IDMAP_T idmap, const struct path *path,
 		 struct kstat *stat, u32 mask, unsigned int flags);
 int hcfs_setattr(HCFS_IDMAP_T idmap, struct dentry *dentry, struct iattr *attr);
 int hcfs_permission(HCFS_IDMAP_T idmap, struct inode *inode, int mask);
-void hcfs_mark_opens_written(struct inode *inode);
+/* A truncate to size bytes not made through one of our files: every
+ * writable open is written and cut there. */
+void hcfs_mark_opens_written(struct inode *inode, u64 size);
 void *hcfs_alloc_msg(int opcode, int size);
 extern const struct inode_operations hcfs_file_iops;
 extern const struct inode_operations hcfs_symlink_iops;
@@ -145,5 +151,20 @@ int hcfs_open_container(struct inode *inode, struct file *file,
 			struct hcfs_file **hfp);
 void hcfs_close_container(struct inode *inode, struct hcfs_file *hf,
 			  bool written);
+
+/* hesper_extents.c: the written ranges of one open (HCFS_O_EXTENTS) */
+/* NULL when out of memory (the open then reports the whole file). */
+struct hcfs_ranges *hcfs_ranges_new(void);
+void hcfs_ranges_free(struct hcfs_ranges *rg);
+/* Bytes [off, off + len) of hf's container were (maybe) written; no-op
+ * without ranges.  Never sleeps (page_mkwrite calls it). */
+void hcfs_ranges_add(struct hcfs_file *hf, u64 off, u64 len);
+/* A truncate set hf's file to size bytes (after it succeeded). */
+void hcfs_ranges_cut(struct hcfs_file *hf, u64 size);
+/* The CLOSE upcall with hf's ranges: flags are the HCFS_O_* to send
+ * (HCFS_O_EXTENTS added); kmalloc'ed, length in *size.  NULL: no ranges
+ * or no memory, send the plain written flag.  May sleep. */
+struct hcfs_close_in *hcfs_ranges_close_msg(struct hcfs_file *hf, int flags,
+					    int *size);
 
 #endif /* HESPER_H */

@@ -5,7 +5,9 @@
  *
  * The flag is set by write_iter (write, pwrite, splice and copy_file_range
  * all end up there), by a size-changing setattr, by fallocate, and by
- * page_mkwrite/pfn_mkwrite of a shared writable mapping.  mmap hands the
+ * page_mkwrite/pfn_mkwrite of a shared writable mapping; each also notes
+ * the bytes it touched (hesper_extents.c), which CLOSE carries when it
+ * can (HCFS_O_EXTENTS).  mmap hands the
  * vma to the container but keeps a wrapper around its vm_ops that holds
  * our file, so CLOSE is sent only after the last munmap and reports what
  * the mappings did after close(fd).  The wrapper always has page_mkwrite,
@@ -43,16 +45,25 @@ static int hcfs_cflags(unsigned int flags)
 	return c;
 }
 
-static void hcfs_send_close(struct inode *inode, int cflags)
+/* CLOSE; with hf's written ranges when it was written and has them. */
+static void hcfs_send_close(struct inode *inode, int cflags, struct hcfs_file *hf)
 {
-	struct hcfs_open_in in = { .ih.opcode = HCFS_CLOSE, .flags = cflags };
+	struct hcfs_open_in plain = { .ih.opcode = HCFS_CLOSE, .flags = cflags };
+	struct hcfs_close_in *ext = NULL;
+	struct hcfs_open_in *in = &plain;
+	int insize = sizeof(plain);
 	struct hcfs_out_hdr out;
 	int outsize = sizeof(out);
 
-	hcfs_get_fid(inode, &in.fid);
+	if (hf && (cflags & HCFS_O_WRITTEN))
+		ext = hcfs_ranges_close_msg(hf, cflags, &insize);
+	if (ext)
+		in = &ext->oi;
+	hcfs_get_fid(inode, &in->fid);
 	/* The reply's result is ignored, as on Coda: close(2) cannot fail
 	 * because a store did. */
-	hcfs_upcall_flags(inode->i_sb, &in, sizeof(in), &out, &outsize, NULL, true);
+	hcfs_upcall_flags(inode->i_sb, in, insize, &out, &outsize, NULL, true);
+	kfree(ext);
 }
 
 int hcfs_open_container(struct inode *inode, struct file *file,
@@ -83,6 +94,9 @@ int hcfs_open_container(struct inode *inode, struct file *file,
 		goto undo;
 	hf->host = host;
 	hf->cflags = in.flags;
+	/* no memory for the ranges: CLOSE reports the whole file */
+	if ((in.flags & HCFS_O_WRITE) && S_ISREG(inode->i_mode))
+		hf->rg = hcfs_ranges_new();
 	atomic_set(&hf->written, 0);
 	spin_lock(&HI(inode)->lock);
 	list_add(&hf->node, &HI(inode)->opens);
@@ -91,7 +105,7 @@ int hcfs_open_container(struct inode *inode, struct file *file,
 	return 0;
 undo:
 	fput(host);
-	hcfs_send_close(inode, in.flags);
+	hcfs_send_close(inode, in.flags, NULL);
 	return err;
 }
 
@@ -108,8 +122,9 @@ void hcfs_close_container(struct inode *inode, struct hcfs_file *hf, bool writte
 		/* venus stores now: mtime and version change on the server */
 		set_bit(HI_VATTR, &HI(inode)->flags);
 	}
-	hcfs_send_close(inode, flags);
+	hcfs_send_close(inode, flags, hf);
 	fput(hf->host);
+	hcfs_ranges_free(hf->rg);
 	kfree(hf);
 }
 
@@ -156,6 +171,8 @@ static ssize_t hcfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	struct inode *inode = file_inode(file);
 	struct hcfs_file *hf = file->private_data;
 	struct file *host = hf->host;
+	size_t count = iov_iter_count(from);
+	loff_t start;
 	ssize_t ret;
 
 	/* Set before writing: a short or failed write may still have
@@ -164,9 +181,13 @@ static ssize_t hcfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	inode_lock(inode);
 	if (iocb->ki_flags & IOCB_APPEND)
 		iocb->ki_pos = i_size_read(file_inode(host));
+	start = iocb->ki_pos;
 	hcfs_start_write(host);
 	ret = vfs_iter_write(host, from, &iocb->ki_pos, 0);
 	hcfs_end_write(host);
+	/* what was written; all that was asked when the write failed */
+	if (start >= 0)
+		hcfs_ranges_add(hf, start, ret >= 0 ? (u64)ret : (u64)count);
 	hcfs_update_from_host(inode, host);
 	inode_unlock(inode);
 	return ret;
@@ -189,6 +210,11 @@ static long hcfs_fallocate(struct file *file, int mode, loff_t offset, loff_t le
 
 	atomic_set(&hf->written, 1);
 	ret = vfs_fallocate(hf->host, mode, offset, len);
+	/* Noted even when it failed (it may have done part).  Collapse and
+	 * insert move every byte after offset. */
+	if (offset >= 0 && len > 0)
+		hcfs_ranges_add(hf, offset, (mode & (FALLOC_FL_COLLAPSE_RANGE |
+				FALLOC_FL_INSERT_RANGE)) ? U64_MAX : (u64)len);
 	inode_lock(inode);
 	hcfs_update_from_host(inode, hf->host);
 	inode_unlock(inode);
@@ -233,18 +259,21 @@ static void hcfs_vm_close(struct vm_area_struct *vma)
 	}
 }
 
-static void hcfs_vm_mark_written(struct vm_area_struct *vma)
+/* A write fault made page pgoff of the file writable in this mapping:
+ * the user may now change any byte of it. */
+static void hcfs_vm_mark_written(struct vm_area_struct *vma, pgoff_t pgoff)
 {
 	struct hcfs_file *hf = hcfs_vmops(vma)->file->private_data;
 
 	atomic_set(&hf->written, 1);
+	hcfs_ranges_add(hf, (u64)pgoff << PAGE_SHIFT, PAGE_SIZE);
 }
 
 static vm_fault_t hcfs_page_mkwrite(struct vm_fault *vmf)
 {
 	struct hcfs_vm_ops *hvm = hcfs_vmops(vmf->vma);
 
-	hcfs_vm_mark_written(vmf->vma);
+	hcfs_vm_mark_written(vmf->vma, vmf->pgoff);
 	if (hvm->host_ops && hvm->host_ops->page_mkwrite)
 		return hvm->host_ops->page_mkwrite(vmf);
 	/* No host hook (tmpfs): do what the fault path does for such files
@@ -258,7 +287,7 @@ static vm_fault_t hcfs_pfn_mkwrite(struct vm_fault *vmf)
 {
 	struct hcfs_vm_ops *hvm = hcfs_vmops(vmf->vma);
 
-	hcfs_vm_mark_written(vmf->vma);
+	hcfs_vm_mark_written(vmf->vma, vmf->pgoff);
 	if (hvm->host_ops && hvm->host_ops->pfn_mkwrite)
 		return hvm->host_ops->pfn_mkwrite(vmf);
 	return 0;

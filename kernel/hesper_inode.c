@@ -202,15 +202,18 @@ void hcfs_replace_fid(struct inode *inode, const struct hcfs_fid *fid)
 	__insert_inode_hash(inode, hcfs_fid_hash(fid));
 }
 
-void hcfs_mark_opens_written(struct inode *inode)
+void hcfs_mark_opens_written(struct inode *inode, u64 size)
 {
 	struct hcfs_inode *hi = HI(inode);
 	struct hcfs_file *hf;
 
 	spin_lock(&hi->lock);
-	list_for_each_entry(hf, &hi->opens, node)
-		if (hf->cflags & HCFS_O_WRITE)
+	list_for_each_entry(hf, &hi->opens, node) {
+		if (hf->cflags & HCFS_O_WRITE) {
 			atomic_set(&hf->written, 1);
+			hcfs_ranges_cut(hf, size);
+		}
+	}
 	spin_unlock(&hi->lock);
 }
 
@@ -270,6 +273,7 @@ int hcfs_setattr(HCFS_IDMAP_T idmap, struct dentry *dentry, struct iattr *attr)
 {
 	struct inode *inode = d_inode(dentry);
 	struct hcfs_setattr_in in;
+	struct hcfs_file *hf = NULL;
 	struct hcfs_out_hdr out;
 	int outsize = sizeof(out);
 	unsigned int valid = attr->ia_valid;
@@ -302,23 +306,30 @@ int hcfs_setattr(HCFS_IDMAP_T idmap, struct dentry *dentry, struct iattr *attr)
 
 	/* The written flag: a truncate through an open file marks that
 	 * open, one by path marks every writer (venus counts the SETATTR
-	 * itself when nothing is open). */
+	 * itself when nothing is open).  Set before the upcall (venus may
+	 * cut the container and still fail); the cut only after venus made
+	 * it, since venus drops what lies past a reported cut. */
 	if (valid & ATTR_SIZE) {
+		hf = NULL;
 		if ((valid & ATTR_FILE) && attr->ia_file &&
-		    attr->ia_file->f_op == &hcfs_file_fops) {
-			struct hcfs_file *hf = attr->ia_file->private_data;
-
+		    attr->ia_file->f_op == &hcfs_file_fops)
+			hf = attr->ia_file->private_data;
+		if (hf)
 			atomic_set(&hf->written, 1);
-		} else {
-			hcfs_mark_opens_written(inode);
-		}
+		else
+			hcfs_mark_opens_written(inode, HCFS_CUT_NONE);
 	}
 
 	err = hcfs_upcall(inode->i_sb, &in, sizeof(in), &out, &outsize, NULL);
 	if (err)
 		return err;
-	if (valid & ATTR_SIZE)
+	if (valid & ATTR_SIZE) {
+		if (hf)
+			hcfs_ranges_cut(hf, attr->ia_size);
+		else
+			hcfs_mark_opens_written(inode, attr->ia_size);
 		truncate_setsize(inode, attr->ia_size);
+	}
 	setattr_copy(idmap, inode, attr);
 	/* venus may round or refuse parts silently: ask next time */
 	set_bit(HI_VATTR, &HI(inode)->flags);

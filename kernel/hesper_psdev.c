@@ -453,7 +453,8 @@ static long hcfs_psdev_ioctl(struct file *file, unsigned int cmd,
 		/* coda.ko stores an int; so do we. */
 		return put_user((int)HCFS_KERNEL_VERSION, (int __user *)arg);
 	case HCFS_IOC_FEATURES:
-		return put_user((u32)HCFS_FEAT_WRITTEN, (u32 __user *)arg);
+		return put_user((u32)(HCFS_FEAT_WRITTEN | HCFS_FEAT_EXTENTS),
+				(u32 __user *)arg);
 	default:
 		return -ENOTTY;
 	}

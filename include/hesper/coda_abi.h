@@ -52,6 +52,15 @@
  * reported HCFS_FEAT_WRITTEN.
  */
 #define HCFS_O_WRITTEN		0x10000
+/*
+ * Hesper extension, CLOSE only, always with HCFS_O_WRITTEN: the message is
+ * a struct hcfs_close_in (below) that says which bytes the open changed,
+ * so venus stores only those.  Without it a written CLOSE means "the whole
+ * file" (also what the module sends when it could not keep the ranges).
+ * Sent only by a module that reports HCFS_FEAT_EXTENTS; venus must ignore
+ * it otherwise.
+ */
+#define HCFS_O_EXTENTS		0x20000
 
 /* Access modes for ACCESS (coda.h C_A_*_OK). */
 #define HCFS_A_C_OK		8
@@ -106,6 +115,7 @@
 /* Hesper only (ENOTTY on coda.ko): stores a uint32_t of HCFS_FEAT_*. */
 #define HCFS_IOC_FEATURES	_IOR('c', 40, uint32_t)
 #define HCFS_FEAT_WRITTEN	0x1	/* CLOSE carries HCFS_O_WRITTEN */
+#define HCFS_FEAT_EXTENTS	0x2	/* CLOSE may carry HCFS_O_EXTENTS */
 
 /* struct CodaFid: an opaque 128-bit object name chosen by venus. */
 struct hcfs_fid {
@@ -202,6 +212,45 @@ struct hcfs_open_in {
 	struct hcfs_fid fid;
 	int flags;
 };
+
+/*
+ * CLOSE with HCFS_O_EXTENTS in oi.flags (Hesper only; coda.ko never sends
+ * it): the written byte ranges of this open, then the message ends.
+ * Layout (LP64): oi at 0 (40 bytes), count at 40, pad at 44, cut at 48,
+ * ext[] from 56, 16 bytes each; the message is exactly
+ * HCFS_CLOSE_IN_SIZE(count) bytes, and venus must check that against the
+ * length it read before looking at ext[].
+ *   count  ranges in ext[], 0..HCFS_EXTENTS_MAX (0: only a truncate, or a
+ *          write that changed nothing).
+ *   cut    the smallest size, in bytes, a truncate (ftruncate, truncate by
+ *          path while open, O_TRUNC is not one: venus sees that at open)
+ *          set while the file was open; HCFS_CUT_NONE when there was none.
+ *          Bytes from cut on hold nothing of the version before the open,
+ *          except where ext[] says they were written again.
+ *   ext[]  [off, off + len) byte ranges written (write, splice,
+ *          fallocate, a page of a shared mapping made writable: the whole
+ *          page), sorted by off, neither overlapping nor touching, len > 0.
+ *          They may cover more than was written (the module merges the
+ *          closest ranges when an open collects more than HCFS_EXTENTS_MAX)
+ *          and may reach past the final size; they never miss a changed
+ *          byte below the final size that is not beyond cut.
+ * The final size is the container's size at CLOSE.
+ */
+#define HCFS_EXTENTS_MAX	64
+#define HCFS_CUT_NONE		(~(uint64_t)0)
+struct hcfs_extent {
+	uint64_t off;           /* bytes */
+	uint64_t len;           /* bytes, > 0 */
+};
+struct hcfs_close_in {
+	struct hcfs_open_in oi; /* oi.flags has HCFS_O_WRITTEN|HCFS_O_EXTENTS */
+	uint32_t count;         /* entries in ext[] */
+	uint32_t pad;           /* 0 */
+	uint64_t cut;           /* bytes, or HCFS_CUT_NONE */
+	struct hcfs_extent ext[];
+};
+#define HCFS_CLOSE_IN_SIZE(n) \
+	(sizeof(struct hcfs_close_in) + (size_t)(n) * sizeof(struct hcfs_extent))
 
 /* OPEN_BY_FD reply: fd of the container in venus's fd table; the kernel
  * takes its own reference while it handles the write() of this reply. */

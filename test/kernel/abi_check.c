@@ -28,6 +28,10 @@ SAME_VAL(HCFS_O_EXCL, C_O_EXCL);
 SAME_VAL(HCFS_O_CREAT, C_O_CREAT);
 _Static_assert(!(HCFS_O_WRITTEN & (C_O_READ | C_O_WRITE | C_O_TRUNC | C_O_EXCL | C_O_CREAT)),
 	       "the written flag must be a bit Coda does not use");
+_Static_assert(!(HCFS_O_EXTENTS & (HCFS_O_WRITTEN | C_O_READ | C_O_WRITE | C_O_TRUNC |
+				   C_O_EXCL | C_O_CREAT)),
+	       "the extents flag must be a bit neither Coda nor the written flag uses");
+_Static_assert(HCFS_FEAT_EXTENTS != HCFS_FEAT_WRITTEN, "feature bits");
 SAME_VAL(HCFS_ROOT, CODA_ROOT);
 SAME_VAL(HCFS_OPEN_BY_FD, CODA_OPEN_BY_FD);
 SAME_VAL(HCFS_CLOSE, CODA_CLOSE);
@@ -77,6 +81,18 @@ SAME_SIZE(struct hcfs_root_out, struct coda_root_out);
 SAME_SIZE(struct hcfs_fid_in, struct coda_getattr_in);
 SAME_SIZE(struct hcfs_open_in, struct coda_open_by_fd_in);
 SAME_SIZE(struct hcfs_open_in, struct coda_close_in);
+/* The extended CLOSE: struct coda_close_in, then count, pad, cut and
+ * ext[] at fixed offsets with no padding the compiler chose. */
+_Static_assert(offsetof(struct hcfs_close_in, count) == sizeof(struct coda_close_in),
+	       "extents follow struct coda_close_in");
+_Static_assert(offsetof(struct hcfs_close_in, count) == 40, "close_in.count");
+_Static_assert(offsetof(struct hcfs_close_in, pad) == 44, "close_in.pad");
+_Static_assert(offsetof(struct hcfs_close_in, cut) == 48, "close_in.cut");
+_Static_assert(offsetof(struct hcfs_close_in, ext) == 56, "close_in.ext");
+_Static_assert(sizeof(struct hcfs_close_in) == 56, "close_in size");
+_Static_assert(sizeof(struct hcfs_extent) == 16, "extent size");
+_Static_assert(HCFS_CLOSE_IN_SIZE(HCFS_EXTENTS_MAX) <= HCFS_MAXMSGSIZE,
+	       "the largest CLOSE fits a message");
 SAME_SIZE(struct hcfs_open_by_fd_out, struct coda_open_by_fd_out);
 SAME_SIZE(struct hcfs_getattr_out, struct coda_getattr_out);
 SAME_SIZE(struct hcfs_setattr_in, struct coda_setattr_in);
