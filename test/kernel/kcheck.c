@@ -2,7 +2,7 @@
  * kcheck.c - in-guest checks of a mounted kernel channel (Hesper's module
  * or coda.ko) served by minivenus or venus.
  *
- * usage: kcheck [-x] [-T] TAG MNT STATSCMD
+ * usage: kcheck [-x] [-T] [-e CMD] TAG MNT STATSCMD
  *   TAG      prefix for the ok/FAIL lines (e.g. "hesper/tmpfs")
  *   MNT      the mount point
  *   STATSCMD shell command printing "stores N" (cat of minivenus's stats
@@ -13,6 +13,11 @@
  *   -T       coda.ko with containers on tmpfs: venus's fallback cannot
  *            see mapped writes there and stores every writable open that
  *            was mmapped, so a MAP_PRIVATE write costs a store
+ *   -e CMD   Hesper's module: also check the written extents of CLOSE
+ *            (HCFS_O_EXTENTS); CMD prints what the last written CLOSE
+ *            carried, as "extents N cut C" (C -1: none) followed by
+ *            "extent OFF+LEN" for each range (minivenus's stats file,
+ *            or venus -d's log lines)
  * Each written-flag case is judged by whether its close stored the file:
  * the difference in the "stores" counter.  Prints ok/FAIL lines; exit 1
  * on any failure.
@@ -30,7 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *tag, *mnt, *statscmd;
+static const char *tag, *mnt, *statscmd, *extcmd;
 static int coda_ko, coda_tmpfs, failures;
 
 static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -285,6 +290,213 @@ static void written_cases(void)
 	}
 }
 
+/* ---- written extents (HCFS_O_EXTENTS) ---- */
+
+#define EMAX 80
+struct ext_seen {
+	int n;                  /* -1: no extents line (whole file) */
+	long long cut;          /* -1: none */
+	unsigned long long off[EMAX], len[EMAX];
+};
+
+/* The last written CLOSE's extents, as extcmd prints them. */
+static void ext_read(struct ext_seen *s)
+{
+	static char out[1 << 16];
+	size_t n = 0, r;
+	char *p, *last = NULL;
+	FILE *f = popen(extcmd, "r");
+
+	s->n = -1;
+	if (!f)
+		return;
+	while (n < sizeof(out) - 1 && (r = fread(out + n, 1, sizeof(out) - 1 - n, f)) > 0)
+		n += r;
+	pclose(f);
+	out[n] = 0;
+	for (p = out; (p = strstr(p, "extents ")); p++)
+		last = p;
+	if (!last || sscanf(last, "extents %d cut %lld", &s->n, &s->cut) != 2) {
+		s->n = -1;
+		return;
+	}
+	if (s->n > EMAX)
+		s->n = EMAX;
+	p = last + 1;
+	for (int i = 0; i < s->n; i++) {
+		if (!(p = strstr(p, "extent ")) ||
+		    sscanf(p, "extent %llu+%llu", &s->off[i], &s->len[i]) != 2) {
+			s->n = -1;
+			return;
+		}
+		p++;
+	}
+}
+
+static int ext_covers(const struct ext_seen *s, unsigned long long off, unsigned long long len)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->off[i] <= off && off + len <= s->off[i] + s->len[i])
+			return 1;
+	return 0;
+}
+
+static int put_sized(const char *name, size_t size)
+{
+	static char chunk[65536];
+	int fd = open(path(name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	size_t done = 0, n;
+
+	memset(chunk, 'a', sizeof(chunk));
+	if (fd < 0)
+		return -1;
+	for (; done < size; done += n) {
+		n = size - done < sizeof(chunk) ? size - done : sizeof(chunk);
+		if (write(fd, chunk, n) != (ssize_t)n) {
+			close(fd);
+			return -1;
+		}
+	}
+	return close(fd);
+}
+
+/* One extents case: fn on a fresh file of size bytes, then the last
+ * written CLOSE must carry exactly want (n ranges "off+len", cut). */
+static void ecase(const char *name, const char *desc, size_t size, int (*fn)(const char *),
+		  int n, long long cut, const unsigned long long *want)
+{
+	struct ext_seen s;
+	int rc, same;
+
+	if (put_sized(name, size) < 0) {
+		check(0, "extents: %s: create", desc);
+		return;
+	}
+	rc = fn(path(name));
+	ext_read(&s);
+	same = rc == 0 && s.n == n && s.cut == cut;
+	for (int i = 0; same && i < n; i++)
+		same = s.off[i] == want[2 * i] && s.len[i] == want[2 * i + 1];
+	check(same, "extents: %s -> %d range(s), first %llu+%llu, cut %lld (want %d, %llu+%llu, cut %lld; rc %d)",
+	      desc, s.n, s.n > 0 ? s.off[0] : 0, s.n > 0 ? s.len[0] : 0, s.cut,
+	      n, n > 0 ? want[0] : 0, n > 0 ? want[1] : 0, cut, rc);
+}
+
+static int e_pwrite(const char *p)
+{
+	static char buf[4096];
+	int fd = open(p, O_RDWR);
+
+	memset(buf, 'X', sizeof(buf));
+	if (fd < 0 || pwrite(fd, buf, sizeof(buf), 512 * 1024) != sizeof(buf))
+		return -1;
+	return close(fd);
+}
+
+static int e_mmap(const char *p)
+{
+	int fd = open(p, O_RDWR);
+	char *m;
+
+	if (fd < 0)
+		return -1;
+	m = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	if (m[5 * 4096] != 'a')	/* read faults map pages, but not writable */
+		return -1;
+	m[3 * 4096 + 10] = 'M';
+	munmap(m, 65536);
+	return close(fd);
+}
+
+static int e_trunc_write(const char *p)
+{
+	int fd = open(p, O_RDWR);
+
+	if (fd < 0 || ftruncate(fd, 100) < 0 || pwrite(fd, "xyz", 3, 200) != 3)
+		return -1;
+	return close(fd);
+}
+
+static int e_trunc_path(const char *p)
+{
+	int fd = open(p, O_RDWR);
+
+	if (fd < 0 || truncate(p, 50) < 0)
+		return -1;
+	return close(fd);
+}
+
+static int e_falloc(const char *p)
+{
+	int fd = open(p, O_RDWR);
+
+	if (fd < 0 || fallocate(fd, 0, 65536, 8192) < 0)
+		return -1;
+	return close(fd);
+}
+
+static int e_two_joined(const char *p)
+{
+	int fd = open(p, O_RDWR);
+
+	if (fd < 0 || pwrite(fd, "12", 2, 1000) != 2 || pwrite(fd, "34", 2, 1002) != 2 ||
+	    pwrite(fd, "5", 1, 9000) != 1)
+		return -1;
+	return close(fd);
+}
+
+/* More ranges than one CLOSE carries: 100 one-byte writes 8 KiB apart. */
+static int e_many(const char *p)
+{
+	int fd = open(p, O_RDWR);
+
+	if (fd < 0)
+		return -1;
+	for (int i = 0; i < 100; i++)
+		if (pwrite(fd, "m", 1, (off_t)i * 8192) != 1)
+			return -1;
+	return close(fd);
+}
+
+static void extent_cases(void)
+{
+	static const unsigned long long pw[] = { 512 * 1024, 4096 },
+		mm[] = { 3 * 4096, 4096 }, tw[] = { 200, 3 }, fa[] = { 65536, 8192 },
+		two[] = { 1000, 4, 9000, 1 };
+	static char buf[65536];
+	struct ext_seen s;
+	int all = 1, rc;
+
+	ecase("e_pwrite", "4 KiB pwrite at 512 KiB into a 1 MiB file", 1 << 20, e_pwrite,
+	      1, -1, pw);
+	ecase("e_mmap", "one byte through mmap(MAP_SHARED): its page", 65536, e_mmap,
+	      1, -1, mm);
+	check(get_file("e_mmap", buf, sizeof(buf)) == 65536 && buf[3 * 4096 + 10] == 'M' &&
+	      buf[3 * 4096 + 9] == 'a',
+	      "extents: the mapped write reads back");
+	ecase("e_trunc", "ftruncate(100) then pwrite 3 bytes at 200", 8192, e_trunc_write,
+	      1, 100, tw);
+	check(get_file("e_trunc", buf, 8192) == 203 && buf[150] == 0 && buf[200] == 'x',
+	      "extents: truncate+write reads back (zeros between)");
+	ecase("e_trpath", "truncate(path, 50) while open for writing", 8192, e_trunc_path,
+	      0, 50, NULL);
+	ecase("e_falloc", "fallocate(65536, 8192)", 8192, e_falloc, 1, -1, fa);
+	ecase("e_two", "touching writes join, a distant one stays apart", 16384,
+	      e_two_joined, 2, -1, two);
+	if (put_sized("e_many", 1 << 20) < 0) {
+		check(0, "extents: e_many: create");
+		return;
+	}
+	rc = e_many(path("e_many"));
+	ext_read(&s);
+	for (int i = 0; i < 100; i++)
+		all = all && ext_covers(&s, (unsigned long long)i * 8192, 1);
+	check(rc == 0 && s.n > 0 && s.n <= 64 && all,
+	      "extents: 100 scattered writes -> %d range(s) (<= 64) covering every write", s.n);
+}
+
 static void namespace_cases(void)
 {
 	char buf[65536], big[1 << 20];
@@ -371,16 +583,18 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "-R"))
 		return readdir_fails(argv[2]);
-	while ((opt = getopt(argc, argv, "xT")) != -1) {
+	while ((opt = getopt(argc, argv, "xTe:")) != -1) {
 		if (opt == 'x')
 			coda_ko = 1;
 		else if (opt == 'T')
 			coda_tmpfs = 1;
+		else if (opt == 'e')
+			extcmd = optarg;
 		else
 			return 2;
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "usage: kcheck [-x] [-T] TAG MNT STATSCMD\n");
+		fprintf(stderr, "usage: kcheck [-x] [-T] [-e CMD] TAG MNT STATSCMD\n");
 		return 2;
 	}
 	tag = argv[optind];
@@ -390,5 +604,7 @@ int main(int argc, char **argv)
 		return 1;
 	namespace_cases();
 	written_cases();
+	if (extcmd)
+		extent_cases();
 	return failures ? 1 : 0;
 }

@@ -112,12 +112,41 @@ static int fid_idx(const struct hcfs_fid *f)
 	return idx;
 }
 
+/* The last written CLOSE's extents, as kcheck -e reads them:
+ * "extents N cut C" (C -1: none) then "extent OFF+LEN" lines, or
+ * "extents whole" for a plain written flag. */
+static char lastclose[64 + HCFS_EXTENTS_MAX * 48] = "extents none\n";
+
+static void note_close_extents(const char *msg, size_t len, int flags)
+{
+	const struct hcfs_close_in *in = (const void *)msg;
+	size_t o;
+	uint32_t i;
+
+	if (!(flags & HCFS_O_EXTENTS)) {
+		snprintf(lastclose, sizeof(lastclose), "extents whole\n");
+		return;
+	}
+	if (len < sizeof(*in) || in->count > HCFS_EXTENTS_MAX || len != HCFS_CLOSE_IN_SIZE(in->count)) {
+		check(0, "extended CLOSE has the length its count says");
+		snprintf(lastclose, sizeof(lastclose), "extents malformed\n");
+		return;
+	}
+	o = snprintf(lastclose, sizeof(lastclose), "extents %u cut %lld\n", in->count,
+		     in->cut == HCFS_CUT_NONE ? -1LL : (long long)in->cut);
+	for (i = 0; i < in->count && o < sizeof(lastclose); i++)
+		o += snprintf(lastclose + o, sizeof(lastclose) - o, "extent %llu+%llu\n",
+			      (unsigned long long)in->ext[i].off,
+			      (unsigned long long)in->ext[i].len);
+}
+
 static void write_stats(void)
 {
-	char buf[128];
+	char buf[sizeof(lastclose) + 128];
 	int fd, n;
 
-	n = snprintf(buf, sizeof(buf), "stores %lu\nskipped %lu\n", stores, skipped);
+	n = snprintf(buf, sizeof(buf), "stores %lu\nskipped %lu\n%s", stores, skipped,
+		     lastclose);
 	fd = open(statsfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return;
@@ -788,8 +817,12 @@ static size_t serve(char *msg, size_t len, char *rep, int *cfd)
 			break;
 		if (hesper_flag ? (in->flags & HCFS_O_WRITTEN) : changed_since_open(idx))
 			objs[idx].written = 1;
+		if (hesper_flag && (in->flags & HCFS_O_WRITTEN))
+			note_close_extents(msg, len, in->flags);
 		if (objs[idx].writers > 0 && --objs[idx].writers == 0)
 			finish_write(idx);
+		else
+			write_stats();
 		break;
 	}
 	case HCFS_ACCESS_INTENT: {

@@ -35,6 +35,7 @@
 
 int                 cf_fd = -1;
 int                 cf_hesper;      /* module reports HCFS_O_WRITTEN */
+int                 cf_extents;     /* module reports HCFS_O_EXTENTS */
 struct cpend        cf_pending = { .prev = &cf_pending, .next = &cf_pending };
 static struct event *cf_ev;
 static char         *cf_mnt;
@@ -195,6 +196,7 @@ int front_coda_start(const char *mountpoint, int hesper)
 		return -err;
 	}
 	cf_hesper = ioctl(cf_fd, HCFS_IOC_FEATURES, &feat) == 0 && (feat & HCFS_FEAT_WRITTEN);
+	cf_extents = cf_hesper && (feat & HCFS_FEAT_EXTENTS);
 	if (hesper && !cf_hesper) {
 		vlog(LOG_ERR, "coda: %s does not report the written flag", dev);
 		close(cf_fd);
@@ -245,6 +247,7 @@ int front_coda_start(const char *mountpoint, int hesper)
 		return -err;
 	}
 	vlog(LOG_INFO, "coda: mounted %s on %s (%s)", fstype, mountpoint,
+	     cf_extents ? "written extents from the module" :
 	     cf_hesper ? "written flag from the module" : "coda.ko: written-flag fallback");
 	return 0;
 }

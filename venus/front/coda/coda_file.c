@@ -2,7 +2,10 @@
  * coda_file.c - the kernel channel's open files: OPEN_BY_FD, CLOSE and the
  * access intents, with the per-object state of the written-flag fallback.
  *
- * The written flag: Hesper's module reports it in CLOSE (HCFS_O_WRITTEN).
+ * The written flag: Hesper's module reports it in CLOSE (HCFS_O_WRITTEN),
+ * and which bytes were written (HCFS_O_EXTENTS): core then stores only
+ * those (fso_note_written, fso_note_size); a written CLOSE without them
+ * stores the whole file (fso_mark_written).
  * coda.ko has none, so venus falls back to what it can observe without
  * reading the data: WRITE access intents, a size-changing SETATTR, O_TRUNC,
  * and for mappings the container's size, mtime and ctime compared with
@@ -15,6 +18,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -188,6 +192,50 @@ int cf_up_open(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 
 /* ---- close ---- */
 
+/*
+ * A written CLOSE from Hesper's module: hand its extents and cut to core
+ * (struct hcfs_close_in, coda_abi.h), or mark the whole file written when
+ * it has none or they do not parse.  len: the message's length as read.
+ */
+static void cf_close_extents(const char *msg, size_t len, uint64_t ino, int cflags)
+{
+	static int logged;
+	struct hcfs_extent e;
+	uint32_t i, n = 0;
+	uint64_t cut;
+
+	if (!cf_extents || !(cflags & HCFS_O_EXTENTS)) {
+		fso_mark_written(ino);
+		return;
+	}
+	/* fields copied out: the read buffer promises no alignment */
+	if (len >= sizeof(struct hcfs_close_in))
+		memcpy(&n, msg + offsetof(struct hcfs_close_in, count), sizeof(n));
+	if (len < sizeof(struct hcfs_close_in) || n > HCFS_EXTENTS_MAX ||
+	    len != HCFS_CLOSE_IN_SIZE(n)) {
+		if (!logged++)
+			vlog(LOG_WARNING, "coda: CLOSE of ino %llu: malformed extents "
+			     "(%zu bytes): storing the whole file",
+			     (unsigned long long)ino, len);
+		fso_mark_written(ino);
+		return;
+	}
+	memcpy(&cut, msg + offsetof(struct hcfs_close_in, cut), sizeof(cut));
+	vlog(LOG_DEBUG, "coda: close ino %llu extents %u cut %lld",
+	     (unsigned long long)ino, n, cut == HCFS_CUT_NONE ? -1LL : (long long)cut);
+	if (cut != HCFS_CUT_NONE)
+		fso_note_size(ino, cut);
+	for (i = 0; i < n; i++) {
+		memcpy(&e, msg + HCFS_CLOSE_IN_SIZE(i), sizeof(e));
+		vlog(LOG_DEBUG, "coda: close ino %llu extent %llu+%llu", (unsigned long long)ino,
+		     (unsigned long long)e.off, (unsigned long long)e.len);
+		if (e.len > 0 && e.len <= UINT64_MAX - e.off)
+			fso_note_written(ino, e.off, e.len);
+		else
+			fso_mark_written(ino);   /* nonsense range: be safe */
+	}
+}
+
 int cf_up_close(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 {
 	const struct hcfs_open_in *in = (const void *)msg;
@@ -206,6 +254,8 @@ int cf_up_close(struct cpend *p, const char *msg, size_t len, uint64_t ino)
 	if (cflags & HCFS_O_WRITE) {
 		if (cf_hesper) {
 			written = !!(cflags & HCFS_O_WRITTEN);
+			if (written)
+				cf_close_extents(msg, len, ino, cflags);
 		} else if (s) {
 			written = s->written || cf_changed(s);
 			if (--s->writers == 0)

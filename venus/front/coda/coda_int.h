@@ -49,6 +49,7 @@ struct cstate {
 /* coda.c: the device */
 extern int          cf_fd;
 extern int          cf_hesper;      /* module reports HCFS_O_WRITTEN */
+extern int          cf_extents;     /* and HCFS_O_EXTENTS (HCFS_FEAT_EXTENTS) */
 extern struct cpend cf_pending;
 
 /* An upcall handler of the dispatch table: msg is the whole message (len
