@@ -349,6 +349,25 @@ static void test_batch(void **state)
 	assert_int_equal(db_durable(V->db, 0), 0);
 	assert_int_equal(seen_elsewhere(), 1);
 	assert_int_equal(db_sync(V->db), 0);
+	/* Counts over the CML are remembered until the table changes or a
+	 * change is rolled back. */
+	assert_int_equal(db_u64(V->db, DB_CML_COUNT, NULL, &child), 0);
+	assert_int_equal(child, 0);
+	assert_int_equal(sqlite3_exec(V->db, "INSERT INTO cml(seq, op, vol, vnode, uniq,"
+				      " dvnode, duniq, ino, base, size, mask, logged, rec)"
+				      " VALUES (1, 1, 1, 1, 1, 0, 0, 2, 0, 10, 0, 0, x'00')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_u64(V->db, DB_CML_COUNT, NULL, &child), 0);
+	assert_int_equal(child, 1);
+	assert_int_equal(db_exec(V->db, DB_SAVEPOINT), 0);
+	assert_int_equal(sqlite3_exec(V->db, "UPDATE cml SET size = 20", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(db_u64(V->db, DB_CML_BYTES, NULL, &child), 0);
+	assert_int_equal(child, 20);
+	assert_int_equal(db_exec(V->db, DB_ROLLBACK_TO), 0);
+	assert_int_equal(db_exec(V->db, DB_RELEASE), 0);
+	assert_int_equal(db_u64(V->db, DB_CML_BYTES, NULL, &child), 0);
+	assert_int_equal(child, 10);
 	/* Closing commits an open batch. */
 	r.ino = 5;
 	r.fid.vnode = 6;

@@ -16,6 +16,8 @@
 int db_step_err(sqlite3 *db, const char *what)
 {
 	vlog(LOG_ERR, "venus.db: %s: %s", what, sqlite3_errmsg(db));
+	/* SQLite may have rolled back more than the statement. */
+	db_memo_forget(db);
 	/* A full cache disk is the caller's ENOSPC, not an I/O error. */
 	return (sqlite3_errcode(db) & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 }
@@ -74,6 +76,8 @@ int db_exec(sqlite3 *db, enum db_stmt id)
 		db_savepoints(db, 1);
 	else if (!err && id == DB_RELEASE)
 		db_savepoints(db, -1);
+	if (id == DB_ROLLBACK || id == DB_ROLLBACK_TO)
+		db_memo_forget(db);   /* rows came back unseen by the update hook */
 	return err;
 }
 
@@ -86,11 +90,13 @@ void db_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f)
 
 int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
 {
-	sqlite3_stmt *st = db_cached(db, id);
+	sqlite3_stmt *st;
 	int rc, err = 0;
 
+	if (db_memo_get(db, id, fid, v))
+		return 0;
 	*v = 0;
-	if (!st)
+	if (!(st = db_cached(db, id)))
 		return EIO;
 	if (fid)
 		db_bind_fid(st, 1, fid);
@@ -100,6 +106,8 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
 	else if (rc != SQLITE_DONE)
 		err = db_err(db, db_sql[id]);
 	db_done(db, st);
+	if (!err)
+		db_memo_put(db, id, fid, *v);
 	return err;
 }
 

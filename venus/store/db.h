@@ -154,6 +154,14 @@ void db_savepoints(sqlite3 *db, int delta);
 sqlite3_stmt *db_cached(sqlite3 *db, enum db_stmt id);
 /* Reset a kept statement, finalize any other. */
 void db_done(sqlite3 *db, sqlite3_stmt *st);
+/* db_u64's answers of counts over the CML (DB_CML_COUNT, DB_CML_BYTES,
+ * DB_CML_VOL_*, ...: a scan of the whole log each, asked at every logged
+ * change), kept until table cml changes (sqlite3_update_hook) or a
+ * rollback.  get: 1 and *v if known; put: remember v; forget: drop all
+ * (a ROLLBACK TO, which the update hook does not see). */
+int db_memo_get(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v);
+void db_memo_put(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t v);
+void db_memo_forget(sqlite3 *db);
 
 /* ---- statements from db_sql[], for cml*.c and hoard.c ---- */
 

@@ -26,6 +26,16 @@
 
 /* Connections with state: venus has one; tests open a few in turn. */
 #define DB_CONNS 8
+/* Remembered answers of counts over the CML (db_u64). */
+#define DB_MEMO 64
+
+/* One answer of db_u64: statement id for volume vol, valid while the
+ * connection's cml generation is still gen. */
+struct db_memo {
+	int      id;
+	uint32_t vol;
+	uint64_t gen, v;
+};
 
 struct db_conn {
 	sqlite3      *db;
@@ -35,6 +45,11 @@ struct db_conn {
 	int           savepoints;     /* SAVEPOINT levels open (cml_begin) */
 	void        (*hook)(void *arg, int committed);
 	void         *hook_arg;
+	/* Bumped by every change of table cml (the update hook) and every
+	 * rollback: the counts zone.c and volstate.c ask for at each logged
+	 * change (COUNT, SUM over the whole log) are read again only then. */
+	uint64_t      gen;
+	struct db_memo memo[DB_MEMO];
 };
 
 static struct db_conn conns[DB_CONNS];
@@ -45,6 +60,15 @@ static struct db_conn *conn(sqlite3 *db)
 		if (conns[i].db == db)
 			return &conns[i];
 	return NULL;
+}
+
+static void on_update(void *arg, int op, const char *dbname, const char *table,
+		      sqlite3_int64 rowid)
+{
+	struct db_conn *c = arg;
+
+	if (!strcmp(table, "cml"))
+		c->gen++;
 }
 
 void db_conn_add(sqlite3 *db)
@@ -62,6 +86,8 @@ void db_conn_add(sqlite3 *db)
 	}
 	memset(c, 0, sizeof *c);
 	c->db = db;
+	c->gen = 1;   /* memo entries start at gen 0: none is valid */
+	sqlite3_update_hook(db, on_update, c);
 }
 
 void db_conn_drop(sqlite3 *db)
@@ -71,6 +97,7 @@ void db_conn_drop(sqlite3 *db)
 	if (!c)
 		return;
 	db_flush(db);
+	sqlite3_update_hook(db, NULL, NULL);
 	for (int i = 0; i < DB_COUNT; i++)
 		sqlite3_finalize(c->st[i]);
 	memset(c, 0, sizeof *c);
@@ -174,6 +201,8 @@ void db_ended(sqlite3 *db, int committed)
 		return;
 	c->batch = 0;
 	c->savepoints = 0;
+	if (!committed)
+		c->gen++;
 	if (c->hook)
 		c->hook(c->hook_arg, committed);
 }
@@ -245,4 +274,64 @@ void db_on_commit(sqlite3 *db, void (*fn)(void *arg, int committed), void *arg)
 		c->hook = fn;
 		c->hook_arg = arg;
 	}
+}
+
+/* ---- counts over the CML ---- */
+
+/* Statements whose one value depends on table cml alone (and ?1, a
+ * volume, for the DB_CML_VOL_* ones). */
+static int memo_able(enum db_stmt id)
+{
+	switch (id) {
+	case DB_CML_COUNT: case DB_CML_BYTES: case DB_CML_CONFLICT_RECS:
+	case DB_CML_CONFLICT_OBJS: case DB_CML_OLDEST: case DB_CML_MAX_SEQ:
+	case DB_CML_VOL_COUNT: case DB_CML_VOL_BYTES: case DB_CML_VOL_CONFLICT_OBJS:
+	case DB_CML_VOL_QUOTA: case DB_CML_VOL_QUOTA_MAX: case DB_CML_VOL_OLDEST:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static struct db_memo *memo_slot(struct db_conn *c, enum db_stmt id, const hs_fid *fid)
+{
+	uint32_t vol = fid ? fid->volume : 0;
+
+	return &c->memo[((unsigned)id * 31u + vol * 7u) % DB_MEMO];
+}
+
+int db_memo_get(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
+{
+	struct db_conn *c = conn(db);
+	struct db_memo *m;
+
+	if (!c || !memo_able(id))
+		return 0;
+	m = memo_slot(c, id, fid);
+	if (m->gen != c->gen || m->id != (int)id || m->vol != (fid ? fid->volume : 0))
+		return 0;
+	*v = m->v;
+	return 1;
+}
+
+void db_memo_put(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t v)
+{
+	struct db_conn *c = conn(db);
+	struct db_memo *m;
+
+	if (!c || !memo_able(id))
+		return;
+	m = memo_slot(c, id, fid);
+	m->id = (int)id;
+	m->vol = fid ? fid->volume : 0;
+	m->gen = c->gen;
+	m->v = v;
+}
+
+void db_memo_forget(sqlite3 *db)
+{
+	struct db_conn *c = conn(db);
+
+	if (c)
+		c->gen++;
 }
