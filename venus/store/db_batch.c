@@ -1,6 +1,7 @@
 /*
  * db_batch.c - per-connection state of venus.db (db.h): statements kept
- * prepared, and the batch, one transaction per event-loop turn.
+ * prepared, the batch (one transaction per event-loop turn), and the
+ * remembered counts over the CML.
  *
  * Before, every write was its own transaction and every statement was
  * parsed again: the SQL parser alone was ~18 % of venus's CPU and each
