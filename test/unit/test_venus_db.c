@@ -281,6 +281,102 @@ static void test_new_file(void **state)
 			     " 'hoard_member', 'rights')"), 7);
 }
 
+static int commits, rollbacks;
+
+static void count_commit(void *arg, int committed)
+{
+	(*(committed ? &commits : &rollbacks))++;
+}
+
+/* Rows of fsobj another connection (a reader after a crash) sees. */
+static int64_t seen_elsewhere(void)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM fsobj", -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The batch (db_batch.c): writes wait in one transaction until db_flush;
+ * statements are kept and reused; an explicit transaction, db_durable and
+ * db_close commit the batch first; the hook hears every commit. */
+static void test_batch(void **state)
+{
+	struct db_fso r = { .ino = 2, .fid = { 1, 2, 3 }, .type = HS_FREG, .name = "a" };
+	uint64_t child = 0;
+
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	db_on_commit(V->db, count_commit, NULL);
+	db_batching(V->db, 1);
+	assert_false(db_in_txn(V->db));
+	assert_int_equal(db_fso_put(V->db, &r), 0);
+	assert_true(db_in_txn(V->db));
+	r.ino = 3;
+	r.fid.vnode = 4;
+	assert_int_equal(db_fso_put(V->db, &r), 0);   /* the kept statement again */
+	assert_int_equal(db_dirent_put(V->db, 1, "a", 2), 0);
+	assert_int_equal(db_dirent_get(V->db, 1, "a", &child), 0);
+	assert_int_equal(child, 2);
+	assert_int_equal(seen_elsewhere(), 0);        /* not committed yet */
+	assert_int_equal(commits, 0);
+	assert_int_equal(db_flush(V->db), 0);
+	assert_false(db_in_txn(V->db));
+	assert_int_equal(commits, 1);
+	assert_int_equal(seen_elsewhere(), 2);
+	assert_int_equal(db_flush(V->db), 0);         /* nothing open: no commit */
+	assert_int_equal(commits, 1);
+	/* An explicit transaction commits the batch before it begins. */
+	assert_int_equal(db_fso_del(V->db, 3), 0);
+	assert_int_equal(db_begin(V->db), 0);
+	assert_int_equal(commits, 2);
+	assert_int_equal(seen_elsewhere(), 1);
+	assert_int_equal(db_fso_del(V->db, 2), 0);
+	assert_int_equal(db_rollback(V->db), 0);
+	assert_int_equal(rollbacks, 1);
+	/* db_durable commits what came before it, and after it fully synced. */
+	assert_int_equal(db_fso_del(V->db, 2), 0);
+	assert_int_equal(db_durable(V->db, 1), 0);
+	assert_int_equal(seen_elsewhere(), 0);
+	assert_int_equal(db_fso_put(V->db, &r), 0);
+	assert_int_equal(db_durable(V->db, 0), 0);
+	assert_int_equal(seen_elsewhere(), 1);
+	assert_int_equal(db_sync(V->db), 0);
+	/* Counts over the CML are remembered until the table changes or a
+	 * change is rolled back. */
+	assert_int_equal(db_u64(V->db, DB_CML_COUNT, NULL, &child), 0);
+	assert_int_equal(child, 0);
+	assert_int_equal(sqlite3_exec(V->db, "INSERT INTO cml(seq, op, vol, vnode, uniq,"
+				      " dvnode, duniq, ino, base, size, mask, logged, rec)"
+				      " VALUES (1, 1, 1, 1, 1, 0, 0, 2, 0, 10, 0, 0, x'00')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_u64(V->db, DB_CML_COUNT, NULL, &child), 0);
+	assert_int_equal(child, 1);
+	assert_int_equal(db_exec(V->db, DB_SAVEPOINT), 0);
+	assert_int_equal(sqlite3_exec(V->db, "UPDATE cml SET size = 20", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(db_u64(V->db, DB_CML_BYTES, NULL, &child), 0);
+	assert_int_equal(child, 20);
+	assert_int_equal(db_exec(V->db, DB_ROLLBACK_TO), 0);
+	assert_int_equal(db_exec(V->db, DB_RELEASE), 0);
+	assert_int_equal(db_u64(V->db, DB_CML_BYTES, NULL, &child), 0);
+	assert_int_equal(child, 10);
+	/* Closing commits an open batch. */
+	r.ino = 5;
+	r.fid.vnode = 6;
+	assert_int_equal(db_fso_put(V->db, &r), 0);
+	db_close(V->db);
+	V->db = NULL;
+	assert_int_equal(seen_elsewhere(), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +386,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_hoard_without_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

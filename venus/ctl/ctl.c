@@ -28,6 +28,7 @@
 #include <event2/listener.h>
 #include <hesper/ctlproto.h>
 #include "venus/util/venus.h"
+#include "venus/store/db.h"
 #include "venus/ctl/ctl.h"
 #include "venus/ctl/ctl_int.h"
 #include "tools/escape.h"
@@ -310,6 +311,7 @@ void ctl_done(struct ctl_req *r, int status)
 {
 	struct ctl_conn *c = r->conn;
 
+	db_flush(V->db);   /* the command's changes are committed before its status leaves */
 	flush_lines(r, CTLP_STDOUT, 1);
 	flush_lines(r, CTLP_STDERR, 1);
 	if (c) {

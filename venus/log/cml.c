@@ -38,6 +38,13 @@ static int mkdir_in_cache(const char *sub)
 	return 0;
 }
 
+/* A commit of the batch or of an explicit transaction: the frozen
+ * copies (and containers: the settle hook) its DELETEs freed go now. */
+static void on_commit(void *arg, int committed)
+{
+	cml_data_settle(arg, committed);
+}
+
 struct cml *cml_init(int *errp)
 {
 	struct cml *c = NULL;
@@ -70,6 +77,7 @@ struct cml *cml_init(int *errp)
 		     (unsigned long long)max);
 		V->next_seq = max + 1;
 	}
+	db_on_commit(V->db, on_commit, c);
 	n = cml_count(c);
 	if (n)
 		vlog(LOG_NOTICE, "CML: %u records pending reintegration (%u in conflict)",
@@ -82,30 +90,34 @@ void cml_fini(struct cml *c)
 {
 	if (!c)
 		return;
+	db_on_commit(V->db, NULL, NULL);
 	free(c->drop);
 	free(c);
 }
 
-/* synchronous can only change outside a transaction: FULL is set before
- * the outermost SAVEPOINT so that its RELEASE (the commit) is fsynced
- * before the caller replies. */
+/* Frozen copies queued (c->ndrop) when the outermost level began: a
+ * level rolled back forgets those queued after it. */
+static size_t drop_mark;
+
+/* A record joins the turn's batch (db.h): it is committed, in the OS's
+ * page cache, before the reply that depends on it leaves, so it survives
+ * kill -9 of venus without an fsync of its own (issue 11); an fsync(2)
+ * of the application (db_sync) makes it survive a power cut.  The
+ * SAVEPOINT makes the record and its cancellations one change. */
 int cml_begin(struct cml *c)
 {
 	int err;
 
-	if (!c->depth && !db_in_txn(V->db) && (err = db_durable(V->db, 1)))
+	db_batch_open(V->db);
+	if ((err = db_exec(V->db, DB_SAVEPOINT)))
 		return err;
-	if ((err = db_exec(V->db, DB_SAVEPOINT))) {
-		if (!c->depth && !db_in_txn(V->db))
-			db_durable(V->db, 0);
-		return err;
-	}
-	c->depth++;
+	if (!c->depth++)
+		drop_mark = c->ndrop;
 	return 0;
 }
 
-/* A failed RELEASE (the commit of the outermost level) rolls back, so
- * that no half-made batch stays open. */
+/* A failed RELEASE (the commit of the outermost level outside a batch)
+ * rolls back, so that no half-made change stays open. */
 int cml_commit(struct cml *c, int err)
 {
 	int outer = c->depth == 1, rc;
@@ -118,10 +130,12 @@ int cml_commit(struct cml *c, int err)
 		db_exec(V->db, DB_RELEASE);
 	}
 	c->depth--;
-	if (outer && !db_in_txn(V->db)) {
-		db_durable(V->db, 0);
+	if (outer && err && drop_mark <= c->ndrop)
+		c->ndrop = drop_mark;   /* their rows are still there */
+	if (outer && !db_in_txn(V->db))
 		cml_data_settle(c, !err);
-	}
+	/* else the batch's (or an explicit transaction's) commit settles
+	 * them (db_on_commit, cml_init). */
 	return err;
 }
 
@@ -163,7 +177,7 @@ struct cancel {
 static int drop_data(struct cml *c, const struct cancel *k, const hs_fid *fid,
 		     uint32_t mask)
 {
-	sqlite3_stmt *st = db_st(V->db, k->seqs);
+	sqlite3_stmt *st = db_cached(V->db, k->seqs);
 	int rc;
 
 	if (!st)
@@ -173,7 +187,7 @@ static int drop_data(struct cml *c, const struct cancel *k, const hs_fid *fid,
 		sqlite3_bind_int64(st, 4, mask);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		cml_data_drop(c, (uint64_t)sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
+	db_done(V->db, st);
 	return rc == SQLITE_DONE ? 0 : db_step_err(V->db, "cml: stores to cancel");
 }
 
@@ -181,22 +195,22 @@ static int delete_where(struct cml *c, const struct cancel *k, const hs_fid *fid
 			uint32_t mask)
 {
 	sqlite3_stmt *st;
-	int own = !db_in_txn(V->db), err;
+	int err;
 
-	/* One transaction, so that the copies are unlinked only when the
-	 * rows are really gone. */
-	if (own && (err = cml_begin(c)))
+	/* One change, so that the copies are unlinked only when the rows
+	 * are really gone (committed). */
+	if ((err = cml_begin(c)))
 		return err;
 	err = drop_data(c, k, fid, mask);
 	if (!err) {
-		if ((st = db_st(V->db, k->del))) {
+		if ((st = db_cached(V->db, k->del))) {
 			db_bind_fid(st, 1, fid);
 			if (k->del == DB_CML_BY_SETATTR_DEL)
 				sqlite3_bind_int64(st, 4, mask);
 		}
 		err = db_run(V->db, st);
 	}
-	return own ? cml_commit(c, err) : err;
+	return cml_commit(c, err);
 }
 
 static const struct cancel by_store = { DB_CML_BY_STORE_SEQS, DB_CML_BY_STORE_DEL },
@@ -260,7 +274,7 @@ static int insert(hs_cml_rec *rec, uid_t uid, const hs_fid *obj, const hs_fid *d
 
 	if (err)
 		return err;
-	st = db_st(V->db, DB_CML_INSERT);
+	st = db_cached(V->db, DB_CML_INSERT);
 	if (!st) {
 		free(buf);
 		return EIO;
@@ -282,7 +296,8 @@ static int insert(hs_cml_rec *rec, uid_t uid, const hs_fid *obj, const hs_fid *d
 	return db_run(V->db, st);
 }
 
-/* The store's frozen copy, durable before its row is. */
+/* The store's frozen copy, written before its row is (both reach the
+ * disk together at the next sync: cml_freeze_file). */
 static int freeze(const hs_cml_rec *rec, int datafd, uint64_t *size)
 {
 	char path[4096];
@@ -293,7 +308,7 @@ static int freeze(const hs_cml_rec *rec, int datafd, uint64_t *size)
 	if (rec->op != HS_OP_STORE)
 		return 0;
 	cml_data_path(cml_rec_seq(rec), path, sizeof path);
-	if ((err = cml_copy_file(datafd, path)))
+	if ((err = cml_freeze_file(datafd, path)))
 		return err;
 	if (stat(path, &st) == 0)
 		*size = (uint64_t)st.st_size;
@@ -303,7 +318,7 @@ static int freeze(const hs_cml_rec *rec, int datafd, uint64_t *size)
 int cml_append(struct cml *c, uid_t uid, hs_cml_rec *rec, const hs_fid *obj, const hs_fid *dir,
 	       uint64_t ino, int datafd, uint64_t base, const char *name)
 {
-	int own = !db_in_txn(V->db), err;
+	int err;
 	uint64_t size;
 	char path[4096];
 
@@ -312,13 +327,12 @@ int cml_append(struct cml *c, uid_t uid, hs_cml_rec *rec, const hs_fid *obj, con
 		     (unsigned long long)cml_rec_seq(rec), strerror(err));
 		return err;
 	}
-	if (own && (err = cml_begin(c)))
+	if ((err = cml_begin(c)))
 		return err;
 	err = cancel_before_keep_base(c, rec, obj, &base);
 	if (!err)
 		err = insert(rec, uid, obj, dir, ino, base, size, name);
-	if (own)
-		err = cml_commit(c, err);
+	err = cml_commit(c, err);
 	if (err && rec->op == HS_OP_STORE) {
 		cml_data_path(cml_rec_seq(rec), path, sizeof path);
 		unlink(path);

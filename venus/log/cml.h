@@ -177,6 +177,10 @@ void cml_data_sweep(struct cml *c);
 void cml_data_path(uint64_t seq, char *buf, size_t len);
 /* Copy src (fd) into path durably (reflink if possible).  0 or errno. */
 int cml_copy_file(int src, const char *path);
+/* The same without fsync: a store's frozen copy (cml_append), which like
+ * its row survives kill -9 of venus from the page cache; db_sync (the
+ * application's fsync) makes both survive a power cut.  0 or errno. */
+int cml_freeze_file(int src, const char *path);
 
 /* The local fid for a new object made by the record with sequence seq. */
 void cml_local_fid(uint32_t volume, uint64_t seq, hs_fid *out);

@@ -91,7 +91,9 @@ static int sync_dir(const char *path)
 	return err;
 }
 
-int cml_copy_file(int src, const char *path)
+/* Copy src to path through path.tmp and a rename, so that path is
+ * whole or absent; fsynced (file, then directory) when sync. */
+static int copy_file(int src, const char *path, int sync)
 {
 	char tmp[4200];
 	int dst, err = 0;
@@ -102,15 +104,25 @@ int cml_copy_file(int src, const char *path)
 		return errno;
 	if (ioctl(dst, FICLONE, src) < 0)
 		err = copy_range(src, dst);
-	if (!err && fsync(dst))
+	if (!err && sync && fsync(dst))
 		err = errno;
 	if (close(dst) && !err)
 		err = errno;
 	if (!err && rename(tmp, path))
 		err = errno;
-	if (!err)
+	if (!err && sync)
 		err = sync_dir(path);
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+int cml_copy_file(int src, const char *path)
+{
+	return copy_file(src, path, 1);
+}
+
+int cml_freeze_file(int src, const char *path)
+{
+	return copy_file(src, path, 0);
 }

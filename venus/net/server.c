@@ -166,6 +166,7 @@ static void q_send(struct qcall *q)
 	int rc;
 
 	q_unlink(q);
+	db_flush(V->db);   /* vice sees no change venus has not committed */
 	/* Looked up at send time: a clog while the call waited counts.
 	 * The token is the one for this server's realm (clog user@realm). */
 	if (q->uid != SRV_SELF && token_get_idx(q->uid, s->realm, &t) == 0) {

@@ -16,6 +16,8 @@
 int db_step_err(sqlite3 *db, const char *what)
 {
 	vlog(LOG_ERR, "venus.db: %s: %s", what, sqlite3_errmsg(db));
+	/* SQLite may have rolled back more than the statement. */
+	db_memo_forget(db);
 	/* A full cache disk is the caller's ENOSPC, not an I/O error. */
 	return (sqlite3_errcode(db) & 0xff) == SQLITE_FULL ? ENOSPC : EIO;
 }
@@ -48,6 +50,8 @@ sqlite3_stmt *db_st(sqlite3 *db, enum db_stmt id)
 		sqlite3_finalize(st);
 		return NULL;
 	}
+	if (id > DB_WAL && !sqlite3_stmt_readonly(st))
+		db_batch_open(db);   /* a write: into the turn's batch */
 	return st;
 }
 
@@ -60,13 +64,21 @@ int db_run(sqlite3 *db, sqlite3_stmt *st)
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = db_err(db, sqlite3_sql(st));
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return err;
 }
 
 int db_exec(sqlite3 *db, enum db_stmt id)
 {
-	return db_run(db, db_st(db, id));
+	int err = db_run(db, db_cached(db, id));
+
+	if (!err && id == DB_SAVEPOINT)
+		db_savepoints(db, 1);
+	else if (!err && id == DB_RELEASE)
+		db_savepoints(db, -1);
+	if (id == DB_ROLLBACK || id == DB_ROLLBACK_TO)
+		db_memo_forget(db);   /* rows came back unseen by the update hook */
+	return err;
 }
 
 void db_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f)
@@ -78,11 +90,13 @@ void db_bind_fid(sqlite3_stmt *st, int i, const hs_fid *f)
 
 int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
 {
-	sqlite3_stmt *st = db_st(db, id);
+	sqlite3_stmt *st;
 	int rc, err = 0;
 
+	if (db_memo_get(db, id, fid, v))
+		return 0;
 	*v = 0;
-	if (!st)
+	if (!(st = db_cached(db, id)))
 		return EIO;
 	if (fid)
 		db_bind_fid(st, 1, fid);
@@ -91,7 +105,9 @@ int db_u64(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v)
 		*v = (uint64_t)sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE)
 		err = db_err(db, db_sql[id]);
-	sqlite3_finalize(st);
+	db_done(db, st);
+	if (!err)
+		db_memo_put(db, id, fid, *v);
 	return err;
 }
 
@@ -343,19 +359,25 @@ int db_open(const char *path, sqlite3 **out)
 		sqlite3_close(db);
 		return rc;
 	}
+	db_conn_add(db);
 	*out = db;
 	return 0;
 }
 
 void db_close(sqlite3 *db)
 {
-	if (db)
-		sqlite3_close(db);
+	if (!db)
+		return;
+	db_conn_drop(db);   /* commits the batch, finalizes kept statements */
+	sqlite3_close(db);
 }
 
+/* The batch goes first: an explicit transaction commits on its own. */
 int db_begin(sqlite3 *db)
 {
-	return db_exec(db, DB_BEGIN);
+	int err = db_flush(db);
+
+	return err ? err : db_exec(db, DB_BEGIN);
 }
 
 /* A failed COMMIT leaves the transaction open: roll it back, so that the
@@ -366,12 +388,16 @@ int db_commit(sqlite3 *db)
 
 	if (err && db_in_txn(db))
 		db_exec(db, DB_ROLLBACK);
+	db_ended(db, !err);
 	return err;
 }
 
 int db_rollback(sqlite3 *db)
 {
-	return db_exec(db, DB_ROLLBACK);
+	int err = db_exec(db, DB_ROLLBACK);
+
+	db_ended(db, 0);
+	return err;
 }
 
 int db_in_txn(sqlite3 *db)
@@ -381,12 +407,14 @@ int db_in_txn(sqlite3 *db)
 
 int db_durable(sqlite3 *db, int on)
 {
-	return db_exec(db, on ? DB_SYNC_FULL : DB_SYNC_NORMAL);
+	int err = db_flush(db);
+
+	return err ? err : db_exec(db, on ? DB_SYNC_FULL : DB_SYNC_NORMAL);
 }
 
 int db_checkpoint(sqlite3 *db, int *frames, int *moved)
 {
-	int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	int rc = db_flush(db) ? SQLITE_ERROR : sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 					   frames, moved);
 
 	if (rc == SQLITE_OK)
@@ -467,7 +495,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 
 int db_fso_put(sqlite3 *db, const struct db_fso *r)
 {
-	sqlite3_stmt *st = db_st(db, DB_FSO_PUT);
+	sqlite3_stmt *st = db_cached(db, DB_FSO_PUT);
 	int i = 1;
 
 	if (!st)
@@ -502,7 +530,7 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r)
 
 int db_fso_del(sqlite3 *db, uint64_t ino)
 {
-	sqlite3_stmt *st = db_st(db, DB_FSO_DEL);
+	sqlite3_stmt *st = db_cached(db, DB_FSO_DEL);
 
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)ino);
@@ -543,7 +571,7 @@ static void row_to_fso(sqlite3_stmt *st, struct db_fso *r)
 
 int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg)
 {
-	sqlite3_stmt *st = db_st(db, DB_FSO_ALL);
+	sqlite3_stmt *st = db_cached(db, DB_FSO_ALL);
 	struct db_fso r;
 	int rc;
 
@@ -553,13 +581,13 @@ int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), v
 		row_to_fso(st, &r);
 		fn(arg, &r);
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc == SQLITE_DONE ? 0 : db_err(db, "fsobj scan");
 }
 
 int db_dirent_put(sqlite3 *db, uint64_t dir, const char *name, uint64_t child)
 {
-	sqlite3_stmt *st = db_st(db, DB_DE_PUT);
+	sqlite3_stmt *st = db_cached(db, DB_DE_PUT);
 
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
@@ -571,7 +599,7 @@ int db_dirent_put(sqlite3 *db, uint64_t dir, const char *name, uint64_t child)
 
 int db_dirent_del(sqlite3 *db, uint64_t dir, const char *name)
 {
-	sqlite3_stmt *st = db_st(db, DB_DE_DEL);
+	sqlite3_stmt *st = db_cached(db, DB_DE_DEL);
 
 	if (st) {
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
@@ -582,7 +610,7 @@ int db_dirent_del(sqlite3 *db, uint64_t dir, const char *name)
 
 int db_dirent_clear(sqlite3 *db, uint64_t dir)
 {
-	sqlite3_stmt *st = db_st(db, DB_DE_CLEAR);
+	sqlite3_stmt *st = db_cached(db, DB_DE_CLEAR);
 
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)dir);
@@ -591,7 +619,7 @@ int db_dirent_clear(sqlite3 *db, uint64_t dir)
 
 int db_dirent_del_child(sqlite3 *db, uint64_t child)
 {
-	sqlite3_stmt *st = db_st(db, DB_DE_DEL_CHILD);
+	sqlite3_stmt *st = db_cached(db, DB_DE_DEL_CHILD);
 
 	if (st)
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)child);
@@ -600,7 +628,7 @@ int db_dirent_del_child(sqlite3 *db, uint64_t child)
 
 int db_dirent_get(sqlite3 *db, uint64_t dir, const char *name, uint64_t *child)
 {
-	sqlite3_stmt *st = db_st(db, DB_DE_GET);
+	sqlite3_stmt *st = db_cached(db, DB_DE_GET);
 	int rc;
 
 	if (!st)
@@ -610,7 +638,7 @@ int db_dirent_get(sqlite3 *db, uint64_t dir, const char *name, uint64_t *child)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*child = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_done(db, st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? ENOENT : db_err(db, "dirent");
@@ -619,7 +647,7 @@ int db_dirent_get(sqlite3 *db, uint64_t dir, const char *name, uint64_t *child)
 int db_dirent_foreach(sqlite3 *db, uint64_t dir,
 		      int (*fn)(void *arg, const char *name, uint64_t child), void *arg)
 {
-	sqlite3_stmt *st = db_st(db, DB_DE_LIST);
+	sqlite3_stmt *st = db_cached(db, DB_DE_LIST);
 	int rc;
 
 	if (!st)
@@ -630,7 +658,7 @@ int db_dirent_foreach(sqlite3 *db, uint64_t dir,
 		       (uint64_t)sqlite3_column_int64(st, 1)))
 			break;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(db, "dirent scan");
 }
 
@@ -639,7 +667,7 @@ int db_dirent_foreach(sqlite3 *db, uint64_t dir,
 int db_rights_put(sqlite3 *db, const hs_fid *dir, uint32_t uid, unsigned rights,
 		  unsigned anyrights)
 {
-	sqlite3_stmt *st = db_st(db, DB_RIGHTS_PUT);
+	sqlite3_stmt *st = db_cached(db, DB_RIGHTS_PUT);
 
 	if (st) {
 		db_bind_fid(st, 1, dir);
@@ -652,7 +680,7 @@ int db_rights_put(sqlite3 *db, const hs_fid *dir, uint32_t uid, unsigned rights,
 
 int db_rights_del(sqlite3 *db, const hs_fid *dir, uint32_t uid)
 {
-	sqlite3_stmt *st = db_st(db, DB_RIGHTS_DEL);
+	sqlite3_stmt *st = db_cached(db, DB_RIGHTS_DEL);
 
 	if (st) {
 		db_bind_fid(st, 1, dir);
@@ -664,7 +692,7 @@ int db_rights_del(sqlite3 *db, const hs_fid *dir, uint32_t uid)
 int db_rights_foreach(sqlite3 *db, int (*fn)(void *arg, const hs_fid *dir, uint32_t uid,
 					     unsigned rights, unsigned anyrights), void *arg)
 {
-	sqlite3_stmt *st = db_st(db, DB_RIGHTS_ALL);
+	sqlite3_stmt *st = db_cached(db, DB_RIGHTS_ALL);
 	int rc;
 
 	if (!st)
@@ -679,6 +707,6 @@ int db_rights_foreach(sqlite3 *db, int (*fn)(void *arg, const hs_fid *dir, uint3
 		       (unsigned)sqlite3_column_int64(st, 5)))
 			break;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(db, "rights scan");
 }

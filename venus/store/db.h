@@ -9,7 +9,10 @@
  *
  * WAL journal, synchronous=NORMAL: a crash of venus loses nothing that was
  * committed; commits that must survive a power cut too (store ids, dirty
- * marks) are made with db_durable().  All functions return 0 or a positive
+ * marks) are made with db_durable().  With db_batching on (venus's loop),
+ * writes outside an explicit transaction go into one transaction per
+ * event-loop turn, committed by db_flush before any reply leaves
+ * (db_batch.c).  All functions return 0 or a positive
  * errno: ENOSPC when the cache disk is full, EIO for another SQLite error
  * (both logged), ENOENT for a missing row, EPROTO for a newer schema.
  */
@@ -97,7 +100,8 @@ struct db_fso {
 int db_open(const char *path, sqlite3 **out);
 void db_close(sqlite3 *db);
 
-/* Run a batch in one transaction.  db_begin fails (EIO) inside another.
+/* Run a batch in one transaction.  db_begin commits the open batch
+ * (db_flush) first, and fails (EIO) inside another transaction.
  * A failed batch ends with db_rollback; a COMMIT that fails is rolled
  * back by db_commit, which returns its errno. */
 int db_begin(sqlite3 *db);
@@ -106,12 +110,58 @@ int db_rollback(sqlite3 *db);
 /* 1 while a transaction (or savepoint) is open on db. */
 int db_in_txn(sqlite3 *db);
 /* Make the next commits fully synced (on = 1) or NORMAL again (on = 0).
- * Only outside a transaction (SQLite ignores it inside one). */
+ * The open batch is committed first (under the mode it was made in), so
+ * writes between db_durable(db, 1) and db_durable(db, 0) are committed,
+ * fsynced, by the latter.  Only outside an explicit transaction (SQLite
+ * ignores it inside one). */
 int db_durable(sqlite3 *db, int on);
 /* Copy the WAL into venus.db and truncate it (`cfs truncatelog`); frames
  * and moved get the WAL's frames and those copied.  EBUSY when a reader
  * kept it from finishing, else EIO. */
 int db_checkpoint(sqlite3 *db, int *frames, int *moved);
+
+/* ---- the batch and kept statements (db_batch.c) ---- */
+
+/* Give db (from db_open) its state: kept statements, batch; and drop it
+ * (db_close, after committing the batch).  A connection opened with
+ * sqlite3_open alone has none and works statement by statement. */
+void db_conn_add(sqlite3 *db);
+void db_conn_drop(sqlite3 *db);
+/* Turn the batch on (venus's loop, main.c) or off (committing it). */
+void db_batching(sqlite3 *db, int on);
+/* Open the batch (BEGIN) unless off or a transaction is open: every
+ * write statement from db_st/db_cached calls it. */
+void db_batch_open(sqlite3 *db);
+/* Commit the batch, if open: 0, ENOSPC or EIO (logged; the batch was
+ * rolled back).  Kept open, 0, while a SAVEPOINT level is (its owner is
+ * mid-change) or SQLite answers BUSY.  Call before a reply leaves. */
+int db_flush(sqlite3 *db);
+/* db_flush, then fdatasync the WAL: every commit so far survives a power
+ * cut (FUSE fsync, fsyncdir).  0 or an errno (logged). */
+int db_sync(sqlite3 *db);
+/* fn(arg, committed) runs after each commit or rollback of the batch or
+ * an explicit transaction (db_commit, db_rollback): what waited for the
+ * commit (unlinks of frozen copies, containers) happens there.  One per
+ * connection; fn NULL removes it. */
+void db_on_commit(sqlite3 *db, void (*fn)(void *arg, int committed), void *arg);
+/* A transaction of db ended (db.c): committed or rolled back. */
+void db_ended(sqlite3 *db, int committed);
+/* delta SAVEPOINT levels opened (+1) or released (-1) (db_exec). */
+void db_savepoints(sqlite3 *db, int delta);
+/* Statement id prepared once per connection (reset by db_done), or a
+ * fresh one when that copy is in use; NULL after logging.  Hand it to
+ * db_run or db_done, never to sqlite3_finalize. */
+sqlite3_stmt *db_cached(sqlite3 *db, enum db_stmt id);
+/* Reset a kept statement, finalize any other. */
+void db_done(sqlite3 *db, sqlite3_stmt *st);
+/* db_u64's answers of counts over the CML (DB_CML_COUNT, DB_CML_BYTES,
+ * DB_CML_VOL_*, ...: a scan of the whole log each, asked at every logged
+ * change), kept until table cml changes (sqlite3_update_hook) or a
+ * rollback.  get: 1 and *v if known; put: remember v; forget: drop all
+ * (a ROLLBACK TO, which the update hook does not see). */
+int db_memo_get(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t *v);
+void db_memo_put(sqlite3 *db, enum db_stmt id, const hs_fid *fid, uint64_t v);
+void db_memo_forget(sqlite3 *db);
 
 /* ---- statements from db_sql[], for cml*.c and hoard.c ---- */
 
@@ -119,7 +169,7 @@ int db_checkpoint(sqlite3 *db, int *frames, int *moved);
  * finalizes it (or hands it to db_run). */
 sqlite3_stmt *db_st(sqlite3 *db, enum db_stmt id);
 /* Step st once (a statement without rows, or one whose row is not
- * wanted, as a PRAGMA's) and finalize it: 0, ENOSPC or EIO (logged).  A
+ * wanted, as a PRAGMA's) and db_done it: 0, ENOSPC or EIO (logged).  A
  * NULL st (a failed db_st) gives EIO. */
 int db_run(sqlite3 *db, sqlite3_stmt *st);
 /* Run statement id without binds, as db_run. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "venus/util/venus.h"
+#include "venus/store/db.h"
 #include "coda_int.h"
 
 /* ---- fids and attributes ---- */
@@ -116,6 +117,7 @@ static int cf_write(const void *msg, size_t len)
 
 	if (cf_fd < 0)
 		return EBADF;
+	db_flush(V->db);   /* the request's changes are committed first (db.h) */
 	n = write(cf_fd, msg, len);
 	if (n == (ssize_t)len)
 		return 0;

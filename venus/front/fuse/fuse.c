@@ -17,6 +17,7 @@
 #include "fuse_int.h"
 #include "venus/front/front.h"
 #include "venus/util/venus.h"
+#include "venus/store/db.h"
 
 static struct fuse_session *hf_se;
 static struct event        *hf_ev;
@@ -178,6 +179,7 @@ static const struct fuse_lowlevel_ops hf_ops = {
 	.flush           = hf_flush,
 	.release         = hf_release,
 	.fsync           = hf_fsync,
+	.fsyncdir        = hf_fsyncdir,
 	.opendir         = hf_opendir,
 	.readdir         = hf_readdir,
 	.readdirplus     = hf_readdirplus,
@@ -189,6 +191,11 @@ static const struct fuse_lowlevel_ops hf_ops = {
 	 * stops asking and every caller (cp -a, tar, the write path's
 	 * security.capability probe) gets ENOTSUP without an upcall. */
 };
+
+void hf_before_reply(void)
+{
+	db_flush(V->db);
+}
 
 static void hf_loop_stop(const char *why)
 {

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "fuse_int.h"
+#include "venus/util/venus.h"
+#include "venus/store/db.h"
 
 struct hf_dent {
 	uint64_t ino;
@@ -314,4 +316,11 @@ void hf_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	for (size_t k = 0; k < count; k++)
 		hf_plus_lookup(r, ino, k);
 	hf_plus_finish(r);
+}
+
+/* A directory's entries are rows of venus.db (and offline, CML records):
+ * durable once its WAL is (db_sync). */
+void hf_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, db_sync(V->db));
 }

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "fuse_int.h"
+#include "venus/util/venus.h"
+#include "venus/store/db.h"
 
 int hf_writeback;
 
@@ -426,13 +428,15 @@ void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fso_flush_store(ino, hf_flush_stored, p);
 }
 
-/* Durable in the cache; the store to vice happens at release. */
+/* Durable in the cache, with every change venus.db holds so far (the
+ * CML records of an offline file, its entry); the store to vice happens
+ * at release. */
 void hf_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	int fd = hf_fo(fi)->fd;
 	int res = datasync ? fdatasync(fd) : fsync(fd);
 
-	fuse_reply_err(req, res < 0 ? errno : 0);
+	fuse_reply_err(req, res < 0 ? errno : db_sync(V->db));
 }
 
 void hf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,

@@ -14,6 +14,25 @@
 #include <stdint.h>
 #include "venus/core/fsobj.h"
 
+/* Every reply leaves after the database changes of its request are
+ * committed (venus/store/db.h, db_flush): kill -9 of venus right after an
+ * answer loses nothing it answered for.  libfuse's reply functions, as
+ * the front calls them, commit first (fuse.c). */
+void hf_before_reply(void);
+#define fuse_reply_err(...)      (hf_before_reply(), fuse_reply_err(__VA_ARGS__))
+#define fuse_reply_none(...)     (hf_before_reply(), fuse_reply_none(__VA_ARGS__))
+#define fuse_reply_entry(...)    (hf_before_reply(), fuse_reply_entry(__VA_ARGS__))
+#define fuse_reply_create(...)   (hf_before_reply(), fuse_reply_create(__VA_ARGS__))
+#define fuse_reply_attr(...)     (hf_before_reply(), fuse_reply_attr(__VA_ARGS__))
+#define fuse_reply_readlink(...) (hf_before_reply(), fuse_reply_readlink(__VA_ARGS__))
+#define fuse_reply_open(...)     (hf_before_reply(), fuse_reply_open(__VA_ARGS__))
+#define fuse_reply_write(...)    (hf_before_reply(), fuse_reply_write(__VA_ARGS__))
+#define fuse_reply_buf(...)      (hf_before_reply(), fuse_reply_buf(__VA_ARGS__))
+#define fuse_reply_data(...)     (hf_before_reply(), fuse_reply_data(__VA_ARGS__))
+#define fuse_reply_iov(...)      (hf_before_reply(), fuse_reply_iov(__VA_ARGS__))
+#define fuse_reply_statfs(...)   (hf_before_reply(), fuse_reply_statfs(__VA_ARGS__))
+#define fuse_reply_lseek(...)    (hf_before_reply(), fuse_reply_lseek(__VA_ARGS__))
+
 /* vice breaks callbacks and fsobj turns them into notify_inval, so the
  * kernel may trust what it caches for a good while. */
 #define HF_ATTR_TIMEOUT  30.0
@@ -114,6 +133,7 @@ void hf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 void hf_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi);
 void hf_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void hf_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
 void hf_dir_free_all(void);
 
 /* fuse_zone.c: a write's reply, once the yellow/red zones admit it
