@@ -99,6 +99,10 @@ uint64_t cml_rec_seq(const hs_cml_rec *rec);
 uint64_t *cml_rec_base(hs_cml_rec *rec);
 /* Does any record name fid (as object or directory)? */
 int cml_names(struct cml *c, const hs_fid *fid);
+/* cml_names by two indexed searches (db_cml_named): the same answer
+ * without a scan of the volume's CML; reintegration's settling asks it
+ * once per object a block names. */
+int cml_named(struct cml *c, const hs_fid *fid);
 /* Seconds since the oldest pending record was logged (0 if none). */
 unsigned cml_oldest_age(struct cml *c);
 

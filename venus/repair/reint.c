@@ -18,6 +18,7 @@
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
 #include "venus/store/db.h"
+#include "venus/store/db_reint.h"
 #include "venus/repair/conflict.h"
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_disc.h"
@@ -63,6 +64,10 @@ static void finish(struct lane *ln, int err)
 	if (!err || err == HS_ECONFLICT)
 		cml_thaw_vol(c, ln->lvol);
 	ln->running = 0;
+	/* Blocks settled the objects they named; once per pass, every cached
+	 * object (records cancelled meanwhile; cheap once the CML is empty). */
+	if (ln->sent)
+		fso_cml_settle();
 	if (!err)
 		err = outcome(ln);
 	if (err && err != HS_ECONFLICT && err != EDQUOT)
@@ -214,15 +219,22 @@ static void block_done(void *arg, int err, void *resp)
 		return;
 	}
 	ok = &r->hs_reint_res_u.ok;
+	/* The objects the block names, by ino: their fids may change below. */
+	for (unsigned i = 0; i < ln->n; i++)
+		fso_row_inos(&ln->rows[i], &ln->inos[2 * i]);
 	/* One transaction for the block's results; without it (an SQLite
 	 * error, logged) each result commits on its own, which is as safe:
-	 * vice knows which store ids it applied. */
+	 * vice knows which store ids it applied.  The per-record statements
+	 * are prepared once for the block (db_reint.h). */
 	txn = db_begin(V->db);
+	db_rc_open(V->db);
 	for (unsigned i = 0; i < ln->n && i < ok->results.results_len; i++)
 		on_result(ln, &ln->rows[i], &ok->results.results_val[i]);
-	/* Directories named by the applied records (their entries changed
-	 * locally) are no longer the truth once no record names them. */
-	fso_cml_settle();
+	/* Objects and directories named by the block's records (their
+	 * entries changed locally) are no longer the truth once no record
+	 * names them.  Only those: the others' standing did not change. */
+	fso_cml_settle_inos(ln->inos, 2 * (size_t)ln->n);
+	db_rc_close();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
 	cml_data_settle(ln->ri->cml, txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);

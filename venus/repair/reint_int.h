@@ -49,6 +49,8 @@ struct lane {
 	int             anon;        /* the block's user held no valid token
 	                              * when it was taken */
 	struct cml_row  rows[REINT_BLOCK];
+	uint64_t        inos[2 * REINT_BLOCK];  /* the cached objects rows
+	                                         * name (fso_row_inos) */
 	unsigned        n;
 	unsigned        max;         /* records per block this pass: 1 once
 	                              * vice refused a block with EDQUOT */
