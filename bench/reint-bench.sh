@@ -48,12 +48,45 @@ EOF
 t1=$(ht_usec)
 recs=$(dt_pending A)
 ht_note "offline: $recs records logged in $(( (t1 - t0) / 1000 )) ms"
+# PERF=FILE: perf record -g of venus and vice from the reconnect to the
+# end of fr; STRACE=FILE: their system calls (STRACE_E, default fsyncs).
+if [ -n "${PERF:-}" ]; then
+	perf record -q -g -o "$PERF" -p "${HT_VENUS_PID[A]},$HT_VICE_PID" 2>/dev/null &
+	perf_pid=$!
+fi
+if [ -n "${STRACE:-}" ]; then
+	strace -f -tt -T -e trace="${STRACE_E:-fsync,fdatasync}" -o "$STRACE" \
+		-p "${HT_VENUS_PID[A]}" -p "$HT_VICE_PID" 2>/dev/null &
+	strace_pid=$!
+fi
+[ -z "${PERF:-}${STRACE:-}" ] || sleep 1
+# CPU time (user + system, ms) of venus and vice: on a loaded machine
+# the wall time mostly measures the other jobs.
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%d\n", s * 1000 / hz }' \
+		"/proc/${HT_VENUS_PID[A]}/stat" "/proc/$HT_VICE_PID/stat"
+}
+c0=$(cpu_ms)
 t0=$(ht_usec)
 ht_cfs A reconnect
+tr=$(ht_usec)
+tf=$tr
 dt_fr A
 t1=$(ht_usec)
+c1=$(cpu_ms)
+[ -z "${PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+[ -z "${STRACE:-}" ] || { kill -INT "$strace_pid"; wait "$strace_pid" || true; }
+ht_note "cfs reconnect $(( (tr - t0) / 1000 )) ms; cfs fr $(( (t1 - tf) / 1000 )) ms"
 left=$(dt_pending A)
-us=$(( t1 - t0 ))
+cpu=$(( c1 - c0 ))
+ht_note "CPU of venus + vice from reconnect to the end of fr: $cpu ms:" \
+	"$(( recs * 1000 / (cpu ? cpu : 1) )) records per CPU second; load $(cut -d' ' -f1 /proc/loadavg)"
+us=$(( t1 - tf + tr - t0 ))
 ht_note "reintegrated $recs records ($STORE_MB MiB of stores) in $(( us / 1000 )) ms:" \
 	"$(( recs * 1000000 / (us ? us : 1) )) records/s; $left left; fr rc $DT_FR_RC"
+# venus's own figure for each pass (reint.c): without cfs's start-up.
+grep -h 'reintegrated in' "$HT_TMP/A/venus.log" | sed 's/^/    /' || true
+awk '/reintegrated in/ { n += $4; s += $(NF - 1) }
+     END { if (s > 0) printf "venus: %d records in %.3f s of passes: %d records/s\n", n, s, n / s }' \
+	"$HT_TMP/A/venus.log"
 ht_done

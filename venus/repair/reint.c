@@ -51,6 +51,18 @@ static int outcome(struct lane *ln)
 	return cml_vol_conflicts(ln->ri->cml, ln->lvol) ? HS_ECONFLICT : 0;
 }
 
+/* The pass's throughput, for the log (and bench/reint-bench.sh). */
+static void log_pass(const struct lane *ln)
+{
+	struct timespec t1;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - ln->t0.tv_sec) + (double)(t1.tv_nsec - ln->t0.tv_nsec) / 1e9;
+	vlog(LOG_INFO, "volume %#x: %u records (%.1f MiB of stores) reintegrated in %.3f s",
+	     (unsigned)ln->lvol, ln->sent, (double)ln->sent_bytes / 1048576.0, s);
+}
+
 static void finish(struct lane *ln, int err)
 {
 	struct cml *c = ln->ri->cml;
@@ -66,8 +78,10 @@ static void finish(struct lane *ln, int err)
 	ln->running = 0;
 	/* Blocks settled the objects they named; once per pass, every cached
 	 * object (records cancelled meanwhile; cheap once the CML is empty). */
-	if (ln->sent)
+	if (ln->sent) {
 		fso_cml_settle();
+		log_pass(ln);
+	}
 	if (!err)
 		err = outcome(ln);
 	if (err && err != HS_ECONFLICT && err != EDQUOT)
@@ -239,6 +253,9 @@ static void block_done(void *arg, int err, void *resp)
 	 * disk: a death before that sends the block again, with its data. */
 	cml_data_settle(ln->ri->cml, txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
 	ln->sent += ln->n;
+	for (unsigned i = 0; i < ln->n; i++)
+		if (ln->rows[i].op == HS_OP_STORE)
+			ln->sent_bytes += ln->rows[i].size;
 	event_emit(EVK_REINT, &(struct event_fields){ .n = ln->n, .left = cml_count(ln->ri->cml) });
 	free_rows(ln);
 	cml_thaw_vol(ln->ri->cml, ln->lvol);
@@ -496,6 +513,8 @@ void lane_pass(struct lane *ln, unsigned min_age, unsigned budget)
 	ln->quota = 0;
 	ln->quiet_max = 0;   /* only a timed resend in this pass is quiet */
 	ln->sent = 0;
+	ln->sent_bytes = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ln->t0);
 	ln->max = REINT_BLOCK;
 	ln->min_age = min_age;
 	ln->until = budget ? time(NULL) + budget : 0;

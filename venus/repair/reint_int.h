@@ -60,6 +60,8 @@ struct lane {
 	int             conflicts;   /* refused in this pass */
 	int             quota;       /* held for quota in this pass */
 	unsigned        sent;        /* records sent in this pass (codacon) */
+	uint64_t        sent_bytes;  /* of which stores' data bytes */
+	struct timespec t0;          /* the pass's start (CLOCK_MONOTONIC) */
 	unsigned        min_age;
 	time_t          until;       /* 0: no budget */
 	int             quota_due;   /* resend quota-held records now */
