@@ -127,6 +127,9 @@ void cml_row_free(struct cml_row *r);
 void cml_thaw(struct cml *c);
 /* The record is applied: drop the row and its frozen copy. */
 int cml_done(struct cml *c, uint64_t seq);
+/* cml_done for a record of op (HS_OP_*): only a store's frozen copy is
+ * dropped (the others have none: no unlink per record). */
+int cml_done_op(struct cml *c, uint64_t seq, int op);
 /* Mark the row in conflict with status (HS_ECONFLICT, EEXIST, ...). */
 int cml_set_conflict(struct cml *c, uint64_t seq, int status);
 /* Clear the conflict of the row; with nobase its record stops checking the

@@ -142,7 +142,7 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
 	struct waitset *ws = calloc(1, sizeof *ws);
-	int err = 0, rc = SQLITE_DONE;
+	int err = 0, rc = SQLITE_DONE, own;
 
 	*n = 0;
 	if (!st || !ws) {
@@ -176,7 +176,10 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = db_step_err(V->db, "cml: block");
 	sqlite3_finalize(st);
-	/* Frozen: vice may apply them from now on, so nothing cancels them. */
+	/* Frozen: vice may apply them from now on, so nothing cancels them.
+	 * One transaction for the block (each UPDATE on its own was a WAL
+	 * append and its locks, per record). */
+	own = *n > 1 && !db_in_txn(V->db) && db_begin(V->db) == 0;
 	db_rc_open(V->db);
 	for (unsigned i = 0; !err && i < *n; i++) {
 		if ((st = db_rc_get(V->db, DB_CML_FREEZE)))
@@ -184,6 +187,10 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 		err = db_rc_run(V->db, st);
 	}
 	db_rc_close();
+	if (own && err)
+		db_rollback(V->db);
+	else if (own)
+		err = db_commit(V->db);
 	/* Rows already frozen stay so (over-careful: they are sent again). */
 	if (err)
 		while (*n)
@@ -233,9 +240,15 @@ static int by_seq(struct cml *c, enum db_stmt id, uint64_t seq, int64_t v)
 
 int cml_done(struct cml *c, uint64_t seq)
 {
+	return cml_done_op(c, seq, HS_OP_STORE);
+}
+
+int cml_done_op(struct cml *c, uint64_t seq, int op)
+{
 	int err = by_seq(c, DB_CML_DONE, seq, 0);
 
-	if (!err)
+	/* Only stores have a frozen copy (an unlink per record otherwise). */
+	if (!err && op == HS_OP_STORE)
 		cml_data_drop(c, seq);   /* after the commit: see cml_drop.c */
 	return err;
 }

@@ -177,7 +177,7 @@ static void on_result(struct lane *ln, struct cml_row *row, const hs_reint_resul
 		 * it, nothing to build on). */
 		if (res->obj.type)
 			cml_rebase(ln->ri->cml, &res->obj.fid, res->obj.dataversion);
-		cml_done(ln->ri->cml, row->seq);
+		cml_done_op(ln->ri->cml, row->seq, row->op);
 		return;
 	}
 	if (res->status == HS_ESKIPPED)
