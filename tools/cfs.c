@@ -23,6 +23,7 @@
 struct opts {
 	const char            *sock;
 	int                    json;
+	int                    progress;   /* cfs fr -v / --progress */
 	const struct ctlp_cmd *cmd;
 	int                    argc;   /* the command's arguments */
 	char                 **argv;
@@ -144,6 +145,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	for (i++; i < argc; i++) {
 		if (!dashdash && !strcmp(argv[i], "--json"))
 			o->json = 1;
+		else if (!dashdash && !strcmp(o->cmd->name, "forcereintegrate") &&
+			 (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--progress")))
+			o->progress = 1;
 		else if (!dashdash && !strcmp(argv[i], "--"))
 			dashdash = 1;
 		else
@@ -254,6 +258,8 @@ static int convert_paths(struct opts *o, const char *mnt)
 /* State of the progress display of one cfs fr. */
 struct fr_bar {
 	int      tty;     /* stdout is a terminal: one bar redrawn with \r */
+	int      verbose; /* show venus's "reintegrated D of T records" lines
+	                   * (stderr a terminal, or -v / --progress) */
 	int      drawn;   /* a bar is on the current line */
 	unsigned total;   /* the first count seen: the bar's full width */
 };
@@ -291,6 +297,14 @@ static void fr_line(void *arg, int chan, const char *text)
 		fflush(stdout);
 		return;
 	}
+	if (chan == CTLP_STDERR && !strncmp(text, "reintegrated ", 13) &&
+	    sscanf(text, "reintegrated %u of %u records%c", &left, &left, &tail) == 3) {
+		if (b->verbose) {
+			fprintf(stderr, "%s%s\n", b->drawn ? "\n" : "", text);
+			b->drawn = 0;
+		}
+		return;
+	}
 	if (b->drawn) {
 		putchar('\n');
 		fflush(stdout);
@@ -301,9 +315,9 @@ static void fr_line(void *arg, int chan, const char *text)
 
 /* ---- main ---- */
 
-static int transact_fr(struct ctlc_link *l, int n, const char *const *words)
+static int transact_fr(struct ctlc_link *l, int n, const char *const *words, int verbose)
 {
-	struct fr_bar b = { isatty(STDOUT_FILENO), 0, 0 };
+	struct fr_bar b = { isatty(STDOUT_FILENO), verbose || isatty(STDERR_FILENO), 0, 0 };
 	int status = ctlc_transact(l, n, words, fr_line, &b);
 
 	if (b.drawn)
@@ -345,7 +359,7 @@ static int run_cmd(struct opts *o, struct ctlc_link *l)
 	if (bad && !o->argc)
 		status = 1;
 	else if (!o->json && !strcmp(o->cmd->name, "forcereintegrate"))
-		status = transact_fr(l, n, words);
+		status = transact_fr(l, n, words, o->progress);
 	else
 		status = ctlc_transact(l, n, words, ctlc_print_line, NULL);
 	for (int i = 0; paths && i < o->argc; i++)

@@ -32,6 +32,14 @@ int fso_disc_get(const hs_fid *fid, struct fso_disc_obj *out);
  * (the front end is told: Coda's REPLACE).  reint.c rebases the object's
  * later records afterwards. */
 void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res);
+/* The inos of the cached objects a CML row names: its object (the row's
+ * ino if not in memory) and its directory (0 if none or not cached).
+ * Taken before a block's results change fids (a local fid replaced). */
+void fso_row_inos(const struct cml_row *row, uint64_t inos[2]);
+/* fso_cml_settle for only these inos (0s and objects gone are skipped):
+ * after a block, the objects its rows named, one indexed query each,
+ * where fso_cml_settle queries every cached object. */
+void fso_cml_settle_inos(const uint64_t *inos, size_t n);
 /* A record of row's object was refused: stop trusting the cached copies
  * of the object and its directory, so that the server's version shows. */
 void fso_conflict_refetch(const struct cml_row *row);

@@ -95,7 +95,7 @@ static int logged(int err, const char *what)
 
 void fo_cml_settle(struct fso *o)
 {
-	o->cml = cml_names(V->cml, &o->r.fid);
+	o->cml = cml_named(V->cml, &o->r.fid);
 	fo_update_pin(o);
 }
 
@@ -559,7 +559,7 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	}
 	/* reint.c rebases the later records on a->dataversion right after
 	 * this returns (for objects not in memory too): once per record. */
-	if (cml_names(V->cml, &o->r.fid)) {
+	if (cml_named(V->cml, &o->r.fid)) {
 		/* Records are still logged (row itself is deleted only after
 		 * this): keep our view, learn the version.  A rename, link or
 		 * setattr moves vice's version without touching the data, so a
@@ -580,16 +580,49 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	fo_update_pin(o);
 }
 
+/* A row's directory fid is set (namespace records only). */
+static int has_dir_fid(const hs_fid *f)
+{
+	return f->vnode || f->unique;
+}
+
 void fso_cml_settle(void)
 {
+	/* An empty CML names nothing: no query per cached object. */
+	int empty = cml_count(V->cml) == 0;
+
 	for (size_t i = 0; i < fso_tab.nbuckets; i++)
 		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next)
-			if (o->cml || cml_is_local(&o->r.fid))
-				fo_cml_settle(o);
-	for (size_t i = 0; i < fso_tab.nbuckets; i++)
+			if (o->cml || cml_is_local(&o->r.fid)) {
+				if (empty) {
+					o->cml = 0;
+					fo_update_pin(o);
+				} else {
+					fo_cml_settle(o);
+				}
+			}
+	for (size_t i = 0; !empty && i < fso_tab.nbuckets; i++)
 		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next)
-			if (!o->cml && cml_names(V->cml, &o->r.fid))
+			if (!o->cml && cml_named(V->cml, &o->r.fid))
 				fo_cml_settle(o);
+}
+
+void fso_row_inos(const struct cml_row *row, uint64_t inos[2])
+{
+	struct fso *o = fo_obj_by_fid(&row->obj);
+	struct fso *d = has_dir_fid(&row->dir) ? fo_obj_by_fid(&row->dir) : NULL;
+
+	inos[0] = o ? o->r.ino : row->ino;
+	inos[1] = d ? d->r.ino : 0;
+}
+
+void fso_cml_settle_inos(const uint64_t *inos, size_t n)
+{
+	struct fso *o;
+
+	for (size_t i = 0; i < n; i++)
+		if (inos[i] && (o = fo_obj(inos[i])))
+			fo_cml_settle(o);
 }
 
 /* A record of row's object was refused: stop trusting our copies of the

@@ -104,14 +104,35 @@ static void cmd_wd(struct ctl_req *r)
 
 /* ---- forcereintegrate ---- */
 
+/* One cfs fr: its request and what the CML held when it began (the
+ * progress line's totals). */
+struct fr {
+	struct ctl_req *r;
+	unsigned        total;
+	uint64_t        bytes;
+};
+
+/* "N CML entries remaining" on stdout (Hesper's, cfs draws its bar from
+ * it); then, on stderr, "reintegrated D of T records (X MiB of Y MiB)",
+ * which cfs shows on a terminal or with -v (--progress). */
 static void fr_progress(void *arg, unsigned left)
 {
-	struct ctl_req *r = arg;
+	struct fr *f = arg;
+	struct ctl_req *r = f->r;
+	uint64_t bytes;
 
-	if (!r->json) {
-		ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining\n", left);
-		ctl_flush(r);   /* cfs shows progress as it comes */
-	}
+	if (r->json)
+		return;
+	ctl_printf(r, CTLP_STDOUT, "%u CML entries remaining\n", left);
+	if (left > f->total)
+		f->total = left;
+	bytes = cml_bytes(V->cml);
+	if (bytes > f->bytes)
+		f->bytes = bytes;
+	ctl_printf(r, CTLP_STDERR, "reintegrated %u of %u records (%.1f MiB of %.1f MiB)\n",
+		   f->total - left, f->total, (double)(f->bytes - bytes) / 1048576.0,
+		   (double)f->bytes / 1048576.0);
+	ctl_flush(r);   /* cfs shows progress as it comes */
 }
 
 /* The name of the volume fr reports on: that of its first DIR, else of
@@ -123,8 +144,11 @@ static const char *fr_volume(struct ctl_req *r)
 
 static void fr_done(void *arg, int err)
 {
-	struct ctl_req *r = arg;
+	struct fr *f = arg;
+	struct ctl_req *r = f->r;
 	char where[PATH_MAX + 256];
+
+	free(f);
 
 	ctl_disp(where, sizeof where, r->argc ? r->argv[0] : "");
 	if (r->json) {
@@ -150,15 +174,24 @@ static void fr_done(void *arg, int err)
 
 static void cmd_fr(struct ctl_req *r)
 {
+	struct fr *f;
+
 	if (vst_disconnected(V->vol)) {
 		vr_probe_now();
 		ctl_fail(r, ETIMEDOUT, "Reintegration failed: the server is not reachable "
 		     "(Disconnected)");
 		return;
 	}
-	if (!r->json)
-		fr_progress(r, cml_count(V->cml));
-	reint_run(V->reint, 0, 0, fr_progress, fr_done, r);
+	if (!(f = calloc(1, sizeof *f))) {
+		ctl_fail(r, ENOMEM, "Reintegration failed: out of memory");
+		return;
+	}
+	f->r = r;
+	f->bytes = cml_bytes(V->cml);
+	fr_progress(f, cml_count(V->cml));
+	/* Later counts leave records in conflict out (reint_lane_progress). */
+	f->total = cml_count(V->cml) - cml_conflict_records(V->cml);
+	reint_run(V->reint, 0, 0, fr_progress, fr_done, f);
 }
 
 /* ---- conflicts, listlocal, checklocal ---- */

@@ -99,6 +99,10 @@ uint64_t cml_rec_seq(const hs_cml_rec *rec);
 uint64_t *cml_rec_base(hs_cml_rec *rec);
 /* Does any record name fid (as object or directory)? */
 int cml_names(struct cml *c, const hs_fid *fid);
+/* cml_names by two indexed searches (db_cml_named): the same answer
+ * without a scan of the volume's CML; reintegration's settling asks it
+ * once per object a block names. */
+int cml_named(struct cml *c, const hs_fid *fid);
 /* Seconds since the oldest pending record was logged (0 if none). */
 unsigned cml_oldest_age(struct cml *c);
 
@@ -123,6 +127,9 @@ void cml_row_free(struct cml_row *r);
 void cml_thaw(struct cml *c);
 /* The record is applied: drop the row and its frozen copy. */
 int cml_done(struct cml *c, uint64_t seq);
+/* cml_done for a record of op (HS_OP_*): only a store's frozen copy is
+ * dropped (the others have none: no unlink per record). */
+int cml_done_op(struct cml *c, uint64_t seq, int op);
 /* Mark the row in conflict with status (HS_ECONFLICT, EEXIST, ...). */
 int cml_set_conflict(struct cml *c, uint64_t seq, int status);
 /* Clear the conflict of the row; with nobase its record stops checking the

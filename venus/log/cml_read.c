@@ -13,6 +13,7 @@
 #include "venus/util/venus.h"
 #include "venus/log/cml.h"
 #include "venus/log/cml_int.h"
+#include "venus/store/db_reint.h"
 
 /* Rows are read in db_sql.c's CML_COLS order. */
 
@@ -141,7 +142,7 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 {
 	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
 	struct waitset *ws = calloc(1, sizeof *ws);
-	int err = 0, rc = SQLITE_DONE;
+	int err = 0, rc = SQLITE_DONE, own;
 
 	*n = 0;
 	if (!st || !ws) {
@@ -175,12 +176,21 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = db_step_err(V->db, "cml: block");
 	sqlite3_finalize(st);
-	/* Frozen: vice may apply them from now on, so nothing cancels them. */
+	/* Frozen: vice may apply them from now on, so nothing cancels them.
+	 * One transaction for the block (each UPDATE on its own was a WAL
+	 * append and its locks, per record). */
+	own = *n > 1 && !db_in_txn(V->db) && db_begin(V->db) == 0;
+	db_rc_open(V->db);
 	for (unsigned i = 0; !err && i < *n; i++) {
-		if ((st = db_st(V->db, DB_CML_FREEZE)))
+		if ((st = db_rc_get(V->db, DB_CML_FREEZE)))
 			sqlite3_bind_int64(st, 1, (sqlite3_int64)rows[i].seq);
-		err = db_run(V->db, st);
+		err = db_rc_run(V->db, st);
 	}
+	db_rc_close();
+	if (own && err)
+		db_rollback(V->db);
+	else if (own)
+		err = db_commit(V->db);
 	/* Rows already frozen stay so (over-careful: they are sent again). */
 	if (err)
 		while (*n)
@@ -214,23 +224,31 @@ void cml_thaw(struct cml *c)
 	db_exec(V->db, DB_CML_THAW);
 }
 
+/* The per-record updates below take their statements from the block's
+ * cache when reint.c opened one (db_reint.h). */
 static int by_seq(struct cml *c, enum db_stmt id, uint64_t seq, int64_t v)
 {
-	sqlite3_stmt *st = db_st(V->db, id);
+	sqlite3_stmt *st = db_rc_get(V->db, id);
 
 	if (!st)
 		return EIO;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	if (sqlite3_bind_parameter_count(st) >= 2)
 		sqlite3_bind_int64(st, 2, v);
-	return db_run(V->db, st);
+	return db_rc_run(V->db, st);
 }
 
 int cml_done(struct cml *c, uint64_t seq)
 {
+	return cml_done_op(c, seq, HS_OP_STORE);
+}
+
+int cml_done_op(struct cml *c, uint64_t seq, int op)
+{
 	int err = by_seq(c, DB_CML_DONE, seq, 0);
 
-	if (!err)
+	/* Only stores have a frozen copy (an unlink per record otherwise). */
+	if (!err && op == HS_OP_STORE)
 		cml_data_drop(c, seq);   /* after the commit: see cml_drop.c */
 	return err;
 }
@@ -247,25 +265,25 @@ int cml_clear_conflict(struct cml *c, uint64_t seq, int nobase)
 
 int cml_rebase(struct cml *c, const hs_fid *fid, uint64_t dv)
 {
-	sqlite3_stmt *st = db_st(V->db, DB_CML_REBASE);
+	sqlite3_stmt *st = db_rc_get(V->db, DB_CML_REBASE);
 
 	if (st) {
 		db_bind_fid(st, 1, fid);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)dv);
 	}
-	return db_run(V->db, st);
+	return db_rc_run(V->db, st);
 }
 
 static int refid(struct cml *c, enum db_stmt id, const hs_fid *oldf, const hs_fid *newf)
 {
-	sqlite3_stmt *st = db_st(V->db, id);
+	sqlite3_stmt *st = db_rc_get(V->db, id);
 
 	if (st) {
 		db_bind_fid(st, 1, oldf);
 		sqlite3_bind_int64(st, 4, newf->vnode);
 		sqlite3_bind_int64(st, 5, newf->unique);
 	}
-	return db_run(V->db, st);
+	return db_rc_run(V->db, st);
 }
 
 int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf)
@@ -273,4 +291,10 @@ int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf)
 	int err = refid(c, DB_CML_REFID_OBJ, oldf, newf);
 
 	return err ? err : refid(c, DB_CML_REFID_DIR, oldf, newf);
+}
+
+int cml_named(struct cml *c, const hs_fid *fid)
+{
+	(void)c;
+	return db_cml_named(V->db, fid);
 }

@@ -18,6 +18,7 @@
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
 #include "venus/store/db.h"
+#include "venus/store/db_reint.h"
 #include "venus/repair/conflict.h"
 #include "venus/core/fsobj.h"
 #include "venus/core/fsobj_disc.h"
@@ -50,6 +51,18 @@ static int outcome(struct lane *ln)
 	return cml_vol_conflicts(ln->ri->cml, ln->lvol) ? HS_ECONFLICT : 0;
 }
 
+/* The pass's throughput, for the log (and bench/reint-bench.sh). */
+static void log_pass(const struct lane *ln)
+{
+	struct timespec t1;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (double)(t1.tv_sec - ln->t0.tv_sec) + (double)(t1.tv_nsec - ln->t0.tv_nsec) / 1e9;
+	vlog(LOG_INFO, "volume %#x: %u records (%.1f MiB of stores) reintegrated in %.3f s",
+	     (unsigned)ln->lvol, ln->sent, (double)ln->sent_bytes / 1048576.0, s);
+}
+
 static void finish(struct lane *ln, int err)
 {
 	struct cml *c = ln->ri->cml;
@@ -63,6 +76,12 @@ static void finish(struct lane *ln, int err)
 	if (!err || err == HS_ECONFLICT)
 		cml_thaw_vol(c, ln->lvol);
 	ln->running = 0;
+	/* Blocks settled the objects they named; once per pass, every cached
+	 * object (records cancelled meanwhile; cheap once the CML is empty). */
+	if (ln->sent) {
+		fso_cml_settle();
+		log_pass(ln);
+	}
 	if (!err)
 		err = outcome(ln);
 	if (err && err != HS_ECONFLICT && err != EDQUOT)
@@ -158,7 +177,7 @@ static void on_result(struct lane *ln, struct cml_row *row, const hs_reint_resul
 		 * it, nothing to build on). */
 		if (res->obj.type)
 			cml_rebase(ln->ri->cml, &res->obj.fid, res->obj.dataversion);
-		cml_done(ln->ri->cml, row->seq);
+		cml_done_op(ln->ri->cml, row->seq, row->op);
 		return;
 	}
 	if (res->status == HS_ESKIPPED)
@@ -214,19 +233,29 @@ static void block_done(void *arg, int err, void *resp)
 		return;
 	}
 	ok = &r->hs_reint_res_u.ok;
+	/* The objects the block names, by ino: their fids may change below. */
+	for (unsigned i = 0; i < ln->n; i++)
+		fso_row_inos(&ln->rows[i], &ln->inos[2 * i]);
 	/* One transaction for the block's results; without it (an SQLite
 	 * error, logged) each result commits on its own, which is as safe:
-	 * vice knows which store ids it applied. */
+	 * vice knows which store ids it applied.  The per-record statements
+	 * are prepared once for the block (db_reint.h). */
 	txn = db_begin(V->db);
+	db_rc_open(V->db);
 	for (unsigned i = 0; i < ln->n && i < ok->results.results_len; i++)
 		on_result(ln, &ln->rows[i], &ok->results.results_val[i]);
-	/* Directories named by the applied records (their entries changed
-	 * locally) are no longer the truth once no record names them. */
-	fso_cml_settle();
+	/* Objects and directories named by the block's records (their
+	 * entries changed locally) are no longer the truth once no record
+	 * names them.  Only those: the others' standing did not change. */
+	fso_cml_settle_inos(ln->inos, 2 * (size_t)ln->n);
+	db_rc_close();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
 	cml_data_settle(ln->ri->cml, txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
 	ln->sent += ln->n;
+	for (unsigned i = 0; i < ln->n; i++)
+		if (ln->rows[i].op == HS_OP_STORE)
+			ln->sent_bytes += ln->rows[i].size;
 	event_emit(EVK_REINT, &(struct event_fields){ .n = ln->n, .left = cml_count(ln->ri->cml) });
 	free_rows(ln);
 	cml_thaw_vol(ln->ri->cml, ln->lvol);
@@ -484,6 +513,8 @@ void lane_pass(struct lane *ln, unsigned min_age, unsigned budget)
 	ln->quota = 0;
 	ln->quiet_max = 0;   /* only a timed resend in this pass is quiet */
 	ln->sent = 0;
+	ln->sent_bytes = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ln->t0);
 	ln->max = REINT_BLOCK;
 	ln->min_age = min_age;
 	ln->until = budget ? time(NULL) + budget : 0;

@@ -42,9 +42,10 @@ struct cml;
  * one instance (V->reint). */
 struct reint;
 
-/* Records per HS_REINTEGRATE block: Coda's ~100, under the wire's
- * HS_REINT_MAX, so one block stays one short vice transaction. */
-#define REINT_BLOCK 100
+/* Records per HS_REINTEGRATE block: the wire's HS_REINT_MAX (Coda sends
+ * ~100).  Still one short vice transaction (one commit per block); 100
+ * made a block's round trip and commit dominate metadata records. */
+#define REINT_BLOCK HS_REINT_MAX
 /* Seconds between the trickle's retries of records held for quota. */
 #define REINT_QUOTA_RETRY_S 60
 

@@ -49,6 +49,8 @@ struct lane {
 	int             anon;        /* the block's user held no valid token
 	                              * when it was taken */
 	struct cml_row  rows[REINT_BLOCK];
+	uint64_t        inos[2 * REINT_BLOCK];  /* the cached objects rows
+	                                         * name (fso_row_inos) */
 	unsigned        n;
 	unsigned        max;         /* records per block this pass: 1 once
 	                              * vice refused a block with EDQUOT */
@@ -58,6 +60,8 @@ struct lane {
 	int             conflicts;   /* refused in this pass */
 	int             quota;       /* held for quota in this pass */
 	unsigned        sent;        /* records sent in this pass (codacon) */
+	uint64_t        sent_bytes;  /* of which stores' data bytes */
+	struct timespec t0;          /* the pass's start (CLOCK_MONOTONIC) */
 	unsigned        min_age;
 	time_t          until;       /* 0: no budget */
 	int             quota_due;   /* resend quota-held records now */

@@ -61,6 +61,12 @@ const char db_schema[] =
 	" conflict INTEGER NOT NULL DEFAULT 0, logged INTEGER NOT NULL,"
 	" name TEXT, rec BLOB NOT NULL, uid INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX IF NOT EXISTS cml_obj ON cml(vol, vnode, uniq);"
+	/* Rows by directory (cml_names, refid of a directory), and the rows in
+	 * conflict (the block query's HELD test): without them each was a scan
+	 * of the volume's CML, per record.  IF NOT EXISTS: older files gain
+	 * them at open, no version step (issue 11, reintegration). */
+	"CREATE INDEX IF NOT EXISTS cml_dir ON cml(vol, dvnode, duniq);"
+	"CREATE INDEX IF NOT EXISTS cml_conflict ON cml(vol) WHERE conflict != 0;"
 	/* The hoard database (hoard.h), paths relative to the mount point.
 	 * attrs: Coda's attribute bits (authoritative); flags: the walk's
 	 * HOARD_* bits, kept for older venus binaries. */
