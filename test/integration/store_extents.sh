@@ -50,6 +50,11 @@ sent() { echo $(($(ht_stat A store_bytes) - $1)); }
 ht_check "A writes a 1 GiB file (16 MiB of data at each end, a hole between)" \
 	both big w:0:16777216:1 w:$((GIB - 16777216)):16777216:2
 ht_check "B reads it equal" ht_t cmp "$REF/big" "$B/big"
+as0=$(ht_stat A store_bytes)
+ht_check "the same 1 GiB file rewritten whole (O_TRUNC)" \
+	bash -c "cp --sparse=always '$REF/big' '$A/big'"
+ht_note "whole-file store of the 1 GiB file (before issue 11, any write): venus A sent $(sent "$as0") bytes"
+ht_check "B reads it equal" ht_t cmp "$REF/big" "$B/big"
 as0=$(ht_stat A store_bytes); vs0=$(ht_sstat A store_bytes)
 ht_check "a 4 KiB pwrite into the middle of the data and close" \
 	both big w:8192000:4096:3
@@ -120,6 +125,19 @@ ht_note "A's writer: $(cat "$HT_TMP/hold.out")"
 ht_check "A's close reports the conflict" grep -q 'close failed' "$HT_TMP/hold.out"
 ht_check "B still reads its own write (nothing lost)" ht_has_content "$B/conf" "B wrote this"
 
+# ---- no base on vice: the whole file under a fresh store id ----
+ht_check "A writes a file of 3000001 bytes" both nobase w:0:3000001:12
+ht_check "B reads it" ht_t cmp "$REF/nobase" "$B/nobase"
+df=$(find "$VICE_ROOT/root/data" -type f -size 3000001c | head -n 1)
+ht_check "vice's data file of it is found" test -n "$df"
+rm -f -- "$df"
+as0=$(ht_stat A store_bytes)
+ht_check "a 4 KiB pwrite and close with vice's data file gone" both nobase w:4096:4096:13
+as=$(sent "$as0")
+ht_note "HS_ENOBASE: venus A sent $as bytes"
+ht_check "venus A sent the whole file ($as >= 3000001 bytes)" test "$as" -ge 3000001
+ht_check "B reads the whole file equal" ht_t cmp "$REF/nobase" "$B/nobase"
+
 # ---- SQLite in WAL mode: 1000 transactions ----
 if command -v sqlite3 >/dev/null; then
 	ht_check "sqlite3 makes an 8 MiB WAL database on A" ht_t sqlite3 "$A/db.sqlite" \
@@ -128,6 +146,13 @@ if command -v sqlite3 >/dev/null; then
 		 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 8000)
 		 INSERT INTO t(v) SELECT randomblob(1000) FROM c;"
 	dbsize=$(stat -c %s "$A/db.sqlite")
+	as0=$(ht_stat A store_bytes)
+	sql=
+	for i in $(seq 1 10); do
+		sql+="UPDATE t SET v = randomblob(1000) WHERE id = $((i * 797));"
+	done
+	ht_check "one run of 10 transactions" ht_t sqlite3 "$A/db.sqlite" "$sql"
+	ht_note "one sqlite3 run of 10 transactions: venus A sent $(sent "$as0") bytes"
 	as0=$(ht_stat A store_bytes)
 	# 100 runs of sqlite3 (each opens, commits 10 transactions, closes:
 	# a checkpoint into the database and a store) = 1000 transactions.
