@@ -43,6 +43,7 @@ static const struct vproc procs[] = {
 			     op_store_chunk, 0),
 	[HS_STORE_COMMIT] = P(hs_store_commit_args, hs_attr_res,
 			      op_store_commit, 0),
+	[HS_STORE_DELTA] = P(hs_store_delta_args, hs_attr_res, op_store_delta, 0),
 	[HS_SETATTR] = P(hs_setattr_args, hs_attr_res, op_setattr, 0),
 	[HS_CREATE] = P(hs_create_args, hs_create_res, op_create, 0),
 	[HS_MKDIR] = P(hs_create_args, hs_create_res, op_mkdir, 0),

@@ -37,6 +37,7 @@ int op_vldb_lookup(struct vclient *c, void *args, void *res);
 /* ops_store.c: file contents */
 int op_store_chunk(struct vclient *c, void *args, void *res);
 int op_store_commit(struct vclient *c, void *args, void *res);
+int op_store_delta(struct vclient *c, void *args, void *res);
 int op_setattr(struct vclient *c, void *args, void *res);
 
 /* ops_dir.c: namespace */

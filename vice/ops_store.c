@@ -61,6 +61,29 @@ int op_store_commit(struct vclient *c, void *args, void *res)
 	return 0;
 }
 
+/* HS_STORE_DELTA: as a commit, built from the current version. */
+int op_store_delta(struct vclient *c, void *args, void *res)
+{
+	hs_store_delta_args *a = args;
+	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
+	const struct vident *who = op_who(c);
+	int dup, err;
+
+	if ((err = vice_sid_check(c, &a->sid)) ||
+	    (err = acl_store(c->v->vs, who, &a->fid)))
+		return err;
+	vs_set_writer(c->v->vs, (uint32_t)who->id, who->admin);
+	err = vs_store_delta(c->v->vs, a, attr, &dup);
+	vs_set_writer(c->v->vs, 0, 1);
+	if (err)
+		return err;
+	op_rights(c, attr);
+	if (!dup)
+		c->v->stats.stores++;
+	changed(c, dup, &attr->fid);
+	return 0;
+}
+
 int op_setattr(struct vclient *c, void *args, void *res)
 {
 	hs_setattr_args *a = args;

@@ -115,6 +115,14 @@ void vs_stage_expire(struct vstore *vs);
  * a->size.  ENOENT if size > 0 and nothing was staged under a->sid. */
 int vs_store_commit(struct vstore *vs, const hs_store_commit_args *a,
 		    hs_attr *out, int *dup);
+/* HS_STORE_DELTA (store_delta.c): the current version, cut to a->cut,
+ * sized a->size, with a->ext taken from what is staged under a->sid
+ * (zeros where nothing is), committed as vs_store_commit.  HS_ECONFLICT
+ * if a->base_version is not the current version, HS_ENOBASE if its data
+ * file is missing, EINVAL for extents not ascending, disjoint and inside
+ * the size. */
+int vs_store_delta(struct vstore *vs, const hs_store_delta_args *a,
+		   hs_attr *out, int *dup);
 
 int vs_setattr(struct vstore *vs, const hs_setattr_args *a, hs_attr *out,
 	       int *dup);

@@ -224,6 +224,13 @@ int vs_store_commit(struct vstore *vs, const hs_store_commit_args *a,
 	return 0;
 }
 
+/* For HS_STORE_DELTA (store_delta.c): the commit of what is staged. */
+int vs_store_apply(struct vstore *vs, struct vn *v,
+		   const hs_store_commit_args *a)
+{
+	return commit_apply(vs, v, a);
+}
+
 /* Truncate the data file in place (setattr size). */
 int vs_data_truncate(struct vstore *vs, const struct vn *v, uint64_t size)
 {

@@ -189,6 +189,11 @@ int vs_stage_finish(const char *path, uint64_t size);
  * store id; the transaction is open. */
 int vs_store_meta(struct vstore *vs, struct vn *v,
 		  const hs_store_commit_args *a, int64_t now);
+/* Commit what is staged under a->sid as v's new contents (cut to
+ * a->size, fsync, swap, metadata) in one transaction: HS_STORE_COMMIT's
+ * path, shared with HS_STORE_DELTA (store_delta.c). */
+int vs_store_apply(struct vstore *vs, struct vn *v,
+		   const hs_store_commit_args *a);
 /* The regular file a store or setattr is about. */
 int vs_reg_get(struct vstore *vs, const hs_fid *fid, struct vn *v);
 /* A data file's object is gone: unlink now, or after the block commits. */

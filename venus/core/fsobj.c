@@ -145,6 +145,7 @@ int fo_grow(void)
 
 void fo_free_obj(struct fso *o)
 {
+	fo_wx_free(o);
 	free(o->r.name);
 	free(o->r.target);
 	free(o);

@@ -82,6 +82,8 @@ struct fso {
 	int           missed;     /* needed while vice was unreachable, not cached */
 	uid_t         wuid;       /* who opened it for writing last: stores and
 				   * their CML records go as this uid */
+	struct extset *wx;        /* ranges written since the last store, NULL:
+				   * unknown (fsobj_extents.c) */
 	struct fso   *ino_next, *fid_next;
 };
 
@@ -203,6 +205,30 @@ void fo_store_then(struct fso *o, err_k k, void *arg);
 
 /* ---- fsobj_open.c ---- */
 void fo_close_settle(uint64_t ino);
+
+/* ---- fsobj_extents.c: written extents (issue 11) ---- */
+struct extset;
+/* Set the written flag with the extents unknown: the whole file. */
+void fo_wx_whole(struct fso *o);
+/* Drop o's set (the object is freed). */
+void fo_wx_free(struct fso *o);
+/* [off, off + len) was written; sets the written flag. */
+void fo_wx_note(struct fso *o, uint64_t off, uint64_t len);
+/* o was cut or extended to size bytes; sets the written flag. */
+void fo_wx_cut(struct fso *o, uint64_t size);
+/* At the start of a store of size bytes: the set the store may send as a
+ * delta (the caller frees it: ext_free + free), or NULL for the whole
+ * file (extents unknown, a failed store pending, no base version, more
+ * than HS_DELTA_MAX pieces).  o->wx is NULL afterwards either way. */
+struct extset *fo_wx_take(struct fso *o, uint64_t size);
+/* The commit's cut, size and extents (a->ext.ext_val malloc'd, ranges
+ * clipped to size and split to 32-bit lengths); ENOMEM. */
+int fo_wx_args(const struct extset *e, uint64_t size, hs_store_delta_args *a);
+/* Where a delta store reads next: moves *next to the range at or after
+ * it (index *xi) and sets *lim to that range's end (clipped to size); 0
+ * when no range is left. */
+int fo_wx_next(const struct extset *e, unsigned *xi, uint64_t *next,
+	       uint64_t size, uint64_t *lim);
 
 /* ---- fsobj_cb.c: the front end's caches (fso_tab.front), NULL-safe ---- */
 /* The kernel forgets what it cached of ino (attributes, pages). */

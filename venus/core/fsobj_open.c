@@ -67,7 +67,7 @@ static void open_finish(struct op *p, int err)
 		if (!fo_container_local(o) && !fo_contents_current(o))
 			o->r.data_dv = o->r.dataversion;
 		o->r.has_data = 1;
-		o->written = 1;
+		fo_wx_whole(o);
 	}
 	o->opens++;
 	if (is_write(p->flags)) {
@@ -161,21 +161,7 @@ void fso_mark_written(uint64_t ino)
 	struct fso *o = fo_obj(ino);
 
 	if (o && o->writers)
-		o->written = 1;
-}
-
-/* Contract stubs until extents are kept: every write is whole-file. */
-void fso_note_written(uint64_t ino, uint64_t off, uint64_t len)
-{
-	(void)off;
-	(void)len;
-	fso_mark_written(ino);
-}
-
-void fso_note_size(uint64_t ino, uint64_t size)
-{
-	(void)size;
-	fso_mark_written(ino);
+		fo_wx_whole(o);
 }
 
 /* ================================================================ */
@@ -229,8 +215,10 @@ void fso_close(uint64_t ino, int flags, int written, fso_err_cb cb, void *arg)
 		return;
 	}
 	o->opens--;
-	if (written)
-		o->written = 1;
+	/* A close that reports only the flag: the whole file, unless the
+	 * writes were noted with their extents (fso_note_written). */
+	if (written && !o->written)
+		fo_wx_whole(o);
 	o->r.last_used = fo_now_us();
 	event_emit(EVK_CLOSE, &(struct event_fields){ .fid = &o->r.fid, .name = o->r.name, .flag = is_write(flags) && (o->written || o->pending || o->flush_stored) });
 	if (is_write(flags) && o->writers && --o->writers == 0 && !o->removed) {

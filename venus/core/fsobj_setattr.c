@@ -185,10 +185,13 @@ static void sa_truncate(void *arg, int err)
 		return;
 	}
 	close(fd);
-	if (!fo_container_local(o) && !fo_contents_current(o))
+	if (!fo_container_local(o) && !fo_contents_current(o)) {
 		o->r.data_dv = o->r.dataversion;   /* size 0: nothing to fetch */
+		if (s->sa.size)
+			fo_wx_whole(o);
+	}
 	o->r.has_data = 1;
-	o->written = 1;
+	fo_wx_cut(o, s->sa.size);   /* the store sends the cut, not the file */
 	if (!o->writers)
 		o->wuid = s->uid;   /* stored now, as the truncater */
 	cache_note(o->r.ino, s->sa.size, fo_now_us());

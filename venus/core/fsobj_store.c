@@ -24,6 +24,7 @@
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
 #include "venus/util/event.h"
+#include "venus/util/extents.h"
 
 /* ================================================================ */
 /* Store (the written flag's consequence)                            */
@@ -43,9 +44,13 @@ struct store {
 	int            anon;       /* uid held no live token at the start */
 	struct waiter *waiters;
 	uint64_t       t0;         /* started (fo_now_us), for codacon */
+	struct extset *wx;         /* a delta store: the written ranges (NULL:
+				    * the whole file); xi the range at next */
+	unsigned       xi;
 };
 
 static void store_pump(struct store *s);
+static void store_whole_again(struct store *s);
 static void start_store(struct fso *o, struct waiter *waiters);
 
 static void store_chunk_done(void *arg, int err, void *res)
@@ -64,17 +69,23 @@ static void store_chunk_done(void *arg, int err, void *res)
 static void store_issue(struct store *s)
 {
 	hs_store_chunk_args a;
-	uint64_t off, n;
+	uint64_t off, n, lim = s->size;
 	char *buf;
 	ssize_t got;
 	int err;
 
-	if ((err = cache_next_extent(s->fd, s->next, s->size, HS_CHUNK_MAX, &off, &n))) {
+	/* A delta sends the data extents inside the written ranges only. */
+	if (s->wx && !fo_wx_next(s->wx, &s->xi, &s->next, s->size, &lim)) {
+		s->next = s->size;
+		return;
+	}
+	if ((err = cache_next_extent(s->fd, s->next, lim, HS_CHUNK_MAX, &off, &n))) {
 		s->err = err;
 		return;
 	}
-	if (!n && s->next) {
-		s->next = s->size;   /* a hole to the end: the commit sets the size */
+	if (!n && (s->next || s->wx)) {
+		/* a hole to the end (of the range): the commit sets the size */
+		s->next = lim;
 		return;
 	}
 	/* A file that is all hole still sends one empty chunk: vice commits
@@ -96,7 +107,7 @@ static void store_issue(struct store *s)
 	a.offset = off;
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
-	s->next = n ? off + n : s->size;
+	s->next = n ? off + n : lim;
 	s->sent += n;
 	s->inflight++;
 	vr_call_as(a.fid.volume, s->uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
@@ -116,6 +127,15 @@ static int refused_tokenless(const struct store *s, int err)
 
 	return err == EACCES &&
 	       (s->anon || token_get_vol(s->uid, s->fid.volume, &t) != 0);
+}
+
+static void store_free(struct store *s)
+{
+	if (s->wx) {
+		ext_free(s->wx);
+		free(s->wx);
+	}
+	free(s);
 }
 
 static void store_end(struct store *s)
@@ -154,7 +174,7 @@ static void store_end(struct store *s)
 		next = o->store_next;
 		o->store_next = NULL;
 	}
-	free(s);
+	store_free(s);
 	if (o && next && (o->written || o->pending))
 		start_store(o, next);
 	else
@@ -170,6 +190,14 @@ static void commit_done(void *arg, int err, void *res)
 	hs_attr_res *r = res;
 	struct fso *o = fo_obj(s->ino);
 
+	if (!err && r->status == HS_ENOBASE && s->wx) {
+		/* vice cannot build on our base: the whole file, fresh sid. */
+		vlog(LOG_NOTICE, "store of %u.%u.%u: vice holds no base %" PRIu64
+		     "; storing the whole file", s->fid.volume, s->fid.vnode,
+		     s->fid.unique, s->base);
+		store_whole_again(s);
+		return;
+	}
 	if (!err && r->status == HS_ECONFLICT) {
 		vlog(LOG_ERR, "store of %u.%u.%u conflicts: vice has a version newer than %" PRIu64,
 		     s->fid.volume, s->fid.vnode, s->fid.unique, s->base);
@@ -191,11 +219,33 @@ static void commit_done(void *arg, int err, void *res)
 	store_end(s);
 }
 
+/* The delta commit: vice's base version plus the written ranges. */
+static void store_delta(struct store *s)
+{
+	hs_store_delta_args a;
+
+	if ((s->err = fo_wx_args(s->wx, s->size, &a))) {
+		store_end(s);
+		return;
+	}
+	a.fid = s->fid;
+	a.sid = s->sid;
+	a.base_version = s->base;
+	a.mtime = s->mtime;
+	vr_call_as(a.fid.volume, s->uid, HS_STORE_DELTA, (xdrproc_t)xdr_hs_store_delta_args, &a,
+		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
+	free(a.ext.ext_val);
+}
+
 static void store_commit(struct store *s)
 {
 	hs_store_commit_args a;
 
 	s->committing = 1;
+	if (s->wx) {
+		store_delta(s);
+		return;
+	}
 	a.fid = s->fid;
 	a.sid = s->sid;
 	a.base_version = s->base;
@@ -227,6 +277,18 @@ static void store_pump(struct store *s)
 	s->pumping = 0;
 }
 
+static void store_whole_again(struct store *s)
+{
+	ext_free(s->wx);
+	free(s->wx);
+	s->wx = NULL;
+	s->xi = 0;
+	s->next = 0;
+	s->committing = 0;
+	srv_new_storeid(&s->sid);
+	store_pump(s);
+}
+
 static void start_store(struct fso *o, struct waiter *waiters)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -251,6 +313,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 		fo_wake(waiters, err);
 		return;
 	}
+	s->wx = fo_wx_take(o, (uint64_t)st.st_size);
 	o->written = 0;
 	o->pending = 0;
 	s->ino = o->r.ino;

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,14 @@ static void hf_mark_written(struct hf_open *fo)
 {
 	fo->written = 1;
 	fso_mark_written(fo->ino);
+}
+
+/* The same for a write whose range is known: the store sends only the
+ * ranges written (fsobj_extents.c). */
+static void hf_note_written(struct hf_open *fo, uint64_t off, uint64_t len)
+{
+	fo->written = 1;
+	fso_note_written(fo->ino, off, len);
 }
 
 void hf_opens_stored(uint64_t ino)
@@ -359,7 +368,7 @@ void hf_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	hf_mark_written(fo);
+	hf_note_written(fo, (uint64_t)off, (uint64_t)n);
 	/* Writeback of a mapping that outlived its descriptors (munmap
 	 * waits for it): the reply waits for the store. */
 	if (fi->writepage && hf_opens_mapped_only(ino))
@@ -448,7 +457,11 @@ void hf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len
 		fuse_reply_err(req, errno);
 		return;
 	}
-	hf_mark_written(fo);
+	/* Collapse and insert move the bytes after the range: whole file. */
+	if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
+		hf_mark_written(fo);
+	else
+		hf_note_written(fo, (uint64_t)off, (uint64_t)len);
 	fuse_reply_err(req, 0);
 }
 
@@ -465,6 +478,6 @@ void hf_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		return;
 	}
 	if (n > 0)
-		hf_mark_written(out);
+		hf_note_written(out, (uint64_t)off_out, (uint64_t)n);
 	fuse_reply_write(req, (size_t)n);
 }

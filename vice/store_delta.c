@@ -1,0 +1,258 @@
+/*
+ * vice/store_delta.c - HS_STORE_DELTA (protocol 5, issue 11): a store of
+ * the written extents only.
+ *
+ * The new version is built beside the staged chunks, in
+ * <data>/tmp/<client>.<seq>.delta: a clone of the current data file
+ * (ioctl FICLONE where the file system shares extents, else its data
+ * extents copied with copy_file_range, holes kept), cut to a->cut,
+ * extended to a->size, and each listed extent replaced by what is staged
+ * there (zeros where nothing was staged).  It is then renamed over the
+ * staged file and committed exactly as HS_STORE_COMMIT commits (store
+ * data.c, vs_store_apply): one fsync, the swap, one database transaction,
+ * the applied store id.  A crash before the commit leaves the old version
+ * and a stray .delta file that the staging sweep removes at start.
+ * Quotas follow the size as for any commit (the vnodes trigger,
+ * store_vol.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "store_int.h"
+
+#define FILE_MAX ((uint64_t)INT64_MAX)
+#define COPY_BUF (1u << 20)
+
+/* Copy [off, off + n) of in to the same offset of out: copy_file_range,
+ * or read and write where the kernel refuses (another file system, an
+ * old kernel). */
+static int copy_range(int in, int out, uint64_t off, uint64_t n)
+{
+	char *buf = NULL;
+	int err = 0;
+
+	while (n > 0) {
+		loff_t i = (loff_t)off, o = (loff_t)off;
+		ssize_t k = buf ? 0 : copy_file_range(in, &i, out, &o, n, 0);
+
+		if (k == 0 && !buf && n > 0) {
+			errno = EINVAL;   /* past in's end: should not be */
+			k = -1;
+		}
+		if (k < 0 && !buf && (errno == EXDEV || errno == ENOSYS ||
+				      errno == EOPNOTSUPP || errno == EINVAL)) {
+			if (!(buf = malloc(COPY_BUF)))
+				return ENOMEM;
+			continue;
+		}
+		if (buf) {
+			size_t want = n < COPY_BUF ? (size_t)n : COPY_BUF;
+
+			k = pread(in, buf, want, (off_t)off);
+			if (k == 0)
+				break;                /* a short file reads as zeros */
+			if (k > 0 && pwrite(out, buf, (size_t)k, (off_t)off) != k)
+				k = -1;
+		}
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			err = errno;
+			break;
+		}
+		off += (uint64_t)k;
+		n -= (uint64_t)k;
+	}
+	free(buf);
+	return err;
+}
+
+/* Copy the data extents of in inside [off, end) to out (holes skipped:
+ * out must read as zeros there already). */
+static int copy_data(int in, int out, uint64_t off, uint64_t end)
+{
+	while (off < end) {
+		off_t d = lseek(in, (off_t)off, SEEK_DATA), h;
+		int err;
+
+		if (d < 0)
+			return errno == ENXIO ? 0 : errno;
+		if ((uint64_t)d >= end)
+			return 0;
+		if ((h = lseek(in, d, SEEK_HOLE)) < 0)
+			return errno;
+		if ((uint64_t)h > end)
+			h = (off_t)end;
+		if ((err = copy_range(in, out, (uint64_t)d, (uint64_t)(h - d))))
+			return err;
+		off = (uint64_t)h;
+	}
+	return 0;
+}
+
+/* [off, end) of fd reads as zeros: punch a hole, else write zeros. */
+static int zero_range(int fd, uint64_t off, uint64_t end)
+{
+	static const char zeros[65536];
+
+	if (off >= end)
+		return 0;
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)(end - off)) == 0)
+		return 0;
+	while (off < end) {
+		size_t n = end - off < sizeof zeros ? (size_t)(end - off) : sizeof zeros;
+		ssize_t w = pwrite(fd, zeros, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* out becomes the first keep bytes of base (base < 0: empty). */
+static int clone_base(int base, int out, uint64_t keep)
+{
+	int err;
+
+	if (base >= 0 && keep > 0 && ioctl(out, FICLONE, base) < 0 &&
+	    (err = copy_data(base, out, 0, keep)))
+		return err;
+	return ftruncate(out, (off_t)keep) < 0 ? errno : 0;
+}
+
+/* The extents: ascending, disjoint, inside size. */
+static int check_extents(const hs_store_delta_args *a)
+{
+	uint64_t prev = 0;
+
+	for (u_int i = 0; i < a->ext.ext_len; i++) {
+		const hs_extent *x = &a->ext.ext_val[i];
+
+		if (x->offset < prev || x->offset > a->size ||
+		    x->length > a->size - x->offset)
+			return EINVAL;
+		prev = x->offset + x->length;
+	}
+	return 0;
+}
+
+/* Build the new version in out from base and the staged file stage
+ * (stage < 0: nothing staged). */
+static int build(int base, int stage, int out, const hs_store_delta_args *a)
+{
+	struct stat st;
+	uint64_t bsize = 0, keep;
+	int err;
+
+	if (base >= 0 && fstat(base, &st) < 0)
+		return errno;
+	if (base >= 0)
+		bsize = (uint64_t)st.st_size;
+	keep = a->cut < bsize ? a->cut : bsize;
+	if ((err = clone_base(base, out, keep)))
+		return err;
+	if (ftruncate(out, (off_t)a->size) < 0)
+		return errno;
+	if (keep > a->size)
+		keep = a->size;
+	for (u_int i = 0; i < a->ext.ext_len; i++) {
+		uint64_t off = a->ext.ext_val[i].offset;
+		uint64_t end = off + a->ext.ext_val[i].length;
+
+		/* Past keep the new file is a hole already. */
+		if ((err = zero_range(out, off, end < keep ? end : keep)))
+			return err;
+		if (stage >= 0 && (err = copy_data(stage, out, off, end)))
+			return err;
+	}
+	return 0;
+}
+
+/* The new version of v at the staged path of a->sid. */
+static int delta_make(struct vstore *vs, const struct vn *v,
+		      const hs_store_delta_args *a)
+{
+	char data[4096], stage[4096], tmp[4200];
+	int base, sfd, out, err;
+
+	vs_data_path(vs, v, data, sizeof data);
+	vs_stage_path(vs, &a->sid, stage, sizeof stage);
+	snprintf(tmp, sizeof tmp, "%s.delta", stage);
+	if ((base = open(data, O_RDONLY | O_CLOEXEC)) < 0) {
+		/* An empty file may have no data file yet. */
+		if (errno != ENOENT)
+			return errno;
+		if (v->size)
+			return HS_ENOBASE;
+	}
+	sfd = open(stage, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0 && errno != ENOENT) {
+		err = errno;
+		goto out_base;
+	}
+	if ((out = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		err = errno;
+		goto out_stage;
+	}
+	err = build(base, sfd, out, a);
+	if (close(out) < 0 && !err)
+		err = errno;
+	if (!err && rename(tmp, stage) < 0)
+		err = errno;
+	if (err)
+		(void)unlink(tmp);
+out_stage:
+	if (sfd >= 0)
+		close(sfd);
+out_base:
+	if (base >= 0)
+		close(base);
+	return err;
+}
+
+static int sid_none(const hs_storeid *sid)
+{
+	return sid->client == 0 && sid->seq == 0;
+}
+
+int vs_store_delta(struct vstore *vs, const hs_store_delta_args *a,
+		   hs_attr *out, int *dup)
+{
+	hs_store_commit_args c = {
+		.fid = a->fid, .sid = a->sid, .base_version = a->base_version,
+		.size = a->size, .mtime = a->mtime,
+	};
+	struct vs_applied rec;
+	struct vn v;
+	int err, r;
+
+	*dup = 0;
+	if (sid_none(&a->sid) || !a->base_version)
+		return EINVAL;
+	if ((r = vs_ap_get(vs, &a->sid, &rec)) != 0) {
+		*dup = r > 0;
+		return r > 0 ? vs_getattr(vs, &a->fid, out) : -r;
+	}
+	if ((err = vs_reg_get(vs, &a->fid, &v)))
+		return err;
+	if (a->base_version != v.dv)
+		return HS_ECONFLICT;
+	if (a->size > FILE_MAX)
+		return EFBIG;
+	if ((err = check_extents(a)) || (err = delta_make(vs, &v, a)) ||
+	    (err = vs_store_apply(vs, &v, &c)))
+		return err;
+	vs_vn_attr(&v, out);
+	return 0;
+}
