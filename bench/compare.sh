@@ -1017,8 +1017,10 @@ PY
 scale_rep() {
 	local rep=$1 d t0 t1 pid rss
 	if [ -x "$SRCDIR/bench/scale.sh" ]; then
-		# Its own vice and venus; the sizes from the environment.
-		SCALE_FILES=$SCALE_FILES BUILD=$BUILD "$SRCDIR/bench/scale.sh" --build "$BUILD" >"$T/scale.out" 2>>"$T/workloads.log" ||
+		# Run as the test-harness scripts are (bench/reint-bench.sh): from
+		# the build directory, top_builddir set, the count as argument.
+		(cd "$BUILD" && top_builddir=$BUILD top_srcdir=$SRCDIR SCALE_FILES=$SCALE_FILES \
+			"$SRCDIR/bench/scale.sh" "$SCALE_FILES") >"$T/scale.out" 2>>"$T/workloads.log" ||
 			log "bench/scale.sh failed (see $T/workloads.log)"
 		record "$rep" hesper scale_script "" "" "" ok
 		return
