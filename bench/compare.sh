@@ -295,7 +295,9 @@ with open(md, "w") as f:
     f.write("$VERSIONS.\n")
     f.write("Medians of $REPS interleaved repetition(s) (bench/compare.sh, SIZE_MB=$SIZE_MB); all data on $LOCAL_FS under $BENCH_DIR.\n")
     f.write("rclone: ${RCLONE_KIND:-not run}. linux-headers: ${HEADERS_NOTE:-not run}. libxcrypt: ${XCRYPT_NOTE:-not run}.\n")
-    f.write("Busy machine: load average ${START_LOAD:-?} at the start (other builds and tests ran beside the bench); prefer the ratios, which compare systems timed in turn within the same repetition.\n\n")
+    loads = sorted(r[1] for r in rows.get(("machine", "load1"), []) if r[1] is not None)
+    load = "%.1f" % loads[0] if len(loads) == 1 else "%.1f to %.1f" % (loads[0], loads[-1]) if loads else "?"
+    f.write("Busy machine: 1-minute load average %s at the start of each repetition (other builds and tests ran beside the bench); prefer the ratios, which compare systems timed in turn within the same repetition.\n\n" % load)
     f.write("\n".join(out) + "\n")
     if hx:
         f.write("\nHesper only:\n\n| measure | figure | target (issue 11) | |\n|---|---|---|---|\n" + "\n".join(hx) + "\n")
@@ -1098,6 +1100,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		order+=("${ACTIVE[(i + rep - 1) % ${#ACTIVE[@]}]}")
 	done
 	log "repetition $rep of $REPS: ${order[*]}"
+	record "$rep" machine load1 "$(cut -d' ' -f1 /proc/loadavg)" "" "" ok
 	# A system with a workload cut off by OP_TIMEOUT skips the rest of
 	# the repetition.
 	declare -A STUCK=()
