@@ -1021,7 +1021,7 @@ scale_rep() {
 	if [ -x "$SRCDIR/bench/scale.sh" ]; then
 		# Run as the test-harness scripts are (bench/reint-bench.sh): from
 		# the build directory, top_builddir set, the count as argument.
-		(cd "$BUILD" && top_builddir=$BUILD top_srcdir=$SRCDIR SCALE_FILES=$SCALE_FILES \
+		(cd "$BUILD" && export top_builddir="$BUILD" top_srcdir="$SRCDIR" SCALE_FILES &&
 			"$SRCDIR/bench/scale.sh" "$SCALE_FILES") >"$T/scale.out" 2>>"$T/workloads.log" ||
 			log "bench/scale.sh failed (see $T/workloads.log)"
 		record "$rep" hesper scale_script "" "" "" ok
@@ -1089,7 +1089,6 @@ if [[ " ${ACTIVE[*]} " == *" sshfs "* ]]; then start_sshfs A; start_sshfs B; fi
 if [[ " ${ACTIVE[*]} " == *" rclone "* ]]; then start_rclone A; start_rclone B; fi
 log "preparing inputs"
 prepare_inputs
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 # ---- the run: per repetition, each workload on every system in turn -----------------
