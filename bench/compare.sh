@@ -530,10 +530,11 @@ clog_venus() {
 # cml N: CML records pending on venus N (cfs --json lv), -1 if unknown.
 cml() {
 	local out
+	# sed, not python3: this runs in polling loops, and on a loaded machine
+	# an interpreter's start-up (pyenv shims) took seconds per poll.
 	out=$(cfs_on "$1" --json lv "$(vmnt "$1")" 2>/dev/null) || { echo -1; return; }
-	python3 -c 'import json, sys
-try: print(json.loads(sys.argv[1])["volumes"][0]["cml_entries"])
-except Exception: print(-1)' "$out"
+	out=$(sed -n 's/.*"cml_entries":\([0-9][0-9]*\).*/\1/p' <<<"$out" | head -n 1)
+	echo "${out:--1}"
 }
 cml_empty() { [ "$(cml "$1")" = 0 ]; }
 
@@ -608,9 +609,9 @@ start_rclone() {
 }
 rc() { local n=$1; shift; rclone rc --url "http://127.0.0.1:${RC_PORT[$n]}/" "$@"; }
 rclone_idle() {
-	rc "$1" vfs/stats | python3 -c 'import json, sys
-d = json.load(sys.stdin).get("diskCache", {})
-sys.exit(d.get("uploadsInProgress", 1) + d.get("uploadsQueued", 1) != 0)'
+	# Idle when no upload is in progress or queued (vfs/stats diskCache).
+	rc "$1" vfs/stats | awk '/"uploads(InProgress|Queued)"/ { gsub(/[^0-9]/, "", $2); n += $2; f++ }
+		END { exit !(f == 2 && n == 0) }'
 }
 
 # ---- the systems: first and second client, syncing --------------------------------
