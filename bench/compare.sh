@@ -47,7 +47,8 @@ Environment: SIZE_MB (1024) size of the streamed file, RANDOM_READS
 BENCH_DIR (/var/tmp) where every system keeps its data, HEADERS_SRC (a
 directory to tar for tarhdr; default Debian's linux-headers tree, else
 /usr/include), XCRYPT (/usr/src/libxcrypt), OP_TIMEOUT (3600 s per
-workload; one that takes longer counts as failed).  Hesper only:
+workload; one that takes longer counts as failed), BENCH_NOTE (a
+paragraph put above the table: what was unusual about the run).  Hesper only:
 SQLITE_MB (64) and SQLITE_TXNS (1000) for extents, REINT_RECORDS (10000)
 metadata records, DAY_RECORDS (10000) and DAY_MB (100) for the day of
 work (reint), SCALE_FILES (100000) cached files (scale; bench/scale.sh
@@ -99,7 +100,7 @@ NOTES=""
 for s in "${SYS[@]}"; do [ -n "${NOTE[$s]:-}" ] && NOTES="$NOTES $s=${NOTE[$s]}"; done
 
 python3 - "$RAW" "$STEM.md" "$SYSTEMS" "$WORKLOADS" "$NOTES" <<PY
-import collections, statistics, sys
+import collections, os, statistics, sys
 raw, md, systems, workloads, notes = sys.argv[1:6]
 systems = systems.split(",")
 notes = dict(n.split("=", 1) for n in notes.split())
@@ -298,6 +299,8 @@ with open(md, "w") as f:
     loads = sorted(r[1] for r in rows.get(("machine", "load1"), []) if r[1] is not None)
     load = "%.1f" % loads[0] if len(loads) == 1 else "%.1f to %.1f" % (loads[0], loads[-1]) if loads else "?"
     f.write("Busy machine: 1-minute load average %s at the start of each repetition (other builds and tests ran beside the bench); prefer the ratios, which compare systems timed in turn within the same repetition.\n\n" % load)
+    if os.environ.get("BENCH_NOTE"):
+        f.write(os.environ["BENCH_NOTE"].strip() + "\n\n")
     f.write("\n".join(out) + "\n")
     if hx:
         f.write("\nHesper only:\n\n| measure | figure | target (issue 11) | |\n|---|---|---|---|\n" + "\n".join(hx) + "\n")
