@@ -96,6 +96,14 @@ LOCAL_FS=$(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }')
 VERSIONS="Hesper $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?')"
 command -v sshfs >/dev/null && VERSIONS="$VERSIONS, $(sshfs -V 2>&1 | grep -i '^sshfs' | head -n 1)"
 command -v rclone >/dev/null && VERSIONS="$VERSIONS, $(rclone version 2>/dev/null | head -n 1)"
+if [ -n "$REPORT" ]; then
+	VERSIONS=${RUN_VERSIONS:-"$VERSIONS (when the table was written)"}
+else
+	# What the table says besides the figures, for --report.
+	RUN_VERSIONS=$VERSIONS
+	declare -p START_DATE RCLONE_KIND HEADERS_NOTE XCRYPT_NOTE TLS_CIPHER RUN_VERSIONS \
+		2>/dev/null | sed 's/^declare -[-a-z]* //' >"$STEM.env"
+fi
 NOTES=""
 for s in "${SYS[@]}"; do [ -n "${NOTE[$s]:-}" ] && NOTES="$NOTES $s=${NOTE[$s]}"; done
 
@@ -372,6 +380,11 @@ if [ -n "$REPORT" ]; then
 	REPS=$(awk -F'\t' 'NR > 1 && $1 > m { m = $1 } END { print m + 0 }' "$REPORT")
 	START_DATE="run ending $(date -u -r "$REPORT" '+%Y-%m-%d %H:%M UTC')"
 	RCLONE_KIND='not recorded' HEADERS_NOTE='not recorded' XCRYPT_NOTE='not recorded'
+	# The run's own notes (its .env beside the TSV), when it left them.
+	if [ -r "${REPORT%.tsv}.env" ]; then
+		# shellcheck source=/dev/null
+		source "${REPORT%.tsv}.env"
+	fi
 	write_report
 	exit 0
 fi
