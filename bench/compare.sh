@@ -94,8 +94,11 @@ else
 fi
 LOCAL_FS=$(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }')
 VERSIONS="Hesper $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?')"
-command -v sshfs >/dev/null && VERSIONS="$VERSIONS, $(sshfs -V 2>&1 | grep -i '^sshfs' | head -n 1)"
-command -v rclone >/dev/null && VERSIONS="$VERSIONS, $(rclone version 2>/dev/null | head -n 1)"
+# awk reads all: a reader that quits early (head) can SIGPIPE the
+# writer, and under pipefail and set -e that ended a whole run.
+first() { awk -v re="$1" '!f && tolower($0) ~ re { print; f = 1 }'; }
+if command -v sshfs >/dev/null; then VERSIONS="$VERSIONS, $(sshfs -V 2>&1 | first '^sshfs')"; fi
+if command -v rclone >/dev/null; then VERSIONS="$VERSIONS, $(rclone version 2>/dev/null | first .)"; fi
 if [ -n "$REPORT" ]; then
 	VERSIONS=${RUN_VERSIONS:-"$VERSIONS (when the table was written)"}
 else
