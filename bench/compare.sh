@@ -4,13 +4,13 @@
 # `make check`.  See usage() and README.md (Benchmarks).
 set -euo pipefail
 
-VERSION=1
+VERSION=2
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
 	cat <<EOF
 Usage: bench/compare.sh [--install] [--build DIR] [--reps N] [--out DIR]
-                        [--systems LIST] [--workloads LIST] [--keep]
+                        [--systems LIST] [--workloads LIST] [--keep] [--readme]
        bench/compare.sh --help | --version
 
 Runs, as root, every workload on each system, REPS times, round-robin over
@@ -27,7 +27,8 @@ Systems (--systems, comma separated; default all):
              sshd, a local remote without sshd); "(N s up)" is the time
              until its uploads are done
 Workloads (--workloads; default all): write cold warm rand tarhdr
-  tarxc clone configure make offline tls
+  tarxc clone configure make offline tls extents reint scale
+  (the last four and offline are Hesper's alone: issue 11's targets 1, 3-6)
 
 Options:
   --install   apt-get install sshfs, openssh-server and rclone first
@@ -37,6 +38,7 @@ Options:
   --out DIR   where results go (default bench/results)
   --keep      keep the temp dir (logs) at the end; a run cut short leaves
               its figures in TEMPDIR/raw.tsv
+  --readme    also put the table in README.md (between its markers)
   --report TSV  only write the table (TSV's name with .md) from the figures
               of an earlier run (with that run's --systems, --workloads
               and sizes)
@@ -45,16 +47,21 @@ Environment: SIZE_MB (1024) size of the streamed file, RANDOM_READS
 BENCH_DIR (/var/tmp) where every system keeps its data, HEADERS_SRC (a
 directory to tar for tarhdr; default Debian's linux-headers tree, else
 /usr/include), XCRYPT (/usr/src/libxcrypt), OP_TIMEOUT (3600 s per
-workload; one that takes longer counts as failed).
+workload; one that takes longer counts as failed), BENCH_NOTE (a
+paragraph put above the table: what was unusual about the run).  Hesper only:
+SQLITE_MB (64) and SQLITE_TXNS (1000) for extents, REINT_RECORDS (10000)
+metadata records, DAY_RECORDS (10000) and DAY_MB (100) for the day of
+work (reint), SCALE_FILES (100000) cached files (scale; bench/scale.sh
+runs instead when it exists).
 EOF
 }
 
 die() { printf 'compare: error: %s\n' "$*" >&2; exit 1; }
 log() { printf 'compare: %s\n' "$*" >&2; }
 
-INSTALL=0 KEEP=0 REPORT='' BUILD='' OUT=$SRCDIR/bench/results
+INSTALL=0 KEEP=0 README=0 REPORT='' BUILD='' OUT=$SRCDIR/bench/results
 SYSTEMS=local,hesper,hesper-wd,sshfs,rclone
-WORKLOADS=write,cold,warm,rand,tarhdr,tarxc,clone,configure,make,offline,tls
+WORKLOADS=write,cold,warm,rand,tarhdr,tarxc,clone,configure,make,offline,tls,extents,reint,scale
 REPS=${REPS:-3}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -65,6 +72,7 @@ while [ $# -gt 0 ]; do
 	--systems) SYSTEMS=${2:?--systems needs a list}; shift ;;
 	--workloads) WORKLOADS=${2:?--workloads needs a list}; shift ;;
 	--keep) KEEP=1 ;;
+	--readme) README=1 ;;
 	--report) REPORT=${2:?--report needs a TSV file}; shift ;;
 	--help | -h) usage; exit 0 ;;
 	--version) printf 'compare.sh (Hesper bench) %s\n' "$VERSION"; exit 0 ;;
@@ -86,13 +94,24 @@ else
 fi
 LOCAL_FS=$(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }')
 VERSIONS="Hesper $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?')"
-command -v sshfs >/dev/null && VERSIONS="$VERSIONS, $(sshfs -V 2>&1 | grep -i '^sshfs' | head -n 1)"
-command -v rclone >/dev/null && VERSIONS="$VERSIONS, $(rclone version 2>/dev/null | head -n 1)"
+# awk reads all: a reader that quits early (head) can SIGPIPE the
+# writer, and under pipefail and set -e that ended a whole run.
+first() { awk -v re="$1" '!f && tolower($0) ~ re { print; f = 1 }'; }
+if command -v sshfs >/dev/null; then VERSIONS="$VERSIONS, $(sshfs -V 2>&1 | first '^sshfs')"; fi
+if command -v rclone >/dev/null; then VERSIONS="$VERSIONS, $(rclone version 2>/dev/null | first .)"; fi
+if [ -n "$REPORT" ]; then
+	VERSIONS=${RUN_VERSIONS:-"$VERSIONS (when the table was written)"}
+else
+	# What the table says besides the figures, for --report.
+	RUN_VERSIONS=$VERSIONS
+	declare -p START_DATE RCLONE_KIND HEADERS_NOTE XCRYPT_NOTE TLS_CIPHER RUN_VERSIONS \
+		2>/dev/null | sed 's/^declare -[-a-z]* //' >"$STEM.env"
+fi
 NOTES=""
 for s in "${SYS[@]}"; do [ -n "${NOTE[$s]:-}" ] && NOTES="$NOTES $s=${NOTE[$s]}"; done
 
 python3 - "$RAW" "$STEM.md" "$SYSTEMS" "$WORKLOADS" "$NOTES" <<PY
-import collections, statistics, sys
+import collections, os, statistics, sys
 raw, md, systems, workloads, notes = sys.argv[1:6]
 systems = systems.split(",")
 notes = dict(n.split("=", 1) for n in notes.split())
@@ -157,6 +176,40 @@ labels = [("write", "write $SIZE_MB MiB + close"),
           ("clone", "git clone of this repository"),
           ("configure", "configure of libxcrypt"),
           ("make", "make -j$MAKE_JOBS of libxcrypt")]
+# The target column (issue 11): the figure the target is judged on, and
+# whether it is met.
+tls = med("tls", "tls")
+tput = $SIZE_MB / tls if tls else None
+def met(ok):
+    return "**met**" if ok else "not met"
+def target(wl):
+    h, l = med("hesper", wl), med("local", wl)
+    if wl == "write":
+        if not (h and l and tls):
+            return "1: <= 1.5x ($LOCAL_FS + TLS time)"
+        r = h / (l + tls)
+        return "1: <= 1.5x ($LOCAL_FS + TLS time): %.1fx, %s" % (r, met(r <= 1.5))
+    if wl == "cold":
+        if not (h and tput):
+            return "1: >= 50% of TLS"
+        p = 100 * $SIZE_MB / h / tput
+        return "1: >= 50%% of TLS: %.0f%%, %s" % (p, met(p >= 50))
+    if wl in ("tarhdr", "tarxc", "clone"):
+        parts = []
+        pv = [med(p, wl) for p in peers if med(p, wl) is not None]
+        if h and pv:
+            r = h / min(pv)
+            parts.append("2: strong <= best peer: %.1fx, %s" % (r, met(r <= 1.0)))
+        else:
+            parts.append("2: strong <= best peer")
+        w = med("hesper-wd", wl)
+        if w and l:
+            parts.append("wd <= 3x $LOCAL_FS: %.1fx, %s" % (w / l, met(w / l <= 3)))
+        else:
+            parts.append("wd <= 3x $LOCAL_FS")
+        return "; ".join(parts)
+    return "-"
+
 out = []
 hdr = ["workload"] + [names[s] for s in systems]
 peers = [s for s in ("sshfs", "rclone") if s in systems and s not in notes]
@@ -167,6 +220,7 @@ if "hesper" in systems:
         hdr.append("Hesper vs best peer")
     if "hesper-wd" in systems and "local" in systems:
         hdr.append("wd vs $LOCAL_FS")
+hdr.append("target (issue 11)")
 out.append("| " + " | ".join(hdr) + " |")
 out.append("|" + "---|" * len(hdr))
 for wl, label in labels:
@@ -182,44 +236,109 @@ for wl, label in labels:
             line.append(ratio(h, min(pv)) if pv else "-")
         if "hesper-wd" in systems and "local" in systems:
             line.append(ratio(med("hesper-wd", wl), med("local", wl)))
+    line.append(target(wl))
     out.append("| " + " | ".join(line) + " |")
 
-extra = []
-tls = med("tls", "tls")
+# Hesper alone: | measure | figure | target | met |
+def kib(b):
+    return "%.0f KiB" % (b / 1024) if b < 10 << 20 else "%.1f MiB" % (b / 1048576)
+hx = []
+def row(what, fig, tgt, ok):
+    hx.append("| %s | %s | %s | %s |" % (what, fig, tgt, "-" if ok is None else met(ok)))
 if tls:
-    tput = $SIZE_MB / tls
-    extra.append("- Loopback TLS 1.3 (${TLS_CIPHER:-?}, one connection, Python ssl): %.0f MiB/s (%s s for $SIZE_MB MiB)." % (tput, fmt(tls)))
-    for wl, what in (("write", "store (write + close)"), ("cold", "cold fetch (read on the second client)")):
+    row("loopback TLS 1.3, one connection (${TLS_CIPHER:-?})", "%.0f MiB/s" % tput, "the baseline of target 1", None)
+    for wl, what in (("write", "store of $SIZE_MB MiB (write + close)"), ("cold", "cold fetch of $SIZE_MB MiB")):
         h = med("hesper", wl)
         if h:
-            extra.append("- Hesper %s: %.0f MiB/s = %.0f%% of TLS (target 1: at least 50%%)." % (what, $SIZE_MB / h, 100 * $SIZE_MB / h / tput))
-    h, l = med("hesper", "write"), med("local", "write")
-    if h and l:
-        extra.append("- Hesper write + close vs ($LOCAL_FS write + the TLS transfer time): %.1fx (target 1: within 1.5x of $LOCAL_FS + the store)." % (h / (l + tls)))
+            p = 100 * $SIZE_MB / h / tput
+            row(what, "%.0f MiB/s = %.0f%% of TLS" % ($SIZE_MB / h, p), "1: >= 50% of TLS", p >= 50)
 c, m, r = med("hesper", "offline_create"), med("hesper", "offline_modify"), med("hesper", "reintegrate")
 if c is not None:
+    row("offline create of a small file ($OFFLINE_FILES)", "%.2f ms" % (1000 * c / $OFFLINE_FILES), "3: well under 1 ms", 1000 * c / $OFFLINE_FILES < 1)
+    row("offline store: append to a file ($OFFLINE_MODS)", "%.2f ms" % (1000 * m / $OFFLINE_MODS), "3: well under 1 ms", 1000 * m / $OFFLINE_MODS < 1)
     n = med("hesper", "reintegrate", 3)
-    extra.append("- Offline (cfs disconnect): %d creates of small files in %s s (%.2f ms each), %d modifications in %s s (%.2f ms each)."
-                 % ($OFFLINE_FILES, fmt(c), 1000 * c / $OFFLINE_FILES, $OFFLINE_MODS, fmt(m), 1000 * m / $OFFLINE_MODS))
     if r and n:
-        extra.append("- Reintegration after cfs reconnect: %d CML records in %s s = %.0f records/s (target 4: at least 20,000 for metadata)." % (n, fmt(r), n / r))
+        row("reintegration of those %d records (creates + stores)" % n, "%.0f records/s (%s s)" % (n / r, fmt(r)), "-", None)
+c = med("hesper", "offline_meta_create")
+if c is not None:
+    row("offline create of an empty file ($REINT_RECORDS)", "%.2f ms" % (1000 * c / $REINT_RECORDS), "3: well under 1 ms", 1000 * c / $REINT_RECORDS < 1)
+r, n = med("hesper", "reint_meta"), med("hesper", "reint_meta", 3)
+if r and n:
+    row("reintegration of %d metadata records (cfs reconnect + fr)" % n, "%.0f records/s (%s s)" % (n / r, fmt(r)), "4: >= 20,000 records/s", n / r >= 20000)
+r, n = med("hesper", "reint_day"), med("hesper", "reint_day", 3)
+if r and n:
+    full = $DAY_RECORDS >= 10000 and $DAY_MB >= 100
+    row("a day of work: %d records, $DAY_MB MiB of stores" % n, "%s s" % fmt(r),
+        "4: < 10 s" + ("" if full else " (for 10,000 records + 100 MiB; this run is smaller)"), r < 10 if full else None)
 wd, wn = med("hesper-wd", "tarxc", 2), med("hesper-wd", "tarxc", 3)
 if wd and wn:
-    extra.append("- After cfs wd, tar -x of libxcrypt: %s s, its %d records reintegrate (cfs fr) in %s s = %.0f records/s." % (fmt(med("hesper-wd", "tarxc")), wn, fmt(wd), wn / wd))
+    row("cfs fr after tar -x of libxcrypt in wd (%d records)" % wn, "%.0f records/s (%s s)" % (wn / wd, fmt(wd)), "-", None)
+b, t = med("hesper", "ext4k_bytes"), med("hesper", "ext4k_s")
+if b is not None and t is not None:
+    row("4 KiB pwrite + close into a $SIZE_MB MiB file", "%s sent (vice got %s), %s s" % (kib(b), kib(med("hesper", "ext4k_vice_bytes") or 0), fmt(t)),
+        "5: <= 64 KiB sent", b <= 65536)
+b, w = med("hesper", "sqlite_bytes"), med("hesper", "sqlite_wal_bytes")
+if b is not None and w:
+    row("$SQLITE_TXNS SQLite WAL transactions on a $SQLITE_MB MiB database", "%s sent; WAL written %s" % (kib(b), kib(w)),
+        "5: proportional to the pages changed (<= 2x the WAL)", b <= 2 * w)
+s = med("hesper", "scale_rss_kb")
+if s is not None:
+    n = med("hesper", "scale_rss_kb", 3)
+    full = n >= 100000
+    sm = "" if full else " (for 100,000; this run has %d)" % n
+    row("venus RSS with %d cached files" % n, "%.0f MB" % (s / 1024), "6: < 100 MB" + sm, s / 1024 < 100 if full else None)
+    rs = med("hesper", "scale_restart")
+    if rs is not None:
+        row("restart to the first answered lookup", "%s s" % fmt(rs), "6: < 2 s" + sm, rs < 2 if full else None)
+    a, w = med("hesper", "scale_lsR_restart"), med("hesper", "scale_lsR_warm")
+    if a and w:
+        row("ls -lR after restart vs warm", "%s s vs %s s = %.1fx" % (fmt(a), fmt(w), a / w), "6: <= 2x" + sm, a / w <= 2 if full else None)
+
+scale_out = ""
+try:
+    with open("${T:-/nonexistent}/scale.out") as f:
+        scale_out = f.read().strip()
+except OSError:
+    pass
 
 with open(md, "w") as f:
-    f.write("## Benchmarks: ${START_DATE:-?}, $HOST\n\n")
-    f.write("$(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, Linux $(uname -r); load at start ${START_LOAD:-?}.\n")
+    f.write("Benchmarks of ${START_DATE:-?} on $HOST: ")
+    f.write("$(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, Linux $(uname -r).\n")
     f.write("$VERSIONS.\n")
     f.write("Medians of $REPS interleaved repetition(s) (bench/compare.sh, SIZE_MB=$SIZE_MB); all data on $LOCAL_FS under $BENCH_DIR.\n")
-    f.write("rclone: ${RCLONE_KIND:-not run}. linux-headers: ${HEADERS_NOTE:-not run}. libxcrypt: ${XCRYPT_NOTE:-not run}.\n\n")
+    f.write("rclone: ${RCLONE_KIND:-not run}. linux-headers: ${HEADERS_NOTE:-not run}. libxcrypt: ${XCRYPT_NOTE:-not run}.\n")
+    loads = sorted(r[1] for r in rows.get(("machine", "load1"), []) if r[1] is not None)
+    load = "%.1f" % loads[0] if len(loads) == 1 else "%.1f to %.1f" % (loads[0], loads[-1]) if loads else "?"
+    f.write("Busy machine: 1-minute load average %s at the start of each repetition (other builds and tests ran beside the bench); prefer the ratios, which compare systems timed in turn within the same repetition.\n\n" % load)
+    if os.environ.get("BENCH_NOTE"):
+        f.write(os.environ["BENCH_NOTE"].strip() + "\n\n")
     f.write("\n".join(out) + "\n")
-    if extra:
-        f.write("\nHesper only:\n\n" + "\n".join(extra) + "\n")
+    if hx:
+        f.write("\nHesper only:\n\n| measure | figure | target (issue 11) | |\n|---|---|---|---|\n" + "\n".join(hx) + "\n")
+    if scale_out:
+        f.write("\nbench/scale.sh (target 6):\n\n\`\`\`\n" + scale_out + "\n\`\`\`\n")
     f.write("\nPer-run figures: %s\n" % "$(basename "$STEM").tsv")
 PY
 log "results: $STEM.md and $STEM.tsv"
 cat "$STEM.md"
+[ "$README" = 1 ] && readme_table "$STEM.md"
+return 0
+}
+
+# readme_table MD: README.md's table between its markers becomes MD's text.
+readme_table() {
+	python3 - "$SRCDIR/README.md" "$1" <<'PY' || die "README.md: cannot write the table"
+import sys
+readme, md = sys.argv[1:3]
+begin, end = "<!-- bench/compare.sh --readme: begin -->", "<!-- bench/compare.sh --readme: end -->"
+text = open(readme).read()
+if begin not in text or end not in text:
+    sys.exit("compare: error: README.md lacks the markers %s ... %s" % (begin, end))
+a, b = text.index(begin) + len(begin), text.index(end)
+table = open(md).read().replace("Per-run figures: ", "Per-run figures: bench/results/")
+open(readme, "w").write(text[:a] + "\n" + table + text[b:])
+PY
+	log "README.md: Benchmarks table rewritten from $1"
 }
 
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "--reps/REPS must be a positive number, not '$REPS'"
@@ -227,11 +346,18 @@ SIZE_MB=${SIZE_MB:-1024}
 RANDOM_READS=${RANDOM_READS:-20000}
 OFFLINE_FILES=${OFFLINE_FILES:-5000}
 OFFLINE_MODS=${OFFLINE_MODS:-1000}
+SQLITE_MB=${SQLITE_MB:-64}
+SQLITE_TXNS=${SQLITE_TXNS:-1000}
+REINT_RECORDS=${REINT_RECORDS:-10000}
+DAY_RECORDS=${DAY_RECORDS:-10000}
+DAY_MB=${DAY_MB:-100}
+SCALE_FILES=${SCALE_FILES:-100000}
 MAKE_JOBS=${MAKE_JOBS:-2}
 BENCH_DIR=${BENCH_DIR:-/var/tmp}
 XCRYPT=${XCRYPT:-/usr/src/libxcrypt}
 OP_TIMEOUT=${OP_TIMEOUT:-3600}
-for v in SIZE_MB RANDOM_READS OFFLINE_FILES OFFLINE_MODS MAKE_JOBS OP_TIMEOUT; do
+for v in SIZE_MB RANDOM_READS OFFLINE_FILES OFFLINE_MODS MAKE_JOBS OP_TIMEOUT SQLITE_MB SQLITE_TXNS \
+	REINT_RECORDS DAY_RECORDS DAY_MB SCALE_FILES; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive number, not '${!v}'"
 done
 ((OFFLINE_MODS <= OFFLINE_FILES)) || die "OFFLINE_MODS ($OFFLINE_MODS) exceeds OFFLINE_FILES ($OFFLINE_FILES)"
@@ -241,11 +367,12 @@ for s in "${SYS[@]}"; do
 	case $s in local | hesper | hesper-wd | sshfs | rclone) ;; *) die "unknown system: $s" ;; esac
 done
 for w in "${WL[@]}"; do
-	case $w in write | cold | warm | rand | tarhdr | tarxc | clone | configure | make | offline | tls) ;;
+	case $w in write | cold | warm | rand | tarhdr | tarxc | clone | configure | make | offline | tls | extents | reint | scale) ;;
 	*) die "unknown workload: $w" ;;
 	esac
 done
 want() { [[ ",$WORKLOADS," == *",$1,"* ]]; }
+want_hesper_only() { want offline || want extents || want reint || want scale; }
 have_sys() { [[ ",$SYSTEMS," == *",$1,"* ]]; }
 declare -A NOTE=()
 if [ -n "$REPORT" ]; then
@@ -256,6 +383,11 @@ if [ -n "$REPORT" ]; then
 	REPS=$(awk -F'\t' 'NR > 1 && $1 > m { m = $1 } END { print m + 0 }' "$REPORT")
 	START_DATE="run ending $(date -u -r "$REPORT" '+%Y-%m-%d %H:%M UTC')"
 	RCLONE_KIND='not recorded' HEADERS_NOTE='not recorded' XCRYPT_NOTE='not recorded'
+	# The run's own notes (its .env beside the TSV), when it left them.
+	if [ -r "${REPORT%.tsv}.env" ]; then
+		# shellcheck source=/dev/null
+		source "${REPORT%.tsv}.env"
+	fi
 	write_report
 	exit 0
 fi
@@ -289,7 +421,7 @@ if [ -z "$BUILD" ]; then
 		[ -x "$d/venus/venus" ] && { BUILD=$d; break; }
 	done
 fi
-if have_sys hesper || have_sys hesper-wd || want offline; then
+if have_sys hesper || have_sys hesper-wd || want_hesper_only; then
 	[ -n "$BUILD" ] || die "no Hesper build found (give --build DIR)"
 	BUILD=$(cd "$BUILD" && pwd)
 	for b in vice/vice venus/venus tools/cfs; do
@@ -363,10 +495,11 @@ secs() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1e6 }'; }
 
 # ---- Hesper: vice and venus (as bench/fuse-bench.sh), user root ----------------
 VICE_PORT=
+REALM=bench.test
 ROOTPW=$T/vice/root.password
 start_vice() {
 	mkdir -p "$T/vice"
-	"$VICE" -f -r "$T/vice/root" -l 127.0.0.1 -p 0 >"$T/vice/log" 2>&1 </dev/null &
+	"$VICE" -f -r "$T/vice/root" -l 127.0.0.1 -p 0 --realm "$REALM" >"$T/vice/log" 2>&1 </dev/null &
 	PIDS+=($!)
 	_vice_port() { VICE_PORT=$(sed -n 's/^vice: listening on .* port \([0-9][0-9]*\)$/\1/p' "$T/vice/log" | head -n 1); [ -n "$VICE_PORT" ]; }
 	wait_for 60 _vice_port || { cat "$T/vice/log" >&2; die "vice did not start"; }
@@ -384,30 +517,43 @@ start_vice() {
 }
 CACHE_GB=$((SIZE_MB * 3 / 1024 + 3))
 venus_ctl() { printf '%s\n' "$T/venus-$1/cache/venus.ctl"; }
-vmnt() { printf '%s\n' "$T/venus-$1/mnt"; }
+# vtop N: venus N's mount (its realms); vmnt N: the bench realm's root there.
+vtop() { printf '%s\n' "$T/venus-$1/mnt"; }
+vmnt() { printf '%s\n' "$T/venus-$1/mnt/$REALM"; }
 cfs_on() { local n=$1; shift; HESPER_CTL=$(venus_ctl "$n") timeout -k 5 "$OP_TIMEOUT" "$CFS" "$@"; }
+declare -A VPID=()
+# start_venus N [nowait]: venus N on the vice; without nowait, wait for its
+# mount and clog root.
 start_venus() {
 	local n=$1 d=$T/venus-$1
 	mkdir -p "$d/cache" "$d/mnt"
-	: >"$T/venus.conf"
+	# The realm's root volume is MOUNT/REALM (doc/design.md, Realms).
+	printf 'realm %s\n' "$REALM" >"$T/venus.conf"
 	"$VENUS" -f -c "$T/venus.conf" --cachedir "$d/cache" --mountpoint "$d/mnt" \
-		--cachesize "${CACHE_GB}G" "127.0.0.1:$VICE_PORT" >"$d/log" 2>&1 </dev/null &
+		--cachesize "${CACHE_GB}G" "127.0.0.1:$VICE_PORT" >>"$d/log" 2>&1 </dev/null &
+	VPID[$n]=$!
 	PIDS+=($!)
 	MNTS+=("$d/mnt")
+	[ "${2:-}" = nowait ] && return 0
 	wait_for 60 is_mounted "$d/mnt" || { cat "$d/log" >&2; die "venus $n did not mount"; }
+	clog_venus "$n"
+}
+clog_venus() {
+	local d=$T/venus-$1
 	if [ -f "$ROOTPW" ]; then
 		wait_for 60 test -s "$d/cache/known_servers" || true
 		HESPER_CTL=$d/cache/venus.ctl "$CLOG" -pipe root <"$ROOTPW" >>"$d/log" 2>&1 ||
-			die "venus $n: clog root failed (see $d/log)"
+			die "venus $1: clog root failed (see $d/log)"
 	fi
 }
 # cml N: CML records pending on venus N (cfs --json lv), -1 if unknown.
 cml() {
 	local out
+	# sed, not python3: this runs in polling loops, and on a loaded machine
+	# an interpreter's start-up (pyenv shims) took seconds per poll.
 	out=$(cfs_on "$1" --json lv "$(vmnt "$1")" 2>/dev/null) || { echo -1; return; }
-	python3 -c 'import json, sys
-try: print(json.loads(sys.argv[1])["volumes"][0]["cml_entries"])
-except Exception: print(-1)' "$out"
+	out=$(sed -n 's/.*"cml_entries":\([0-9][0-9]*\).*/\1/p' <<<"$out" | head -n 1)
+	echo "${out:--1}"
 }
 cml_empty() { [ "$(cml "$1")" = 0 ]; }
 
@@ -482,9 +628,9 @@ start_rclone() {
 }
 rc() { local n=$1; shift; rclone rc --url "http://127.0.0.1:${RC_PORT[$n]}/" "$@"; }
 rclone_idle() {
-	rc "$1" vfs/stats | python3 -c 'import json, sys
-d = json.load(sys.stdin).get("diskCache", {})
-sys.exit(d.get("uploadsInProgress", 1) + d.get("uploadsQueued", 1) != 0)'
+	# Idle when no upload is in progress or queued (vfs/stats diskCache).
+	rc "$1" vfs/stats | awk '/"uploads(InProgress|Queued)"/ { gsub(/[^0-9]/, "", $2); n += $2; f++ }
+		END { exit !(f == 2 && n == 0) }'
 }
 
 # ---- the systems: first and second client, syncing --------------------------------
@@ -539,7 +685,7 @@ HEADERS_NOTE='' XCRYPT_NOTE='' BUILD_OK=0
 prepare_inputs() {
 	local src d v h
 	mkdir -p "$T/in" "$T/local"
-	if want write || want cold || want warm || want rand; then
+	if want write || want cold || want warm || want rand || want extents; then
 		# Random data: no system gets to skip zeros.
 		head -c "$((SIZE_MB * 1048576))" /dev/urandom >"$T/in/data"
 	fi
@@ -687,6 +833,18 @@ PY
 # OpenSSL's default TLS 1.3 suite (Hesper sets none either).
 tls_rep() {
 	local rep=$1 out
+	if [ -x "$SRCDIR/bench/tls-baseline.sh" ]; then
+		# The bulk work's harness (same method: TLS 1.3, 1 MiB writes).
+		if out=$("$SRCDIR/bench/tls-baseline.sh" "$SIZE_MB" 2>>"$T/workloads.log") &&
+			out=$(awk '$1 == "tls-baseline" { print $2; exit }' <<<"$out") && [ -n "$out" ]; then
+			TLS_CIPHER="bench/tls-baseline.sh"
+			record "$rep" tls tls "$out" "" "" ok
+			printf '  tls       %s s for %s MiB (bench/tls-baseline.sh)\n' "$out" "$SIZE_MB" >&2
+		else
+			record "$rep" tls tls "" "" "" fail
+		fi
+		return
+	fi
 	if out=$(python3 - "$T/tls" "$SIZE_MB" <<'PY' 2>>"$T/workloads.log"
 import os, socket, ssl, subprocess, sys, time
 d, mb = sys.argv[1], int(sys.argv[2])
@@ -739,21 +897,211 @@ PY
 }
 TLS_CIPHER='?'
 
+# ---- Hesper-only workloads of issue 11 (targets 3 to 6) ------------------------------
+# Their raw rows hold a figure in the seconds column: the unit is in the
+# row's name (NAME_bytes, NAME_s, NAME_kb, NAME_n).
+# vstat N NAME: venus N's counter NAME (cfs stats), vice's with "server".
+vstat() {
+	local n=$1 name=$2 cmd=stats
+	[ "$name" = server_store_bytes ] && { cmd=serverstats; name=store_bytes; }
+	cfs_on "$n" "$cmd" 2>/dev/null | awk -v k="$name" '$1 == k { print $2; f = 1 } END { if (!f) print -1 }'
+}
+# reint_wait N: reconnect venus N, force reintegration, wait for an empty CML.
+reint_wait() {
+	cfs_on "$1" reconnect >/dev/null || log "cfs reconnect on $1 failed"
+	cfs_on "$1" fr "$(vmnt "$1")" >/dev/null 2>&1 || true
+	wait_for "$OP_TIMEOUT" cml_empty "$1" || log "venus $1: CML not empty after $OP_TIMEOUT s"
+}
+
+# Target 5, written extents, on venus A (strong): a 4 KiB pwrite + close
+# into the SIZE_MB file of this repetition's write (made if absent), and
+# SQLITE_TXNS small WAL transactions on a SQLITE_MB database: bytes sent.
+extents_rep() {
+	local rep=$1 d f s0 v0 t0 t1 s1 v1 out
+	d=$(vmnt A)/r$rep
+	f=$d/big
+	mkdir -p "$d"
+	[ -s "$f" ] || dd if="$T/in/data" of="$f" bs=1M status=none || { record "$rep" hesper ext4k_s "" "" "" fail; return; }
+	s0=$(vstat A store_bytes) v0=$(vstat A server_store_bytes)
+	t0=$(usec)
+	python3 - "$f" <<'PY' || { record "$rep" hesper ext4k_s "" "" "" fail; return; }
+import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+size = os.fstat(fd).st_size
+os.pwrite(fd, os.urandom(4096), (size // 2) & ~4095)
+os.close(fd)
+PY
+	t1=$(usec)
+	s1=$(vstat A store_bytes) v1=$(vstat A server_store_bytes)
+	record "$rep" hesper ext4k_s "$(secs $((t1 - t0)))" "" "" ok
+	record "$rep" hesper ext4k_bytes "$((s1 - s0))" "" "" ok
+	record "$rep" hesper ext4k_vice_bytes "$((v1 - v0))" "" "" ok
+	printf '  extents   4 KiB pwrite + close: %s s, venus sent %s bytes, vice got %s\n' \
+		"$(secs $((t1 - t0)))" "$((s1 - s0))" "$((v1 - v0))" >&2
+	# SQLite: the database is made outside and copied in (one store).
+	mkdir -p "$d/sq"
+	python3 - "$T/sq.db" "$SQLITE_MB" <<'PY' || { record "$rep" hesper sqlite_bytes "" "" "" fail; return; }
+import os, sqlite3, sys
+p, mb = sys.argv[1], int(sys.argv[2])
+if os.path.exists(p):
+    os.unlink(p)
+c = sqlite3.connect(p)
+c.execute("create table t (id integer primary key, v blob)")
+c.executemany("insert into t values (?, randomblob(3000))", ((i,) for i in range(mb * 320)))
+c.commit()
+c.close()
+PY
+	cp "$T/sq.db" "$d/sq/db"
+	s0=$(vstat A store_bytes) v0=$(vstat A server_store_bytes)
+	t0=$(usec)
+	out=$(python3 - "$d/sq/db" "$SQLITE_TXNS" "$SQLITE_MB" <<'PY'
+import random, sqlite3, sys
+p, n, mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+c = sqlite3.connect(p, isolation_level=None)
+c.execute("pragma journal_mode=wal")
+c.execute("pragma wal_autocheckpoint=0")
+rnd = random.Random(7)
+for _ in range(n):
+    c.execute("begin")
+    c.execute("update t set v = randomblob(100) where id = ?", (rnd.randrange(mb * 320),))
+    c.execute("commit")
+busy, frames, done = c.execute("pragma wal_checkpoint(passive)").fetchone()
+psize = c.execute("pragma page_size").fetchone()[0]
+c.close()
+print(frames * (psize + 24))
+PY
+	) || { record "$rep" hesper sqlite_bytes "" "" "" fail; log "sqlite workload failed"; return; }
+	t1=$(usec)
+	s1=$(vstat A store_bytes) v1=$(vstat A server_store_bytes)
+	record "$rep" hesper sqlite_s "$(secs $((t1 - t0)))" "" "" ok
+	record "$rep" hesper sqlite_bytes "$((s1 - s0))" "" "" ok
+	record "$rep" hesper sqlite_vice_bytes "$((v1 - v0))" "" "" ok
+	record "$rep" hesper sqlite_wal_bytes "$out" "" "" ok
+	printf '  extents   %s SQLite WAL txns: %s s, venus sent %s bytes, vice got %s, WAL frames %s bytes\n' \
+		"$SQLITE_TXNS" "$(secs $((t1 - t0)))" "$((s1 - s0))" "$((v1 - v0))" "$out" >&2
+}
+
+# Target 4, on venus O: REINT_RECORDS offline creates of empty files (one
+# metadata record each), then a day of work: DAY_MB of 1 MiB stores and
+# creates up to DAY_RECORDS records; each reintegrated after cfs reconnect
+# and cfs fr.
+reint_rep() {
+	local rep=$1 d n t0 t1 t2
+	d=$(vmnt O)/reint$rep
+	mkdir -p "$d/meta" "$d/day"
+	cfs_on O disconnect >/dev/null || { record "$rep" hesper reint_meta_s "" "" "" fail; return; }
+	t0=$(usec)
+	python3 - "$d/meta" "$REINT_RECORDS" <<'PY' || true
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    os.close(os.open(os.path.join(d, "e%06d" % i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+PY
+	t1=$(usec)
+	n=$(cml O)
+	reint_wait O
+	t2=$(usec)
+	record "$rep" hesper offline_meta_create "$(secs $((t1 - t0)))" "" "$REINT_RECORDS" ok
+	record "$rep" hesper reint_meta "$(secs $((t2 - t1)))" "" "$n" ok
+	printf '  reint     %s empty creates offline in %s s; %s records reintegrated in %s s\n' \
+		"$REINT_RECORDS" "$(secs $((t1 - t0)))" "$n" "$(secs $((t2 - t1)))" >&2
+	cfs_on O disconnect >/dev/null || { record "$rep" hesper reint_day "" "" "" fail; return; }
+	t0=$(usec)
+	python3 - "$d/day" "$DAY_MB" <<'PY' || true
+import os, sys
+d, mb = sys.argv[1], int(sys.argv[2])
+for i in range(mb):
+    with open(os.path.join(d, "s%04d" % i), "wb") as f:
+        f.write(os.urandom(1 << 20))
+PY
+	n=$(cml O)
+	python3 - "$d/day" "$((DAY_RECORDS - n))" <<'PY' || true
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(max(n, 0)):
+    os.close(os.open(os.path.join(d, "m%06d" % i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+PY
+	t1=$(usec)
+	n=$(cml O)
+	reint_wait O
+	t2=$(usec)
+	record "$rep" hesper reint_day "$(secs $((t2 - t1)))" "" "$n" ok
+	printf '  reint     day of work (%s MiB, %s records) made in %s s, reintegrated in %s s\n' \
+		"$DAY_MB" "$n" "$(secs $((t1 - t0)))" "$(secs $((t2 - t1)))" >&2
+	timeout -k 10 "$OP_TIMEOUT" rm -rf "$d" || true
+}
+
+# Target 6, on its own venus S (write back while filling): SCALE_FILES
+# empty files in directories of 1000, then venus's RSS, ls -lR warm, a
+# restart (SIGTERM, start again) timed to the first answered lookup, and
+# ls -lR after it.  bench/scale.sh (the scale work's own script) runs
+# instead when it exists; its output is quoted under the table.
+scale_rep() {
+	local rep=$1 d t0 t1 pid rss
+	if [ -x "$SRCDIR/bench/scale.sh" ]; then
+		# Run as the test-harness scripts are (bench/reint-bench.sh): from
+		# the build directory, top_builddir set, the count as argument.
+		(cd "$BUILD" && export top_builddir="$BUILD" top_srcdir="$SRCDIR" SCALE_FILES &&
+			"$SRCDIR/bench/scale.sh" "$SCALE_FILES") >"$T/scale.out" 2>>"$T/workloads.log" ||
+			log "bench/scale.sh failed (see $T/workloads.log)"
+		record "$rep" hesper scale_script "" "" "" ok
+		return
+	fi
+	[ -n "${VPID[S]:-}" ] || start_venus S
+	d=$(vmnt S)/scale$rep
+	mkdir -p "$d"
+	cfs_on S wd >/dev/null || log "cfs wd on S failed"
+	python3 - "$d" "$SCALE_FILES" <<'PY' || { record "$rep" hesper scale_rss_kb "" "" "" fail; return; }
+import os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    if i % 1000 == 0:
+        sub = os.path.join(d, "d%03d" % (i // 1000))
+        os.mkdir(sub)
+    os.close(os.open(os.path.join(sub, "f%04d" % (i % 1000)), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+PY
+	cfs_on S fr "$(vmnt S)" >/dev/null 2>&1 || true
+	wait_for "$OP_TIMEOUT" cml_empty S || log "venus S: CML not empty"
+	cfs_on S strong >/dev/null 2>&1 || log "cfs strong on S failed"
+	ls -lR "$d" >/dev/null
+	t0=$(usec); ls -lR "$d" >/dev/null; t1=$(usec)
+	record "$rep" hesper scale_lsR_warm "$(secs $((t1 - t0)))" "" "$SCALE_FILES" ok
+	pid=${VPID[S]}
+	rss=$(ps -o rss= -p "$pid" | tr -d ' ')
+	record "$rep" hesper scale_rss_kb "$rss" "" "$SCALE_FILES" ok
+	# Restart: SIGTERM, wait for the unmount, start again.
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	unmount "$(vtop S)"
+	t0=$(usec)
+	start_venus S nowait
+	wait_for 600 stat "$d/d000/f0000" || log "venus S: no lookup after restart"
+	t1=$(usec)
+	record "$rep" hesper scale_restart "$(secs $((t1 - t0)))" "" "$SCALE_FILES" ok
+	printf '  scale     %s files: venus RSS %s KiB, first lookup %s s after restart\n' \
+		"$SCALE_FILES" "$rss" "$(secs $((t1 - t0)))" >&2
+	clog_venus S
+	t0=$(usec); ls -lR "$d" >/dev/null; t1=$(usec)
+	record "$rep" hesper scale_lsR_restart "$(secs $((t1 - t0)))" "" "$SCALE_FILES" ok
+	timeout -k 10 "$OP_TIMEOUT" rm -rf "$d" || true
+	cfs_on S fr "$(vmnt S)" >/dev/null 2>&1 || true
+}
+
 # ---- start everything ------------------------------------------------------------------
 log "temp dir $T ($(df -T "$T" | awk 'NR == 2 { print $2 }')); Hesper build ${BUILD:-none}"
 ACTIVE=()
 for s in "${SYS[@]}"; do
 	[ -n "${NOTE[$s]:-}" ] || ACTIVE+=("$s")
 done
-if have_sys hesper || have_sys hesper-wd || want offline; then start_vice; fi
-if have_sys hesper; then start_venus A; start_venus B; fi
+if have_sys hesper || have_sys hesper-wd || want_hesper_only; then start_vice; fi
+if have_sys hesper; then start_venus A; start_venus B; elif want extents; then start_venus A; fi
 if have_sys hesper-wd; then
 	start_venus C
 	start_venus D
 	cfs_on C wd >/dev/null || die "cfs wd on C failed"
 	cfs_on D wd >/dev/null || die "cfs wd on D failed"
 fi
-want offline && start_venus O
+if want offline || want reint; then start_venus O; fi
 if [[ " ${ACTIVE[*]} " == *" sshfs "* ]] || { [[ " ${ACTIVE[*]} " == *" rclone "* ]] && [ -x "$SSHD" ]; }; then
 	start_sshd
 fi
@@ -761,7 +1109,6 @@ if [[ " ${ACTIVE[*]} " == *" sshfs "* ]]; then start_sshfs A; start_sshfs B; fi
 if [[ " ${ACTIVE[*]} " == *" rclone "* ]]; then start_rclone A; start_rclone B; fi
 log "preparing inputs"
 prepare_inputs
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 # ---- the run: per repetition, each workload on every system in turn -----------------
@@ -772,12 +1119,16 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		order+=("${ACTIVE[(i + rep - 1) % ${#ACTIVE[@]}]}")
 	done
 	log "repetition $rep of $REPS: ${order[*]}"
+	record "$rep" machine load1 "$(cut -d' ' -f1 /proc/loadavg)" "" "" ok
 	# A system with a workload cut off by OP_TIMEOUT skips the rest of
 	# the repetition.
 	declare -A STUCK=()
 	for wl in "${WL[@]}"; do
 		case $wl in
 		offline) offline_rep "$rep"; continue ;;
+		extents) extents_rep "$rep"; continue ;;
+		reint) reint_rep "$rep"; continue ;;
+		scale) scale_rep "$rep"; continue ;;
 		tls) tls_rep "$rep"; continue ;;
 		esac
 		for s in "${order[@]}"; do

@@ -33,6 +33,7 @@ BUILD=$(cd "$BUILD" && pwd)
 VICE=$BUILD/vice/vice
 VENUS=$BUILD/venus/venus
 CFS=$BUILD/tools/cfs
+PDBTOOL=$BUILD/tools/pdbtool CLOG=$BUILD/tools/clog
 SIZE_MB=${SIZE_MB:-256}
 RANDOM_READS=${RANDOM_READS:-20000}
 TARSRC=${TARSRC:-/usr/src/libxcrypt}
@@ -76,7 +77,9 @@ trap cleanup EXIT
 
 # ---- start vice and two venus ----
 mkdir -p "$T/vice" "$T/native"
-"$VICE" -f -r "$T/vice/root" -l 127.0.0.1 -p 0 >"$T/vice/log" 2>&1 </dev/null &
+# The realm's root volume is MOUNT/REALM on each venus (doc/design.md).
+REALM=bench.test
+"$VICE" -f -r "$T/vice/root" -l 127.0.0.1 -p 0 --realm "$REALM" >"$T/vice/log" 2>&1 </dev/null &
 PIDS+=($!)
 port=
 for ((i = 0; i < 150; i++)); do
@@ -85,7 +88,17 @@ for ((i = 0; i < 150; i++)); do
 	sleep 0.2
 done
 [ -n "$port" ] || { cat "$T/vice/log" >&2; die "vice did not start"; }
-: >"$T/venus.conf"
+# With authentication built: the pdb user root (System:Administrators),
+# a random password, clogged on each venus, as compare.sh and the tests.
+ROOTPW=$T/vice/root.password
+if [ -x "$PDBTOOL" ] && [ -x "$CLOG" ]; then
+	(umask 077 && head -c 18 /dev/urandom | base64 >"$ROOTPW")
+	"$PDBTOOL" -r "$T/vice/root" nu root 0 >/dev/null &&
+		"$PDBTOOL" -r "$T/vice/root" passwd -pipe root <"$ROOTPW" >/dev/null &&
+		"$PDBTOOL" -r "$T/vice/root" ag System:Administrators root >/dev/null ||
+		die "cannot create pdb user root with $PDBTOOL"
+fi
+printf 'realm %s\n' "$REALM" >"$T/venus.conf"
 start_venus() {
 	local n=$1 i
 	mkdir -p "$T/$n/cache" "$T/$n/mnt"
@@ -94,16 +107,22 @@ start_venus() {
 	PIDS+=($!)
 	MNTS+=("$T/$n/mnt")
 	for ((i = 0; i < 150; i++)); do
-		is_mounted "$T/$n/mnt" && return 0
+		is_mounted "$T/$n/mnt" && break
 		sleep 0.2
 	done
-	cat "$T/$n/log" >&2
-	die "venus $n did not mount"
+	is_mounted "$T/$n/mnt" || { cat "$T/$n/log" >&2; die "venus $n did not mount"; }
+	[ -f "$ROOTPW" ] || return 0
+	for ((i = 0; i < 150; i++)); do
+		[ -s "$T/$n/cache/known_servers" ] && break
+		sleep 0.2
+	done
+	HESPER_CTL=$T/$n/cache/venus.ctl "$CLOG" -pipe root <"$ROOTPW" >>"$T/$n/log" 2>&1 ||
+		die "venus $n: clog root failed (see $T/$n/log)"
 }
 start_venus A
 start_venus B
-HA=$T/A/mnt
-HB=$T/B/mnt
+HA=$T/A/mnt/$REALM
+HB=$T/B/mnt/$REALM
 NAT=$T/native
 
 # ---- helpers ----
