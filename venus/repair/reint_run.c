@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -126,8 +127,19 @@ static int join(struct lane *ln, struct rgroup *g, unsigned min_age, unsigned bu
 		ln->members = m;
 		g->pending++;
 	}
-	if (!ln->running)
+	if (!ln->running) {
 		lane_pass(ln, min_age, budget);
+	} else {
+		/* A trickle pass under way (records older than its age, a
+		 * time budget) takes on the joiner's wider terms: cfs fr
+		 * means every record, not the trickle's share of them. */
+		if (min_age < ln->min_age)
+			ln->min_age = min_age;
+		if (!budget)
+			ln->until = 0;
+		else if (ln->until && ln->until < time(NULL) + budget)
+			ln->until = time(NULL) + budget;
+	}
 	return 0;
 }
 
