@@ -165,7 +165,9 @@ static void fetch_issue(struct fetch *f)
 	}
 	c->f = f;
 	c->off = f->next;
-	c->count = (uint32_t)(f->size - f->next < HS_CHUNK_MIN ? f->size - f->next : HS_CHUNK_MIN);
+	/* The largest chunk: each costs a round trip, an open and a pread
+	 * on vice, and an encode and a decode on each side. */
+	c->count = (uint32_t)(f->size - f->next < HS_CHUNK_MAX ? f->size - f->next : HS_CHUNK_MAX);
 	f->next += c->count;
 	f->inflight++;
 	a.fid = f->fid;
