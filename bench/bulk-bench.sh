@@ -66,6 +66,7 @@ phase write+close "$VPID" "$APID" -- \
 	dd if=/dev/zero of="$A/f" bs=1M count="$SIZE_MB" conv=fsync status=none
 # /dev/zero would be a hole-free file of zeros: fetches send it whole.
 phase cold-read "$VPID" "$BPID" -- dd if="$B/f" of=/dev/null bs=1M status=none
+ht_check "B read back $SIZE_MB MiB of zeros" cmp -s -n $((SIZE_MB << 20)) "$B/f" /dev/zero
 ht_note "A store_bytes $(ht_stat A store_bytes) B fetch_bytes $(ht_stat B fetch_bytes)"
 [ "${PERF:-0}" = 1 ] && for f in "$OUT"/*.top; do echo "== $f"; cat "$f"; done
 ht_done

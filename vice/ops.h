@@ -36,12 +36,6 @@ int op_vldb_lookup(struct vclient *c, void *args, void *res);
 
 /* ops_store.c: file contents */
 int op_store_chunk(struct vclient *c, void *args, void *res);
-/* xdr_hs_store_chunk_args, but decoding leaves data pointing into the
- * call's record (no copy of up to HS_CHUNK_MAX bytes) and freeing leaves
- * it alone: the args must not outlive the call (dispatch frees them with
- * its reply).  Encoding is the generated code's.  vice/ops_store.c. */
-typedef hs_store_chunk_args hs_store_chunk_args_inplace;
-bool_t xdr_hs_store_chunk_args_inplace(XDR *x, hs_store_chunk_args *a);
 int op_store_commit(struct vclient *c, void *args, void *res);
 int op_setattr(struct vclient *c, void *args, void *res);
 

@@ -20,30 +20,6 @@ static void changed(struct vclient *c, int dup, const hs_fid *fid)
 	cb_grant(c, fid);
 }
 
-bool_t xdr_hs_store_chunk_args_inplace(XDR *x, hs_store_chunk_args *a)
-{
-	u_int n;
-
-	if (x->x_op == XDR_FREE) {
-		a->data.data_val = NULL;   /* the record's, not ours */
-		a->data.data_len = 0;
-		return TRUE;
-	}
-	if (x->x_op != XDR_DECODE)
-		return xdr_hs_store_chunk_args(x, a);
-	if (!xdr_hs_fid(x, &a->fid) || !xdr_hs_storeid(x, &a->sid) ||
-	    !xdr_u_quad_t(x, &a->offset) || !xdr_u_int(x, &n) ||
-	    n > HS_CHUNK_MAX)
-		return FALSE;
-	a->data.data_len = n;
-	a->data.data_val = NULL;
-	if (!n)
-		return TRUE;
-	/* xdr_inline checks that n bytes and their padding remain. */
-	a->data.data_val = (char *)xdr_inline(x, (int)((n + 3) & ~3u));
-	return a->data.data_val != NULL;
-}
-
 int op_store_chunk(struct vclient *c, void *args, void *res)
 {
 	hs_store_chunk_args *a = args;

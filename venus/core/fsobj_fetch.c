@@ -24,6 +24,7 @@
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
 #include "venus/util/event.h"
+#include "rpc/xdr_inplace.h"
 
 /* ================================================================ */
 /* Whole-file fetch                                                  */
@@ -174,7 +175,8 @@ static void fetch_issue(struct fetch *f)
 	a.offset = c->off;
 	a.count = c->count;
 	vr_call_as(a.fid.volume, f->uid, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a,
-		    (xdrproc_t)xdr_hs_fetch_res, sizeof(hs_fetch_res), fetch_chunk_done, c);
+		    (xdrproc_t)xdr_hs_fetch_res_inplace, sizeof(hs_fetch_res),
+		    fetch_chunk_done, c);   /* written from the reply: no copy */
 }
 
 static void evicted(void *arg, uint64_t ino)
