@@ -9,7 +9,10 @@
 # each phase runs under `perf record -g` on vice and the venus concerned
 # (reports in $OUT, default /tmp/bulk-bench); with STRACE=1 under
 # `strace -c -f` counting fsync/fdatasync/write/read system calls.
-# Prints seconds and MiB/s per phase; compare with bench/tls-baseline.sh.
+# Prints seconds and MiB/s per phase, and the CPU seconds (user+system)
+# vice and the venus concerned used in it: on a shared machine the wall
+# time follows the load, the CPU time much less.  Compare with
+# bench/tls-baseline.sh, which prints the same figures for plain TLS.
 set -euo pipefail
 SIZE_MB=${SIZE_MB:-1024}
 OUT=${OUT:-/tmp/bulk-bench}
@@ -17,6 +20,9 @@ HT_TIMEOUT=${HT_TIMEOUT:-1800}
 HT_OPTIMEOUT=${HT_OPTIMEOUT:-900}
 source "$(dirname "$0")/../test/integration/lib.sh"
 mkdir -p "$OUT"
+
+# CPU seconds (user+system) pid has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
 # phase NAME PIDS... -- CMD...: time CMD with the profilers on PIDS.
 phase() {
@@ -36,14 +42,21 @@ phase() {
 		fi
 	done
 	[ ${#prof[@]} -eq 0 ] || sleep 1
+	local c0=() c1=() i
+	for pid in "${p[@]}"; do c0+=("$(cpu_s "$pid")"); done
 	t0=$(ht_usec)
 	"$@"
 	t1=$(ht_usec)
+	for pid in "${p[@]}"; do c1+=("$(cpu_s "$pid")"); done
 	for pid in "${prof[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
 	for pid in "${prof[@]}"; do wait "$pid" 2>/dev/null || true; done
 	local us=$((t1 - t0))
 	printf '%-14s %8.2f s %8.1f MiB/s\n' "$name" "$(bc -l <<<"$us/1000000")" \
 		"$(bc -l <<<"$SIZE_MB*1000000/$us")"
+	for i in "${!p[@]}"; do
+		printf '    cpu %-6s %6.2f s\n' "$(ps -o comm= -p "${p[$i]}")" \
+			"$(bc -l <<<"${c1[$i]} - ${c0[$i]}")"
+	done
 	if [ "${PERF:-0}" = 1 ]; then
 		for pid in "${p[@]}"; do
 			perf report -i "$OUT/$name.$pid.perf" --no-children --stdio 2>/dev/null |
