@@ -22,6 +22,10 @@
 #define NBUCKETS 64
 #define DEAD_XIDS 256         /* timed-out xids whose late replies we drop */
 #define RPC_VERS 2
+/* Bytes a bufferevent moves through TLS per readiness event (libevent's
+ * default is 16 KiB: one TLS record, so one trip around the loop per
+ * record).  1 MiB lets a store chunk or fetch reply go in a few turns. */
+#define CONN_MAX_SINGLE_IO (1024 * 1024)
 
 enum cstate { C_INIT, C_RESOLVING, C_CONNECTING, C_UP, C_CLOSED };
 

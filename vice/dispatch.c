@@ -10,6 +10,7 @@
 #include "ops.h"
 #include "auth.h"
 #include "voldump.h"
+#include "rpc/xdr_inplace.h"
 
 /* One procedure: how to decode, how to answer, who handles it. */
 struct vproc {
@@ -39,7 +40,8 @@ static const struct vproc procs[] = {
 	[HS_LOOKUP] = P(hs_lookup_args, hs_lookup_res, op_lookup, 0),
 	[HS_READDIR] = P(hs_readdir_args, hs_readdir_res, op_readdir, 0),
 	[HS_FETCH] = P(hs_fetch_args, hs_fetch_res, op_fetch, 0),
-	[HS_STORE_CHUNK] = P(hs_store_chunk_args, hs_status_res,
+	/* The chunk's data is written from the record: no copy. */
+	[HS_STORE_CHUNK] = P(hs_store_chunk_args_inplace, hs_status_res,
 			     op_store_chunk, 0),
 	[HS_STORE_COMMIT] = P(hs_store_commit_args, hs_attr_res,
 			      op_store_commit, 0),

@@ -17,6 +17,7 @@
 #include "hesper/rpc.h"
 #include "hesper.h"
 #include "rpc/record.h"
+#include "rpc/xdr_inplace.h"
 
 /* ---- allocation watch: the largest single request while armed ----
  * Interposes malloc/calloc (libtirpc allocates with calloc).  Not under
@@ -189,6 +190,77 @@ static void test_roundtrip_readdir_fetch(void **state)
 	assert_memory_equal(f2.hs_fetch_res_u.ok.data.data_val, data,
 			    sizeof data);
 	xdr_free((xdrproc_t)xdr_hs_fetch_res, &f2);
+}
+
+/* The in-place decoders (rpc/xdr_inplace.c) read what the generated
+ * encoders write, point the data into the buffer instead of allocating
+ * it, leave it alone on XDR_FREE, and refuse short or oversized input. */
+static void test_inplace(void **state)
+{
+	static char buf[64 * 1024];
+	static char data[1001];
+	hs_extent ext[1] = { { 7, sizeof data } };
+	hs_store_chunk_args a, a2;
+	hs_fetch_res f, f2;
+	size_t n;
+
+	memset(data, 0x5a, sizeof data);
+	memset(&a, 0, sizeof a);
+	a.fid = (hs_fid){ 1, 2, 3 };
+	a.sid = (hs_storeid){ 4, 5 };
+	a.offset = 1ULL << 40;
+	a.data.data_len = sizeof data;
+	a.data.data_val = data;
+	n = encode((xdrproc_t)xdr_hs_store_chunk_args, &a, buf, sizeof buf);
+	memset(&a2, 0, sizeof a2);
+	arm();
+	assert_true(decode((xdrproc_t)xdr_hs_store_chunk_args_inplace, &a2,
+			   buf, n));
+	disarm();
+	if (WATCH_ALLOC)
+		assert_true(max_alloc < sizeof data);   /* not copied */
+	assert_true(a2.data.data_val > buf && a2.data.data_val < buf + n);
+	assert_int_equal(a2.data.data_len, sizeof data);
+	assert_memory_equal(a2.data.data_val, data, sizeof data);
+	assert_int_equal(a2.offset, 1ULL << 40);
+	assert_int_equal(a2.sid.seq, 5);
+	xdr_free((xdrproc_t)xdr_hs_store_chunk_args_inplace, &a2);
+	assert_null(a2.data.data_val);
+	/* Short by one byte of padding: refused. */
+	memset(&a2, 0, sizeof a2);
+	assert_false(decode((xdrproc_t)xdr_hs_store_chunk_args_inplace, &a2,
+			    buf, n - 1));
+	/* A length above HS_CHUNK_MAX: refused before anything else. */
+	words(buf + n - 4 - ((sizeof data + 3) & ~3u), 1,
+	      (uint32_t)HS_CHUNK_MAX + 1);
+	assert_false(decode((xdrproc_t)xdr_hs_store_chunk_args_inplace, &a2,
+			    buf, n));
+
+	memset(&f, 0, sizeof f);
+	f.hs_fetch_res_u.ok.ext.ext_len = 1;
+	f.hs_fetch_res_u.ok.ext.ext_val = ext;
+	f.hs_fetch_res_u.ok.data.data_len = sizeof data;
+	f.hs_fetch_res_u.ok.data.data_val = data;
+	f.hs_fetch_res_u.ok.next_data = 77;
+	n = encode((xdrproc_t)xdr_hs_fetch_res, &f, buf, sizeof buf);
+	memset(&f2, 0, sizeof f2);
+	assert_true(decode((xdrproc_t)xdr_hs_fetch_res_inplace, &f2, buf, n));
+	assert_true(f2.hs_fetch_res_u.ok.data.data_val > buf &&
+		    f2.hs_fetch_res_u.ok.data.data_val < buf + n);
+	assert_memory_equal(f2.hs_fetch_res_u.ok.data.data_val, data,
+			    sizeof data);
+	assert_int_equal(f2.hs_fetch_res_u.ok.ext.ext_len, 1);
+	assert_int_equal(f2.hs_fetch_res_u.ok.ext.ext_val[0].offset, 7);
+	assert_int_equal(f2.hs_fetch_res_u.ok.next_data, 77);
+	xdr_free((xdrproc_t)xdr_hs_fetch_res_inplace, &f2);
+	assert_null(f2.hs_fetch_res_u.ok.ext.ext_val);   /* freed as usual */
+	assert_null(f2.hs_fetch_res_u.ok.data.data_val);
+	/* An error status carries nothing more. */
+	f.status = 5;
+	n = encode((xdrproc_t)xdr_hs_fetch_res, &f, buf, sizeof buf);
+	memset(&f2, 0, sizeof f2);
+	assert_true(decode((xdrproc_t)xdr_hs_fetch_res_inplace, &f2, buf, n));
+	assert_int_equal(f2.status, 5);
 }
 
 /* ---- bounds ---- */
@@ -412,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_lookup),
 		cmocka_unit_test(test_roundtrip_attr),
 		cmocka_unit_test(test_roundtrip_readdir_fetch),
+		cmocka_unit_test(test_inplace),
 		cmocka_unit_test(test_name_too_long),
 		cmocka_unit_test(test_huge_claims),
 		cmocka_unit_test(test_truncated_struct),

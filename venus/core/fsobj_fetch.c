@@ -24,6 +24,7 @@
 #include "venus/store/cache.h"
 #include "venus/log/cml.h"
 #include "venus/util/event.h"
+#include "rpc/xdr_inplace.h"
 
 /* ================================================================ */
 /* Whole-file fetch                                                  */
@@ -165,14 +166,17 @@ static void fetch_issue(struct fetch *f)
 	}
 	c->f = f;
 	c->off = f->next;
-	c->count = (uint32_t)(f->size - f->next < HS_CHUNK_MIN ? f->size - f->next : HS_CHUNK_MIN);
+	/* The largest chunk: each costs a round trip, an open and a pread
+	 * on vice, and an encode and a decode on each side. */
+	c->count = (uint32_t)(f->size - f->next < HS_CHUNK_MAX ? f->size - f->next : HS_CHUNK_MAX);
 	f->next += c->count;
 	f->inflight++;
 	a.fid = f->fid;
 	a.offset = c->off;
 	a.count = c->count;
 	vr_call_as(a.fid.volume, f->uid, HS_FETCH, (xdrproc_t)xdr_hs_fetch_args, &a,
-		    (xdrproc_t)xdr_hs_fetch_res, sizeof(hs_fetch_res), fetch_chunk_done, c);
+		    (xdrproc_t)xdr_hs_fetch_res_inplace, sizeof(hs_fetch_res),
+		    fetch_chunk_done, c);   /* written from the reply: no copy */
 }
 
 static void evicted(void *arg, uint64_t ino)

@@ -12,6 +12,7 @@
 
 #include "venus/net/fidmap.h"
 #include "venus/net/volreg.h"
+#include "rpc/xdr_inplace.h"
 
 struct fm {
 	enum vr_dir dir;
@@ -326,7 +327,7 @@ static const struct type types[] = {
 	T(hs_staged_res, NULL), T(hs_auth_res, NULL), T(hs_acl_res, NULL),
 	T(hs_vldb_res, NULL), T(hs_volstat_res, r_volstat),
 	T(hs_volstatlist_res, r_volstatlist), T(hs_voldump_res, NULL),
-	T(hs_attrs_res, r_attrs),
+	T(hs_attrs_res, r_attrs), T(hs_fetch_res_inplace, r_fetch),
 };
 
 static const struct type *find(xdrproc_t proc)

@@ -35,6 +35,7 @@ struct qcall {
 	void         *cbarg;
 	char         *buf;        /* XDR-encoded arguments */
 	u_int         len;
+	int           borrowed;   /* buf is the caller's (srv_call_enc) */
 	uint64_t      deadline;   /* CLOCK_MONOTONIC ms */
 	struct event *timer;      /* while queued */
 	struct qcall *next, *prev;
@@ -147,7 +148,8 @@ static void q_finish(struct qcall *q, int err, void *res)
 {
 	q_unlink(q);
 	q->done(q->cbarg, map_err(err), res);
-	free(q->buf);
+	if (!q->borrowed)
+		free(q->buf);
 	free(q);
 }
 
@@ -673,17 +675,15 @@ void srv_call_enc(struct srv *s, uid_t uid, uint32_t proc, const char *buf, u_in
 {
 	unsigned t = timeout_ms && timeout_ms < call_timeout() ? timeout_ms : call_timeout();
 	struct qcall *q = q_new(s, uid, proc, resproc, ressize, done, cbarg, t);
-	int err = 0;
 
 	if (!q)
 		return;
-	q->buf = malloc(len ? len : 1);
-	if (!q->buf)
-		err = ENOMEM;
-	else if (len)
-		memcpy(q->buf, buf, len);
+	/* Not copied: a store chunk is 4 MiB, and every copy of it costs
+	 * as much as the TLS encryption (doc/design.md, Bulk data). */
+	q->buf = (char *)buf;
+	q->borrowed = 1;
 	q->len = len;
-	q_start(s, q, err, t);
+	q_start(s, q, 0, t);
 }
 
 struct ping {

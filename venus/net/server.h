@@ -84,8 +84,8 @@ void srv_call(struct srv *s, uint32_t proc, xdrproc_t argproc, const void *args,
 void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
 		 const void *args, xdrproc_t resproc, size_t ressize,
 		 hrpc_done_fn done, void *cbarg);
-/* srv_call_as with arguments already XDR-encoded (buf, len: copied at
- * once) and a time limit of timeout_ms (0 or above the configured call
+/* srv_call_as with arguments already XDR-encoded (buf, len: borrowed,
+ * so they must stay unchanged until done has run) and a time limit of timeout_ms (0 or above the configured call
  * timeout: that timeout).  For volreg.c, which keeps the encoded (and
  * translated) arguments to send a call again after HS_EMOVED/HS_EVBUSY. */
 void srv_call_enc(struct srv *s, uid_t uid, uint32_t proc, const char *buf, u_int len,

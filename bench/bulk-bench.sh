@@ -1,0 +1,85 @@
+#!/bin/bash
+# bench/bulk-bench.sh - the bulk data path (issue 11, target 1): a SIZE_MB
+# (1024) MiB write+close through venus A (the store to vice), then a cold
+# read of it through venus B (a fetch).  Not part of `make check`.
+#
+#   cd build && top_builddir=$PWD ../bench/bulk-bench.sh     (as root)
+#
+# Uses test/integration/lib.sh (real vice, two real venus).  With PERF=1
+# each phase runs under `perf record -g` on vice and the venus concerned
+# (reports in $OUT, default /tmp/bulk-bench); with STRACE=1 under
+# `strace -c -f` counting fsync/fdatasync/write/read system calls.
+# Prints seconds and MiB/s per phase, and the CPU seconds (user+system)
+# vice and the venus concerned used in it: on a shared machine the wall
+# time follows the load, the CPU time much less.  Compare with
+# bench/tls-baseline.sh, which prints the same figures for plain TLS.
+set -euo pipefail
+SIZE_MB=${SIZE_MB:-1024}
+OUT=${OUT:-/tmp/bulk-bench}
+HT_TIMEOUT=${HT_TIMEOUT:-1800}
+HT_OPTIMEOUT=${HT_OPTIMEOUT:-900}
+source "$(dirname "$0")/../test/integration/lib.sh"
+mkdir -p "$OUT"
+
+# CPU seconds (user+system) pid has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+# phase NAME PIDS... -- CMD...: time CMD with the profilers on PIDS.
+phase() {
+	local name=$1 p=() t0 t1 prof=()
+	shift
+	while [ "$1" != -- ]; do p+=("$1"); shift; done
+	shift
+	local pid
+	for pid in "${p[@]}"; do
+		if [ "${PERF:-0}" = 1 ]; then
+			perf record ${PERF_CG:--g} -o "$OUT/$name.$pid.perf" -p "$pid" >/dev/null 2>&1 &
+			prof+=($!)
+		elif [ "${STRACE:-0}" = 1 ]; then
+			strace -c -f -e trace=fsync,fdatasync,write,read,pwrite64,pread64,openat,writev,readv \
+				-o "$OUT/$name.$pid.strace" -p "$pid" 2>/dev/null &
+			prof+=($!)
+		fi
+	done
+	[ ${#prof[@]} -eq 0 ] || sleep 1
+	local c0=() c1=() i
+	for pid in "${p[@]}"; do c0+=("$(cpu_s "$pid")"); done
+	t0=$(ht_usec)
+	"$@"
+	t1=$(ht_usec)
+	for pid in "${p[@]}"; do c1+=("$(cpu_s "$pid")"); done
+	for pid in "${prof[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+	for pid in "${prof[@]}"; do wait "$pid" 2>/dev/null || true; done
+	local us=$((t1 - t0))
+	printf '%-14s %8.2f s %8.1f MiB/s\n' "$name" "$(bc -l <<<"$us/1000000")" \
+		"$(bc -l <<<"$SIZE_MB*1000000/$us")"
+	for i in "${!p[@]}"; do
+		printf '    cpu %-6s %6.2f s\n' "$(ps -o comm= -p "${p[$i]}")" \
+			"$(bc -l <<<"${c1[$i]} - ${c0[$i]}")"
+	done
+	if [ "${PERF:-0}" = 1 ]; then
+		for pid in "${p[@]}"; do
+			perf report -i "$OUT/$name.$pid.perf" --no-children --stdio 2>/dev/null |
+				grep -E '^ +[0-9]' | head -15 >"$OUT/$name.$pid.top" || true
+		done
+	fi
+}
+
+ht_vice_start
+ht_venus_start A
+ht_venus_start B
+A=$(ht_mnt A)
+B=$(ht_mnt B)
+VPID=$HT_VICE_PID
+APID=${HT_VENUS_PID[A]}
+BPID=${HT_VENUS_PID[B]}
+echo "probe" >"$A/probe"; cat "$B/probe" >/dev/null
+sync
+phase write+close "$VPID" "$APID" -- \
+	dd if=/dev/zero of="$A/f" bs=1M count="$SIZE_MB" conv=fsync status=none
+# /dev/zero would be a hole-free file of zeros: fetches send it whole.
+phase cold-read "$VPID" "$BPID" -- dd if="$B/f" of=/dev/null bs=1M status=none
+ht_check "B read back $SIZE_MB MiB of zeros" cmp -s -n $((SIZE_MB << 20)) "$B/f" /dev/zero
+ht_note "A store_bytes $(ht_stat A store_bytes) B fetch_bytes $(ht_stat B fetch_bytes)"
+[ "${PERF:-0}" = 1 ] && for f in "$OUT"/*.top; do echo "== $f"; cat "$f"; done
+ht_done
