@@ -151,7 +151,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		ht_check "round $round: cfs disconnect" ht_cfs A disconnect
 	fi
 	rm -f "$JOURNAL.stop"
-	timeout -k 2 20 python3 "$HT_TMP/writer.py" "$A/w" "$JOURNAL" "$round" 1.2 \
+	timeout -k 2 "$HT_OPTIMEOUT" python3 "$HT_TMP/writer.py" "$A/w" "$JOURNAL" "$round" 1.2 \
 		2>"$HT_TMP/writer.err" &
 	wpid=$!
 	delay=$(dt_rand_ms 50 900)
