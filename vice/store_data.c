@@ -91,20 +91,25 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
 	return err;
 }
 
-/* Cut the staged file to size and make it durable.  Nothing staged is
+/* Cut the staged file to size; fsync it if sync.  Nothing staged is
  * fine only for an empty file. */
-int vs_stage_finish(const char *path, uint64_t size)
+static int stage_cut(const char *path, uint64_t size, int sync)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | (size ? 0 : O_CREAT), 0600);
 	int err = 0;
 
 	if (fd < 0)
 		return errno;
-	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+	if (ftruncate(fd, (off_t)size) < 0 || (sync && fsync(fd) < 0))
 		err = errno;
 	if (close(fd) < 0 && !err)
 		err = errno;
 	return err;
+}
+
+int vs_stage_finish(const char *path, uint64_t size)
+{
+	return stage_cut(path, size, 1);
 }
 
 /* Paths involved in replacing a data file. */
@@ -125,8 +130,10 @@ static void swap_paths(struct vstore *vs, const struct vn *v,
 }
 
 /* Rename the staged file over the data file, keeping the old one linked
- * at .old until the database commit decides. */
-static int swap_in(struct swap *sw)
+ * at .old until the database commit decides.  Under group commit the
+ * data file and its directory are synced by the turn's vs_flush, before
+ * the reply (else the staged file was fsync'd by stage_cut). */
+static int swap_in(struct vstore *vs, struct swap *sw)
 {
 	(void)unlink(sw->old);
 	sw->had_old = link(sw->data, sw->old) == 0;
@@ -135,7 +142,7 @@ static int swap_in(struct swap *sw)
 	if (rename(sw->stage, sw->data) < 0)
 		return errno;
 	sw->swapped = 1;
-	return vs_fsync_dir(sw->dir);
+	return vs_sync_later(vs, vs->flush.on ? sw->data : NULL, sw->dir);
 }
 
 /* Put the old contents back after a failure, and the new ones back in
@@ -178,12 +185,12 @@ static int commit_apply(struct vstore *vs, struct vn *v,
 	int err;
 
 	swap_paths(vs, v, &a->sid, &sw);
-	if ((err = vs_stage_finish(sw.stage, a->size)))
+	if ((err = stage_cut(sw.stage, a->size, !vs->flush.on)))
 		return err;
 	if ((err = vs_begin(vs)))
 		return err;
 	err = vs_store_meta(vs, v, a, vs_now());
-	if (!err && (err = swap_in(&sw)) != 0)
+	if (!err && (err = swap_in(vs, &sw)) != 0)
 		swap_undo(&sw);
 	if (err) {
 		vs_rollback(vs);
