@@ -269,17 +269,18 @@ void vs_reint_set_check(struct vstore *vs, vs_reint_check fn, void *arg);
 /* ---- group commit (store_flush.c) ---- */
 
 /* Group commit (vice's event loop; off until called, so tools and unit
- * tests keep a flush per commit).  on=1: commits and store swaps write to
- * the page cache only (SQLite synchronous=NORMAL, no fsync of the data
- * file or its directory) and leave the store "pending" until vs_flush;
+ * tests keep a flush per commit).  on=1: commits write to the page cache
+ * only (SQLite synchronous=NORMAL; a store's staged file is still synced
+ * before its commit, its data directory is not) and leave the store
+ * "pending" until vs_flush;
  * the caller must hold every reply that may show such a change until
  * vs_flush returned.  on=0 flushes what is pending and goes back to
  * synchronous=FULL.  0 or an errno. */
 int vs_group_commit(struct vstore *vs, int on);
 /* 1 if a change has not been made durable yet (group commit only). */
 int vs_pending(const struct vstore *vs);
-/* Make every pending change durable: fdatasync the data files stored,
- * fsync their directories (once each), then the WAL of vice.db.  At most
+/* Make every pending change durable: fdatasync the files queued, fsync
+ * the directories queued (once each), then the WAL of vice.db.  At most
  * VS_FLUSH_MAX files are held; one more flushes at once.  0 or the first
  * errno (the set is emptied either way: a failed fsync cannot be
  * retried, POSIX leaves the pages' state undefined). */

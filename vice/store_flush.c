@@ -3,21 +3,20 @@
  * calls.
  *
  * Without it every commit paid its own flushes: SQLite's synchronous=FULL
- * fdatasync of the WAL, the staged data file's fsync, its directory's
- * fsync (about 7 per small file in a tar -x; vice has one thread, so each
- * stalled every client).  Under group commit a commit only writes (WAL
- * with synchronous=NORMAL: the frames reach the page cache; the staged
- * file is renamed over the data file unsynced) and names what it wrote
- * here; vice (dispatch.c) holds the replies of the calls that ran while
- * the store was pending and calls vs_flush once at the end of its
- * event-loop turn, then sends them.  A reply still means "on disk".
+ * fdatasync of the WAL, and a store also its data directory's fsync
+ * (about 7 per small file in a tar -x; vice has one thread, so each
+ * stalled every client).  Under group commit a COMMIT only writes its WAL
+ * frames (synchronous=NORMAL), a store's rename names its directory here,
+ * and vice (dispatch.c) holds the replies of the calls that ran while the
+ * store was pending, calls vs_flush once at the end of its event-loop
+ * turn, then sends them.  A reply still means "on disk".
  *
- * Order inside a flush: data files, then their directories, then the
- * WAL, so that a flush cut short by a power loss leaves metadata that
- * names data files already durable, except for pages of the WAL the
- * kernel wrote back early, before the flush (see doc/design.md: such a
- * commit had no reply yet).  kill -9 of vice loses nothing: the page
- * cache outlives the process.
+ * Order: a store's staged file is fsync'd before the COMMIT that names it
+ * (store_data.c), so even a WAL page the kernel writes back early names
+ * only durable contents; a flush syncs the queued files, then the
+ * directories, then the WAL.  A rename lost to a power loss before the
+ * flush is redone at start (store_stage.c, recover).  kill -9 of vice
+ * loses nothing: the page cache outlives the process.
  */
 #include <errno.h>
 #include <fcntl.h>
