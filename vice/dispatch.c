@@ -6,7 +6,10 @@
  * HS_CONNECT on a connection that has not sent HS_CONNECT get EPERM.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
 #include "vice.h"
+#include "store.h"
 #include "ops.h"
 #include "auth.h"
 #include "voldump.h"
@@ -87,11 +90,22 @@ static const struct vproc procs[] = {
 
 #define NPROCS (sizeof procs / sizeof procs[0])
 
-/* A call that ran, waiting for its breaks to be answered. */
+/* A call that ran, waiting for its breaks to be answered, then for the
+ * group commit's flush. */
 struct held {
 	struct hrpc_call *call;
 	const struct vproc *p;
 	void *args, *res;
+	struct vice *v;
+	struct held *next;      /* in vd_flush's list */
+};
+
+/* Group commit: replies that wait for the end of the event-loop turn,
+ * when one vs_flush makes every change of the turn durable. */
+struct vd_flush {
+	struct event *ev;       /* at VICE_PRIO_FLUSH: runs when no read is
+				 * ready, i.e. after every call of the turn */
+	struct held *head, **tail;
 };
 
 static void held_free(struct held *h)
@@ -101,11 +115,9 @@ static void held_free(struct held *h)
 	free(h);
 }
 
-/* The breaks are answered: reply, then free what the handler left. */
-static void reply_now(void *arg)
+/* Reply, then free what the handler left. */
+static void reply_send(struct held *h)
 {
-	struct held *h = arg;
-
 	hrpc_reply(h->call, h->p->resproc, h->res);
 	/* Handlers may leave allocations behind on failure too; free the
 	 * success arm, which is all zeroes where nothing was allocated. */
@@ -113,6 +125,97 @@ static void reply_now(void *arg)
 	xdr_free(h->p->resproc, h->res);
 	xdr_free(h->p->argproc, h->args);
 	held_free(h);
+}
+
+/* The breaks are answered.  A reply that may show a change not yet
+ * durable (the store is pending: this call's or another's) waits for
+ * the turn's flush; a reply means "on disk". */
+static void reply_now(void *arg)
+{
+	struct held *h = arg;
+	struct vd_flush *f = h->v->flush;
+
+	if (!f || !vs_pending(h->v->vs)) {
+		reply_send(h);
+		return;
+	}
+	h->next = NULL;
+	*f->tail = h;
+	f->tail = &h->next;
+	event_active(f->ev, EV_TIMEOUT, 0);
+}
+
+/* End of the turn: one flush, then every reply that waited for it (EIO
+ * if the flush failed: the changes may not be on disk). */
+static void flush_now(struct vice *v)
+{
+	struct vd_flush *f = v->flush;
+	struct held *h, *list = f->head;
+	int err = vs_flush(v->vs);
+
+	f->head = NULL;
+	f->tail = &f->head;
+	if (err)
+		vlog(LOG_ERR, "group commit: flush failed: %s; %s", strerror(err),
+		     "the calls that waited for it get EIO");
+	while ((h = list)) {
+		list = h->next;
+		if (err)
+			*(int *)h->res = EIO;
+		reply_send(h);
+	}
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	flush_now(arg);
+}
+
+/* vs_set_pending_hook: a change is waiting; flush at the turn's end. */
+static void on_pending(void *arg)
+{
+	struct vice *v = arg;
+
+	event_active(v->flush->ev, EV_TIMEOUT, 0);
+}
+
+int vice_flush_init(struct vice *v, char *err, size_t errlen)
+{
+	struct vd_flush *f = calloc(1, sizeof *f);
+	int r;
+
+	if (!f || event_base_priority_init(v->base, VICE_NPRIO) < 0 ||
+	    !(f->ev = event_new(v->base, -1, 0, on_flush, v)) ||
+	    event_priority_set(f->ev, VICE_PRIO_FLUSH) < 0) {
+		snprintf(err, errlen, "group commit: cannot make its event");
+		if (f && f->ev)
+			event_free(f->ev);
+		free(f);
+		return -1;
+	}
+	f->tail = &f->head;
+	v->flush = f;
+	vs_set_pending_hook(v->vs, on_pending, v);
+	if ((r = vs_group_commit(v->vs, 1))) {
+		snprintf(err, errlen, "group commit: %s", strerror(r));
+		vice_flush_stop(v);
+		return -1;
+	}
+	return 0;
+}
+
+void vice_flush_stop(struct vice *v)
+{
+	struct vd_flush *f = v->flush;
+
+	if (!f)
+		return;
+	flush_now(v);
+	vs_set_pending_hook(v->vs, NULL, NULL);
+	(void)vs_group_commit(v->vs, 0);
+	event_free(f->ev);
+	free(f);
+	v->flush = NULL;
 }
 
 /* Decode, run, and reply once the call's callback breaks are answered. */
@@ -133,6 +236,7 @@ static void run(struct vclient *c, struct hrpc_call *call,
 	}
 	h->call = call;
 	h->p = p;
+	h->v = v;
 	if (!hrpc_call_args(call, p->argproc, h->args)) {
 		hrpc_reply_error(call, GARBAGE_ARGS);
 		held_free(h);

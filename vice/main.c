@@ -412,6 +412,7 @@ static int start(struct vice *v, struct opts *o)
 	    vauth_init(v, &ao, err, sizeof err) ||
 	    !(v->tls = vice_tls_init(o->root, fp, err, sizeof err)) ||
 	    !(v->base = event_base_new()) ||
+	    vice_flush_init(v, err, sizeof err) ||
 	    !(v->lis = hrpc_listen(v->base, v->tls, o->addr, o->port,
 				   &vice_conn_ops, v, err, sizeof err)) ||
 	    publish(v, o, err, sizeof err)) {
@@ -453,6 +454,7 @@ static int serve(struct vice *v)
 
 static void stop(struct vice *v)
 {
+	vice_flush_stop(v);
 	if (v->lis)
 		hrpc_listener_free(v->lis);
 	vice_clients_close(v);

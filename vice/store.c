@@ -212,6 +212,7 @@ static int open_db(struct vstore *vs, int no_root, char *err, size_t errlen)
 		return rc == SQLITE_NOMEM ? ENOMEM : EIO;
 	}
 	rc = db_pragmas(vs->db);
+	sqlite3_commit_hook(vs->db, vs_flush_on_commit, vs);
 	if (!rc)
 		rc = db_prepare(vs);
 	if (!rc)
@@ -281,6 +282,8 @@ void vs_close(struct vstore *vs)
 
 	if (!vs)
 		return;
+	if (vs->flush.on)
+		(void)vs_group_commit(vs, 0);   /* what is pending, durable */
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(vs->st[i]);
 	sqlite3_close(vs->db);

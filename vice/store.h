@@ -2,7 +2,8 @@
  * vice/store.h - vice's storage: SQLite metadata plus one data file per
  * regular file, under one root directory.
  *
- * Layout: <root>/vice.db (WAL, synchronous=FULL), <root>/data/<vol>/
+ * Layout: <root>/vice.db (WAL, synchronous=FULL; NORMAL plus vs_flush
+ * under group commit), <root>/data/<vol>/
  * <vnode>.<uniq> (file contents), <root>/data/tmp/<client>.<seq> (store
  * chunks staged under their store id until the commit; they survive
  * connection drops and restarts, see vs_stage_sweep).
@@ -272,5 +273,30 @@ void vs_reint_set_hook(struct vstore *vs, vs_reint_hook fn, void *arg);
  * NULL: no checks. */
 typedef int (*vs_reint_check)(void *arg, hs_cml_rec *rec);
 void vs_reint_set_check(struct vstore *vs, vs_reint_check fn, void *arg);
+
+/* ---- group commit (store_flush.c) ---- */
+
+/* Group commit (vice's event loop; off until called, so tools and unit
+ * tests keep a flush per commit).  on=1: commits write to the page cache
+ * only (SQLite synchronous=NORMAL; a store's staged file is still synced
+ * before its commit, its data directory is not) and leave the store
+ * "pending" until vs_flush;
+ * the caller must hold every reply that may show such a change until
+ * vs_flush returned.  on=0 flushes what is pending and goes back to
+ * synchronous=FULL.  0 or an errno. */
+int vs_group_commit(struct vstore *vs, int on);
+/* 1 if a change has not been made durable yet (group commit only). */
+int vs_pending(const struct vstore *vs);
+/* Make every pending change durable: fdatasync the files queued, fsync
+ * the directories queued (once each), then the WAL of vice.db.  At most
+ * VS_FLUSH_MAX files are held; one more flushes at once.  0 or the first
+ * errno (the set is emptied either way: a failed fsync cannot be
+ * retried, POSIX leaves the pages' state undefined). */
+#define VS_FLUSH_MAX 256
+int vs_flush(struct vstore *vs);
+/* fn(arg) runs when the store goes from clean to pending (to schedule a
+ * vs_flush at the end of the event-loop turn).  NULL removes it. */
+void vs_set_pending_hook(struct vstore *vs, void (*fn)(void *arg),
+			 void *arg);
 
 #endif /* VICE_STORE_H */

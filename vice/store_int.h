@@ -39,6 +39,17 @@ struct vs_stagetab {
 	size_t n, cap;
 };
 
+/* What the next vs_flush makes durable (store_flush.c). */
+struct vs_flushset {
+	int on;                 /* group commit (vs_group_commit) */
+	int wal;                /* a transaction committed since the flush */
+	char *files[VS_FLUSH_MAX]; /* data files to fdatasync (malloc'd) */
+	char *dirs[VS_FLUSH_MAX];  /* directories to fsync, each once */
+	unsigned nfiles, ndirs;
+	void (*hook)(void *arg); /* clean -> pending */
+	void *hook_arg;
+};
+
 /* An open store. */
 struct vstore {
 	sqlite3 *db;
@@ -57,6 +68,7 @@ struct vstore {
 	void *check_arg;
 	uint32_t writer;        /* see vs_set_writer() */
 	int writer_privileged;
+	struct vs_flushset flush; /* group commit (store_flush.c) */
 };
 
 /* One vnode row.  Times in ns since the epoch. */
@@ -213,6 +225,14 @@ void vs_data_unlink(const struct vstore *vs, const struct vn *v);
 int vs_fsync_dir(const char *path);
 /* Make <datadir>/<vol>: 0 or errno. */
 int vs_voldir_make(const struct vstore *vs, uint32_t vol);
+
+/* ---- store_flush.c: group commit ---- */
+/* Under group commit: queue file (fdatasync) and dir (fsync) for the
+ * next vs_flush and return 0; else fsync them now.  Either may be NULL.
+ * 0 or an errno. */
+int vs_sync_later(struct vstore *vs, const char *file, const char *dir);
+/* sqlite3_commit_hook: a transaction commits (marks the WAL pending). */
+int vs_flush_on_commit(void *vs);
 
 /* ---- store_vol.c: quotas ---- */
 /* At open: the quota columns of volumes (added to an older store, its

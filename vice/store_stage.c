@@ -170,6 +170,47 @@ static uint64_t disk_bytes(const struct stat *st)
 	return b < (uint64_t)st->st_size ? b : (uint64_t)st->st_size;
 }
 
+/* Staged file r of a store that committed (its store id is applied):
+ * its rename over the data file was lost, which only a power loss
+ * between a group commit's COMMIT and its flush does (the WAL page
+ * written back early, the directory not).  Put it in place, or drop it
+ * if its object is gone.  1 if it was one, else 0. */
+static int recover_one(struct vstore *vs, const struct vs_stage_rec *r)
+{
+	hs_storeid sid = { r->client, r->seq };
+	struct vs_applied rec;
+	char stage[4096], data[4096], dir[4096];
+	hs_fid fid;
+	struct vn v;
+
+	if (vs_ap_get(vs, &sid, &rec) <= 0)
+		return 0;
+	vs_stage_path(vs, &sid, stage, sizeof stage);
+	fid = (hs_fid){ rec.vol, rec.o_vnode, rec.o_uniq };
+	if (vs_vn_get(vs, &fid, &v) || v.type != HS_FREG) {
+		(void)unlink(stage);
+		return 1;
+	}
+	vs_data_path(vs, &v, data, sizeof data);
+	snprintf(dir, sizeof dir, "%s/%u", vs->datadir, (unsigned)v.vol);
+	if (rename(stage, data) == 0)
+		(void)vs_fsync_dir(dir);
+	return 1;
+}
+
+/* Drop from the table the staged files recover_one consumed. */
+static void recover(struct vstore *vs)
+{
+	size_t i = 0;
+
+	while (i < vs->stage.n) {
+		if (recover_one(vs, &vs->stage.v[i]))
+			rec_del(&vs->stage, &vs->stage.v[i]);
+		else
+			i++;
+	}
+}
+
 void vs_stage_sweep(struct vstore *vs)
 {
 	char path[4096];
@@ -198,6 +239,7 @@ void vs_stage_sweep(struct vstore *vs)
 			st.st_mtim.tv_nsec;
 	}
 	closedir(d);
+	recover(vs);
 	vs_stage_expire(vs);
 }
 

@@ -42,6 +42,7 @@ struct vice {
 	const char *realm;              /* this realm's name (--realm) */
 	struct vdump *dump;             /* locks, dumps, restores (voldump.h) */
 	struct vldb *vldb;              /* the realm's VLDB (vldb.h) */
+	struct vd_flush *flush;         /* group commit (dispatch.c) */
 };
 
 /* One connection (= one client). */
@@ -76,6 +77,18 @@ void vice_conn_refused(const char *peer, int per_host, void *arg);
 
 /* ---- dispatch.c: HS_VICE_PROG calls ---- */
 void vice_dispatch(struct hrpc_conn *conn, struct hrpc_call *call, void *arg);
+/* Event priorities of vice's loop: connections and timers get libevent's
+ * default (the middle one); the group commit's flush runs at the lowest,
+ * once no read is ready (the end of the turn). */
+#define VICE_NPRIO 3
+#define VICE_PRIO_FLUSH 2
+/* Group commit (vice/store_flush.c): replies of calls that ran while a
+ * change was not yet durable wait for one vs_flush at the end of the
+ * event-loop turn.  Call right after event_base_new(), before any event
+ * exists (it sets the base's priorities).  0, or -1 and err. */
+int vice_flush_init(struct vice *v, char *err, size_t errlen);
+/* Flush, send the replies waiting, back to a flush per commit (stop). */
+void vice_flush_stop(struct vice *v);
 
 /* ---- callback.c: promises and breaks ---- */
 /* c now holds a promise on fid (if it takes callbacks). */
