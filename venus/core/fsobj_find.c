@@ -96,6 +96,7 @@ static void getattr_done(void *arg, int err, void *res)
 /* Ask vice for c->ino's attributes. */
 static void send_getattr(struct kctx *c, const hs_fid *fid)
 {
+	V->stats.getattr_calls++;
 	vr_call_as(fid->volume, c->uid, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid,
 		    (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), getattr_done, c);
 }

@@ -43,7 +43,6 @@ static struct {
 	struct vq *q;
 	size_t     nq;
 	int        busy;        /* a background call is in flight */
-	uint64_t   calls, objs, changed;   /* counters for the log */
 } V_;
 
 /* One HS_GETATTRS call. */
@@ -178,7 +177,7 @@ static void apply(struct vbatch *b, u_int i, hs_attr_res *r)
 		o->has_cb = vr_is_up(o->r.fid.volume);
 		return;
 	}
-	V_.changed++;
+	V->stats.validate_changed++;
 	fso_cb_break(&o->r.fid);
 	fo_take_attr(o, &r->hs_attr_res_u.attr);
 }
@@ -205,8 +204,10 @@ static void batch_done(void *arg, int err, void *res)
 		else
 			apply(b, i, &r->hs_attrs_res_u.ok.res.res_val[i]);
 	}
-	V_.calls++;
-	V_.objs += n;
+	if (!err) {
+		V->stats.validate_calls++;
+		V->stats.validate_objects += n;
+	}
 	if (b->want) {
 		/* EAGAIN: ask alone (a moved volume, an old server...) */
 		if (!err && mine && mine->status == HS_EMOVED)
@@ -240,7 +241,7 @@ static void bg_next(void)
 	while (!V_.busy && V_.nq) {
 		struct vq *q = &V_.q[0];
 
-		if (!vr_is_up(q->lvol) || !(b = vb_new(q->lvol, SRV_SELF))) {
+		if (!vr_reachable(q->lvol) || !(b = vb_new(q->lvol, SRV_SELF))) {
 			q->next = q->n;   /* its server is gone: the next up refills */
 			vq_compact();
 			continue;
@@ -256,9 +257,10 @@ static void bg_next(void)
 		send_batch(b);
 		return;
 	}
-	if (!V_.busy && V_.calls)
+	if (!V_.busy && V->stats.validate_calls)
 		vlog(LOG_INFO, "validation: %" PRIu64 " objects in %" PRIu64
-		     " calls, %" PRIu64 " changed", V_.objs, V_.calls, V_.changed);
+		     " calls, %" PRIu64 " changed", V->stats.validate_objects,
+		     V->stats.validate_calls, V->stats.validate_changed);
 }
 
 int fo_valid_ask(struct fso *o, uid_t uid, void (*done)(void *arg, int err, void *res),
@@ -278,19 +280,28 @@ int fo_valid_ask(struct fso *o, uid_t uid, void (*done)(void *arg, int err, void
 	return 0;
 }
 
+/* s serves lvol, or may: a volume is located (VLDB) at its first call,
+ * so until then any server of its realm may be the one. */
+static int served_by(uint32_t lvol, struct srv *s)
+{
+	struct srv *at = vr_srv_of(lvol);
+
+	return at == s || (!at && vr_realm_of(lvol) == srv_realm(s));
+}
+
 void fso_valid_srv_up(struct srv *s)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < V_.nq; i++)
-		if (vr_srv_of(V_.q[i].lvol) == s)
+		if (served_by(V_.q[i].lvol, s))
 			V_.q[i].next = V_.q[i].n;   /* rebuilt below */
 	vq_compact();
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next) {
 			struct vq *q;
 
-			if (!needs(o) || vr_srv_of(o->r.fid.volume) != s)
+			if (!needs(o) || !served_by(o->r.fid.volume, s))
 				continue;
 			if (!(q = vq_of(o->r.fid.volume, 1)) || vq_push(q, o->r.ino))
 				return;   /* out of memory: uses ask alone */
