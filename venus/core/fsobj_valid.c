@@ -8,10 +8,11 @@
  * on up to 50 fids per call); Hesper asks HS_GETATTRS for up to
  * HS_GETATTRS_MAX objects of one volume per call:
  *   - when a server comes up, the objects it serves that hold no promise
- *     are queued by volume, and a background pass (one call in flight,
- *     as venus itself) walks the queues;
+ *     are queued by volume, and a background pass (one call of BG_BATCH
+ *     in flight, as venus itself) walks the queues;
  *   - an object needed now (fo_with_obj) goes at once, as the caller, in
- *     a call with up to HS_GETATTRS_MAX - 1 queued objects of its volume.
+ *     a call with queued objects of its volume (ASK_FIRST, doubling with
+ *     each such call up to HS_GETATTRS_MAX).
  * A slot whose attributes are those cached keeps its container and takes
  * the promise; one that differs is invalidated as a callback break would
  * (fso_cb_break) and takes vice's attributes, so a changed file or
@@ -39,10 +40,19 @@ struct vq {
 	size_t    n, next, cap;
 };
 
+/* Batch sizes.  vice answers a call in one turn of its loop, so a call
+ * of 1024 objects holds back whatever comes after it (the first lookup
+ * after a start waited ~3 s under load behind two of them): the
+ * background pass takes BG_BATCH, and the calls made on demand start at
+ * ASK_FIRST and double up to HS_GETATTRS_MAX, as a walk keeps asking. */
+#define BG_BATCH  256
+#define ASK_FIRST 32
+
 static struct {
 	struct vq *q;
 	size_t     nq;
 	int        busy;        /* a background call is in flight */
+	unsigned   ask;         /* the next on-demand call's size */
 } V_;
 
 /* One HS_GETATTRS call. */
@@ -127,12 +137,12 @@ static void take(struct vbatch *b, struct fso *o)
 	b->fids[b->a.fids.fids_len++] = o->r.fid;
 }
 
-/* Fill b from lvol's queue. */
-static void fill(struct vbatch *b)
+/* Fill b from lvol's queue, up to max objects. */
+static void fill(struct vbatch *b, unsigned max)
 {
 	struct vq *q = vq_of(b->lvol, 0);
 
-	while (q && q->next < q->n && b->a.fids.fids_len < HS_GETATTRS_MAX) {
+	while (q && q->next < q->n && b->a.fids.fids_len < max) {
 		struct fso *o = fo_obj(q->inos[q->next++]);
 
 		if (o && o->r.fid.volume == b->lvol && needs(o))
@@ -246,7 +256,7 @@ static void bg_next(void)
 			vq_compact();
 			continue;
 		}
-		fill(b);
+		fill(b, BG_BATCH);
 		vq_compact();
 		if (!b->a.fids.fids_len) {
 			free(b);
@@ -272,7 +282,11 @@ int fo_valid_ask(struct fso *o, uid_t uid, void (*done)(void *arg, int err, void
 	if (!q || q->next >= q->n || !(b = vb_new(o->r.fid.volume, uid)))
 		return -1;
 	take(b, o);
-	fill(b);
+	if (V_.ask < ASK_FIRST)
+		V_.ask = ASK_FIRST;
+	fill(b, V_.ask);
+	if (V_.ask < HS_GETATTRS_MAX)
+		V_.ask *= 2;
 	b->want = o->r.ino;
 	b->done = done;
 	b->arg = arg;
@@ -297,6 +311,7 @@ void fso_valid_srv_up(struct srv *s)
 		if (served_by(V_.q[i].lvol, s))
 			V_.q[i].next = V_.q[i].n;   /* rebuilt below */
 	vq_compact();
+	V_.ask = ASK_FIRST;
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next) {
 			struct vq *q;
