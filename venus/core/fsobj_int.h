@@ -206,7 +206,7 @@ void fo_close_settle(uint64_t ino);
 
 /* ---- fsobj_valid.c: batched validation (HS_GETATTRS) ---- */
 /* Ask for o's attributes as uid in one HS_GETATTRS call with up to
- * HS_GETATTRS_MAX - 1 other objects of its volume still to validate since
+ * as many as 1023 other objects of its volume still to validate since
  * its server came up (fso_valid_srv_up).  -1: nothing queued for its
  * volume (or no memory): ask alone.  0: done(arg, err, res) runs once,
  * res o's hs_attr_res as HS_GETATTR would answer (the other slots are
