@@ -24,6 +24,7 @@
 static void vr_server_up(void *arg, struct srv *s)
 {
 	vst_srv_up(s);
+	fso_valid_srv_up(s);
 }
 
 static void vr_server_down(void *arg, struct srv *s)

@@ -284,6 +284,13 @@ struct srv;
 void fso_cb_lost_srv(struct srv *s);
 /* Local volume lvol moved to another server: its promises are void. */
 void fso_vol_moved(uint32_t lvol);
+/* Server s answered HS_CONNECT: the cached objects it serves that hold
+ * no promise are queued and revalidated in HS_GETATTRS batches in the
+ * background (fsobj_valid.c); a use of one of them asks for it with its
+ * queued neighbours. */
+void fso_valid_srv_up(struct srv *s);
+/* Forget the queues (fso_fini). */
+void fso_valid_fini(void);
 /* Mark the objects the CML names (their cache is the truth until they
  * are reintegrated); after cml_init and after reintegration. */
 void fso_cml_settle(void);

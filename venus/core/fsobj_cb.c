@@ -247,6 +247,7 @@ void fso_fini(void)
 {
 	size_t i;
 
+	fso_valid_fini();
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		struct fso *o = fso_tab.by_ino[i], *next;
 

@@ -96,8 +96,26 @@ static void getattr_done(void *arg, int err, void *res)
 /* Ask vice for c->ino's attributes. */
 static void send_getattr(struct kctx *c, const hs_fid *fid)
 {
+	V->stats.getattr_calls++;
 	vr_call_as(fid->volume, c->uid, HS_GETATTR, (xdrproc_t)xdr_hs_fid, fid,
 		    (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), getattr_done, c);
+}
+
+/* The answer to a batch (fsobj_valid.c) that held c->ino: as a single
+ * HS_GETATTR's, or EAGAIN: ask alone. */
+static void batch_done(void *arg, int err, void *res)
+{
+	struct kctx *c = arg;
+	struct fso *o;
+
+	if (err != EAGAIN) {
+		getattr_done(c, err, res);
+		return;
+	}
+	if ((o = fo_obj(c->ino)) != NULL)
+		send_getattr(c, &o->r.fid);
+	else
+		kctx_finish(c, ENOENT, NULL);
 }
 
 /* The object ino.  The realm directory (FSO_ROOT_INO) and the roots of
@@ -118,7 +136,8 @@ void fo_with_obj(uint64_t ino, int fresh, uid_t uid, fso_k k, void *arg)
 		k(arg, ENOENT, NULL);
 		return;
 	}
-	if ((c = kctx_new(ino, uid, k, arg)))
+	/* Unvalidated since a restart or reconnection: in a batch. */
+	if ((c = kctx_new(ino, uid, k, arg)) && fo_valid_ask(o, uid, batch_done, c))
 		send_getattr(c, &o->r.fid);
 }
 

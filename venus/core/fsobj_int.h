@@ -229,6 +229,16 @@ int fo_wx_args(const struct extset *e, uint64_t size, hs_store_delta_args *a);
  * when no range is left. */
 int fo_wx_next(const struct extset *e, unsigned *xi, uint64_t *next,
 	       uint64_t size, uint64_t *lim);
+/* ---- fsobj_valid.c: batched validation (HS_GETATTRS) ---- */
+/* Ask for o's attributes as uid in one HS_GETATTRS call with up to
+ * as many as 1023 other objects of its volume still to validate since
+ * its server came up (fso_valid_srv_up).  -1: nothing queued for its
+ * volume (or no memory): ask alone.  0: done(arg, err, res) runs once,
+ * res o's hs_attr_res as HS_GETATTR would answer (the other slots are
+ * applied before), or err EAGAIN: the batch gave no usable answer for o
+ * (HS_EMOVED, an error of the call other than ETIMEDOUT): ask alone. */
+int fo_valid_ask(struct fso *o, uid_t uid, void (*done)(void *arg, int err, void *res),
+		 void *arg);
 
 /* ---- fsobj_cb.c: the front end's caches (fso_tab.front), NULL-safe ---- */
 /* The kernel forgets what it cached of ino (attributes, pages). */

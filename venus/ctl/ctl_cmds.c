@@ -336,6 +336,8 @@ static const struct { const char *name; size_t off; } venus_counters[] = {
 	STAT(stores_skipped), STAT(cache_hits), STAT(cache_misses),
 	STAT(callback_breaks), STAT(evictions), STAT(zone_yellow_delays),
 	STAT(zone_red_stalls),
+	STAT(getattr_calls), STAT(validate_calls), STAT(validate_objects),
+	STAT(validate_changed),
 };
 #undef STAT
 

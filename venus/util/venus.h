@@ -65,6 +65,10 @@ struct venus_stats {
 	uint64_t evictions;      /* containers discarded to honour cachesize */
 	uint64_t zone_yellow_delays; /* mutation replies slowed (zone.h) */
 	uint64_t zone_red_stalls;    /* mutation replies stalled (zone.h) */
+	uint64_t getattr_calls;      /* HS_GETATTR calls (one object each) */
+	uint64_t validate_calls;     /* HS_GETATTRS calls answered (fsobj_valid.c) */
+	uint64_t validate_objects;   /* objects they answered */
+	uint64_t validate_changed;   /* ... found changed: invalidated */
 };
 
 struct srv;       /* server.h: the connection to vice */

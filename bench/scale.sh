@@ -1,0 +1,96 @@
+#!/bin/bash
+# bench/scale.sh - venus with many cached objects (issue 11, target 6).
+# Run by hand (as root, FUSE), not by `make check`:
+#
+#   N=100000 bench/scale.sh [BUILDDIR]     (BUILDDIR default: ./build)
+#
+# Starts a vice and a venus A (test/integration/lib.sh, temp dirs under
+# $TMPDIR), makes N small files in directories of PER_DIR (1000) on A
+# (CREATE=wd: offline with `cfs wd`, then reintegrated, the default;
+# CREATE=strong: one create and store each), reads them all once, then:
+#   - venus's RSS (ps -o rss) and venus.db's size (with its WAL);
+#   - `ls -lR` warm (twice, the second timed);
+#   - SIGTERM and restart of A: seconds from exec until the mount shows,
+#     and until the first stat of a file answers;
+#   - `ls -lR` right after the restart, and again (warm);
+#   - the RPCs it took: cfs stats getattr_calls, validate_calls,
+#     validate_objects, fetches.
+# BEFORE=DIR (another build directory of the same cache format): each of
+# ROUNDS (1) rounds restarts A with BEFORE's venus first, then with this
+# build's, on the same cache, so that both are measured in one run.
+# Prints one "name value" line per figure; timings are wall-clock seconds
+# on a shared machine: compare runs made in the same conditions.
+set -euo pipefail
+
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+top_builddir=$(cd "${1:-$SRCDIR/build}" && pwd)
+top_srcdir=$SRCDIR
+export top_builddir top_srcdir
+N=${N:-100000}
+PER_DIR=${PER_DIR:-1000}
+CREATE=${CREATE:-wd}
+HT_TIMEOUT=${HT_TIMEOUT:-7200}
+source "$SRCDIR/test/integration/disc_lib.sh"
+
+now() { date +%s.%N; }
+since() { echo "$(now) - $1" | bc | sed 's/^\./0./'; }
+out() { printf '%-28s %s\n' "$1" "$2"; }
+rss_kb() { ps -o rss= -p "${HT_VENUS_PID[A]}" | tr -d ' '; }
+db_kb() { du -kc "$(ht_cachedir A)"/venus.db* | tail -1 | cut -f1; }
+
+ht_vice_start
+ht_venus_start A
+M=$(ht_mnt A)
+
+# ---- the tree ----
+t0=$(now)
+[ "$CREATE" = wd ] && ht_cfs A wd >/dev/null
+mkdir "$M/t"
+ndirs=$(((N + PER_DIR - 1) / PER_DIR))
+for ((d = 0; d < ndirs; d++)); do
+	mkdir "$M/t/d$d"
+	(cd "$M/t/d$d" && for ((i = 0; i < PER_DIR && d * PER_DIR + i < N; i++)); do
+		echo "$d $i" >"f$i"; done)
+done
+if [ "$CREATE" = wd ]; then
+	ht_cfs A wr >/dev/null
+	ht_cfs A fr >/dev/null 2>&1 || true
+	dt_wait_pending A 7200 0 || ht_fail "the CML did not drain"
+fi
+out create_s "$(since "$t0")"
+cat "$M"/t/d*/f* >/dev/null
+
+# ---- warm ----
+ls -lR "$M/t" >/dev/null
+t0=$(now); ls -lR "$M/t" >"$HT_TMP/ls.warm"; out ls_lR_warm_s "$(since "$t0")"
+out entries "$(grep -c ' f[0-9]*$' "$HT_TMP/ls.warm")"
+out rss_kb "$(rss_kb)"
+out venus_db_kb "$(db_kb)"
+
+# ---- restart: with BEFORE's venus (if given), then with this build's ----
+restart() {   # LABEL VENUS
+	local lab=$1 t0
+	VENUS=$2
+	ht_venus_stop A
+	t0=$(now)
+	HT_NO_CLOG=1 ht_venus_start A
+	out "$lab.start_to_mount_s" "$(since "$t0")"
+	stat "$M/t/d0/f0" >/dev/null
+	out "$lab.start_to_first_stat_s" "$(since "$t0")"
+	out "$lab.rss_kb_after_start" "$(rss_kb)"
+	ht_clog A >/dev/null
+	t0=$(now); ls -lR "$M/t" >"$HT_TMP/ls.cold"; out "$lab.ls_lR_after_restart_s" "$(since "$t0")"
+	for k in getattr_calls validate_calls validate_objects validate_changed fetches; do
+		out "$lab.$k" "$(ht_stat A $k 2>/dev/null || echo -)"
+	done
+	t0=$(now); ls -lR "$M/t" >/dev/null; out "$lab.ls_lR_again_s" "$(since "$t0")"
+	out "$lab.rss_kb_end" "$(rss_kb)"
+	cmp -s "$HT_TMP/ls.warm" "$HT_TMP/ls.cold" && out "$lab.listing_same" yes ||
+		out "$lab.listing_same" no
+}
+MINE=$VENUS
+for r in $(seq 1 "${ROUNDS:-1}"); do
+	[ -n "${BEFORE:-}" ] && restart "before$r" "$BEFORE/venus/venus"
+	restart "after$r" "$MINE"
+done
+ht_done
