@@ -110,13 +110,22 @@ static unsigned pieces(const struct extset *e, uint64_t size, hs_extent *out)
 	return k;
 }
 
+/* A delta pays while the base keeps most of the file.  A file cut to
+ * nothing or mostly rewritten goes whole: vice then holds the staged
+ * bytes once, not beside a built copy of them (a nearly full vice). */
+static int worth_delta(const struct extset *e, uint64_t size)
+{
+	return e->cut != 0 && ext_bytes(e) < size / 2;
+}
+
 struct extset *fo_wx_take(struct fso *o, uint64_t size)
 {
 	struct extset *e = o->wx;
 
 	o->wx = NULL;
 	if (e && o->written && !o->pending && !e->whole && o->r.data_dv &&
-	    o->r.has_data && pieces(e, size, NULL) <= HS_DELTA_MAX)
+	    o->r.has_data && worth_delta(e, size) &&
+	    pieces(e, size, NULL) <= HS_DELTA_MAX)
 		return e;
 	if (e) {
 		ext_free(e);

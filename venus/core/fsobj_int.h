@@ -219,7 +219,8 @@ void fo_wx_cut(struct fso *o, uint64_t size);
 /* At the start of a store of size bytes: the set the store may send as a
  * delta (the caller frees it: ext_free + free), or NULL for the whole
  * file (extents unknown, a failed store pending, no base version, more
- * than HS_DELTA_MAX pieces).  o->wx is NULL afterwards either way. */
+ * than HS_DELTA_MAX pieces, cut to 0 or half the file or more written).
+ * o->wx is NULL afterwards either way. */
 struct extset *fo_wx_take(struct fso *o, uint64_t size);
 /* The commit's cut, size and extents (a->ext.ext_val malloc'd, ranges
  * clipped to size and split to 32-bit lengths); ENOMEM. */
