@@ -5,7 +5,8 @@
 # (one progress line per block), print "reintegrated 0 of 1100 records"
 # and "reintegrated 1100 of 1100 records (...)" on stderr, and B must see
 # every directory.  Without -v (stderr not a terminal) no progress line
-# shows.  Counts only: no timings.
+# shows.  Then 400 small stores reintegrate without being held for quota
+# (vice's staging cap per client).  Counts only: no timings.
 source "$(dirname "$0")/disc_lib.sh"
 
 N=1100
@@ -43,4 +44,16 @@ HESPER_CTL=$(ht_ctl A) ht_t "$CFS" fr >"$HT_TMP/fr2.out" 2>"$HT_TMP/fr2.err" || 
 ht_check "cfs fr (no -v) exits 0" test "$rc" -eq 0
 ht_check "cfs fr without -v, stderr not a terminal: no progress line" \
 	test ! -s "$HT_TMP/fr2.err"
+# Many small stores in one pass: a block stages each store under its own
+# store id first, and vice stages at most 256 per client; more in one
+# block came back EDQUOT and were held "over quota" on an unlimited volume.
+NS=400
+ht_check "A logs $NS small files" ht_t python3 -c 'import os, sys
+for i in range(int(sys.argv[2])):
+    with open("%s/s%d" % (sys.argv[1], i), "w") as f:
+        f.write("store %d\n" % i)' "$A/r/last" "$NS"
+ht_check "cfs fr of $NS stores exits 0" ht_cfs A fr
+ht_check "A has 0 CML entries pending after the stores" test "$(dt_pending A)" -eq 0
+ht_check "no store was held for quota" bash -c "! grep -q 'QUOTA:' '$HT_TMP/A/venus.log'"
+ht_check "B reads the last store" bash -c "[ \"\$(cat '$B/r/last/s$((NS - 1))')\" = 'store $((NS - 1))' ]"
 ht_done

@@ -141,6 +141,10 @@ static int ws_needs(const struct waitset *w, const struct cml_row *r)
  * data is staged before the block is sent, so a block of a thousand
  * stores would show no progress (and commit nothing) for a long time. */
 #define BLOCK_BYTES (4u << 20)
+/* ... or holds this many stores: each is staged under its own store id
+ * before the block goes, and vice stages at most VS_STAGE_MAX (256) per
+ * client (EDQUOT past it); half, so stores of open files fit beside. */
+#define BLOCK_STORES 128u
 
 int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned max,
 		   unsigned min_age, int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n)
@@ -149,6 +153,7 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 	struct waitset *ws = calloc(1, sizeof *ws);
 	int err = 0, rc = SQLITE_DONE, own;
 	uint64_t bytes = 0;
+	unsigned stores = 0;
 
 	*n = 0;
 	if (!st || !ws) {
@@ -159,7 +164,8 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 	sqlite3_bind_int(st, 1, -1);   /* no limit: rows may be left */
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
 	sqlite3_bind_int64(st, 3, vol);
-	while (*n < max && bytes < BLOCK_BYTES && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (*n < max && bytes < BLOCK_BYTES && stores < BLOCK_STORES &&
+	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct cml_row *r = &rows[*n];
 
 		if ((err = row_read(st, r)))
@@ -176,8 +182,10 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 			cml_row_free(r);
 			break;
 		}
-		if (r->op == HS_OP_STORE)
+		if (r->op == HS_OP_STORE) {
 			bytes += r->size;
+			stores++;
+		}
 		(*n)++;
 	}
 	free(ws);
