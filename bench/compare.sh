@@ -1053,10 +1053,9 @@ PY
 scale_rep() {
 	local rep=$1 d t0 t1 pid rss
 	if [ -x "$SRCDIR/bench/scale.sh" ]; then
-		# Run as the test-harness scripts are (bench/reint-bench.sh): from
-		# the build directory, top_builddir set, the count as argument.
-		(cd "$BUILD" && export top_builddir="$BUILD" top_srcdir="$SRCDIR" SCALE_FILES &&
-			"$SRCDIR/bench/scale.sh" "$SCALE_FILES") >"$T/scale.out" 2>>"$T/workloads.log" ||
+		# Its interface: N=count bench/scale.sh BUILDDIR.
+		(cd "$BUILD" && N=$SCALE_FILES "$SRCDIR/bench/scale.sh" "$BUILD") \
+			>"$T/scale.out" 2>>"$T/workloads.log" ||
 			log "bench/scale.sh failed (see $T/workloads.log)"
 		record "$rep" hesper scale_script "" "" "" ok
 		return
