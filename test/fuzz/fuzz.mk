@@ -22,7 +22,8 @@ BINS = $(addprefix test/fuzz/,$(TARGETS))
 
 # What each target links, beyond its own source.
 XDR_SRC = rpc/hesper_xdr.c
-RPC_SRC = rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c rpc/listen.c
+RPC_SRC = rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c rpc/listen.c \
+	rpc/xdr_inplace.c
 CTL_SRC = tools/ctlproto.c tools/hoardcmd.c
 # vice's library (vice/Makefile.inc's libvice.a) without its daemon
 # start-up, which needs libsystemd: every vice/*.c but main.c, daemon.c;
