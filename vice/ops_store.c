@@ -39,18 +39,34 @@ int op_store_chunk(struct vclient *c, void *args, void *res)
 	return err;
 }
 
-int op_store_commit(struct vclient *c, void *args, void *res)
+/* vs_store_commit or vs_store_delta on a's arguments. */
+typedef int (*store_apply)(struct vstore *vs, const void *a, hs_attr *attr,
+			   int *dup);
+
+static int apply_commit(struct vstore *vs, const void *a, hs_attr *attr, int *dup)
 {
-	hs_store_commit_args *a = args;
+	return vs_store_commit(vs, a, attr, dup);
+}
+
+static int apply_delta(struct vstore *vs, const void *a, hs_attr *attr, int *dup)
+{
+	return vs_store_delta(vs, a, attr, dup);
+}
+
+/* The end of a store, whole or delta: checks, the new version as the
+ * caller, rights, counters, callback breaks. */
+static int store_end(struct vclient *c, const hs_fid *fid, const hs_storeid *sid,
+		     const void *a, store_apply apply, void *res)
+{
 	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
 	const struct vident *who = op_who(c);
 	int dup, err;
 
-	if ((err = vice_sid_check(c, &a->sid)) ||
-	    (err = acl_store(c->v->vs, who, &a->fid)))
+	if ((err = vice_sid_check(c, sid)) ||
+	    (err = acl_store(c->v->vs, who, fid)))
 		return err;
 	vs_set_writer(c->v->vs, (uint32_t)who->id, who->admin);
-	err = vs_store_commit(c->v->vs, a, attr, &dup);
+	err = apply(c->v->vs, a, attr, &dup);
 	vs_set_writer(c->v->vs, 0, 1);
 	if (err)
 		return err;
@@ -61,27 +77,19 @@ int op_store_commit(struct vclient *c, void *args, void *res)
 	return 0;
 }
 
+int op_store_commit(struct vclient *c, void *args, void *res)
+{
+	hs_store_commit_args *a = args;
+
+	return store_end(c, &a->fid, &a->sid, a, apply_commit, res);
+}
+
 /* HS_STORE_DELTA: as a commit, built from the current version. */
 int op_store_delta(struct vclient *c, void *args, void *res)
 {
 	hs_store_delta_args *a = args;
-	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
-	const struct vident *who = op_who(c);
-	int dup, err;
 
-	if ((err = vice_sid_check(c, &a->sid)) ||
-	    (err = acl_store(c->v->vs, who, &a->fid)))
-		return err;
-	vs_set_writer(c->v->vs, (uint32_t)who->id, who->admin);
-	err = vs_store_delta(c->v->vs, a, attr, &dup);
-	vs_set_writer(c->v->vs, 0, 1);
-	if (err)
-		return err;
-	op_rights(c, attr);
-	if (!dup)
-		c->v->stats.stores++;
-	changed(c, dup, &attr->fid);
-	return 0;
+	return store_end(c, &a->fid, &a->sid, a, apply_delta, res);
 }
 
 int op_setattr(struct vclient *c, void *args, void *res)
