@@ -40,7 +40,7 @@ int vs_reg_get(struct vstore *vs, const hs_fid *fid, struct vn *v)
 	return v->type == HS_FREG ? 0 : EINVAL;
 }
 
-static int pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
+int vs_pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
 {
 	ssize_t w;
 
@@ -85,7 +85,7 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno;
-	err = pwrite_all(fd, a->data.data_val, a->data.data_len, a->offset);
+	err = vs_pwrite_all(fd, a->data.data_val, a->data.data_len, a->offset);
 	if (close(fd) < 0 && !err)
 		err = errno;
 	return err;

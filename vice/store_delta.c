@@ -30,48 +30,54 @@
 #define FILE_MAX ((uint64_t)INT64_MAX)
 #define COPY_BUF (1u << 20)
 
-/* Copy [off, off + n) of in to the same offset of out: copy_file_range,
- * or read and write where the kernel refuses (another file system, an
- * old kernel). */
-static int copy_range(int in, int out, uint64_t off, uint64_t n)
+/* Copy [off, off + n) of in to the same offset of out by read and
+ * write.  in ending early is fine: the rest of out's range reads as
+ * zeros already (a hole or zeroed). */
+static int copy_rw(int in, int out, uint64_t off, uint64_t n)
 {
-	char *buf = NULL;
+	char *buf = malloc(COPY_BUF);
 	int err = 0;
 
-	while (n > 0) {
-		loff_t i = (loff_t)off, o = (loff_t)off;
-		ssize_t k = buf ? 0 : copy_file_range(in, &i, out, &o, n, 0);
+	if (!buf)
+		return ENOMEM;
+	while (n > 0 && !err) {
+		size_t want = n < COPY_BUF ? (size_t)n : COPY_BUF;
+		ssize_t k = pread(in, buf, want, (off_t)off);
 
-		if (k == 0 && !buf && n > 0) {
-			errno = EINVAL;   /* past in's end: should not be */
-			k = -1;
-		}
-		if (k < 0 && !buf && (errno == EXDEV || errno == ENOSYS ||
-				      errno == EOPNOTSUPP || errno == EINVAL)) {
-			if (!(buf = malloc(COPY_BUF)))
-				return ENOMEM;
-			continue;
-		}
-		if (buf) {
-			size_t want = n < COPY_BUF ? (size_t)n : COPY_BUF;
-
-			k = pread(in, buf, want, (off_t)off);
-			if (k == 0)
-				break;                /* a short file reads as zeros */
-			if (k > 0 && pwrite(out, buf, (size_t)k, (off_t)off) != k)
-				k = -1;
-		}
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k < 0) {
-			err = errno;
+		if (k <= 0) {
+			err = k < 0 ? errno : 0;
 			break;
 		}
-		off += (uint64_t)k;
-		n -= (uint64_t)k;
+		if (!(err = vs_pwrite_all(out, buf, (size_t)k, off))) {
+			off += (uint64_t)k;
+			n -= (uint64_t)k;
+		}
 	}
 	free(buf);
 	return err;
+}
+
+/* The same with copy_file_range, falling back to copy_rw where the
+ * kernel refuses (another file system, an old kernel) or in ends. */
+static int copy_range(int in, int out, uint64_t off, uint64_t n)
+{
+	while (n > 0) {
+		loff_t i = (loff_t)off, o = (loff_t)off;
+		ssize_t k = copy_file_range(in, &i, out, &o, n, 0);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno != EXDEV && errno != ENOSYS &&
+		    errno != EOPNOTSUPP && errno != EINVAL)
+			return errno;
+		if (k <= 0)
+			return copy_rw(in, out, off, n);
+		off += (uint64_t)k;
+		n -= (uint64_t)k;
+	}
+	return 0;
 }
 
 /* Copy the data extents of in inside [off, end) to out (holes skipped:

@@ -213,6 +213,11 @@ int vs_data_gone(struct vstore *vs, const struct vn *v);
 /* Cut or zero-extend v's data file to size and fsync it. */
 int vs_data_truncate(struct vstore *vs, const struct vn *v, uint64_t size);
 
+/* ---- store_data.c ---- */
+/* Write all n bytes of buf at off of fd (short writes and EINTR
+ * retried): 0 or errno (ENOSPC, EDQUOT, EIO). */
+int vs_pwrite_all(int fd, const char *buf, size_t n, uint64_t off);
+
 /* ---- store_file.c: paths and data files ---- */
 /* <datadir>/<vol>/<vnode>.<uniq> into buf (PATH_MAX). */
 void vs_data_path(const struct vstore *vs, const struct vn *v, char *buf,
