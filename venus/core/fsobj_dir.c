@@ -43,6 +43,7 @@ struct dop {
 	fso_err_cb  ecb;
 	void       *arg;
 	hs_storeid  sid;        /* of the call sent to vice */
+	unsigned    listed;     /* listings fetched before logging (dop_listing) */
 };
 
 static void dop_reply(struct dop *d, int err, struct fso *o)
@@ -179,6 +180,50 @@ static void dop_failed(struct dop *d, int err)
 	dop_reply(d, err, err ? NULL : o);
 }
 
+static void create_send(void *arg, int err, struct fso *dir);
+static void link_send(void *arg, int err, struct fso *dir);
+static void remove_send(void *arg, int err, struct fso *o);
+static void rename_send(void *arg, int err, struct fso *o);
+
+/* The listing is in (or could not be had: the change is then logged
+ * against the names known, as offline): the operation starts again from
+ * its directory, or from the lookup of its victim. */
+static void dop_listed(void *arg, int err, const struct fso_dirent *ents, size_t n)
+{
+	struct dop *d = arg;
+
+	(void)ents;
+	(void)n;
+	if (err)
+		vlog(LOG_INFO, "listing of directory %" PRIu64 " before a logged change: %s",
+		     d->proc == HS_LINK ? d->newdir : d->dir, strerror(err));
+	switch (d->proc) {
+	case HS_LINK:
+		fo_with_obj(d->newdir, 0, d->uid, link_send, d);
+		return;
+	case HS_REMOVE: case HS_RMDIR:
+		fo_lookup_obj(d->dir, d->name, d->uid, remove_send, d);
+		return;
+	case HS_RENAME:
+		fo_lookup_obj(d->dir, d->name, d->uid, rename_send, d);
+		return;
+	default:
+		fo_with_obj(d->dir, 0, d->uid, create_send, d);
+	}
+}
+
+/* A change about to be logged in dir: fetch dir's whole listing first
+ * when it needs one (fo_log_needs_listing); 1 if so (the operation goes on
+ * in dop_listed).  Bounded: a rename may fetch both of its directories. */
+static int dop_listing(struct dop *d, struct fso *dir)
+{
+	if (d->listed >= 2 || !fo_log_needs_listing(dir))
+		return 0;
+	d->listed++;
+	fso_readdir(dir->r.ino, d->uid, dop_listed, d);
+	return 1;
+}
+
 static void create_done(void *arg, int err, void *res)
 {
 	struct dop *d = arg;
@@ -245,6 +290,8 @@ static void create_send(void *arg, int err, struct fso *dir)
 	if (fo_must_log(dir, NULL, NULL)) {
 		struct fso *o = NULL;
 
+		if (dop_listing(d, dir))
+			return;
 		err = d->proc == HS_MKNOD ?
 			fo_log_mknod(dir, d->name, d->type, d->mode, d->rdev, d->uid, d->gid,
 				     NULL, &o) :
@@ -383,6 +430,8 @@ static void link_send(void *arg, int err, struct fso *dir)
 		return;
 	}
 	if (fo_must_log(dir, o, NULL)) {
+		if (dop_listing(d, dir))
+			return;
 		err = fo_log_link(dir, d->newname, o, d->uid, NULL);
 		dop_reply(d, err, err ? NULL : o);
 		return;
@@ -460,6 +509,8 @@ static void remove_send(void *arg, int err, struct fso *o)
 		return;
 	}
 	if (fo_must_log(dir, o, NULL)) {
+		if (dop_listing(d, dir))
+			return;
 		dop_reply(d, fo_log_remove(dir, d->name, o, d->proc == HS_RMDIR, d->uid, NULL),
 			  NULL);
 		return;
@@ -556,6 +607,8 @@ static void rename_send(void *arg, int err, struct fso *o)
 		return;
 	}
 	if (fo_must_log(sd, dd, o)) {
+		if (dop_listing(d, sd) || dop_listing(d, dd))
+			return;
 		dop_reply(d, fo_log_rename(sd, d->name, dd, d->newname, o, d->uid, NULL), NULL);
 		return;
 	}

@@ -285,6 +285,16 @@ void fo_take_attr(struct fso *o, const hs_attr *a);
  * wait (order), or when any of a, b, c (NULLs skipped) is trusted from
  * the cache.  No other place in core asks volstate. */
 int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c);
+/* Before the first change logged in directory d while its server is
+ * reachable (write-back mode, records waiting): 1 if its whole listing
+ * must be fetched first.  The change makes the listing the cache's own
+ * (fo_dir_ours) until the log is reintegrated: lookups and readdir then
+ * answer from it alone, so it must hold every name vice has; without it a
+ * name removed in the log came back from vice's lookup (tar -x over a tree
+ * looped on EEXIST) and one created in the log vanished at vice's
+ * readdir.  0 offline (nothing to fetch: the names we know are all there
+ * is), for a directory already ours or current under a callback. */
+int fo_log_needs_listing(const struct fso *d);
 /* Every record carries the uid it is made for (uid below; a store's is
  * fo_writer(o); a create's its owner, the caller).
  * Log o's container as a store record (durable before it returns).

@@ -60,6 +60,12 @@ int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
 	       (b && fo_trust_cache(b)) || (c && fo_trust_cache(c));
 }
 
+int fo_log_needs_listing(const struct fso *d)
+{
+	return d && d->r.type == HS_FDIR && !fo_offline(d->r.fid.volume) && !d->cml &&
+	       !cml_is_local(&d->r.fid) && !(d->has_cb && fo_contents_current(d));
+}
+
 /* The directory changed locally: its listing is ours now. */
 /* The local user the fo_log_* call running is made for: its records
  * carry it (cml_append), and reintegration sends them as that user.  The
