@@ -22,6 +22,7 @@
 #include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
+#include "venus/log/cml.h"
 
 /* ================================================================ */
 /* Finding objects: root, revalidation                               */
@@ -269,6 +270,10 @@ static void lookup_done(void *arg, int err, void *res)
 		lookup_cached(l, d);
 		return;
 	}
+	/* Logged changes in a directory never listed: vice's name is gone
+	 * here if the log removed its object or renamed it away. */
+	if (!err && d->cml && cml_gone_from(V->cml, &r->hs_lookup_res_u.ok.obj.fid, &d->r.fid))
+		err = ENOENT;
 	if (!err) {
 		fo_take_attr(d, &r->hs_lookup_res_u.ok.dir);
 		fo_note_rights(l->uid, &r->hs_lookup_res_u.ok.dir);
@@ -324,6 +329,13 @@ static void lookup_in_dir(void *arg, int err, struct fso *d)
 			fo_with_fresh(child, l->uid, child_fresh, l);
 			return;
 		}
+	} else if (!ask && d->cml && db_dirent_get(V->db, d->r.ino, l->name, &child) == 0 &&
+		   fo_obj(child)) {
+		/* Logged changes in a directory never listed (made while
+		 * disconnected): the names it knows are the log's; vice answers
+		 * for the others (lookup_done). */
+		fo_with_fresh(child, l->uid, child_fresh, l);
+		return;
 	}
 	ask_lookup(l, d);
 }

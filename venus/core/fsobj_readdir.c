@@ -21,6 +21,7 @@
 #include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
+#include "venus/log/cml.h"
 
 /* ================================================================ */
 /* readdir                                                           */
@@ -113,9 +114,23 @@ static void rd_reply_cached(struct fso *d, fso_readdir_cb cb, void *arg)
 	free(l.v);
 }
 
-/* The whole listing arrived: it replaces the cached entries, in one
- * transaction.  0, or the errno of a failed begin or commit: then the
- * directory is not complete in venus.db and is listed again next time. */
+/* Is vice's entry e of d overridden by the log?  d has logged changes
+ * but was never listed (changed while disconnected): a name it knows is
+ * the log's (made, renamed to or looked up), and one whose object the log
+ * removed or renamed away is gone, whatever vice still lists. */
+static int rd_logged_over(struct fso *d, const struct rd_ent *e)
+{
+	uint64_t child;
+
+	return d->cml && (db_dirent_get(V->db, d->r.ino, e->name, &child) == 0 ||
+			  cml_gone_from(V->cml, &e->fid, &d->r.fid));
+}
+
+/* The whole listing arrived: it replaces the cached entries (in a
+ * directory with logged changes it fills in the names the log does not
+ * speak for), in one transaction.  0, or the errno of a failed begin or
+ * commit: then the directory is not complete in venus.db and is listed
+ * again next time. */
 static int rd_install(struct rd *r, struct fso *d)
 {
 	size_t i;
@@ -123,11 +138,14 @@ static int rd_install(struct rd *r, struct fso *d)
 
 	if (err)
 		return err;
-	db_dirent_clear(V->db, d->r.ino);
+	if (!d->cml)
+		db_dirent_clear(V->db, d->r.ino);
 	for (i = 0; i < r->n; i++) {
 		struct rd_ent *e = &r->ents[i];
 		struct fso *c = fo_obj_by_fid(&e->fid);
 
+		if (rd_logged_over(d, e))
+			continue;
 		if (!c && !(c = fo_new_obj(&e->fid, e->type, 0)))
 			continue;
 		fo_dir_add(d, e->name, c);

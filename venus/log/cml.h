@@ -103,6 +103,10 @@ int cml_names(struct cml *c, const hs_fid *fid);
  * without a scan of the volume's CML; reintegration's settling asks it
  * once per object a block names. */
 int cml_named(struct cml *c, const hs_fid *fid);
+/* Does a live record remove obj from dir, or rename it out of dir (its
+ * name there is gone locally whatever vice still lists)?  0 after an
+ * SQLite error (logged). */
+int cml_gone_from(struct cml *c, const hs_fid *obj, const hs_fid *dir);
 /* Seconds since the oldest pending record was logged (0 if none). */
 unsigned cml_oldest_age(struct cml *c);
 

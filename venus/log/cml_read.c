@@ -309,6 +309,25 @@ int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf)
 	return err ? err : refid(c, DB_CML_REFID_DIR, oldf, newf);
 }
 
+int cml_gone_from(struct cml *c, const hs_fid *obj, const hs_fid *dir)
+{
+	sqlite3_stmt *st = db_cached(V->db, DB_CML_GONE_FROM);
+	int n = 0, rc;
+
+	(void)c;
+	if (!st)
+		return 0;
+	db_bind_fid(st, 1, obj);
+	sqlite3_bind_int64(st, 4, dir->vnode);
+	sqlite3_bind_int64(st, 5, dir->unique);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else if (rc != SQLITE_DONE)
+		db_step_err(V->db, "cml: gone from");
+	db_done(V->db, st);
+	return n != 0;
+}
+
 int cml_named(struct cml *c, const hs_fid *fid)
 {
 	(void)c;

@@ -198,6 +198,10 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_REFID_OBJ] = "UPDATE cml SET vnode = ?4, uniq = ?5 WHERE " OF_OBJ,
 	[DB_CML_REFID_DIR] = "UPDATE cml SET dvnode = ?4, duniq = ?5 WHERE vol = ?1 AND"
 		" dvnode = ?2 AND duniq = ?3",
+	/* A remove, rmdir or rename of object ?1-?3 out of directory ?4/?5
+	 * (cml_gone_from). */
+	[DB_CML_GONE_FROM] = "SELECT COUNT(*) FROM cml WHERE " OF_OBJ " AND dvnode = ?4 AND"
+		" duniq = ?5 AND op IN (7, 8, 9) AND conflict IN (0, 122)",
 	/* Per volume (?1): the volumes with records, and each one's counts;
 	 * the ordering is cml_obj's prefix. */
 	[DB_CML_VOLS] = "SELECT DISTINCT vol FROM cml ORDER BY vol",
