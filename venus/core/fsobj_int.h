@@ -293,7 +293,8 @@ int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c);
  * name removed in the log came back from vice's lookup (tar -x over a tree
  * looped on EEXIST) and one created in the log vanished at vice's
  * readdir.  0 offline (nothing to fetch: the names we know are all there
- * is), for a directory already ours or current under a callback. */
+ * is), for a directory listed and ours already, or listed and current
+ * under a callback. */
 int fo_log_needs_listing(const struct fso *d);
 /* Every record carries the uid it is made for (uid below; a store's is
  * fo_writer(o); a create's its owner, the caller).

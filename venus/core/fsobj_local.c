@@ -62,8 +62,13 @@ int fo_must_log(const struct fso *a, const struct fso *b, const struct fso *c)
 
 int fo_log_needs_listing(const struct fso *d)
 {
-	return d && d->r.type == HS_FDIR && !fo_offline(d->r.fid.volume) && !d->cml &&
-	       !cml_is_local(&d->r.fid) && !(d->has_cb && fo_contents_current(d));
+	/* Listed and ours already, or listed and current under a callback.
+	 * Not listed but with logged changes (a chmod of it, or names
+	 * changed while disconnected): fetched too, the listing then fills
+	 * in only what the log does not speak for (fsobj_readdir.c). */
+	if (!d || (d->r.has_data && (d->cml || (d->has_cb && fo_contents_current(d)))))
+		return 0;
+	return d->r.type == HS_FDIR && !fo_offline(d->r.fid.volume) && !cml_is_local(&d->r.fid);
 }
 
 /* The directory changed locally: its listing is ours now. */
