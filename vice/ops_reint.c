@@ -115,8 +115,8 @@ static int same_fid(const hs_fid *a, const hs_fid *b)
 
 /* op_rights for a result, each directory's ACL read and evaluated once
  * per block (acl_rights reads the object's directory, then its ACL).
- * An object whose directory is not found keeps the rights it has (0),
- * as op_rights leaves them. */
+ * An object whose directory is not found keeps the rights it has, as
+ * op_rights leaves them. */
 static void result_rights(struct vclient *c, struct rights_memo *m,
 			  hs_attr *a)
 {
