@@ -51,7 +51,7 @@ ht_note "offline: $recs records logged in $(( (t1 - t0) / 1000 )) ms"
 # PERF=FILE: perf record -g of venus and vice from the reconnect to the
 # end of fr; STRACE=FILE: their system calls (STRACE_E, default fsyncs).
 if [ -n "${PERF:-}" ]; then
-	perf record -q -g -o "$PERF" -p "${HT_VENUS_PID[A]},$HT_VICE_PID" 2>/dev/null &
+	perf record -q ${PERF_OPTS:--g} -o "$PERF" -p "${HT_VENUS_PID[A]},$HT_VICE_PID" 2>/dev/null &
 	perf_pid=$!
 fi
 if [ -n "${STRACE:-}" ]; then

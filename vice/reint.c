@@ -191,6 +191,7 @@ int vs_reint(struct vstore *vs, uint64_t client, const hs_reint_args *a,
 		vs->defer_files = 1;
 		err = run(R, a, out);
 	}
+	fidset_clear(&R->noted);
 	free(R);
 	if (err)
 		return abort_block(vs, out, info, err);
@@ -202,4 +203,15 @@ int vs_reint(struct vstore *vs, uint64_t client, const hs_reint_args *a,
 	if (!vs->hook || !vs->hook(vs->hook_arg, VS_REINT_COMMITTED))
 		info->redo_err = vs_redo_run(vs);
 	return 0;
+}
+
+int vs_read_begin(struct vstore *vs)
+{
+	return vs->depth ? EINVAL : vs_begin(vs);
+}
+
+void vs_read_end(struct vstore *vs)
+{
+	if (vs->depth == 1)
+		(void)vs_commit(vs);
 }

@@ -11,16 +11,22 @@
 /* Largest file: offsets must fit off_t. */
 #define FILE_MAX ((uint64_t)INT64_MAX)
 
+/* fid changed: once in info->changed.  Vnode 0 names nothing (a gone
+ * object's zeroed attributes).  Without memory for the set, the list is
+ * searched instead. */
 static void note(struct reint *R, const hs_fid *fid)
 {
 	struct vs_reint_info *in = R->info;
 	unsigned i;
 
-	for (i = 0; i < in->nchanged; i++)
-		if (!memcmp(&in->changed[i], fid, sizeof *fid))
-			return;
-	if (in->nchanged < VS_REINT_FIDS)
-		in->changed[in->nchanged++] = *fid;
+	if (!fid->vnode || in->nchanged >= VS_REINT_FIDS ||
+	    fidset_has(&R->noted, fid))
+		return;
+	if (fidset_add(&R->noted, fid))
+		for (i = 0; i < in->nchanged; i++)
+			if (!memcmp(&in->changed[i], fid, sizeof *fid))
+				return;
+	in->changed[in->nchanged++] = *fid;
 }
 
 /* A store: the metadata now, the data file by a redo row after the

@@ -233,6 +233,13 @@ int vs_reserve_release(struct vstore *vs);
 /* Largest number of fids a block can change (4 per rename). */
 #define VS_REINT_FIDS (4 * HS_REINT_MAX)
 
+/* A read pass over the store after a block (reint.c): every read until
+ * vs_read_end sees one snapshot and shares one transaction, where each
+ * read alone opens and ends its own (a lock cycle of the WAL index).
+ * 0, EINVAL inside a transaction, or an errno; vs_read_end after a 0. */
+int vs_read_begin(struct vstore *vs);
+void vs_read_end(struct vstore *vs);
+
 /* What applying a block did, for counters and callback breaks. */
 struct vs_reint_info {
 	hs_fid changed[VS_REINT_FIDS]; /* objects and dirs changed now */

@@ -88,12 +88,16 @@ static int reint_gate(struct vice *v, hs_reint_args *a)
 {
 	hs_fid *f[REINT_NAMES];
 	unsigned i, j, n;
+	uint32_t open = 0;   /* a volume found open: its fids pass */
 	int st = 0;
 
 	for (i = 0; i < a->recs.recs_len; i++) {
 		n = reint_names(&a->recs.recs_val[i], f);
 		for (j = 0; j < n; j++) {
-			int s = fid_gate(v, f[j], 1);
+			int s = f[j]->volume == open ? 0 : fid_gate(v, f[j], 1);
+
+			if (!s && f[j]->vnode)
+				open = f[j]->volume;
 
 			/* busy wins: the block is retried here later */
 			if (s == HS_EVBUSY)

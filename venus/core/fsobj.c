@@ -396,8 +396,9 @@ void fo_dir_del(struct fso *dir, const char *name)
 
 
 /* Reintegration gave a locally created object its server fid: the ino
- * stays (the kernel keeps its inode), the fid index, the row and the
- * front end follow. */
+ * stays (the kernel keeps its inode), the fid index and the front end
+ * follow.  The row is the caller's to save (fso_reint_applied saves it
+ * once, with the version vice answered: one write per record, not two). */
 void fo_refid(struct fso *o, const hs_fid *newf)
 {
 	hs_fid old = o->r.fid;
@@ -405,6 +406,5 @@ void fo_refid(struct fso *o, const hs_fid *newf)
 	unlink_obj(o);
 	o->r.fid = *newf;
 	link_obj(o);
-	fo_save(o);
 	front_replace(o->r.ino, &old, newf);
 }

@@ -324,7 +324,8 @@ int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *
 void fo_cml_settle(struct fso *o);
 /* fsobj_ctl.c: best-known path of o below the mount. */
 void fo_path_of(const struct fso *o, char *buf, size_t len);
-/* Change o's fid (local -> server): the ino stays; tables, db, front. */
+/* Change o's fid (local -> server): the ino stays; tables and front
+ * (the caller saves the row). */
 void fo_refid(struct fso *o, const hs_fid *newf);
 
 #endif /* VENUS_FSOBJ_INT_H */

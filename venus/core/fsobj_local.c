@@ -549,7 +549,7 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	if (o && cml_is_local(&o->r.fid) && !cml_is_local(&a->fid) &&
 	    (row->op == HS_OP_CREATE || row->op == HS_OP_MKDIR || row->op == HS_OP_SYMLINK ||
 	     row->op == HS_OP_MKNOD)) {
-		cml_refid(V->cml, &o->r.fid, &a->fid);
+		cml_refid(V->cml, &o->r.fid, &a->fid, o->r.type == HS_FDIR);
 		fo_refid(o, &a->fid);
 	}
 	if (row->dir.vnode && (d = fo_obj_by_fid(&row->dir)))
@@ -566,6 +566,7 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 		vlog(LOG_WARNING, "record %" PRIu64 " was applied, but %u.%u.%u is gone on vice;"
 		     " its later records keep their base", row->seq, a->fid.volume, a->fid.vnode,
 		     a->fid.unique);
+		fo_save(o);   /* its new fid, if fo_refid gave it one */
 		return;
 	}
 	/* reint.c rebases the later records on a->dataversion right after

@@ -141,8 +141,9 @@ int cml_set_conflict(struct cml *c, uint64_t seq, int status);
 int cml_clear_conflict(struct cml *c, uint64_t seq, int nobase);
 /* Rebase the pending records of fid on the version vice now has. */
 int cml_rebase(struct cml *c, const hs_fid *fid, uint64_t dv);
-/* The object's fid changed from a local fid to the server's. */
-int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf);
+/* The object's fid changed from a local fid to the server's (isdir: it
+ * is a directory, which records may name as theirs). */
+int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf, int isdir);
 
 /* ---- per volume (cml_vol.c); vol is a local volume number ---- */
 

@@ -302,11 +302,12 @@ static int refid(struct cml *c, enum db_stmt id, const hs_fid *oldf, const hs_fi
 	return db_rc_run(V->db, st);
 }
 
-int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf)
+int cml_refid(struct cml *c, const hs_fid *oldf, const hs_fid *newf, int isdir)
 {
 	int err = refid(c, DB_CML_REFID_OBJ, oldf, newf);
 
-	return err ? err : refid(c, DB_CML_REFID_DIR, oldf, newf);
+	/* Only a directory is any record's directory. */
+	return err || !isdir ? err : refid(c, DB_CML_REFID_DIR, oldf, newf);
 }
 
 int cml_gone_from(struct cml *c, const hs_fid *obj, const hs_fid *dir)

@@ -29,15 +29,26 @@
 #include "venus/util/event.h"
 
 static void next_block(struct lane *ln);
-static void stage_next(struct lane *ln);
+static void stage_fill(struct lane *ln);
 
+static void slot_close(struct stage_slot *s)
+{
+	if (s->busy && s->fd >= 0)
+		close(s->fd);
+	s->busy = 0;
+	s->fd = -1;
+}
+
+/* Drop the block: its rows, its staging; answers to its calls in flight
+ * are ignored from now on (ln->gen). */
 static void free_rows(struct lane *ln)
 {
 	while (ln->n)
 		cml_row_free(&ln->rows[--ln->n]);
-	if (ln->fd >= 0)
-		close(ln->fd);
-	ln->fd = -1;
+	for (unsigned i = 0; i < REINT_STAGE_SLOTS; i++)
+		slot_close(&ln->slot[i]);
+	ln->nbusy = 0;
+	ln->gen++;
 }
 
 /* The outcome of a pass that ran to its end: records of the volume
@@ -293,6 +304,8 @@ static void send_block(struct lane *ln)
 		finish(ln, ENOMEM);
 		return;
 	}
+	/* Staging is over: nothing of it may send the block again. */
+	ln->gen++;
 	for (unsigned i = 0; i < ln->n; i++)
 		recs[i] = ln->rows[i].rec;
 	set_bases(ln, recs);
@@ -305,7 +318,12 @@ static void send_block(struct lane *ln)
 	free(recs);
 }
 
-/* ---- staging the stores' data ---- */
+/* ---- staging the stores' data ----
+ *
+ * Up to REINT_STAGE_SLOTS stores of the block at once, each with one call
+ * in flight (HS_STAGED: where vice is; then its chunks in order); the
+ * block goes once every store is staged (or failed to: vice then refuses
+ * that record itself). */
 
 /* Staging refused for want of a token (status EACCES, refused_anon):
  * vice would refuse the block's records too, and a block sent after a
@@ -322,27 +340,81 @@ static int stage_refused(struct lane *ln, int status)
 	return 1;
 }
 
-/* Staging the current store was refused with EDQUOT: that record is held
+/* Staging the store of s was refused with EDQUOT: that record is held
  * for quota before anything of the block is sent; the block is taken
  * again without it (the records that build on it now wait with it). */
-static void stage_over_quota(struct lane *ln)
+static void stage_over_quota(struct lane *ln, struct stage_slot *s)
 {
-	hold_for_quota(ln, &ln->rows[ln->si]);
+	hold_for_quota(ln, &ln->rows[s->row]);
 	free_rows(ln);
 	cml_thaw_vol(ln->ri->cml, ln->lvol);
 	next_block(ln);
 }
 
-static hs_store_commit_args *cur_store(struct lane *ln)
+static hs_store_commit_args *slot_store(struct stage_slot *s)
 {
-	return &ln->rows[ln->si].rec.hs_cml_rec_u.store;
+	return &s->ln->rows[s->row].rec.hs_cml_rec_u.store;
+}
+
+/* A call of slot s: its answer carries the generation it was made in. */
+struct stage_call {
+	struct stage_slot *s;
+	unsigned           gen;
+};
+
+static void slot_call(struct stage_slot *s, uint32_t proc, xdrproc_t argproc,
+		      const void *args, xdrproc_t resproc, size_t ressize,
+		      hrpc_done_fn done)
+{
+	struct lane *ln = s->ln;
+	struct stage_call *c = malloc(sizeof *c);
+
+	if (!c) {
+		finish(ln, ENOMEM);
+		return;
+	}
+	c->s = s;
+	c->gen = ln->gen;
+	vr_call_as(ln->lvol, ln->rows[0].uid, proc, argproc, args, resproc, ressize,
+		   done, c);
+}
+
+/* The slot an answer is for, or NULL if its block was dropped since. */
+static struct stage_slot *answered(void *arg)
+{
+	struct stage_call *c = arg;
+	struct stage_slot *s = c->s;
+	int live = c->gen == s->ln->gen && s->busy;
+
+	free(c);
+	return live ? s : NULL;
+}
+
+static void send_chunk(struct stage_slot *s);
+
+/* s's store is staged (or failed: off past its end): the next store. */
+static void slot_next(struct stage_slot *s)
+{
+	struct lane *ln = s->ln;
+
+	if (s->off < ln->rows[s->row].size) {
+		send_chunk(s);
+		return;
+	}
+	slot_close(s);
+	ln->nbusy--;
+	stage_fill(ln);
 }
 
 static void chunk_done(void *arg, int err, void *resp)
 {
-	struct lane *ln = arg;
+	struct stage_slot *s = answered(arg);
 	hs_status_res *r = resp;
+	struct lane *ln;
 
+	if (!s)
+		return;
+	ln = s->ln;
 	if (!err && stage_refused(ln, r->status))
 		return;
 	if (!err && r->status)
@@ -352,36 +424,37 @@ static void chunk_done(void *arg, int err, void *resp)
 		return;
 	}
 	if (err == EDQUOT) {
-		stage_over_quota(ln);
+		stage_over_quota(ln, s);
 		return;
 	}
 	if (err) {
 		/* vice will refuse the record itself; say why there. */
-		vlog(LOG_WARNING, "staging record %" PRIu64 ": %s", ln->rows[ln->si].seq,
+		vlog(LOG_WARNING, "staging record %" PRIu64 ": %s", ln->rows[s->row].seq,
 		     strerror(err));
-		ln->off = UINT64_MAX;
+		s->off = UINT64_MAX;
 	}
-	stage_next(ln);
+	slot_next(s);
 }
 
-static void send_chunk(struct lane *ln)
+static void send_chunk(struct stage_slot *s)
 {
-	uint64_t size = ln->rows[ln->si].size, off, n;
+	struct lane *ln = s->ln;
+	uint64_t size = ln->rows[s->row].size, off, n;
 	hs_store_chunk_args a;
 	char *buf;
 	ssize_t got;
 	int err;
 
 	/* Data extents only: holes are never sent. */
-	if ((err = cache_next_extent(ln->fd, ln->off, size, HS_CHUNK_MAX, &off, &n))) {
-		vlog(LOG_ERR, "CML data of record %" PRIu64 ": %s", ln->rows[ln->si].seq,
+	if ((err = cache_next_extent(s->fd, s->off, size, HS_CHUNK_MAX, &off, &n))) {
+		vlog(LOG_ERR, "CML data of record %" PRIu64 ": %s", ln->rows[s->row].seq,
 		     strerror(err));
 		finish(ln, EIO);
 		return;
 	}
-	if (!n && ln->off) {
-		ln->off = size;
-		stage_next(ln);
+	if (!n && s->off) {
+		s->off = size;
+		slot_next(s);
 		return;
 	}
 	/* All hole from 0: one empty chunk, so that vice has it staged. */
@@ -391,72 +464,90 @@ static void send_chunk(struct lane *ln)
 		finish(ln, ENOMEM);
 		return;
 	}
-	got = n ? pread(ln->fd, buf, n, (off_t)off) : 0;
+	got = n ? pread(s->fd, buf, n, (off_t)off) : 0;
 	if (got != (ssize_t)n) {
-		vlog(LOG_ERR, "CML data of record %" PRIu64 " is short: %s", ln->rows[ln->si].seq,
+		vlog(LOG_ERR, "CML data of record %" PRIu64 " is short: %s", ln->rows[s->row].seq,
 		     got < 0 ? strerror(errno) : "truncated");
 		free(buf);
 		finish(ln, EIO);
 		return;
 	}
-	a.fid = cur_store(ln)->fid;
-	a.sid = cur_store(ln)->sid;
+	a.fid = slot_store(s)->fid;
+	a.sid = slot_store(s)->sid;
 	a.offset = off;
 	a.data.data_len = (u_int)n;
 	a.data.data_val = buf;
-	ln->off = n ? off + n : size;
-	vr_call_as(ln->lvol, ln->rows[0].uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
-		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done, ln);
+	s->off = n ? off + n : size;
+	slot_call(s, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
+		  (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), chunk_done);
 	free(buf);
 }
 
 static void staged_done(void *arg, int err, void *resp)
 {
-	struct lane *ln = arg;
+	struct stage_slot *s = answered(arg);
 	hs_staged_res *r = resp;
 
-	if (!err && stage_refused(ln, r->status))
+	if (!s)
+		return;
+	if (!err && stage_refused(s->ln, r->status))
 		return;
 	if (!err && r->status)
 		err = r->status;
 	if (err == ETIMEDOUT) {
-		finish(ln, err);
+		finish(s->ln, err);
 		return;
 	}
-	ln->off = err ? UINT64_MAX : r->hs_staged_res_u.staged;
-	stage_next(ln);
+	s->off = err ? UINT64_MAX : r->hs_staged_res_u.staged;
+	slot_next(s);
 }
 
-/* Stage the current store from where vice is, then move to the next. */
-static void stage_next(struct lane *ln)
+/* Start staging row ln->si (a store) in the free slot s. */
+static void slot_start(struct lane *ln, struct stage_slot *s)
 {
+	unsigned row = ln->si++;
 	char path[4096];
+	int fd;
 
-	if (ln->fd >= 0 && ln->off < ln->rows[ln->si].size) {
-		send_chunk(ln);
-		return;
-	}
-	if (ln->fd >= 0) {
-		close(ln->fd);
-		ln->fd = -1;
-		ln->si++;
-	}
-	while (ln->si < ln->n && ln->rows[ln->si].op != HS_OP_STORE)
-		ln->si++;
-	if (ln->si == ln->n) {
-		send_block(ln);
-		return;
-	}
-	cml_data_path(ln->rows[ln->si].seq, path, sizeof path);
-	if ((ln->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	cml_data_path(ln->rows[row].seq, path, sizeof path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		vlog(LOG_ERR, "CML data %s: %s", path, strerror(errno));
 		finish(ln, EIO);
 		return;
 	}
-	ln->off = UINT64_MAX;
-	hs_staged_args a = { cur_store(ln)->fid, cur_store(ln)->sid };
-	vr_call_as(ln->lvol, ln->rows[0].uid, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
-		 (xdrproc_t)xdr_hs_staged_res, sizeof(hs_staged_res), staged_done, ln);
+	*s = (struct stage_slot){ .ln = ln, .row = row, .busy = 1, .fd = fd,
+				  .off = UINT64_MAX, .gen = ln->gen };
+	ln->nbusy++;
+	hs_staged_args a = { slot_store(s)->fid, slot_store(s)->sid };
+	slot_call(s, HS_STAGED, (xdrproc_t)xdr_hs_staged_args, &a,
+		  (xdrproc_t)xdr_hs_staged_res, sizeof(hs_staged_res), staged_done);
+}
+
+static struct stage_slot *free_slot(struct lane *ln)
+{
+	for (unsigned i = 0; i < REINT_STAGE_SLOTS; i++)
+		if (!ln->slot[i].busy)
+			return &ln->slot[i];
+	return NULL;
+}
+
+/* Start stores while slots are free; send the block once all are staged.
+ * An answer may come at once (a call that failed before leaving): the
+ * block may be dropped or sent under us, which ln->gen tells. */
+static void stage_fill(struct lane *ln)
+{
+	unsigned gen = ln->gen;
+	struct stage_slot *s;
+
+	while (gen == ln->gen && (s = free_slot(ln))) {
+		while (ln->si < ln->n && ln->rows[ln->si].op != HS_OP_STORE)
+			ln->si++;
+		if (ln->si == ln->n)
+			break;
+		slot_start(ln, s);
+	}
+	if (gen == ln->gen && !ln->nbusy && ln->si == ln->n)
+		send_block(ln);
 }
 
 /* Records held for quota go again when a retry is due: asked for
@@ -499,8 +590,7 @@ static void next_block(struct lane *ln)
 	}
 	ln->anon = token_get_vol(ln->rows[0].uid, ln->lvol, &t) != 0;
 	ln->si = 0;
-	ln->fd = -1;
-	stage_next(ln);
+	stage_fill(ln);
 }
 
 void lane_pass(struct lane *ln, unsigned min_age, unsigned budget)

@@ -31,6 +31,24 @@ struct rmember {
 	struct rmember *next;
 };
 
+/* Stores of a block staged at once: their HS_STAGED and chunk calls are
+ * in flight together (one at a time each), where one store after the
+ * other cost two round trips per store.  Bytes in flight stay within a
+ * chunk (HS_CHUNK_MAX) per slot. */
+#define REINT_STAGE_SLOTS 4
+
+struct lane;
+
+/* One store being staged. */
+struct stage_slot {
+	struct lane *ln;
+	unsigned     row;            /* its row in ln->rows */
+	int          busy;           /* a store is staged in it */
+	int          fd;             /* its frozen copy, while busy */
+	uint64_t     off;            /* next byte of it to send */
+	unsigned     gen;            /* ln->gen when it started */
+};
+
 /* One volume's reintegration. */
 struct lane {
 	struct reint   *ri;
@@ -54,9 +72,12 @@ struct lane {
 	unsigned        n;
 	unsigned        max;         /* records per block this pass: 1 once
 	                              * vice refused a block with EDQUOT */
-	unsigned        si;          /* the store row being staged */
-	uint64_t        off;         /* next byte of it to send */
-	int             fd;          /* its frozen copy */
+	unsigned        si;          /* the next row to look at for a store
+	                              * to stage */
+	struct stage_slot slot[REINT_STAGE_SLOTS];
+	unsigned        nbusy;       /* slots staging */
+	unsigned        gen;         /* + 1 each time a block is dropped:
+	                              * answers to its calls are ignored */
 	int             conflicts;   /* refused in this pass */
 	int             quota;       /* held for quota in this pass */
 	unsigned        sent;        /* records sent in this pass (codacon) */

@@ -57,7 +57,6 @@ static struct lane *lane_of(struct reint *ri, uint32_t lvol)
 		return ln;
 	ln->ri = ri;
 	ln->lvol = lvol;
-	ln->fd = -1;
 	ln->next = ri->lanes;
 	ri->lanes = ln;
 	return ln;

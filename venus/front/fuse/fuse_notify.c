@@ -207,9 +207,12 @@ static void hf_enqueue(struct hf_note *n)
 	}
 	pthread_mutex_lock(&hf_mu);
 	n->next = NULL;
+	/* The thread waits only on an empty queue (checked under hf_mu):
+	 * one wake per burst, not one futex call per note. */
+	if (!hf_head)
+		pthread_cond_signal(&hf_cv);
 	*hf_tail = n;
 	hf_tail = &n->next;
-	pthread_cond_signal(&hf_cv);
 	pthread_mutex_unlock(&hf_mu);
 }
 
