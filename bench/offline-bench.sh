@@ -97,14 +97,14 @@ phase() {
 		ht_note "$ph syscalls/op: $(awk -v n="$n" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { printf "%s %.1f; ", $NF, $4 / n }' "$HT_TMP/sc.$ph")"
 	fi
 	if [ -n "$pp" ]; then
-		# Call graphs (perf.PHASE.txt), flat symbols (.flat.txt), venus's
-		# functions with what they call (.incl.txt), by library.
+		# Call graphs (perf.PHASE.txt), flat symbols (.flat.txt), each
+		# syscall with what it calls (.incl.txt), by library.
 		perf report -i "$HT_TMP/perf.$ph.data" --no-children --stdio 2>/dev/null |
 			grep -v '^$' | head -120 >"$HT_TMP/perf.$ph.txt" || true
 		perf report -i "$HT_TMP/perf.$ph.data" --no-children -g none --stdio 2>/dev/null |
 			grep '%' | head -50 >"$HT_TMP/perf.$ph.flat.txt" || true
-		perf report -i "$HT_TMP/perf.$ph.data" --children --dso venus -g none --stdio 2>/dev/null |
-			grep '%' | head -60 >"$HT_TMP/perf.$ph.incl.txt" || true
+		perf report -i "$HT_TMP/perf.$ph.data" --children --sort sym -g none --stdio 2>/dev/null |
+			grep -E '__x64_sys_|__libc_|sqlite3_step' | head -40 >"$HT_TMP/perf.$ph.incl.txt" || true
 		if [ -n "$OUT" ]; then
 			cp "$HT_TMP/perf.$ph.txt" "$OUT.perf.$ph.txt"
 			cp "$HT_TMP/perf.$ph.flat.txt" "$OUT.perf.$ph.flat.txt"

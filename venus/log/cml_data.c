@@ -20,6 +20,7 @@
 #include "venus/util/venus.h"
 #include "venus/log/cml.h"
 #include "venus/store/cache.h"
+#include "venus/store/spare.h"
 
 void cml_data_path(uint64_t seq, char *buf, size_t len)
 {
@@ -99,6 +100,7 @@ static int copy_file(int src, const char *path, int sync)
 	int dst, err = 0;
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	spare_take(tmp);   /* an emptied file, if any: no inode to allocate */
 	dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (dst < 0)
 		return errno;
