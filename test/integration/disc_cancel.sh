@@ -4,7 +4,8 @@
 # to its value before (identity cancellation), and the reintegration sends
 # vice nothing (its store and reintegrated-record counters do not move; B
 # sees none of it).  Then 10 successive stores to one file offline leave
-# one record, and B sees the last version.
+# one record and one frozen copy (the others emptied into spare/), and B
+# sees the last version.
 HT_TIMEOUT=${HT_TIMEOUT:-240}
 source "$(dirname "$0")/disc_lib.sh"
 
@@ -94,6 +95,15 @@ dt_sh "offline: 10 successive stores to one file" "
 "
 p1=$(dt_pending A)
 ht_check "10 stores leave one record (pending $p0 -> $p1)" test "$p1" -eq $((p0 + 1))
+# The cancelled stores' frozen copies are emptied and kept for reuse
+# (venus/store/spare.c): one copy left in cml/, the last version.
+cdir=$(ht_cachedir A)
+dt_sh "one frozen copy left, holding version 10; spare/ keeps empty files" "
+	test \$(ls '$cdir/cml' | wc -l) -eq 1
+	grep -qx 'version 10' '$cdir/cml/'*
+	test \$(ls '$cdir/spare' | wc -l) -ge 1
+	test -z \"\$(find '$cdir/spare' -type f -size +0)\"
+"
 s_stores=$(ht_sstat B stores)
 s_reint=$(sstat_opt reint_records)
 ht_check "cfs reconnect on A (part 2)" ht_cfs A reconnect

@@ -23,6 +23,7 @@
 #include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
+#include "venus/store/spare.h"
 #include "venus/log/cml.h"
 #include "venus/log/volstate.h"
 
@@ -267,6 +268,7 @@ static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid
 		o->r.size = strlen(target);
 	} else if (type == HS_FREG) {
 		cache_path(o->r.ino, path, sizeof path);
+		spare_take(path);   /* no inode to allocate if one is kept */
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			close(fd);

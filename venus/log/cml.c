@@ -15,6 +15,7 @@
 
 #include "venus/util/venus.h"
 #include "venus/store/db.h"
+#include "venus/store/spare.h"
 #include "venus/log/cml.h"
 #include "venus/log/cml_int.h"
 
@@ -52,6 +53,7 @@ struct cml *cml_init(int *errp)
 	uint64_t max = 0;
 	unsigned n;
 
+	spare_fini();   /* the pool of this cachedir is read at its first use */
 	if (!err)
 		err = mkdir_in_cache("conflicts");
 	if (!err && !(c = calloc(1, sizeof *c)))
@@ -91,6 +93,7 @@ void cml_fini(struct cml *c)
 	if (!c)
 		return;
 	db_on_commit(V->db, NULL, NULL);
+	spare_fini();
 	free(c->drop);
 	free(c);
 }

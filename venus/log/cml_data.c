@@ -20,6 +20,7 @@
 #include "venus/util/venus.h"
 #include "venus/log/cml.h"
 #include "venus/store/cache.h"
+#include "venus/store/spare.h"
 
 void cml_data_path(uint64_t seq, char *buf, size_t len)
 {
@@ -91,6 +92,21 @@ static int sync_dir(const char *path)
 	return err;
 }
 
+/* A reflink of src into dst; 0 if the file system cannot (ext4: then
+ * never asked again, one syscall less per frozen copy). */
+static int try_clone(int dst, int src)
+{
+	static int unsupported;
+
+	if (unsupported)
+		return 0;
+	if (ioctl(dst, FICLONE, src) == 0)
+		return 1;
+	if (errno == EOPNOTSUPP || errno == ENOTTY)
+		unsupported = 1;
+	return 0;
+}
+
 /* Copy src to path through path.tmp and a rename, so that path is
  * whole or absent; fsynced (file, then directory) when sync. */
 static int copy_file(int src, const char *path, int sync)
@@ -99,10 +115,11 @@ static int copy_file(int src, const char *path, int sync)
 	int dst, err = 0;
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	spare_take(tmp);   /* an emptied file, if any: no inode to allocate */
 	dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (dst < 0)
 		return errno;
-	if (ioctl(dst, FICLONE, src) < 0)
+	if (!try_clone(dst, src))
 		err = copy_range(src, dst);
 	if (!err && sync && fsync(dst))
 		err = errno;

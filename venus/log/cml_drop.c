@@ -21,6 +21,7 @@
 #include "venus/util/venus.h"
 #include "venus/log/cml.h"
 #include "venus/log/cml_int.h"
+#include "venus/store/spare.h"
 
 void cml_set_settle_hook(struct cml *c, void (*fn)(void *arg, int committed),
 			 void *arg)
@@ -59,9 +60,11 @@ void cml_data_settle(struct cml *c, int committed)
 	if (c->settled)
 		c->settled(c->settled_arg, committed);
 
+	/* Emptied and kept for the next new file (spare.h) rather than
+	 * unlinked: nothing reads a copy whose row is gone. */
 	for (size_t i = 0; committed && i < c->ndrop; i++) {
 		cml_data_path(c->drop[i], path, sizeof path);
-		if (unlink(path) && errno != ENOENT)
+		if (spare_give(path) && unlink(path) && errno != ENOENT)
 			vlog(LOG_WARNING, "CML: %s: %s", path, strerror(errno));
 	}
 	c->ndrop = 0;

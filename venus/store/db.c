@@ -493,13 +493,12 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-int db_fso_put(sqlite3 *db, const struct db_fso *r)
+/* The 25 columns of r as ?1..?25, FSO_COLS's order (both DB_FSO_PUT and
+ * DB_FSO_UPDATE). */
+static void bind_fso(sqlite3_stmt *st, const struct db_fso *r)
 {
-	sqlite3_stmt *st = db_cached(db, DB_FSO_PUT);
 	int i = 1;
 
-	if (!st)
-		return EIO;
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->ino);
 	sqlite3_bind_int64(st, i++, r->fid.volume);
 	sqlite3_bind_int64(st, i++, r->fid.vnode);
@@ -525,6 +524,25 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r)
 	bind_text_or_null(st, i++, r->name);
 	bind_text_or_null(st, i++, r->target);
 	sqlite3_bind_int64(st, i++, (sqlite3_int64)r->rdev);
+}
+
+/* Most saves rewrite a row whose fid stays (a directory at each entry
+ * made in it, a file at each close): an UPDATE in place leaves the fid's
+ * index page alone, where REPLACE deletes and reinserts its entry.  A new
+ * row, or one whose fid changed (reintegration's new fid), is REPLACEd. */
+int db_fso_put(sqlite3 *db, const struct db_fso *r)
+{
+	sqlite3_stmt *st = db_cached(db, DB_FSO_UPDATE);
+	int err;
+
+	if (!st)
+		return EIO;
+	bind_fso(st, r);
+	if ((err = db_run(db, st)) || sqlite3_changes(db) == 1)
+		return err;
+	if (!(st = db_cached(db, DB_FSO_PUT)))
+		return EIO;
+	bind_fso(st, r);
 	return db_run(db, st);
 }
 

@@ -42,7 +42,7 @@ enum db_stmt {
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
 	DB_KEY_GET, DB_KEY_INIT,
 	DB_REALM_PUT, DB_REALM_ALL,
-	DB_FSO_PUT, DB_FSO_DEL, DB_FSO_ALL,
+	DB_FSO_PUT, DB_FSO_UPDATE, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
 	DB_CML_INSERT, DB_CML_OBJ_ROWS, DB_CML_OBJ_BASE,
 	DB_CML_BY_STORE_SEQS, DB_CML_BY_STORE_DEL,
@@ -198,7 +198,8 @@ int db_realm_foreach(sqlite3 *db, void (*fn)(void *arg, unsigned idx, const char
 /* Record durably that sequence numbers below upto may have been used. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto);
 
-/* fsobj rows.  put inserts or replaces by ino. */
+/* fsobj rows.  put inserts or replaces by ino (an UPDATE in place when
+ * the row with that ino has the same fid). */
 int db_fso_put(sqlite3 *db, const struct db_fso *r);
 int db_fso_del(sqlite3 *db, uint64_t ino);
 /* Call fn for every row (r and its strings are valid during the call). */

@@ -1,0 +1,35 @@
+/*
+ * spare.h - empty files kept for reuse, <cachedir>/spare/<n> (spare.c).
+ *
+ * Making a file costs an inode allocation, on ext4 the largest single item
+ * of an offline create or store (issue 11, target 3: ~35-50% of venus's
+ * CPU, most of it skipping inodes freed in the last minutes).  A frozen
+ * copy that a later store cancels is emptied and kept here instead of
+ * being unlinked, and the next new file (a frozen copy, an offline
+ * create's container) is renamed from here instead of created: a rename
+ * and a truncate allocate no inode.  At most SPARE_MAX files; a spare is
+ * always empty, mode 0600, and nothing names it, so a crash at any point
+ * leaves at worst an empty file in spare/ or an orphan the usual sweeps
+ * remove.
+ */
+#ifndef VENUS_STORE_SPARE_H
+#define VENUS_STORE_SPARE_H
+
+#define SPARE_MAX 256
+
+/* Rename a spare to path (which must not be open anywhere: it is
+ * replaced).  0, or ENOENT when there is none (then the caller creates
+ * the file itself), or rename's errno. */
+int spare_take(const char *path);
+
+/* Empty the file at path and keep it as a spare.  0 if kept; else an
+ * errno (the pool is full: ENOSPC) and path is untouched, the caller
+ * unlinks it.  Only for files no descriptor refers to any more: their
+ * bytes are gone. */
+int spare_give(const char *path);
+
+/* Forget the pool (venus's exit, tests); the files stay for the next
+ * start, which takes them up again. */
+void spare_fini(void);
+
+#endif
