@@ -12,7 +12,9 @@
 # Prints seconds and MiB/s per phase, and the CPU seconds (user+system)
 # vice and the venus concerned used in it: on a shared machine the wall
 # time follows the load, the CPU time much less.  Compare with
-# bench/tls-baseline.sh, which prints the same figures for plain TLS.
+# bench/tls-baseline.sh, which prints the same figures for plain TLS:
+# with BASELINE=1 (the default) it runs first, at the same size, so the
+# ratios the issue asks for come from one run.
 set -euo pipefail
 SIZE_MB=${SIZE_MB:-1024}
 OUT=${OUT:-/tmp/bulk-bench}
@@ -65,6 +67,7 @@ phase() {
 	fi
 }
 
+[ "${BASELINE:-1}" = 1 ] && "$(dirname "$0")/tls-baseline.sh" "$SIZE_MB"
 ht_vice_start
 ht_venus_start A
 ht_venus_start B

@@ -91,6 +91,16 @@ int hrpc_call_as(struct hrpc_conn *c, const struct hrpc_cred *cred,
 		 xdrproc_t resproc, size_t ressize,
 		 unsigned timeout_ms, hrpc_done_fn done, void *cbarg)
 {
+	return hrpc_call_hold(c, cred, NULL, prog, vers, proc, argproc, args,
+			      resproc, ressize, timeout_ms, done, cbarg);
+}
+
+int hrpc_call_hold(struct hrpc_conn *c, const struct hrpc_cred *cred,
+		   struct hrpc_buf *hold, uint32_t prog, uint32_t vers,
+		   uint32_t proc, xdrproc_t argproc, const void *args,
+		   xdrproc_t resproc, size_t ressize,
+		   unsigned timeout_ms, hrpc_done_fn done, void *cbarg)
+{
 	struct opaque_auth none = { AUTH_NONE, NULL, 0 }, as = none;
 	struct rpc_msg m;
 	struct pending *p;
@@ -126,8 +136,9 @@ int hrpc_call_as(struct hrpc_conn *c, const struct hrpc_cred *cred,
 	m.rm_call.cb_proc = proc;
 	m.rm_call.cb_cred = as;
 	m.rm_call.cb_verf = none;
-	r = conn_send_msg(c, (xdrproc_t)xdr_callmsg, &m,
-		     argproc ? argproc : conn_xdr_nothing_proc(), args);
+	r = conn_send_msg_hold(c, (xdrproc_t)xdr_callmsg, &m,
+			       argproc ? argproc : conn_xdr_nothing_proc(),
+			       args, hold);
 	if (r < 0) {
 		event_free(p->timer);
 		free(p);

@@ -168,6 +168,14 @@ static void free_cb(const void *data, size_t len, void *arg)
 int conn_send_msg(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
 		  xdrproc_t bodyproc, const void *body)
 {
+	return conn_send_msg_hold(c, hdrproc, hdr, bodyproc, body, NULL);
+}
+
+/* conn_send_msg, with runs of hold's bytes queued by reference. */
+int conn_send_msg_hold(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
+		       xdrproc_t bodyproc, const void *body,
+		       struct hrpc_buf *hold)
+{
 	unsigned long size = xdr_sizeof(hdrproc, hdr);
 	struct evbuffer *out;
 	unsigned char *buf;
@@ -183,6 +191,9 @@ int conn_send_msg(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) > HRPC_MAX_OUTPUT)
 		return -ENOBUFS;
+	if (hold)
+		return conn_send_held(out, size, hdrproc, hdr, bodyproc, body,
+				      hold);
 	buf = malloc(4 + size);
 	if (!buf)
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 #include <event2/util.h>
+#include <event2/buffer.h>
 
 #include "hesper/rpc.h"
 
@@ -143,6 +144,19 @@ void conn_format_addr(const struct sockaddr *sa, char *out, size_t n);
 /* Encode hdrproc(hdr) then, if given, bodyproc(body) as one record. */
 int conn_send_msg(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
 		  xdrproc_t bodyproc, const void *body);
+/* conn_send_msg where runs of at least HRPC_REF_MIN bytes inside hold
+ * (NULL: none) are queued by reference, hold counted until they are sent. */
+int conn_send_msg_hold(struct hrpc_conn *c, xdrproc_t hdrproc, void *hdr,
+		       xdrproc_t bodyproc, const void *body,
+		       struct hrpc_buf *hold);
+
+/* ---- rpc/sendref.c ---- */
+
+/* The held path of conn_send_msg_hold: the record (size bytes after its
+ * mark) is appended to out whole, or not at all (-EINVAL, -ENOMEM). */
+int conn_send_held(struct evbuffer *out, unsigned long size,
+		   xdrproc_t hdrproc, void *hdr, xdrproc_t bodyproc,
+		   const void *body, struct hrpc_buf *hold);
 
 /* Reading was paused (HRPC_MAX_INCOMING or output): read again if no
  * reason remains, and process records already buffered. */

@@ -44,7 +44,8 @@ static void call_free(struct hrpc_call *call)
 }
 
 static int send_reply(struct hrpc_call *call, enum accept_stat stat,
-		      xdrproc_t resproc, const void *res)
+		      xdrproc_t resproc, const void *res,
+		      struct hrpc_buf *hold)
 {
 	struct rpc_msg m;
 
@@ -60,7 +61,8 @@ static int send_reply(struct hrpc_call *call, enum accept_stat stat,
 	}
 	m.acpted_rply.ar_results.where = (void *)res;
 	m.acpted_rply.ar_results.proc = resproc ? resproc : conn_xdr_nothing_proc();
-	return conn_send_msg(call->c, (xdrproc_t)xdr_replymsg, &m, NULL, NULL);
+	return conn_send_msg_hold(call->c, (xdrproc_t)xdr_replymsg, &m, NULL,
+				  NULL, hold);
 }
 
 /* Dead conn: drop silently.  A peer that stopped reading: close. */
@@ -78,17 +80,23 @@ static int finish_reply(struct hrpc_call *call, int r)
 
 int hrpc_reply(struct hrpc_call *call, xdrproc_t resproc, const void *res)
 {
-	int r = send_reply(call, SUCCESS, resproc, res);
+	return hrpc_reply_hold(call, resproc, res, NULL);
+}
+
+int hrpc_reply_hold(struct hrpc_call *call, xdrproc_t resproc,
+		    const void *res, struct hrpc_buf *hold)
+{
+	int r = send_reply(call, SUCCESS, resproc, res, hold);
 
 	/* A result that does not encode: the caller still gets an answer. */
 	if (r == -EINVAL || r == -EMSGSIZE)
-		send_reply(call, SYSTEM_ERR, NULL, NULL);
+		send_reply(call, SYSTEM_ERR, NULL, NULL, NULL);
 	return finish_reply(call, r);
 }
 
 int hrpc_reply_error(struct hrpc_call *call, enum accept_stat stat)
 {
-	return finish_reply(call, send_reply(call, stat, NULL, NULL));
+	return finish_reply(call, send_reply(call, stat, NULL, NULL, NULL));
 }
 
 /* RFC 5531: a call with another rpcvers gets MSG_DENIED / RPC_MISMATCH. */

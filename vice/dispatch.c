@@ -116,10 +116,30 @@ static void held_free(struct held *h)
 	free(h);
 }
 
+/* A fetch reply's data is sent where vs_fetch read it (rpc.h, struct
+ * hrpc_buf): the block passes to the transport, which frees it once
+ * written, instead of being copied into the record.  NULL otherwise. */
+static struct hrpc_buf *reply_hold(struct held *h)
+{
+	hs_fetch_res *r = h->res;
+	hs_fetch_ok *ok = &r->hs_fetch_res_u.ok;
+
+	if (h->p != &procs[HS_FETCH] || r->status ||
+	    ok->data.data_len < HRPC_REF_MIN)
+		return NULL;
+	return hrpc_buf_adopt(ok->data.data_val, ok->data.data_len);
+}
+
 /* Reply, then free what the handler left. */
 static void reply_send(struct held *h)
 {
-	hrpc_reply(h->call, h->p->resproc, h->res);
+	struct hrpc_buf *hold = reply_hold(h);
+
+	hrpc_reply_hold(h->call, h->p->resproc, h->res, hold);
+	if (hold) {
+		((hs_fetch_res *)h->res)->hs_fetch_res_u.ok.data.data_val = NULL;
+		hrpc_buf_unref(hold);
+	}
 	/* Handlers may leave allocations behind on failure too; free the
 	 * success arm, which is all zeroes where nothing was allocated. */
 	*(int *)h->res = 0;

@@ -212,6 +212,35 @@ int hrpc_call_as(struct hrpc_conn *c, const struct hrpc_cred *cred,
 		 xdrproc_t resproc, size_t ressize,
 		 unsigned timeout_ms, hrpc_done_fn done, void *cbarg);
 
+/* ---- bulk bytes sent without a copy (rpc/sendref.c) ---- */
+
+/* A counted heap block the transport may queue by reference: a store
+ * chunk's encoded arguments, a fetch reply's data.  Encoding a record
+ * copies every byte once more before OpenSSL encrypts it; with a hold,
+ * any run of at least HRPC_REF_MIN bytes that the XDR routines put from
+ * inside the block is queued where it lies (evbuffer_add_reference), and
+ * the transport keeps a count until it has been written to the socket
+ * or the connection is gone.  So the owner drops its own count whenever
+ * it likes (a call that timed out, say) and must not change the bytes
+ * after the send. */
+#define HRPC_REF_MIN (64u * 1024)
+struct hrpc_buf;
+/* Wrap data (a malloc'd block of len bytes; free()d with the last count)
+ * with one count.  NULL when out of memory; data is then still the
+ * caller's. */
+struct hrpc_buf *hrpc_buf_adopt(void *data, size_t len);
+void hrpc_buf_ref(struct hrpc_buf *b);
+/* Drop a count (NULL: nothing); the last frees the block. */
+void hrpc_buf_unref(struct hrpc_buf *b);
+
+/* hrpc_call_as, with argproc's runs inside hold (NULL: none) queued by
+ * reference (see struct hrpc_buf). */
+int hrpc_call_hold(struct hrpc_conn *c, const struct hrpc_cred *cred,
+		   struct hrpc_buf *hold, uint32_t prog, uint32_t vers,
+		   uint32_t proc, xdrproc_t argproc, const void *args,
+		   xdrproc_t resproc, size_t ressize,
+		   unsigned timeout_ms, hrpc_done_fn done, void *cbarg);
+
 /* Number of calls sent on c and not yet answered. */
 unsigned hrpc_conn_pending(const struct hrpc_conn *c);
 
@@ -236,6 +265,11 @@ int hrpc_call_args(struct hrpc_call *call, xdrproc_t argproc, void *args);
  * meanwhile, the reply is dropped silently.  Returns 0 or -errno (a result
  * that does not encode, -EINVAL/-EMSGSIZE, is answered with SYSTEM_ERR). */
 int hrpc_reply(struct hrpc_call *call, xdrproc_t resproc, const void *res);
+
+/* hrpc_reply, with resproc's runs inside hold (NULL: none) queued by
+ * reference (see struct hrpc_buf): a fetch reply's data. */
+int hrpc_reply_hold(struct hrpc_call *call, xdrproc_t resproc,
+		    const void *res, struct hrpc_buf *hold);
 
 /* Answer with an RFC 5531 accept_stat (PROG_UNAVAIL, PROC_UNAVAIL,
  * GARBAGE_ARGS, SYSTEM_ERR, ...) and free the call. */

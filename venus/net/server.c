@@ -36,6 +36,7 @@ struct qcall {
 	char         *buf;        /* XDR-encoded arguments */
 	u_int         len;
 	int           borrowed;   /* buf is the caller's (srv_call_enc) */
+	struct hrpc_buf *hold;    /* borrowed too: buf's block, or NULL */
 	uint64_t      deadline;   /* CLOCK_MONOTONIC ms */
 	struct event *timer;      /* while queued */
 	struct qcall *next, *prev;
@@ -175,9 +176,10 @@ static void q_send(struct qcall *q)
 		cred.body = t.tok;
 		cred.len = t.len;
 	}
-	rc = hrpc_call_as(s->conn, cred.len ? &cred : NULL, HS_VICE_PROG,
-			  HS_VICE_V1, q->proc, (xdrproc_t)xdr_raw, q,
-			  q->resproc, q->ressize, left, q_sent_done, q);
+	rc = hrpc_call_hold(s->conn, cred.len ? &cred : NULL, q->hold,
+			    HS_VICE_PROG, HS_VICE_V1, q->proc,
+			    (xdrproc_t)xdr_raw, q, q->resproc, q->ressize,
+			    left, q_sent_done, q);
 	if (rc)
 		q_finish(q, -rc, NULL);
 }
@@ -670,7 +672,7 @@ void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
 }
 
 void srv_call_enc(struct srv *s, uid_t uid, uint32_t proc, const char *buf, u_int len,
-		  unsigned timeout_ms, xdrproc_t resproc, size_t ressize,
+		  struct hrpc_buf *hold, unsigned timeout_ms, xdrproc_t resproc, size_t ressize,
 		  hrpc_done_fn done, void *cbarg)
 {
 	unsigned t = timeout_ms && timeout_ms < call_timeout() ? timeout_ms : call_timeout();
@@ -682,6 +684,7 @@ void srv_call_enc(struct srv *s, uid_t uid, uint32_t proc, const char *buf, u_in
 	 * as much as the TLS encryption (doc/design.md, Bulk data). */
 	q->buf = (char *)buf;
 	q->borrowed = 1;
+	q->hold = hold;
 	q->len = len;
 	q_start(s, q, 0, t);
 }

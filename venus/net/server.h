@@ -87,8 +87,12 @@ void srv_call_as(struct srv *s, uid_t uid, uint32_t proc, xdrproc_t argproc,
 /* srv_call_as with arguments already XDR-encoded (buf, len: borrowed,
  * so they must stay unchanged until done has run) and a time limit of timeout_ms (0 or above the configured call
  * timeout: that timeout).  For volreg.c, which keeps the encoded (and
- * translated) arguments to send a call again after HS_EMOVED/HS_EVBUSY. */
+ * translated) arguments to send a call again after HS_EMOVED/HS_EVBUSY.
+ * hold, if not NULL, is the hrpc_buf whose block buf is: the transport
+ * then queues the bytes by reference instead of copying them (a store
+ * chunk), and keeps its own count on hold while they wait. */
 void srv_call_enc(struct srv *s, uid_t uid, uint32_t proc, const char *buf, u_int len,
+		  struct hrpc_buf *hold,
 		  unsigned timeout_ms, xdrproc_t resproc, size_t ressize,
 		  hrpc_done_fn done, void *cbarg);
 /* HS_NULL: done(arg, 0) if vice answers within the call timeout, else

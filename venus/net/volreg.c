@@ -54,6 +54,8 @@ struct vcall {
 	void         *cbarg;
 	char         *buf;        /* arguments, XDR, fids as vice's */
 	u_int         len;
+	struct hrpc_buf *hold;    /* owns buf when it is bulk (a store chunk):
+				   * the transport sends it by reference */
 	uint64_t      deadline;   /* ms, monotonic */
 	unsigned      backoff;    /* ms before the next resend */
 	int           moved;      /* HS_EMOVED answers so far */
@@ -429,7 +431,10 @@ static void vc_free(struct vcall *c)
 {
 	if (c->timer)
 		event_free(c->timer);
-	free(c->buf);
+	if (c->hold)
+		hrpc_buf_unref(c->hold);   /* the transport may hold buf still */
+	else
+		free(c->buf);
 	free(c);
 }
 
@@ -576,7 +581,7 @@ static void vc_send(struct vcall *c)
 		vol_locate(v);
 		return;
 	}
-	srv_call_enc(real(v->vs)->s, c->uid, c->proc, c->buf, c->len, left, c->resproc,
+	srv_call_enc(real(v->vs)->s, c->uid, c->proc, c->buf, c->len, c->hold, left, c->resproc,
 		     c->ressize, vc_done, c);
 }
 
@@ -665,6 +670,8 @@ void vr_call_as(uint32_t lvol, uid_t uid, uint32_t proc, xdrproc_t argproc,
 		vc_finish(c, err, NULL);
 		return;
 	}
+	if (c->len >= HRPC_REF_MIN)
+		c->hold = hrpc_buf_adopt(c->buf, c->len);  /* NULL: copied */
 	vc_send(c);
 }
 
