@@ -13,7 +13,8 @@
  * the applied store id.  A crash before the commit leaves the old version
  * and a stray .delta file that the staging sweep removes at start.
  * Quotas follow the size as for any commit (the vnodes trigger,
- * store_vol.c).
+ * store_vol.c).  A delta that only appends is written into the data
+ * file in place instead (store_append.c): no copy at all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,9 +81,7 @@ static int copy_range(int in, int out, uint64_t off, uint64_t n)
 	return 0;
 }
 
-/* Copy the data extents of in inside [off, end) to out (holes skipped:
- * out must read as zeros there already). */
-static int copy_data(int in, int out, uint64_t off, uint64_t end)
+int vs_copy_data(int in, int out, uint64_t off, uint64_t end)
 {
 	while (off < end) {
 		off_t d = lseek(in, (off_t)off, SEEK_DATA), h;
@@ -132,7 +131,7 @@ static int clone_base(int base, int out, uint64_t keep)
 	int err;
 
 	if (base >= 0 && keep > 0 && ioctl(out, FICLONE, base) < 0 &&
-	    (err = copy_data(base, out, 0, keep)))
+	    (err = vs_copy_data(base, out, 0, keep)))
 		return err;
 	return ftruncate(out, (off_t)keep) < 0 ? errno : 0;
 }
@@ -153,9 +152,11 @@ static int check_extents(const hs_store_delta_args *a)
 	return 0;
 }
 
-/* Build the new version in out from base and the staged file stage
- * (stage < 0: nothing staged). */
-static int build(int base, int stage, int out, const hs_store_delta_args *a)
+/* Build the new version in out from base, recorded as vsize bytes, and
+ * the staged file stage (stage < 0: nothing staged).  Bytes of base past
+ * vsize are not the base's (an append that did not commit). */
+static int build(int base, uint64_t vsize, int stage, int out,
+		 const hs_store_delta_args *a)
 {
 	struct stat st;
 	uint64_t bsize = 0, keep;
@@ -164,7 +165,7 @@ static int build(int base, int stage, int out, const hs_store_delta_args *a)
 	if (base >= 0 && fstat(base, &st) < 0)
 		return errno;
 	if (base >= 0)
-		bsize = (uint64_t)st.st_size;
+		bsize = (uint64_t)st.st_size < vsize ? (uint64_t)st.st_size : vsize;
 	keep = a->cut < bsize ? a->cut : bsize;
 	if ((err = clone_base(base, out, keep)))
 		return err;
@@ -179,7 +180,7 @@ static int build(int base, int stage, int out, const hs_store_delta_args *a)
 		/* Past keep the new file is a hole already. */
 		if ((err = zero_range(out, off, end < keep ? end : keep)))
 			return err;
-		if (stage >= 0 && (err = copy_data(stage, out, off, end)))
+		if (stage >= 0 && (err = vs_copy_data(stage, out, off, end)))
 			return err;
 	}
 	return 0;
@@ -211,7 +212,7 @@ static int delta_make(struct vstore *vs, const struct vn *v,
 		err = errno;
 		goto out_stage;
 	}
-	err = build(base, sfd, out, a);
+	err = build(base, v->size, sfd, out, a);
 	if (close(out) < 0 && !err)
 		err = errno;
 	if (!err && rename(tmp, stage) < 0)
@@ -256,8 +257,17 @@ int vs_store_delta(struct vstore *vs, const hs_store_delta_args *a,
 		return HS_ECONFLICT;
 	if (a->size > FILE_MAX)
 		return EFBIG;
-	if ((err = check_extents(a)) || (err = delta_make(vs, &v, a)) ||
-	    (err = vs_store_apply(vs, &v, &c)))
+	if ((err = check_extents(a)))
+		return err;
+	/* An append is written in place: no copy of the base. */
+	if (!vs->defer_files && vs_append_only(&v, a))
+		err = vs_store_append(vs, &v, a);
+	else
+		err = VS_APPEND_NO;
+	if (err == VS_APPEND_NO &&
+	    !(err = delta_make(vs, &v, a)))
+		err = vs_store_apply(vs, &v, &c);
+	if (err)
 		return err;
 	vs_vn_attr(&v, out);
 	return 0;

@@ -213,6 +213,24 @@ int vs_data_gone(struct vstore *vs, const struct vn *v);
 /* Cut or zero-extend v's data file to size and fsync it. */
 int vs_data_truncate(struct vstore *vs, const struct vn *v, uint64_t size);
 
+/* ---- store_delta.c / store_append.c: delta stores ---- */
+/* Copy the data extents of in inside [off, end) to the same offsets of
+ * out (holes skipped: out must read as zeros there already). */
+int vs_copy_data(int in, int out, uint64_t off, uint64_t end);
+/* 1 if the delta a only appends to v (no cut below v->size, every
+ * extent at or past it): vs_store_append can commit it in place. */
+int vs_append_only(const struct vn *v, const hs_store_delta_args *a);
+/* Commit the append a in place (store_append.c): journal line, extents
+ * written past v->size, fdatasync, one transaction; on failure the data
+ * file is cut back.  VS_APPEND_NO: v has no data file (use the copy);
+ * else 0 or an errno. */
+#define VS_APPEND_NO (-1)
+int vs_store_append(struct vstore *vs, struct vn *v,
+		    const hs_store_delta_args *a);
+/* At start: cut each data file the append journal names back to its
+ * recorded size (an append that did not commit), empty the journal. */
+void vs_append_recover(struct vstore *vs);
+
 /* ---- store_data.c ---- */
 /* Write all n bytes of buf at off of fd (short writes and EINTR
  * retried): 0 or errno (ENOSPC, EDQUOT, EIO). */

@@ -221,6 +221,7 @@ void vs_stage_sweep(struct vstore *vs)
 	DIR *d;
 
 	vs->stage.n = 0;
+	vs_append_recover(vs);    /* appends that did not commit */
 	snprintf(path, sizeof path, "%s/tmp", vs->datadir);
 	if (!(d = opendir(path)))
 		return;

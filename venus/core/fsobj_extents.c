@@ -15,8 +15,10 @@
  * is stored whole (pending), as are stores logged offline (CML).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <syslog.h>
 
 #include "venus/util/venus.h"
 #include "venus/util/extents.h"
@@ -118,15 +120,42 @@ static int worth_delta(const struct extset *e, uint64_t size)
 	return e->cut != 0 && ext_bytes(e) < size / 2;
 }
 
+/* Why a store goes whole (NULL: it goes as a delta), for the debug log:
+ * which fallback a workload hits is what decides the bytes it sends. */
+static const char *whole_reason(const struct fso *o, const struct extset *e,
+				uint64_t size)
+{
+	if (!o->written)
+		return "no write noted";
+	if (!e)
+		return "extents unknown";
+	if (o->pending)
+		return "a failed store left pending";
+	if (e->whole)
+		return "extents lost (allocation)";
+	if (!o->r.data_dv || !o->r.has_data)
+		return "no base version";
+	if (!worth_delta(e, size))
+		return e->cut ? "half or more written" : "cut to 0";
+	if (pieces(e, size, NULL) > HS_DELTA_MAX)
+		return "too many pieces";
+	return NULL;
+}
+
 struct extset *fo_wx_take(struct fso *o, uint64_t size)
 {
 	struct extset *e = o->wx;
+	const char *why = whole_reason(o, e, size);
 
 	o->wx = NULL;
-	if (e && o->written && !o->pending && !e->whole && o->r.data_dv &&
-	    o->r.has_data && worth_delta(e, size) &&
-	    pieces(e, size, NULL) <= HS_DELTA_MAX)
+	if (!why) {
+		vlog(LOG_DEBUG, "store of %s (ino %" PRIu64 "): delta, %u ranges, "
+		     "%" PRIu64 " of %" PRIu64 " bytes, cut %" PRIu64, o->r.name,
+		     o->r.ino, e->n, ext_bytes(e), size, e->cut);
 		return e;
+	}
+	vlog(LOG_DEBUG, "store of %s (ino %" PRIu64 "): whole, %" PRIu64
+	     " bytes: %s", o->r.name, o->r.ino, size, why);
 	if (e) {
 		ext_free(e);
 		free(e);

@@ -1,8 +1,9 @@
 /*
  * venus/util/extents.c - a bounded set of written byte ranges
- * (extents.h).  Insertion is O(n) in the ranges kept (n <= max, 256 by
- * default): a write's range usually lands at the end or merges with a
- * neighbour, and the set is per open file.
+ * (extents.h).  Insertion finds its place by binary search and moves the
+ * ranges after it (n <= max, 1024 by default): a write's range usually
+ * lands at the end or merges with a neighbour, and the set is per open
+ * file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -81,9 +82,17 @@ int ext_add(struct extset *e, uint64_t off, uint64_t len)
 
 	if (e->whole || !len || end == off)
 		return 0;
-	/* First range that ends at or after off (touching merges). */
-	while (lo < e->n && e->r[lo].end < off)
-		lo++;
+	/* First range that ends at or after off (touching merges): binary
+	 * search, the ranges being ascending and disjoint. */
+	hi = e->n;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (e->r[mid].end < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	/* hi: first range starting after end (not touching). */
 	for (hi = lo; hi < e->n && e->r[hi].off <= end; hi++)
 		;

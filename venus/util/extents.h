@@ -19,7 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EXT_MAX_DEFAULT 256     /* ranges kept per file before merging */
+/* Ranges kept per file before merging: HS_DELTA_MAX, what one delta
+ * commit carries.  A checkpoint of a SQLite database writes its changed
+ * pages scattered over the file (1000 WAL transactions: ~1000 pages);
+ * with 256 the merges covered four times the bytes written. */
+#define EXT_MAX_DEFAULT 1024
 #define EXT_NO_CUT UINT64_MAX   /* cut when no truncation was noted */
 
 struct ext_range {
