@@ -23,6 +23,11 @@
 # FROM=DIR: start from such a copy instead of making the tree (same N and
 # PER_DIR; the fill of 100,000 files takes the better part of an hour on
 # a loaded machine, a copy seconds).  Both stop and restart vice and A.
+# SYNTH=K (with FROM): a synthetic cache K times as big, for the start
+# alone: with venus and vice stopped, venus.db's rows of t/ are copied
+# K-1 times (t1/ ... under new inos and made-up vnodes vice never heard
+# of, containers hard-linked), and everything after runs with vice down
+# (offline: listings come from the cache, no validation), over $M.
 # BEFORE=DIR (another build directory of the same cache format): each of
 # ROUNDS (1) rounds restarts A with BEFORE's venus first, then with this
 # build's, on the same cache, so that both are measured in one run.
@@ -44,6 +49,8 @@ now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc | sed 's/^\./0./'; }
 out() { printf '%-28s %s\n' "$1" "$2"; }
 rss_kb() { ps -o rss= -p "${HT_VENUS_PID[A]}" | tr -d ' '; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+	"/proc/${HT_VENUS_PID[A]}/stat"; }
 db_kb() { du -kc "$(ht_cachedir A)"/venus.db* | tail -1 | cut -f1; }
 
 # The parts of a run that make its cache: vice's root, A's cache, pw.root.
@@ -92,10 +99,52 @@ if [ -z "${FROM:-}" ]; then
 fi
 cat "$M"/t/d*/f* >/dev/null
 [ -n "${SAVE:-}" ] && save_to "$SAVE"
+TREE=$M/t
+if [ -n "${SYNTH:-}" ]; then
+	ht_venus_stop A
+	ht_vice_stop
+	/usr/bin/python3 - "$(ht_cachedir A)" "$SYNTH" <<'PY'
+import os, sqlite3, sys
+cache, k = sys.argv[1], int(sys.argv[2])
+db = sqlite3.connect(os.path.join(cache, "venus.db"))
+(top, pdir), = db.execute("SELECT child, dir FROM dirent WHERE name = 't'")
+sub, todo = {top}, [top]
+while todo:
+    kids = [c for (c,) in db.execute("SELECT child FROM dirent WHERE dir = ?", (todo.pop(),))]
+    sub.update(kids)
+    todo.extend(kids)
+span = db.execute("SELECT MAX(ino) FROM fsobj").fetchone()[0] + 1
+vspan = db.execute("SELECT MAX(vnode) FROM fsobj").fetchone()[0] + 1
+cols = [r[1] for r in db.execute("PRAGMA table_info(fsobj)")]
+rows = [r for r in db.execute("SELECT * FROM fsobj") if r[0] in sub]
+ents = [r for r in db.execute("SELECT dir, name, child FROM dirent") if r[0] in sub]
+ix = {c: i for i, c in enumerate(cols)}
+cdir = os.path.join(cache, "containers")
+for j in range(1, k):
+    m = lambda i: i + j * span if i in sub else i
+    for r in rows:
+        r = list(r)
+        if r[0] == top:
+            r[ix["name"]] = "t%d" % j
+        r[ix["ino"]] = m(r[ix["ino"]])
+        r[ix["parent"]] = m(r[ix["parent"]])
+        r[ix["vnode"]] += j * vspan
+        db.execute("INSERT INTO fsobj VALUES (%s)" % ",".join("?" * len(r)), r)
+        src = os.path.join(cdir, str(r[0] - j * span))
+        if os.path.exists(src):
+            os.link(src, os.path.join(cdir, str(r[0])))
+    db.executemany("INSERT INTO dirent VALUES (?, ?, ?)",
+                   [(m(d), n, m(c)) for d, n, c in ents] + [(pdir, "t%d" % j, m(top))])
+db.commit()
+print("synth objects", db.execute("SELECT COUNT(*) FROM fsobj").fetchone()[0])
+PY
+	TREE=$M
+	ht_venus_start A
+fi
 
 # ---- warm ----
-ls -lR "$M/t" >/dev/null
-t0=$(now); ls -lR "$M/t" >"$HT_TMP/ls.warm"; out ls_lR_warm_s "$(since "$t0")"
+ls -lR "$TREE" >/dev/null
+t0=$(now); ls -lR "$TREE" >"$HT_TMP/ls.warm"; out ls_lR_warm_s "$(since "$t0")"
 out entries "$(grep -c ' f[0-9]*$' "$HT_TMP/ls.warm")"
 out rss_kb "$(rss_kb)"
 out venus_db_kb "$(db_kb)"
@@ -111,12 +160,13 @@ restart() {   # LABEL VENUS
 	stat "$M/t/d0/f0" >/dev/null
 	out "$lab.start_to_first_stat_s" "$(since "$t0")"
 	out "$lab.rss_kb_after_start" "$(rss_kb)"
-	ht_clog A >/dev/null
-	t0=$(now); ls -lR "$M/t" >"$HT_TMP/ls.cold"; out "$lab.ls_lR_after_restart_s" "$(since "$t0")"
+	out "$lab.cpu_s_after_start" "$(cpu_s)"
+	[ -n "${SYNTH:-}" ] || ht_clog A >/dev/null
+	t0=$(now); ls -lR "$TREE" >"$HT_TMP/ls.cold"; out "$lab.ls_lR_after_restart_s" "$(since "$t0")"
 	for k in getattr_calls validate_calls validate_objects validate_changed fetches; do
 		out "$lab.$k" "$(ht_stat A $k 2>/dev/null || echo -)"
 	done
-	t0=$(now); ls -lR "$M/t" >/dev/null; out "$lab.ls_lR_again_s" "$(since "$t0")"
+	t0=$(now); ls -lR "$TREE" >/dev/null; out "$lab.ls_lR_again_s" "$(since "$t0")"
 	out "$lab.rss_kb_end" "$(rss_kb)"
 	cmp -s "$HT_TMP/ls.warm" "$HT_TMP/ls.cold" && out "$lab.listing_same" yes ||
 		out "$lab.listing_same" no
