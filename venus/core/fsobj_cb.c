@@ -231,11 +231,10 @@ static void scan_done(void)
 
 static void scan_turn(evutil_socket_t fd, short what, void *arg)
 {
-	/* Deletes of this turn's batch are committed first (and their
-	 * containers unlinked): a container the pass removes never belongs
-	 * to a record still on disk.  An explicit transaction waits. */
-	if (!db_in_txn(V->db))
-		db_flush(V->db);
+	/* This turn's batch is committed first (with the unlinks that wait
+	 * for it): a container the pass removes never belongs to a record
+	 * still on disk.  An explicit transaction left open waits. */
+	db_flush(V->db);
 	if (db_in_txn(V->db) || cache_scan_step(SCAN_CHUNK, keep_container, NULL)) {
 		evtimer_add(scan.ev, &now_tv);
 		return;
