@@ -158,12 +158,18 @@ static void load_one(void *arg, const struct db_fso *r)
 
 /* The pass over the containers (cache_scan_*): SCAN_CHUNK entries before
  * the mount, then as many per turn of the loop, so that a cache of
- * 100,000 containers mounts and answers without waiting for it.  Until
+ * 100,000 containers mounts and answers without waiting for it (then
+ * SCAN_STEP at a time).  Until
  * it ends (scan.on), a record's claim to a container is checked when the
  * container is needed (fo_claim_check). */
 #define SCAN_CHUNK 4096
+/* After the mount: smaller steps a millisecond apart, so that the first
+ * lookups (a few round trips to vice each) do not wait behind a chunk at
+ * every turn: with 4096 a step, the first stat after a start with
+ * 100,000 containers came 6 s after the mount under load 22. */
+#define SCAN_STEP  512
 
-static const struct timeval now_tv = { 0, 0 };
+static const struct timeval step_tv = { 0, 1000 };
 
 static struct {
 	struct event *ev;
@@ -235,8 +241,8 @@ static void scan_turn(evutil_socket_t fd, short what, void *arg)
 	 * for it): a container the pass removes never belongs to a record
 	 * still on disk.  An explicit transaction left open waits. */
 	db_flush(V->db);
-	if (db_in_txn(V->db) || cache_scan_step(SCAN_CHUNK, keep_container, NULL)) {
-		evtimer_add(scan.ev, &now_tv);
+	if (db_in_txn(V->db) || cache_scan_step(SCAN_STEP, keep_container, NULL)) {
+		evtimer_add(scan.ev, &step_tv);
 		return;
 	}
 	scan_done();
@@ -257,7 +263,7 @@ static void scan_containers(void)
 		more = cache_scan_step(SCAN_CHUNK, keep_container, NULL);
 	while (more && !V->base);
 	if (more && (scan.ev = evtimer_new(V->base, scan_turn, NULL)) &&
-	    !evtimer_add(scan.ev, &now_tv)) {
+	    !evtimer_add(scan.ev, &step_tv)) {
 		vlog(LOG_INFO, "cache: %zu objects; containers are being checked", fso_tab.count);
 		return;
 	}
