@@ -157,10 +157,9 @@ static void load_one(void *arg, const struct db_fso *r)
 }
 
 /* The pass over the containers (cache_scan_*): SCAN_CHUNK entries before
- * the mount, then as many per turn of the loop, so that a cache of
- * 100,000 containers mounts and answers without waiting for it (then
- * SCAN_STEP at a time).  Until
- * it ends (scan.on), a record's claim to a container is checked when the
+ * the mount, then SCAN_STEP at a time from the loop, so that a cache of
+ * 100,000 containers mounts and answers without waiting for it.  Until it
+ * ends (scan.on), a record's claim to a container is checked when the
  * container is needed (fo_claim_check). */
 #define SCAN_CHUNK 4096
 /* After the mount: smaller steps a millisecond apart, so that the first
@@ -255,7 +254,10 @@ static void scan_containers(void)
 	int err = cache_scan_begin(), more;
 
 	if (err) {
+		/* As before the pass had steps: no container is known, so
+		 * every record loses its claim. */
 		vlog(LOG_WARNING, "container directory: %s", strerror(err));
+		scan_done();
 		return;
 	}
 	scan.on = 1;
