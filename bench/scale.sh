@@ -17,7 +17,8 @@
 #     and until the first stat of a file answers;
 #   - `ls -lR` right after the restart, and again (warm);
 #   - the RPCs it took: cfs stats getattr_calls, validate_calls,
-#     validate_objects, fetches.
+#     validate_objects, fetches; then the fetches after reading every
+#     file (0: every container survived the restart's checks).
 # SAVE=DIR: once the tree is made and read, keep a copy of vice's root,
 # A's cache and root's password in DIR (made fresh; ~1.2 GB at 100,000).
 # FROM=DIR: start from such a copy instead of making the tree (same N and
@@ -168,6 +169,9 @@ restart() {   # LABEL VENUS
 	done
 	t0=$(now); ls -lR "$TREE" >/dev/null; out "$lab.ls_lR_again_s" "$(since "$t0")"
 	out "$lab.rss_kb_end" "$(rss_kb)"
+	# Every container survived the restart: reading the files fetches none.
+	cat "$M"/t/d*/f* >/dev/null
+	out "$lab.fetches_after_cat" "$(ht_stat A fetches 2>/dev/null || echo -)"
 	cmp -s "$HT_TMP/ls.warm" "$HT_TMP/ls.cold" && out "$lab.listing_same" yes ||
 		out "$lab.listing_same" no
 }
