@@ -201,6 +201,81 @@ static int collect(void *arg, const char *name, uint64_t child)
 	return 0;
 }
 
+/* keep for test_scan_steps: containers 1..5 stay but 3, temporaries
+ * stay only for ino 2; what it was asked is counted. */
+static unsigned asked;
+
+static int keep_some(void *arg, uint64_t ino, int tmp, const struct stat *st)
+{
+	asked++;
+	if (tmp)
+		return ino == 2;
+	return ino != 3 && ino <= 5;
+}
+
+static int present(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/containers/%s", dir, name);
+	return lstat(path, &st) == 0;
+}
+
+static mode_t mode_of(const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/containers/%s", dir, name);
+	assert_int_equal(lstat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+static void touch(const char *name, mode_t mode)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/containers/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/* The start's one pass, in steps: kept containers made private, the rest
+ * and stray names unlinked, a kept temporary stays, a symlink and a
+ * directory are left alone, and each step looks at no more than asked. */
+static void test_scan_steps(void **state)
+{
+	const char *names[] = { "1", "2", "3", "4", "5", "6", "2.tmp", "3.tmp", "x", "7.old" };
+	char path[4096];
+	unsigned steps = 0;
+
+	assert_int_equal(cache_init(dir, 0, 0), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		touch(names[i], 0644);
+	snprintf(path, sizeof(path), "%s/containers/8", dir);
+	assert_int_equal(symlink("1", path), 0);
+	snprintf(path, sizeof(path), "%s/containers/9", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	asked = 0;
+	assert_int_equal(cache_scan_begin(), 0);
+	while (cache_scan_step(2, keep_some, NULL))
+		steps++;
+	/* 14 entries (with . and ..) at 2 a step: at least 7 steps. */
+	assert_true(steps >= 7);
+	assert_int_equal(asked, 8);   /* 1-6, 2.tmp, 3.tmp */
+	assert_int_equal(cache_scan_step(2, keep_some, NULL), 0);   /* ended */
+	assert_true(present("1") && present("2") && present("4") && present("5"));
+	assert_true(present("2.tmp") && present("8") && present("9"));
+	assert_false(present("3") || present("6") || present("3.tmp"));
+	assert_false(present("x") || present("7.old"));
+	assert_int_equal(mode_of("1"), 0600);
+	assert_int_equal(mode_of("2.tmp"), 0600);
+}
+
 static void test_db_persistence(void **state)
 {
 	char path[4096], names[256] = "";
@@ -342,6 +417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_outside_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_note_updates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_steps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_persistence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storeid_monotonic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_schema_version, setup, teardown),

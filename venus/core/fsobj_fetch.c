@@ -343,6 +343,7 @@ void fo_ensure_data(struct fso *o, uid_t uid, err_k k, void *arg)
 {
 	int err = 0;
 
+	fo_claim_check(o);
 	if (fo_container_local(o) || fo_contents_current(o)) {
 		k(arg, 0);
 		return;

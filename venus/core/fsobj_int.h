@@ -241,6 +241,13 @@ int fo_wx_next(const struct extset *e, unsigned *xi, uint64_t *next,
 int fo_valid_ask(struct fso *o, uid_t uid, void (*done)(void *arg, int err, void *res),
 		 void *arg);
 
+/* ---- fsobj_cb.c: the start's pass over the containers ---- */
+/* While that pass is under way: check now that the container o's record
+ * claims is there (noted for the bound), else o loses the claim (no data,
+ * not dirty), as the pass's end would do.  Call before using a container
+ * (fo_ensure_data).  Nothing once the pass has ended. */
+void fo_claim_check(struct fso *o);
+
 /* ---- fsobj_cb.c: the front end's caches (fso_tab.front), NULL-safe ---- */
 /* The kernel forgets what it cached of ino (attributes, pages). */
 void front_inval_inode(uint64_t ino);

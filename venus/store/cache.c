@@ -36,6 +36,8 @@ static struct {
 	struct cent **tab;
 	size_t        nbuckets;
 	unsigned    (*prio)(void *arg, uint64_t ino);   /* eviction hook */
+	DIR          *scan;      /* the pass over the containers, under way */
+	unsigned      scan_fixed;/* ... files it made private */
 	void         *prio_arg;
 } C;
 
@@ -132,27 +134,66 @@ int cache_release_reserve(void)
 }
 
 /* Containers hold users' file data: an older venus, or a loose umask,
- * may have left some readable by others (an upgrade); make them 0600. */
-static void private_containers(void)
+ * may have left some readable by others (an upgrade); make them 0600.
+ * 1 if it was fixed. */
+static int make_private(int dfd, const char *name, const struct stat *st)
 {
-	DIR *d = opendir(C.dir);
-	struct dirent *e;
-	unsigned fixed = 0;
-	struct stat st;
+	return (st->st_mode & 077) && fchmodat(dfd, name, st->st_mode & 0600, 0) == 0;
+}
 
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' ||
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode) || !(st.st_mode & 077))
-			continue;
-		if (fchmodat(dirfd(d), e->d_name, st.st_mode & 0600, 0) == 0)
-			fixed++;
+/* See cache.h.  The one pass over the container directory: a second one
+ * (the privacy fix had its own) cost another fstatat per container, and
+ * the pass runs a chunk per turn of the loop so that a start with
+ * 100,000 containers mounts before it ends. */
+int cache_scan_begin(void)
+{
+	cache_scan_end();
+	if (!(C.scan = opendir(C.dir ? C.dir : ".")))
+		return errno;
+	C.scan_fixed = 0;
+	return 0;
+}
+
+void cache_scan_end(void)
+{
+	if (C.scan)
+		closedir(C.scan);
+	C.scan = NULL;
+	if (C.scan_fixed)
+		vlog(LOG_NOTICE, "%s: %u container files made private (0600)", C.dir,
+		     C.scan_fixed);
+	C.scan_fixed = 0;
+}
+
+/* One directory entry of the pass. */
+static void scan_one(const char *name, cache_keep_fn keep, void *arg)
+{
+	int dfd = dirfd(C.scan);
+	struct stat st;
+	char *end;
+	uint64_t ino;
+
+	if (name[0] == '.' || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return;   /* gone meanwhile, or not a file: never a container */
+	C.scan_fixed += make_private(dfd, name, &st);
+	ino = strtoull(name, &end, 10);
+	if (!ino || (*end && strcmp(end, ".tmp")) || !keep(arg, ino, *end != 0, &st))
+		unlinkat(dfd, name, 0);
+}
+
+int cache_scan_step(unsigned max, cache_keep_fn keep, void *arg)
+{
+	struct dirent *e;
+
+	while (C.scan && max--) {
+		if (!(e = readdir(C.scan))) {
+			cache_scan_end();
+			return 0;
+		}
+		scan_one(e->d_name, keep, arg);
 	}
-	closedir(d);
-	if (fixed)
-		vlog(LOG_NOTICE, "%s: %u container files made private (0600)", C.dir, fixed);
+	return C.scan != NULL;
 }
 
 int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles)
@@ -170,7 +211,6 @@ int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles)
 	}
 	if (chmod(C.dir, 0700) < 0)
 		vlog(LOG_WARNING, "%s: %s", C.dir, strerror(errno));
-	private_containers();
 	C.maxbytes = maxbytes;
 	C.maxfiles = maxfiles;
 	if (asprintf(&C.reserve, "%s/reserve", cachedir) < 0) {
@@ -187,6 +227,7 @@ void cache_fini(void)
 {
 	size_t i;
 
+	cache_scan_end();
 	for (i = 0; i < C.nbuckets; i++) {
 		struct cent *e = C.tab[i], *next;
 

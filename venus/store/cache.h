@@ -18,6 +18,20 @@
 /* Create <cachedir>/containers if needed, and the reserve.  maxbytes/maxfiles: the bound
  * (0 = none).  0 or a positive errno. */
 int cache_init(const char *cachedir, uint64_t maxbytes, uint64_t maxfiles);
+/* The one pass over the containers (at start), in steps: each regular
+ * file of the container directory (symlinks and others are left alone)
+ * is made private (0600) if an older venus left it readable, then
+ * keep(arg, ino, tmp, st) says whether it stays (1; the caller notes a
+ * container with cache_note) or goes (0: unlinked); tmp is 1 for a
+ * fetch's "<ino>.tmp".  Other names go unasked.  Files made or removed
+ * while the pass is under way may or may not be seen (readdir(3)).
+ * cache_scan_begin: 0 or the errno of opening the directory;
+ * cache_scan_step: at most max entries, 1 while some are left, 0 once
+ * the pass has ended; cache_scan_end abandons it (cache_fini too). */
+typedef int (*cache_keep_fn)(void *arg, uint64_t ino, int tmp, const struct stat *st);
+int cache_scan_begin(void);
+int cache_scan_step(unsigned max, cache_keep_fn keep, void *arg);
+void cache_scan_end(void);
 /* Forget all bookkeeping (files stay on disk). */
 void cache_fini(void);
 
