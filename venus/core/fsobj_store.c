@@ -39,6 +39,7 @@ struct store {
 	uint64_t       size, next, base;
 	uint64_t       sent;       /* data bytes sent (holes are not) */
 	hs_time        mtime;
+	hs_store_set   set;        /* attributes set while open (FO_SET_SHIFT) */
 	unsigned       inflight;
 	int            err, pumping, committing;
 	int            anon;       /* uid held no live token at the start */
@@ -51,6 +52,7 @@ struct store {
 
 static void store_pump(struct store *s);
 static void store_whole_again(struct store *s);
+static void store_commit(struct store *s);
 static void start_store(struct fso *o, struct waiter *waiters);
 
 static void store_chunk_done(void *arg, int err, void *res)
@@ -151,13 +153,13 @@ static void store_end(struct store *s)
 		o->store = NULL;
 		vlog(LOG_WARNING, "store of ino %" PRIu64 " failed (%s): logged for reintegration",
 		     o->r.ino, strerror(err));
-		err = s->err = fo_log_store(o);
+		err = s->err = fo_log_store_set(o);
 	} else if (o && refused_tokenless(s, err)) {
 		o->store = NULL;
 		vlog(LOG_NOTICE, "store of %s (ino %" PRIu64 ") refused: uid %u holds no live "
 		     "token; logged for reintegration after clog",
 		     o->r.name ? o->r.name : "?", o->r.ino, (unsigned)s->uid);
-		err = s->err = fo_log_store(o);
+		err = s->err = fo_log_store_set(o);
 	}
 	if (o) {
 		o->store = NULL;
@@ -198,6 +200,18 @@ static void commit_done(void *arg, int err, void *res)
 		store_whole_again(s);
 		return;
 	}
+	if (!err && (r->status == EPERM || r->status == EACCES) && s->set.mask) {
+		/* The attributes were answered from what venus knew of the
+		 * writer's rights, and vice now refuses them: the data must
+		 * not be lost for them.  Store it alone; vice's attributes
+		 * (its reply) replace the cached ones. */
+		vlog(LOG_ERR, "store of %u.%u.%u: vice refused the attributes set while it was "
+		     "open (%s); storing the data without them", s->fid.volume, s->fid.vnode,
+		     s->fid.unique, strerror(r->status));
+		s->set.mask = 0;
+		store_commit(s);
+		return;
+	}
 	if (!err && r->status == HS_ECONFLICT) {
 		vlog(LOG_ERR, "store of %u.%u.%u conflicts: vice has a version newer than %" PRIu64,
 		     s->fid.volume, s->fid.vnode, s->fid.unique, s->base);
@@ -232,6 +246,7 @@ static void store_delta(struct store *s)
 	a.sid = s->sid;
 	a.base_version = s->base;
 	a.mtime = s->mtime;
+	a.set = s->set;
 	vr_call_as(a.fid.volume, s->uid, HS_STORE_DELTA, (xdrproc_t)xdr_hs_store_delta_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
 	free(a.ext.ext_val);
@@ -251,6 +266,7 @@ static void store_commit(struct store *s)
 	a.base_version = s->base;
 	a.size = s->size;
 	a.mtime = s->mtime;
+	a.set = s->set;
 	vr_call_as(a.fid.volume, s->uid, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
 }
@@ -289,6 +305,44 @@ static void store_whole_again(struct store *s)
 	store_pump(s);
 }
 
+unsigned fo_set_pending(const struct fso *o)
+{
+	return ((unsigned)o->r.dirty >> FO_SET_SHIFT) & FO_SET_BITS;
+}
+
+/* The store's hs_store_set: the pending bits with the cached values. */
+static void set_fill(const struct fso *o, hs_store_set *set)
+{
+	memset(set, 0, sizeof *set);
+	set->mask = fo_set_pending(o);
+	set->mode = o->r.mode & 07777;
+	set->uid = o->r.uid;
+	set->gid = o->r.gid;
+	set->atime = o->r.atime;
+}
+
+int fo_log_set(struct fso *o, unsigned mask)
+{
+	struct fso_setattr sa = {
+		.mask = mask & FO_SET_BITS, .mode = o->r.mode & 07777,
+		.uid = o->r.uid, .gid = o->r.gid,
+		.atime = { (time_t)o->r.atime.sec, (long)o->r.atime.nsec },
+	};
+
+	return sa.mask ? fo_log_setattr(o, &sa, fo_writer(o)) : 0;
+}
+
+int fo_log_store_set(struct fso *o)
+{
+	unsigned mask = fo_set_pending(o);
+	int err = fo_log_store(o);   /* clears the bits with the dirty mark */
+
+	if (!err && mask && (err = fo_log_set(o, mask)))
+		vlog(LOG_ERR, "CML: the attributes set on ino %" PRIu64 " while it was open "
+		     "could not be logged after its store: %s", o->r.ino, strerror(err));
+	return err;
+}
+
 static void start_store(struct fso *o, struct waiter *waiters)
 {
 	struct store *s = calloc(1, sizeof(*s));
@@ -298,7 +352,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 
 	/* The dirty mark reaches the disk before anything else happens. */
 	db_durable(V->db, 1);
-	o->r.dirty = 1;
+	o->r.dirty |= 1;   /* keeps the pending attributes' bits */
 	fo_save(o);
 	db_durable(V->db, 0);
 	cache_path(o->r.ino, path, sizeof(path));
@@ -324,6 +378,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	s->mtime.sec = st.st_mtim.tv_sec;
 	s->mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
 	s->base = o->r.data_dv;
+	set_fill(o, &s->set);
 	s->waiters = waiters;
 	s->t0 = fo_now_us();
 	srv_new_storeid(&s->sid);
@@ -348,7 +403,7 @@ void fo_store_then(struct fso *o, err_k k, void *arg)
 		return;
 	}
 	if (fo_must_log(o, NULL, NULL)) {
-		fo_wake(w, fo_log_store(o));
+		fo_wake(w, fo_log_store_set(o));
 		return;
 	}
 	start_store(o, w);
