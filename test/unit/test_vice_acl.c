@@ -252,7 +252,8 @@ static void test_defaults(void **state)
 	assert_int_equal(a.rights, RL);
 	assert_int_equal(a.anyrights, RL);
 	assert_int_equal(getattr(w, &admin, w->root, &a), 0);
-	assert_int_equal(a.rights, HS_R_ALL);
+	/* Protocol 6: an administrator's rights say so (HS_R_SYSADMIN). */
+	assert_int_equal(a.rights, HS_R_ALL | HS_R_SYSADMIN);
 	assert_int_equal(make(w, &anon, w->root, "x", 0, 0644, NULL), EACCES);
 	assert_int_equal(make(w, &anon, w->root, "x", 1, 0755, NULL), EACCES);
 	assert_int_equal(make(w, &alice, w->root, "x", 0, 0644, NULL), EACCES);
@@ -299,7 +300,7 @@ static void test_admin_repairs(void **state)
 	assert_int_equal(getacl(w, &admin, d.fid, acl, sizeof acl), 0);
 	assert_string_equal(acl, "|System:Administrators:127,");
 	assert_int_equal(getattr(w, &admin, d.fid, &a), 0);
-	assert_int_equal(a.rights, HS_R_LOOKUP | HS_R_ADMIN);
+	assert_int_equal(a.rights, HS_R_LOOKUP | HS_R_ADMIN | HS_R_SYSADMIN);
 	assert_int_equal(make(w, &admin, d.fid, "x", 0, 0644, NULL), EACCES);
 	assert_int_equal(getattr(w, &alice, d.fid, NULL), EACCES);
 	assert_int_equal(setacl(w, &admin, d.fid, "System:Administrators",
