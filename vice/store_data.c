@@ -89,6 +89,14 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
 	err = vs_pwrite_all(fd, a->data.data_val, a->data.data_len, a->offset);
 	if (close(fd) < 0 && !err)
 		err = errno;
+	if (err) {
+		/* A chunk written in part must not be committed: a client may
+		 * send its commit right behind its last chunk (venus does for
+		 * a store of one chunk), and the commit then finds nothing
+		 * staged (ENOENT) instead of a file with a piece missing. */
+		(void)unlink(path);
+		vs_stage_forget(vs, &a->sid);
+	}
 	return err;
 }
 
