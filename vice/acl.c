@@ -68,7 +68,10 @@ void acl_fill(struct vstore *vs, const struct vident *who, hs_attr *a)
 	if (!a->type || !a->fid.vnode)
 		return;
 	if (acl_rights(vs, who, &a->fid, &r, &any) == 0) {
-		a->rights = r;
+		/* The caller learns it is an administrator (protocol 6): its
+		 * venus may then answer an administrator's chown of a file
+		 * being written at once and send it with the store. */
+		a->rights = r | (who->admin ? HS_R_SYSADMIN : 0);
 		a->anyrights = any;
 	}
 }
@@ -204,6 +207,19 @@ int acl_setattr(struct vstore *vs, const struct vident *who,
 	return setattr_priv(who, s, &a, r);
 }
 
+int acl_store_set(struct vstore *vs, const struct vident *who,
+		  const hs_fid *fid, const hs_store_set *set)
+{
+	hs_setattr_args s;
+	int err;
+
+	if (!set->mask)
+		return 0;
+	if ((err = vs_store_set_args(fid, set, &s)))
+		return err;
+	return acl_setattr(vs, who, &s);
+}
+
 int acl_make(struct vstore *vs, const struct vident *who, const hs_fid *dir,
 	     hs_ftype type, unsigned *uid)
 {
@@ -309,10 +325,13 @@ int acl_rename(struct vstore *vs, const struct vident *who,
 int acl_record(struct vstore *vs, const struct vident *who, hs_cml_rec *rec)
 {
 	typeof(rec->hs_cml_rec_u) *u = &rec->hs_cml_rec_u;
+	int err;
 
 	switch (rec->op) {
 	case HS_OP_STORE:
-		return acl_store(vs, who, &u->store.fid);
+		if ((err = acl_store(vs, who, &u->store.fid)))
+			return err;
+		return acl_store_set(vs, who, &u->store.fid, &u->store.set);
 	case HS_OP_SETATTR:
 		return acl_setattr(vs, who, &u->setattr);
 	case HS_OP_CREATE:

@@ -45,6 +45,12 @@ int acl_store(struct vstore *vs, const struct vident *who, const hs_fid *fid);
 /* setattr: see acl.c. */
 int acl_setattr(struct vstore *vs, const struct vident *who,
 		const hs_setattr_args *a);
+/* The attributes a store of fid sets (protocol 6, hs_store_set): 0 for
+ * none; EINVAL for a bit other than HS_SET_MODE/UID/GID/ATIME; else
+ * acl_setattr of those fields, so a store checks them exactly as the
+ * HS_SETATTR it replaces. */
+int acl_store_set(struct vstore *vs, const struct vident *who,
+		  const hs_fid *fid, const hs_store_set *set);
 /* create, mkdir, symlink, mknod in dir: i; device nodes: administrators.
  * *uid becomes the caller's id unless the caller is an administrator. */
 int acl_make(struct vstore *vs, const struct vident *who, const hs_fid *dir,

@@ -56,14 +56,16 @@ static int apply_delta(struct vstore *vs, const void *a, hs_attr *attr, int *dup
 /* The end of a store, whole or delta: checks, the new version as the
  * caller, rights, counters, callback breaks. */
 static int store_end(struct vclient *c, const hs_fid *fid, const hs_storeid *sid,
-		     const void *a, store_apply apply, void *res)
+		     const hs_store_set *set, const void *a, store_apply apply,
+		     void *res)
 {
 	hs_attr *attr = &((hs_attr_res *)res)->hs_attr_res_u.attr;
 	const struct vident *who = op_who(c);
 	int dup, err;
 
 	if ((err = vice_sid_check(c, sid)) ||
-	    (err = acl_store(c->v->vs, who, fid)))
+	    (err = acl_store(c->v->vs, who, fid)) ||
+	    (err = acl_store_set(c->v->vs, who, fid, set)))
 		return err;
 	vs_set_writer(c->v->vs, (uint32_t)who->id, who->admin);
 	err = apply(c->v->vs, a, attr, &dup);
@@ -81,7 +83,7 @@ int op_store_commit(struct vclient *c, void *args, void *res)
 {
 	hs_store_commit_args *a = args;
 
-	return store_end(c, &a->fid, &a->sid, a, apply_commit, res);
+	return store_end(c, &a->fid, &a->sid, &a->set, a, apply_commit, res);
 }
 
 /* HS_STORE_DELTA: as a commit, built from the current version. */
@@ -89,7 +91,7 @@ int op_store_delta(struct vclient *c, void *args, void *res)
 {
 	hs_store_delta_args *a = args;
 
-	return store_end(c, &a->fid, &a->sid, a, apply_delta, res);
+	return store_end(c, &a->fid, &a->sid, &a->set, a, apply_delta, res);
 }
 
 int op_setattr(struct vclient *c, void *args, void *res)

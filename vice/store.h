@@ -127,6 +127,11 @@ int vs_store_delta(struct vstore *vs, const hs_store_delta_args *a,
 
 int vs_setattr(struct vstore *vs, const hs_setattr_args *a, hs_attr *out,
 	       int *dup);
+/* The HS_SETATTR arguments equal to a store's hs_store_set on fid (no
+ * store id, no base version): 0, or EINVAL for a bit a store may not
+ * set (only HS_SET_MODE/UID/GID/ATIME, protocol 6). */
+int vs_store_set_args(const hs_fid *fid, const hs_store_set *set,
+		      hs_setattr_args *out);
 int vs_create(struct vstore *vs, const struct vs_new *n, hs_create_ok *out,
 	      int *dup);
 int vs_link(struct vstore *vs, const hs_link_args *a, hs_create_ok *out,

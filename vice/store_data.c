@@ -143,16 +143,27 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
 	vs_stage_path(vs, &a->sid, path, sizeof path);
 	if ((err = stage_direct(path, a->data.data_val, a->data.data_len,
 				a->offset, &done)))
-		return err;
+		goto fail;
 	if (done && done == a->data.data_len)
 		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno;
+	if (fd < 0) {
+		err = errno;
+		goto fail;
+	}
 	err = vs_pwrite_all(fd, a->data.data_val + done,
 			    a->data.data_len - done, a->offset + done);
 	if (close(fd) < 0 && !err)
 		err = errno;
+	if (!err)
+		return 0;
+fail:
+	/* A chunk written in part must not be committed: a client may send
+	 * its commit right behind its last chunk (venus does for a store of
+	 * one chunk), and the commit then finds nothing staged (ENOENT)
+	 * instead of a file with a piece missing. */
+	(void)unlink(path);
+	vs_stage_forget(vs, &a->sid);
 	return err;
 }
 
@@ -221,6 +232,26 @@ static void swap_undo(struct swap *sw)
 	(void)vs_fsync_dir(sw->dir);
 }
 
+static int setattr_fields(struct vstore *vs, struct vn *v,
+			  const hs_setattr_args *a, int64_t now);
+
+#define STORE_SET_BITS (HS_SET_MODE | HS_SET_UID | HS_SET_GID | HS_SET_ATIME)
+
+int vs_store_set_args(const hs_fid *fid, const hs_store_set *set,
+		      hs_setattr_args *out)
+{
+	if (set->mask & ~(unsigned)STORE_SET_BITS)
+		return EINVAL;
+	memset(out, 0, sizeof *out);
+	out->fid = *fid;
+	out->mask = set->mask;
+	out->mode = set->mode;
+	out->uid = set->uid;
+	out->gid = set->gid;
+	out->atime = set->atime;
+	return 0;
+}
+
 /* The database half of a commit; the transaction is open. */
 int vs_store_meta(struct vstore *vs, struct vn *v,
 		  const hs_store_commit_args *a, int64_t now)
@@ -228,14 +259,21 @@ int vs_store_meta(struct vstore *vs, struct vn *v,
 	struct vs_applied rec = {
 		.vol = v->vol, .o_vnode = v->vnode, .o_uniq = v->uniq,
 	};
+	hs_setattr_args set;
 	int err;
 
+	if ((err = vs_store_set_args(&a->fid, &a->set, &set)))
+		return err;
 	/* POSIX: a write by anyone but the owner drops set-id bits. */
 	if (!vs->writer_privileged && vs->writer != v->uid)
 		v->mode &= ~06000u;
 	v->size = a->size;
 	v->mtime = (a->mtime.sec || a->mtime.nsec) ?
 		vs_time_ns(&a->mtime) : now;
+	/* What the writer set while the file was open comes after the
+	 * contents (acl_store_set checked it), as on a local file system. */
+	if (set.mask && (err = setattr_fields(vs, v, &set, now)))
+		return err;
 	vs_vn_touch(v, &a->sid, now);
 	if ((err = vs_vn_update(vs, v)) || (err = vs_ap_put(vs, &a->sid, &rec)))
 		return err;

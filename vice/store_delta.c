@@ -238,7 +238,7 @@ int vs_store_delta(struct vstore *vs, const hs_store_delta_args *a,
 {
 	hs_store_commit_args c = {
 		.fid = a->fid, .sid = a->sid, .base_version = a->base_version,
-		.size = a->size, .mtime = a->mtime,
+		.size = a->size, .mtime = a->mtime, .set = a->set,
 	};
 	struct vs_applied rec;
 	struct vn v;

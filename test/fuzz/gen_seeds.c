@@ -135,7 +135,8 @@ static int sample_cml(unsigned op, hs_cml_rec *r)
 	switch (op) {
 	case HS_OP_STORE:
 		r->hs_cml_rec_u.store = (hs_store_commit_args){ local, sid(), 0,
-							       sizeof data16, t0 };
+							       sizeof data16, t0,
+							       { 0, 0, 0, 0, { 0, 0 } } };
 		break;
 	case HS_OP_SETATTR:
 		r->hs_cml_rec_u.setattr.fid = local;
@@ -244,7 +245,8 @@ static void sample(const struct xdr_type *t, void *val)
 		a->data.data_val = data16;
 	} else if (!strcmp(n, "hs_store_commit_args")) {
 		*(hs_store_commit_args *)val = (hs_store_commit_args){
-			{ 1, 2, 2 }, sid(), 1, 16, t0 };
+			{ 1, 2, 2 }, sid(), 1, 16, t0,
+			{ HS_SET_MODE | HS_SET_ATIME, 04755, 0, 0, t0 } };
 	} else if (!strcmp(n, "hs_setattr_args")) {
 		hs_setattr_args *a = val;
 		a->fid = (hs_fid){ 1, 2, 2 };

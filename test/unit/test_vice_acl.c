@@ -126,6 +126,29 @@ static int store(struct world *w, const struct vident *who, hs_fid fid,
 	return as(w, who, op_store_commit, &cm, &ar);
 }
 
+/* A whole store of text into fid setting set (protocol 6); *out the
+ * attributes after it. */
+static int store_set(struct world *w, const struct vident *who, hs_fid fid,
+		     const char *text, hs_store_set set, hs_attr *out)
+{
+	hs_store_chunk_args ch = { .fid = fid, .sid = sid(w), .offset = 0 };
+	hs_store_commit_args cm = { .fid = fid, .sid = ch.sid,
+				    .size = strlen(text), .set = set };
+	hs_status_res sr;
+	hs_attr_res ar;
+	int err;
+
+	ch.data.data_val = (char *)text;
+	ch.data.data_len = (u_int)strlen(text);
+	if ((err = as(w, who, op_store_chunk, &ch, &sr)))
+		return err;
+	memset(&ar, 0, sizeof ar);
+	err = as(w, who, op_store_commit, &cm, &ar);
+	if (!err && out)
+		*out = ar.hs_attr_res_u.attr;
+	return err;
+}
+
 static int fetch(struct world *w, const struct vident *who, hs_fid fid)
 {
 	hs_fetch_args a = { .fid = fid, .offset = 0, .count = HS_CHUNK_MIN };
@@ -239,6 +262,42 @@ static hs_attr shared(struct world *w)
 	return d;
 }
 
+/* A store's attributes (protocol 6) pass HS_SETATTR's checks or the
+ * whole store is refused; applied after the contents, so an owner's
+ * set-id bits stay. */
+static void test_store_set(void **state)
+{
+	struct world *w = *state;
+	hs_attr d = shared(w), f, a;
+
+	assert_int_equal(make(w, &alice, d.fid, "f", 0, 0644, &f), 0);
+	assert_int_equal(store_set(w, &alice, f.fid, "x",
+				   (hs_store_set){ .mask = HS_SET_MODE | HS_SET_GID,
+						   .mode = 04755, .gid = 77 }, &a), 0);
+	assert_int_equal(a.mode & 07777, 04755);
+	assert_int_equal(a.gid, 77);
+	assert_int_equal(a.size, 1);
+	/* chown is for administrators: the store is refused, nothing changes. */
+	assert_int_equal(store_set(w, &alice, f.fid, "yy",
+				   (hs_store_set){ .mask = HS_SET_UID, .uid = BOB }, NULL),
+			 EPERM);
+	assert_int_equal(getattr(w, &alice, f.fid, &a), 0);
+	assert_int_equal(a.size, 1);
+	assert_int_equal(a.uid, ALICE);
+	/* The size and the mtime are the store's own. */
+	assert_int_equal(store_set(w, &alice, f.fid, "yy",
+				   (hs_store_set){ .mask = HS_SET_SIZE }, NULL), EINVAL);
+	/* An administrator may chown (where the ACL lets it write). */
+	assert_int_equal(make(w, &admin, w->root, "g", 0, 0644, &f), 0);
+	assert_int_equal(store_set(w, &admin, f.fid, "zzz",
+				   (hs_store_set){ .mask = HS_SET_UID | HS_SET_ATIME,
+						   .uid = BOB, .atime = { 1000000, 5 } },
+				   &a), 0);
+	assert_int_equal(a.uid, BOB);
+	assert_int_equal(a.atime.sec, 1000000);
+	assert_int_equal(a.size, 3);
+}
+
 /* Coda's createvol defaults; anonymous may look and read, nothing more. */
 static void test_defaults(void **state)
 {
@@ -252,7 +311,8 @@ static void test_defaults(void **state)
 	assert_int_equal(a.rights, RL);
 	assert_int_equal(a.anyrights, RL);
 	assert_int_equal(getattr(w, &admin, w->root, &a), 0);
-	assert_int_equal(a.rights, HS_R_ALL);
+	/* Protocol 6: an administrator's rights say so (HS_R_SYSADMIN). */
+	assert_int_equal(a.rights, HS_R_ALL | HS_R_SYSADMIN);
 	assert_int_equal(make(w, &anon, w->root, "x", 0, 0644, NULL), EACCES);
 	assert_int_equal(make(w, &anon, w->root, "x", 1, 0755, NULL), EACCES);
 	assert_int_equal(make(w, &alice, w->root, "x", 0, 0644, NULL), EACCES);
@@ -299,7 +359,7 @@ static void test_admin_repairs(void **state)
 	assert_int_equal(getacl(w, &admin, d.fid, acl, sizeof acl), 0);
 	assert_string_equal(acl, "|System:Administrators:127,");
 	assert_int_equal(getattr(w, &admin, d.fid, &a), 0);
-	assert_int_equal(a.rights, HS_R_LOOKUP | HS_R_ADMIN);
+	assert_int_equal(a.rights, HS_R_LOOKUP | HS_R_ADMIN | HS_R_SYSADMIN);
 	assert_int_equal(make(w, &admin, d.fid, "x", 0, 0644, NULL), EACCES);
 	assert_int_equal(getattr(w, &alice, d.fid, NULL), EACCES);
 	assert_int_equal(setacl(w, &admin, d.fid, "System:Administrators",
@@ -641,6 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reint_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_set, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -202,6 +202,21 @@ void fo_wake(struct waiter *list, int err);
 /* ---- fsobj_store.c ---- */
 /* Stores go as o->wuid, the uid that opened o for writing. */
 void fo_store_then(struct fso *o, err_k k, void *arg);
+/* r.dirty's bits from FO_SET_SHIFT up: the HS_SET_* bits (MODE, UID,
+ * GID, ATIME) of setattrs answered from the cache while o was open for
+ * writing (fsobj_setattr.c, protocol 6) and not on vice yet.  The next
+ * store carries them with r's values (hs_store_set); a store that goes
+ * to the CML instead is followed by a setattr record of them.  Kept in
+ * the row, so a restart (fso_log_dirty) logs them with the store. */
+#define FO_SET_SHIFT 8
+#define FO_SET_BITS (HS_SET_MODE | HS_SET_UID | HS_SET_GID | HS_SET_ATIME)
+/* The pending HS_SET_* bits of o. */
+unsigned fo_set_pending(const struct fso *o);
+/* Log a setattr record of mask's fields with r's values, as o's writer:
+ * 0 (also for mask 0) or an errno (fo_log_setattr). */
+int fo_log_set(struct fso *o, unsigned mask);
+/* fo_log_store, then the pending attributes (fo_log_set). */
+int fo_log_store_set(struct fso *o);
 
 /* ---- fsobj_open.c ---- */
 void fo_close_settle(uint64_t ino);

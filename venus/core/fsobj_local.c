@@ -171,9 +171,11 @@ void fso_log_dirty(void)
 
 	for (size_t i = 0; i < fso_tab.nbuckets; i++)
 		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next) {
+			unsigned set = fo_set_pending(o);
+
 			if (o->r.type != HS_FREG || !o->r.has_data || !o->r.dirty)
 				continue;
-			if (log_store(o)) {
+			if (log_store(o) || fo_log_set(o, set)) {
 				/* Kept dirty and pending: the next close stores it. */
 				vlog(LOG_ERR, "cannot log the store of %s (ino %" PRIu64 ") left by"
 				     " the last run; its data stays in its container until its"

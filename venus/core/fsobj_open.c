@@ -74,8 +74,9 @@ static void open_finish(struct op *p, int err)
 		o->writers++;
 		o->wuid = p->uid;
 		/* Crash safety: a container open for writing may differ from
-		 * vice's copy, so it must not be trusted as clean after a crash. */
-		o->r.dirty = 1;
+		 * vice's copy, so it must not be trusted as clean after a crash.
+		 * |=: keeps the bits of attributes waiting for the store. */
+		o->r.dirty |= 1;
 	}
 	o->r.last_used = fo_now_us();
 	fo_save(o);

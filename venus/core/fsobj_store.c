@@ -39,8 +39,12 @@ struct store {
 	uint64_t       size, next, base;
 	uint64_t       sent;       /* data bytes sent (holes are not) */
 	hs_time        mtime;
+	hs_store_set   set;        /* attributes set while open (FO_SET_SHIFT) */
 	unsigned       inflight;
 	int            err, pumping, committing;
+	int            commit_out; /* a commit (or delta) call is in flight */
+	int            committed;  /* the commit's reply came before a chunk's */
+	unsigned       chunks;     /* HS_STORE_CHUNK calls issued */
 	int            anon;       /* uid held no live token at the start */
 	struct waiter *waiters;
 	uint64_t       t0;         /* started (fo_now_us), for codacon */
@@ -51,6 +55,8 @@ struct store {
 
 static void store_pump(struct store *s);
 static void store_whole_again(struct store *s);
+static void store_commit(struct store *s);
+static void store_end(struct store *s);
 static void start_store(struct fso *o, struct waiter *waiters);
 
 static void store_chunk_done(void *arg, int err, void *res)
@@ -63,6 +69,14 @@ static void store_chunk_done(void *arg, int err, void *res)
 		err = r->status;
 	if (err && !s->err)
 		s->err = err;
+	if (s->commit_out)
+		return;   /* the commit sent behind it ends the store */
+	if (s->committed) {
+		/* The commit sent behind this chunk has answered already. */
+		if (!s->inflight)
+			store_end(s);
+		return;
+	}
 	store_pump(s);
 }
 
@@ -110,6 +124,7 @@ static void store_issue(struct store *s)
 	s->next = n ? off + n : lim;
 	s->sent += n;
 	s->inflight++;
+	s->chunks++;
 	vr_call_as(a.fid.volume, s->uid, HS_STORE_CHUNK, (xdrproc_t)xdr_hs_store_chunk_args, &a,
 		 (xdrproc_t)xdr_hs_status_res, sizeof(hs_status_res), store_chunk_done, s);
 	free(buf);   /* vr_call_as has encoded it */
@@ -151,13 +166,13 @@ static void store_end(struct store *s)
 		o->store = NULL;
 		vlog(LOG_WARNING, "store of ino %" PRIu64 " failed (%s): logged for reintegration",
 		     o->r.ino, strerror(err));
-		err = s->err = fo_log_store(o);
+		err = s->err = fo_log_store_set(o);
 	} else if (o && refused_tokenless(s, err)) {
 		o->store = NULL;
 		vlog(LOG_NOTICE, "store of %s (ino %" PRIu64 ") refused: uid %u holds no live "
 		     "token; logged for reintegration after clog",
 		     o->r.name ? o->r.name : "?", o->r.ino, (unsigned)s->uid);
-		err = s->err = fo_log_store(o);
+		err = s->err = fo_log_store_set(o);
 	}
 	if (o) {
 		o->store = NULL;
@@ -190,12 +205,25 @@ static void commit_done(void *arg, int err, void *res)
 	hs_attr_res *r = res;
 	struct fso *o = fo_obj(s->ino);
 
+	s->commit_out = 0;
 	if (!err && r->status == HS_ENOBASE && s->wx) {
 		/* vice cannot build on our base: the whole file, fresh sid. */
 		vlog(LOG_NOTICE, "store of %u.%u.%u: vice holds no base %" PRIu64
 		     "; storing the whole file", s->fid.volume, s->fid.vnode,
 		     s->fid.unique, s->base);
 		store_whole_again(s);
+		return;
+	}
+	if (!err && (r->status == EPERM || r->status == EACCES) && s->set.mask) {
+		/* The attributes were answered from what venus knew of the
+		 * writer's rights, and vice now refuses them: the data must
+		 * not be lost for them.  Store it alone; vice's attributes
+		 * (its reply) replace the cached ones. */
+		vlog(LOG_ERR, "store of %u.%u.%u: vice refused the attributes set while it was "
+		     "open (%s); storing the data without them", s->fid.volume, s->fid.vnode,
+		     s->fid.unique, strerror(r->status));
+		s->set.mask = 0;
+		store_commit(s);
 		return;
 	}
 	if (!err && r->status == HS_ECONFLICT) {
@@ -216,6 +244,11 @@ static void commit_done(void *arg, int err, void *res)
 	}
 	if (err && !s->err)
 		s->err = err;
+	if (s->inflight) {
+		/* Sent behind its chunk (store_pump): end with that reply. */
+		s->committed = 1;
+		return;
+	}
 	store_end(s);
 }
 
@@ -232,6 +265,8 @@ static void store_delta(struct store *s)
 	a.sid = s->sid;
 	a.base_version = s->base;
 	a.mtime = s->mtime;
+	a.set = s->set;
+	s->commit_out = 1;
 	vr_call_as(a.fid.volume, s->uid, HS_STORE_DELTA, (xdrproc_t)xdr_hs_store_delta_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
 	free(a.ext.ext_val);
@@ -251,8 +286,23 @@ static void store_commit(struct store *s)
 	a.base_version = s->base;
 	a.size = s->size;
 	a.mtime = s->mtime;
+	a.set = s->set;
+	s->commit_out = 1;
 	vr_call_as(a.fid.volume, s->uid, HS_STORE_COMMIT, (xdrproc_t)xdr_hs_store_commit_args, &a,
 		 (xdrproc_t)xdr_hs_attr_res, sizeof(hs_attr_res), commit_done, s);
+}
+
+/* A whole store of one chunk sends its commit right behind it: vice runs
+ * one connection's calls in the order they arrive (vice/dispatch.c), so
+ * the commit finds the chunk staged, or nothing staged if the chunk
+ * failed (ENOENT: vs_store_chunk drops a chunk written in part).  One
+ * round trip instead of two for each small file.  Not for a delta (a
+ * range never staged reads as zeros there) nor for several chunks (one
+ * could fail while another is staged). */
+static int commit_behind(const struct store *s)
+{
+	return !s->wx && !s->err && !s->committing && s->chunks == 1 &&
+	       s->inflight == 1 && s->next >= s->size;
 }
 
 /* Chunks STORE_INFLIGHT at a time, then the commit (see fetch_pump). */
@@ -263,6 +313,11 @@ static void store_pump(struct store *s)
 	s->pumping = 1;
 	while (!s->err && s->inflight < STORE_INFLIGHT && s->next < s->size)
 		store_issue(s);
+	if (commit_behind(s)) {
+		s->pumping = 0;
+		store_commit(s);
+		return;
+	}
 	if (!s->inflight) {
 		if (s->err) {
 			store_end(s);
@@ -285,8 +340,48 @@ static void store_whole_again(struct store *s)
 	s->xi = 0;
 	s->next = 0;
 	s->committing = 0;
+	s->committed = 0;
+	s->chunks = 0;
 	srv_new_storeid(&s->sid);
 	store_pump(s);
+}
+
+unsigned fo_set_pending(const struct fso *o)
+{
+	return ((unsigned)o->r.dirty >> FO_SET_SHIFT) & FO_SET_BITS;
+}
+
+/* The store's hs_store_set: the pending bits with the cached values. */
+static void set_fill(const struct fso *o, hs_store_set *set)
+{
+	memset(set, 0, sizeof *set);
+	set->mask = fo_set_pending(o);
+	set->mode = o->r.mode & 07777;
+	set->uid = o->r.uid;
+	set->gid = o->r.gid;
+	set->atime = o->r.atime;
+}
+
+int fo_log_set(struct fso *o, unsigned mask)
+{
+	struct fso_setattr sa = {
+		.mask = mask & FO_SET_BITS, .mode = o->r.mode & 07777,
+		.uid = o->r.uid, .gid = o->r.gid,
+		.atime = { (time_t)o->r.atime.sec, (long)o->r.atime.nsec },
+	};
+
+	return sa.mask ? fo_log_setattr(o, &sa, fo_writer(o)) : 0;
+}
+
+int fo_log_store_set(struct fso *o)
+{
+	unsigned mask = fo_set_pending(o);
+	int err = fo_log_store(o);   /* clears the bits with the dirty mark */
+
+	if (!err && mask && (err = fo_log_set(o, mask)))
+		vlog(LOG_ERR, "CML: the attributes set on ino %" PRIu64 " while it was open "
+		     "could not be logged after its store: %s", o->r.ino, strerror(err));
+	return err;
 }
 
 static void start_store(struct fso *o, struct waiter *waiters)
@@ -298,7 +393,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 
 	/* The dirty mark reaches the disk before anything else happens. */
 	db_durable(V->db, 1);
-	o->r.dirty = 1;
+	o->r.dirty |= 1;   /* keeps the pending attributes' bits */
 	fo_save(o);
 	db_durable(V->db, 0);
 	cache_path(o->r.ino, path, sizeof(path));
@@ -324,6 +419,7 @@ static void start_store(struct fso *o, struct waiter *waiters)
 	s->mtime.sec = st.st_mtim.tv_sec;
 	s->mtime.nsec = (unsigned)st.st_mtim.tv_nsec;
 	s->base = o->r.data_dv;
+	set_fill(o, &s->set);
 	s->waiters = waiters;
 	s->t0 = fo_now_us();
 	srv_new_storeid(&s->sid);
@@ -348,7 +444,7 @@ void fo_store_then(struct fso *o, err_k k, void *arg)
 		return;
 	}
 	if (fo_must_log(o, NULL, NULL)) {
-		fo_wake(w, fo_log_store(o));
+		fo_wake(w, fo_log_store_set(o));
 		return;
 	}
 	start_store(o, w);

@@ -120,11 +120,15 @@ static struct rent *take_free(void)
 	return NULL;   /* not reached: drop freed one */
 }
 
+/* A uid's own rights keep HS_R_SYSADMIN (protocol 6: vice says the
+ * caller is an administrator); AnyUser's never hold it. */
+#define OWN_BITS (HS_R_ALL | HS_R_SYSADMIN)
+
 void rights_note(const hs_fid *dir, uid_t uid, unsigned rights, unsigned anyrights)
 {
 	struct rent *e = find(dir, uid);
 	unsigned h;
-	int changed = !e || e->rights != (rights & HS_R_ALL) || e->any != (anyrights & HS_R_ALL);
+	int changed = !e || e->rights != (rights & OWN_BITS) || e->any != (anyrights & HS_R_ALL);
 
 	/* AnyUser's rights are the same for every uid: keep them in step. */
 	for (struct rent *o = buckets[hash(dir)]; o; o = o->hnext)
@@ -143,7 +147,7 @@ void rights_note(const hs_fid *dir, uid_t uid, unsigned rights, unsigned anyrigh
 	} else {
 		lru_unlink(e);
 	}
-	e->rights = rights & HS_R_ALL;
+	e->rights = rights & OWN_BITS;
 	e->any = anyrights & HS_R_ALL;
 	e->epoch = epoch;
 	e->broken = 0;
@@ -161,7 +165,7 @@ static int load_one(void *arg, const hs_fid *dir, uint32_t uid, unsigned rights,
 	if (nused == RIGHTS_MAX || find(dir, (uid_t)uid) || !(e = take_free()))
 		return nused == RIGHTS_MAX;
 	h = hash(dir);
-	*e = (struct rent){ .dir = *dir, .uid = (uid_t)uid, .rights = rights & HS_R_ALL,
+	*e = (struct rent){ .dir = *dir, .uid = (uid_t)uid, .rights = rights & OWN_BITS,
 			    .any = anyrights & HS_R_ALL, .epoch = epoch - 1, .used = 1,
 			    .hnext = buckets[h] };
 	buckets[h] = e;

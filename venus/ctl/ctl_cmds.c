@@ -337,7 +337,7 @@ static const struct { const char *name; size_t off; } venus_counters[] = {
 	STAT(callback_breaks), STAT(evictions), STAT(zone_yellow_delays),
 	STAT(zone_red_stalls),
 	STAT(getattr_calls), STAT(validate_calls), STAT(validate_objects),
-	STAT(validate_changed),
+	STAT(validate_changed), STAT(setattr_calls), STAT(setattr_folded),
 };
 #undef STAT
 

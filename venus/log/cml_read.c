@@ -2,6 +2,7 @@
  * cml_read.c - reading the CML back: blocks for reintegration, rows for
  * the repair commands, and the updates reintegration makes to rows.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ uint64_t *cml_rec_base(hs_cml_rec *rec)
 	}
 }
 
-static int decode(const void *blob, int len, hs_cml_rec *rec)
+static int decode_xdr(const void *blob, int len, hs_cml_rec *rec)
 {
 	XDR x;
 	int ok;
@@ -59,7 +60,32 @@ static int decode(const void *blob, int len, hs_cml_rec *rec)
 	xdrmem_create(&x, (char *)blob, (u_int)len, XDR_DECODE);
 	ok = xdr_hs_cml_rec(&x, rec);
 	xdr_destroy(&x);
+	if (!ok)
+		xdr_free((xdrproc_t)xdr_hs_cml_rec, (char *)rec);
 	return ok ? 0 : EIO;
+}
+
+/* Bytes an hs_store_set takes in XDR: four ints and an hs_time. */
+#define STORE_SET_XDR (4 * 4 + 12)
+
+/* A store record logged before protocol 6 lacks the trailing
+ * hs_store_set: read it as one with none (mask 0), so a CML left by an
+ * older venus still reintegrates. */
+static int decode(const void *blob, int len, hs_cml_rec *rec)
+{
+	char *pad;
+	uint32_t op = 0;
+	int err = decode_xdr(blob, len, rec);
+
+	if (!err || len < 4)
+		return err;
+	memcpy(&op, blob, sizeof op);
+	if (ntohl(op) != HS_OP_STORE || !(pad = calloc(1, (size_t)len + STORE_SET_XDR)))
+		return err;
+	memcpy(pad, blob, (size_t)len);
+	err = decode_xdr(pad, len + STORE_SET_XDR, rec);
+	free(pad);
+	return err;
 }
 
 static int row_read(sqlite3_stmt *st, struct cml_row *r)

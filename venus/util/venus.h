@@ -69,6 +69,9 @@ struct venus_stats {
 	uint64_t validate_calls;     /* HS_GETATTRS calls answered (fsobj_valid.c) */
 	uint64_t validate_objects;   /* objects they answered */
 	uint64_t validate_changed;   /* ... found changed: invalidated */
+	uint64_t setattr_calls;      /* HS_SETATTR calls sent (fsobj_setattr.c) */
+	uint64_t setattr_folded;     /* setattrs answered from the cache, sent
+				      * with the file's store (protocol 6) */
 };
 
 struct srv;       /* server.h: the connection to vice */
