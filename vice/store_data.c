@@ -350,7 +350,10 @@ int vs_data_truncate(struct vstore *vs, const struct vn *v, uint64_t size)
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno;
-	if (ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
+	/* Growing: cut to the recorded size first, so that the tail of an
+	 * append that never committed (store_append.c) reads as zeros. */
+	if ((size > v->size && ftruncate(fd, (off_t)v->size) < 0) ||
+	    ftruncate(fd, (off_t)size) < 0 || fsync(fd) < 0)
 		err = errno;
 	if (close(fd) < 0 && !err)
 		err = errno;
