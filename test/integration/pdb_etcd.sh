@@ -71,8 +71,9 @@ TOK=$(awk '$1 == 0 && $5 == "alice" { print $4 }' "$(ht_cachedir v)/tokens")
 anon=$("$TOKENPROBE" 127.0.0.1 "$PA" -)
 alice=$("$TOKENPROBE" 127.0.0.1 "$PA" "$TOK")
 ht_note "server a: anonymous: $anon; with alice's token: $alice"
+# All seven rights, and HS_R_SYSADMIN (0x80, protocol 6): an administrator.
 ht_check "server a gives alice's token all rights on the root" \
-	test "$alice" = "getattr 0 rights 0x7f"
+	test "$alice" = "getattr 0 rights 0xff"
 ht_check "... and anonymous callers only rl" test "$anon" != "$alice"
 ht_check "server a logged a call as alice" grep -q 'calls as id 5000 ' "$HT_TMP/vice.a/vice.log"
 "$TOKENPROBE" 127.0.0.1 "$PB" "$TOK" >/dev/null
@@ -81,7 +82,7 @@ ht_check "through venus on a, alice (an administrator) may mkdir" mkdir "$M/by_a
 
 # A pdbtool change reaches the servers (pdb_generation, at most ~1 s).
 ht_check "pdbtool rg System:Administrators alice" pdb rg System:Administrators alice
-not_admin() { [ "$("$TOKENPROBE" 127.0.0.1 "$PA" "$TOK")" != "getattr 0 rights 0x7f" ]; }
+not_admin() { [ "$("$TOKENPROBE" 127.0.0.1 "$PA" "$TOK")" != "getattr 0 rights 0xff" ]; }
 ht_check "server a sees alice leave System:Administrators" ht_wait_for 30 not_admin
 
 # A server with a key of its own refuses to join the realm.

@@ -107,25 +107,6 @@ static int make(struct world *w, const struct vident *who, hs_fid dir,
 	return err;
 }
 
-/* A whole store of text into fid. */
-static int store(struct world *w, const struct vident *who, hs_fid fid,
-		 const char *text)
-{
-	hs_store_chunk_args ch = { .fid = fid, .sid = sid(w), .offset = 0 };
-	hs_store_commit_args cm = { .fid = fid, .sid = ch.sid,
-				    .size = strlen(text) };
-	hs_status_res sr;
-	hs_attr_res ar;
-	int err;
-
-	ch.data.data_val = (char *)text;
-	ch.data.data_len = (u_int)strlen(text);
-	if ((err = as(w, who, op_store_chunk, &ch, &sr)))
-		return err;
-	memset(&ar, 0, sizeof ar);
-	return as(w, who, op_store_commit, &cm, &ar);
-}
-
 /* A whole store of text into fid setting set (protocol 6); *out the
  * attributes after it. */
 static int store_set(struct world *w, const struct vident *who, hs_fid fid,
@@ -147,6 +128,15 @@ static int store_set(struct world *w, const struct vident *who, hs_fid fid,
 	if (!err && out)
 		*out = ar.hs_attr_res_u.attr;
 	return err;
+}
+
+/* A whole store of text into fid. */
+static int store(struct world *w, const struct vident *who, hs_fid fid,
+		 const char *text)
+{
+	hs_store_set none = { 0 };
+
+	return store_set(w, who, fid, text, none, NULL);
 }
 
 static int fetch(struct world *w, const struct vident *who, hs_fid fid)
