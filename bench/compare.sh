@@ -638,11 +638,12 @@ rclone_idle() {
 
 # ---- the systems: first and second client, syncing --------------------------------
 # sys_a S / sys_b S: the directory of S's first and second client.
+# Hesper strong and wd share one vice and realm: wd works in wd/.
 sys_a() {
 	case $1 in
 	local) echo "$T/local" ;;
 	hesper) vmnt A ;;
-	hesper-wd) vmnt C ;;
+	hesper-wd) echo "$(vmnt C)/wd" ;;
 	sshfs) echo "$T/sshfs-A" ;;
 	rclone) echo "$T/rclone-A" ;;
 	esac
@@ -651,7 +652,7 @@ sys_b() {
 	case $1 in
 	local) echo "$T/local" ;;
 	hesper) vmnt B ;;
-	hesper-wd) vmnt D ;;
+	hesper-wd) echo "$(vmnt D)/wd" ;;
 	sshfs) echo "$T/sshfs-B" ;;
 	rclone) echo "$T/rclone-B" ;;
 	esac
