@@ -550,6 +550,16 @@ ht_venus_start() {
 	_ht_auto_clog "$name"
 }
 
+# ht_two_clients: vice, then venus A and B on it; sets A and B to their
+# mounts (what most two-client tests start with).
+ht_two_clients() {
+	ht_vice_start
+	ht_venus_start A
+	ht_venus_start B
+	A=$(ht_mnt A)
+	B=$(ht_mnt B)
+}
+
 ht_venus_stop() {
 	local name=$1
 	ht_kill "${HT_VENUS_PID[$name]:-}"

@@ -27,11 +27,7 @@
 HT_TIMEOUT=${HT_TIMEOUT:-900}
 source "$(dirname "$0")/disc_lib.sh"
 
-ht_vice_start
-ht_venus_start A
-ht_venus_start B
-A=$(ht_mnt A)
-B=$(ht_mnt B)
+ht_two_clients
 
 # The source: 12 directories up to 4 deep, 300 files (some empty, some
 # executable), a few symlinks; and its archive.
