@@ -71,7 +71,8 @@ mkdir "$HT_TMP/u" && chown "$U" "$HT_TMP/u"
 # rights on it and on the volume root offline (as Coda's venus, A
 # refuses what it cannot check).
 ht_check "$U lists the directory on A" eval "as A ls -la \"\$A\" \"\$A/d\" >/dev/null"
-LIFE=5
+# Long enough to disconnect and write first: a busy machine gets longer.
+LIFE=$((5 * $(ht_load_pct) / 100))
 ht_check "$U: clog -lifetime $LIFE" clog_for $LIFE
 ht_check "root: cfs disconnect on A" ht_cfs A disconnect
 ht_check "A is Disconnected" dt_wait_state A 30 Disconnected
