@@ -22,8 +22,12 @@ BINS = $(addprefix test/fuzz/,$(TARGETS))
 
 # What each target links, beyond its own source.
 XDR_SRC = rpc/hesper_xdr.c
-RPC_SRC = rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c rpc/listen.c \
-	rpc/xdr_inplace.c
+# test/fuzz/Makefile.inc passes the automake lists of rpc/libhsrpc.a and
+# rpc/libhsxdr.a (FUZZ_RPC_SOURCES), so a new transport file is linked
+# here too; the default serves a hand-run `make -f fuzz.mk`.
+FUZZ_RPC_SOURCES ?= rpc/record.c rpc/conn.c rpc/call.c rpc/serve.c rpc/tls.c \
+	rpc/listen.c rpc/sendref.c rpc/xdr_inplace.c
+RPC_SRC = $(filter %.c,$(FUZZ_RPC_SOURCES))
 CTL_SRC = tools/ctlproto.c tools/hoardcmd.c
 # vice's library (vice/Makefile.inc's libvice.a) without its daemon
 # start-up, which needs libsystemd: every vice/*.c but main.c, daemon.c;
