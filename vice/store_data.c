@@ -121,6 +121,7 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
 	struct vs_applied rec;
 	struct vn v;
 	char path[4096];
+	const char *src;
 	size_t done;
 	int fd, err, r;
 
@@ -151,8 +152,9 @@ int vs_store_chunk(struct vstore *vs, const hs_store_chunk_args *a,
 		err = errno;
 		goto fail;
 	}
-	err = vs_pwrite_all(fd, a->data.data_val + done,
-			    a->data.data_len - done, a->offset + done);
+	/* An empty chunk's data_val is NULL (XDR): no arithmetic on it. */
+	src = done ? a->data.data_val + done : a->data.data_val;
+	err = vs_pwrite_all(fd, src, a->data.data_len - done, a->offset + done);
 	if (close(fd) < 0 && !err)
 		err = errno;
 	if (!err)
