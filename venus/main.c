@@ -221,6 +221,41 @@ static void shutdown_all(void)
 	V->db = NULL;
 }
 
+static void stamps_done(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+static void stamps_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/* A clean stop, connections still up: record the volumes' stamps
+ * (fso_vstamp_flush) so that the next start needs no revalidation;
+ * bounded by fso_vstamp_flush_ms(), or a second signal. */
+static void record_stamps(void)
+{
+	int done = 0, ms = fso_vstamp_flush_ms();
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct event *t = evtimer_new(V->base, stamps_timeout, &done);
+
+	if (!t || evtimer_add(t, &tv)) {
+		if (t)
+			event_free(t);
+		return;
+	}
+	fso_vstamp_flush(stamps_done, &done);
+	while (!done) {
+		db_flush(V->db);
+		if (event_base_loop(V->base, EVLOOP_ONCE) ||
+		    event_base_got_break(V->base))
+			break;
+	}
+	db_flush(V->db);
+	event_free(t);
+}
+
 /* The event loop, one turn at a time: the batch of a turn's database
  * writes is committed before the loop sleeps (db.h, db_flush; replies
  * commit it before they leave). */
@@ -233,6 +268,7 @@ static void serve(void)
 		    event_base_got_exit(V->base) || event_base_got_break(V->base))
 			break;   /* an error, no events left, or loopexit/loopbreak */
 	}
+	record_stamps();
 	db_batching(V->db, 0);
 }
 

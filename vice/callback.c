@@ -98,8 +98,7 @@ void cb_grant(struct vclient *c, const hs_fid *fid)
 		vlog(LOG_WARNING, "no memory for a callback promise");
 }
 
-/* Send one HS_CB_BREAK with n (<= HS_MAXFIDS) fids to c. */
-static void send_break(struct vice *v, struct vclient *c, hs_fid *fids,
+void cb_send_break(struct vice *v, struct vclient *c, hs_fid *fids,
 		       unsigned n)
 {
 	hs_fidlist list = { { n, fids } };
@@ -143,22 +142,19 @@ static void break_client(struct vice *v, struct vclient *c,
 			continue;
 		batch[k++] = fids[i];
 		if (k == sizeof batch / sizeof batch[0]) {
-			send_break(v, c, batch, k);
+			cb_send_break(v, c, batch, k);
 			k = 0;
 		}
 	}
 	if (k)
-		send_break(v, c, batch, k);
+		cb_send_break(v, c, batch, k);
 }
 
-void cb_break(struct vice *v, struct vclient *from, const hs_fid *fids,
-	      unsigned n)
+/* Close the clients a break could not be sent to. */
+static void close_doomed(struct vice *v)
 {
 	struct vclient *c;
 
-	for (c = v->clients; c; c = c->next)
-		if (c != from && c->promises.n)
-			break_client(v, c, fids, n);
 	/* Closing frees c and unlinks it (on_closed runs at once), so
 	 * start over after each one. */
 again:
@@ -171,9 +167,34 @@ again:
 	}
 }
 
+void cb_break(struct vice *v, struct vclient *from, const hs_fid *fids,
+	      unsigned n)
+{
+	struct vclient *c;
+	unsigned i;
+
+	/* Every volume named moves on (fids of one call share a volume,
+	 * mostly: comparing with the previous one is enough, a second
+	 * bump of a volume costs nothing). */
+	for (i = 0; i < n; i++)
+		if (!i || fids[i].volume != fids[i - 1].volume)
+			vstamp_changed(v, fids[i].volume);
+	for (c = v->clients; c; c = c->next)
+		if (c != from && c->promises.n)
+			break_client(v, c, fids, n);
+	close_doomed(v);
+}
+
+void cb_vol_changed(struct vice *v, uint32_t vol)
+{
+	vstamp_changed(v, vol);
+	close_doomed(v);
+}
+
 void cb_forget(struct vclient *c)
 {
 	fidset_clear(&c->promises);
+	volp_clear(c);
 }
 
 void cb_break_volume(struct vice *v, struct vclient *from, uint32_t id)
@@ -182,6 +203,7 @@ void cb_break_volume(struct vice *v, struct vclient *from, uint32_t id)
 	hs_fid *fids = NULL, *more;
 	size_t n = 0, cap = 0, i;
 
+	cb_vol_changed(v, id);
 	/* Gathered first: breaking changes the sets walked. */
 	for (o = v->clients; o; o = o->next)
 		for (i = 0; i < o->promises.cap; i++) {

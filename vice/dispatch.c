@@ -41,6 +41,7 @@ static const struct vproc procs[] = {
 			 sizeof(hs_listvol_res), op_listvol, 0 },
 	[HS_GETATTR] = P(hs_fid, hs_attr_res, op_getattr, 0),
 	[HS_GETATTRS] = P(hs_fids, hs_attrs_res, op_getattrs, 0),
+	[HS_VOLSTAMPS] = P(hs_volstamps, hs_volstamps_res, op_volstamps, 0),
 	[HS_LOOKUP] = P(hs_lookup_args, hs_lookup_res, op_lookup, 0),
 	[HS_READDIR] = P(hs_readdir_args, hs_readdir_res, op_readdir, 0),
 	[HS_FETCH] = P(hs_fetch_args, hs_fetch_res, op_fetch, 0),

@@ -467,6 +467,7 @@ static void stop(struct vice *v)
 	vauth_shutdown();
 	pdb_close(v->pdb);
 	vd_free(v);
+	vstamp_free(v);
 	vldb_close(v);
 	vs_close(v->vs);
 }

@@ -32,6 +32,8 @@ int op_fetch(struct vclient *c, void *args, void *res);
 int op_readlink(struct vclient *c, void *args, void *res);
 /* ops_getattrs.c: HS_GETATTRS, a batch of HS_GETATTR answers */
 int op_getattrs(struct vclient *c, void *args, void *res);
+/* ops_volstamp.c: HS_VOLSTAMPS, volume stamps and volume promises */
+int op_volstamps(struct vclient *c, void *args, void *res);
 
 /* ops_vldb.c: HS_VLDB_LOOKUP (vldb.h) */
 int op_vldb_lookup(struct vclient *c, void *args, void *res);

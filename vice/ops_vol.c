@@ -126,6 +126,8 @@ int op_vol_create(struct vclient *c, void *args, void *res)
 		(void)vs_vol_remove(v->vs, id, 1);
 		return err;
 	}
+	/* An id used before (removed, moved away) starts a new stamp. */
+	cb_vol_changed(v, id);
 	vlog(LOG_INFO, "volume %s (%u) created", a->name, id);
 	return 0;
 }

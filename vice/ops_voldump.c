@@ -68,9 +68,13 @@ int op_vol_restore(struct vclient *c, void *args, void *res)
 	hs_volinfo *out = &((hs_getroot_res *)res)->hs_getroot_res_u.vol;
 	int err = admin(c, "HS_VOL_RESTORE");
 
-	if (err)
+	if (err || (err = vd_restore_commit(c->v, a->handle, a->id, a->name,
+					    out)))
 		return err;
-	return vd_restore_commit(c->v, a->handle, a->id, a->name, out);
+	/* A restore over an id clients knew (a move back, a replaced
+	 * volume): their stamps of it must not hold. */
+	cb_vol_changed(c->v, out->id);
+	return 0;
 }
 
 int op_vol_release(struct vclient *c, void *args, void *res)

@@ -43,6 +43,7 @@ struct vice {
 	struct vdump *dump;             /* locks, dumps, restores (voldump.h) */
 	struct vldb *vldb;              /* the realm's VLDB (vldb.h) */
 	struct vd_flush *flush;         /* group commit (dispatch.c) */
+	struct vstamps *stamps;         /* volume stamps (volstamp.c) */
 };
 
 /* One connection (= one client). */
@@ -53,6 +54,8 @@ struct vclient {
 	uint64_t client_id;             /* 0 until HS_CONNECT */
 	unsigned features;              /* HS_FEAT_* agreed at HS_CONNECT */
 	struct fidset promises;         /* fids this client has callbacks on */
+	uint32_t *volp;                 /* volumes it holds a volume promise on */
+	unsigned nvolp, capvolp;
 	int doomed;                     /* a break failed: close it */
 	struct vauth_cache *auth;       /* last token seen (auth_ident.c) */
 };
@@ -97,13 +100,39 @@ void cb_grant(struct vclient *c, const hs_fid *fid);
  * them is sent HS_CB_BREAK and loses it.  Sent before from's reply. */
 void cb_break(struct vice *v, struct vclient *from, const hs_fid *fids,
 	      unsigned n);
-/* c disconnected: it holds nothing. */
+/* c disconnected: it holds nothing (volume promises included). */
 void cb_forget(struct vclient *c);
+/* Send HS_CB_BREAK with fids[0..n) (n <= HS_MAXFIDS) to c, as part of
+ * the call being run (v->cur_wait); a client that cannot be told is
+ * marked doomed (cb_break closes it). */
+void cb_send_break(struct vice *v, struct vclient *c, hs_fid *fids,
+		   unsigned n);
+/* Volume vol changed as a whole (restore, create over an old id): its
+ * stamp moves on and its volume promises are broken (vstamp_changed). */
+void cb_vol_changed(struct vice *v, uint32_t vol);
 /* Volume id left this server (released after a move): every client
  * holding a promise on one of its objects is told now, so that it asks
  * again (and learns HS_EMOVED) instead of serving its cached copy on.
  * (Out of memory for the list: the rest keep theirs.) */
 void cb_break_volume(struct vice *v, struct vclient *from, uint32_t id);
+
+/* ---- volstamp.c: volume version stamps, volume promises ---- */
+/* Volume vol's stamp now (rpc/hesper.x HS_VOLSTAMPS): never 0 but when
+ * out of memory. */
+uint64_t vstamp_get(struct vice *v, uint32_t vol);
+/* Something in vol changed: its stamp moves on, and every client holding
+ * a volume promise on it (the changer too) is sent HS_CB_BREAK with the
+ * fid {vol, 0, 0} and loses it.  cb_break calls it. */
+void vstamp_changed(struct vice *v, uint32_t vol);
+/* Free the stamps (shutdown). */
+void vstamp_free(struct vice *v);
+/* c holds a volume promise on vol: 0, ENOTSUP (c takes no callbacks) or
+ * ENOMEM. */
+int volp_add(struct vclient *c, uint32_t vol);
+/* 1 if c holds a volume promise on vol. */
+int volp_has(const struct vclient *c, uint32_t vol);
+/* c holds no volume promise any more. */
+void volp_clear(struct vclient *c);
 
 /* Hold a call's reply until the breaks it causes are answered: set
  * v->cur_wait = cb_wait_begin() before running the call, and after it

@@ -303,6 +303,8 @@ void fo_apply_attr(struct fso *o, const hs_attr *a, int own)
 	o->r.dataversion = a->dataversion;
 	o->r.rdev = a->rdev;
 	o->has_cb = vr_is_up(o->r.fid.volume);
+	if (own)   /* our change moved the volume's stamp on */
+		fo_vstamp_touch(o->r.fid.volume);
 	fo_save(o);
 }
 

@@ -291,6 +291,12 @@ void fso_vol_moved(uint32_t lvol);
 void fso_valid_srv_up(struct srv *s);
 /* Forget the queues (fso_fini). */
 void fso_valid_fini(void);
+/* Clean shutdown, while the servers are still connected: ask for the
+ * stamp of every volume with cached objects and record those that hold
+ * (fsobj_vstamp.c), then done(arg) once every answer is in; from then on
+ * nothing deletes a recorded stamp.  Wait fso_vstamp_flush_ms() at most. */
+void fso_vstamp_flush(void (*done)(void *arg), void *arg);
+int fso_vstamp_flush_ms(void);
 /* Mark the objects the CML names (their cache is the truth until they
  * are reintegrated); after cml_init and after reintegration. */
 void fso_cml_settle(void);

@@ -79,10 +79,30 @@ static void inval(struct fso *o)
 		db_dirent_foreach(V->db, o->r.ino, inval_name, &o->r.ino);
 }
 
+/* vice broke the volume promise on lvol (fid {lvol, 0, 0}): objects that
+ * held only it hold nothing now, and are revalidated. */
+static void vol_break(uint32_t lvol)
+{
+	vlog(LOG_DEBUG, "volume callback break on %#x", lvol);
+	for (size_t i = 0; i < fso_tab.nbuckets; i++)
+		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next)
+			if (o->r.fid.volume == lvol && o->has_cb == FO_CB_VOL) {
+				o->has_cb = 0;
+				inval(o);
+			}
+	fo_vstamp_vol_broken(lvol);
+}
+
 void fso_cb_break(const hs_fid *fid)
 {
-	struct fso *o = fo_obj_by_fid(fid);
+	struct fso *o;
 
+	if (!fid->vnode) {
+		vol_break(fid->volume);
+		return;
+	}
+	o = fo_obj_by_fid(fid);
+	fo_vstamp_touch(fid->volume);
 	rights_forget(fid);   /* an ACL change breaks the directory's callback */
 	if (!o)
 		return;
@@ -98,16 +118,25 @@ void fso_cb_break(const hs_fid *fid)
 static void void_promises(const struct srv *s, int by_vol, uint32_t lvol)
 {
 	size_t i;
+	uint32_t touched = VR_LOCAL_VOL;
 
+	if (by_vol)
+		fo_vstamp_touch(lvol);
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		struct fso *o;
 
 		for (o = fso_tab.by_ino[i]; o; o = o->ino_next) {
-			if (!o->has_cb || o->r.fid.volume == VR_LOCAL_VOL)
+			if (o->r.fid.volume == VR_LOCAL_VOL)
 				continue;
 			if (by_vol && o->r.fid.volume != lvol)
 				continue;
 			if (s && vr_srv_of(o->r.fid.volume) != s)
+				continue;
+			/* Its recorded stamp goes too (neighbours share a
+			 * volume: one touch per run of them). */
+			if (o->r.fid.volume != touched)
+				fo_vstamp_touch(touched = o->r.fid.volume);
+			if (!o->has_cb)
 				continue;
 			o->has_cb = 0;
 			inval(o);
@@ -291,6 +320,8 @@ int fso_init(void)
 	fo_mount_rebuild();
 	scan_containers();
 	fo_rights_init();
+	if ((err = fo_vstamp_init()))
+		return err;
 	/* Dirty containers are logged before the mount (fso_log_dirty):
 	 * their claims are checked now. */
 	for (size_t i = 0; i < fso_tab.nbuckets; i++)
@@ -310,6 +341,7 @@ void fso_fini(void)
 	size_t i;
 
 	fso_valid_fini();
+	fo_vstamp_fini();
 	if (scan.ev)
 		event_free(scan.ev);
 	memset(&scan, 0, sizeof(scan));

@@ -67,7 +67,8 @@ struct waiter;
  */
 struct fso {
 	struct db_fso r;
-	int           has_cb;     /* a callback promise covers r */
+	int           has_cb;     /* a callback promise covers r: FO_CB_OWN
+				   * its own, FO_CB_VOL its volume's only */
 	unsigned      opens;
 	unsigned      writers;    /* opens for writing */
 	int           written;    /* the written flag: set since the last store */
@@ -86,6 +87,11 @@ struct fso {
 				   * unknown (fsobj_extents.c) */
 	struct fso   *ino_next, *fid_next;
 };
+
+/* has_cb values (0: none).  FO_CB_VOL: vice answered the volume's
+ * recorded stamp as valid (fsobj_vstamp.c); a volume break voids it. */
+#define FO_CB_OWN 1
+#define FO_CB_VOL 2
 
 /* A continuation that needs an object. */
 typedef void (*fso_k)(void *arg, int err, struct fso *o);
@@ -255,6 +261,34 @@ int fo_wx_next(const struct extset *e, unsigned *xi, uint64_t *next,
  * (HS_EMOVED, an error of the call other than ETIMEDOUT): ask alone. */
 int fo_valid_ask(struct fso *o, uid_t uid, void (*done)(void *arg, int err, void *res),
 		 void *arg);
+
+/* Queue every object of lvol that holds no promise for the background
+ * pass, and run it (a stamp refused, a volume promise broken). */
+void fo_valid_queue_vol(uint32_t lvol);
+/* Every object of lvol waiting for validation takes the volume's promise
+ * (has_cb FO_CB_VOL); how many did. */
+size_t fo_vol_promised(uint32_t lvol);
+
+/* ---- fsobj_vstamp.c: volume version stamps (HS_VOLSTAMPS) ---- */
+/* Load the recorded stamps (fso_init): 0 or an errno of db.h. */
+int fo_vstamp_init(void);
+void fo_vstamp_fini(void);
+/* Server s is up: send the recorded stamp of every volume served(lvol, s)
+ * says it serves; those volumes are "checking" until the answer, which
+ * either gives their waiting objects the volume promise (fo_vol_promised)
+ * or queues them (fo_valid_queue_vol). */
+struct srv;
+void fo_vstamp_srv_up(int (*served)(uint32_t lvol, struct srv *s), struct srv *s);
+/* 1 while lvol's recorded stamp is being sent. */
+int fo_vstamp_checking(uint32_t lvol);
+/* A doubt about lvol (a break there, an own change, a lost promise): its
+ * recorded stamp goes and answers to earlier questions do not count. */
+void fo_vstamp_touch(uint32_t lvol);
+/* vice broke lvol's volume promise: touch it, revalidate its objects. */
+void fo_vstamp_vol_broken(uint32_t lvol);
+/* Ask now for the stamp of every volume that has none recorded, and
+ * record it if every cached object holds a promise at the answer. */
+void fo_vstamp_record(void);
 
 /* ---- fsobj_cb.c: the start's pass over the containers ---- */
 /* While that pass is under way: check now that the container o's record

@@ -18,7 +18,8 @@
  * (fso_cb_break) and takes vice's attributes, so a changed file or
  * directory is fetched again at its next use.  Slots with an error leave
  * their object as it was: its next use asks alone (HS_GETATTR), which
- * handles a removed object, a moved volume and the caller's rights.
+ * handles a moved volume and the caller's rights; an object vice no
+ * longer has (ENOENT, ESTALE) is forgotten, as HS_GETATTR would.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -177,6 +178,15 @@ static void apply(struct vbatch *b, u_int i, hs_attr_res *r)
 {
 	struct fso *o = fo_obj(b->inos[i]);
 
+	if ((r->status == ENOENT || r->status == ESTALE) && o && needs(o) &&
+	    o->r.ino != FSO_ROOT_INO && !memcmp(&o->r.fid, &b->fids[i], sizeof(hs_fid))) {
+		/* Gone from vice, as HS_GETATTR's answer would say: forget
+		 * it now, or it would keep its volume's stamp from being
+		 * recorded (every cached object must hold a promise). */
+		fso_cb_break(&o->r.fid);
+		fo_obj_gone(o);
+		return;
+	}
 	if (r->status || !o || memcmp(&o->r.fid, &b->fids[i], sizeof(hs_fid)) ||
 	    memcmp(&r->hs_attr_res_u.attr.fid, &b->fids[i], sizeof(hs_fid)) || !needs(o))
 		return;   /* as it was: its next use asks alone */
@@ -267,7 +277,12 @@ static void bg_next(void)
 		send_batch(b);
 		return;
 	}
-	if (!V_.busy && V->stats.validate_calls)
+	if (V_.busy)
+		return;
+	/* The pass ended: what now holds promises everywhere may record
+	 * its volume's stamp (fsobj_vstamp.c). */
+	fo_vstamp_record();
+	if (V->stats.validate_calls)
 		vlog(LOG_INFO, "validation: %" PRIu64 " objects in %" PRIu64
 		     " calls, %" PRIu64 " changed", V->stats.validate_objects,
 		     V->stats.validate_calls, V->stats.validate_changed);
@@ -303,6 +318,56 @@ static int served_by(uint32_t lvol, struct srv *s)
 	return at == s || (!at && vr_realm_of(lvol) == srv_realm(s));
 }
 
+/* Queue o (in its volume's queue): 0, or ENOMEM. */
+static int queue(struct fso *o)
+{
+	struct vq *q = vq_of(o->r.fid.volume, 1);
+
+	return q ? vq_push(q, o->r.ino) : ENOMEM;
+}
+
+static void sort_queues(void)
+{
+	for (size_t i = 0; i < V_.nq; i++)
+		qsort(V_.q[i].inos + V_.q[i].next, V_.q[i].n - V_.q[i].next,
+		      sizeof(uint64_t), cmp_ino);
+}
+
+void fo_valid_queue_vol(uint32_t lvol)
+{
+	struct vq *q = vq_of(lvol, 0);
+	size_t n = 0;
+
+	if (q)
+		q->next = q->n;   /* rebuilt below */
+	vq_compact();
+	for (size_t i = 0; i < fso_tab.nbuckets; i++)
+		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next) {
+			if (o->r.fid.volume != lvol || !needs(o))
+				continue;
+			if (queue(o))
+				return;   /* out of memory: uses ask alone */
+			n++;
+		}
+	sort_queues();
+	if (n)
+		vlog(LOG_INFO, "validating %zu cached objects of volume %#x", n, lvol);
+	bg_next();
+}
+
+size_t fo_vol_promised(uint32_t lvol)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fso_tab.nbuckets; i++)
+		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next)
+			if (o->r.fid.volume == lvol && needs(o)) {
+				o->has_cb = FO_CB_VOL;
+				n++;
+			}
+	return n;
+}
+
 void fso_valid_srv_up(struct srv *s)
 {
 	size_t i, n = 0;
@@ -312,20 +377,20 @@ void fso_valid_srv_up(struct srv *s)
 			V_.q[i].next = V_.q[i].n;   /* rebuilt below */
 	vq_compact();
 	V_.ask = ASK_FIRST;
+	/* Volumes with a recorded stamp are asked about first; they are
+	 * queued only if it is refused (fo_valid_queue_vol). */
+	fo_vstamp_srv_up(served_by, s);
 	for (i = 0; i < fso_tab.nbuckets; i++) {
 		for (struct fso *o = fso_tab.by_ino[i]; o; o = o->ino_next) {
-			struct vq *q;
-
-			if (!needs(o) || !served_by(o->r.fid.volume, s))
+			if (!needs(o) || !served_by(o->r.fid.volume, s) ||
+			    fo_vstamp_checking(o->r.fid.volume))
 				continue;
-			if (!(q = vq_of(o->r.fid.volume, 1)) || vq_push(q, o->r.ino))
+			if (queue(o))
 				return;   /* out of memory: uses ask alone */
 			n++;
 		}
 	}
-	for (i = 0; i < V_.nq; i++)
-		qsort(V_.q[i].inos + V_.q[i].next, V_.q[i].n - V_.q[i].next,
-		      sizeof(uint64_t), cmp_ino);
+	sort_queues();
 	if (n)
 		vlog(LOG_INFO, "validating %zu cached objects of %s", n, srv_name(s));
 	bg_next();

@@ -338,6 +338,7 @@ static const struct { const char *name; size_t off; } venus_counters[] = {
 	STAT(zone_red_stalls),
 	STAT(getattr_calls), STAT(validate_calls), STAT(validate_objects),
 	STAT(validate_changed), STAT(setattr_calls), STAT(setattr_folded),
+	STAT(volstamp_valid), STAT(volstamp_changed), STAT(volstamp_recorded),
 };
 #undef STAT
 

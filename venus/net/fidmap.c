@@ -100,6 +100,14 @@ static void w_voldump(struct fm *m, void *o) { ID(m, &((hs_voldump_args *)o)->id
 static void w_volrestore(struct fm *m, void *o) { ID(m, &((hs_volrestore_args *)o)->id); }
 static void w_volrelease(struct fm *m, void *o) { ID(m, &((hs_volrelease_args *)o)->id); }
 
+static void w_volstamps(struct fm *m, void *o)
+{
+	hs_volstamps *a = o;
+
+	for (u_int i = 0; i < a->vols.vols_len; i++)
+		ID(m, &a->vols.vols_val[i].volume);
+}
+
 static void w_link(struct fm *m, void *o)
 {
 	hs_link_args *a = o;
@@ -316,6 +324,7 @@ static const struct type types[] = {
 	T(hs_voldump_args, w_voldump), T(hs_volrestore_chunk_args, NULL),
 	T(hs_volrestore_args, w_volrestore), T(hs_volrelease_args, w_volrelease),
 	T(hs_store_delta_args, w_delta), T(hs_fids, w_fids),
+	T(hs_volstamps, w_volstamps),
 	/* results */
 	T(hs_connect_res, NULL), T(hs_getroot_res, r_getroot),
 	T(hs_listvol_res, r_listvol), T(hs_attr_res, r_attr),
@@ -328,6 +337,7 @@ static const struct type types[] = {
 	T(hs_vldb_res, NULL), T(hs_volstat_res, r_volstat),
 	T(hs_volstatlist_res, r_volstatlist), T(hs_voldump_res, NULL),
 	T(hs_attrs_res, r_attrs), T(hs_fetch_res_inplace, r_fetch),
+	T(hs_volstamps_res, NULL),
 };
 
 static const struct type *find(xdrproc_t proc)

@@ -276,11 +276,20 @@ static int migrate_3(sqlite3 *db)
 	return 0;
 }
 
+/* Version 4 to 5: table volstamp, which db_schema made already (empty:
+ * no stamp recorded, so the first start revalidates as before). */
+static int migrate_4(sqlite3 *db)
+{
+	(void)db;
+	return 0;
+}
+
 /* Migration from version i to i + 1 is step[i]. */
 static int (*const step[DB_SCHEMA_VERSION])(sqlite3 *db) = {
 	[1] = migrate_1,
 	[2] = migrate_2,
 	[3] = migrate_3,
+	[4] = migrate_4,
 };
 
 static int set_version(sqlite3 *db, enum db_stmt id, int v)

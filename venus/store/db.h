@@ -28,8 +28,9 @@
  * record is reintegrated as); 4: ino 1 is venus's realm directory (a
  * vice object an older file kept there moves to a fresh ino).  Since the SQL layer every table is in
  * db_schema (cml, hoard and hoard_member were made by their modules
- * before, same columns).  db_open migrates 1 to 2 to 3 to 4. */
-#define DB_SCHEMA_VERSION 4
+ * before, same columns).  5: table volstamp (volume version stamps,
+ * db_volstamp.c).  db_open migrates 1 to 2 to 3 to 4 to 5. */
+#define DB_SCHEMA_VERSION 5
 
 /* Every statement venus runs on venus.db: index into db_sql[]. */
 enum db_stmt {
@@ -42,6 +43,7 @@ enum db_stmt {
 	DB_META_GET, DB_META_INIT, DB_META_SEQ,
 	DB_KEY_GET, DB_KEY_INIT,
 	DB_REALM_PUT, DB_REALM_ALL,
+	DB_VS_PUT, DB_VS_DEL, DB_VS_ALL,
 	DB_FSO_PUT, DB_FSO_UPDATE, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
 	DB_CML_INSERT, DB_CML_OBJ_ROWS, DB_CML_OBJ_BASE,
@@ -195,6 +197,14 @@ int db_client_key(sqlite3 *db, unsigned char out[HS_CLIENT_KEY]);
 int db_realm_put(sqlite3 *db, unsigned idx, const char *name);
 int db_realm_foreach(sqlite3 *db, void (*fn)(void *arg, unsigned idx, const char *name),
 		     void *arg);
+/* Volume version stamps (db_volstamp.c; venus/core/fsobj_vstamp.c):
+ * local volume lvol's cache was exactly vice's state at stamp (never 0).
+ * put and del go into the open batch; foreach calls fn for every row.
+ * 0, ENOSPC or EIO. */
+int db_volstamp_put(sqlite3 *db, uint32_t lvol, uint64_t stamp);
+int db_volstamp_del(sqlite3 *db, uint32_t lvol);
+int db_volstamp_foreach(sqlite3 *db, void (*fn)(void *arg, uint32_t lvol, uint64_t stamp),
+			void *arg);
 /* Record durably that sequence numbers below upto may have been used. */
 int db_seq_reserve(sqlite3 *db, uint64_t upto);
 

@@ -79,7 +79,12 @@ const char db_schema[] =
 	 * System:AnyUser's rights on a directory, as vice last said. */
 	"CREATE TABLE IF NOT EXISTS rights(vol INTEGER NOT NULL, vnode INTEGER NOT NULL,"
 	" uniq INTEGER NOT NULL, uid INTEGER NOT NULL, rights INTEGER NOT NULL,"
-	" anyrights INTEGER NOT NULL, PRIMARY KEY(vol, vnode, uniq, uid)) WITHOUT ROWID;";
+	" anyrights INTEGER NOT NULL, PRIMARY KEY(vol, vnode, uniq, uid)) WITHOUT ROWID;"
+	/* Volume version stamps (version 5; db_volstamp.c): the cache of
+	 * local volume vol was vice's state at stamp (a 64-bit value stored
+	 * bit for bit). */
+	"CREATE TABLE IF NOT EXISTS volstamp(vol INTEGER PRIMARY KEY,"
+	" stamp INTEGER NOT NULL);";
 
 #define FSO_COLS "ino, vol, vnode, uniq, type, mode, nlink, uid, gid, size," \
 	" atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, dataversion," \
@@ -118,6 +123,9 @@ const char *const db_sql[DB_COUNT] = {
 
 	[DB_VERSION_GET] = "SELECT version FROM schema_version",
 	[DB_VERSION_INIT] = "INSERT INTO schema_version(version) VALUES (?1)",
+	[DB_VS_PUT] = "INSERT OR REPLACE INTO volstamp(vol, stamp) VALUES (?1, ?2)",
+	[DB_VS_DEL] = "DELETE FROM volstamp WHERE vol = ?1",
+	[DB_VS_ALL] = "SELECT vol, stamp FROM volstamp",
 	[DB_VERSION_SET] = "UPDATE schema_version SET version = ?1",
 	[DB_FSO_HAS_RDEV] = "SELECT COUNT(*) FROM pragma_table_info('fsobj')"
 		" WHERE name = 'rdev'",

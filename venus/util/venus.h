@@ -72,6 +72,10 @@ struct venus_stats {
 	uint64_t setattr_calls;      /* HS_SETATTR calls sent (fsobj_setattr.c) */
 	uint64_t setattr_folded;     /* setattrs answered from the cache, sent
 				      * with the file's store (protocol 6) */
+	uint64_t volstamp_valid;     /* recorded volume stamps vice accepted:
+				      * no validation (fsobj_vstamp.c) */
+	uint64_t volstamp_changed;   /* ... refused: validated object by object */
+	uint64_t volstamp_recorded;  /* stamps recorded in venus.db */
 };
 
 struct srv;       /* server.h: the connection to vice */
