@@ -323,6 +323,16 @@ static void sample(const struct xdr_type *t, void *val)
 		((hs_fidlist *)val)->fids.fids_val = fids;
 	} else if (!strcmp(n, "hs_stats_res")) {
 		((hs_stats_res *)val)->hs_stats_res_u.stats.stores = 5;
+	} else if (!strcmp(n, "hs_volstamps")) {
+		static hs_volstamp vs[2] = { { 1, 0 }, { 1, 0x1234567890abcdefULL } };
+		((hs_volstamps *)val)->vols.vols_len = 2;
+		((hs_volstamps *)val)->vols.vols_val = vs;
+	} else if (!strcmp(n, "hs_volstamps_res")) {
+		static hs_volstamp_res vr[2] = { { HS_ESTAMP, 0x1234567890abcdf0ULL },
+						 { 0, 0 } };
+		hs_volstamps_ok *ok = &((hs_volstamps_res *)val)->hs_volstamps_res_u.ok;
+		ok->res.res_len = 2;
+		ok->res.res_val = vr;
 	}
 }
 
@@ -423,6 +433,7 @@ static void gen_call(void)
 		{ HS_STAGED, "hs_staged_args" }, { HS_MKNOD, "hs_mknod_args" },
 		{ HS_AUTH, "hs_auth_args" }, { HS_GETACL, "hs_fid" },
 		{ HS_SETACL, "hs_setacl_args" },
+		{ HS_VOLSTAMPS, "hs_volstamps" },
 	};
 	struct buf all = { 0 };
 	unsigned char flags = 1;  /* HS_CONNECT first */

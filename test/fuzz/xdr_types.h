@@ -46,6 +46,7 @@ static const struct xdr_type xdr_types[] = {
 	XT(hs_acl_res), XT(hs_setacl_args),
 	XT(hs_fidlist),
 	XT(hs_cml_rec), XT(hs_acl), XT(hs_path), XT(hs_attr),
+	XT(hs_volstamps), XT(hs_volstamps_res),
 };
 
 #define NXDR_TYPES (sizeof xdr_types / sizeof xdr_types[0])
