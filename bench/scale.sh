@@ -17,7 +17,8 @@
 #     and until the first stat of a file answers;
 #   - `ls -lR` right after the restart, and again (warm);
 #   - the RPCs it took: cfs stats getattr_calls, validate_calls,
-#     validate_objects, fetches; then the fetches after reading every
+#     validate_objects, fetches, volstamp_valid and volstamp_changed (a
+#     recorded volume stamp accepted or refused, protocol 7); then the fetches after reading every
 #     file (0: every container survived the restart's checks).
 # SAVE=DIR: once the tree is made and read, keep a copy of vice's root,
 # A's cache and root's password in DIR (made fresh; ~1.2 GB at 100,000).
@@ -166,6 +167,11 @@ restart() {   # LABEL VENUS
 	t0=$(now); ls -lR "$TREE" >"$HT_TMP/ls.cold"; out "$lab.ls_lR_after_restart_s" "$(since "$t0")"
 	for k in getattr_calls validate_calls validate_objects validate_changed fetches; do
 		out "$lab.$k" "$(ht_stat A $k 2>/dev/null || echo -)"
+	done
+	# Volume stamps (protocol 7; an older venus has no such counters).
+	for k in volstamp_valid volstamp_changed; do
+		out "$lab.$k" "$(ht_cfs A stats 2>/dev/null |
+			awk -v k=$k '$1 == k { v = $2 } END { print v == "" ? "-" : v }')"
 	done
 	t0=$(now); ls -lR "$TREE" >/dev/null; out "$lab.ls_lR_again_s" "$(since "$t0")"
 	out "$lab.rss_kb_end" "$(rss_kb)"

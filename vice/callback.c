@@ -9,6 +9,8 @@
  * returns, the readers have dropped their stale copies.  A client that
  * does not answer within CB_BREAK_TIMEOUT_MS loses its connection, and
  * with it all its promises, so the writer never waits longer than that.
+ * Every change also moves its volume's stamp on and breaks the volume
+ * promises on it (volstamp.c), in the same call, before the reply.
  */
 #include <errno.h>
 #include <stdlib.h>

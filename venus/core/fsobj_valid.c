@@ -7,8 +7,10 @@
  * validates in bulk instead (volume version stamps, then ValidateAttrs
  * on up to 50 fids per call); Hesper asks HS_GETATTRS for up to
  * HS_GETATTRS_MAX objects of one volume per call:
- *   - when a server comes up, the objects it serves that hold no promise
- *     are queued by volume, and a background pass (one call of BG_BATCH
+ *   - when a server comes up, volumes with a recorded stamp are asked
+ *     about first (fsobj_vstamp.c: a valid one spares the whole volume),
+ *     the other objects it serves that hold no promise are queued by
+ *     volume, and a background pass (one call of BG_BATCH
  *     in flight, as venus itself) walks the queues;
  *   - an object needed now (fo_with_obj) goes at once, as the caller, in
  *     a call with queued objects of its volume (ASK_FIRST, doubling with

@@ -283,7 +283,8 @@ static void check_done(void *arg, int err, void *res)
 		vlog(LOG_INFO, "volume %#x: stamp refused (%s): validating its objects",
 		     q->lvol, err ? strerror(err) : "changed");
 		fo_vstamp_touch(q->lvol);
-		fo_valid_queue_vol(q->lvol);
+		if (!S_.frozen)   /* no new calls while the servers close */
+			fo_valid_queue_vol(q->lvol);
 	}
 	free(q);
 	answered();
@@ -302,5 +303,6 @@ void fo_vstamp_srv_up(int (*served)(uint32_t lvol, struct srv *s), struct srv *s
 void fo_vstamp_vol_broken(uint32_t lvol)
 {
 	fo_vstamp_touch(lvol);
-	fo_valid_queue_vol(lvol);
+	if (!S_.frozen)
+		fo_valid_queue_vol(lvol);
 }
