@@ -4,7 +4,8 @@
  * test/integration/fixtures: venus_v1.sql, schema version 1; venus_v2.sql,
  * version 2 before the SQL layer) open at DB_SCHEMA_VERSION with their
  * fsobj rows, CML and hoard entry; an older hoard table without column
- * attrs is converted; a newer version is refused and left as it was.
+ * attrs is converted; a newer version is refused and left as it was;
+ * a version-4 file gains table volstamp.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -281,6 +282,41 @@ static void test_new_file(void **state)
 			     " 'hoard_member', 'rights')"), 7);
 }
 
+static void sum_stamp(void *arg, uint32_t lvol, uint64_t stamp)
+{
+	uint64_t *sum = arg;
+
+	sum[0]++;
+	sum[1] += lvol;
+	sum[2] ^= stamp;
+}
+
+/* Volume stamps (version 5): a file of version 4 gains the empty table;
+ * a put replaces, a del removes, 64-bit stamps come back bit for bit. */
+static void test_volstamp(void **state)
+{
+	uint64_t sum[3] = { 0, 0, 0 };
+
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(sqlite3_exec(V->db, "DROP TABLE volstamp;"
+				      " UPDATE schema_version SET version = 4;",
+				      NULL, NULL, NULL), SQLITE_OK);
+	db_close(V->db);
+	V->db = NULL;
+	assert_int_equal(db_open(dbpath, &V->db), 0);
+	assert_int_equal(one("SELECT version FROM schema_version"), DB_SCHEMA_VERSION);
+	assert_int_equal(one("SELECT COUNT(*) FROM volstamp"), 0);
+	assert_int_equal(db_volstamp_put(V->db, 7, 1), 0);
+	assert_int_equal(db_volstamp_put(V->db, 7, 0xfedcba9876543210ULL), 0);
+	assert_int_equal(db_volstamp_put(V->db, 0x01000005, 3), 0);
+	assert_int_equal(db_volstamp_put(V->db, 9, 4), 0);
+	assert_int_equal(db_volstamp_del(V->db, 9), 0);
+	assert_int_equal(db_volstamp_foreach(V->db, sum_stamp, sum), 0);
+	assert_int_equal(sum[0], 2);
+	assert_int_equal(sum[1], 7 + 0x01000005);
+	assert_true(sum[2] == (0xfedcba9876543210ULL ^ 3));
+}
+
 static int commits, rollbacks;
 
 static void count_commit(void *arg, int committed)
@@ -386,6 +422,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_hoard_without_attrs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_volstamp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 

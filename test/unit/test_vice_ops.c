@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include "vice/vice.h"
 #include "vice/store.h"
+#include "vice/ops.h"
 #include "test/unit/testlib_vice.h"
 
 /* The world: a vice and two clients on one loop. */
@@ -559,6 +560,81 @@ static void test_stage_expire(void **state)
 	assert_int_equal(n, 3);
 }
 
+/* The connection vice made for client id. */
+static struct vclient *vclient_of(struct world *w, uint64_t id)
+{
+	for (struct vclient *c = w->t.v.clients; c; c = c->next)
+		if (c->client_id == id)
+			return c;
+	fail();
+	return NULL;
+}
+
+/* HS_VOLSTAMPS of one pair, run as c's: the stamp answered, its status
+ * into *status. */
+static uint64_t volstamp(struct vclient *c, uint32_t vol, uint64_t stamp,
+			 int *status)
+{
+	hs_volstamp q = { vol, stamp };
+	hs_volstamps a = { { 1, &q } };
+	hs_volstamps_res r;
+	uint64_t out;
+
+	memset(&r, 0, sizeof r);
+	assert_int_equal(op_volstamps(c, &a, &r), 0);
+	assert_int_equal(r.hs_volstamps_res_u.ok.res.res_len, 1);
+	*status = r.hs_volstamps_res_u.ok.res.res_val[0].status;
+	out = r.hs_volstamps_res_u.ok.res.res_val[0].stamp;
+	xdr_free((xdrproc_t)xdr_hs_volstamps_res, (char *)&r);
+	return out;
+}
+
+/* Volume stamps (protocol 7): stamp 0 asks, the current stamp is valid
+ * and gives a volume promise, any change moves the stamp on and breaks
+ * every volume promise with the fid {vol, 0, 0}, the changer's too. */
+static void test_volstamps(void **state)
+{
+	struct world *w = *state;
+	struct vclient *ca, *cb;
+	hs_fid fid;
+	uint64_t s0, s1;
+	int st;
+
+	assert_int_equal(hs_connect(w, &w->a, 7, HS_PROTO_VERSION), 0);
+	assert_int_equal(hs_connect(w, &w->b, 8, HS_PROTO_VERSION), 0);
+	ca = vclient_of(w, 7);
+	cb = vclient_of(w, 8);
+	fid = create_f(w, &w->a, "f");
+	s0 = volstamp(cb, fid.volume, 0, &st);
+	assert_int_equal(st, HS_ESTAMP);
+	assert_true(s0 != 0);
+	assert_false(volp_has(cb, fid.volume));
+	assert_true(volstamp(cb, fid.volume, s0 + 1, &st) == s0);
+	assert_int_equal(st, HS_ESTAMP);
+	volstamp(cb, fid.volume, s0, &st);
+	assert_int_equal(st, 0);
+	assert_true(volp_has(cb, fid.volume));
+	volstamp(cb, 4242, s0, &st);
+	assert_int_equal(st, HS_EMOVED);
+	/* a changes f: b, which holds no promise on f, loses its volume's. */
+	assert_int_equal(store(w, &w->a, &fid, "x", (hs_storeid){ 7, 1000 }), 0);
+	run_until(w, (const int *)&w->b.breaks);
+	assert_int_equal(w->b.last_break.volume, fid.volume);
+	assert_int_equal(w->b.last_break.vnode, 0);
+	assert_false(volp_has(cb, fid.volume));
+	s1 = volstamp(cb, fid.volume, s0, &st);
+	assert_int_equal(st, HS_ESTAMP);
+	assert_true(s1 != s0 && s1 != 0);
+	/* The changer's own volume promise goes too. */
+	volstamp(ca, fid.volume, s1, &st);
+	assert_int_equal(st, 0);
+	assert_int_equal(w->a.breaks, 0);
+	assert_int_equal(store(w, &w->a, &fid, "y", (hs_storeid){ 7, 1001 }), 0);
+	assert_int_equal(w->a.breaks, 1);
+	assert_int_equal(w->a.last_break.vnode, 0);
+	assert_false(volp_has(ca, fid.volume));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +653,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stage_expire, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_volstamps, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
