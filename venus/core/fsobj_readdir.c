@@ -39,6 +39,7 @@ struct rd {
 	uint64_t        cookie;
 	uint64_t        dv;       /* version the pages come from */
 	int             started;
+	int             asked;    /* an HS_GETATTR for the caller's rights went */
 	unsigned        restarts;
 	struct rd_ent  *ents;
 	size_t          n, cap;
@@ -268,6 +269,15 @@ static void readdir_fresh(void *arg, int err, struct fso *d)
 		return;
 	}
 	d->r.last_used = fo_now_us();
+	if (ask && !r->asked && d->has_cb && fo_contents_current(d) && !fo_dir_ours(d)) {
+		/* Only the caller's rights are unknown (a new token, a
+		 * restart): one HS_GETATTR as the caller tells them, and the
+		 * listing, current under a promise, is served from the cache
+		 * instead of being listed again page by page. */
+		r->asked = 1;
+		fo_getattr_as(d->r.ino, r->uid, readdir_fresh, r);
+		return;
+	}
 	if (!ask && (fo_contents_current(d) || fo_dir_ours(d))) {
 		rd_reply_cached(d, r->cb, r->arg);
 		rd_free(r);
