@@ -31,6 +31,7 @@ done
 ln -s d1/f1 "$A/t/link"
 ls -lR "$B/t" >"$HT_TMP/before"
 cat "$B"/t/d1/* "$B"/t/d2/* >"$HT_TMP/before.data"
+r0=$(ht_stat B volstamp_recorded)
 ht_check "B lists the tree" grep -q "g$N\$" "$HT_TMP/before"
 
 ht_venus_kill9() {
@@ -46,6 +47,9 @@ stamp_valid() { [ "$(ht_stat B volstamp_valid)" -ge "$1" ]; }
 stamp_changed() { [ "$(ht_stat B volstamp_changed)" -ge "$1" ]; }
 
 # ---- 1. a clean restart needs no validation ----
+recorded() { [ "$(ht_stat B volstamp_recorded)" -ge "${1:-1}" ]; }
+ht_check "B recorded its stamp once quiet (for a kill -9)" \
+	ht_wait_for 40 recorded $((r0 + 1))
 ht_venus_stop B
 ht_venus_start B
 B=$(ht_mnt B)
@@ -117,7 +121,6 @@ ht_check "B lists the whole tree" \
 # ---- 5. killed: the stamp recorded when validation ended still serves ----
 ls -lR "$B/t" >"$HT_TMP/before5"
 cat "$B"/t/d1/* "$B"/t/d2/* >"$HT_TMP/before5.data"
-recorded() { [ "$(ht_stat B volstamp_recorded)" -ge 1 ]; }
 ht_check "B recorded a stamp once its validation ended" ht_wait_for 30 recorded
 ht_venus_kill9 B
 ht_venus_start B

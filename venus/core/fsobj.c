@@ -305,6 +305,8 @@ void fo_apply_attr(struct fso *o, const hs_attr *a, int own)
 	o->has_cb = vr_is_up(o->r.fid.volume);
 	if (own)   /* our change moved the volume's stamp on */
 		fo_vstamp_touch(o->r.fid.volume);
+	else       /* once things calm down, its stamp may be recorded */
+		fo_vstamp_quiet();
 	fo_save(o);
 }
 

@@ -284,6 +284,9 @@ int fo_vstamp_checking(uint32_t lvol);
 /* A doubt about lvol (a break there, an own change, a lost promise): its
  * recorded stamp goes and answers to earlier questions do not count. */
 void fo_vstamp_touch(uint32_t lvol);
+/* Attributes came from vice: ask for the stamps not recorded once
+ * nothing happened for a while (a timer, re-armed at each call). */
+void fo_vstamp_quiet(void);
 /* vice broke lvol's volume promise: touch it, revalidate its objects. */
 void fo_vstamp_vol_broken(uint32_t lvol);
 /* Ask now for the stamp of every volume that has none recorded, and

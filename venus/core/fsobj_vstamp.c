@@ -15,7 +15,9 @@
  * other answer revalidates the volume object by object, as before.
  *
  * A stamp is recorded (table volstamp) at the end of the background
- * validation pass, after QUIET_S quiet seconds, and at a clean shutdown
+ * validation pass, QUIET_S seconds after the last attributes came from
+ * vice or the last doubt (so that a kill -9 finds one), and at a clean
+ * shutdown
  * (fso_vstamp_flush); any break in the volume, an own change there, or
  * a lost connection deletes it (one row, in the batch) and moves the
  * volume's generation on, so a reply to a question asked before does
@@ -236,6 +238,11 @@ static void quiet_fire(evutil_socket_t fd, short what, void *arg)
 	(void)fd; (void)what; (void)arg;
 	if (!S_.frozen)
 		record_all();
+}
+
+void fo_vstamp_quiet(void)
+{
+	quiet_arm();
 }
 
 void fo_vstamp_record(void)
