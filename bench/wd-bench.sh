@@ -119,6 +119,7 @@ run() {
 		if [ -n "$OUT" ]; then
 			cp "$HT_TMP/perf.$wl.txt" "$OUT.perf.$wl.txt"
 			cp "$HT_TMP/perf.$wl.incl.txt" "$OUT.perf.$wl.incl.txt"
+			cp "$HT_TMP/perf.$wl.data" "$OUT.perf.$wl.data"
 		fi
 	fi
 }

@@ -15,7 +15,9 @@
 #ifndef VENUS_STORE_SPARE_H
 #define VENUS_STORE_SPARE_H
 
-#define SPARE_MAX 256
+/* 4096: a `cfs fr` after a git clone or tar -x frees more than 256
+ * copies at once, and all of them serve the next burst of creates. */
+#define SPARE_MAX 4096
 
 /* Rename a spare to path (which must not be open anywhere: it is
  * replaced).  0, or ENOENT when there is none (then the caller creates
