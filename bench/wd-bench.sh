@@ -9,8 +9,8 @@
 # --no-hardlinks SRC` (SRC: this source tree, or CLONE_SRC) and tar -x of
 # libxcrypt (scripts/deps.sh's tree, or XCRYPT_TAR).  Per run: wall,
 # venus CPU (/proc/PID/stat), records, `cfs fr` wall, and with
-#   COUNT=1  FUSE requests by opcode (strace of venus's reads of
-#            /dev/fuse) and venus's syscalls (strace -c -f); strace slows
+#   COUNT=1  FUSE requests by opcode (venus's reads of /dev/fuse in one
+#            strace -f of venus) and venus's syscalls from it; strace slows
 #            venus, so a COUNT run's timings are not the ones to quote;
 #   PERF=1   perf record --call-graph dwarf of venus during the workload
 #            ($HT_TMP/perf.WL.txt, copied to $OUT.perf.WL.txt if OUT).
