@@ -54,6 +54,7 @@ struct cml *cml_init(int *errp)
 	unsigned n;
 
 	spare_fini();   /* the pool of this cachedir is read at its first use */
+	spare_fill_start();
 	if (!err)
 		err = mkdir_in_cache("conflicts");
 	if (!err && !(c = calloc(1, sizeof *c)))
