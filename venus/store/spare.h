@@ -21,7 +21,8 @@
 /* The pool is refilled up to SPARE_FILL files while venus makes none:
  * SPARE_FILL_STEP files per SPARE_TICK_MS tick with no take since the
  * last, so a burst of creates (git clone, tar -x) finds its first
- * SPARE_FILL inodes made, and no allocation is added inside one. */
+ * SPARE_FILL inodes made, and within one the pool grows only in pauses
+ * of a tick or more between creates. */
 #define SPARE_FILL      2048
 #define SPARE_FILL_STEP 16
 #define SPARE_TICK_MS   25
