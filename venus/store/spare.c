@@ -28,7 +28,7 @@ static struct {
 	uint64_t names[SPARE_MAX];
 	unsigned n;
 	uint64_t next;           /* the next name to give */
-	struct event *fill;      /* the refill timer (spare_fill_tick) */
+	struct event *fill;      /* the refill timer (fill_tick) */
 	int      busy;           /* taken or missed since the last tick */
 } S;
 
