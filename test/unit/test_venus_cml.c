@@ -202,6 +202,32 @@ static void test_store_cancels(void **state)
 	assert_int_equal(s.base[0], 5);   /* the first record's version check */
 }
 
+/* zone.c's bounds: never below the counts, grown by appends without a
+ * query, exact again after cml_bounds_reset. */
+static void test_bounds(void **state)
+{
+	uint64_t n, b;
+	int fd = container("abcdef");
+
+	cml_bounds(V->cml, &n, &b);
+	assert_int_equal(n, 0);
+	assert_int_equal(b, 0);
+	log_store(1, &obj, fd, 5);
+	log_utimes(2, &obj, 5);
+	log_store(3, &obj, fd, 6);   /* cancels both: one row of 6 bytes left */
+	close(fd);
+	cml_bounds(V->cml, &n, &b);
+	assert_true(n >= cml_count(V->cml) && b >= cml_bytes(V->cml));
+	assert_int_equal(n, 3);
+	assert_int_equal(b, 12);
+	cml_bounds_reset(V->cml, &n, &b);
+	assert_int_equal(n, 1);
+	assert_int_equal(b, 6);
+	cml_bounds(V->cml, &n, &b);
+	assert_int_equal(n, 1);
+	assert_int_equal(b, 6);
+}
+
 static void test_identity(void **state)
 {
 	hs_fid f, other = { 1, 9, 9 };
@@ -393,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uid_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cancels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frozen_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_volume, setup, teardown),
 	};

@@ -54,6 +54,7 @@ struct cml *cml_init(int *errp)
 	unsigned n;
 
 	spare_fini();   /* the pool of this cachedir is read at its first use */
+	spare_fill_start();
 	if (!err)
 		err = mkdir_in_cache("conflicts");
 	if (!err && !(c = calloc(1, sizeof *c)))
@@ -299,6 +300,13 @@ static int insert(hs_cml_rec *rec, uid_t uid, const hs_fid *obj, const hs_fid *d
 	return db_run(V->db, st);
 }
 
+/* A row about to be inserted raises the bounds (even if rolled back). */
+static void bounds_grow(struct cml *c, uint64_t size)
+{
+	c->n_max++;
+	c->bytes_max += size;
+}
+
 /* The store's frozen copy, written before its row is (both reach the
  * disk together at the next sync: cml_freeze_file). */
 static int freeze(const hs_cml_rec *rec, int datafd, uint64_t *size)
@@ -333,8 +341,10 @@ int cml_append(struct cml *c, uid_t uid, hs_cml_rec *rec, const hs_fid *obj, con
 	if ((err = cml_begin(c)))
 		return err;
 	err = cancel_before_keep_base(c, rec, obj, &base);
-	if (!err)
+	if (!err) {
+		bounds_grow(c, size);
 		err = insert(rec, uid, obj, dir, ino, base, size, name);
+	}
 	err = cml_commit(c, err);
 	if (err && rec->op == HS_OP_STORE) {
 		cml_data_path(cml_rec_seq(rec), path, sizeof path);
@@ -353,6 +363,23 @@ unsigned cml_count(struct cml *c)
 uint64_t cml_bytes(struct cml *c)
 {
 	return cml_u64(c, DB_CML_BYTES, NULL);
+}
+
+void cml_bounds_reset(struct cml *c, uint64_t *n, uint64_t *bytes)
+{
+	c->n_max = *n = cml_count(c);
+	c->bytes_max = *bytes = cml_bytes(c);
+	c->bounds_ok = 1;
+}
+
+void cml_bounds(struct cml *c, uint64_t *n, uint64_t *bytes)
+{
+	if (!c->bounds_ok) {
+		cml_bounds_reset(c, n, bytes);
+		return;
+	}
+	*n = c->n_max;
+	*bytes = c->bytes_max;
 }
 
 unsigned cml_conflicts(struct cml *c)

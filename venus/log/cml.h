@@ -91,6 +91,13 @@ int cml_drop_obj(struct cml *c, const hs_fid *fid);
 unsigned cml_count(struct cml *c);
 uint64_t cml_bytes(struct cml *c);
 unsigned cml_conflicts(struct cml *c);
+/* Upper bounds of cml_count and cml_bytes without a scan of the log:
+ * exact after cml_bounds_reset, then grown by each append (zone.c asks
+ * at every logged change; COUNT and SUM over the log made offline work
+ * quadratic). */
+void cml_bounds(struct cml *c, uint64_t *n, uint64_t *bytes);
+/* Read the exact counts into the bounds (and return them). */
+void cml_bounds_reset(struct cml *c, uint64_t *n, uint64_t *bytes);
 /* Records in conflict (cml_conflicts counts their objects). */
 unsigned cml_conflict_records(struct cml *c);
 /* The store id sequence number of a record (its log position). */

@@ -19,6 +19,11 @@ struct cml {
 	size_t    ndrop, capdrop;
 	void    (*settled)(void *arg, int committed);   /* post-commit hook */
 	void     *settled_arg;
+	/* Bounds above the log's record count and frozen bytes (cml_bounds):
+	 * the exact counts when last read, plus every row inserted since.
+	 * Rows only leave otherwise, so they stay bounds without a query. */
+	uint64_t  n_max, bytes_max;
+	int       bounds_ok;    /* n_max, bytes_max were set from the counts */
 };
 
 /* The first column of the first row of a counting statement, fid (if

@@ -78,23 +78,36 @@ static int zone_of(uint64_t v, long y, long r, unsigned *frac)
 	return 1;
 }
 
-/* The log's zone now: the worse of its record count against the entry
- * limits and its frozen bytes against ZONE_*_PCT of cachesize. */
-static int zone_now(const struct zone *z, unsigned *frac)
+/* The zone of n records and b frozen bytes. */
+static int zone_of_log(const struct zone *z, uint64_t n, uint64_t b, unsigned *frac)
 {
 	long r, y;
 	unsigned fn, fb;
 	int zn, zb;
 
 	*frac = 0;
-	if (!cml_count(z->cml))
+	if (!n)
 		return 0;   /* the log is empty (every volume strongly connected) */
 	zone_get_limits(z, &r, &y);
-	zn = zone_of(cml_count(z->cml), y, r, &fn);
-	zb = zone_of(cml_bytes(z->cml), pct_of(V->cfg.cachesize, ZONE_YELLOW_PCT),
+	zn = zone_of(n, y, r, &fn);
+	zb = zone_of(b, pct_of(V->cfg.cachesize, ZONE_YELLOW_PCT),
 		     pct_of(V->cfg.cachesize, ZONE_RED_PCT), &fb);
 	*frac = zn == zb ? (fn > fb ? fn : fb) : zn > zb ? fn : fb;
 	return zn > zb ? zn : zb;
+}
+
+/* The log's zone now: the worse of its record count against the entry
+ * limits and its frozen bytes against ZONE_*_PCT of cachesize.  Green by
+ * the log's bounds needs no count; else the exact counts decide. */
+static int zone_now(const struct zone *z, unsigned *frac)
+{
+	uint64_t n, b;
+
+	cml_bounds(z->cml, &n, &b);
+	if (!zone_of_log(z, n, b, frac))
+		return 0;
+	cml_bounds_reset(z->cml, &n, &b);
+	return zone_of_log(z, n, b, frac);
 }
 
 static unsigned percent(uint64_t n, uint64_t limit)

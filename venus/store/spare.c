@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+#include <event2/event.h>
 
 #include "venus/util/venus.h"
 #include "venus/store/spare.h"
@@ -25,6 +28,8 @@ static struct {
 	uint64_t names[SPARE_MAX];
 	unsigned n;
 	uint64_t next;           /* the next name to give */
+	struct event *fill;      /* the refill timer (fill_tick) */
+	int      busy;           /* taken or missed since the last tick */
 } S;
 
 static void spare_path(uint64_t name, char *buf, size_t len)
@@ -75,10 +80,14 @@ static int spare_ready(void)
 	return 1;
 }
 
+static void fill_arm(void);
+
 int spare_take(const char *path)
 {
 	char from[4200];
 
+	S.busy = 1;
+	fill_arm();
 	if (!spare_ready() || !S.n)
 		return ENOENT;
 	spare_path(S.names[--S.n], from, sizeof from);
@@ -102,7 +111,75 @@ int spare_give(const char *path)
 	return 0;
 }
 
+/* ---- refill while no file is being made ---- */
+
+/* Room for SPARE_FILL more inodes many times over (a small file system,
+ * as the tests' full-disk ones, is left alone); f_files 0: no limit. */
+static int inodes_to_spare(void)
+{
+	struct statvfs sv;
+
+	if (statvfs(S.dir, &sv))
+		return 0;
+	return sv.f_files == 0 || sv.f_favail >= 16 * (fsfilcnt_t)SPARE_FILL;
+}
+
+/* One new empty file in the pool; 0 when it could not be made. */
+static int fill_one(void)
+{
+	char path[4200];
+	uint64_t name = S.next++;
+	int fd;
+
+	spare_path(name, path, sizeof path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	S.names[S.n++] = name;
+	return 1;
+}
+
+/* Every SPARE_TICK_MS while the pool is under SPARE_FILL: a tick with no
+ * take since the last one (no burst of creates under way) makes up to
+ * SPARE_FILL_STEP files; a busy one waits for the next. */
+static void fill_tick(evutil_socket_t fd, short what, void *arg)
+{
+	int made = 0;
+
+	if (S.busy || !spare_ready()) {
+		S.busy = 0;
+		fill_arm();
+		return;
+	}
+	if (!inodes_to_spare())
+		return;   /* armed again by the next take */
+	while (S.n < SPARE_FILL && made < SPARE_FILL_STEP && fill_one())
+		made++;
+	if (made == SPARE_FILL_STEP)
+		fill_arm();
+}
+
+static void fill_arm(void)
+{
+	struct timeval tv = { 0, SPARE_TICK_MS * 1000 };
+
+	if (!V || !V->base || S.ready < 0 || (S.ready && S.n >= SPARE_FILL))
+		return;
+	if (!S.fill && !(S.fill = evtimer_new(V->base, fill_tick, NULL)))
+		return;
+	if (!evtimer_pending(S.fill, NULL))
+		evtimer_add(S.fill, &tv);
+}
+
+void spare_fill_start(void)
+{
+	fill_arm();
+}
+
 void spare_fini(void)
 {
+	if (S.fill)
+		event_free(S.fill);
 	memset(&S, 0, sizeof S);
 }

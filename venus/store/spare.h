@@ -15,7 +15,17 @@
 #ifndef VENUS_STORE_SPARE_H
 #define VENUS_STORE_SPARE_H
 
-#define SPARE_MAX 256
+/* 4096: a `cfs fr` after a git clone or tar -x frees more than 256
+ * copies at once, and all of them serve the next burst of creates. */
+#define SPARE_MAX 4096
+/* The pool is refilled up to SPARE_FILL files while venus makes none:
+ * SPARE_FILL_STEP files per SPARE_TICK_MS tick with no take since the
+ * last, so a burst of creates (git clone, tar -x) finds its first
+ * SPARE_FILL inodes made, and within one the pool grows only in pauses
+ * of a tick or more between creates. */
+#define SPARE_FILL      2048
+#define SPARE_FILL_STEP 16
+#define SPARE_TICK_MS   25
 
 /* Rename a spare to path (which must not be open anywhere: it is
  * replaced).  0, or ENOENT when there is none (then the caller creates
@@ -28,8 +38,11 @@ int spare_take(const char *path);
  * bytes are gone. */
 int spare_give(const char *path);
 
-/* Forget the pool (venus's exit, tests); the files stay for the next
- * start, which takes them up again. */
+/* Start refilling the pool on V->base's loop (nothing without one). */
+void spare_fill_start(void);
+
+/* Forget the pool and stop its refill (venus's exit, tests); the files
+ * stay for the next start, which takes them up again. */
 void spare_fini(void);
 
 #endif
