@@ -18,7 +18,9 @@
  * side never pauses on output, so two peers sending each other large
  * records cannot both stop reading.  As a backstop hrpc_call fails with
  * -ENOBUFS and a reply closes the conn with ENOBUFS once more than
- * HRPC_MAX_OUTPUT bytes wait.
+ * HRPC_MAX_OUTPUT bytes wait.  Under the TLS filter the socket's own
+ * bufferevent holds at most about CONN_MAX_SINGLE_IO of ciphertext each
+ * way (make_tcp_bev, tcpread.c), so these counts still see nearly all.
  *
  * Input holds at most one partial record (hrec_take bounds it by
  * HRPC_MAX_RECORD from its header, and nothing is allocated before it is
