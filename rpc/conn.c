@@ -18,9 +18,7 @@
  * side never pauses on output, so two peers sending each other large
  * records cannot both stop reading.  As a backstop hrpc_call fails with
  * -ENOBUFS and a reply closes the conn with ENOBUFS once more than
- * HRPC_MAX_OUTPUT bytes wait.  Under the TLS filter the socket's own
- * bufferevent holds at most about CONN_MAX_SINGLE_IO of ciphertext each
- * way (make_tcp_bev, tcpread.c), so these counts still see nearly all.
+ * HRPC_MAX_OUTPUT bytes wait.
  *
  * Input holds at most one partial record (hrec_take bounds it by
  * HRPC_MAX_RECORD from its header, and nothing is allocated before it is
@@ -80,19 +78,10 @@ void conn_format_addr(const struct sockaddr *sa, char *out, size_t n)
 
 /* ---- lifetime ---- */
 
-/* Free c's bufferevents (and close its socket), the reader first. */
-static void free_bev(struct hrpc_conn *c)
-{
-	tcpread_free(c->rd);
-	c->rd = NULL;
-	if (c->bev)
-		bufferevent_free(c->bev);
-	c->bev = NULL;
-}
-
 void conn_destroy(struct hrpc_conn *c)
 {
-	free_bev(c);
+	if (c->bev)
+		bufferevent_free(c->bev);
 	conn_gate_release(c);
 	if (c->rectimer)
 		event_free(c->rectimer);
@@ -129,7 +118,10 @@ static void conn_fail2(struct hrpc_conn *c, int perr, int cerr)
 	tell = !c->server || c->announced;
 	c->state = C_CLOSED;
 	hrpc_conn_ref(c);
-	free_bev(c);
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
 	conn_gate_release(c);    /* its fd is closed */
 	event_del(c->deadline);
 	event_del(c->step);
@@ -262,7 +254,6 @@ void conn_resume_reading(struct hrpc_conn *c)
 	if (c->state != C_UP || !c->bev || c->paused || c->out_paused)
 		return;
 	bufferevent_enable(c->bev, EV_READ);
-	tcpread_resume(c->rd);
 	event_active(c->step, EV_TIMEOUT, 0);  /* buffered records */
 }
 
@@ -288,6 +279,39 @@ static void record_clock(struct hrpc_conn *c)
 	}
 }
 
+/* Move the records OpenSSL has read ahead into c's input.  libevent
+ * decrypts one record per readiness event and stops while OpenSSL still
+ * holds more (its socket has gone quiet: no event would come for them).
+ * >0: bytes moved; 0: nothing whole buffered; <0: the errno that closes
+ * the conn. */
+static int drain_tls(struct hrpc_conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	int got = 0;
+
+	while (ssl && SSL_has_pending(ssl) && got < CONN_MAX_SINGLE_IO) {
+		struct evbuffer_iovec v;
+		int r, e;
+
+		if (evbuffer_reserve_space(in, 16384, &v, 1) < 1)
+			return -ENOMEM;
+		ERR_clear_error();
+		r = SSL_read(ssl, v.iov_base, (int)v.iov_len);
+		if (r <= 0) {
+			e = SSL_get_error(ssl, r);
+			ERR_clear_error();
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+				break;   /* a partial record: the socket brings the rest */
+			return e == SSL_ERROR_ZERO_RETURN ? -ECONNRESET : -EPROTO;
+		}
+		v.iov_len = (size_t)r;
+		evbuffer_commit_space(in, &v, 1);
+		got += r;
+	}
+	return got;
+}
+
 static void conn_process(struct hrpc_conn *c)
 {
 	hrpc_conn_ref(c);
@@ -297,8 +321,15 @@ static void conn_process(struct hrpc_conn *c)
 		size_t len;
 		int st = hrec_take(in, HRPC_MAX_RECORD, &rec, &len), err;
 
-		if (st == HREC_NEED_MORE)
+		if (st == HREC_NEED_MORE) {
+			int n = drain_tls(c);
+
+			if (n > 0)
+				continue;
+			if (n < 0)
+				conn_fail(c, -n);
 			break;
+		}
 		event_del(c->rectimer);  /* what follows is a new record */
 		err = st == HREC_OK ? conn_handle_record(c, rec, len)
 				    : st == HREC_NOMEM ? ENOMEM : EPROTO;
@@ -403,7 +434,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		/* TCP failed: try the next address. */
 		c->last_err = err;
-		free_bev(c);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
 		try_connect(c);
 		return;
 	}
@@ -411,52 +443,20 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 					       : ECONNRESET);
 }
 
-/* The TCP half under the TLS filter: it writes up to CONN_MAX_SINGLE_IO
- * per writev(2) and holds at most that much ciphertext waiting to go out
- * (the filter keeps the rest as plaintext in c->bev's output, where the
- * flow control above counts it); tcpread.c reads for it.  On failure fd
- * stays open. */
-static struct bufferevent *make_tcp_bev(struct hrpc_conn *c, evutil_socket_t fd)
-{
-	struct bufferevent *tcp = bufferevent_socket_new(c->base, fd,
-							BEV_OPT_CLOSE_ON_FREE);
-
-	if (!tcp)
-		return NULL;
-	bufferevent_set_max_single_write(tcp, CONN_MAX_SINGLE_IO);
-	bufferevent_setwatermark(tcp, EV_WRITE, CONN_MAX_SINGLE_IO / 4,
-				 CONN_MAX_SINGLE_IO);
-	return tcp;
-}
-
-/* Set up c->bev for a TLS connection on fd (-1 for connecting later).
- * TLS runs as a filter over a socket bufferevent rather than on the
- * socket itself: libevent's socket-based TLS bufferevent decrypts one
- * 16 KiB record per readiness event (two read(2)s and a loop turn each)
- * and writes one record per write(2); the filter decrypts all that one
- * read of up to CONN_MAX_SINGLE_IO brought (tcpread.c), and its records
- * leave in one writev(2) (doc/design.md, Bulk data, session 7). */
+/* Set up c->bev for a TLS connection on fd (-1 for connecting later). */
 int conn_make_bev(struct hrpc_conn *c, evutil_socket_t fd, const char *host)
 {
 	SSL *ssl = hrpc_tls_new_ssl(c->tls, host);
-	struct bufferevent *tcp;
 
 	if (!ssl)
 		return -ENOMEM;
-	if (!(tcp = make_tcp_bev(c, fd))) {
-		SSL_free(ssl);
-		return -ENOMEM;
-	}
-	/* Frees ssl on failure; on success it owns ssl and tcp. */
-	c->bev = bufferevent_openssl_filter_new(c->base, tcp, ssl,
+	c->bev = bufferevent_openssl_socket_new(c->base, fd, ssl,
 		c->server ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
 		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!c->bev) {
-		bufferevent_setfd(tcp, -1);   /* the caller closes fd */
-		bufferevent_free(tcp);
+		SSL_free(ssl);
 		return -ENOMEM;
 	}
-	bufferevent_disable(tcp, EV_READ);   /* tcpread.c reads */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_set_max_single_read(c->bev, CONN_MAX_SINGLE_IO);
 	bufferevent_set_max_single_write(c->bev, CONN_MAX_SINGLE_IO);
@@ -465,16 +465,6 @@ int conn_make_bev(struct hrpc_conn *c, evutil_socket_t fd, const char *host)
 	if (c->server)
 		bufferevent_setwatermark(c->bev, EV_WRITE, HRPC_OUTPUT_RESUME, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	if (fd >= 0 && !(c->rd = tcpread_new(c->bev))) {
-		bufferevent_setfd(tcp, -1);   /* the caller closes fd */
-		free_bev(c);
-		return -ENOMEM;
-	}
-	/* A connecting filter waits for a callback from tcp before its first
-	 * handshake step, and a connect brings none: queue the ClientHello
-	 * now; it leaves when the connect completes. */
-	if (!c->server)
-		bufferevent_trigger(tcp, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS);
 	return 0;
 }
 
@@ -491,15 +481,14 @@ static void try_connect(struct hrpc_conn *c)
 			return;
 		}
 		conn_format_addr(ai->ai_addr, c->peer, sizeof c->peer);
-		if (bufferevent_socket_connect(bufferevent_get_underlying(c->bev),
-					       ai->ai_addr, (int)ai->ai_addrlen) == 0) {
+		if (bufferevent_socket_connect(c->bev, ai->ai_addr,
+					       (int)ai->ai_addrlen) == 0) {
 			c->state = C_CONNECTING;
-			if (!(c->rd = tcpread_new(c->bev)))
-				conn_fail(c, ENOMEM);
 			return;
 		}
 		c->last_err = errno ? errno : ECONNREFUSED;
-		free_bev(c);
+		bufferevent_free(c->bev);
+		c->bev = NULL;
 	}
 	conn_fail(c, c->last_err ? c->last_err : EHOSTUNREACH);
 }

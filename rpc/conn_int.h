@@ -95,7 +95,6 @@ struct hrpc_conn {
 	int admit_wait;          /* deadline runs until hrpc_conn_admit */
 	unsigned record_ms;      /* hrpc_limits.record_ms */
 	struct event *rectimer;  /* the record being received is late */
-	struct tcpread *rd;      /* reads the socket under bev (tcpread.c) */
 };
 
 /* ---- small helpers ---- */
@@ -125,22 +124,6 @@ static inline void conn_ms_to_tv(unsigned ms, struct timeval *tv)
 	tv->tv_sec = ms / 1000;
 	tv->tv_usec = (ms % 1000) * 1000;
 }
-
-/* ---- rpc/tcpread.c: the socket reads under the TLS filter ---- */
-
-struct tcpread;
-struct bufferevent;
-/* Read the socket under filter (a TLS filter over a socket bufferevent
- * whose fd is set) in reads of up to CONN_MAX_SINGLE_IO, feeding the
- * filter; the socket bufferevent's own reading is disabled.  NULL: no
- * memory or no fd. */
-struct tcpread *tcpread_new(struct bufferevent *filter);
-/* Read again if reading had stopped (the filter was disabled, or held
- * CONN_MAX_SINGLE_IO unread); call after enabling the filter's reading.
- * r may be NULL. */
-void tcpread_resume(struct tcpread *r);
-/* Stop reading and free r (NULL is fine), before the bufferevents go. */
-void tcpread_free(struct tcpread *r);
 
 /* ---- rpc/conn.c: lifecycle, sending, reading ---- */
 
