@@ -279,39 +279,6 @@ static void record_clock(struct hrpc_conn *c)
 	}
 }
 
-/* Move the records OpenSSL has read ahead into c's input.  libevent
- * decrypts one record per readiness event and stops while OpenSSL still
- * holds more (its socket has gone quiet: no event would come for them).
- * >0: bytes moved; 0: nothing whole buffered; <0: the errno that closes
- * the conn. */
-static int drain_tls(struct hrpc_conn *c)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	int got = 0;
-
-	while (ssl && SSL_has_pending(ssl) && got < CONN_MAX_SINGLE_IO) {
-		struct evbuffer_iovec v;
-		int r, e;
-
-		if (evbuffer_reserve_space(in, 16384, &v, 1) < 1)
-			return -ENOMEM;
-		ERR_clear_error();
-		r = SSL_read(ssl, v.iov_base, (int)v.iov_len);
-		if (r <= 0) {
-			e = SSL_get_error(ssl, r);
-			ERR_clear_error();
-			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-				break;   /* a partial record: the socket brings the rest */
-			return e == SSL_ERROR_ZERO_RETURN ? -ECONNRESET : -EPROTO;
-		}
-		v.iov_len = (size_t)r;
-		evbuffer_commit_space(in, &v, 1);
-		got += r;
-	}
-	return got;
-}
-
 static void conn_process(struct hrpc_conn *c)
 {
 	hrpc_conn_ref(c);
@@ -321,15 +288,8 @@ static void conn_process(struct hrpc_conn *c)
 		size_t len;
 		int st = hrec_take(in, HRPC_MAX_RECORD, &rec, &len), err;
 
-		if (st == HREC_NEED_MORE) {
-			int n = drain_tls(c);
-
-			if (n > 0)
-				continue;
-			if (n < 0)
-				conn_fail(c, -n);
+		if (st == HREC_NEED_MORE)
 			break;
-		}
 		event_del(c->rectimer);  /* what follows is a new record */
 		err = st == HREC_OK ? conn_handle_record(c, rec, len)
 				    : st == HREC_NOMEM ? ENOMEM : EPROTO;

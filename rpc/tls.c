@@ -60,13 +60,6 @@ static struct hrpc_tls *tls_new(int server, char *err, size_t errlen)
 	}
 	/* Writes of large records may be retried from a moved buffer. */
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	/* Read ahead: one read(2) brings up to HRPC_TLS_READ_AHEAD bytes of
-	 * records (instead of two per 16 KiB record); conn.c drains what
-	 * libevent leaves buffered (drain_tls).  The buffer goes back while
-	 * the conn is idle. */
-	SSL_CTX_set_read_ahead(t->ctx, 1);
-	SSL_CTX_set_default_read_buffer_len(t->ctx, HRPC_TLS_READ_AHEAD);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 #ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
 	/* A peer that closes TCP without close_notify is an ordinary EOF
 	 * (ECONNRESET), not a TLS error: record marking already catches a

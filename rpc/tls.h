@@ -7,10 +7,6 @@
 #include <openssl/ssl.h>
 #include "hesper/rpc.h"
 
-/* Bytes of TLS records OpenSSL reads from the socket at a time (read
- * ahead; per connection, while it has input).  256 KiB: 16 records. */
-#define HRPC_TLS_READ_AHEAD (256 * 1024)
-
 /* A new SSL for one connection.  For a client with a CA file, host is the
  * name (or IP address) the peer certificate must match.  NULL on error. */
 SSL *hrpc_tls_new_ssl(struct hrpc_tls *tls, const char *host);
