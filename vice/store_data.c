@@ -84,6 +84,30 @@ int vs_pwrite_all(int fd, const char *buf, size_t n, uint64_t off)
 static char *dio_buf;             /* HS_CHUNK_MAX bytes, DIO_ALIGN'ed */
 static int dio_off;               /* O_DIRECT refused here once: stop */
 
+/* All of buf at off in as few pwrite(2)s as the kernel takes: a direct
+ * write does not go through page-cache folios, so PWRITE_PIECE's reason
+ * does not hold, and vice waits for each one's I/O.  Measured here: 1 GiB
+ * written O_DIRECT in 4 MiB writes took 0.93 s (0.08-0.10 s system), in
+ * 1 MiB ones 1.22-1.43 s (0.18-0.21 s). */
+static int pwrite_direct(int fd, const char *buf, size_t n, uint64_t off)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		w = pwrite(fd, buf, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno;
+		if (w == 0)
+			return EIO;
+		buf += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
 /* Write [off, off + n) of buf's whole blocks to path with O_DIRECT.
  * *done: bytes written (0 when it did not apply). */
 static int stage_direct(const char *path, const char *buf, size_t n,
@@ -104,7 +128,7 @@ static int stage_direct(const char *path, const char *buf, size_t n,
 		return dio_off ? 0 : errno;
 	}
 	memcpy(dio_buf, buf, len);
-	err = vs_pwrite_all(fd, dio_buf, len, off);
+	err = pwrite_direct(fd, dio_buf, len, off);
 	if (close(fd) < 0 && !err)
 		err = errno;
 	if (err == EINVAL) {      /* the file system's alignment differs */
