@@ -456,6 +456,7 @@ static void vice_b_stop(struct world *w)
 	event_base_loop(t->v.base, EVLOOP_NONBLOCK);
 	hrpc_tls_free(t->v.tls);
 	hrpc_tls_free(t->ctls);
+	vstamp_free(&t->v);
 	vs_close(t->v.vs);
 	tl_rmrf(t->root);
 }

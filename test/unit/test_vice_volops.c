@@ -56,6 +56,7 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
+	vstamp_free(&w->v);
 	tl_store_close(&w->s);
 	free(w);
 	return 0;

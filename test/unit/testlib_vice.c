@@ -62,6 +62,7 @@ void tl_vice_stop(struct tl_vice *t)
 	event_base_free(t->v.base);
 	hrpc_tls_free(t->v.tls);
 	hrpc_tls_free(t->ctls);
+	vstamp_free(&t->v);
 	vldb_close(&t->v);
 	vs_close(t->v.vs);
 	tl_rmrf(t->root);
