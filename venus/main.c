@@ -252,6 +252,7 @@ static void record_stamps(void)
 		    event_base_got_break(V->base))
 			break;
 	}
+	fso_vstamp_flush_end();   /* done lives on this stack */
 	db_flush(V->db);
 	event_free(t);
 }

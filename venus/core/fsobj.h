@@ -296,6 +296,9 @@ void fso_valid_fini(void);
  * (fsobj_vstamp.c), then done(arg) once every answer is in; from then on
  * nothing deletes a recorded stamp.  Wait fso_vstamp_flush_ms() at most. */
 void fso_vstamp_flush(void (*done)(void *arg), void *arg);
+/* The flush's waiter is gone (its time ran out): answers that come later
+ * still record, but call no one. */
+void fso_vstamp_flush_end(void);
 int fso_vstamp_flush_ms(void);
 /* Mark the objects the CML names (their cache is the truth until they
  * are reintegrated); after cml_init and after reintegration. */

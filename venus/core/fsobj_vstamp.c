@@ -261,6 +261,12 @@ void fso_vstamp_flush(void (*done)(void *arg), void *arg)
 	answered();
 }
 
+void fso_vstamp_flush_end(void)
+{
+	S_.done = NULL;
+	S_.arg = NULL;
+}
+
 int fso_vstamp_flush_ms(void)
 {
 	return FLUSH_MS;

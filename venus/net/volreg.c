@@ -1109,11 +1109,16 @@ void vr_fini(void)
 		unpark(c);
 		vc_finish(c, ETIMEDOUT, NULL);
 	}
+	/* All stopped before any is freed: a stop's hooks (promises voided
+	 * per object) still ask vr_srv_of about the other servers' volumes. */
+	for (struct vsrv *vs = R.srvs; vs; vs = vs->next) {
+		srv_stop(vs->s);
+		vs->s = NULL;   /* freed: vr_srv_of answers NULL for it now */
+	}
 	while (R.srvs) {
 		struct vsrv *vs = R.srvs;
 
 		R.srvs = vs->next;
-		srv_stop(vs->s);
 		free(vs);
 	}
 	for (unsigned i = 0; i < BUCKETS; i++) {
