@@ -81,7 +81,7 @@ sync
 # The plain file system first (issue 11's "ext4 write"), then the same
 # write through venus A and its close (the store) timed apart, as
 # bench/compare.sh's "write + close" does it (no fsync: close publishes).
-LOCAL=$(mktemp "${BENCH_DIR:-/var/tmp}/bulk-bench.XXXXXX")
+LOCAL=$HT_TMP/local-write   # the file system of the caches; removed with HT_TMP
 phase local-write -- dd if=/dev/zero of="$LOCAL" bs=1M count="$SIZE_MB" status=none
 rm -f "$LOCAL"
 write3() { dd if=/dev/zero bs=1M count="$SIZE_MB" status=none >&3; }

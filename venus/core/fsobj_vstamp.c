@@ -129,13 +129,18 @@ static void quiet_arm(void)
 void fo_vstamp_touch(uint32_t lvol)
 {
 	struct vsv *v;
+	int err;
 
 	if (lvol == VR_LOCAL_VOL || !(v = vsv_of(lvol, 1)))
 		return;
 	v->gen++;
 	if (v->recorded && !S_.frozen) {
 		v->recorded = 0;
-		(void)db_volstamp_del(V->db, lvol);
+		/* A row left behind is still checked by vice at the next
+		 * start (a change since moved its stamp), but say why. */
+		if ((err = db_volstamp_del(V->db, lvol)))
+			vlog(LOG_WARNING, "volume %#x: cannot forget its recorded stamp: %s",
+			     lvol, strerror(err));
 	}
 	quiet_arm();
 }
