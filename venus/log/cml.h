@@ -162,6 +162,9 @@ int cml_vol_foreach(struct cml *c, int (*fn)(void *arg, uint32_t vol), void *arg
  * status EDQUOT), and seconds since its oldest record not in conflict
  * was logged (0 if none).  Advisory: 0 after a logged SQLite error. */
 unsigned cml_vol_count(struct cml *c, uint32_t vol);
+/* Has vol any record?  What cml_vol_count > 0 says, in one index probe
+ * instead of a walk of vol's records (asked at every logged change). */
+int cml_vol_any(struct cml *c, uint32_t vol);
 uint64_t cml_vol_bytes(struct cml *c, uint32_t vol);
 unsigned cml_vol_conflicts(struct cml *c, uint32_t vol);
 unsigned cml_vol_quota(struct cml *c, uint32_t vol);

@@ -40,6 +40,11 @@ unsigned cml_vol_count(struct cml *c, uint32_t vol)
 	return (unsigned)vol_u64(c, DB_CML_VOL_COUNT, vol);
 }
 
+int cml_vol_any(struct cml *c, uint32_t vol)
+{
+	return vol_u64(c, DB_CML_VOL_ANY, vol) != 0;
+}
+
 uint64_t cml_vol_bytes(struct cml *c, uint32_t vol)
 {
 	return vol_u64(c, DB_CML_VOL_BYTES, vol);

@@ -63,13 +63,13 @@ int vst_disconnected(const struct volume *w)
 
 int vst_logging(const struct volume *w)
 {
-	return vst_state(w) != VST_CONNECTED || cml_vol_count(R.cml, w->lvol) > 0;
+	return vst_state(w) != VST_CONNECTED || cml_vol_any(R.cml, w->lvol);
 }
 
 int vst_draining(void)
 {
 	for (struct volume *w = R.vols; w; w = w->next)
-		if (cml_vol_count(R.cml, w->lvol) && vr_reachable(w->lvol))
+		if (cml_vol_any(R.cml, w->lvol) && vr_reachable(w->lvol))
 			return 1;
 	return 0;
 }
@@ -81,7 +81,7 @@ static void trickle(struct volume *w)
 
 	/* The log first: most volumes have no records, and asking volreg
 	 * about one may cost more than a count. */
-	if (!cml_vol_count(R.cml, w->lvol)) {
+	if (!cml_vol_any(R.cml, w->lvol)) {
 		w->retry = 0;   /* nothing is held for quota */
 		return;
 	}

@@ -286,7 +286,7 @@ static int memo_able(enum db_stmt id)
 	switch (id) {
 	case DB_CML_COUNT: case DB_CML_BYTES: case DB_CML_CONFLICT_RECS:
 	case DB_CML_CONFLICT_OBJS: case DB_CML_OLDEST: case DB_CML_MAX_SEQ:
-	case DB_CML_VOL_COUNT: case DB_CML_VOL_BYTES: case DB_CML_VOL_CONFLICT_OBJS:
+	case DB_CML_VOL_COUNT: case DB_CML_VOL_ANY: case DB_CML_VOL_BYTES: case DB_CML_VOL_CONFLICT_OBJS:
 	case DB_CML_VOL_QUOTA: case DB_CML_VOL_QUOTA_MAX: case DB_CML_VOL_OLDEST:
 		return 1;
 	default:

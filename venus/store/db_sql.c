@@ -223,6 +223,8 @@ const char *const db_sql[DB_COUNT] = {
 	 * the ordering is cml_obj's prefix. */
 	[DB_CML_VOLS] = "SELECT DISTINCT vol FROM cml ORDER BY vol",
 	[DB_CML_VOL_COUNT] = "SELECT COUNT(*) FROM cml WHERE vol = ?1",
+	/* One probe of cml_obj, where COUNT walks every row of vol. */
+	[DB_CML_VOL_ANY] = "SELECT EXISTS(SELECT 1 FROM cml WHERE vol = ?1)",
 	[DB_CML_VOL_BYTES] = "SELECT COALESCE(SUM(size), 0) FROM cml WHERE vol = ?1",
 	[DB_CML_VOL_CONFLICT_OBJS] = "SELECT COUNT(DISTINCT ino) FROM cml WHERE vol = ?1"
 		" AND conflict != 0",
