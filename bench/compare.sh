@@ -309,7 +309,11 @@ with open(md, "w") as f:
     f.write("rclone: ${RCLONE_KIND:-not run}. linux-headers: ${HEADERS_NOTE:-not run}. libxcrypt: ${XCRYPT_NOTE:-not run}.\n")
     loads = sorted(r[1] for r in rows.get(("machine", "load1"), []) if r[1] is not None)
     load = "%.1f" % loads[0] if len(loads) == 1 else "%.1f to %.1f" % (loads[0], loads[-1]) if loads else "?"
-    f.write("Busy machine: 1-minute load average %s at the start of each repetition (other builds and tests ran beside the bench); prefer the ratios, which compare systems timed in turn within the same repetition.\n\n" % load)
+    # Above the CPU count the other jobs shared the cores with the bench.
+    if loads and loads[-1] > $(nproc):
+        f.write("Busy machine: 1-minute load average %s at the start of each repetition (other jobs ran beside the bench); prefer the ratios, which compare systems timed in turn within the same repetition.\n\n" % load)
+    else:
+        f.write("1-minute load average %s at the start of each repetition.\n\n" % load)
     if os.environ.get("BENCH_NOTE"):
         f.write(os.environ["BENCH_NOTE"].strip() + "\n\n")
     f.write("\n".join(out) + "\n")
