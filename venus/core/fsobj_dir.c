@@ -22,6 +22,7 @@
 #include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
+#include "venus/store/spare.h"
 
 /* ================================================================ */
 /* Directory operations                                              */
@@ -106,6 +107,7 @@ static void new_contents(struct dop *d, struct fso *o)
 		int fd;
 
 		cache_path(o->r.ino, path, sizeof(path));
+		spare_take(path);   /* no inode to allocate if one is kept */
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd < 0)
 			o->r.has_data = 0;

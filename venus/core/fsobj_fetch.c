@@ -22,6 +22,7 @@
 #include "venus/net/volreg.h"
 #include "venus/store/db.h"
 #include "venus/store/cache.h"
+#include "venus/store/spare.h"
 #include "venus/log/cml.h"
 #include "venus/util/event.h"
 #include "rpc/xdr_inplace.h"
@@ -313,6 +314,7 @@ static int fetch_start(struct fso *o)
 	if (!f)
 		return ENOMEM;
 	cache_tmp_path(o->r.ino, tmp, sizeof(tmp));
+	spare_take(tmp);
 	f->fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	/* Sparse at the file's size: only data extents are written. */
 	if (f->fd >= 0 && ftruncate(f->fd, (off_t)o->r.size)) {
