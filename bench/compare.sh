@@ -52,7 +52,8 @@ paragraph put above the table: what was unusual about the run).  Hesper only:
 SQLITE_MB (64) and SQLITE_TXNS (1000) for extents, REINT_RECORDS (10000)
 metadata records, DAY_RECORDS (10000) and DAY_MB (100) for the day of
 work (reint), SCALE_FILES (100000) cached files (scale; bench/scale.sh
-runs instead when it exists).
+runs instead when it exists), VICE_ARGS (more arguments for vice, such
+as "--sync delayed"; the table's header shows them).
 EOF
 }
 
@@ -93,7 +94,7 @@ else
 	cp "$RAW" "$STEM.tsv"
 fi
 LOCAL_FS=$(df -T "$BENCH_DIR" | awk 'NR == 2 { print $2 }')
-VERSIONS="Hesper $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?')"
+VERSIONS="Hesper $(git -C "$SRCDIR" describe --always --dirty 2>/dev/null || echo '?')${VICE_ARGS:+ (vice $VICE_ARGS)}"
 # awk reads all: a reader that quits early (head) can SIGPIPE the
 # writer, and under pipefail and set -e that ended a whole run.
 first() { awk -v re="$1" '!f && tolower($0) ~ re { print; f = 1 }'; }
@@ -506,7 +507,8 @@ REALM=bench.test
 ROOTPW=$T/vice/root.password
 start_vice() {
 	mkdir -p "$T/vice"
-	"$VICE" -f -r "$T/vice/root" -l 127.0.0.1 -p 0 --realm "$REALM" >"$T/vice/log" 2>&1 </dev/null &
+	# shellcheck disable=SC2086 # VICE_ARGS: words, on purpose
+	"$VICE" -f -r "$T/vice/root" -l 127.0.0.1 -p 0 --realm "$REALM" ${VICE_ARGS:-} >"$T/vice/log" 2>&1 </dev/null &
 	PIDS+=($!)
 	_vice_port() { VICE_PORT=$(sed -n 's/^vice: listening on .* port \([0-9][0-9]*\)$/\1/p' "$T/vice/log" | head -n 1); [ -n "$VICE_PORT" ]; }
 	wait_for 60 _vice_port || { cat "$T/vice/log" >&2; die "vice did not start"; }

@@ -107,6 +107,7 @@ struct held {
 struct vd_flush {
 	struct event *ev;       /* at VICE_PRIO_FLUSH: runs when no read is
 				 * ready, i.e. after every call of the turn */
+	struct event *later;    /* --sync delayed: the flush's timer */
 	struct held *head, **tail;
 };
 
@@ -157,7 +158,7 @@ static void reply_now(void *arg)
 	struct held *h = arg;
 	struct vd_flush *f = h->v->flush;
 
-	if (!f || !vs_pending(h->v->vs)) {
+	if (!f || f->later || !vs_pending(h->v->vs)) {
 		reply_send(h);
 		return;
 	}
@@ -193,12 +194,19 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	flush_now(arg);
 }
 
-/* vs_set_pending_hook: a change is waiting; flush at the turn's end. */
+/* vs_set_pending_hook: a change is waiting; flush at the turn's end,
+ * or (--sync delayed) once the delay since the first one has passed. */
 static void on_pending(void *arg)
 {
 	struct vice *v = arg;
+	struct vd_flush *f = v->flush;
+	struct timeval tv = { v->sync_delay_ms / 1000,
+			      (v->sync_delay_ms % 1000) * 1000 };
 
-	event_active(v->flush->ev, EV_TIMEOUT, 0);
+	if (!f->later)
+		event_active(f->ev, EV_TIMEOUT, 0);
+	else if (!evtimer_pending(f->later, NULL))
+		evtimer_add(f->later, &tv);
 }
 
 int vice_flush_init(struct vice *v, char *err, size_t errlen)
@@ -217,6 +225,16 @@ int vice_flush_init(struct vice *v, char *err, size_t errlen)
 	}
 	f->tail = &f->head;
 	v->flush = f;
+	if (v->sync_delay_ms) {
+		if (!(f->later = evtimer_new(v->base, on_flush, v))) {
+			snprintf(err, errlen, "group commit: cannot make its timer");
+			vice_flush_stop(v);
+			return -1;
+		}
+		vlog(LOG_NOTICE, "--sync delayed: replies do not wait for the disk; "
+		     "a change is flushed within %u ms (a power loss can take "
+		     "those, a crash of vice cannot)", v->sync_delay_ms);
+	}
 	vs_set_pending_hook(v->vs, on_pending, v);
 	if ((r = vs_group_commit(v->vs, 1))) {
 		snprintf(err, errlen, "group commit: %s", strerror(r));
@@ -235,6 +253,8 @@ void vice_flush_stop(struct vice *v)
 	flush_now(v);
 	vs_set_pending_hook(v->vs, NULL, NULL);
 	(void)vs_group_commit(v->vs, 0);
+	if (f->later)
+		event_free(f->later);
 	event_free(f->ev);
 	free(f);
 	v->flush = NULL;

@@ -56,6 +56,7 @@ struct opts {
 	char realm[256];        /* --realm; default: the host name */
 	struct vldb_opts vldb;  /* --vldb, --etcd */
 	const char *publish;    /* --publish HOST[:PORT]; NULL: derived */
+	unsigned sync_delay_ms; /* --sync delayed; 0: always */
 };
 
 static void __attribute__((noreturn)) usage(void)
@@ -65,7 +66,8 @@ static void __attribute__((noreturn)) usage(void)
 		"            [--connect-timeout SECS] [--record-timeout SECS]\n"
 		"            [--keytab FILE] [--hostname NAME] [--token-lifetime SECS]\n"
 		"            [--realm NAME] [--vldb sqlite|etcd] [--etcd URL[,URL...]]\n"
-		"            [--publish HOST[:PORT]] [--version]\n"
+		"            [--publish HOST[:PORT]] [--sync always|delayed]\n"
+		"            [--version]\n"
 		"  default ROOT %s, e.g. --pidfile %s/hesper/vice.pid\n",
 		DEFAULT_ROOT, RUNSTATEDIR);
 	exit(1);
@@ -73,7 +75,11 @@ static void __attribute__((noreturn)) usage(void)
 
 enum { OPT_PIDFILE = 256, OPT_VERSION, OPT_MAXCONNS, OPT_PERHOST,
        OPT_CONNECT_TO, OPT_RECORD_TO, OPT_KEYTAB, OPT_HOSTNAME,
-       OPT_LIFETIME, OPT_REALM, OPT_VLDB, OPT_ETCD, OPT_PUBLISH };
+       OPT_LIFETIME, OPT_REALM, OPT_VLDB, OPT_ETCD, OPT_PUBLISH, OPT_SYNC };
+
+/* --sync delayed: how long a change may wait for its flush (OpenAFS's
+ * fileserver syncs every 10 s in that mode; ext4 commits every 5 s). */
+#define SYNC_DELAY_MS 1000
 
 static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
@@ -89,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "vldb", required_argument, NULL, OPT_VLDB },
 	{ "etcd", required_argument, NULL, OPT_ETCD },
 	{ "publish", required_argument, NULL, OPT_PUBLISH },
+	{ "sync", required_argument, NULL, OPT_SYNC },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -186,6 +193,14 @@ static void parse(int argc, char **argv, struct opts *o)
 			if (!*optarg)
 				usage();
 			o->publish = optarg;
+			break;
+		case OPT_SYNC:
+			if (strcmp(optarg, "always") && strcmp(optarg, "delayed")) {
+				fprintf(stderr, "vice: --sync is always or delayed: %s\n",
+					optarg);
+				exit(1);
+			}
+			o->sync_delay_ms = strcmp(optarg, "delayed") ? 0 : SYNC_DELAY_MS;
 			break;
 		case OPT_VERSION:
 			printf("vice (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
@@ -406,6 +421,8 @@ static int start(struct vice *v, struct opts *o)
 {
 	char err[512] = "", fp[HRPC_FP_LEN];
 	struct vauth_opts ao = { o->root, o->keytab, o->hostname, o->lifetime };
+
+	v->sync_delay_ms = o->sync_delay_ms;
 
 	if (open_vldb_store(v, o, err, sizeof err) ||
 	    open_pdb(v, o, err, sizeof err) ||

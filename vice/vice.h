@@ -43,6 +43,9 @@ struct vice {
 	struct vdump *dump;             /* locks, dumps, restores (voldump.h) */
 	struct vldb *vldb;              /* the realm's VLDB (vldb.h) */
 	struct vd_flush *flush;         /* group commit (dispatch.c) */
+	unsigned sync_delay_ms;         /* --sync delayed: flush at most this
+					 * long after a change, replies do not
+					 * wait; 0 (always): replies wait */
 	struct vstamps *stamps;         /* volume stamps (volstamp.c) */
 };
 
@@ -87,8 +90,13 @@ void vice_dispatch(struct hrpc_conn *conn, struct hrpc_call *call, void *arg);
 #define VICE_PRIO_FLUSH 2
 /* Group commit (vice/store_flush.c): replies of calls that ran while a
  * change was not yet durable wait for one vs_flush at the end of the
- * event-loop turn.  Call right after event_base_new(), before any event
- * exists (it sets the base's priorities).  0, or -1 and err. */
+ * event-loop turn.  With v->sync_delay_ms set (vice --sync delayed, as
+ * OpenAFS's fileserver -sync delayed) they do not wait: the flush runs
+ * that many ms after the first change not yet flushed, so a reply means
+ * "written" (it survives kill -9 of vice) and a power loss can take the
+ * last sync_delay_ms of changes.  Call right after event_base_new(),
+ * before any event exists (it sets the base's priorities).  0, or -1
+ * and err. */
 int vice_flush_init(struct vice *v, char *err, size_t errlen);
 /* Flush, send the replies waiting, back to a flush per commit (stop). */
 void vice_flush_stop(struct vice *v);

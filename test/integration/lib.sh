@@ -318,6 +318,7 @@ _ht_vice_listening() { _ht_vice_port "$1" "$2" >/dev/null || ! kill -0 "$HT_VICE
 
 # ht_vice_start [-p PORT] [more vice args]: start vice in the foreground
 # (background job), wait for its "listening" line, set VICE_PORT.
+# HT_VICE_EXTRA (words) goes to every start, restarts included.
 ht_vice_start() {
 	local port=0 log i
 	if [ "${1:-}" = -p ]; then
@@ -332,7 +333,8 @@ ht_vice_start() {
 	if [ "$HT_REALM_DIRS" = 1 ] && [[ " $* " != *" --realm "* ]]; then
 		realm=(--realm "$HT_REALM")
 	fi
-	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "${realm[@]}" "$@" >>"$log" 2>&1 </dev/null &
+	# shellcheck disable=SC2086 # words, on purpose
+	"$VICE" -f -r "$VICE_ROOT/root" -l 127.0.0.1 -p "$port" "${realm[@]}" ${HT_VICE_EXTRA:-} "$@" >>"$log" 2>&1 </dev/null &
 	HT_VICE_PID=$!
 	echo "$HT_VICE_PID" >"$VICE_ROOT/daemon.pid"
 	VICE_PORT=

@@ -81,4 +81,9 @@ check_all() {
 }
 ht_check "C reaches the restarted vice" ht_wait_for 60 test -d "$C/k"
 ht_check "every one of the $total closes that returned before the kill is on vice, contents intact" check_all
+# vice_kill_delayed.sh runs this with replies that do not wait for a flush.
+if [[ " ${HT_VICE_EXTRA:-} " == *" delayed "* ]]; then
+	ht_check "vice ran with --sync delayed" \
+		grep -q -e '--sync delayed: replies do not wait' "$VICE_ROOT/vice.log"
+fi
 ht_done
