@@ -180,7 +180,9 @@ static void flush_now(struct vice *v)
 	f->tail = &f->head;
 	if (err)
 		vlog(LOG_ERR, "group commit: flush failed: %s; %s", strerror(err),
-		     "the calls that waited for it get EIO");
+		     f->later ? "the changes since the last flush, already "
+				"answered (--sync delayed), may not be on disk"
+			      : "the calls that waited for it get EIO");
 	while ((h = list)) {
 		list = h->next;
 		if (err)
