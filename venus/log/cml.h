@@ -175,6 +175,9 @@ uint64_t cml_vol_quota_max(struct cml *c, uint32_t vol);
 /* Unfreeze vol's rows (after its block failed or finished), leaving other
  * volumes' blocks in flight alone. */
 void cml_thaw_vol(struct cml *c, uint32_t vol);
+/* The same for vol's rows with seq in lo..hi only (a block's range): one
+ * rowid range instead of every row of the volume. */
+void cml_thaw_range(struct cml *c, uint32_t vol, uint64_t lo, uint64_t hi);
 /* vol's records held for quota become sendable again (the admin may have
  * raised the quota): 0 or an errno. */
 int cml_quota_retry(struct cml *c, uint32_t vol);

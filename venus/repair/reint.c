@@ -229,6 +229,7 @@ static void block_done(void *arg, int err, void *resp)
 	struct lane *ln = arg;
 	hs_reint_res *r = resp;
 	const hs_reint_ok *ok;
+	uint64_t lo, hi;
 	int txn;
 
 	if (!err && r->status)
@@ -268,8 +269,12 @@ static void block_done(void *arg, int err, void *resp)
 		if (ln->rows[i].op == HS_OP_STORE)
 			ln->sent_bytes += ln->rows[i].size;
 	event_emit(EVK_REINT, &(struct event_fields){ .n = ln->n, .left = cml_count(ln->ri->cml) });
+	lo = ln->rows[0].seq;
+	hi = ln->rows[ln->n - 1].seq;
 	free_rows(ln);
-	cml_thaw_vol(ln->ri->cml, ln->lvol);
+	/* The block's rows left (skipped, in conflict); rows an earlier
+	 * block of the pass left frozen (stage_refused) thaw in finish. */
+	cml_thaw_range(ln->ri->cml, ln->lvol, lo, hi);
 	zone_recheck(vst_zone(NULL));
 	reint_lane_progress(ln);
 	if (ln->until && time(NULL) >= ln->until) {
