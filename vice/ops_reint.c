@@ -92,25 +92,43 @@ static int sids_check(const struct vclient *c, const hs_reint_args *a)
 	return 0;
 }
 
-/* Directories whose rights a result pass remembers: records of a block
- * mostly work in a few directories; past RIGHTS_DIRS the oldest goes. */
-#define RIGHTS_DIRS 32
+/* Directories whose rights a result pass remembers, hashed by fid: a
+ * block's records may cycle through more directories than a short list
+ * holds (creates spread over 100 directories missed a 32-entry FIFO
+ * every time).  Bounded: at RIGHTS_FULL entries the table starts over. */
+#define RIGHTS_SLOTS 512
+#define RIGHTS_FULL (RIGHTS_SLOTS / 2)
 
 /* The caller's rights (and System:AnyUser's) on a directory's ACL. */
 struct dir_rights {
 	hs_fid dir;
 	unsigned rights, any;
+	int used;
 };
 
 struct rights_memo {
-	struct dir_rights d[RIGHTS_DIRS];
-	unsigned n, next;       /* entries used; the one to replace */
+	struct dir_rights d[RIGHTS_SLOTS];
+	unsigned n;             /* slots used */
 };
 
 static int same_fid(const hs_fid *a, const hs_fid *b)
 {
 	return a->volume == b->volume && a->vnode == b->vnode &&
 	       a->unique == b->unique;
+}
+
+/* dir's slot: its entry, or the free slot where it goes (linear probe;
+ * never full, RIGHTS_FULL < RIGHTS_SLOTS). */
+static struct dir_rights *memo_slot(struct rights_memo *m, const hs_fid *dir)
+{
+	unsigned h = (dir->vnode * 2654435761u) ^ dir->unique ^ dir->volume;
+
+	for (unsigned i = 0;; i++) {
+		struct dir_rights *e = &m->d[(h + i) % RIGHTS_SLOTS];
+
+		if (!e->used || same_fid(&e->dir, dir))
+			return e;
+	}
 }
 
 /* op_rights for a result, each directory's ACL read and evaluated once
@@ -120,23 +138,24 @@ static int same_fid(const hs_fid *a, const hs_fid *b)
 static void result_rights(struct vclient *c, struct rights_memo *m,
 			  hs_attr *a)
 {
-	struct dir_rights e;
-	unsigned i;
+	struct dir_rights e = { .used = 1 }, *slot;
 
 	if (!a->type || !a->fid.vnode ||
 	    vs_obj_dir(c->v->vs, &a->fid, &e.dir))
 		return;
-	for (i = 0; i < m->n; i++)
-		if (same_fid(&m->d[i].dir, &e.dir))
-			break;
-	if (i == m->n) {
+	slot = memo_slot(m, &e.dir);
+	if (!slot->used) {
 		if (acl_rights(c->v->vs, op_who(c), &e.dir, &e.rights, &e.any))
 			return;
-		i = m->n < RIGHTS_DIRS ? m->n++ : m->next++ % RIGHTS_DIRS;
-		m->d[i] = e;
+		if (m->n == RIGHTS_FULL) {
+			memset(m, 0, sizeof *m);
+			slot = memo_slot(m, &e.dir);
+		}
+		m->n++;
+		*slot = e;
 	}
-	a->rights = m->d[i].rights;
-	a->anyrights = m->d[i].any;
+	a->rights = slot->rights;
+	a->anyrights = slot->any;
 }
 
 /* The caller has what it sent: rights and promises on the objects (type

@@ -198,6 +198,17 @@ static int lock_root(struct vstore *vs, char *err, size_t errlen)
 	return 0;
 }
 
+/* Statement journals never spill to a file.  A reintegration applies
+ * each record in a savepoint inside the block's transaction: SQLite
+ * truncates a sub-journal at the release only while it is in memory;
+ * once spilled (64 KiB) the file grew by every page each savepoint
+ * touched, 110,000 4 KiB pwrites for 20,000 records.  In memory it holds
+ * one savepoint's pages at a time. */
+void vs_sqlite_config(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
+}
+
 static int open_db(struct vstore *vs, int no_root, char *err, size_t errlen)
 {
 	char path[4096];
