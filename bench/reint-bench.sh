@@ -86,7 +86,7 @@ ht_note "reintegrated $recs records ($STORE_MB MiB of stores) in $(( us / 1000 )
 	"$(( recs * 1000000 / (us ? us : 1) )) records/s; $left left; fr rc $DT_FR_RC"
 # venus's own figure for each pass (reint.c): without cfs's start-up.
 grep -h 'reintegrated in' "$HT_TMP/A/venus.log" | sed 's/^/    /' || true
-awk '/reintegrated in/ { n += $4; s += $(NF - 1) }
+awk '/reintegrated in/ { n += $5; sub(/.* reintegrated in /, ""); s += $1 }
      END { if (s > 0) printf "venus: %d records in %.3f s of passes: %d records/s\n", n, s, n / s }' \
 	"$HT_TMP/A/venus.log"
 ht_done

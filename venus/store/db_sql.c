@@ -204,6 +204,9 @@ const char *const db_sql[DB_COUNT] = {
 	 * SQLite sorted every row of the volume (blobs too) per block. */
 	[DB_CML_BLOCK] = "SELECT " CML_COLS " FROM cml WHERE +vol = ?3 AND conflict = 0 AND NOT "
 		HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1",
+	/* The same, past seq ?4 (cml_take_after). */
+	[DB_CML_BLOCK_AFTER] = "SELECT " CML_COLS " FROM cml WHERE seq > ?4 AND +vol = ?3 AND"
+		" conflict = 0 AND NOT " HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1",
 	[DB_CML_FREEZE] = "UPDATE cml SET frozen = 1 WHERE seq = ?1",
 	[DB_CML_ALL] = "SELECT " CML_COLS " FROM cml ORDER BY seq",
 	[DB_CML_OF_FID] = "SELECT " CML_COLS " FROM cml WHERE vol = ?1 AND"
