@@ -108,7 +108,7 @@ int cml_take_after(struct cml *c, uint32_t vol, uint64_t after, const struct cml
 
 		if ((err = cml_row_read(st, r)))
 			break;
-		if (ends(&d, r, ndep ? dep[0].uid : r->uid, wait, arg)) {
+		if (ends(&d, r, ndep ? dep[0].uid : *n ? rows[0].uid : r->uid, wait, arg)) {
 			cml_row_free(r);
 			break;
 		}
