@@ -239,6 +239,27 @@ static void block_over_quota(struct lane *ln)
 	next_block(ln);
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort the n inos and drop repeats (a block's rows name few directories
+ * many times: each would be settled, an SQLite query, once per row);
+ * the count left. */
+static size_t ino_unique(uint64_t *inos, size_t n)
+{
+	size_t k = 0;
+
+	qsort(inos, n, sizeof *inos, u64_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || inos[i] != inos[k - 1])
+			inos[k++] = inos[i];
+	return k;
+}
+
 /* The results of a block of n rows (the front's or the back's): applied
  * rows done, refused ones held or in conflict, in one transaction; the
  * rows left thawed. */
@@ -268,7 +289,7 @@ static void block_results(struct lane *ln, struct cml_row *rows, unsigned n,
 	/* Objects and directories named by the block's records (their
 	 * entries changed locally) are no longer the truth once no record
 	 * names them.  Only those: the others' standing did not change. */
-	fso_cml_settle_inos(ln->inos, 2 * (size_t)n);
+	fso_cml_settle_inos(ln->inos, ino_unique(ln->inos, 2 * (size_t)n));
 	db_rc_close();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
