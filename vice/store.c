@@ -198,15 +198,18 @@ static int lock_root(struct vstore *vs, char *err, size_t errlen)
 	return 0;
 }
 
-/* Statement journals never spill to a file.  A reintegration applies
- * each record in a savepoint inside the block's transaction: SQLite
- * truncates a sub-journal at the release only while it is in memory;
- * once spilled (64 KiB) the file grew by every page each savepoint
- * touched, 110,000 4 KiB pwrites for 20,000 records.  In memory it holds
- * one savepoint's pages at a time. */
+/* Statement journals spill to a file past VS_STMTJRNL_MEM bytes, not
+ * SQLite's 64 KiB.  A reintegration applies each record in a savepoint
+ * inside the block's transaction: SQLite truncates a sub-journal at the
+ * release only while it is in memory; once spilled the file grew by
+ * every page each later savepoint touched, 110,000 4 KiB pwrites for
+ * 20,000 records.  In memory it holds one savepoint's pages at a time;
+ * one statement touching more (a volume's rows) still spills. */
+#define VS_STMTJRNL_MEM (64 << 20)
+
 void vs_sqlite_config(void)
 {
-	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, VS_STMTJRNL_MEM);
 }
 
 static int open_db(struct vstore *vs, int no_root, char *err, size_t errlen)
