@@ -87,7 +87,7 @@ ht_note "reintegrated $recs records ($STORE_MB MiB of stores) in $(( us / 1000 )
 # venus's own figure for each pass (reint.c): without cfs's start-up.
 grep -h 'reintegrated in' "$HT_TMP/A/venus.log" | sed 's/^/    /' || true
 awk '/reintegrated in/ { for (i = 2; i <= NF; i++) if ($i ~ /^records/) n += $(i - 1)
-                        s += $(NF - 1) }
+                        sub(/.* reintegrated in /, ""); s += $1 }
      END { if (s > 0) printf "venus: %d records in %.3f s of passes: %d records/s\n", n, s, n / s }' \
 	"$HT_TMP/A/venus.log"
 ht_done

@@ -44,21 +44,30 @@ unsigned acl_eval(const struct vs_acl *acl, const struct vident *who)
 int acl_rights(struct vstore *vs, const struct vident *who, const hs_fid *fid,
 	       unsigned *rights, unsigned *any)
 {
-	struct vs_acl *acl = malloc(sizeof *acl);
+	struct vs_acl *acl;
+	unsigned r, a;
 	hs_fid dir;
 	int err;
 
-	if (!acl)
-		return ENOMEM;
-	if (!(err = vs_obj_dir(vs, fid, &dir)) &&
-	    !(err = vs_acl_get(vs, &dir, acl))) {
-		if (rights)
-			*rights = acl_eval(acl, who);
-		if (any)
-			*any = acl_eval(acl, &anyuser);
+	if ((err = vs_obj_dir(vs, fid, &dir)))
+		return err;
+	if (!acl_memo_get(who, &dir, &r, &a)) {
+		if (!(acl = malloc(sizeof *acl)))
+			return ENOMEM;
+		if ((err = vs_acl_get(vs, &dir, acl))) {
+			free(acl);
+			return err;
+		}
+		r = acl_eval(acl, who);
+		a = acl_eval(acl, &anyuser);
+		free(acl);
+		acl_memo_put(who, &dir, r, a);
 	}
-	free(acl);
-	return err;
+	if (rights)
+		*rights = r;
+	if (any)
+		*any = a;
+	return 0;
 }
 
 void acl_fill(struct vstore *vs, const struct vident *who, hs_attr *a)

@@ -30,6 +30,19 @@ unsigned acl_eval(const struct vs_acl *acl, const struct vident *who);
  * may be NULL). */
 int acl_rights(struct vstore *vs, const struct vident *who, const hs_fid *fid,
 	       unsigned *rights, unsigned *any);
+/* acl_memo.c: from acl_memo_begin to acl_memo_end, acl_rights for who
+ * (the same pointer) remembers each directory's rights: for the span of
+ * one reintegration call, in which no ACL changes.  begin: 0, or -1
+ * without memory (then nothing is remembered). */
+int acl_memo_begin(const struct vident *who);
+void acl_memo_end(void);
+/* acl_memo.c, for acl_rights: 1 and who's and System:AnyUser's rights on
+ * dir if remembered, else 0; put remembers them (nothing outside a span
+ * or for another who). */
+int acl_memo_get(const struct vident *who, const hs_fid *dir, unsigned *rights,
+		 unsigned *any);
+void acl_memo_put(const struct vident *who, const hs_fid *dir, unsigned rights,
+		  unsigned any);
 /* Set a->rights and a->anyrights (nothing if a is empty or gone). */
 void acl_fill(struct vstore *vs, const struct vident *who, hs_attr *a);
 

@@ -495,6 +495,7 @@ int main(int argc, char **argv)
 	struct vice v = { 0 };
 	int ready = -1, r, pr;
 
+	vs_sqlite_config();
 	parse(argc, argv, &o);
 	vlog_init(o.debug);
 	vlog_journal(hs_sd_journal_stderr());

@@ -92,60 +92,13 @@ static int sids_check(const struct vclient *c, const hs_reint_args *a)
 	return 0;
 }
 
-/* Directories whose rights a result pass remembers: records of a block
- * mostly work in a few directories; past RIGHTS_DIRS the oldest goes. */
-#define RIGHTS_DIRS 32
-
-/* The caller's rights (and System:AnyUser's) on a directory's ACL. */
-struct dir_rights {
-	hs_fid dir;
-	unsigned rights, any;
-};
-
-struct rights_memo {
-	struct dir_rights d[RIGHTS_DIRS];
-	unsigned n, next;       /* entries used; the one to replace */
-};
-
-static int same_fid(const hs_fid *a, const hs_fid *b)
-{
-	return a->volume == b->volume && a->vnode == b->vnode &&
-	       a->unique == b->unique;
-}
-
-/* op_rights for a result, each directory's ACL read and evaluated once
- * per block (acl_rights reads the object's directory, then its ACL).
- * An object whose directory is not found keeps the rights it has, as
- * op_rights leaves them. */
-static void result_rights(struct vclient *c, struct rights_memo *m,
-			  hs_attr *a)
-{
-	struct dir_rights e;
-	unsigned i;
-
-	if (!a->type || !a->fid.vnode ||
-	    vs_obj_dir(c->v->vs, &a->fid, &e.dir))
-		return;
-	for (i = 0; i < m->n; i++)
-		if (same_fid(&m->d[i].dir, &e.dir))
-			break;
-	if (i == m->n) {
-		if (acl_rights(c->v->vs, op_who(c), &e.dir, &e.rights, &e.any))
-			return;
-		i = m->n < RIGHTS_DIRS ? m->n++ : m->next++ % RIGHTS_DIRS;
-		m->d[i] = e;
-	}
-	a->rights = m->d[i].rights;
-	a->anyrights = m->d[i].any;
-}
-
 /* The caller has what it sent: rights and promises on the objects (type
  * 0: a repeated record whose object is gone since).  After the commit,
  * in one read transaction (each read would otherwise open and end its
- * own: a lock cycle of the WAL index per read). */
+ * own: a lock cycle of the WAL index per read); each directory's rights
+ * come from op_reintegrate's memo after the first (acl_memo.c). */
 static void grant_all(struct vclient *c, hs_reint_ok *ok)
 {
-	struct rights_memo *m = calloc(1, sizeof *m);
 	int tx = vs_read_begin(c->v->vs) == 0;
 	hs_reint_result *r;
 
@@ -153,15 +106,11 @@ static void grant_all(struct vclient *c, hs_reint_ok *ok)
 		r = &ok->results.results_val[i];
 		if (r->status != 0 || r->obj.type == 0)
 			continue;
-		if (m)
-			result_rights(c, m, &r->obj);
-		else
-			op_rights(c, &r->obj);
+		op_rights(c, &r->obj);
 		cb_grant(c, &r->obj.fid);
 	}
 	if (tx)
 		vs_read_end(c->v->vs);
-	free(m);
 }
 
 int op_reintegrate(struct vclient *c, void *args, void *res)
@@ -177,6 +126,9 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 		free(in);
 		return err;
 	}
+	/* Each directory's rights are read once for the call: the checks
+	 * before each record and the results' rights (acl_memo.c). */
+	(void)acl_memo_begin(op_who(c));
 	err = reint_as(c, args, ok, in);
 	/* Deletes work on a full disk: see store_reserve.c. */
 	if ((err == ENOSPC || err == EDQUOT) && deletes &&
@@ -189,6 +141,7 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 	if (err) {
 		vlog(LOG_WARNING, "client %016llx: reintegration failed: %s",
 		     (unsigned long long)c->client_id, strerror(err));
+		acl_memo_end();
 		free(in);
 		return err;
 	}
@@ -200,6 +153,7 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 	if (in->nchanged)
 		cb_break(c->v, c, in->changed, in->nchanged);
 	grant_all(c, ok);
+	acl_memo_end();
 	free(in);
 	return 0;
 }

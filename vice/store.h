@@ -44,6 +44,9 @@ struct vs_new {
 /* Open (creating on first use) the store under root.  First start makes
  * volume "root" (id 1, root dir 1.1.1, mode 0777).  Returns 0 or -errno
  * with a message in err. */
+/* SQLite's process-wide settings for vice's stores; call before any
+ * database is opened (later, SQLite refuses them and nothing changes). */
+void vs_sqlite_config(void);
 int vs_open(const char *root, struct vstore **out, char *err, size_t errlen);
 /* vs_open's choices (all 0: vs_open's behaviour). */
 struct vs_open_opts {

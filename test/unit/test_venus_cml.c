@@ -302,6 +302,7 @@ static void test_uid_blocks(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(rows[0].seq, 3);
 	assert_int_equal(rows[0].uid, 1001);
+	assert_true(cml_take_skipped(V->cml) > 0);
 	cml_row_free(&rows[0]);
 	assert_int_equal(cml_done(V->cml, 3), 0);
 	cml_thaw(V->cml);
@@ -335,6 +336,47 @@ static void free_rows(struct cml_row *rows, unsigned n)
 {
 	while (n)
 		cml_row_free(&rows[--n]);
+}
+
+/* A block behind one in flight: rows after it only, ending at the first
+ * that builds on it (same object), is another uid's or waits. */
+static void test_take_after(void **state)
+{
+	static const hs_fid a = { 1, 31, 31 }, b = { 1, 32, 32 }, c = { 1, 33, 33 },
+		d = { 1, 34, 34 }, e = { 1, 35, 35 };
+	struct cml_row rows[8], back[8];
+	unsigned n, nb;
+
+	log_setattr_as(1, &a, HS_SET_MODE | HS_SET_MTIME, 1000);
+	log_setattr_as(2, &b, HS_SET_MTIME, 1000);
+	log_setattr_as(3, &c, HS_SET_MTIME, 1000);
+	log_setattr_as(4, &a, HS_SET_MTIME, 1000);   /* builds on 1 */
+	log_setattr_as(5, &d, HS_SET_MTIME, 1000);
+	log_setattr_as(6, &e, HS_SET_MTIME, 1001);
+	assert_int_equal(cml_take_block(V->cml, 1, rows, 2, 0, NULL, NULL, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(cml_take_skipped(V->cml), 0);
+	assert_int_equal(cml_take_after(V->cml, 1, rows[1].seq, rows, n, back, 8, 0,
+					NULL, NULL, &nb), 0);
+	assert_int_equal(nb, 1);
+	assert_int_equal(back[0].seq, 3);
+	free_rows(back, nb);
+	/* Once 1 and 2 are done, 4 no longer waits for them; 6 is 1001's. */
+	assert_int_equal(cml_done(V->cml, 1), 0);
+	assert_int_equal(cml_done(V->cml, 2), 0);
+	assert_int_equal(cml_take_after(V->cml, 1, 3, back, 0, back, 8, 0, NULL, NULL, &nb), 0);
+	assert_int_equal(nb, 2);
+	assert_int_equal(back[0].seq, 4);
+	assert_int_equal(back[1].seq, 5);
+	free_rows(back, nb);
+	assert_int_equal(cml_take_after(V->cml, 1, 3, rows, n, back, 8, 0, NULL, NULL, &nb), 0);
+	assert_int_equal(nb, 0);   /* 4 is about a, rows[0]'s object */
+	free_rows(rows, n);
+	cml_thaw(V->cml);
+	/* A waiting uid ends it too. */
+	assert_int_equal(cml_take_after(V->cml, 1, 3, back, 0, back, 8, 0, wait_1000, NULL,
+					&nb), 0);
+	assert_int_equal(nb, 0);
 }
 
 /* Records of two volumes in one log: each volume's blocks hold its own
@@ -417,6 +459,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_persists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uid_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_take_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cancels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),

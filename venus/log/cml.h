@@ -129,6 +129,19 @@ unsigned cml_oldest_age(struct cml *c);
  * Rows are marked frozen.  0 or an errno. */
 int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned max,
 		   unsigned min_age, int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n);
+/* Rows the last cml_take_block left (waiting, or building on a waiting
+ * row): 0 means its block is every sendable row up to its last. */
+unsigned cml_take_skipped(const struct cml *c);
+/* A block to send while the block dep (ndep rows, sent, unanswered) is in
+ * flight: as cml_take_block, but rows after seq after only, and no row
+ * left behind: the block ends at the first row that waits, builds on a
+ * row of dep (as above), is a store (nothing is staged for it), or is
+ * not dep's uid.  vice may apply it before or after dep, and dep's
+ * results change none of its rows (fids, bases).  Rows are frozen.
+ * 0 or an errno. */
+int cml_take_after(struct cml *c, uint32_t vol, uint64_t after, const struct cml_row *dep,
+		   unsigned ndep, struct cml_row *rows, unsigned max, unsigned min_age,
+		   int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n);
 /* Read rows about fid (all of them when fid is NULL) in log order. fn
  * returns nonzero to stop. */
 int cml_foreach(struct cml *c, const hs_fid *fid,
@@ -175,6 +188,9 @@ uint64_t cml_vol_quota_max(struct cml *c, uint32_t vol);
 /* Unfreeze vol's rows (after its block failed or finished), leaving other
  * volumes' blocks in flight alone. */
 void cml_thaw_vol(struct cml *c, uint32_t vol);
+/* The same for vol's rows with seq in lo..hi only (a block's range): one
+ * rowid range instead of every row of the volume. */
+void cml_thaw_range(struct cml *c, uint32_t vol, uint64_t lo, uint64_t hi);
 /* vol's records held for quota become sendable again (the admin may have
  * raised the quota): 0 or an errno. */
 int cml_quota_retry(struct cml *c, uint32_t vol);

@@ -88,7 +88,7 @@ static int decode(const void *blob, int len, hs_cml_rec *rec)
 	return err;
 }
 
-static int row_read(sqlite3_stmt *st, struct cml_row *r)
+int cml_row_read(sqlite3_stmt *st, struct cml_row *r)
 {
 	const char *name = (const char *)sqlite3_column_text(st, 12);
 
@@ -172,52 +172,11 @@ static int ws_needs(const struct waitset *w, const struct cml_row *r)
  * client (EDQUOT past it); half, so stores of open files fit beside. */
 #define BLOCK_STORES 128u
 
-int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned max,
-		   unsigned min_age, int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n)
+int cml_freeze(struct cml_row *rows, unsigned *n, int err)
 {
-	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
-	struct waitset *ws = calloc(1, sizeof *ws);
-	int err = 0, rc = SQLITE_DONE, own;
-	uint64_t bytes = 0;
-	unsigned stores = 0;
+	sqlite3_stmt *st;
+	int own;
 
-	*n = 0;
-	if (!st || !ws) {
-		sqlite3_finalize(st);
-		free(ws);
-		return st ? ENOMEM : EIO;
-	}
-	sqlite3_bind_int(st, 1, -1);   /* no limit: rows may be left */
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
-	sqlite3_bind_int64(st, 3, vol);
-	while (*n < max && bytes < BLOCK_BYTES && stores < BLOCK_STORES &&
-	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cml_row *r = &rows[*n];
-
-		if ((err = row_read(st, r)))
-			break;
-		if (ws_needs(ws, r) || (wait && wait(arg, r->uid))) {
-			int full = ws_add(ws, r);
-
-			cml_row_free(r);
-			if (full)
-				break;
-			continue;
-		}
-		if (*n && r->uid != rows[0].uid) {
-			cml_row_free(r);
-			break;
-		}
-		if (r->op == HS_OP_STORE) {
-			bytes += r->size;
-			stores++;
-		}
-		(*n)++;
-	}
-	free(ws);
-	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
-		err = db_step_err(V->db, "cml: block");
-	sqlite3_finalize(st);
 	/* Frozen: vice may apply them from now on, so nothing cancels them.
 	 * One transaction for the block (each UPDATE on its own was a WAL
 	 * append and its locks, per record). */
@@ -240,6 +199,61 @@ int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned m
 	return err;
 }
 
+unsigned cml_take_skipped(const struct cml *c)
+{
+	return c->skipped;
+}
+
+int cml_take_block(struct cml *c, uint32_t vol, struct cml_row *rows, unsigned max,
+		   unsigned min_age, int (*wait)(void *arg, uid_t uid), void *arg, unsigned *n)
+{
+	sqlite3_stmt *st = db_st(V->db, DB_CML_BLOCK);
+	struct waitset *ws = calloc(1, sizeof *ws);
+	int err = 0, rc = SQLITE_DONE;
+	uint64_t bytes = 0;
+	unsigned stores = 0;
+
+	*n = 0;
+	if (!st || !ws) {
+		sqlite3_finalize(st);
+		free(ws);
+		return st ? ENOMEM : EIO;
+	}
+	sqlite3_bind_int(st, 1, -1);   /* no limit: rows may be left */
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL) - min_age);
+	sqlite3_bind_int64(st, 3, vol);
+	while (*n < max && bytes < BLOCK_BYTES && stores < BLOCK_STORES &&
+	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cml_row *r = &rows[*n];
+
+		if ((err = cml_row_read(st, r)))
+			break;
+		if (ws_needs(ws, r) || (wait && wait(arg, r->uid))) {
+			int full = ws_add(ws, r);
+
+			cml_row_free(r);
+			if (full)
+				break;
+			continue;
+		}
+		if (*n && r->uid != rows[0].uid) {
+			cml_row_free(r);
+			break;
+		}
+		if (r->op == HS_OP_STORE) {
+			bytes += r->size;
+			stores++;
+		}
+		(*n)++;
+	}
+	c->skipped = ws->nobj;
+	free(ws);
+	if (!err && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		err = db_step_err(V->db, "cml: block");
+	sqlite3_finalize(st);
+	return cml_freeze(rows, n, err);
+}
+
 int cml_foreach(struct cml *c, const hs_fid *fid, int (*fn)(void *arg, struct cml_row *r), void *arg)
 {
 	sqlite3_stmt *st = db_st(V->db, fid ? DB_CML_OF_FID : DB_CML_ALL);
@@ -251,7 +265,7 @@ int cml_foreach(struct cml *c, const hs_fid *fid, int (*fn)(void *arg, struct cm
 	if (fid)
 		db_bind_fid(st, 1, fid);
 	while (!stop && !err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!(err = row_read(st, &r)))
+		if (!(err = cml_row_read(st, &r)))
 			stop = fn(arg, &r);
 		cml_row_free(&r);
 	}

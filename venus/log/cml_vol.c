@@ -87,6 +87,19 @@ void cml_thaw_vol(struct cml *c, uint32_t vol)
 	by_vol(DB_CML_VOL_THAW, vol);
 }
 
+void cml_thaw_range(struct cml *c, uint32_t vol, uint64_t lo, uint64_t hi)
+{
+	sqlite3_stmt *st = db_st(V->db, DB_CML_RANGE_THAW);
+
+	(void)c;
+	if (st) {
+		sqlite3_bind_int64(st, 1, vol);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)lo);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)hi);
+	}
+	db_run(V->db, st);
+}
+
 int cml_quota_retry(struct cml *c, uint32_t vol)
 {
 	return by_vol(DB_CML_VOL_QUOTA_RETRY, vol);

@@ -30,6 +30,7 @@
 
 static void next_block(struct lane *ln);
 static void stage_fill(struct lane *ln);
+static void send_back(struct lane *ln);
 
 static void slot_close(struct stage_slot *s)
 {
@@ -70,8 +71,17 @@ static void log_pass(const struct lane *ln)
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s = (double)(t1.tv_sec - ln->t0.tv_sec) + (double)(t1.tv_nsec - ln->t0.tv_nsec) / 1e9;
-	vlog(LOG_INFO, "volume %#x: %u records (%.1f MiB of stores) reintegrated in %.3f s",
-	     (unsigned)ln->lvol, ln->sent, (double)ln->sent_bytes / 1048576.0, s);
+	vlog(LOG_INFO, "volume %#x: %u records (%.1f MiB of stores) reintegrated in %.3f s"
+	     " (%u blocks, %u sent behind another)", (unsigned)ln->lvol, ln->sent,
+	     (double)ln->sent_bytes / 1048576.0, s, ln->blocks, ln->backs);
+}
+
+/* The back block's rows (sent or not). */
+static void free_back(struct lane *ln)
+{
+	while (ln->nback)
+		cml_row_free(&ln->back[--ln->nback]);
+	ln->back_out = 0;
 }
 
 static void finish(struct lane *ln, int err)
@@ -79,6 +89,11 @@ static void finish(struct lane *ln, int err)
 	struct cml *c = ln->ri->cml;
 
 	free_rows(ln);
+	free_back(ln);
+	/* Answers to blocks still out are ignored: their rows stay frozen
+	 * (below), their fate learnt by a later pass. */
+	ln->front_out = 0;
+	ln->bgen++;
 	/* Without results (vice or the network died) the block's outcome is
 	 * unknown: vice may have applied it.  Its records stay frozen, never
 	 * cancelled, until a later pass learns their fate; a later store
@@ -224,52 +239,160 @@ static void block_over_quota(struct lane *ln)
 	next_block(ln);
 }
 
-static void block_done(void *arg, int err, void *resp)
+static int u64_cmp(const void *a, const void *b)
 {
-	struct lane *ln = arg;
-	hs_reint_res *r = resp;
-	const hs_reint_ok *ok;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort the n inos and drop repeats (a block's rows name few directories
+ * many times: each would be settled, an SQLite query, once per row);
+ * the count left. */
+static size_t ino_unique(uint64_t *inos, size_t n)
+{
+	size_t k = 0;
+
+	qsort(inos, n, sizeof *inos, u64_cmp);
+	for (size_t i = 0; i < n; i++)
+		if (!k || inos[i] != inos[k - 1])
+			inos[k++] = inos[i];
+	return k;
+}
+
+/* The results of a block of n rows (the front's or the back's): applied
+ * rows done, refused ones held or in conflict, in one transaction; the
+ * rows left thawed. */
+static void block_results(struct lane *ln, struct cml_row *rows, unsigned n,
+			  const hs_reint_ok *ok)
+{
 	int txn;
 
-	if (!err && r->status)
-		err = r->status;
-	if (err == EDQUOT) {
-		block_over_quota(ln);
-		return;
-	}
-	if (err) {
-		vlog(LOG_ERR, "HS_REINTEGRATE of %u records of volume %#x failed: %s; "
-		     "kept for a retry", ln->n, (unsigned)ln->lvol, strerror(err));
-		finish(ln, err);
-		return;
-	}
-	ok = &r->hs_reint_res_u.ok;
 	/* The objects the block names, by ino: their fids may change below. */
-	for (unsigned i = 0; i < ln->n; i++)
-		fso_row_inos(&ln->rows[i], &ln->inos[2 * i]);
+	for (unsigned i = 0; i < n; i++)
+		fso_row_inos(&rows[i], &ln->inos[2 * i]);
 	/* One transaction for the block's results; without it (an SQLite
 	 * error, logged) each result commits on its own, which is as safe:
 	 * vice knows which store ids it applied.  The per-record statements
 	 * are prepared once for the block (db_reint.h). */
 	txn = db_begin(V->db);
 	db_rc_open(V->db);
-	for (unsigned i = 0; i < ln->n && i < ok->results.results_len; i++)
-		on_result(ln, &ln->rows[i], &ok->results.results_val[i]);
+	for (unsigned i = 0; i < n && i < ok->results.results_len; i++) {
+		on_result(ln, &rows[i], &ok->results.results_val[i]);
+		/* A row left (skipped, held, refused) may be what a later row
+		 * builds on: no back block until a full take has seen it. */
+		if (ok->results.results_val[i].status)
+			ln->contig = 0;
+	}
+	if (ok->results.results_len < n)
+		ln->contig = 0;
 	/* Objects and directories named by the block's records (their
 	 * entries changed locally) are no longer the truth once no record
 	 * names them.  Only those: the others' standing did not change. */
-	fso_cml_settle_inos(ln->inos, 2 * (size_t)ln->n);
+	fso_cml_settle_inos(ln->inos, ino_unique(ln->inos, 2 * (size_t)n));
 	db_rc_close();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
 	cml_data_settle(ln->ri->cml, txn ? !db_in_txn(V->db) : db_commit(V->db) == 0);
-	ln->sent += ln->n;
-	for (unsigned i = 0; i < ln->n; i++)
-		if (ln->rows[i].op == HS_OP_STORE)
-			ln->sent_bytes += ln->rows[i].size;
-	event_emit(EVK_REINT, &(struct event_fields){ .n = ln->n, .left = cml_count(ln->ri->cml) });
+	ln->sent += n;
+	for (unsigned i = 0; i < n; i++)
+		if (rows[i].op == HS_OP_STORE)
+			ln->sent_bytes += rows[i].size;
+	event_emit(EVK_REINT, &(struct event_fields){ .n = n, .left = cml_count(ln->ri->cml) });
+	/* The block's rows left (skipped, in conflict); rows an earlier
+	 * block of the pass left frozen (stage_refused) thaw in finish. */
+	cml_thaw_range(ln->ri->cml, ln->lvol, rows[0].seq, rows[n - 1].seq);
+}
+
+/* vice refused a block with EDQUOT while the other is out: it is taken
+ * again one record at a time once that one is answered. */
+static void block_quota_later(struct lane *ln, struct cml_row *rows, unsigned n)
+{
+	vlog(LOG_INFO, "volume %#x: a block of %u records is over quota: "
+	     "sending them one by one", (unsigned)ln->lvol, n);
+	ln->max = 1;
+	ln->contig = 0;
+	cml_thaw_range(ln->ri->cml, ln->lvol, rows[0].seq, rows[n - 1].seq);
+}
+
+/* The back block was answered while the front one is out. */
+static void back_done(struct lane *ln, int err, hs_reint_res *r)
+{
+	if (err == EDQUOT)
+		block_quota_later(ln, ln->back, ln->nback);
+	else
+		block_results(ln, ln->back, ln->nback, &r->hs_reint_res_u.ok);
+	free_back(ln);
+	reint_lane_progress(ln);
+	send_back(ln);
+}
+
+/* The front block was answered while the back one is out: the back one
+ * becomes the front, another may follow it. */
+static void front_done_early(struct lane *ln, int err, hs_reint_res *r)
+{
+	struct cml_row *t = ln->rows;
+
+	if (err == EDQUOT)
+		block_quota_later(ln, ln->rows, ln->n);
+	else
+		block_results(ln, ln->rows, ln->n, &r->hs_reint_res_u.ok);
 	free_rows(ln);
-	cml_thaw_vol(ln->ri->cml, ln->lvol);
+	ln->rows = ln->back;
+	ln->n = ln->nback;
+	ln->back = t;
+	ln->nback = 0;
+	ln->back_out = 0;
+	ln->front_out = 1;
+	reint_lane_progress(ln);
+	send_back(ln);
+}
+
+/* An answer to a block: which one, and whether the pass still waits
+ * for it. */
+struct block_call {
+	struct lane    *ln;
+	struct cml_row *rows;
+	unsigned        bgen;
+};
+
+static void block_done(void *arg, int err, void *resp)
+{
+	struct block_call *bc = arg;
+	struct lane *ln = bc->ln;
+	hs_reint_res *r = resp;
+	int front = bc->rows == ln->rows && ln->front_out;
+	int back = bc->rows == ln->back && ln->back_out;
+
+	if (bc->bgen != ln->bgen || (!front && !back)) {
+		free(bc);
+		return;
+	}
+	free(bc);
+	if (!err && r->status)
+		err = r->status;
+	if (err && err != EDQUOT) {
+		vlog(LOG_ERR, "HS_REINTEGRATE of %u records of volume %#x failed: %s; "
+		     "kept for a retry", front ? ln->n : ln->nback, (unsigned)ln->lvol,
+		     strerror(err));
+		finish(ln, err);
+		return;
+	}
+	if (back) {
+		back_done(ln, err, r);
+		return;
+	}
+	ln->front_out = 0;
+	if (ln->back_out) {
+		front_done_early(ln, err, r);
+		return;
+	}
+	if (err == EDQUOT) {
+		block_over_quota(ln);
+		return;
+	}
+	block_results(ln, ln->rows, ln->n, &r->hs_reint_res_u.ok);
+	free_rows(ln);
 	zone_recheck(vst_zone(NULL));
 	reint_lane_progress(ln);
 	if (ln->until && time(NULL) >= ln->until) {
@@ -281,41 +404,81 @@ static void block_done(void *arg, int err, void *resp)
 
 /* Only the first record of an object in the block checks its version;
  * the later ones build on it. */
-static void set_bases(struct lane *ln, hs_cml_rec *recs)
+static void set_bases(const struct cml_row *rows, unsigned n, hs_cml_rec *recs)
 {
-	for (unsigned i = 0; i < ln->n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		uint64_t *b = cml_rec_base(&recs[i]);
 		int first = 1;
 
 		for (unsigned j = 0; j < i && first; j++)
-			if (!memcmp(&ln->rows[j].obj, &ln->rows[i].obj, sizeof(hs_fid)))
+			if (!memcmp(&rows[j].obj, &rows[i].obj, sizeof(hs_fid)))
 				first = 0;
 		if (b)
-			*b = first ? ln->rows[i].base : 0;
+			*b = first ? rows[i].base : 0;
 	}
+}
+
+/* Send n rows as a block; *out set first (an answer may come at once). */
+static void send_rows(struct lane *ln, struct cml_row *rows, unsigned n, int *out)
+{
+	hs_cml_rec *recs = calloc(n, sizeof *recs);
+	struct block_call *bc = malloc(sizeof *bc);
+	hs_reint_args a;
+
+	if (!recs || !bc) {
+		free(recs);
+		free(bc);
+		finish(ln, ENOMEM);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		recs[i] = rows[i].rec;
+	set_bases(rows, n, recs);
+	a.recs.recs_len = n;
+	a.recs.recs_val = recs;
+	*bc = (struct block_call){ .ln = ln, .rows = rows, .bgen = ln->bgen };
+	*out = 1;
+	ln->after = rows[n - 1].seq;
+	ln->blocks++;
+	ln->backs += out == &ln->back_out;
+	vlog(LOG_DEBUG, "reintegrating %u records of volume %#x, uid %u, from %" PRIu64,
+	     n, (unsigned)ln->lvol, (unsigned)rows[0].uid, rows[0].seq);
+	vr_call_as(ln->lvol, rows[0].uid, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
+		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, bc);
+	free(recs);
+}
+
+/* With the front block out, send the next rows behind it when they do
+ * not build on it: vice applies one while venus reads the results of
+ * the other.  Only while no row was left behind (ln->contig) and at
+ * full block size (not one by one for quota), within the pass's time
+ * budget (the pass ends once nothing is out). */
+static void send_back(struct lane *ln)
+{
+	unsigned bgen = ln->bgen;
+	int err;
+
+	if (!ln->front_out || ln->back_out || !ln->contig || ln->max != REINT_BLOCK ||
+	    (ln->until && time(NULL) >= ln->until) || !vr_reachable(ln->lvol))
+		return;
+	if (!ln->back && !(ln->back = calloc(REINT_BLOCK, sizeof *ln->back)))
+		return;
+	err = cml_take_after(ln->ri->cml, ln->lvol, ln->after, ln->rows, ln->n, ln->back,
+			     REINT_BLOCK, ln->min_age, must_wait, ln, &ln->nback);
+	if (err || !ln->nback || bgen != ln->bgen)
+		return;
+	send_rows(ln, ln->back, ln->nback, &ln->back_out);
 }
 
 static void send_block(struct lane *ln)
 {
-	hs_cml_rec *recs = calloc(ln->n, sizeof *recs);
-	hs_reint_args a;
+	unsigned bgen = ln->bgen;
 
-	if (!recs) {
-		finish(ln, ENOMEM);
-		return;
-	}
 	/* Staging is over: nothing of it may send the block again. */
 	ln->gen++;
-	for (unsigned i = 0; i < ln->n; i++)
-		recs[i] = ln->rows[i].rec;
-	set_bases(ln, recs);
-	a.recs.recs_len = ln->n;
-	a.recs.recs_val = recs;
-	vlog(LOG_DEBUG, "reintegrating %u records of volume %#x, uid %u, from %" PRIu64,
-	     ln->n, (unsigned)ln->lvol, (unsigned)ln->rows[0].uid, ln->rows[0].seq);
-	vr_call_as(ln->lvol, ln->rows[0].uid, HS_REINTEGRATE, (xdrproc_t)xdr_hs_reint_args, &a,
-		 (xdrproc_t)xdr_hs_reint_res, sizeof(hs_reint_res), block_done, ln);
-	free(recs);
+	send_rows(ln, ln->rows, ln->n, &ln->front_out);
+	if (bgen == ln->bgen)
+		send_back(ln);
 }
 
 /* ---- staging the stores' data ----
@@ -588,6 +751,7 @@ static void next_block(struct lane *ln)
 		finish(ln, 0);
 		return;
 	}
+	ln->contig = !cml_take_skipped(ln->ri->cml);
 	ln->anon = token_get_vol(ln->rows[0].uid, ln->lvol, &t) != 0;
 	ln->si = 0;
 	stage_fill(ln);
@@ -604,6 +768,7 @@ void lane_pass(struct lane *ln, unsigned min_age, unsigned budget)
 	ln->quiet_max = 0;   /* only a timed resend in this pass is quiet */
 	ln->sent = 0;
 	ln->sent_bytes = 0;
+	ln->blocks = ln->backs = 0;
 	clock_gettime(CLOCK_MONOTONIC, &ln->t0);
 	ln->max = REINT_BLOCK;
 	ln->min_age = min_age;
@@ -649,5 +814,7 @@ void lane_free(struct lane *ln)
 {
 	lane_stop(ln, ETIMEDOUT);   /* waiters hear of the end */
 	free_rows(ln);
+	free_back(ln);
+	free(ln->back);
 	free(ln);
 }

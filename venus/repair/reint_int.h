@@ -66,10 +66,28 @@ struct lane {
 	int             running;
 	int             anon;        /* the block's user held no valid token
 	                              * when it was taken */
-	struct cml_row  rows[REINT_BLOCK];
+	/* The front block: being taken, staged, or sent (front_out).  Its
+	 * rows are rows0 or what back was, swapped when the front block is
+	 * answered while the back one is out. */
+	struct cml_row *rows;
+	struct cml_row  rows0[REINT_BLOCK];
 	uint64_t        inos[2 * REINT_BLOCK];  /* the cached objects rows
 	                                         * name (fso_row_inos) */
 	unsigned        n;
+	/* The back block: sent while the front one is out (cml_take_after:
+	 * none of its rows builds on the front's, so vice may apply them in
+	 * either order and the front's results change none of them).  Made
+	 * at the first use; no stores. */
+	struct cml_row *back;
+	unsigned        nback;
+	int             front_out, back_out;   /* sent, not answered yet */
+	unsigned        bgen;        /* + 1 when a pass ends: answers to
+	                              * blocks sent before are ignored */
+	int             contig;      /* every sendable row up to seq after
+	                              * is answered or out: a back block may
+	                              * follow (nothing left behind that it
+	                              * could build on) */
+	uint64_t        after;       /* the newest sent block's last seq */
 	unsigned        max;         /* records per block this pass: 1 once
 	                              * vice refused a block with EDQUOT */
 	unsigned        si;          /* the next row to look at for a store
@@ -82,6 +100,8 @@ struct lane {
 	int             quota;       /* held for quota in this pass */
 	unsigned        sent;        /* records sent in this pass (codacon) */
 	uint64_t        sent_bytes;  /* of which stores' data bytes */
+	unsigned        blocks;      /* blocks sent in this pass */
+	unsigned        backs;       /* of which behind another (the log) */
 	struct timespec t0;          /* the pass's start (CLOCK_MONOTONIC) */
 	unsigned        min_age;
 	time_t          until;       /* 0: no budget */

@@ -56,6 +56,7 @@ static struct lane *lane_of(struct reint *ri, uint32_t lvol)
 	if (ln || !(ln = calloc(1, sizeof *ln)))
 		return ln;
 	ln->ri = ri;
+	ln->rows = ln->rows0;
 	ln->lvol = lvol;
 	ln->next = ri->lanes;
 	ri->lanes = ln;

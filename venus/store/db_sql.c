@@ -199,9 +199,14 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_MAX_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM cml",
 	[DB_CML_HAS] = "SELECT COUNT(*) FROM cml WHERE seq = ?1",
 	/* ?1 rows at most of volume ?3, logged at or before ?2
-	 * (cml_take_block picks one uid's run from them). */
-	[DB_CML_BLOCK] = "SELECT " CML_COLS " FROM cml WHERE vol = ?3 AND conflict = 0 AND NOT "
+	 * (cml_take_block picks one uid's run from them).  "+vol": the scan
+	 * goes in seq order and stops with the block; on an index of vol
+	 * SQLite sorted every row of the volume (blobs too) per block. */
+	[DB_CML_BLOCK] = "SELECT " CML_COLS " FROM cml WHERE +vol = ?3 AND conflict = 0 AND NOT "
 		HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1",
+	/* The same, past seq ?4 (cml_take_after). */
+	[DB_CML_BLOCK_AFTER] = "SELECT " CML_COLS " FROM cml WHERE seq > ?4 AND +vol = ?3 AND"
+		" conflict = 0 AND NOT " HELD " AND logged <= ?2 ORDER BY seq LIMIT ?1",
 	[DB_CML_FREEZE] = "UPDATE cml SET frozen = 1 WHERE seq = ?1",
 	[DB_CML_ALL] = "SELECT " CML_COLS " FROM cml ORDER BY seq",
 	[DB_CML_OF_FID] = "SELECT " CML_COLS " FROM cml WHERE vol = ?1 AND"
@@ -234,6 +239,10 @@ const char *const db_sql[DB_COUNT] = {
 	[DB_CML_VOL_OLDEST] = "SELECT COALESCE(MIN(logged), 0) FROM cml WHERE vol = ?1"
 		" AND conflict = 0",
 	[DB_CML_VOL_THAW] = "UPDATE cml SET frozen = 0 WHERE vol = ?1 AND frozen != 0",
+	/* A block's seq range ?2..?3 only: one rowid range, where the above
+	 * reads every row of the volume. */
+	[DB_CML_RANGE_THAW] = "UPDATE cml SET frozen = 0 WHERE seq BETWEEN ?2 AND ?3"
+		" AND +vol = ?1 AND frozen != 0",
 	/* Records held for quota are sent again (the quota may be raised). */
 	[DB_CML_VOL_QUOTA_RETRY] = "UPDATE cml SET conflict = 0 WHERE vol = ?1 AND conflict = 122",
 
