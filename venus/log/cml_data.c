@@ -55,15 +55,24 @@ static int copy_extent(int src, int dst, off_t in, uint64_t n)
 	return r < 0 ? errno : 0;
 }
 
+/* Below this a file is copied whole, holes and all: looking for its
+ * extents (ftruncate, two lseeks) cost more than the copy of most small
+ * files, and a hole in one costs at most this much. */
+#define CML_COPY_WHOLE 65536
+
 /* Copy the data extents of src; holes stay holes (a sparse file costs
- * no more in the CML than in its container). */
+ * no more in the CML than in its container).  dst is empty. */
 static int copy_range(int src, int dst)
 {
 	struct stat st;
 	uint64_t next = 0, off, n;
 	int err;
 
-	if (fstat(src, &st) || ftruncate(dst, st.st_size))
+	if (fstat(src, &st))
+		return errno;
+	if (st.st_size <= CML_COPY_WHOLE)
+		return st.st_size ? copy_extent(src, dst, 0, (uint64_t)st.st_size) : 0;
+	if (ftruncate(dst, st.st_size))
 		return errno;
 	for (;;) {
 		err = cache_next_extent(src, next, (uint64_t)st.st_size,
