@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuse_int.h"
@@ -238,10 +239,48 @@ static unsigned long long fr_start(pid_t pid, long *threads)
 	return strtoull(start, NULL, 10);
 }
 
+/* Start times read in the last FR_MEMO_NS, by pid: a process that opens
+ * many files (tar, cp -r, a build) pays /proc/PID/stat once a second,
+ * not at every open.  Safe even if the pid was reused meanwhile: the
+ * FLUSH's check then finds another start time and searches every
+ * process, as for a gone opener (and with cyclic pids a reuse within a
+ * second needs pid_max forks in it). */
+#define FR_MEMO    16
+#define FR_MEMO_NS 1000000000LL
+
+static struct {
+	pid_t              pid;
+	unsigned long long start;
+	long long          at;    /* CLOCK_MONOTONIC_COARSE, ns */
+} fr_memo[FR_MEMO];
+
+static long long fr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);   /* vDSO: no syscall */
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 void hf_opener_get(pid_t pid, struct hf_opener *op)
 {
+	unsigned i = (unsigned)pid % FR_MEMO;
+	long long now;
+
 	op->pid = pid;
-	op->start = pid > 0 ? fr_start(pid, NULL) : 0;
+	op->start = 0;
+	if (pid <= 0)
+		return;
+	now = fr_now();
+	if (fr_memo[i].pid == pid && now - fr_memo[i].at < FR_MEMO_NS) {
+		op->start = fr_memo[i].start;
+		return;
+	}
+	if ((op->start = fr_start(pid, NULL)) != 0) {
+		fr_memo[i].pid = pid;
+		fr_memo[i].start = op->start;
+		fr_memo[i].at = now;
+	}
 }
 
 #define FR_SEEN_MAX 512
