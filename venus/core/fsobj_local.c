@@ -270,9 +270,10 @@ static struct fso *local_obj(const hs_fid *fid, int type, mode_t mode, uid_t uid
 		o->r.size = strlen(target);
 	} else if (type == HS_FREG) {
 		cache_path(o->r.ino, path, sizeof path);
-		spare_take(path);   /* no inode to allocate if one is kept */
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd >= 0)
+		/* A spare is empty and 0600 already: no inode to allocate,
+		 * nothing to open. */
+		if (spare_take(path) &&
+		    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0)
 			close(fd);
 		cache_note(o->r.ino, 0, fo_now_us());
 	}

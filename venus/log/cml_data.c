@@ -55,15 +55,24 @@ static int copy_extent(int src, int dst, off_t in, uint64_t n)
 	return r < 0 ? errno : 0;
 }
 
+/* Below this a file is copied whole, holes and all: looking for its
+ * extents (ftruncate, two lseeks) cost more than the copy of most small
+ * files, and a hole in one costs at most this much. */
+#define CML_COPY_WHOLE 65536
+
 /* Copy the data extents of src; holes stay holes (a sparse file costs
- * no more in the CML than in its container). */
+ * no more in the CML than in its container).  dst is empty. */
 static int copy_range(int src, int dst)
 {
 	struct stat st;
 	uint64_t next = 0, off, n;
 	int err;
 
-	if (fstat(src, &st) || ftruncate(dst, st.st_size))
+	if (fstat(src, &st))
+		return errno;
+	if (st.st_size <= CML_COPY_WHOLE)
+		return st.st_size ? copy_extent(src, dst, 0, (uint64_t)st.st_size) : 0;
+	if (ftruncate(dst, st.st_size))
 		return errno;
 	for (;;) {
 		err = cache_next_extent(src, next, (uint64_t)st.st_size,
@@ -107,16 +116,24 @@ static int try_clone(int dst, int src)
 	return 0;
 }
 
-/* Copy src to path through path.tmp and a rename, so that path is
- * whole or absent; fsynced (file, then directory) when sync. */
+/* Copy src to path; fsynced (file, then directory) when sync, and then
+ * through path.tmp and a rename, so that path is whole or absent.  A
+ * frozen copy (not sync) is written in place: its record is inserted
+ * after the copy is made and committed after that, and a copy whose
+ * record was never committed is an orphan cml_data_sweep removes, so the
+ * rename bought nothing there (one rename less per offline store). */
 static int copy_file(int src, const char *path, int sync)
 {
 	char tmp[4200];
+	const char *to = tmp;
 	int dst, err = 0;
 
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	spare_take(tmp);   /* an emptied file, if any: no inode to allocate */
-	dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (sync)
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	else
+		to = path;
+	spare_take(to);   /* an emptied file, if any: no inode to allocate */
+	dst = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (dst < 0)
 		return errno;
 	if (!try_clone(dst, src))
@@ -125,12 +142,12 @@ static int copy_file(int src, const char *path, int sync)
 		err = errno;
 	if (close(dst) && !err)
 		err = errno;
-	if (!err && rename(tmp, path))
+	if (!err && sync && rename(tmp, path))
 		err = errno;
 	if (!err && sync)
 		err = sync_dir(path);
 	if (err)
-		unlink(tmp);
+		unlink(to);
 	return err;
 }
 

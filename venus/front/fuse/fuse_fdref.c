@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuse_int.h"
@@ -87,18 +88,20 @@ void hf_fdref_init(const char *mountpoint)
 	fr_mnt_id = -1;
 }
 
-/* Does fdinfo name ino on our mount, open for writing? */
-static int fr_fdinfo_match(int fdinfo_dir, const char *fd, uint64_t ino)
+/* Does <pid>/fdinfo/<fd> name ino on our mount, open for writing?  Read
+ * only for a link on our mount: most descriptors never need it. */
+static int fr_fdinfo_match(const char *pid, const char *fd, uint64_t ino)
 {
-	char buf[512];
-	int f = openat(fdinfo_dir, fd, O_RDONLY | O_CLOEXEC);
+	char buf[512], path[96];
+	int f;
 	ssize_t n;
 	unsigned long flags = 0;
 	unsigned long long fino = 0;
 	long mnt = -1;
 	char *p;
 
-	if (f < 0)
+	snprintf(path, sizeof(path), "/proc/%.20s/fdinfo/%.20s", pid, fd);
+	if ((f = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;   /* closed meanwhile */
 	n = read(f, buf, sizeof(buf) - 1);
 	close(f);
@@ -125,44 +128,46 @@ static int fr_link_ours(const char *link)
 	       (link[fr_mntlen] == '/' || link[fr_mntlen] == '\0' || link[fr_mntlen] == ' ');
 }
 
+/* Does one getdents64 record of <pid>/fd (fdd) name a write-capable
+ * descriptor of ino? */
+static int fr_fd_hit(int fdd, const char *pid, const char *fd, uint64_t ino)
+{
+	char link[PATH_MAX];
+	ssize_t n;
+
+	if (fd[0] == '.')
+		return 0;
+	n = readlinkat(fdd, fd, link, sizeof(link) - 1);
+	if (n <= 0)
+		return 0;
+	link[n] = '\0';
+	return fr_link_ours(link) && fr_fdinfo_match(pid, fd, ino);
+}
+
 /* 1 if process pid has a write-capable descriptor of ino, 0 if not (or
  * if its table cannot be read: gone, a zombie, or another user's when
- * venus is not root, whose processes cannot use the mount then), -1 when
- * out of memory. */
+ * venus is not root, whose processes cannot use the mount then).  Read
+ * with getdents64 on a plain descriptor: opendir would add an fstat, two
+ * fcntls and a malloc to every FLUSH. */
 static int fr_scan_pid(const char *pid, uint64_t ino)
 {
-	char path[64], link[PATH_MAX];
-	int fdd, infod, hit = 0;
-	DIR *d;
-	struct dirent *e;
+	char path[64];
+	char buf[8192] __attribute__((aligned(8)));
+	int fdd, hit = 0;
+	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
 	if ((fdd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%s/fdinfo", pid);
-	if ((infod = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		close(fdd);
-		return 0;
-	}
-	if (!(d = fdopendir(fdd))) {
-		close(fdd);
-		close(infod);
-		return -1;
-	}
-	while (!hit && (e = readdir(d))) {
-		ssize_t n;
+	while (!hit && (n = getdents64(fdd, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; !hit && off < n;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + off);
 
-		if (e->d_name[0] == '.')
-			continue;
-		n = readlinkat(dirfd(d), e->d_name, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		if (fr_link_ours(link) && fr_fdinfo_match(infod, e->d_name, ino))
-			hit = 1;
+			hit = fr_fd_hit(fdd, pid, e->d_name, ino);
+			off += e->d_reclen;
+		}
 	}
-	closedir(d);
-	close(infod);
+	close(fdd);
 	return hit;
 }
 
@@ -186,17 +191,34 @@ static int fr_scan_all(uint64_t ino)
 	return hit;
 }
 
+/* Past n space-separated fields of proc(5)'s stat line: the next one,
+ * or NULL. */
+static const char *fr_skip(const char *p, int n)
+{
+	while (*p == ' ')
+		p++;
+	for (; p && n > 0; n--) {
+		if ((p = strchr(p, ' ')))
+			while (*p == ' ')
+				p++;
+	}
+	return p && *p ? p : NULL;
+}
+
 /* Start time of pid (clock ticks since boot, proc(5) stat field 22);
  * 0 if it is gone, a zombie (its children were reparented) or
- * unreadable. */
-static unsigned long long fr_start(pid_t pid)
+ * unreadable.  *threads (if given): its group's threads (field 20), 0
+ * if unknown.  Parsed by hand: sscanf was most of this function's cost,
+ * paid at every writable open and FLUSH. */
+static unsigned long long fr_start(pid_t pid, long *threads)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	char state = 0;
+	char path[64], buf[1024];
+	const char *p, *state, *nth, *start;
 	ssize_t n;
 	int fd;
 
+	if (threads)
+		*threads = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
@@ -205,87 +227,138 @@ static unsigned long long fr_start(pid_t pid)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	if (!(p = strrchr(buf, ')')))
+	/* after ")": state is field 3, num_threads 20, starttime 22 */
+	if (!(p = strrchr(buf, ')')) || !(state = fr_skip(p + 1, 0)) ||
+	    !(nth = fr_skip(state, 17)) || !(start = fr_skip(nth, 2)) ||
+	    !isdigit((unsigned char)*start))
 		return 0;
-	/* after ")": state is field 3, starttime field 22 */
-	if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d"
-		   " %*d %*d %*d %*d %llu", &state, &start) != 2)
+	if (*state == 'Z' || *state == 'X')
 		return 0;
-	return state == 'Z' || state == 'X' ? 0 : start;
+	if (threads)
+		*threads = strtol(nth, NULL, 10);
+	return strtoull(start, NULL, 10);
+}
+
+/* Start times read in the last FR_MEMO_NS, by pid: a process that opens
+ * many files (tar, cp -r, a build) pays /proc/PID/stat once a second,
+ * not at every open.  Safe even if the pid was reused meanwhile: the
+ * FLUSH's check then finds another start time and searches every
+ * process, as for a gone opener (and with cyclic pids a reuse within a
+ * second needs pid_max forks in it). */
+#define FR_MEMO    16
+#define FR_MEMO_NS 1000000000LL
+
+static struct {
+	pid_t              pid;
+	unsigned long long start;
+	long long          at;    /* CLOCK_MONOTONIC_COARSE, ns */
+} fr_memo[FR_MEMO];
+
+static long long fr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);   /* vDSO: no syscall */
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 void hf_opener_get(pid_t pid, struct hf_opener *op)
 {
+	unsigned i = (unsigned)pid % FR_MEMO;
+	long long now;
+
 	op->pid = pid;
-	op->start = pid > 0 ? fr_start(pid) : 0;
+	op->start = 0;
+	if (pid <= 0)
+		return;
+	now = fr_now();
+	if (fr_memo[i].pid == pid && now - fr_memo[i].at < FR_MEMO_NS) {
+		op->start = fr_memo[i].start;
+		return;
+	}
+	if ((op->start = fr_start(pid, NULL)) != 0) {
+		fr_memo[i].pid = pid;
+		fr_memo[i].start = op->start;
+		fr_memo[i].at = now;
+	}
 }
 
 #define FR_SEEN_MAX 512
 
 struct fr_walk {
 	uint64_t ino;
+	pid_t    self;    /* venus */
 	pid_t    seen[FR_SEEN_MAX];
 	size_t   nseen;
 };
 
-static int fr_tree(struct fr_walk *w, pid_t pid, int depth);
+static int fr_tree(struct fr_walk *w, pid_t pid, long threads, int depth);
 
-/* The children of every thread of pid's group: 1, 0, or -1 (cannot tell). */
-static int fr_children(struct fr_walk *w, pid_t pid, int depth)
+/* The children of thread tid of pid's group: 1, 0, or -1 (cannot tell). */
+static int fr_thread_children(struct fr_walk *w, pid_t pid, const char *tid, int depth)
 {
 	char path[96], buf[4096];
+	char *p, *end;
+	ssize_t n;
+	int fd, res = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children", (long)pid, tid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		/* The thread is there but not the file: a kernel without
+		 * CONFIG_PROC_CHILDREN. */
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s", (long)pid, tid);
+		return errno == ENOENT && access(path, F_OK) == 0 ? -1 : 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return 0;
+	if (n == (ssize_t)sizeof(buf) - 1)
+		return -1;   /* too many to read at once */
+	buf[n] = '\0';
+	for (p = buf; res == 0; p = end) {
+		long c = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		res = fr_tree(w, (pid_t)c, 0, depth + 1);
+	}
+	return res;
+}
+
+/* The children of every thread of pid's group: 1, 0, or -1 (cannot
+ * tell).  threads: the group's threads if known (else 0); with one, it
+ * is pid itself (a live opener: its start check passed), whose children
+ * file is read without listing task/. */
+static int fr_children(struct fr_walk *w, pid_t pid, long threads, int depth)
+{
+	char path[64];
 	struct dirent *e;
 	int res = 0;
 	DIR *d;
 
+	if (threads == 1) {
+		snprintf(path, sizeof(path), "%ld", (long)pid);
+		return fr_thread_children(w, pid, path, depth);
+	}
 	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
 	if (!(d = opendir(path)))
 		return 0;   /* gone meanwhile: its children were reparented,
 			     * but then our caller's start check failed */
-	while (res == 0 && (e = readdir(d))) {
-		ssize_t n;
-		char *p, *end;
-		int fd;
-
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/children", (long)pid, e->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-			/* The thread is there but not the file: a kernel
-			 * without CONFIG_PROC_CHILDREN. */
-			snprintf(path, sizeof(path), "/proc/%ld/task/%.20s", (long)pid, e->d_name);
-			if (errno == ENOENT && access(path, F_OK) == 0)
-				res = -1;
-			continue;
-		}
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n < 0)
-			continue;
-		if (n == (ssize_t)sizeof(buf) - 1) {
-			res = -1;   /* too many to read at once */
-			break;
-		}
-		buf[n] = '\0';
-		for (p = buf; res == 0; p = end) {
-			long c = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			res = fr_tree(w, (pid_t)c, depth + 1);
-		}
-	}
+	while (res == 0 && (e = readdir(d)))
+		if (isdigit((unsigned char)e->d_name[0]))
+			res = fr_thread_children(w, pid, e->d_name, depth);
 	closedir(d);
 	return res;
 }
 
-static int fr_tree(struct fr_walk *w, pid_t pid, int depth)
+static int fr_tree(struct fr_walk *w, pid_t pid, long threads, int depth)
 {
 	char name[32];
 	size_t i;
 	int res;
 
-	if (pid <= 0 || pid == getpid())
+	if (pid <= 0 || pid == w->self)
 		return 0;
 	for (i = 0; i < w->nseen; i++)
 		if (w->seen[i] == pid)
@@ -296,7 +369,7 @@ static int fr_tree(struct fr_walk *w, pid_t pid, int depth)
 	snprintf(name, sizeof(name), "%ld", (long)pid);
 	if ((res = fr_scan_pid(name, w->ino)) != 0)
 		return res;
-	return fr_children(w, pid, depth);
+	return fr_children(w, pid, threads, depth);
 }
 
 int hf_fdref_writer(uint64_t ino, const struct hf_opener *ops, size_t n)
@@ -311,11 +384,14 @@ int hf_fdref_writer(uint64_t ino, const struct hf_opener *ops, size_t n)
 	if (!ops || !(w = calloc(1, sizeof(*w))))
 		return fr_scan_all(ino);
 	w->ino = ino;
+	w->self = getpid();
 	for (size_t i = 0; res == 0 && i < n; i++) {
-		if (!ops[i].start || fr_start(ops[i].pid) != ops[i].start)
+		long threads;
+
+		if (!ops[i].start || fr_start(ops[i].pid, &threads) != ops[i].start)
 			res = -1;   /* the opener is gone: its copies moved */
 		else
-			res = fr_tree(w, ops[i].pid, 0);
+			res = fr_tree(w, ops[i].pid, threads, 0);
 	}
 	free(w);
 	return res < 0 ? fr_scan_all(ino) : res;

@@ -30,9 +30,15 @@ struct hf_open {
 	int             fd;
 	int             flags;        /* as given to fso_open */
 	int             written;
-	int             nodesc;       /* no descriptor left: only mappings */
+	int             nodesc;       /* HF_DESC_*: any descriptor left? */
 	struct hf_opener opener;      /* writable opens: who opened */
 };
+
+/* nodesc: a descriptor of the open may be left (or the last FLUSH found
+ * one); none is (only mappings hold it); or unsure: a FLUSH came with no
+ * store due and did not look (/proc is read only if a mapping's
+ * writeback asks, hf_opens_mapped_only). */
+enum { HF_DESC_LEFT, HF_DESC_NONE, HF_DESC_UNSURE };
 
 static struct hf_open hf_opens = { .prev = &hf_opens, .next = &hf_opens, .fd = -1 };
 
@@ -66,15 +72,14 @@ void hf_opens_stored(uint64_t ino)
 			fo->written = 0;
 }
 
-/* The last write-capable descriptor of ino was closed: what still holds
- * its opens are mappings. */
-static void hf_opens_nodesc(uint64_t ino)
+/* Set every open of ino whose nodesc is from to to. */
+static void hf_opens_desc(uint64_t ino, int from, int to)
 {
 	struct hf_open *fo;
 
 	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next)
-		if (fo->ino == ino)
-			fo->nodesc = 1;
+		if (fo->ino == ino && (fo->nodesc == from || from < 0))
+			fo->nodesc = to;
 }
 
 #define HF_OPENERS_MAX 16
@@ -95,17 +100,41 @@ static const struct hf_opener *hf_openers(uint64_t ino, struct hf_opener *ops, s
 	return ops;
 }
 
+/* Has some process a write-capable descriptor of ino (fuse_fdref.c)?
+ * When /proc cannot tell, fsobj's count of writable opens decides. */
+static int hf_desc_left(uint64_t ino)
+{
+	struct hf_opener ops[HF_OPENERS_MAX];
+	const struct hf_opener *opl;
+	unsigned writers;
+	size_t nops;
+	int ref;
+
+	fso_store_due(ino, &writers);
+	opl = hf_openers(ino, ops, &nops);
+	ref = hf_fdref_writer(ino, opl, nops);
+	return ref < 0 ? writers > 1 : ref;
+}
+
 int hf_opens_mapped_only(uint64_t ino)
 {
 	struct hf_open *fo;
-	int any = 0;
+	int any = 0, unsure = 0;
 
 	for (fo = hf_opens.next; fo != &hf_opens; fo = fo->next) {
 		if (fo->ino != ino || (fo->flags & O_ACCMODE) == O_RDONLY)
 			continue;
-		if (!fo->nodesc)
+		if (fo->nodesc == HF_DESC_LEFT)
 			return 0;
+		unsure |= fo->nodesc == HF_DESC_UNSURE;
 		any = 1;
+	}
+	if (any && unsure) {   /* the look a FLUSH with nothing due skipped */
+		if (hf_desc_left(ino)) {
+			hf_opens_desc(ino, HF_DESC_UNSURE, HF_DESC_LEFT);
+			return 0;
+		}
+		hf_opens_desc(ino, -1, HF_DESC_NONE);
 	}
 	return any;
 }
@@ -141,7 +170,7 @@ static struct hf_open *hf_open_new(uint64_t ino, int flags, int fd, pid_t pid)
 	fo->ino = ino;
 	fo->flags = flags;
 	fo->written = !!(flags & O_TRUNC);
-	fo->nodesc = 0;
+	fo->nodesc = HF_DESC_LEFT;
 	if ((flags & O_ACCMODE) != O_RDONLY)
 		hf_opener_get(pid, &fo->opener);
 	else
@@ -407,28 +436,21 @@ static void hf_flush_stored(void *arg, int err)
 void hf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hf_pend *p;
-	unsigned writers;
-	int due = fso_store_due(ino, &writers);
-	struct hf_opener ops[HF_OPENERS_MAX];
-	const struct hf_opener *opl;
-	size_t nops;
-	int ref;
 
-	opl = hf_openers(ino, ops, &nops);
-	ref = hf_fdref_writer(ino, opl, nops);
-
-	if (ref < 0)   /* /proc unreadable: fall back on fsobj's open count */
-		ref = writers > 1;
-	if (ref) {
+	/* Nothing to store: whether a descriptor is left matters only to a
+	 * mapping's later writeback, which looks then (~20 reads of /proc
+	 * saved at every close that stores nothing). */
+	if (!fso_store_due(ino, NULL)) {
+		hf_opens_desc(ino, HF_DESC_LEFT, HF_DESC_UNSURE);
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if (hf_desc_left(ino)) {
 		fuse_reply_err(req, 0);
 		return;
 	}
 	/* Whatever holds the opens now is a mapping (fuse_mapped.c). */
-	hf_opens_nodesc(ino);
-	if (!due) {
-		fuse_reply_err(req, 0);
-		return;
-	}
+	hf_opens_desc(ino, -1, HF_DESC_NONE);
 	if (!(p = hf_pend_new(req))) {
 		fuse_reply_err(req, ENOMEM);
 		return;
