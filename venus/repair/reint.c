@@ -815,6 +815,8 @@ void lane_free(struct lane *ln)
 	lane_stop(ln, ETIMEDOUT);   /* waiters hear of the end */
 	free_rows(ln);
 	free_back(ln);
-	free(ln->back);
+	/* The two blocks swap (front_done_early): whichever is not rows0
+	 * is the allocated one. */
+	free(ln->back != ln->rows0 ? ln->back : ln->rows);
 	free(ln);
 }
