@@ -316,8 +316,8 @@ static int stage_cut(const char *path, uint64_t size, int *fd)
 /* The new contents and their name, durable before the COMMIT that names
  * them.  The file is synced after the rename: on a journaling file
  * system (ext4, XFS) that one journal commit holds the contents and the
- * rename, and the directory's fsync right behind it finds nothing left to
- * commit.  Measured on ext4: syncing the file before the rename, and the
+ * rename, and the directory's fsync right behind it usually finds nothing
+ * left to commit.  Measured on ext4: syncing the file before the rename, and the
  * directory at the group flush, cost two journal commits per store (ext4
  * commits the whole running transaction at any directory fsync, and the
  * COMMIT's WAL writes had started one).  A power loss between the rename
