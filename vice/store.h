@@ -293,8 +293,8 @@ void vs_reint_set_check(struct vstore *vs, vs_reint_check fn, void *arg);
 
 /* Group commit (vice's event loop; off until called, so tools and unit
  * tests keep a flush per commit).  on=1: commits write to the page cache
- * only (SQLite synchronous=NORMAL; a store's staged file is still synced
- * before its commit, its data directory is not) and leave the store
+ * only (SQLite synchronous=NORMAL; a store still syncs its data file and
+ * directory before its commit) and leave the store
  * "pending" until vs_flush;
  * the caller must hold every reply that may show such a change until
  * vs_flush returned.  on=0 flushes what is pending and goes back to
@@ -302,12 +302,9 @@ void vs_reint_set_check(struct vstore *vs, vs_reint_check fn, void *arg);
 int vs_group_commit(struct vstore *vs, int on);
 /* 1 if a change has not been made durable yet (group commit only). */
 int vs_pending(const struct vstore *vs);
-/* Make every pending change durable: fdatasync the files queued, fsync
- * the directories queued (once each), then the WAL of vice.db.  At most
- * VS_FLUSH_MAX files are held; one more flushes at once.  0 or the first
- * errno (the set is emptied either way: a failed fsync cannot be
- * retried, POSIX leaves the pages' state undefined). */
-#define VS_FLUSH_MAX 256
+/* Make every pending change durable: fdatasync the WAL of vice.db.
+ * 0 or an errno (the store is clean either way: a failed fsync cannot
+ * be retried, POSIX leaves the pages' state undefined). */
 int vs_flush(struct vstore *vs);
 /* fn(arg) runs when the store goes from clean to pending (to schedule a
  * vs_flush at the end of the event-loop turn).  NULL removes it. */

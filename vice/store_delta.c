@@ -9,7 +9,7 @@
  * extended to a->size, and each listed extent replaced by what is staged
  * there (zeros where nothing was staged).  It is then renamed over the
  * staged file and committed exactly as HS_STORE_COMMIT commits (store
- * data.c, vs_store_apply): one fsync, the swap, one database transaction,
+ * data.c, vs_store_apply): the swap, one fsync, one database transaction,
  * the applied store id.  A crash before the commit leaves the old version
  * and a stray .delta file that the staging sweep removes at start.
  * Quotas follow the size as for any commit (the vnodes trigger,

@@ -6,23 +6,23 @@
  * fdatasync of the WAL, and a store also its data directory's fsync
  * (about 7 per small file in a tar -x; vice has one thread, so each
  * stalled every client).  Under group commit a COMMIT only writes its WAL
- * frames (synchronous=NORMAL), a store's rename names its directory here,
- * and vice (dispatch.c) holds the replies of the calls that ran while the
- * store was pending, calls vs_flush once at the end of its event-loop
- * turn, then sends them.  A reply still means "on disk".
+ * frames (synchronous=NORMAL), and vice (dispatch.c) holds the replies of
+ * the calls that ran while the store was pending, calls vs_flush once at
+ * the end of its event-loop turn, then sends them.  A reply still means
+ * "on disk".
  *
- * Order: a store's staged file is fsync'd before the COMMIT that names it
- * (store_data.c), so even a WAL page the kernel writes back early names
- * only durable contents; a flush syncs the queued files, then the
- * directories, then the WAL.  A rename lost to a power loss before the
- * flush is redone at start (store_stage.c, recover).  kill -9 of vice
- * loses nothing: the page cache outlives the process.
+ * Order: a store's data file and its directory are synced before the
+ * COMMIT that names them (store_data.c), so even a WAL page the kernel
+ * writes back early names only durable contents.  (Until session 9 the
+ * directory waited for the flush; on ext4 that fsync cost a journal
+ * commit of its own, doc/design.md.)  A staged file whose store id is
+ * applied but which was never renamed is put in place at start
+ * (store_stage.c, recover).  kill -9 of vice loses nothing: the page cache
+ * outlives the process.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include "store_int.h"
 
@@ -51,7 +51,7 @@ int vs_pending(const struct vstore *vs)
 {
 	const struct vs_flushset *f = &vs->flush;
 
-	return f->wal || f->nfiles || f->ndirs;
+	return f->wal;
 }
 
 void vs_set_pending_hook(struct vstore *vs, void (*fn)(void *arg), void *arg)
@@ -60,14 +60,15 @@ void vs_set_pending_hook(struct vstore *vs, void (*fn)(void *arg), void *arg)
 	vs->flush.hook_arg = arg;
 }
 
-static int sync_path(const char *path, int dir)
+/* fdatasync path (the WAL when SQLite has no handle of it open). */
+static int sync_path(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int err = 0;
 
-	if (fd < 0)     /* replaced or removed since: its successor counts */
+	if (fd < 0)     /* none: nothing was written to it */
 		return errno == ENOENT ? 0 : errno;
-	if ((dir ? fsync(fd) : fdatasync(fd)) < 0)
+	if (fdatasync(fd) < 0)
 		err = errno;
 	close(fd);
 	return err;
@@ -84,65 +85,15 @@ static int sync_wal(struct vstore *vs)
 				 &f) == SQLITE_OK && f && f->pMethods)
 		return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL) ? EIO : 0;
 	snprintf(path, sizeof path, "%s/vice.db-wal", vs->root);
-	return sync_path(path, 0);
+	return sync_path(path);
 }
 
 int vs_flush(struct vstore *vs)
 {
 	struct vs_flushset *f = &vs->flush;
-	unsigned i;
-	int err = 0, e;
+	int err = f->wal ? sync_wal(vs) : 0;
 
-	for (i = 0; i < f->nfiles; i++) {
-		e = sync_path(f->files[i], 0);
-		err = err ? err : e;
-		free(f->files[i]);
-	}
-	for (i = 0; i < f->ndirs; i++) {
-		e = sync_path(f->dirs[i], 1);
-		err = err ? err : e;
-		free(f->dirs[i]);
-	}
-	if (f->wal && (e = sync_wal(vs)))
-		err = err ? err : e;
-	f->nfiles = f->ndirs = 0;
 	f->wal = 0;
-	return err;
-}
-
-/* Add path to v[*n] unless there (dirs repeat; files rarely do). */
-static int set_add(char **v, unsigned *n, const char *path)
-{
-	unsigned i;
-
-	for (i = 0; i < *n; i++)
-		if (strcmp(v[i], path) == 0)
-			return 0;
-	if (!(v[*n] = strdup(path)))
-		return ENOMEM;
-	(*n)++;
-	return 0;
-}
-
-int vs_sync_later(struct vstore *vs, const char *file, const char *dir)
-{
-	struct vs_flushset *f = &vs->flush;
-	int err = 0, was = vs_pending(vs);
-
-	if (!f->on) {
-		if (file)
-			err = sync_path(file, 0);
-		if (!err && dir)
-			err = sync_path(dir, 1);
-		return err;
-	}
-	if (f->nfiles == VS_FLUSH_MAX || f->ndirs == VS_FLUSH_MAX)
-		err = vs_flush(vs);
-	if (!err && file)
-		err = set_add(f->files, &f->nfiles, file);
-	if (!err && dir)
-		err = set_add(f->dirs, &f->ndirs, dir);
-	mark(vs, was);
 	return err;
 }
 

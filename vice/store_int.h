@@ -43,9 +43,6 @@ struct vs_stagetab {
 struct vs_flushset {
 	int on;                 /* group commit (vs_group_commit) */
 	int wal;                /* a transaction committed since the flush */
-	char *files[VS_FLUSH_MAX]; /* data files to fdatasync (malloc'd) */
-	char *dirs[VS_FLUSH_MAX];  /* directories to fsync, each once */
-	unsigned nfiles, ndirs;
 	void (*hook)(void *arg); /* clean -> pending */
 	void *hook_arg;
 };
@@ -250,10 +247,6 @@ int vs_fsync_dir(const char *path);
 int vs_voldir_make(const struct vstore *vs, uint32_t vol);
 
 /* ---- store_flush.c: group commit ---- */
-/* Under group commit: queue file (fdatasync) and dir (fsync) for the
- * next vs_flush and return 0; else fsync them now.  Either may be NULL.
- * 0 or an errno. */
-int vs_sync_later(struct vstore *vs, const char *file, const char *dir);
 /* sqlite3_commit_hook: a transaction commits (marks the WAL pending). */
 int vs_flush_on_commit(void *vs);
 
