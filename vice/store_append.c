@@ -132,6 +132,15 @@ static int append_commit(struct vstore *vs, struct vn *v,
 	return vs_commit(vs);
 }
 
+/* Whether the data file is shorter than its recorded size (a power loss
+ * between a commit's rename and its fsync): not a base to build on. */
+static int short_base(int fd, uint64_t size)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && (uint64_t)st.st_size < size;
+}
+
 int vs_store_append(struct vstore *vs, struct vn *v,
 		    const hs_store_delta_args *a)
 {
@@ -142,6 +151,10 @@ int vs_store_append(struct vstore *vs, struct vn *v,
 	vs_data_path(vs, v, data, sizeof data);
 	if ((dfd = open(data, O_RDWR | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? VS_APPEND_NO : errno;
+	if (short_base(dfd, old)) {     /* the delta path refuses it */
+		close(dfd);
+		return VS_APPEND_NO;
+	}
 	vs_stage_path(vs, &a->sid, stage, sizeof stage);
 	sfd = open(stage, O_RDONLY | O_CLOEXEC);
 	if (sfd < 0 && errno != ENOENT) {

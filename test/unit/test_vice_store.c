@@ -434,6 +434,15 @@ static void read_all(struct world *w, const hs_fid *fid, char *buf, size_t n)
 	xdr_free((xdrproc_t)xdr_hs_fetch_ok, &ok);
 }
 
+/* fid's data file in the store (vice/store_file.c's layout). */
+static const char *data_path(struct world *w, const hs_fid *fid, char *buf,
+			     size_t len)
+{
+	snprintf(buf, len, "%s/data/%u/%u.%u", w->s.root, (unsigned)fid->volume,
+		 (unsigned)fid->vnode, (unsigned)fid->unique);
+	return buf;
+}
+
 /* HS_STORE_DELTA: the base cut, sized, the extents from what is staged
  * (zeros where nothing is); a retry answers the same; a stale base is a
  * conflict; bad extents are refused. */
@@ -443,7 +452,7 @@ static void test_store_delta(void **state)
 	hs_extent ext[2] = { { 2, 2 }, { 10, 2 } }, bad[2] = { { 4, 4 }, { 2, 4 } };
 	hs_storeid sid = next_sid(w);
 	hs_attr f, got, again;
-	char buf[12];
+	char buf[12], path[4200];
 	int dup;
 
 	assert_int_equal(make(w, &w->top, "d", HS_FREG, NULL, &f), 0);
@@ -472,6 +481,18 @@ static void test_store_delta(void **state)
 			       ext, 1, &again, &dup), 0);
 	read_all(w, &f.fid, buf, sizeof buf);
 	assert_memory_equal(buf, "01\0\0" "4567\0\0\0\0", 12);
+	/* A data file shorter than its recorded size (a power loss between
+	 * a commit's rename and its fsync) is no base, for a copy or an
+	 * append: the client stores the whole file. */
+	assert_int_equal(truncate(data_path(w, &f.fid, path, sizeof path), 5), 0);
+	sid = next_sid(w);
+	assert_int_equal(stage(w, &f.fid, sid, 2, "xy"), 0);
+	assert_int_equal(delta(w, &f.fid, sid, again.dataversion, 12, 12, ext, 1,
+			       &got, &dup), HS_ENOBASE);
+	ext[0].offset = 12;
+	assert_int_equal(stage(w, &f.fid, sid, 12, "zz"), 0);
+	assert_int_equal(delta(w, &f.fid, sid, again.dataversion, 12, 14, ext, 1,
+			       &got, &dup), HS_ENOBASE);
 }
 
 static void test_fetch_setattr(void **state)
