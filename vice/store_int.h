@@ -233,6 +233,20 @@ void vs_append_recover(struct vstore *vs);
  * retried): 0 or errno (ENOSPC, EDQUOT, EIO). */
 int vs_pwrite_all(int fd, const char *buf, size_t n, uint64_t off);
 
+/* ---- store_dread.c: fetch reads ---- */
+/* A data file open for fetch reads: fd buffered, dfd the same file with
+ * O_DIRECT once needed (-1 before), path its name (the caller's). */
+struct vs_dread {
+	int         fd, dfd;
+	const char *path;
+};
+/* Read up to n bytes at off into buf; *got is short only at EOF.  Whole
+ * 4 KiB blocks of a range the page cache holds none of go direct when
+ * buf and off are 4 KiB aligned.  0 or errno (EIO). */
+int vs_dread(struct vs_dread *rd, char *buf, size_t n, uint64_t off, size_t *got);
+/* Close dfd if it was opened (not fd). */
+void vs_dread_close(struct vs_dread *rd);
+
 /* ---- store_file.c: paths and data files ---- */
 /* <datadir>/<vol>/<vnode>.<uniq> into buf (PATH_MAX). */
 void vs_data_path(const struct vstore *vs, const struct vn *v, char *buf,

@@ -175,25 +175,6 @@ int vs_readlink(struct vstore *vs, const hs_fid *fid, char **target)
 	return err;
 }
 
-/* Read up to n bytes at off into buf; *got is short only at EOF. */
-static int pread_all(int fd, char *buf, size_t n, uint64_t off, size_t *got)
-{
-	ssize_t r;
-
-	*got = 0;
-	while (*got < n) {
-		r = pread(fd, buf + *got, n - *got, (off_t)(off + *got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return errno;
-		if (r == 0)
-			break;
-		*got += (size_t)r;
-	}
-	return 0;
-}
-
 /* The first data byte of fd at or after pos and below end, or end. */
 static uint64_t data_from(int fd, uint64_t pos, uint64_t end)
 {
@@ -217,8 +198,10 @@ static uint64_t hole_from(int fd, uint64_t pos, uint64_t end)
  * into out->data (room for end - off bytes).  The last free slot takes
  * the rest of the range whole, holes read as zeros, so a fragmented file
  * still fits HS_EXTENTS_MAX. */
-static int read_extents(int fd, uint64_t off, uint64_t end, hs_fetch_ok *out)
+static int read_extents(struct vs_dread *rd, uint64_t off, uint64_t end,
+			hs_fetch_ok *out)
 {
+	int fd = rd->fd;
 	hs_extent *ext = out->ext.ext_val;
 	uint64_t pos = off, d, e;
 	size_t got;
@@ -227,8 +210,8 @@ static int read_extents(int fd, uint64_t off, uint64_t end, hs_fetch_ok *out)
 	while (pos < end && (d = data_from(fd, pos, end)) < end) {
 		e = out->ext.ext_len == HS_EXTENTS_MAX - 1 ? end :
 			hole_from(fd, d, end);
-		if ((err = pread_all(fd, out->data.data_val + out->data.data_len,
-				     (size_t)(e - d), d, &got)))
+		if ((err = vs_dread(rd, out->data.data_val + out->data.data_len,
+				    (size_t)(e - d), d, &got)))
 			return err;
 		if (got) {
 			ext[out->ext.ext_len++] = (hs_extent){ d, (u_int)got };
@@ -247,17 +230,19 @@ static int read_data(struct vstore *vs, const struct vn *v, uint64_t off,
 		     uint64_t end, hs_fetch_ok *out)
 {
 	char path[4096];
-	int fd, err;
+	struct vs_dread rd = { .dfd = -1, .path = path };
+	int err;
 
 	out->next_data = v->size;
 	vs_data_path(vs, v, path, sizeof path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	rd.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rd.fd < 0)
 		return errno == ENOENT ? 0 : errno;
-	err = read_extents(fd, off, end, out);
+	err = read_extents(&rd, off, end, out);
 	if (!err && end < v->size)
-		out->next_data = data_from(fd, end, v->size);
-	close(fd);
+		out->next_data = data_from(rd.fd, end, v->size);
+	vs_dread_close(&rd);
+	close(rd.fd);
 	return err;
 }
 
@@ -282,7 +267,9 @@ int vs_fetch(struct vstore *vs, const hs_fid *fid, uint64_t off,
 	out->data.data_len = 0;
 	out->ext.ext_len = 0;
 	out->next_data = v.size;
-	out->data.data_val = malloc(n ? n : 1);
+	/* Aligned for vs_dread's direct reads; freed with free(). */
+	if (posix_memalign((void **)&out->data.data_val, 4096, n ? n : 1))
+		out->data.data_val = NULL;
 	out->ext.ext_val = calloc(HS_EXTENTS_MAX, sizeof(hs_extent));
 	if (!out->data.data_val || !out->ext.ext_val)
 		return ENOMEM;
