@@ -26,6 +26,10 @@ mkdir -p "$OUT"
 # CPU seconds (user+system) pid has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
 
+# Seconds pid has waited on a run queue so far (/proc/PID/schedstat):
+# on a loaded machine, time runnable but not running.
+rq_s() { awk '{ print $2 / 1e9 }' "/proc/$1/schedstat"; }
+
 # phase NAME PIDS... -- CMD...: time CMD with the profilers on PIDS.
 phase() {
 	local name=$1 p=() t0 t1 prof=()
@@ -44,20 +48,21 @@ phase() {
 		fi
 	done
 	[ ${#prof[@]} -eq 0 ] || sleep 1
-	local c0=() c1=() i
-	for pid in "${p[@]}"; do c0+=("$(cpu_s "$pid")"); done
+	local c0=() c1=() q0=() q1=() i
+	for pid in "${p[@]}"; do c0+=("$(cpu_s "$pid")"); q0+=("$(rq_s "$pid")"); done
 	t0=$(ht_usec)
 	"$@"
 	t1=$(ht_usec)
-	for pid in "${p[@]}"; do c1+=("$(cpu_s "$pid")"); done
+	for pid in "${p[@]}"; do c1+=("$(cpu_s "$pid")"); q1+=("$(rq_s "$pid")"); done
 	for pid in "${prof[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
 	for pid in "${prof[@]}"; do wait "$pid" 2>/dev/null || true; done
 	local us=$((t1 - t0))
 	printf '%-14s %8.2f s %8.1f MiB/s\n' "$name" "$(bc -l <<<"$us/1000000")" \
 		"$(bc -l <<<"$SIZE_MB*1000000/$us")"
 	for i in "${!p[@]}"; do
-		printf '    cpu %-6s %6.2f s\n' "$(ps -o comm= -p "${p[$i]}")" \
-			"$(bc -l <<<"${c1[$i]} - ${c0[$i]}")"
+		printf '    cpu %-6s %6.2f s   run-queue wait %6.2f s\n' \
+			"$(ps -o comm= -p "${p[$i]}")" "$(bc -l <<<"${c1[$i]} - ${c0[$i]}")" \
+			"$(bc -l <<<"${q1[$i]} - ${q0[$i]}")"
 	done
 	if [ "${PERF:-0}" = 1 ]; then
 		for pid in "${p[@]}"; do
@@ -90,7 +95,16 @@ exec 3>"$A/f"
 phase write "$VPID" "$APID" -- write3
 phase close "$VPID" "$APID" -- close3
 # /dev/zero would be a hole-free file of zeros: fetches send it whole.
+if [ "${SPLIT:-0}" = 1 ]; then
+	# The open waits for the whole-file fetch; the reads then come from
+	# B's container through FUSE.
+	open4() { exec 4<"$B/f"; }
+	read4() { dd of=/dev/null bs=1M status=none <&4; exec 4<&-; }
+	phase cold-open "$VPID" "$BPID" -- open4
+	phase read-after "$VPID" "$BPID" -- read4
+else
 phase cold-read "$VPID" "$BPID" -- dd if="$B/f" of=/dev/null bs=1M status=none
+fi
 ht_check "B read back $SIZE_MB MiB of zeros" cmp -s -n $((SIZE_MB << 20)) "$B/f" /dev/zero
 ht_note "A store_bytes $(ht_stat A store_bytes) B fetch_bytes $(ht_stat B fetch_bytes)"
 [ "${PERF:-0}" = 1 ] && for f in "$OUT"/*.top; do echo "== $f"; cat "$f"; done
