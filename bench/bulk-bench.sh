@@ -14,7 +14,12 @@
 # time follows the load, the CPU time much less.  Compare with
 # bench/tls-baseline.sh, which prints the same figures for plain TLS:
 # with BASELINE=1 (the default) it runs first, at the same size, so the
-# ratios the issue asks for come from one run.
+# ratios the issue asks for come from one run.  Each phase also prints
+# how long each daemon waited for a CPU (run-queue wait): on a loaded
+# machine most of the wall time.  SPLIT=1 times B's cold open (the
+# whole-file fetch) and its reads apart; SYNC=1 runs sync(1) before each
+# phase, untimed, so B does not fill its container while A's and vice's
+# gigabyte are still dirty on the same machine.
 set -euo pipefail
 SIZE_MB=${SIZE_MB:-1024}
 OUT=${OUT:-/tmp/bulk-bench}
@@ -48,6 +53,9 @@ phase() {
 		fi
 	done
 	[ ${#prof[@]} -eq 0 ] || sleep 1
+	# SYNC=1: write back what earlier phases left dirty first, as a
+	# second client on its own machine would not hold A's dirty container.
+	[ "${SYNC:-0}" = 1 ] && sync
 	local c0=() c1=() q0=() q1=() i
 	for pid in "${p[@]}"; do c0+=("$(cpu_s "$pid")"); q0+=("$(rq_s "$pid")"); done
 	t0=$(ht_usec)
