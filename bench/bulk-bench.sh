@@ -34,6 +34,10 @@ cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/
 # Seconds pid has waited on a run queue so far (/proc/PID/schedstat):
 # on a loaded machine, time runnable but not running.
 rq_s() { awk '{ print $2 / 1e9 }' "/proc/$1/schedstat"; }
+# Seconds pid's main thread has run so far (the CPU seconds above count
+# every thread); the phase's wall time minus this and the run-queue wait
+# is what that thread slept: for the disk, or for the other side.
+on_s() { awk '{ print $1 / 1e9 }' "/proc/$1/schedstat"; }
 
 # phase NAME PIDS... -- CMD...: time CMD with the profilers on PIDS.
 phase() {
@@ -56,21 +60,26 @@ phase() {
 	# SYNC=1: write back what earlier phases left dirty first, as a
 	# second client on its own machine would not hold A's dirty container.
 	[ "${SYNC:-0}" = 1 ] && sync
-	local c0=() c1=() q0=() q1=() i
-	for pid in "${p[@]}"; do c0+=("$(cpu_s "$pid")"); q0+=("$(rq_s "$pid")"); done
+	local c0=() c1=() q0=() q1=() o0=() o1=() i
+	for pid in "${p[@]}"; do
+		c0+=("$(cpu_s "$pid")"); q0+=("$(rq_s "$pid")"); o0+=("$(on_s "$pid")")
+	done
 	t0=$(ht_usec)
 	"$@"
 	t1=$(ht_usec)
-	for pid in "${p[@]}"; do c1+=("$(cpu_s "$pid")"); q1+=("$(rq_s "$pid")"); done
+	for pid in "${p[@]}"; do
+		c1+=("$(cpu_s "$pid")"); q1+=("$(rq_s "$pid")"); o1+=("$(on_s "$pid")")
+	done
 	for pid in "${prof[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
 	for pid in "${prof[@]}"; do wait "$pid" 2>/dev/null || true; done
 	local us=$((t1 - t0))
 	printf '%-14s %8.2f s %8.1f MiB/s\n' "$name" "$(bc -l <<<"$us/1000000")" \
 		"$(bc -l <<<"$SIZE_MB*1000000/$us")"
 	for i in "${!p[@]}"; do
-		printf '    cpu %-6s %6.2f s   run-queue wait %6.2f s\n' \
+		printf '    cpu %-6s %6.2f s   run-queue wait %6.2f s   main thread asleep %6.2f s\n' \
 			"$(ps -o comm= -p "${p[$i]}")" "$(bc -l <<<"${c1[$i]} - ${c0[$i]}")" \
-			"$(bc -l <<<"${q1[$i]} - ${q0[$i]}")"
+			"$(bc -l <<<"${q1[$i]} - ${q0[$i]}")" \
+			"$(bc -l <<<"$us/1000000 - (${o1[$i]} - ${o0[$i]}) - (${q1[$i]} - ${q0[$i]})")"
 	done
 	if [ "${PERF:-0}" = 1 ]; then
 		for pid in "${p[@]}"; do
