@@ -49,8 +49,11 @@ int acl_rights(struct vstore *vs, const struct vident *who, const hs_fid *fid,
 	hs_fid dir;
 	int err;
 
-	if ((err = vs_obj_dir(vs, fid, &dir)))
-		return err;
+	if (!acl_parent_get(fid, &dir)) {
+		if ((err = vs_obj_dir(vs, fid, &dir)))
+			return err;
+		acl_parent_put(fid, &dir);
+	}
 	if (!acl_memo_get(who, &dir, &r, &a)) {
 		if (!(acl = malloc(sizeof *acl)))
 			return ENOMEM;

@@ -20,8 +20,14 @@
 static int check(void *arg, hs_cml_rec *rec)
 {
 	struct vclient *c = arg;
+	int err = acl_record(c->v->vs, op_who(c), rec);
 
-	return acl_record(c->v->vs, op_who(c), rec);
+	/* A record that moves or drops names may change an object's
+	 * directory once applied: what acl_parent.c holds goes. */
+	if (rec->op == HS_OP_LINK || rec->op == HS_OP_REMOVE ||
+	    rec->op == HS_OP_RMDIR || rec->op == HS_OP_RENAME)
+		acl_parent_forget();
+	return err;
 }
 
 /* vs_reint as the call's caller. */
@@ -134,6 +140,8 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 	if ((err == ENOSPC || err == EDQUOT) && deletes &&
 	    vs_reserve_release(c->v->vs)) {
 		vlog(LOG_WARNING, "disk full: reserve released for reintegrated deletes");
+		/* The first try was rolled back: what it remembered goes. */
+		(void)acl_memo_begin(op_who(c));
 		err = reint_as(c, args, ok, in);
 	}
 	if (!err && deletes)

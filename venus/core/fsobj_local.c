@@ -575,26 +575,21 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 		return;
 	}
 	/* reint.c rebases the later records on a->dataversion right after
-	 * this returns (for objects not in memory too): once per record. */
-	if (cml_named(V->cml, &o->r.fid)) {
-		/* Records are still logged (row itself is deleted only after
-		 * this): keep our view, learn the version.  A rename, link or
-		 * setattr moves vice's version without touching the data, so a
-		 * container that held the version it was applied to holds the
-		 * new one: a store logged later is based on it, else it would
-		 * be refused as update/update although nobody else wrote. */
-		if (row->op == HS_OP_STORE || o->r.type != HS_FREG ||
-		    o->r.data_dv == o->r.dataversion)
-			o->r.data_dv = a->dataversion;
-		o->r.dataversion = a->dataversion;
-		fo_save(o);
-		return;
-	}
-	if (row->op == HS_OP_STORE || o->r.type != HS_FREG || o->r.has_data)
+	 * this returns (for objects not in memory too): once per record.
+	 * The object stays as the CML made it (o->cml) until the block's
+	 * settle (fso_cml_settle_inos) asks whether a record still names
+	 * it: keep our view, learn the version.  (This asked cml_named here,
+	 * and the applied row itself, deleted only after, always answered
+	 * yes.)  A rename, link or setattr moves vice's version without
+	 * touching the data, so a container that held the version it was
+	 * applied to holds the new one: a store logged later is based on it,
+	 * else it would be refused as update/update although nobody else
+	 * wrote. */
+	if (row->op == HS_OP_STORE || o->r.type != HS_FREG ||
+	    o->r.data_dv == o->r.dataversion)
 		o->r.data_dv = a->dataversion;
-	fo_apply_attr(o, a, 0);
-	o->cml = 0;
-	fo_update_pin(o);
+	o->r.dataversion = a->dataversion;
+	fo_save(o);
 }
 
 /* A row's directory fid is set (namespace records only). */

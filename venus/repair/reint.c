@@ -197,13 +197,17 @@ static void hold_for_quota(struct lane *ln, struct cml_row *row)
 static void on_result(struct lane *ln, struct cml_row *row, const hs_reint_result *res)
 {
 	if (res->status == 0) {
+		/* The row goes first: the refid and rebase UPDATEs below then
+		 * rewrite only the later rows of the object, not this one too
+		 * (one row and its index entries per record, deleted anyway).
+		 * All of it is in the block's transaction. */
+		cml_done_op(ln->ri->cml, row->seq, row->op);
 		fso_reint_applied(row, res);   /* maps a local fid to vice's first */
 		/* The object's later records build on this version now, whether
 		 * or not venus holds it in memory (type 0: vice no longer has
 		 * it, nothing to build on). */
 		if (res->obj.type)
 			cml_rebase(ln->ri->cml, &res->obj.fid, res->obj.dataversion);
-		cml_done_op(ln->ri->cml, row->seq, row->op);
 		return;
 	}
 	if (res->status == HS_ESKIPPED)
