@@ -67,9 +67,10 @@ cpu_ms() {
 		"/proc/${HT_VENUS_PID[A]}/stat" "/proc/$HT_VICE_PID/stat"
 }
 # Each daemon's own share too (the two overlap: the wall time follows
-# the larger).
+# the larger), in microseconds from each live thread's schedstat (stat
+# counts 10 ms ticks; a thread that ended meanwhile is not counted).
 cpu_one() {
-	awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000 / hz }' "/proc/$1/stat"
+	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s / 1000 }'
 }
 cv0=$(cpu_one "${HT_VENUS_PID[A]}")
 cs0=$(cpu_one "$HT_VICE_PID")
@@ -90,7 +91,7 @@ left=$(dt_pending A)
 cpu=$(( c1 - c0 ))
 ht_note "CPU of venus + vice from reconnect to the end of fr: $cpu ms:" \
 	"$(( recs * 1000 / (cpu ? cpu : 1) )) records per CPU second; load $(cut -d' ' -f1 /proc/loadavg)" \
-	"(venus $(( cv1 - cv0 )) ms, vice $(( cs1 - cs0 )) ms)"
+	"(schedstat: venus $(( (cv1 - cv0) / 1000 )) ms, vice $(( (cs1 - cs0) / 1000 )) ms)"
 us=$(( t1 - tf + tr - t0 ))
 ht_note "reintegrated $recs records ($STORE_MB MiB of stores) in $(( us / 1000 )) ms:" \
 	"$(( recs * 1000000 / (us ? us : 1) )) records/s; $left left; fr rc $DT_FR_RC"

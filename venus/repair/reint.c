@@ -281,6 +281,7 @@ static void block_results(struct lane *ln, struct cml_row *rows, unsigned n,
 	 * are prepared once for the block (db_reint.h). */
 	txn = db_begin(V->db);
 	db_rc_open(V->db);
+	fso_front_hold(1);   /* the refids' invalidations go as one burst */
 	for (unsigned i = 0; i < n && i < ok->results.results_len; i++) {
 		on_result(ln, &rows[i], &ok->results.results_val[i]);
 		/* A row left (skipped, held, refused) may be what a later row
@@ -294,6 +295,7 @@ static void block_results(struct lane *ln, struct cml_row *rows, unsigned n,
 	 * entries changed locally) are no longer the truth once no record
 	 * names them.  Only those: the others' standing did not change. */
 	fso_cml_settle_inos(ln->inos, ino_unique(ln->inos, 2 * (size_t)n));
+	fso_front_hold(0);
 	db_rc_close();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */
