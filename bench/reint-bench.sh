@@ -66,6 +66,14 @@ cpu_ms() {
 	awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%d\n", s * 1000 / hz }' \
 		"/proc/${HT_VENUS_PID[A]}/stat" "/proc/$HT_VICE_PID/stat"
 }
+# Each daemon's own share too (the two overlap: the wall time follows
+# the larger), in microseconds from each live thread's schedstat (stat
+# counts 10 ms ticks; a thread that ended meanwhile is not counted).
+cpu_one() {
+	cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s / 1000 }'
+}
+cv0=$(cpu_one "${HT_VENUS_PID[A]}")
+cs0=$(cpu_one "$HT_VICE_PID")
 c0=$(cpu_ms)
 t0=$(ht_usec)
 ht_cfs A reconnect
@@ -74,13 +82,16 @@ tf=$tr
 dt_fr A
 t1=$(ht_usec)
 c1=$(cpu_ms)
+cv1=$(cpu_one "${HT_VENUS_PID[A]}")
+cs1=$(cpu_one "$HT_VICE_PID")
 [ -z "${PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
 [ -z "${STRACE:-}" ] || { kill -INT "$strace_pid"; wait "$strace_pid" || true; }
 ht_note "cfs reconnect $(( (tr - t0) / 1000 )) ms; cfs fr $(( (t1 - tf) / 1000 )) ms"
 left=$(dt_pending A)
 cpu=$(( c1 - c0 ))
 ht_note "CPU of venus + vice from reconnect to the end of fr: $cpu ms:" \
-	"$(( recs * 1000 / (cpu ? cpu : 1) )) records per CPU second; load $(cut -d' ' -f1 /proc/loadavg)"
+	"$(( recs * 1000 / (cpu ? cpu : 1) )) records per CPU second; load $(cut -d' ' -f1 /proc/loadavg)" \
+	"(schedstat: venus $(( (cv1 - cv0) / 1000 )) ms, vice $(( (cs1 - cs0) / 1000 )) ms)"
 us=$(( t1 - tf + tr - t0 ))
 ht_note "reintegrated $recs records ($STORE_MB MiB of stores) in $(( us / 1000 )) ms:" \
 	"$(( recs * 1000000 / (us ? us : 1) )) records/s; $left left; fr rc $DT_FR_RC"

@@ -41,15 +41,32 @@ unsigned acl_eval(const struct vs_acl *acl, const struct vident *who)
 	return pos & HS_R_ALL;
 }
 
-int acl_rights(struct vstore *vs, const struct vident *who, const hs_fid *fid,
-	       unsigned *rights, unsigned *any)
+/* The directory covering fid (type: its HS_F* type if the caller just
+ * read its attributes, else 0), remembered for a reintegration call. */
+static int covering(struct vstore *vs, const hs_fid *fid, int type, hs_fid *dir)
+{
+	int err;
+
+	if (acl_parent_get(fid, dir))
+		return 0;
+	if (type == HS_FDIR)
+		*dir = *fid;
+	else if ((err = type ? vs_file_dir(vs, fid, dir) : vs_obj_dir(vs, fid, dir)))
+		return err;
+	acl_parent_put(fid, dir);
+	return 0;
+}
+
+/* acl_rights, fid's type known (or 0). */
+static int rights_of(struct vstore *vs, const struct vident *who, const hs_fid *fid,
+		     int type, unsigned *rights, unsigned *any)
 {
 	struct vs_acl *acl;
 	unsigned r, a;
 	hs_fid dir;
 	int err;
 
-	if ((err = vs_obj_dir(vs, fid, &dir)))
+	if ((err = covering(vs, fid, type, &dir)))
 		return err;
 	if (!acl_memo_get(who, &dir, &r, &a)) {
 		if (!(acl = malloc(sizeof *acl)))
@@ -68,6 +85,12 @@ int acl_rights(struct vstore *vs, const struct vident *who, const hs_fid *fid,
 	if (any)
 		*any = a;
 	return 0;
+}
+
+int acl_rights(struct vstore *vs, const struct vident *who, const hs_fid *fid,
+	       unsigned *rights, unsigned *any)
+{
+	return rights_of(vs, who, fid, 0, rights, any);
 }
 
 void acl_fill(struct vstore *vs, const struct vident *who, hs_attr *a)
@@ -91,7 +114,7 @@ static int get(struct vstore *vs, const struct vident *who, const hs_fid *fid,
 {
 	int err = vs_getattr(vs, fid, attr);
 
-	return err ? err : acl_rights(vs, who, fid, rights, NULL);
+	return err ? err : rights_of(vs, who, fid, (int)attr->type, rights, NULL);
 }
 
 /* The caller owns the object (an anonymous caller owns nothing: every

@@ -43,6 +43,17 @@ int acl_memo_get(const struct vident *who, const hs_fid *dir, unsigned *rights,
 		 unsigned *any);
 void acl_memo_put(const struct vident *who, const hs_fid *dir, unsigned rights,
 		  unsigned any);
+/* acl_parent.c: from acl_parent_begin to acl_parent_end (acl_memo_begin
+ * and acl_memo_end call them), acl_rights remembers the directory that
+ * covers each object (vs_obj_dir's answer).  begin: 0, or -1 without
+ * memory (nothing remembered).  get: 1 and *dir if remembered, else 0;
+ * put remembers (nothing outside a span).  forget: every entry dropped,
+ * after a record that moves or drops names is checked (ops_reint.c). */
+int acl_parent_begin(void);
+void acl_parent_end(void);
+int acl_parent_get(const hs_fid *obj, hs_fid *dir);
+void acl_parent_put(const hs_fid *obj, const hs_fid *dir);
+void acl_parent_forget(void);
 /* Set a->rights and a->anyrights (nothing if a is empty or gone). */
 void acl_fill(struct vstore *vs, const struct vident *who, hs_attr *a);
 

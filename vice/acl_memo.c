@@ -29,6 +29,7 @@ static struct {
 int acl_memo_begin(const struct vident *who)
 {
 	acl_memo_end();
+	(void)acl_parent_begin();   /* without it, vs_obj_dir every time */
 	if (!(M.d = calloc(MEMO_SLOTS, sizeof *M.d)))
 		return -1;
 	M.n = 0;
@@ -38,6 +39,7 @@ int acl_memo_begin(const struct vident *who)
 
 void acl_memo_end(void)
 {
+	acl_parent_end();
 	free(M.d);
 	M.d = NULL;
 	M.who = NULL;

@@ -20,8 +20,14 @@
 static int check(void *arg, hs_cml_rec *rec)
 {
 	struct vclient *c = arg;
+	int err = acl_record(c->v->vs, op_who(c), rec);
 
-	return acl_record(c->v->vs, op_who(c), rec);
+	/* A record that moves or drops names may change an object's
+	 * directory once applied: what acl_parent.c holds goes. */
+	if (rec->op == HS_OP_LINK || rec->op == HS_OP_REMOVE ||
+	    rec->op == HS_OP_RMDIR || rec->op == HS_OP_RENAME)
+		acl_parent_forget();
+	return err;
 }
 
 /* vs_reint as the call's caller. */
@@ -92,20 +98,44 @@ static int sids_check(const struct vclient *c, const hs_reint_args *a)
 	return 0;
 }
 
+/* The index from which no record of the block moves or drops a name
+ * (link, remove, rmdir, rename): objects made from there on are still
+ * where they were made. */
+static unsigned names_settled(const hs_reint_args *a)
+{
+	unsigned from = 0;
+
+	for (unsigned i = 0; i < a->recs.recs_len; i++)
+		switch (a->recs.recs_val[i].op) {
+		case HS_OP_LINK: case HS_OP_REMOVE: case HS_OP_RMDIR: case HS_OP_RENAME:
+			from = i + 1;
+			break;
+		default:
+			break;
+		}
+	return from;
+}
+
 /* The caller has what it sent: rights and promises on the objects (type
  * 0: a repeated record whose object is gone since).  After the commit,
  * in one read transaction (each read would otherwise open and end its
  * own: a lock cycle of the WAL index per read); each directory's rights
- * come from op_reintegrate's memo after the first (acl_memo.c). */
-static void grant_all(struct vclient *c, hs_reint_ok *ok)
+ * come from op_reintegrate's memo after the first (acl_memo.c), each
+ * object's directory from acl_parent.c. */
+static void grant_all(struct vclient *c, const hs_reint_args *a, hs_reint_ok *ok,
+		      const struct vs_reint_info *in)
 {
 	int tx = vs_read_begin(c->v->vs) == 0;
+	unsigned settled = names_settled(a);
 	hs_reint_result *r;
 
 	for (unsigned i = 0; i < ok->results.results_len; i++) {
 		r = &ok->results.results_val[i];
 		if (r->status != 0 || r->obj.type == 0)
 			continue;
+		/* A new object's directory is known: no lookup for its rights. */
+		if (i >= settled && i < HS_REINT_MAX && in->made_in[i].vnode)
+			acl_parent_put(&r->obj.fid, &in->made_in[i]);
 		op_rights(c, &r->obj);
 		cb_grant(c, &r->obj.fid);
 	}
@@ -134,6 +164,8 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 	if ((err == ENOSPC || err == EDQUOT) && deletes &&
 	    vs_reserve_release(c->v->vs)) {
 		vlog(LOG_WARNING, "disk full: reserve released for reintegrated deletes");
+		/* The first try was rolled back: what it remembered goes. */
+		(void)acl_memo_begin(op_who(c));
 		err = reint_as(c, args, ok, in);
 	}
 	if (!err && deletes)
@@ -152,7 +184,7 @@ int op_reintegrate(struct vclient *c, void *args, void *res)
 	count(c->v, in);
 	if (in->nchanged)
 		cb_break(c->v, c, in->changed, in->nchanged);
-	grant_all(c, ok);
+	grant_all(c, args, ok, in);
 	acl_memo_end();
 	free(in);
 	return 0;

@@ -93,9 +93,27 @@ static void failed(struct reint *R, const hs_cml_rec *rec,
 	reint_taint(R, rec);
 }
 
-/* One record: its result in res; returns 0 or a server error that aborts
- * the block. */
-static int one(struct reint *R, const hs_cml_rec *rec, hs_reint_result *res)
+/* Record i (applied now, its fids resolved) made an object: note where
+ * (vs_reint_info.made_in). */
+static void note_made(struct reint *R, unsigned i, const hs_cml_rec *cur,
+		      const hs_reint_result *res)
+{
+	const hs_fid *dir = NULL;
+
+	switch (cur->op) {
+	case HS_OP_CREATE:  dir = &cur->hs_cml_rec_u.create.a.dir; break;
+	case HS_OP_SYMLINK: dir = &cur->hs_cml_rec_u.symlink.a.dir; break;
+	case HS_OP_MKNOD:   dir = &cur->hs_cml_rec_u.mknod.a.dir; break;
+	case HS_OP_MKDIR:   dir = &res->obj.fid; break;
+	default:            break;
+	}
+	if (dir && res->obj.type && i < HS_REINT_MAX)
+		R->info->made_in[i] = *dir;
+}
+
+/* One record (the block's i-th): its result in res; returns 0 or a
+ * server error that aborts the block. */
+static int one(struct reint *R, unsigned i, const hs_cml_rec *rec, hs_reint_result *res)
 {
 	const hs_storeid *sid = rec_sid(rec);
 	hs_cml_rec raw = *rec, cur = *rec;
@@ -131,10 +149,12 @@ static int one(struct reint *R, const hs_cml_rec *rec, hs_reint_result *res)
 		err = apply_one(R, &cur, res);
 	if (err && (server_error(err) || !vs_tx_alive(R->vs)))
 		return err;
-	if (err)
+	if (err) {
 		failed(R, rec, res, err);
-	else
+	} else {
 		R->info->applied++;
+		note_made(R, i, &cur, res);
+	}
 	return 0;
 }
 
@@ -144,7 +164,7 @@ static int run(struct reint *R, const hs_reint_args *a, hs_reint_ok *out)
 	int err = 0;
 
 	for (i = 0; !err && i < a->recs.recs_len; i++) {
-		err = one(R, &a->recs.recs_val[i],
+		err = one(R, i, &a->recs.recs_val[i],
 			  &out->results.results_val[i]);
 		if (!err && R->vs->hook)
 			err = R->vs->hook(R->vs->hook_arg, i + 1);

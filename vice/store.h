@@ -216,6 +216,9 @@ int vs_acl_set(struct vstore *vs, const hs_fid *dir, const hs_storeid *sid,
  * the directory holding an entry for it.  0, ESTALE or ENOENT (no
  * directory names it). */
 int vs_obj_dir(struct vstore *vs, const hs_fid *fid, hs_fid *dir);
+/* vs_obj_dir of a fid the caller just found live and not a directory
+ * (vs_getattr): the dirent search only.  0, ENOENT or an SQLite errno. */
+int vs_file_dir(struct vstore *vs, const hs_fid *fid, hs_fid *dir);
 /* 1 if directory dir holds an entry for obj, 0 if not, or -errno. */
 int vs_dir_holds(struct vstore *vs, const hs_fid *dir, const hs_fid *obj);
 
@@ -258,6 +261,11 @@ struct vs_reint_info {
 	unsigned conflicts;     /* refused: HS_ECONFLICT, EEXIST, ESTALE */
 	int redo_err;           /* committed, but a data file could not be
 				 * put in place (errno): vs_open retries */
+	/* Per record (index in the block): the directory a record applied
+	 * now made its object in (a mkdir's: the new directory itself);
+	 * vnode 0 for any other record.  Names moved or dropped by later
+	 * records of the block are not followed (ops_reint.c). */
+	hs_fid made_in[HS_REINT_MAX];
 };
 
 /* Apply a block of CML records from client (its HS_CONNECT id, which

@@ -216,9 +216,8 @@ int vs_acl_set(struct vstore *vs, const hs_fid *dir, const hs_storeid *sid,
 
 int vs_obj_dir(struct vstore *vs, const hs_fid *fid, hs_fid *dir)
 {
-	sqlite3_stmt *s;
 	struct vn v;
-	int rc, err;
+	int err;
 
 	if ((err = vs_vn_get(vs, fid, &v)))
 		return err;
@@ -226,12 +225,19 @@ int vs_obj_dir(struct vstore *vs, const hs_fid *fid, hs_fid *dir)
 		*dir = *fid;
 		return 0;
 	}
-	s = vs_st(vs, S_DE_PARENT);
-	sqlite3_bind_int64(s, 1, v.vol);
-	sqlite3_bind_int64(s, 2, v.vnode);
+	return vs_file_dir(vs, fid, dir);
+}
+
+int vs_file_dir(struct vstore *vs, const hs_fid *fid, hs_fid *dir)
+{
+	sqlite3_stmt *s = vs_st(vs, S_DE_PARENT);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, fid->volume);
+	sqlite3_bind_int64(s, 2, fid->vnode);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		dir->volume = v.vol;
+		dir->volume = fid->volume;
 		dir->vnode = (uint32_t)sqlite3_column_int64(s, 0);
 		dir->unique = (uint32_t)sqlite3_column_int64(s, 1);
 	}

@@ -647,6 +647,62 @@ static void test_reint_refused(void **state)
 	assert_int_equal(vs_lookup(w->s.vs, &d.fid, "newdir", &lk), 0);
 }
 
+/* A block's results carry the rights of the directory each object is
+ * in once the block is applied, though vice remembers objects'
+ * directories for the call (acl_parent.c): a rename in the block moves
+ * a file checked before it, and a file created before it. */
+static void test_reint_rights_follow_rename(void **state)
+{
+	const unsigned ra = HS_R_LOOKUP | HS_R_INSERT | HS_R_DELETE | HS_R_READ |
+			    HS_R_WRITE, rb = ra | HS_R_LOCK;
+	struct world *w = *state;
+	hs_cml_rec recs[6];
+	hs_reint_args a = { { 6, recs } };
+	hs_reint_res r;
+	hs_reint_result *res;
+	hs_attr da, db, f;
+
+	assert_int_equal(make(w, &admin, w->root, "ra", 1, 0777, &da), 0);
+	assert_int_equal(make(w, &admin, w->root, "rb", 1, 0777, &db), 0);
+	assert_int_equal(setacl(w, &admin, da.fid, "1002", ra, NULL, NULL), 0);
+	assert_int_equal(setacl(w, &admin, db.fid, "1002", rb, NULL, NULL), 0);
+	assert_int_equal(make(w, &bob, da.fid, "f", 0, 0644, &f), 0);
+	memset(recs, 0, sizeof recs);
+	recs[0].op = HS_OP_SETATTR;   /* checked: f is in ra */
+	recs[0].hs_cml_rec_u.setattr = (hs_setattr_args){
+		.fid = f.fid, .sid = sid(w), .mask = HS_SET_MODE, .mode = 0600 };
+	recs[1].op = HS_OP_CREATE;    /* made in ra, moved below */
+	recs[1].hs_cml_rec_u.create.local = (hs_fid){ 1, HS_LOCAL_VNODE | 1, 1 };
+	recs[1].hs_cml_rec_u.create.a = (hs_create_args){
+		.dir = da.fid, .sid = sid(w), .name = "x", .mode = 0644 };
+	recs[2].op = HS_OP_RENAME;
+	recs[2].hs_cml_rec_u.rename = (hs_rename_args){
+		.src_dir = da.fid, .src_name = "f", .dst_dir = db.fid,
+		.dst_name = "f", .sid = sid(w), .obj = f.fid };
+	recs[3].op = HS_OP_RENAME;
+	recs[3].hs_cml_rec_u.rename = (hs_rename_args){
+		.src_dir = da.fid, .src_name = "x", .dst_dir = db.fid,
+		.dst_name = "x", .sid = sid(w),
+		.obj = (hs_fid){ 1, HS_LOCAL_VNODE | 1, 1 } };
+	recs[4].op = HS_OP_SETATTR;   /* checked again: f is in rb now */
+	recs[4].hs_cml_rec_u.setattr = (hs_setattr_args){
+		.fid = f.fid, .sid = sid(w), .mask = HS_SET_MODE, .mode = 0640 };
+	recs[5].op = HS_OP_CREATE;    /* made in ra, stays */
+	recs[5].hs_cml_rec_u.create.local = (hs_fid){ 1, HS_LOCAL_VNODE | 2, 1 };
+	recs[5].hs_cml_rec_u.create.a = (hs_create_args){
+		.dir = da.fid, .sid = sid(w), .name = "y", .mode = 0644 };
+	memset(&r, 0, sizeof r);
+	assert_int_equal(as(w, &bob, op_reintegrate, &a, &r), 0);
+	assert_int_equal(r.hs_reint_res_u.ok.results.results_len, 6);
+	res = r.hs_reint_res_u.ok.results.results_val;
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(res[i].status, 0);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(res[i].obj.rights, rb);
+	assert_int_equal(res[5].obj.rights, ra);
+	xdr_free((xdrproc_t)xdr_hs_reint_res, (char *)&r);
+}
+
 /* A store made before ACLs: every directory gets the default once. */
 static void test_migration(void **state)
 {
@@ -691,6 +747,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_reint_refused, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_reint_rights_follow_rename,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_set, setup, teardown),
 	};

@@ -163,15 +163,23 @@ uint64_t fo_now_us(void)
  * object (db.c logged SQLite's reason); callers that can act on it (undo,
  * fail the operation) take the errno, the others go on with memory as the
  * truth until the next save. */
-int fo_save(struct fso *o)
+static int saved(struct fso *o, int err)
 {
-	int err = db_fso_put(V->db, &o->r);
-
 	if (err)
 		vlog(LOG_ERR, "fsobj %" PRIu64 " (fid %x.%x.%x): not saved in venus.db: %s",
 		     o->r.ino, o->r.fid.volume, o->r.fid.vnode, o->r.fid.unique,
 		     strerror(err));
 	return err;
+}
+
+int fo_save(struct fso *o)
+{
+	return saved(o, db_fso_put(V->db, &o->r));
+}
+
+int fo_save_moved(struct fso *o)
+{
+	return saved(o, db_fso_put_moved(V->db, &o->r));
 }
 
 /* A new record for fid with a fresh ino (or the given one). */

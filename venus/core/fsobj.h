@@ -259,11 +259,20 @@ struct vfront_ops {
 	 * server fid at reintegration; ino is unchanged (Coda's REPLACE
 	 * downcall).  NULL: inval_inode(ino) is used instead. */
 	void (*replace)(uint64_t ino, const hs_fid *oldf, const hs_fid *newf);
+	/* Optional: between hold(1) and the matching hold(0), called from
+	 * the loop in one go, invalidations may be batched and issued at
+	 * hold(0) (a reintegration block refids up to 1024 objects, each an
+	 * inval_inode: FUSE's writer thread was woken per note).  NULL: each
+	 * acts as issued. */
+	void (*hold)(int on);
 };
 /* Run done(arg) once the front end has applied every invalidation issued
  * so far (at once when it has no fence).  A callback break is answered
  * only then, so vice's writer knows the readers' kernels were told. */
 void fso_front_fence(void (*done)(void *arg), void *arg);
+/* The front end's hold (vfront_ops.hold), if it has one: 1 to start a
+ * burst of invalidations, 0 to end it; pairs nest. */
+void fso_front_hold(int on);
 void fso_set_front(const struct vfront_ops *ops);
 
 /* ---- for main.c (server events reach these through its srv_hooks) ---- */

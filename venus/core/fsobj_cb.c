@@ -38,6 +38,12 @@ void fso_front_fence(void (*done)(void *arg), void *arg)
 		done(arg);
 }
 
+void fso_front_hold(int on)
+{
+	if (fso_tab.front && fso_tab.front->hold)
+		fso_tab.front->hold(on);
+}
+
 void fso_set_front(const struct vfront_ops *ops)
 {
 	fso_tab.front = ops;

@@ -28,9 +28,10 @@ struct fso_disc_obj {
 /* The object fid names, if venus holds it in memory.  0 or ENOENT. */
 int fso_disc_get(const hs_fid *fid, struct fso_disc_obj *out);
 
-/* Reintegration applied row: vice's attributes, local fid -> server fid
- * (the front end is told: Coda's REPLACE).  reint.c rebases the object's
- * later records afterwards. */
+/* Reintegration applied row (reint.c deleted it just before): vice's
+ * version, local fid -> server fid (the front end is told: Coda's
+ * REPLACE); o->cml is left to the block's settle.  reint.c rebases the
+ * object's later records afterwards. */
 void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res);
 /* The inos of the cached objects a CML row names: its object (the row's
  * ino if not in memory) and its directory (0 if none or not cached).

@@ -137,6 +137,9 @@ struct fso *fo_obj_for_attr(const hs_attr *a, int own);
 void fo_obj_gone(struct fso *o);
 /* Write o's row to venus.db: 0, or ENOSPC/EIO, logged with the object. */
 int fo_save(struct fso *o);
+/* fo_save of an object whose fid fo_refid just changed (its row is
+ * rewritten in place: db_fso_put_moved). */
+int fo_save_moved(struct fso *o);
 mode_t fo_type_bits(int type);
 
 /* ---- fsobj_find.c ---- */

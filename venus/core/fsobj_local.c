@@ -544,10 +544,20 @@ int fo_log_rename(struct fso *sd, const char *name, struct fso *dd, const char *
 
 /* ---- reintegration's results ---- */
 
+/* o's row, its fid just changed by fo_refid (moved) or not. */
+static void save_as(struct fso *o, int moved)
+{
+	if (moved)
+		fo_save_moved(o);
+	else
+		fo_save(o);
+}
+
 void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 {
 	struct fso *o = fo_obj_by_fid(&row->obj), *d;
 	const hs_attr *a = &res->obj;
+	int moved = 0;
 
 	if (!o && cml_is_local(&row->obj))
 		o = fo_obj_by_fid(&a->fid);
@@ -556,6 +566,7 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 	     row->op == HS_OP_MKNOD)) {
 		cml_refid(V->cml, &o->r.fid, &a->fid, o->r.type == HS_FDIR);
 		fo_refid(o, &a->fid);
+		moved = 1;
 	}
 	if (row->dir.vnode && (d = fo_obj_by_fid(&row->dir)))
 		d->has_cb = 0;   /* its version moved on vice: ask again */
@@ -571,30 +582,25 @@ void fso_reint_applied(const struct cml_row *row, const hs_reint_result *res)
 		vlog(LOG_WARNING, "record %" PRIu64 " was applied, but %u.%u.%u is gone on vice;"
 		     " its later records keep their base", row->seq, a->fid.volume, a->fid.vnode,
 		     a->fid.unique);
-		fo_save(o);   /* its new fid, if fo_refid gave it one */
+		save_as(o, moved);   /* its new fid, if fo_refid gave it one */
 		return;
 	}
 	/* reint.c rebases the later records on a->dataversion right after
-	 * this returns (for objects not in memory too): once per record. */
-	if (cml_named(V->cml, &o->r.fid)) {
-		/* Records are still logged (row itself is deleted only after
-		 * this): keep our view, learn the version.  A rename, link or
-		 * setattr moves vice's version without touching the data, so a
-		 * container that held the version it was applied to holds the
-		 * new one: a store logged later is based on it, else it would
-		 * be refused as update/update although nobody else wrote. */
-		if (row->op == HS_OP_STORE || o->r.type != HS_FREG ||
-		    o->r.data_dv == o->r.dataversion)
-			o->r.data_dv = a->dataversion;
-		o->r.dataversion = a->dataversion;
-		fo_save(o);
-		return;
-	}
-	if (row->op == HS_OP_STORE || o->r.type != HS_FREG || o->r.has_data)
+	 * this returns (for objects not in memory too): once per record.
+	 * The object stays as the CML made it (o->cml) until the block's
+	 * settle (fso_cml_settle_inos) asks whether a record still names
+	 * it: keep our view, learn the version.  (This asked cml_named here,
+	 * and the applied row itself, deleted only after, always answered
+	 * yes.)  A rename, link or setattr moves vice's version without
+	 * touching the data, so a container that held the version it was
+	 * applied to holds the new one: a store logged later is based on it,
+	 * else it would be refused as update/update although nobody else
+	 * wrote. */
+	if (row->op == HS_OP_STORE || o->r.type != HS_FREG ||
+	    o->r.data_dv == o->r.dataversion)
 		o->r.data_dv = a->dataversion;
-	fo_apply_attr(o, a, 0);
-	o->cml = 0;
-	fo_update_pin(o);
+	o->r.dataversion = a->dataversion;
+	save_as(o, moved);
 }
 
 /* A row's directory fid is set (namespace records only). */

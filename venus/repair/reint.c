@@ -197,13 +197,17 @@ static void hold_for_quota(struct lane *ln, struct cml_row *row)
 static void on_result(struct lane *ln, struct cml_row *row, const hs_reint_result *res)
 {
 	if (res->status == 0) {
+		/* The row goes first: the refid and rebase UPDATEs below then
+		 * rewrite only the later rows of the object, not this one too
+		 * (one row and its index entries per record, deleted anyway).
+		 * All of it is in the block's transaction. */
+		cml_done_op(ln->ri->cml, row->seq, row->op);
 		fso_reint_applied(row, res);   /* maps a local fid to vice's first */
 		/* The object's later records build on this version now, whether
 		 * or not venus holds it in memory (type 0: vice no longer has
 		 * it, nothing to build on). */
 		if (res->obj.type)
 			cml_rebase(ln->ri->cml, &res->obj.fid, res->obj.dataversion);
-		cml_done_op(ln->ri->cml, row->seq, row->op);
 		return;
 	}
 	if (res->status == HS_ESKIPPED)
@@ -277,6 +281,7 @@ static void block_results(struct lane *ln, struct cml_row *rows, unsigned n,
 	 * are prepared once for the block (db_reint.h). */
 	txn = db_begin(V->db);
 	db_rc_open(V->db);
+	fso_front_hold(1);   /* the refids' invalidations go as one burst */
 	for (unsigned i = 0; i < n && i < ok->results.results_len; i++) {
 		on_result(ln, &rows[i], &ok->results.results_val[i]);
 		/* A row left (skipped, held, refused) may be what a later row
@@ -290,6 +295,7 @@ static void block_results(struct lane *ln, struct cml_row *rows, unsigned n,
 	 * entries changed locally) are no longer the truth once no record
 	 * names them.  Only those: the others' standing did not change. */
 	fso_cml_settle_inos(ln->inos, ino_unique(ln->inos, 2 * (size_t)n));
+	fso_front_hold(0);
 	db_rc_close();
 	/* The applied rows' frozen copies go only once their DELETEs are on
 	 * disk: a death before that sends the block again, with its data. */

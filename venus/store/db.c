@@ -589,6 +589,23 @@ int db_fso_put(sqlite3 *db, const struct db_fso *r)
 	return db_run(db, st);
 }
 
+int db_fso_put_moved(sqlite3 *db, const struct db_fso *r)
+{
+	sqlite3_stmt *st = db_cached(db, DB_FSO_MOVE);
+	int rc;
+
+	if (!st)
+		return EIO;
+	bind_fso(st, r);
+	/* A UNIQUE failure (another row holds the fid: REPLACE drops it)
+	 * or no row: the general path. */
+	rc = sqlite3_step(st);
+	db_done(db, st);
+	if (rc == SQLITE_DONE && sqlite3_changes(db) == 1)
+		return 0;
+	return db_fso_put(db, r);
+}
+
 int db_fso_del(sqlite3 *db, uint64_t ino)
 {
 	sqlite3_stmt *st = db_cached(db, DB_FSO_DEL);

@@ -44,7 +44,7 @@ enum db_stmt {
 	DB_KEY_GET, DB_KEY_INIT,
 	DB_REALM_PUT, DB_REALM_ALL,
 	DB_VS_PUT, DB_VS_DEL, DB_VS_ALL,
-	DB_FSO_PUT, DB_FSO_UPDATE, DB_FSO_DEL, DB_FSO_ALL,
+	DB_FSO_PUT, DB_FSO_UPDATE, DB_FSO_MOVE, DB_FSO_DEL, DB_FSO_ALL,
 	DB_DE_PUT, DB_DE_DEL, DB_DE_CLEAR, DB_DE_DEL_CHILD, DB_DE_GET, DB_DE_LIST,
 	DB_CML_INSERT, DB_CML_OBJ_ROWS, DB_CML_OBJ_BASE,
 	DB_CML_BY_STORE_SEQS, DB_CML_BY_STORE_DEL,
@@ -212,6 +212,11 @@ int db_seq_reserve(sqlite3 *db, uint64_t upto);
 /* fsobj rows.  put inserts or replaces by ino (an UPDATE in place when
  * the row with that ino has the same fid). */
 int db_fso_put(sqlite3 *db, const struct db_fso *r);
+/* db_fso_put of a row whose fid changed under the same ino
+ * (reintegration's server fid): one UPDATE by ino, the row rewritten in
+ * place; db_fso_put (REPLACE) if no row has the ino or another row
+ * holds the new fid.  0 or EIO. */
+int db_fso_put_moved(sqlite3 *db, const struct db_fso *r);
 int db_fso_del(sqlite3 *db, uint64_t ino);
 /* Call fn for every row (r and its strings are valid during the call). */
 int db_fso_foreach(sqlite3 *db, void (*fn)(void *arg, const struct db_fso *r), void *arg);

@@ -156,6 +156,14 @@ const char *const db_sql[DB_COUNT] = {
 		" data_dv = ?18, has_data = ?19, dirty = ?20, last_used = ?21, parent = ?22,"
 		" name = ?23, target = ?24, rdev = ?25"
 		" WHERE ino = ?1 AND vol = ?2 AND vnode = ?3 AND uniq = ?4",
+	/* The same row with a new fid (db_fso_put_moved): REPLACE would
+	 * delete it and insert it again. */
+	[DB_FSO_MOVE] = "UPDATE fsobj SET vol = ?2, vnode = ?3, uniq = ?4, type = ?5,"
+		" mode = ?6, nlink = ?7, uid = ?8, gid = ?9, size = ?10, atime_s = ?11,"
+		" atime_ns = ?12, mtime_s = ?13, mtime_ns = ?14, ctime_s = ?15,"
+		" ctime_ns = ?16, dataversion = ?17, data_dv = ?18, has_data = ?19,"
+		" dirty = ?20, last_used = ?21, parent = ?22, name = ?23, target = ?24,"
+		" rdev = ?25 WHERE ino = ?1",
 	[DB_FSO_DEL] = "DELETE FROM fsobj WHERE ino = ?1",
 	[DB_FSO_ALL] = "SELECT " FSO_COLS " FROM fsobj",
 

@@ -242,6 +242,7 @@ static const struct vfront_ops hf_front = {
 	.inval_inode = hf_hook_inode,
 	.inval_entry = hf_hook_entry,
 	.fence = hf_notify_fence,
+	.hold = hf_notify_hold,
 };
 
 static struct fuse_session *hf_session_new(void)

@@ -154,6 +154,9 @@ int  hf_notify_start(struct fuse_session *se, const char *mountpoint);
 void hf_notify_stop(void);
 void hf_notify_inode(uint64_t ino);
 void hf_notify_entry(uint64_t dir, const char *name);
+/* vfront_ops.hold: from hold(1) to the matching hold(0) notifications
+ * queue without waking the writer; the last hold(0) wakes it once. */
+void hf_notify_hold(int on);
 /* Run done(arg) on the loop once the notifications queued so far are
  * written (vfront_ops.fence). */
 void hf_notify_fence(void (*done)(void *arg), void *arg);

@@ -43,6 +43,7 @@ static pthread_mutex_t      hf_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t       hf_cv = PTHREAD_COND_INITIALIZER;
 static struct hf_note      *hf_head, **hf_tail = &hf_head;
 static int                  hf_running, hf_stopping, hf_thread_up;
+static unsigned             hf_held;   /* hf_notify_hold depth (loop only) */
 static pthread_t            hf_thread;
 static struct fuse_session *hf_nse;
 /* Fences the thread has passed, for the loop to run (under hf_mu). */
@@ -128,6 +129,7 @@ static void hf_atfork_child(void)
 	hf_mu = mu;
 	hf_cv = cv;
 	hf_thread_up = 0;
+	hf_held = 0;
 }
 
 static void hf_enqueue(struct hf_note *n);
@@ -208,11 +210,27 @@ static void hf_enqueue(struct hf_note *n)
 	pthread_mutex_lock(&hf_mu);
 	n->next = NULL;
 	/* The thread waits only on an empty queue (checked under hf_mu):
-	 * one wake per burst, not one futex call per note. */
-	if (!hf_head)
+	 * one wake per burst, not one futex call per note.  Held: the
+	 * release wakes it. */
+	if (!hf_head && !hf_held)
 		pthread_cond_signal(&hf_cv);
 	*hf_tail = n;
 	hf_tail = &n->next;
+	pthread_mutex_unlock(&hf_mu);
+}
+
+void hf_notify_hold(int on)
+{
+	/* The loop alone enqueues and holds; the thread only drains. */
+	if (on) {
+		hf_held++;
+		return;
+	}
+	if (!hf_held || --hf_held)
+		return;
+	pthread_mutex_lock(&hf_mu);
+	if (hf_head)
+		pthread_cond_signal(&hf_cv);
 	pthread_mutex_unlock(&hf_mu);
 }
 
