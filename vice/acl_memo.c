@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "acl.h"
+#include "fidset.h"
 
 /* Hashed by fid; at MEMO_FULL entries it starts over (bounded). */
 #define MEMO_SLOTS 512
@@ -45,21 +46,16 @@ void acl_memo_end(void)
 	M.who = NULL;
 }
 
-static int same(const hs_fid *a, const hs_fid *b)
-{
-	return a->volume == b->volume && a->vnode == b->vnode && a->unique == b->unique;
-}
-
 /* dir's slot: its entry or the free one where it goes (linear probe;
  * never full: MEMO_FULL < MEMO_SLOTS). */
 static struct memo_ent *slot(const hs_fid *dir)
 {
-	unsigned h = (dir->vnode * 2654435761u) ^ dir->unique ^ dir->volume;
+	unsigned h = fid_hash(dir);
 
 	for (unsigned i = 0;; i++) {
 		struct memo_ent *e = &M.d[(h + i) % MEMO_SLOTS];
 
-		if (!e->used || same(&e->dir, dir))
+		if (!e->used || fid_eq(&e->dir, dir))
 			return e;
 	}
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "acl.h"
+#include "fidset.h"
 
 /* Hashed by fid, open addressing; at PAR_FULL entries it starts over
  * (bounded).  A block holds at most HS_REINT_MAX (1024) records. */
@@ -56,21 +57,16 @@ void acl_parent_forget(void)
 	}
 }
 
-static int same(const hs_fid *a, const hs_fid *b)
-{
-	return a->volume == b->volume && a->vnode == b->vnode && a->unique == b->unique;
-}
-
 /* obj's slot: its entry or the free one where it goes (linear probe;
  * never full: PAR_FULL < PAR_SLOTS). */
 static struct par_ent *slot(const hs_fid *obj)
 {
-	unsigned h = (obj->vnode * 2654435761u) ^ obj->unique ^ obj->volume;
+	unsigned h = fid_hash(obj);
 
 	for (unsigned i = 0;; i++) {
 		struct par_ent *e = &P.d[(h + i) % PAR_SLOTS];
 
-		if (e->gen != P.gen || same(&e->obj, obj))
+		if (e->gen != P.gen || fid_eq(&e->obj, obj))
 			return e;
 	}
 }

@@ -6,21 +6,6 @@
 #include <stdlib.h>
 #include "fidset.h"
 
-static unsigned fid_hash(const hs_fid *f)
-{
-	uint64_t h = (uint64_t)f->volume * 0x9E3779B97F4A7C15ull;
-
-	h ^= (uint64_t)f->vnode * 0xC2B2AE3D27D4EB4Full;
-	h ^= (uint64_t)f->unique * 0x165667B19E3779F9ull;
-	return (unsigned)(h ^ (h >> 32));
-}
-
-static int fid_eq(const hs_fid *a, const hs_fid *b)
-{
-	return a->volume == b->volume && a->vnode == b->vnode &&
-	       a->unique == b->unique;
-}
-
 /* Slot holding fid, or the empty slot where it would go. */
 static unsigned find(const struct fidset *s, const hs_fid *fid)
 {

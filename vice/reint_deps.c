@@ -7,13 +7,8 @@
  * in are not tainted: independent work in the same directory goes on.
  */
 #include <string.h>
+#include "fidset.h"
 #include "reint.h"
-
-static int fid_eq(const hs_fid *a, const hs_fid *b)
-{
-	return a->volume == b->volume && a->vnode == b->vnode &&
-		a->unique == b->unique;
-}
 
 static void bad_add(struct reint *R, const hs_fid *fid)
 {
