@@ -24,8 +24,14 @@ vice_up() {
 		pdbtool -r /tmp/vice/root passwd -pipe root < /tmp/vice/pw > /dev/null
 }
 
-# clog_root CACHEDIR TAG: root's token in the venus of CACHEDIR.
+# clog_root CACHEDIR TAG: root's token in the venus of CACHEDIR, once
+# venus has pinned vice's certificate (its first contact may follow the
+# mount on a slow guest; up to 60 s).
 clog_root() {
+	i=0
+	until [ -s "$1/known_servers" ] || [ $i -ge 600 ]; do
+		i=$((i + 1)); sleep 0.1
+	done
 	check "[$2] clog root" sh -c "HESPER_CTL=$1/venus.ctl clog -pipe root < /tmp/vice/pw > /dev/null"
 }
 
