@@ -78,6 +78,10 @@ if [ -n "${FROM:-}" ]; then
 else
 	ht_vice_start
 fi
+# The offline or write-back fill logs one record per file and directory:
+# room for them all, or the red zone stalls each writer for 10 s past 95%
+# of the default 100,000 entries.
+[ "$CREATE" != strong ] && printf 'cml_entries %d\n' $((2 * N + 1000)) >>"$HT_TMP/venus.conf"
 ht_venus_start A
 M=$(ht_mnt A)
 
