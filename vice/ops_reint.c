@@ -17,6 +17,14 @@
 #include "store.h"
 
 /* vs_reint_check: arg is the client. */
+/* Whether a record of this op may move or drop names (link, remove,
+ * rmdir, rename): an object's covering directory can change with it. */
+static int moves_names(int op)
+{
+	return op == HS_OP_LINK || op == HS_OP_REMOVE || op == HS_OP_RMDIR ||
+	       op == HS_OP_RENAME;
+}
+
 static int check(void *arg, hs_cml_rec *rec)
 {
 	struct vclient *c = arg;
@@ -24,8 +32,7 @@ static int check(void *arg, hs_cml_rec *rec)
 
 	/* A record that moves or drops names may change an object's
 	 * directory once applied: what acl_parent.c holds goes. */
-	if (rec->op == HS_OP_LINK || rec->op == HS_OP_REMOVE ||
-	    rec->op == HS_OP_RMDIR || rec->op == HS_OP_RENAME)
+	if (moves_names(rec->op))
 		acl_parent_forget();
 	return err;
 }
@@ -106,13 +113,8 @@ static unsigned names_settled(const hs_reint_args *a)
 	unsigned from = 0;
 
 	for (unsigned i = 0; i < a->recs.recs_len; i++)
-		switch (a->recs.recs_val[i].op) {
-		case HS_OP_LINK: case HS_OP_REMOVE: case HS_OP_RMDIR: case HS_OP_RENAME:
+		if (moves_names(a->recs.recs_val[i].op))
 			from = i + 1;
-			break;
-		default:
-			break;
-		}
 	return from;
 }
 
