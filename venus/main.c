@@ -325,6 +325,9 @@ int main(int argc, char **argv)
 		started(report, 1);
 	}
 	shutdown_all();
+	/* Closed TLS connections free themselves from deferred callbacks
+	 * (BEV_OPT_DEFER_CALLBACKS), which event_base_free would drop. */
+	event_base_loop(V->base, EVLOOP_NONBLOCK);
 	if (V->cfg.pidfile)
 		hs_pidfile_remove(V->cfg.pidfile);
 	if (sigs[0])

@@ -61,6 +61,8 @@ struct srv {
 	int               down;      /* the last attempt or call failed */
 	int               offline;   /* cfs disconnect: stay away */
 	struct event     *probe;     /* serverprobe timer */
+	struct event     *hello;     /* sends HS_CONNECT on hello_conn */
+	struct hrpc_conn *hello_conn; /* referenced while hello is pending */
 	int               probing;   /* an HS_NULL probe is in flight */
 };
 
@@ -353,16 +355,18 @@ static void connect_done(void *arg, int err, void *res)
 }
 
 /* Deferred out of on_connected so that the transport has finished its
- * own bookkeeping before the first call. */
+ * own bookkeeping before the first call.  The event belongs to the srv
+ * (not event_base_once) so srv_stop can cancel it and drop its ref. */
 static void send_connect(evutil_socket_t fd, short what, void *arg)
 {
-	struct hrpc_conn *c = arg;
-	struct srv *s = hrpc_conn_get_data(c);
+	struct srv *s = arg;
+	struct hrpc_conn *c = s->hello_conn;
 	hs_connect_args a;
 	char host[HS_MAXCLIENTNAME + 1] = "venus";
 	int rc;
 
-	if (c != s->conn) {
+	s->hello_conn = NULL;
+	if (!c || c != s->conn) {
 		hrpc_conn_unref(c);
 		return;
 	}
@@ -394,11 +398,12 @@ static int on_connected(struct hrpc_conn *c, const char *fp, void *arg)
 		s->last_err = rc;
 		return rc;
 	}
-	hrpc_conn_ref(c);
-	if (event_base_once(V->base, -1, EV_TIMEOUT, send_connect, c, &zero)) {
-		hrpc_conn_unref(c);
+	if (!s->hello && !(s->hello = evtimer_new(V->base, send_connect, s)))
 		return ENOMEM;
-	}
+	hrpc_conn_unref(s->hello_conn);   /* a superseded conn's, if any */
+	hrpc_conn_ref(c);
+	s->hello_conn = c;
+	evtimer_add(s->hello, &zero);
 	return 0;
 }
 
@@ -554,6 +559,11 @@ void srv_stop(struct srv *s)
 	if (s->probe)
 		event_free(s->probe);
 	s->probe = NULL;
+	if (s->hello)
+		event_free(s->hello);
+	s->hello = NULL;
+	hrpc_conn_unref(s->hello_conn);
+	s->hello_conn = NULL;
 	if (s->conn)
 		hrpc_close(s->conn);
 	s->conn = NULL;
