@@ -16,7 +16,6 @@
 #include "ops.h"
 #include "store.h"
 
-/* vs_reint_check: arg is the client. */
 /* Whether a record of this op may move or drop names (link, remove,
  * rmdir, rename): an object's covering directory can change with it. */
 static int moves_names(int op)
@@ -25,6 +24,7 @@ static int moves_names(int op)
 	       op == HS_OP_RENAME;
 }
 
+/* vs_reint_check: arg is the client. */
 static int check(void *arg, hs_cml_rec *rec)
 {
 	struct vclient *c = arg;

@@ -162,15 +162,16 @@ static int build(int base, uint64_t vsize, int stage, int out,
 	uint64_t bsize = 0, keep;
 	int err;
 
-	if (base >= 0 && fstat(base, &st) < 0)
-		return errno;
-	/* A data file shorter than its recorded size is not that version (a
-	 * power loss between a commit's rename and its fsync): the client
-	 * sends the whole file instead. */
-	if (base >= 0 && (uint64_t)st.st_size < vsize)
-		return HS_ENOBASE;
-	if (base >= 0)
-		bsize = (uint64_t)st.st_size < vsize ? (uint64_t)st.st_size : vsize;
+	if (base >= 0) {
+		if (fstat(base, &st) < 0)
+			return errno;
+		/* A data file shorter than its recorded size is not that
+		 * version (a power loss between a commit's rename and its
+		 * fsync): the client sends the whole file instead. */
+		if ((uint64_t)st.st_size < vsize)
+			return HS_ENOBASE;
+		bsize = vsize;   /* bytes past it are no part of the version */
+	}
 	keep = a->cut < bsize ? a->cut : bsize;
 	if ((err = clone_base(base, out, keep)))
 		return err;

@@ -38,9 +38,9 @@ struct dread_stat {
 
 static int dread_off;                 /* O_DIRECT or cachestat refused */
 
-/* Whether none of [off, off + len) of fd is in the page cache.  If
- * cachestat fails (ENOSYS before Linux 6.5) the answer is no, and direct
- * reads stay off for the life of the process. */
+/* Whether none of [off, off + len) of fd is in the page cache.  When
+ * cachestat(2) fails (ENOSYS on kernels before 6.5) this returns 0 and
+ * turns direct reads off for the life of the process. */
 static int range_uncached(int fd, uint64_t off, uint64_t len)
 {
 	struct dread_range r = { off, len };
